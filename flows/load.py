@@ -1,0 +1,118 @@
+"""Keep the internal state database: what each run read, loaded, rejected and superseded."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.pipeline import BatchOutcome
+from flows.sql import run_script, transaction
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def connect_state(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the state database, private to its owner: it holds raw NIKs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, PRIVATE_DIR_MODE)
+    old_umask = os.umask(0o077)
+    try:
+        con = duckdb.connect(str(path))
+    finally:
+        os.umask(old_umask)
+    run_script(con, "create_state_tables")
+    return con
+
+
+def known_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(source_file, sha256) of every file version already ingested."""
+    return con.sql("select source_file, sha256 from ingested_files").pl()
+
+
+def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """`frame`, or when it has no columns, an empty frame shaped like `table`."""
+    return frame if frame.width else con.sql(f"select * from {table} limit 0").pl()  # noqa: S608 - fixed names
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str) -> None:
+    """Record a batch of files, their rows and failures in one transaction."""
+    frames = {
+        "batch_files": outcome.files,
+        "batch_rows": empty_like(con, outcome.rows, "roster_rows"),
+        "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
+    }
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        with transaction(con):
+            run_script(con, "insert_batch", {"run_id": run_id})
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+def refresh_current(con: duckdb.DuckDBPyConnection) -> None:
+    """Decide the current file version per (period, village, group) and mark superseded ones."""
+    with transaction(con):
+        run_script(con, "refresh_current")
+
+
+class RunInProgressError(RuntimeError):
+    """Another run holds the state database."""
+
+
+@contextmanager
+def run_lock(state: Path) -> Iterator[None]:
+    """Hold the one-run-at-a-time lock beside the state database, or fail at once."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    with (state.parent / f"{state.name}.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgressError(f"another cakupan run is using {state}; try again when it has finished") from None
+        yield
+
+
+def forget(con: duckdb.DuckDBPyConnection, period: str | None) -> None:
+    """Drop what was ingested (for one period, or all) so a full refresh re-reads it."""
+    with transaction(con):
+        run_script(con, "forget_ingested", {"period": period})
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record that a run has started."""
+    con.execute("insert into runs (run_id, started_at, status) values ($run_id, now(), 'running')", {"run_id": run_id})
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str = "") -> dict[str, int]:
+    """Record a run's end and its counts; return the counts."""
+    with transaction(con):
+        run_script(con, "finish_run", {"run_id": run_id, "status": status, "message": message})
+    row = con.sql("select * from runs where run_id = $run_id", params={"run_id": run_id}).pl()
+    return {k: v for k, v in row.row(0, named=True).items() if k.startswith(("files_", "rows_"))}
+
+
+def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: str) -> None:
+    """Record files whose content was already ingested under another path as ignored."""
+    files = copies.select(
+        "source_file", "sha256", "period", "modified_at",
+        pl.lit(None, dtype=pl.String).alias("village_code"),
+        pl.lit("ignored").alias("status"),
+        pl.format("same content as {}", "source_file_first").alias("reason"),
+        *(pl.lit(0).alias(c) for c in ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")),
+    )
+    load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id)
+
+
+def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """Files currently rejected, with the reason, for the run summary."""
+    return con.sql(
+        "select source_file, period, reason from ingested_files where status = 'rejected' order by source_file"
+    ).pl().to_dicts()

@@ -1,0 +1,117 @@
+"""The nightly Prefect flow: discover -> read -> validate and normalise -> load -> publish."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import discover, load, publish, reference
+from flows.pipeline import BatchOutcome, DiscoveredFile, ExtractedFile, check_files, extract_file
+from flows.place import keyed
+from flows.settings import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE, state_path_for
+from flows.summary import RunSummary, coverage_markdown, summarize
+
+BATCH_SIZE = 64
+
+
+def batches(files: pl.DataFrame, size: int = BATCH_SIZE) -> list[list[DiscoveredFile]]:
+    """Files in batches of `size`, oldest first, as DiscoveredFile records."""
+    records = [
+        DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
+        for r in files.iter_rows(named=True)
+    ]
+    return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
+def discover_files(raw_dir: Path) -> pl.DataFrame:
+    """Every file in the landing zone with its period and sha256."""
+    return discover.discover(raw_dir)
+
+
+@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
+def read_village_files(raw_dir: Path, files: Sequence[DiscoveredFile], villages: pl.DataFrame) -> list[ExtractedFile]:
+    """Read, structure and place a batch of files (I/O: retried)."""
+    return [extract_file(raw_dir, file, villages) for file in files]
+
+
+@task(cache_policy=NO_CACHE)
+def validate_village_files(extracted: list[ExtractedFile], villages: pl.DataFrame) -> BatchOutcome:
+    """Normalise and validate a batch (deterministic: not retried)."""
+    return check_files(extracted, villages)
+
+
+@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
+def publish_warehouse(state_path: Path, warehouse: Path) -> None:
+    """Decide current file versions and publish the analyst warehouse atomically."""
+    with load.connect_state(state_path) as con:
+        load.refresh_current(con)
+        publish.publish(con, warehouse, publish.pii_key(state_path.parent / "pii.key"),
+                        reference.load_villages().drop("regency_code", "district_name"), reference.load_districts())
+
+
+def log_rejections(outcome: BatchOutcome) -> None:
+    """One log line per rejected file, naming it and the reason."""
+    logger = get_run_logger()
+    for row in outcome.files.filter(pl.col("status") == "rejected").iter_rows(named=True):
+        logger.warning("rejected %s: %s", row["source_file"], row["reason"])
+
+
+def ingest(raw_dir: Path, state_path: Path, warehouse: Path, new: pl.DataFrame, copies: pl.DataFrame,
+           villages: pl.DataFrame, run_id: str) -> tuple[dict[str, int], list[dict[str, str]]]:
+    """Read and validate the new files concurrently, load them batch by batch, publish; return the run's counts."""
+    extracted = read_village_files.map(unmapped(raw_dir), batches(new), unmapped(villages))
+    outcomes = validate_village_files.map(extracted, unmapped(villages))
+    with load.connect_state(state_path) as con:
+        load.record_copies(con, copies, run_id)
+        for future in outcomes:
+            outcome = future.result()
+            log_rejections(outcome)
+            load.load_batch(con, outcome, run_id)
+    publish_warehouse(state_path, warehouse)
+    with load.connect_state(state_path) as con:
+        return load.finish_run(con, run_id, "completed"), load.rejected_files(con)
+
+
+@flow(name="nightly")
+def nightly(
+    raw_dir: Path = DEFAULT_RAW_DIR,
+    warehouse: Path = DEFAULT_WAREHOUSE,
+    full_refresh: bool = False,
+    period: str | None = None,
+) -> RunSummary:
+    """Ingest new and changed village files from `raw_dir` and publish the warehouse at `warehouse`."""
+    logger = get_run_logger()
+    state_path = state_path_for(warehouse)
+    run_id = str(flow_run.get_id() or uuid.uuid4())
+    villages = keyed(reference.load_villages())
+    with load.run_lock(state_path):
+        with load.connect_state(state_path) as con:
+            if full_refresh:
+                load.forget(con, period)
+            load.start_run(con, run_id)
+            discovered = discover_files(raw_dir)
+            known = load.known_versions(con)
+        new, copies = discover.new_versions(discovered, known)
+        for missing in discover.missing_files(discovered, known):
+            logger.warning("%s is no longer in the landing zone; its data is kept", missing)
+        logger.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
+        try:
+            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, villages, run_id)
+        except Exception as error:
+            with load.connect_state(state_path) as con:
+                load.finish_run(con, run_id, "failed", f"{type(error).__name__}: {error}")
+            raise
+        summary = summarize(run_id, counts, rejections, warehouse)
+    create_markdown_artifact(summary.markdown(), key="nightly-summary", description="cakupan run summary")
+    if summary.rejections:
+        create_table_artifact(summary.rejections, key="nightly-file-rejections", description="files rejected")
+    logger.info("run %s completed\n%s", run_id, coverage_markdown(summary.coverage))
+    return summary

@@ -1,0 +1,168 @@
+"""Turn roster text into typed values with polars expressions: NIK, status, group, dates, money, sex."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows.headers import CANONICAL_COLUMNS
+
+ENROLLED_WORDS = ("SUDAH", "SUDAH TERDAFTAR", "TERDAFTAR", "AKTIF", "YA", "Y", "V", "✓", "√", "1")
+NOT_ENROLLED_WORDS = ("BELUM", "BELUM TERDAFTAR", "TIDAK", "T", "NON AKTIF", "NONAKTIF", "TIDAK AKTIF", "-", "0")
+MALE_WORDS = ("L", "LK", "LAKI LAKI", "LAKI", "PRIA")
+FEMALE_WORDS = ("P", "PR", "PEREMPUAN", "WANITA")
+
+MONTH_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        (("JAN", "JANUARI"), ("FEB", "FEBRUARI", "PEB", "PEBRUARI"), ("MAR", "MARET"), ("APR", "APRIL"),
+         ("MEI",), ("JUN", "JUNI"), ("JUL", "JULI"), ("AGU", "AGT", "AGS", "AGUSTUS"),
+         ("SEP", "SEPT", "SEPTEMBER"), ("OKT", "OKTOBER"), ("NOV", "NOPEMBER", "NOVEMBER"), ("DES", "DESEMBER")),
+        start=1,
+    )
+    for name in names
+}
+EXCEL_EPOCH = pl.date(1899, 12, 30)
+
+# role text (upper case) -> group, first match wins
+ROLE_GROUPS: tuple[tuple[str, str], ...] = (
+    (r"\bBPD\b", "BPD"),
+    (r"LINMAS|\bHANSIP\b", "LINMAS"),
+    (r"\bLPMD?\b|\bPKK\b|KARANG\s*TARUNA|POSYANDU|\bKADER\b|\bLKD\b|\bBKM\b", "LKD"),
+    (r"\bR[TW]\b|\bR[TW]\s*\d", "RT_RW"),
+)
+ACRONYMS = ("BPD", "RT", "RW", "LPMD", "LPM", "PKK", "LKD", "RT/RW")
+
+
+def words(column: str) -> pl.Expr:
+    """Upper-case text with punctuation as single spaces, for vocabulary look-ups."""
+    return pl.col(column).str.to_uppercase().str.replace_all(r"[\s_.\-/]+", " ").str.strip_chars()
+
+
+def clean_nik(column: str = "nik_raw") -> pl.Expr:
+    """NIK without spaces, dots, dashes or a leading apostrophe (still text; checked in validation)."""
+    return pl.col(column).str.replace_all(r"[\s.\-'`’]", "")
+
+
+def enrolled(status: str = "status_raw", kpj: str = "kpj") -> pl.Expr:
+    """True/False from the status vocabulary; a blank status is enrolled only with a KPJ; null if unknown."""
+    key = pl.col(status).str.to_uppercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    return (
+        pl.when(key.is_null() | (key == "")).then(pl.col(kpj).is_not_null())
+        .when(key.is_in(ENROLLED_WORDS)).then(pl.lit(True))
+        .when(key.is_in(NOT_ENROLLED_WORDS)).then(pl.lit(False))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+    )
+
+
+def sex(column: str = "sex_raw") -> pl.Expr:
+    """`L` or `P`, null when blank or unrecognised."""
+    key = words(column)
+    return (
+        pl.when(key.is_in(MALE_WORDS)).then(pl.lit("L"))
+        .when(key.is_in(FEMALE_WORDS)).then(pl.lit("P"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def full_year(year: pl.Expr) -> pl.Expr:
+    """Two-digit years: 00-29 are 20xx, the rest 19xx."""
+    return pl.when(year < 100).then(pl.when(year < 30).then(year + 2000).otherwise(year + 1900)).otherwise(year)
+
+
+def parse_date(cell: pl.Expr) -> pl.Expr:
+    """A date from an Excel date cell, an Excel serial, `12/05/1975`, `12-5-75`, `1975-05-12` or `12 Mei 1975`."""
+    text = cell.str.strip_chars()
+    iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).str.to_date("%Y-%m-%d", strict=False)
+    serial = text.str.extract(r"^(\d{4,5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    from_serial = pl.when(serial.is_between(1, 80_000)).then(EXCEL_EPOCH + pl.duration(days=serial))
+    dmy = text.str.extract_groups(r"^(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{2}|\d{4})$")
+    named = text.str.to_uppercase().str.extract_groups(r"^(\d{1,2})[\s\-]+([A-Z]+)\.?[\s\-]+(\d{2}|\d{4})$")
+    return pl.coalesce(
+        iso,
+        from_serial.cast(pl.Date),
+        day_month_year(dmy.struct[0], dmy.struct[1].cast(pl.Int32, strict=False), dmy.struct[2]),
+        day_month_year(named.struct[0], named.struct[1].replace_strict(MONTH_NUMBERS, default=None,
+                                                                       return_dtype=pl.Int32), named.struct[2]),
+    )
+
+
+def day_month_year(day: pl.Expr, month: pl.Expr, year: pl.Expr) -> pl.Expr:
+    """A date from text day, numeric month and text year (two or four digits); null if impossible."""
+    as_text = pl.format(
+        "{}-{}-{}",
+        full_year(year.cast(pl.Int32, strict=False)),
+        month.cast(pl.String).str.zfill(2),
+        day.str.zfill(2),
+    )
+    return as_text.str.to_date("%Y-%m-%d", strict=False)
+
+
+def rupiah(column: str) -> pl.Expr:
+    """Whole rupiah from `16800`, `16.800`, `Rp 16.800,00`, `Rp16.800`, `16,800` or `16800.0`."""
+    text = pl.col(column).str.to_uppercase().str.replace_all(r"RP\.?|\s", "")
+    grouped = text.str.extract(r"^(\d{1,3}(?:[.,]\d{3})+)(?:[.,]\d{1,2})?$", 1).str.replace_all(r"[.,]", "")
+    plain = text.str.extract(r"^(\d+)(?:[.,]\d+)?$", 1)
+    return pl.coalesce(grouped, plain).cast(pl.Int64, strict=False)
+
+
+def group_from_role(role: str = "role_raw") -> pl.Expr:
+    """The group a role names (`Ketua RT 003` -> RT_RW), null when it names none."""
+    key = pl.col(role).str.to_uppercase()
+    expr = pl.lit(None, dtype=pl.String)
+    for pattern, group in reversed(ROLE_GROUPS):
+        expr = pl.when(key.str.contains(pattern)).then(pl.lit(group)).otherwise(expr)
+    return expr
+
+
+def tidy_text(column: str) -> pl.Expr:
+    """Trimmed text with single spaces."""
+    return pl.col(column).str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def tidy_role(column: str = "role_raw") -> pl.Expr:
+    """Title-cased role with single spaces and the domain's acronyms in capitals (`Ketua RT 003`)."""
+    expr = tidy_text(column).str.to_titlecase()
+    for acronym in ACRONYMS:
+        expr = expr.str.replace_all(rf"\b{acronym.title()}\b", acronym)
+    return expr
+
+
+def split_rt_rw(column: str = "rt_rw_raw") -> tuple[pl.Expr, pl.Expr]:
+    """RT and RW numbers from `003/005`."""
+    parts = pl.col(column).str.extract_groups(r"^\s*(\d+)\s*[/\-.]\s*(\d+)\s*$")
+    return parts.struct[0].cast(pl.Int32, strict=False), parts.struct[1].cast(pl.Int32, strict=False)
+
+
+def normalize(rows: pl.DataFrame) -> pl.DataFrame:
+    """Typed roster columns beside the original text, which stays in `<column>_raw` for the audit trail.
+
+    `rows` carries, per row, its sheet's `group_hint` (the group a per-group sheet's name
+    gives) and `is_vulnerable_workers` (an occupation column instead of a role column).
+    """
+    raw = rows.rename({column: f"{column}_raw" for column in CANONICAL_COLUMNS})
+    rt_from_pair, rw_from_pair = split_rt_rw()
+    birth_from_ttl = pl.col("birth_place_date_raw").str.extract(r"[,;]\s*(.+)$", 1)
+    vulnerable = pl.col("is_vulnerable_workers")
+    return raw.with_columns(
+        nik=clean_nik(),
+        name=tidy_text("name_raw"),
+        sex=sex(),
+        birth_date=pl.coalesce(parse_date(pl.col("birth_date_raw")), parse_date(birth_from_ttl)),
+        role=pl.when(vulnerable).then(tidy_text("occupation_raw")).otherwise(tidy_role()),
+        group_code=pl.when(vulnerable).then(pl.lit("RENTAN"))
+        .when(pl.col("role_raw").is_null()).then(pl.col("group_hint"))
+        .otherwise(group_from_role()),
+        rt=pl.coalesce(number("rt_raw"), rt_from_pair),
+        rw=pl.coalesce(number("rw_raw"), rw_from_pair),
+        kpj=pl.col("kpj_raw").str.replace_all(r"[\s.\-'`’]", ""),
+        start_date=parse_date(pl.col("start_date_raw")),
+        contribution_source=tidy_text("contribution_source_raw"),
+        contribution_idr=rupiah("contribution_raw"),
+        occupation=tidy_text("occupation_raw"),
+        notes=tidy_text("notes_raw"),
+    ).with_columns(enrolled=enrolled())
+
+
+def number(column: str) -> pl.Expr:
+    """The first whole number in a cell (`RT 003` -> 3)."""
+    return pl.col(column).str.extract(r"(\d+)", 1).cast(pl.Int32, strict=False)

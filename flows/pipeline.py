@@ -1,0 +1,149 @@
+"""Village files through the steps: read -> structure -> place (per file), then normalise -> validate (per batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from flows.normalize import normalize
+from flows.place import place
+from flows.read import SPREADSHEET_SUFFIXES, UnreadableFileError, read_workbook
+from flows.structure import IgnoredSheet, Roster, classify_rows, structure_sheet
+from flows.validate import validate
+
+FileStatus = Literal["loaded", "rejected", "ignored"]
+
+FILE_COLUMNS = {
+    "source_file": pl.String,
+    "sha256": pl.String,
+    "period": pl.String,
+    "village_code": pl.String,
+    "status": pl.String,
+    "reason": pl.String,
+    "modified_at": pl.Float64,
+}
+COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")
+
+
+@dataclass(frozen=True)
+class DiscoveredFile:
+    """A landing-zone file as discovery saw it."""
+
+    source_file: str
+    period: str | None
+    sha256: str
+    modified_at: float
+
+
+@dataclass(frozen=True)
+class ExtractedFile:
+    """A file read and placed: its roster sheets, or why it was rejected or ignored."""
+
+    file: DiscoveredFile
+    status: FileStatus
+    reason: str = ""
+    village_code: str | None = None
+    rosters: tuple[Roster, ...] = ()
+    ignored_sheets: tuple[IgnoredSheet, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of a batch of files.
+
+    `files`: one row per file (FILE_COLUMNS plus the row counts); `rows`: the accepted,
+    normalised roster rows; `failures`: one row per failed check.
+    """
+
+    files: pl.DataFrame
+    rows: pl.DataFrame
+    failures: pl.DataFrame
+
+
+def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) -> ExtractedFile:
+    """Read a file's sheets, find its rosters and the village it reports."""
+    path = raw_dir / file.source_file
+    if file.period is None:
+        return ExtractedFile(file, "ignored", "not under a raw/<YYYY-MM>/ period folder")
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+        return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
+    try:
+        sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
+    except UnreadableFileError as error:
+        return ExtractedFile(file, "rejected", str(error))
+    rosters = tuple(s for s in sheets if isinstance(s, Roster))
+    ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
+    if not rosters:
+        return ExtractedFile(file, "rejected", "no roster sheet (no header row with NIK or NAMA)", ignored_sheets=ignored)
+    title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
+    placement = place(title, file.source_file, villages)
+    if placement.village_code is None:
+        return ExtractedFile(file, "rejected", placement.reason, rosters=rosters, ignored_sheets=ignored)
+    return ExtractedFile(file, "loaded", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
+
+
+def roster_frame(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> pl.DataFrame:
+    """Every row under a roster header in the placed files, with its file, sheet and `row_kind`."""
+    frames = [
+        roster.rows.with_columns(
+            source_file=pl.lit(e.file.source_file),
+            sha256=pl.lit(e.file.sha256),
+            period=pl.lit(e.file.period),
+            village_code=pl.lit(e.village_code),
+            sheet=pl.lit(roster.sheet),
+            group_hint=pl.lit(roster.group_hint, dtype=pl.String),
+            is_vulnerable_workers=pl.lit(roster.is_vulnerable_workers),
+        )
+        for e in extracted
+        if e.status == "loaded"
+        for roster in e.rosters
+    ]
+    if not frames:
+        return pl.DataFrame()
+    return (
+        pl.concat(frames)
+        .join(villages.select("village_code", "village_type"), on="village_code", how="left")
+        .with_columns(row_kind=classify_rows())
+    )
+
+
+def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
+    """One row per file with its status and reason."""
+    return pl.DataFrame(
+        [
+            (e.file.source_file, e.file.sha256, e.file.period, e.village_code, e.status, e.reason, e.file.modified_at)
+            for e in extracted
+        ],
+        schema=FILE_COLUMNS,
+        orient="row",
+    )
+
+
+def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> BatchOutcome:
+    """Normalise and validate the placed files' data rows together; account for every row of every file."""
+    files = file_table(extracted)
+    rows = roster_frame(extracted, villages)
+    if rows.is_empty():
+        return BatchOutcome(files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS), pl.DataFrame(),
+                            pl.DataFrame())
+    accepted, failures = validate(normalize(rows.filter(pl.col("row_kind") == "data")))
+    read = rows.group_by("sha256").agg(
+        rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
+    )
+    loaded = accepted.group_by("sha256").agg(rows_loaded=pl.len())
+    counts = (
+        files.join(read, on="sha256", how="left")
+        .join(loaded, on="sha256", how="left")
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_loaded"))
+        .with_columns(rows_rejected=pl.col("rows_read") - pl.col("rows_loaded") - pl.col("rows_skipped"))
+    )
+    return BatchOutcome(counts, accepted, failures)
+
+
+def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], villages: pl.DataFrame) -> BatchOutcome:
+    """Extract, normalise and validate a batch of files."""
+    return check_files([extract_file(raw_dir, file, villages) for file in files], villages)

@@ -1,0 +1,118 @@
+"""Publish the analyst warehouse: a complete, checkpointed DuckDB file swapped in atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.settings import VIEWS_DIR
+from flows.sql import run_script
+
+PII_KEY_ENV = "CAKUPAN_PII_KEY"
+HMAC_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class ViewDoc:
+    """A view's SQL and the documentation in its header comment."""
+
+    name: str
+    sql: str
+    description: str
+    columns: dict[str, str]
+
+
+def read_view(path: Path) -> ViewDoc:
+    """Parse `warehouse/views/<name>.sql`: header lines describe the view, `-- column: text` lines after `-- Columns:` its columns."""
+    header = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line.removeprefix("--").strip())
+    split = header.index("Columns:") if "Columns:" in header else len(header)
+    description = " ".join(header[:split]).removeprefix(f"{path.stem}:").strip()
+    columns = dict(
+        (match.group(1), match.group(2))
+        for match in (re.match(r"^(\w+): (.+)$", line) for line in header[split + 1 :])
+        if match
+    )
+    return ViewDoc(path.stem, path.read_text(), description, columns)
+
+
+def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
+    """Every view of the warehouse, by name."""
+    return [read_view(path) for path in sorted(views_dir.glob("*.sql"))]
+
+
+def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc]) -> None:
+    """Create the views with COMMENT ON VIEW / COLUMN from their headers; a view may use another view."""
+    pending = list(views)
+    while pending:
+        failed: list[ViewDoc] = []
+        for view in pending:
+            try:
+                con.execute(f"create view {view.name} as {view.sql}")
+            except duckdb.CatalogException:
+                failed.append(view)
+        if len(failed) == len(pending):
+            names = ", ".join(v.name for v in failed)
+            raise RuntimeError(f"views refer to tables or views that do not exist: {names}")
+        pending = failed
+    for view in views:
+        con.execute(f"comment on view {view.name} is {sql_literal(view.description)}")
+        for column, text in view.columns.items():
+            con.execute(f"comment on column {view.name}.{column} is {sql_literal(text)}")
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal (COMMENT ON takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def pii_key(key_file: Path) -> bytes:
+    """The secret for person_id: $CAKUPAN_PII_KEY, else a key file made on first use with mode 0600."""
+    if os.environ.get(PII_KEY_ENV):
+        return os.environ[PII_KEY_ENV].encode()
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()
+
+
+def hmac_pads(key: bytes) -> dict[str, bytes]:
+    """Key XOR ipad and key XOR opad (RFC 2104), so DuckDB can compute HMAC-SHA256 in SQL."""
+    block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
+    return {
+        "hmac_inner": bytes(b ^ 0x36 for b in block),
+        "hmac_outer": bytes(b ^ 0x5C for b in block),
+    }
+
+
+def publish(state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, villages: pl.DataFrame,
+            districts: pl.DataFrame) -> None:
+    """Write the analyst warehouse beside `warehouse`, checkpoint it, then replace `warehouse` in one rename."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    staging = warehouse.with_name(f".{warehouse.name}.publishing")
+    staging.unlink(missing_ok=True)
+    state.register("ref_villages", villages)
+    state.register("ref_districts", districts)
+    state.execute("attach $path as analyst", {"path": str(staging)})
+    try:
+        run_script(state, "publish_tables", hmac_pads(key))
+    finally:
+        state.execute("detach analyst")
+        state.unregister("ref_villages")
+        state.unregister("ref_districts")
+    with duckdb.connect(str(staging)) as con:
+        create_views(con, view_docs())
+        con.execute("checkpoint")
+    os.replace(staging, warehouse)

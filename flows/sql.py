@@ -1,0 +1,42 @@
+"""Run the SQL files under warehouse/: statements by name, one statement at a time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from flows.settings import STATEMENTS_DIR
+
+PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def split_statements(script: str) -> list[str]:
+    """Statements of a script, split at semicolons that end a line; comment-only pieces dropped."""
+    pieces = re.split(r";\s*$", script, flags=re.MULTILINE)
+    return [p.strip() for p in pieces if re.sub(r"--[^\n]*", "", p).strip()]
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None,
+               directory: Path = STATEMENTS_DIR) -> None:
+    """Execute `warehouse/statements/<name>.sql`, giving each statement only the parameters it names."""
+    for statement in split_statements((directory / f"{name}.sql").read_text()):
+        names = PARAMETER.findall(re.sub(r"--[^\n]*", "", statement))
+        used = {key: value for key, value in (params or {}).items() if key in names}
+        con.execute(statement, used or None)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An explicit transaction: DuckDB 2.0 autocommits each statement of a batch otherwise."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")

@@ -1,0 +1,135 @@
+"""Find the roster in a raw sheet: title block, header row(s), data rows and non-data rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from flows.headers import CANONICAL_COLUMNS, canonical_column, sheet_group
+from flows.read import RawSheet
+
+MAX_TITLE_ROWS = 8
+MIN_HEADER_MATCHES = 3
+# a cell of `row_text` (cells joined by tabs) that starts a totals row or the signature block
+TOTAL_PATTERN = r"(^|\t)\s*(JUMLAH|TOTAL)\b"
+SIGNATURE_PATTERN = r"(^|\t)\s*(MENGETAHUI|KEPALA DESA|KADES|LURAH|SEKRETARIS DESA|SEKDES|PETUGAS|DIBUAT OLEH)\b"
+DATA_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c != "row_no")
+
+TITLE_PATTERNS = {
+    "village": re.compile(r"^(?:DESA\s*/\s*KELURAHAN|DESA|KELURAHAN|KEL\.)\s*:?\s*(.+)$", re.IGNORECASE),
+    "district": re.compile(r"^(?:KECAMATAN|KEC\.)\s*:?\s*(.+)$", re.IGNORECASE),
+    "month": re.compile(r"^(?:BULAN|PERIODE)\s*:?\s*(.+)$", re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A roster sheet: its rows with canonical text columns, each kept with its 1-based source row.
+
+    `rows` has `source_row`, one text column per canonical column (null where the sheet
+    lacks it) and `row_text`, every cell of the row joined by tabs.
+    """
+
+    sheet: str
+    group_hint: str | None
+    is_vulnerable_workers: bool
+    title: dict[str, str]
+    rows: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class IgnoredSheet:
+    """A sheet that holds no roster (an empty `Sheet1`, a `Rekap`), with the reason."""
+
+    sheet: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where the header is and which grid column holds which canonical column."""
+
+    first_row: int
+    data_start: int
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def find_header(grid: pl.DataFrame) -> Header | None:
+    """The header row (or two-row header) among the first rows, by how many known columns it names."""
+    top = grid.head(MAX_TITLE_ROWS + 2).rows()
+    for index, cells in enumerate(top):
+        labels = [canonical_column(cell) for cell in cells]
+        if len({label for label in labels if label}) < MIN_HEADER_MATCHES or not {"nik", "name"} & set(labels):
+            continue
+        below = [canonical_column(cell) for cell in top[index + 1]] if index + 1 < len(top) else []
+        two_rows = any(below) and not any(c and c.strip().isdigit() and len(c.strip()) > 6 for c in top[index + 1])
+        if two_rows:
+            labels = [low or high for high, low in zip(labels, below, strict=True)]
+        columns: dict[str, str] = {}
+        for name, label in zip(grid.columns, labels, strict=True):
+            if label and label not in columns:
+                columns[label] = name
+        return Header(first_row=index, data_start=index + (2 if two_rows else 1), columns=columns)
+    return None
+
+
+def title_block(grid: pl.DataFrame, header: Header) -> dict[str, str]:
+    """Village, district and month named above the header (`DESA : BATUANTEN`)."""
+    found: dict[str, str] = {}
+    for cells in grid.head(header.first_row).rows():
+        text = " ".join(cell.strip() for cell in cells if cell and cell.strip())
+        for key, pattern in TITLE_PATTERNS.items():
+            match = pattern.match(text)
+            if match and key not in found:
+                found[key] = match.group(1).strip()
+    return found
+
+
+def classify_rows() -> pl.Expr:
+    """`row_kind` of each roster row: `data`, or why it is skipped; footers are per file and sheet."""
+    text = pl.col("row_text").str.to_uppercase()
+    any_data = pl.any_horizontal([pl.col(c).is_not_null() for c in DATA_COLUMNS])
+    total = text.str.contains(TOTAL_PATTERN)
+    signature = text.str.contains(SIGNATURE_PATTERN) & pl.col("nik").is_null()
+    in_footer = (total | signature).cum_max().over("source_file", "sheet", order_by="source_row")
+    return (
+        pl.when(pl.col("row_text") == "").then(pl.lit("blank"))
+        .when(total).then(pl.lit("total"))
+        .when(in_footer).then(pl.lit("signature"))
+        .when(~any_data).then(pl.lit("no_data"))
+        .otherwise(pl.lit("data"))
+    )
+
+
+def roster_rows(sheet: RawSheet, header: Header) -> pl.DataFrame:
+    """Rows under the header: source row number, canonical text columns, and all cells joined as `row_text`."""
+    body = sheet.grid.slice(header.data_start).with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in sheet.grid.columns
+    )
+    canonical = [
+        (pl.col(header.columns[c]) if c in header.columns else pl.lit(None, dtype=pl.String)).alias(c)
+        for c in CANONICAL_COLUMNS
+    ]
+    return body.select(
+        (pl.int_range(pl.len(), dtype=pl.Int32) + header.data_start + 1).alias("source_row"),
+        *canonical,
+        pl.concat_str(body.columns, separator="\t", ignore_nulls=True).alias("row_text"),
+    )
+
+
+def structure_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
+    """Recognise a roster sheet, or say why the sheet is not one."""
+    if sheet.grid.height == 0:
+        return IgnoredSheet(sheet.name, "sheet is empty")
+    header = find_header(sheet.grid)
+    if header is None:
+        return IgnoredSheet(sheet.name, "no roster header (NIK or NAMA with other known columns) in the first rows")
+    return Roster(
+        sheet=sheet.name,
+        group_hint=sheet_group(sheet.name),
+        is_vulnerable_workers="occupation" in header.columns and "role" not in header.columns,
+        title=title_block(sheet.grid, header),
+        rows=roster_rows(sheet, header),
+    )

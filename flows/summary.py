@@ -1,0 +1,46 @@
+"""The run summary: files and rows accounted for, and coverage by group, as markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did and what the warehouse now says."""
+
+    run_id: str
+    counts: dict[str, int]
+    coverage: pl.DataFrame
+    rejections: list[dict[str, str]] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        """The summary as a markdown document (the Prefect artifact)."""
+        lines = [f"# cakupan run `{self.run_id}`", "", "| | count |", "|---|---:|"]
+        lines += [f"| {name.replace('_', ' ')} | {value:,} |" for name, value in self.counts.items()]
+        return "\n".join([*lines, "", "## Coverage by group", "", coverage_markdown(self.coverage)])
+
+
+def coverage_markdown(coverage: pl.DataFrame) -> str:
+    """coverage_by_group rows as a markdown table."""
+    lines = ["| period | group | members | enrolled | coverage % |", "|---|---|---:|---:|---:|"]
+    lines += [
+        f"| {r['period']} | {r['group_code']} | {r['members']:,} | {r['enrolled']:,} | {r['coverage_pct']} |"
+        for r in coverage.iter_rows(named=True)
+    ]
+    return "\n".join(lines)
+
+
+def read_coverage(warehouse: Path) -> pl.DataFrame:
+    """coverage_by_group from the published warehouse, opened read-only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql("select * from coverage_by_group").pl()
+
+
+def summarize(run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path) -> RunSummary:
+    """Assemble the summary of a finished run."""
+    return RunSummary(run_id, counts, read_coverage(warehouse), rejections)

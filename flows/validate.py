@@ -1,0 +1,76 @@
+"""Validate normalised roster rows with pandera (lazily) and report failures per row and cell."""
+
+from __future__ import annotations
+
+import pandera.errors
+import polars as pl
+
+from schemas.roster import CHECKS_BY_NAME, Severity, schema_for
+
+FAILURE_COLUMNS = {
+    "row_index": pl.Int64,
+    "column_name": pl.String,
+    "check_name": pl.String,
+    "severity": pl.String,
+    "failure_value": pl.String,
+    "message": pl.String,
+}
+
+
+def mask_nik(value: pl.Expr) -> pl.Expr:
+    """Digits of a NIK-like value shown as first 6 and last 4 only (`330217******0001`)."""
+    digits = value.str.replace_all(r"\D", "")
+    return (
+        pl.when(digits.str.len_chars() >= 12)
+        .then(pl.concat_str(digits.str.head(6), pl.lit("*").repeat_by(digits.str.len_chars() - 10).list.join(""),
+                            digits.str.tail(4)))
+        .otherwise(value)
+    )
+
+
+def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
+    """One row per failed check of one severity, with `row_index` = position in `rows`."""
+    try:
+        schema_for(severity).validate(rows, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    else:
+        return pl.DataFrame(schema=FAILURE_COLUMNS)
+    unexpected = cases.filter(pl.col("index").is_null())
+    if unexpected.height:
+        raise ValueError(f"roster frame does not fit the {severity} schema: {unexpected.to_dicts()}")
+    checks = pl.DataFrame(
+        [(c.name, c.column, c.message) for c in CHECKS_BY_NAME.values()],
+        schema=["check_name", "column_name", "message"],
+        orient="row",
+    )
+    return (
+        cases.select(
+            pl.col("index").cast(pl.Int64).alias("row_index"),
+            pl.col("check").alias("check_name"),
+            pl.col("failure_case").cast(pl.String).alias("failure_value"),
+        )
+        .join(checks, on="check_name", how="left")
+        .with_columns(
+            severity=pl.lit(severity),
+            failure_value=pl.when(pl.col("column_name") == "nik")
+            .then(mask_nik(pl.col("failure_value")))
+            .otherwise(pl.col("failure_value")),
+        )
+        .select(list(FAILURE_COLUMNS))
+    )
+
+
+def validate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split rows into (accepted rows, failures): a row with any error is rejected, warnings only flag it."""
+    failures = pl.concat([failures_of(rows, "error"), failures_of(rows, "warning")])
+    rejected = failures.filter(pl.col("severity") == "error")["row_index"].unique()
+    warned = failures.filter(pl.col("severity") == "warning")["row_index"].unique()
+    indexed = rows.with_row_index("row_index").with_columns(pl.col("row_index").cast(pl.Int64))
+    accepted = indexed.filter(~pl.col("row_index").is_in(rejected.implode())).with_columns(
+        has_warning=pl.col("row_index").is_in(warned.implode())
+    )
+    located = failures.join(
+        indexed.select("row_index", "source_file", "sha256", "period", "sheet", "source_row", "group_code"), on="row_index"
+    )
+    return accepted.drop("row_index"), located.drop("row_index").sort("source_file", "sheet", "source_row", "check_name")

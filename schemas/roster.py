@@ -1,0 +1,122 @@
+"""Checks on a normalised roster row: which reject it (error) and which flag it (warning).
+
+Each check is one line of `ROW_CHECKS`: its name (as auditors see it in
+`validation_failures.check_name`), the column it is about, its severity, the rule a good
+row satisfies (a polars expression; null counts as failed) and the message a village
+secretary reads, in Indonesian. `schema_for(severity)` turns them into a pandera schema whose
+checks hang on the original text column (`nik_raw`), so a failure case is the cell as
+written. Validation is lazy, so that every failure of every row is reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+import pandera.polars as pa
+import polars as pl
+
+Severity = Literal["error", "warning"]
+MINIMUM_CONTRIBUTION_IDR = 16_800  # JKK 1% of Rp 1,000,000 + JKM Rp 6,800 (BPU minimum)
+
+NIK_DIGITS = pl.col("nik").str.contains(r"^\d{16}$").fill_null(False)
+NIK_DAY = pl.col("nik").str.slice(6, 2).cast(pl.Int32, strict=False)
+NIK_IS_FEMALE = NIK_DAY > 40
+NIK_BIRTH = pl.format(
+    "{}-{}-{}",
+    (NIK_DAY - pl.when(NIK_IS_FEMALE).then(40).otherwise(0)).cast(pl.String).str.zfill(2),
+    pl.col("nik").str.slice(8, 2),
+    pl.col("nik").str.slice(10, 2),
+).str.to_date("%d-%m-%y", strict=False)
+
+
+def applies_to(condition: pl.Expr, rule: pl.Expr) -> pl.Expr:
+    """A rule checked only where the condition holds; rows outside it pass."""
+    return (~condition.fill_null(False)) | rule.fill_null(False)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One check on a roster row."""
+
+    name: str
+    column: str
+    severity: Severity
+    rule: pl.Expr
+    message: str
+
+
+ROW_CHECKS: tuple[RowCheck, ...] = (
+    RowCheck("nik_missing", "nik", "error", pl.col("nik_raw").is_not_null(),
+             "NIK kosong. Isi NIK 16 digit sesuai KTP."),
+    RowCheck("nik_scientific_notation", "nik", "error",
+             ~pl.col("nik_raw").str.contains(r"^\s*\d[.,]\d+[eE][+]?\d+\s*$").fill_null(False),
+             "NIK tertulis sebagai angka ilmiah (misalnya 3.30217E+15) sehingga digit terakhir hilang. "
+             "Ketik ulang NIK sebagai teks."),
+    RowCheck("nik_length", "nik", "error",
+             applies_to(pl.col("nik_raw").is_not_null(), NIK_DIGITS),
+             "NIK harus 16 digit angka."),
+    RowCheck("nik_all_zeros", "nik", "error", ~pl.col("nik").str.contains(r"^0+$").fill_null(False),
+             "NIK berisi angka nol semua."),
+    RowCheck("nik_birth_date", "nik", "error",
+             applies_to(NIK_DIGITS & ~pl.col("nik").str.contains(r"^0+$"), NIK_BIRTH.is_not_null()),
+             "Tanggal lahir di dalam NIK (digit ke-7 sampai ke-12) tidak mungkin. Periksa kembali NIK."),
+    RowCheck("status_vocabulary", "status", "error", pl.col("enrolled").is_not_null(),
+             "Status kepesertaan tidak dikenal. Tulis 'Sudah' atau 'Belum'."),
+    RowCheck("role_unknown", "role", "error",
+             applies_to(pl.col("role_raw").is_not_null(), pl.col("group_code").is_not_null()),
+             "Jabatan tidak dikenal sebagai jabatan BPD, RT/RW, LKD atau Linmas."),
+    RowCheck("group_undetermined", "role", "error",
+             applies_to(pl.col("role_raw").is_null(), pl.col("group_code").is_not_null()),
+             "Kelompok tidak dapat ditentukan: jabatan kosong dan nama lembar kerja tidak menyebut kelompok."),
+    RowCheck("bpd_in_kelurahan", "role", "error",
+             ~((pl.col("group_code") == "BPD") & (pl.col("village_type") == "kelurahan")).fill_null(False),
+             "Kelurahan tidak memiliki BPD. Periksa jabatan atau desa pada berkas ini."),
+    RowCheck("nik_outside_banyumas", "nik", "warning", applies_to(NIK_DIGITS, pl.col("nik").str.starts_with("3302")),
+             "NIK bukan NIK Banyumas (tidak diawali 3302). Pastikan NIK sudah benar."),
+    RowCheck("nik_birth_date_mismatch", "birth_date", "warning",
+             applies_to(NIK_BIRTH.is_not_null() & pl.col("birth_date").is_not_null(),
+                        pl.col("birth_date").dt.strftime("%d%m%y") == NIK_BIRTH.dt.strftime("%d%m%y")),
+             "Tanggal lahir tidak sama dengan tanggal lahir di dalam NIK."),
+    RowCheck("nik_sex_mismatch", "sex", "warning",
+             applies_to(NIK_DIGITS & pl.col("sex").is_not_null(), (pl.col("sex") == "P") == NIK_IS_FEMALE),
+             "Jenis kelamin tidak sesuai dengan NIK (pada NIK perempuan, tanggal lahir ditambah 40)."),
+    RowCheck("enrolled_without_kpj", "kpj", "warning",
+             applies_to(pl.col("enrolled"), pl.col("kpj").is_not_null()),
+             "Status sudah terdaftar tetapi nomor KPJ kosong. Lengkapi nomor KPJ."),
+    RowCheck("kpj_length", "kpj", "warning",
+             applies_to(pl.col("kpj").is_not_null(), pl.col("kpj").str.contains(r"^\d{11}$")),
+             "Nomor KPJ harus 11 digit angka."),
+    RowCheck("contribution_below_minimum", "contribution", "warning",
+             applies_to(pl.col("contribution_idr").is_not_null(),
+                        pl.col("contribution_idr") >= MINIMUM_CONTRIBUTION_IDR),
+             "Iuran di bawah minimum Rp 16.800 per bulan."),
+)
+CHECKS_BY_NAME = {check.name: check for check in ROW_CHECKS}
+
+
+def _check(check: RowCheck) -> pa.Check:
+    return pa.Check(lambda data: data.lazyframe.select(check.rule), name=check.name, ignore_na=False)
+
+
+@cache
+def schema_for(severity: Severity) -> pa.DataFrameSchema:
+    """The pandera schema of one severity's checks, built once."""
+    columns: dict[str, list[pa.Check]] = {}
+    for check in ROW_CHECKS:
+        if check.severity == severity:
+            columns.setdefault(check.column, []).append(_check(check))
+    return pa.DataFrameSchema(
+        {f"{column}_raw": pa.Column(nullable=True, checks=checks) for column, checks in columns.items()},
+        name=f"roster_row_{severity}s",
+    )
+
+
+def check_catalog() -> pl.DataFrame:
+    """Every check with its column, severity and message: the auditors' legend."""
+    return pl.DataFrame(
+        [(c.name, c.column, c.severity, c.message) for c in ROW_CHECKS],
+        schema=["check_name", "column_name", "severity", "message"],
+        orient="row",
+    )

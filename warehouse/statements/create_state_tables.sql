@@ -1,0 +1,87 @@
+-- The internal state database: every file version seen, every roster row loaded (with raw
+-- NIKs), every validation failure, every run. Only the nightly flow opens it; analysts
+-- get the published warehouse instead.
+create table if not exists runs (
+    run_id varchar primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,
+    files_seen integer,
+    files_new integer,
+    files_loaded integer,
+    files_rejected integer,
+    files_superseded integer,
+    files_ignored integer,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    rows_skipped bigint,
+    message varchar
+);
+
+create table if not exists ingested_files (
+    source_file varchar not null,
+    sha256 varchar not null,
+    period varchar,
+    village_code varchar,
+    status varchar not null,
+    rows_read integer not null,
+    rows_loaded integer not null,
+    rows_rejected integer not null,
+    rows_skipped integer not null,
+    reason varchar,
+    modified_at double not null,
+    run_id varchar not null,
+    primary key (source_file, sha256)
+);
+
+create table if not exists file_groups (
+    sha256 varchar not null,
+    source_file varchar not null,
+    period varchar not null,
+    village_code varchar not null,
+    group_code varchar not null,
+    modified_at double not null,
+    is_current boolean not null default true,
+    primary key (sha256, group_code)
+);
+
+create table if not exists roster_rows (
+    sha256 varchar not null,
+    source_file varchar not null,
+    sheet varchar not null,
+    source_row integer not null,
+    period varchar not null,
+    village_code varchar not null,
+    group_code varchar not null,
+    nik varchar not null,
+    name varchar,
+    sex varchar,
+    birth_date date,
+    role varchar,
+    rt integer,
+    rw integer,
+    enrolled boolean not null,
+    kpj varchar,
+    start_date date,
+    contribution_source varchar,
+    contribution_idr bigint,
+    occupation varchar,
+    has_warning boolean not null,
+    run_id varchar not null
+);
+
+create table if not exists validation_failures (
+    run_id varchar not null,
+    period varchar,
+    source_file varchar not null,
+    sha256 varchar not null,
+    sheet varchar,
+    source_row integer,
+    group_code varchar,
+    column_name varchar,
+    check_name varchar not null,
+    severity varchar not null,
+    failure_value varchar,
+    message varchar not null,
+    is_current boolean not null default true
+);

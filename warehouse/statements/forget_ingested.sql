@@ -1,0 +1,6 @@
+-- Forget what was ingested for period $period (all periods when null), so that a full
+-- refresh reads those files again. Runs are kept.
+delete from roster_rows where $period is null or period = $period;
+delete from validation_failures where $period is null or period = $period;
+delete from file_groups where $period is null or period = $period;
+delete from ingested_files where $period is null or period = $period;

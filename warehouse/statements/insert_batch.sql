@@ -1,0 +1,27 @@
+-- Record one batch of processed files: their accounting, their groups, their accepted
+-- rows and their validation failures. Reads the registered frames batch_files,
+-- batch_rows and batch_failures; $run_id names the run.
+insert into ingested_files by name
+select source_file, sha256, period, village_code, status, rows_read, rows_loaded, rows_rejected,
+       rows_skipped, reason, modified_at, $run_id as run_id
+from batch_files;
+
+insert into file_groups by name
+select distinct f.sha256, f.source_file, f.period, f.village_code, g.group_code, f.modified_at
+from batch_files as f
+join (
+    select sha256, group_code from batch_rows
+    union
+    select sha256, group_code from batch_failures where group_code is not null
+) as g using (sha256);
+
+insert into roster_rows by name
+select sha256, source_file, sheet, source_row, period, village_code, group_code, nik, name, sex,
+       birth_date, role, rt, rw, enrolled, kpj, start_date, contribution_source, contribution_idr,
+       occupation, has_warning, $run_id as run_id
+from batch_rows;
+
+insert into validation_failures by name
+select $run_id as run_id, period, source_file, sha256, sheet, source_row, group_code, column_name,
+       check_name, severity, failure_value, message
+from batch_failures;

@@ -1,0 +1,45 @@
+-- Build the analyst warehouse's tables in the attached database `analyst` from the state
+-- database. People are identified by person_id, a keyed hash (HMAC-SHA256) of the NIK:
+-- $hmac_inner and $hmac_outer are the key XOR ipad / opad. No raw NIK, name or birth date
+-- leaves the state database. Reads the registered frames ref_districts and ref_villages.
+create table analyst.districts as
+select district_code, regency_code, district_name
+from ref_districts;
+
+create table analyst.villages as
+select v.village_code, v.village_name, v.village_type, v.district_code, d.district_name
+from ref_villages as v
+join ref_districts as d using (district_code);
+
+create table analyst.roster as
+select
+    r.period,
+    v.district_code,
+    r.village_code,
+    r.group_code,
+    r.role,
+    sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))) as person_id,
+    r.sex,
+    r.enrolled,
+    r.contribution_source,
+    r.contribution_idr,
+    r.has_warning,
+    r.source_file,
+    r.sheet,
+    r.source_row
+from roster_rows as r
+join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+join analyst.villages as v on v.village_code = r.village_code;
+
+create table analyst.ingested_files as
+select source_file, sha256, period, village_code, status, rows_read, rows_loaded, rows_rejected,
+       rows_skipped, reason, run_id
+from ingested_files;
+
+create table analyst.validation_failures as
+select run_id, period, source_file, sheet, source_row, column_name, check_name, severity,
+       failure_value, message, is_current
+from validation_failures;
+
+create table analyst.runs as
+select * from runs;

@@ -1,0 +1,31 @@
+-- coverage_by_district: one row per period and district (kecamatan).
+-- Which kecamatan lag? Distinct people across all groups; a person holding posts in two
+-- groups counts once, enrolled if enrolled in any row.
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- district_name: kecamatan name
+-- members: distinct people (by NIK) on the district's rosters
+-- enrolled: those of them enrolled
+-- coverage_pct: 100 * enrolled / members, one decimal
+with people as (
+    select period, district_code, person_id, bool_or(enrolled) as enrolled
+    from roster
+    group by period, district_code, person_id
+),
+
+final as (
+    select
+        people.period,
+        people.district_code,
+        districts.district_name,
+        count(*) as members,
+        count(*) filter (where people.enrolled) as enrolled,
+        round(100.0 * count(*) filter (where people.enrolled) / count(*), 1) as coverage_pct
+    from people
+    join districts using (district_code)
+    group by people.period, people.district_code, districts.district_name
+)
+
+select * from final
+order by period, district_code

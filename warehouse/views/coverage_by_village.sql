@@ -1,0 +1,38 @@
+-- coverage_by_village: one row per period, village (desa/kelurahan) and group.
+-- How far along is each village, group by group?
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- district_name: kecamatan name
+-- village_code: Kemendagri village code, dotted ('33.02.17.2001')
+-- village_name: desa or kelurahan name
+-- village_type: 'desa' (has a BPD) or 'kelurahan' (urban ward, no BPD)
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- members: distinct people (by NIK) on the village's group roster
+-- enrolled: those of them enrolled
+-- coverage_pct: 100 * enrolled / members, one decimal
+with people as (
+    select period, village_code, group_code, person_id, bool_or(enrolled) as enrolled
+    from roster
+    group by period, village_code, group_code, person_id
+),
+
+final as (
+    select
+        people.period,
+        villages.district_code,
+        villages.district_name,
+        people.village_code,
+        villages.village_name,
+        villages.village_type,
+        people.group_code,
+        count(*) as members,
+        count(*) filter (where people.enrolled) as enrolled,
+        round(100.0 * count(*) filter (where people.enrolled) / count(*), 1) as coverage_pct
+    from people
+    join villages using (village_code)
+    group by all
+)
+
+select * from final
+order by period, village_code, group_code
