@@ -34,8 +34,13 @@ def print_coverage(coverage: pl.DataFrame) -> None:
     for column in ("period", "group_code", "members", "enrolled", "coverage_pct"):
         table.add_column(column, justify="right" if column in {"members", "enrolled", "coverage_pct"} else "left")
     for row in coverage.iter_rows(named=True):
-        table.add_row(row["period"], row["group_code"], f"{row['members']:,}", f"{row['enrolled']:,}",
-                      f"{row['coverage_pct']:.1f}")
+        table.add_row(
+            row["period"],
+            row["group_code"],
+            f"{row['members']:,}",
+            f"{row['enrolled']:,}",
+            f"{row['coverage_pct']:.1f}",
+        )
     console.print(table)
 
 

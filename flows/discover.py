@@ -38,6 +38,8 @@ def period_of(relative: Path) -> str | None:
 
 def discover(raw_dir: Path) -> pl.DataFrame:
     """Every file under the landing zone (reference data excluded), oldest modification first."""
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"landing zone {raw_dir} does not exist or is not a folder")
     rows = []
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(raw_dir)
@@ -54,7 +56,9 @@ def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.Data
     A version already ingested (same path, same sha256) is neither: it is not read again.
     """
     unseen = discovered.join(known, on=["source_file", "sha256"], how="anti")
-    first_path = pl.concat([known, discovered.select(known.columns)]).unique("sha256", keep="first", maintain_order=True)
+    first_path = pl.concat([known, discovered.select(known.columns)]).unique(
+        "sha256", keep="first", maintain_order=True
+    )
     copies = unseen.join(first_path, on="sha256", suffix="_first").filter(
         pl.col("source_file") != pl.col("source_file_first")
     )

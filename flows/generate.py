@@ -45,25 +45,135 @@ SHEET_NAMES = {
     "LINMAS": "LINMAS",
     "RENTAN": "Pekerja Rentan",
 }
-OFFICIAL_HEADER = ["NO", "NIK", "NAMA", "JENIS KELAMIN", "TANGGAL LAHIR", "JABATAN", "RT", "RW",
-                   "STATUS", "NO KPJ", "TMT", "SUMBER IURAN", "IURAN", "KETERANGAN"]
+OFFICIAL_HEADER = [
+    "NO",
+    "NIK",
+    "NAMA",
+    "JENIS KELAMIN",
+    "TANGGAL LAHIR",
+    "JABATAN",
+    "RT",
+    "RW",
+    "STATUS",
+    "NO KPJ",
+    "TMT",
+    "SUMBER IURAN",
+    "IURAN",
+    "KETERANGAN",
+]
 RENTAN_HEADER = [*OFFICIAL_HEADER[:5], "PEKERJAAN", *OFFICIAL_HEADER[6:]]
-MONTHS_ID = ("JANUARI", "FEBRUARI", "MARET", "APRIL", "MEI", "JUNI", "JULI", "AGUSTUS",
-             "SEPTEMBER", "OKTOBER", "NOVEMBER", "DESEMBER")
+MONTHS_ID = (
+    "JANUARI",
+    "FEBRUARI",
+    "MARET",
+    "APRIL",
+    "MEI",
+    "JUNI",
+    "JULI",
+    "AGUSTUS",
+    "SEPTEMBER",
+    "OKTOBER",
+    "NOVEMBER",
+    "DESEMBER",
+)
 
-MALE_NAMES = ("Slamet", "Sugeng", "Bambang", "Budi", "Agus", "Joko", "Sutrisno", "Suparman",
-              "Wahyu", "Teguh", "Darsono", "Karsono", "Tarno", "Rasim", "Kasdi", "Sukirno",
-              "Warsito", "Purwanto", "Eko", "Heri", "Yanto", "Supriyadi", "Parman", "Dwi",
-              "Rohmat", "Sukarjo", "Sarwono", "Tugiman", "Daryanto", "Mujiono", "Narto", "Wasis")
-FEMALE_NAMES = ("Siti", "Sri", "Sumiati", "Suwarni", "Tri", "Endang", "Wartini", "Rusmini",
-                "Darsih", "Kartini", "Sulastri", "Ngatini", "Sutinah", "Rini", "Yuliani",
-                "Wahyuni", "Suharti", "Tumini", "Kasmirah", "Painem", "Dewi", "Ratna", "Warsih")
-SECOND_NAMES = ("Prasetyo", "Santoso", "Wibowo", "Saputra", "Hidayat", "Nugroho", "Setiawan",
-                "Susanto", "Riyadi", "Kurniawan", "Haryanto", "Purnomo", "Widodo", "Sulistyo")
-FEMALE_SECOND_NAMES = ("Rahayu", "Lestari", "Wati", "Ningsih", "Handayani", "Astuti", "Utami",
-                       "Wulandari", "Susilowati", "Purwaningsih")
-OCCUPATIONS = ("Buruh Tani", "Petani", "Nelayan", "Pedagang Kecil", "Ojek", "Penderes Kelapa",
-               "Buruh Bangunan", "Pengrajin Gula Kelapa")
+MALE_NAMES = (
+    "Slamet",
+    "Sugeng",
+    "Bambang",
+    "Budi",
+    "Agus",
+    "Joko",
+    "Sutrisno",
+    "Suparman",
+    "Wahyu",
+    "Teguh",
+    "Darsono",
+    "Karsono",
+    "Tarno",
+    "Rasim",
+    "Kasdi",
+    "Sukirno",
+    "Warsito",
+    "Purwanto",
+    "Eko",
+    "Heri",
+    "Yanto",
+    "Supriyadi",
+    "Parman",
+    "Dwi",
+    "Rohmat",
+    "Sukarjo",
+    "Sarwono",
+    "Tugiman",
+    "Daryanto",
+    "Mujiono",
+    "Narto",
+    "Wasis",
+)
+FEMALE_NAMES = (
+    "Siti",
+    "Sri",
+    "Sumiati",
+    "Suwarni",
+    "Tri",
+    "Endang",
+    "Wartini",
+    "Rusmini",
+    "Darsih",
+    "Kartini",
+    "Sulastri",
+    "Ngatini",
+    "Sutinah",
+    "Rini",
+    "Yuliani",
+    "Wahyuni",
+    "Suharti",
+    "Tumini",
+    "Kasmirah",
+    "Painem",
+    "Dewi",
+    "Ratna",
+    "Warsih",
+)
+SECOND_NAMES = (
+    "Prasetyo",
+    "Santoso",
+    "Wibowo",
+    "Saputra",
+    "Hidayat",
+    "Nugroho",
+    "Setiawan",
+    "Susanto",
+    "Riyadi",
+    "Kurniawan",
+    "Haryanto",
+    "Purnomo",
+    "Widodo",
+    "Sulistyo",
+)
+FEMALE_SECOND_NAMES = (
+    "Rahayu",
+    "Lestari",
+    "Wati",
+    "Ningsih",
+    "Handayani",
+    "Astuti",
+    "Utami",
+    "Wulandari",
+    "Susilowati",
+    "Purwaningsih",
+)
+OCCUPATIONS = (
+    "Buruh Tani",
+    "Petani",
+    "Nelayan",
+    "Pedagang Kecil",
+    "Ojek",
+    "Penderes Kelapa",
+    "Buruh Bangunan",
+    "Pengrajin Gula Kelapa",
+)
 CONTRIBUTION_SOURCES = ("APBDes", "APBD", "Mandiri", "CSR")
 MINIMUM_CONTRIBUTION_IDR = 16_800
 FILE_CREATED = dt.datetime(2024, 5, 2, 8, 0)  # fixed, so the same seed writes byte-identical files
@@ -147,12 +257,26 @@ def role_for(group: str, index: int, rng: random.Random) -> tuple[str, int, int]
     if group == "BPD":
         return (("Ketua BPD", "Wakil Ketua BPD", "Sekretaris BPD")[index] if index < 3 else "Anggota BPD"), rt, rw
     if group == "RT_RW":
-        post = rng.choice(("Ketua RT {rt:03d}", "Ketua RT {rt:03d}", "Ketua RW {rw:02d}",
-                           "Sekretaris RT", "Bendahara RT", "Sekretaris RW", "Bendahara RW"))
+        post = rng.choice(
+            (
+                "Ketua RT {rt:03d}",
+                "Ketua RT {rt:03d}",
+                "Ketua RW {rw:02d}",
+                "Sekretaris RT",
+                "Bendahara RT",
+                "Sekretaris RW",
+                "Bendahara RW",
+            )
+        )
         return post.format(rt=rt, rw=rw), rt, rw
     if group == "LKD":
-        return rng.choice(("Ketua LPMD", "Anggota LPMD", "Kader Posyandu", "Kader Posyandu",
-                           "PKK", "PKK", "Karang Taruna")), rt, rw
+        return (
+            rng.choice(
+                ("Ketua LPMD", "Anggota LPMD", "Kader Posyandu", "Kader Posyandu", "PKK", "PKK", "Karang Taruna")
+            ),
+            rt,
+            rw,
+        )
     if group == "LINMAS":
         return ("Kasatlinmas" if index == 0 else rng.choice(("Anggota Satlinmas", "Linmas"))), rt, rw
     return rng.choice(OCCUPATIONS), rt, rw
@@ -258,7 +382,9 @@ def truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.Data
     )
 
 
-def write_village_file(path: Path, village: dict[str, str], period: str, rows: Sequence[Person], period_index: int) -> None:
+def write_village_file(
+    path: Path, village: dict[str, str], period: str, rows: Sequence[Person], period_index: int
+) -> None:
     """One village's roster workbook for one month: a title block, then one sheet per group."""
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True})
@@ -288,8 +414,14 @@ def write_village_file(path: Path, village: dict[str, str], period: str, rows: S
     workbook.close()
 
 
-def write_person(sheet: xlsxwriter.worksheet.Worksheet, row: int, number: int, person: Person, enrolled: bool,
-                 date_format: xlsxwriter.format.Format) -> None:
+def write_person(
+    sheet: xlsxwriter.worksheet.Worksheet,
+    row: int,
+    number: int,
+    person: Person,
+    enrolled: bool,
+    date_format: xlsxwriter.format.Format,
+) -> None:
     """One roster row, NIK and KPJ written as text."""
     sheet.write_number(row, 0, number)
     sheet.write_string(row, 1, person.nik)
@@ -329,8 +461,13 @@ def write_landing_zone(
     for person in people:
         by_village[person.village_code].append(person)
     jobs = [
-        (village_file_path(out_dir, period, village), village, period,
-         [p for p in by_village[village["village_code"]] if p.present(index)], index)
+        (
+            village_file_path(out_dir, period, village),
+            village,
+            period,
+            [p for p in by_village[village["village_code"]] if p.present(index)],
+            index,
+        )
         for index, period in enumerate(periods)
         for village in villages.iter_rows(named=True)
     ]

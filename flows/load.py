@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from flows.pipeline import BatchOutcome
-from flows.sql import run_script, transaction
+from flows.sql import query_frame, run_script, transaction
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -21,7 +21,7 @@ PRIVATE_FILE_MODE = 0o600
 def connect_state(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the state database, private to its owner: it holds raw NIKs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, PRIVATE_DIR_MODE)
+    path.parent.chmod(PRIVATE_DIR_MODE)
     old_umask = os.umask(0o077)
     try:
         con = duckdb.connect(str(path))
@@ -33,12 +33,12 @@ def connect_state(path: Path) -> duckdb.DuckDBPyConnection:
 
 def known_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(source_file, sha256) of every file version already ingested."""
-    return con.sql("select source_file, sha256 from ingested_files").pl()
+    return query_frame(con, "select source_file, sha256 from ingested_files")
 
 
 def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> pl.DataFrame:
     """`frame`, or when it has no columns, an empty frame shaped like `table`."""
-    return frame if frame.width else con.sql(f"select * from {table} limit 0").pl()  # noqa: S608 - fixed names
+    return frame if frame.width else query_frame(con, f"select * from {table} limit 0")
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str) -> None:
@@ -95,14 +95,17 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message
     """Record a run's end and its counts; return the counts."""
     with transaction(con):
         run_script(con, "finish_run", {"run_id": run_id, "status": status, "message": message})
-    row = con.sql("select * from runs where run_id = $run_id", params={"run_id": run_id}).pl()
+    row = query_frame(con, "select * from runs where run_id = $run_id", {"run_id": run_id})
     return {k: v for k, v in row.row(0, named=True).items() if k.startswith(("files_", "rows_"))}
 
 
 def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: str) -> None:
     """Record files whose content was already ingested under another path as ignored."""
     files = copies.select(
-        "source_file", "sha256", "period", "modified_at",
+        "source_file",
+        "sha256",
+        "period",
+        "modified_at",
         pl.lit(None, dtype=pl.String).alias("village_code"),
         pl.lit("ignored").alias("status"),
         pl.format("same content as {}", "source_file_first").alias("reason"),
@@ -113,6 +116,5 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
 
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     """Files currently rejected, with the reason, for the run summary."""
-    return con.sql(
-        "select source_file, period, reason from ingested_files where status = 'rejected' order by source_file"
-    ).pl().to_dicts()
+    query = "select source_file, period, reason from ingested_files where status = 'rejected' order by source_file"
+    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in query_frame(con, query).to_dicts()]

@@ -53,8 +53,13 @@ def publish_warehouse(state_path: Path, warehouse: Path) -> None:
     """Decide current file versions and publish the analyst warehouse atomically."""
     with load.connect_state(state_path) as con:
         load.refresh_current(con)
-        publish.publish(con, warehouse, publish.pii_key(state_path.parent / "pii.key"),
-                        reference.load_villages().drop("regency_code", "district_name"), reference.load_districts())
+        publish.publish(
+            con,
+            warehouse,
+            publish.pii_key(state_path.parent / "pii.key"),
+            reference.load_villages().drop("regency_code", "district_name"),
+            reference.load_districts(),
+        )
 
 
 def log_rejections(outcome: BatchOutcome) -> None:
@@ -64,8 +69,15 @@ def log_rejections(outcome: BatchOutcome) -> None:
         logger.warning("rejected %s: %s", row["source_file"], row["reason"])
 
 
-def ingest(raw_dir: Path, state_path: Path, warehouse: Path, new: pl.DataFrame, copies: pl.DataFrame,
-           villages: pl.DataFrame, run_id: str) -> tuple[dict[str, int], list[dict[str, str]]]:
+def ingest(
+    raw_dir: Path,
+    state_path: Path,
+    warehouse: Path,
+    new: pl.DataFrame,
+    copies: pl.DataFrame,
+    villages: pl.DataFrame,
+    run_id: str,
+) -> tuple[dict[str, int], list[dict[str, str]]]:
     """Read and validate the new files concurrently, load them batch by batch, publish; return the run's counts."""
     extracted = read_village_files.map(unmapped(raw_dir), batches(new), unmapped(villages))
     outcomes = validate_village_files.map(extracted, unmapped(villages))

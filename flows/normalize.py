@@ -14,9 +14,20 @@ FEMALE_WORDS = ("P", "PR", "PEREMPUAN", "WANITA")
 MONTH_NUMBERS = {
     name: number
     for number, names in enumerate(
-        (("JAN", "JANUARI"), ("FEB", "FEBRUARI", "PEB", "PEBRUARI"), ("MAR", "MARET"), ("APR", "APRIL"),
-         ("MEI",), ("JUN", "JUNI"), ("JUL", "JULI"), ("AGU", "AGT", "AGS", "AGUSTUS"),
-         ("SEP", "SEPT", "SEPTEMBER"), ("OKT", "OKTOBER"), ("NOV", "NOPEMBER", "NOVEMBER"), ("DES", "DESEMBER")),
+        (
+            ("JAN", "JANUARI"),
+            ("FEB", "FEBRUARI", "PEB", "PEBRUARI"),
+            ("MAR", "MARET"),
+            ("APR", "APRIL"),
+            ("MEI",),
+            ("JUN", "JUNI"),
+            ("JUL", "JULI"),
+            ("AGU", "AGT", "AGS", "AGUSTUS"),
+            ("SEP", "SEPT", "SEPTEMBER"),
+            ("OKT", "OKTOBER"),
+            ("NOV", "NOPEMBER", "NOVEMBER"),
+            ("DES", "DESEMBER"),
+        ),
         start=1,
     )
     for name in names
@@ -47,9 +58,12 @@ def enrolled(status: str = "status_raw", kpj: str = "kpj") -> pl.Expr:
     """True/False from the status vocabulary; a blank status is enrolled only with a KPJ; null if unknown."""
     key = pl.col(status).str.to_uppercase().str.replace_all(r"\s+", " ").str.strip_chars()
     return (
-        pl.when(key.is_null() | (key == "")).then(pl.col(kpj).is_not_null())
-        .when(key.is_in(ENROLLED_WORDS)).then(pl.lit(True))
-        .when(key.is_in(NOT_ENROLLED_WORDS)).then(pl.lit(False))
+        pl.when(key.is_null() | (key == ""))
+        .then(pl.col(kpj).is_not_null())
+        .when(key.is_in(ENROLLED_WORDS))
+        .then(pl.lit(True))
+        .when(key.is_in(NOT_ENROLLED_WORDS))
+        .then(pl.lit(False))
         .otherwise(pl.lit(None, dtype=pl.Boolean))
     )
 
@@ -58,8 +72,10 @@ def sex(column: str = "sex_raw") -> pl.Expr:
     """`L` or `P`, null when blank or unrecognised."""
     key = words(column)
     return (
-        pl.when(key.is_in(MALE_WORDS)).then(pl.lit("L"))
-        .when(key.is_in(FEMALE_WORDS)).then(pl.lit("P"))
+        pl.when(key.is_in(MALE_WORDS))
+        .then(pl.lit("L"))
+        .when(key.is_in(FEMALE_WORDS))
+        .then(pl.lit("P"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
 
@@ -81,8 +97,11 @@ def parse_date(cell: pl.Expr) -> pl.Expr:
         iso,
         from_serial.cast(pl.Date),
         day_month_year(dmy.struct[0], dmy.struct[1].cast(pl.Int32, strict=False), dmy.struct[2]),
-        day_month_year(named.struct[0], named.struct[1].replace_strict(MONTH_NUMBERS, default=None,
-                                                                       return_dtype=pl.Int32), named.struct[2]),
+        day_month_year(
+            named.struct[0],
+            named.struct[1].replace_strict(MONTH_NUMBERS, default=None, return_dtype=pl.Int32),
+            named.struct[2],
+        ),
     )
 
 
@@ -149,8 +168,10 @@ def normalize(rows: pl.DataFrame) -> pl.DataFrame:
         sex=sex(),
         birth_date=pl.coalesce(parse_date(pl.col("birth_date_raw")), parse_date(birth_from_ttl)),
         role=pl.when(vulnerable).then(tidy_text("occupation_raw")).otherwise(tidy_role()),
-        group_code=pl.when(vulnerable).then(pl.lit("RENTAN"))
-        .when(pl.col("role_raw").is_null()).then(pl.col("group_hint"))
+        group_code=pl.when(vulnerable)
+        .then(pl.lit("RENTAN"))
+        .when(pl.col("role_raw").is_null())
+        .then(pl.col("group_hint"))
         .otherwise(group_from_role()),
         rt=pl.coalesce(number("rt_raw"), rt_from_pair),
         rw=pl.coalesce(number("rw_raw"), rw_from_pair),

@@ -78,7 +78,9 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) ->
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
-        return ExtractedFile(file, "rejected", "no roster sheet (no header row with NIK or NAMA)", ignored_sheets=ignored)
+        return ExtractedFile(
+            file, "rejected", "no roster sheet (no header row with NIK or NAMA)", ignored_sheets=ignored
+        )
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
     placement = place(title, file.source_file, villages)
     if placement.village_code is None:
@@ -128,8 +130,9 @@ def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> B
     files = file_table(extracted)
     rows = roster_frame(extracted, villages)
     if rows.is_empty():
-        return BatchOutcome(files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS), pl.DataFrame(),
-                            pl.DataFrame())
+        return BatchOutcome(
+            files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS), pl.DataFrame(), pl.DataFrame()
+        )
     accepted, failures = validate(normalize(rows.filter(pl.col("row_kind") == "data")))
     read = rows.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)

@@ -44,6 +44,8 @@ def place(title: dict[str, str], source_file: str, villages: pl.DataFrame) -> Pl
             return Placement(candidates["village_code"][0])
         if named.height > 1:
             districts = ", ".join(named["district_name"].sort())
-            return Placement(None, f"village {name!r} exists in several districts ({districts}) and the file names none of them")
+            return Placement(
+                None, f"village {name!r} exists in several districts ({districts}) and the file names none of them"
+            )
     found = ", ".join(f"{k}={v!r}" for k, v in title.items() if k != "month") or "no DESA/KECAMATAN in the title block"
     return Placement(None, f"village not found in the official list ({found}; file {source_file!r})")

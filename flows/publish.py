@@ -30,20 +30,21 @@ class ViewDoc:
 
 
 def read_view(path: Path) -> ViewDoc:
-    """Parse `warehouse/views/<name>.sql`: header lines describe the view, `-- column: text` lines after `-- Columns:` its columns."""
+    """Parse `warehouse/views/<name>.sql`, whose header comment documents the view.
+
+    Header lines before `-- Columns:` describe the view; `-- column: text` lines after it, its columns.
+    """
+    text = path.read_text()
     header = []
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         if not line.startswith("--"):
             break
         header.append(line.removeprefix("--").strip())
     split = header.index("Columns:") if "Columns:" in header else len(header)
     description = " ".join(header[:split]).removeprefix(f"{path.stem}:").strip()
-    columns = dict(
-        (match.group(1), match.group(2))
-        for match in (re.match(r"^(\w+): (.+)$", line) for line in header[split + 1 :])
-        if match
-    )
-    return ViewDoc(path.stem, path.read_text(), description, columns)
+    matches = (re.match(r"^(\w+): (.+)$", line) for line in header[split + 1 :])
+    columns = {match.group(1): match.group(2) for match in matches if match}
+    return ViewDoc(path.stem, text, description, columns)
 
 
 def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
@@ -97,8 +98,9 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
     }
 
 
-def publish(state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, villages: pl.DataFrame,
-            districts: pl.DataFrame) -> None:
+def publish(
+    state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, villages: pl.DataFrame, districts: pl.DataFrame
+) -> None:
     """Write the analyst warehouse beside `warehouse`, checkpoint it, then replace `warehouse` in one rename."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
@@ -115,4 +117,4 @@ def publish(state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, villa
     with duckdb.connect(str(staging)) as con:
         create_views(con, view_docs())
         con.execute("checkpoint")
-    os.replace(staging, warehouse)
+    staging.replace(warehouse)

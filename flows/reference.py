@@ -11,11 +11,7 @@ from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR
 
 def village_type(code: pl.Expr) -> pl.Expr:
     """`kelurahan` when the 4-digit village part starts with 1, else `desa`."""
-    return (
-        pl.when(code.str.slice(9, 1) == "1")
-        .then(pl.lit("kelurahan"))
-        .otherwise(pl.lit("desa"))
-    )
+    return pl.when(code.str.slice(9, 1) == "1").then(pl.lit("kelurahan")).otherwise(pl.lit("desa"))
 
 
 def derive_reference(source_dir: Path, out_dir: Path, regency_code: str = BANYUMAS_REGENCY_CODE) -> None:
@@ -29,9 +25,7 @@ def derive_reference(source_dir: Path, out_dir: Path, regency_code: str = BANYUM
         .with_columns(village_type(pl.col("code")).alias("type"))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    districts.rename({"code": "district_code", "name": "district_name"}).write_csv(
-        out_dir / "districts.csv"
-    )
+    districts.rename({"code": "district_code", "name": "district_name"}).write_csv(out_dir / "districts.csv")
     villages.rename({"code": "village_code", "name": "village_name", "type": "village_type"}).write_csv(
         out_dir / "villages.csv"
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from flows.settings import STATEMENTS_DIR
 
@@ -21,8 +22,9 @@ def split_statements(script: str) -> list[str]:
     return [p.strip() for p in pieces if re.sub(r"--[^\n]*", "", p).strip()]
 
 
-def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None,
-               directory: Path = STATEMENTS_DIR) -> None:
+def run_script(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None, directory: Path = STATEMENTS_DIR
+) -> None:
     """Execute `warehouse/statements/<name>.sql`, giving each statement only the parameters it names."""
     for statement in split_statements((directory / f"{name}.sql").read_text()):
         names = PARAMETER.findall(re.sub(r"--[^\n]*", "", statement))
@@ -40,3 +42,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("rollback")
         raise
     con.execute("commit")
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """The result of a query as a polars frame."""
+    frame: pl.DataFrame = con.sql(query, params=params).pl()
+    return frame

@@ -95,10 +95,14 @@ def classify_rows() -> pl.Expr:
     signature = text.str.contains(SIGNATURE_PATTERN) & pl.col("nik").is_null()
     in_footer = (total | signature).cum_max().over("source_file", "sheet", order_by="source_row")
     return (
-        pl.when(pl.col("row_text") == "").then(pl.lit("blank"))
-        .when(total).then(pl.lit("total"))
-        .when(in_footer).then(pl.lit("signature"))
-        .when(~any_data).then(pl.lit("no_data"))
+        pl.when(pl.col("row_text") == "")
+        .then(pl.lit("blank"))
+        .when(total)
+        .then(pl.lit("total"))
+        .when(in_footer)
+        .then(pl.lit("signature"))
+        .when(~any_data)
+        .then(pl.lit("no_data"))
         .otherwise(pl.lit("data"))
     )
 

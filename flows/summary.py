@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.sql import query_frame
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -38,7 +40,7 @@ def coverage_markdown(coverage: pl.DataFrame) -> str:
 def read_coverage(warehouse: Path) -> pl.DataFrame:
     """coverage_by_group from the published warehouse, opened read-only."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql("select * from coverage_by_group").pl()
+        return query_frame(con, "select * from coverage_by_group")
 
 
 def summarize(run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path) -> RunSummary:

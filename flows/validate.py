@@ -22,8 +22,11 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
     digits = value.str.replace_all(r"\D", "")
     return (
         pl.when(digits.str.len_chars() >= 12)
-        .then(pl.concat_str(digits.str.head(6), pl.lit("*").repeat_by(digits.str.len_chars() - 10).list.join(""),
-                            digits.str.tail(4)))
+        .then(
+            pl.concat_str(
+                digits.str.head(6), pl.lit("*").repeat_by(digits.str.len_chars() - 10).list.join(""), digits.str.tail(4)
+            )
+        )
         .otherwise(value)
     )
 
@@ -33,7 +36,7 @@ def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
     try:
         schema_for(severity).validate(rows, lazy=True)
     except pandera.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
+        cases: pl.DataFrame = errors.failure_cases
     else:
         return pl.DataFrame(schema=FAILURE_COLUMNS)
     unexpected = cases.filter(pl.col("index").is_null())
@@ -71,6 +74,9 @@ def validate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         has_warning=pl.col("row_index").is_in(warned.implode())
     )
     located = failures.join(
-        indexed.select("row_index", "source_file", "sha256", "period", "sheet", "source_row", "group_code"), on="row_index"
+        indexed.select("row_index", "source_file", "sha256", "period", "sheet", "source_row", "group_code"),
+        on="row_index",
     )
-    return accepted.drop("row_index"), located.drop("row_index").sort("source_file", "sheet", "source_row", "check_name")
+    return accepted.drop("row_index"), located.drop("row_index").sort(
+        "source_file", "sheet", "source_row", "check_name"
+    )

@@ -1,0 +1,35 @@
+# cakupan: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install demo test lint format bench
+
+## install: bootstrap uv (with pip, into .tools/) when missing, then create .venv from uv.lock
+install:
+	@command -v uv >/dev/null 2>&1 || test -x .tools/bin/uv || \
+		($(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION))
+	$(UV) sync --frozen
+
+## demo: write the Banyumas demo landing zone into raw/ and publish warehouse/cakupan.duckdb
+demo: install
+	$(UV) run --frozen cakupan demo
+
+## test: the whole test suite (CI runs exactly this)
+test: install
+	$(UV) run --frozen pytest
+
+## lint: ruff (lint and format check) and mypy on flows/ and schemas/
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy flows schemas
+
+format: install
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+## bench: performance benchmark (see docs/performance.md once it exists)
+bench: install
+	@echo "no benchmark exists yet: it arrives with the performance issue"

@@ -1,0 +1,55 @@
+"""Test helpers: tiny hand-written rosters and a warehouse built by the flow's steps without Prefect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import xlsxwriter
+
+from flows import load, publish, reference
+from flows.discover import discover
+from flows.pipeline import DiscoveredFile, process_files
+from flows.place import keyed
+from flows.settings import state_path_for
+
+HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
+ANI, BUDI, CITRA = "3302175205800001", "3302171205750002", "3302171001700003"
+
+
+def write_roster(path: Path, sheets: dict[str, list[list[str]]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(path)
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, ["DESA : BATUANTEN"])
+        sheet.write_row(1, 0, ["KECAMATAN : CILONGOK"])
+        sheet.write_row(3, 0, HEADER)
+        for index, row in enumerate(rows, start=1):
+            for column, value in enumerate([str(index), *row]):
+                sheet.write_string(3 + index, column, value)
+    book.close()
+
+
+def build_warehouse(raw: Path, warehouse: Path) -> None:
+    """The flow's steps without the orchestrator: process every file, load, publish."""
+    villages = keyed(reference.load_villages())
+    files = [
+        DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
+        for r in discover(raw).iter_rows(named=True)
+    ]
+    with load.connect_state(state_path_for(warehouse)) as con:
+        load.load_batch(con, process_files(raw, files, villages), "test-run")
+        load.refresh_current(con)
+        publish.publish(
+            con,
+            warehouse,
+            b"key",
+            reference.load_villages().drop("regency_code", "district_name"),
+            reference.load_districts(),
+        )
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).fetchall()

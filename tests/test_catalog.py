@@ -1,0 +1,53 @@
+"""The warehouse catalog is a reviewed contract: names, columns, types and their documentation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.publish import view_docs
+from tests.helpers import ANI, build_warehouse, write_roster
+
+GOLDEN = Path(__file__).parent / "golden" / "catalog.txt"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("catalog")
+    write_roster(root / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", ""]]})
+    build_warehouse(root / "raw", root / "cakupan.duckdb")
+    return root / "cakupan.duckdb"
+
+
+def catalog(warehouse: Path) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.sql(
+            "select t.table_type, c.table_name, c.column_name, c.data_type from information_schema.columns c "
+            "join information_schema.tables t using (table_name) "
+            "order by t.table_type, c.table_name, c.ordinal_position"
+        ).fetchall()
+    return "".join(f"{kind.lower()} {table}.{column} {dtype}\n" for kind, table, column, dtype in rows)
+
+
+def test_catalog_matches_the_golden_file(warehouse: Path) -> None:
+    current = catalog(warehouse)
+    if os.environ.get("CAKUPAN_UPDATE_GOLDEN"):
+        GOLDEN.write_text(current)
+    assert current == GOLDEN.read_text(), "catalog changed: review, then rerun with CAKUPAN_UPDATE_GOLDEN=1"
+
+
+def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        views = dict(con.sql("select view_name, comment from duckdb_views() where not internal").fetchall())
+        columns = con.sql(
+            "select c.table_name, c.column_name, c.comment from duckdb_columns() c "
+            "join duckdb_views() v on v.view_name = c.table_name where not v.internal"
+        ).fetchall()
+    assert set(views) == {doc.name for doc in view_docs()}
+    assert len(columns) >= 5 * len(views)
+    assert all(views.values()), views
+    undocumented = [(table, column) for table, column, comment in columns if not comment]
+    assert undocumented == []

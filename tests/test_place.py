@@ -1,0 +1,38 @@
+"""Placing a file: title block first, then file and folder names; ambiguous names need a district."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from flows.place import keyed, place, place_key
+from flows.reference import load_villages
+
+
+@pytest.fixture(scope="module")
+def villages() -> pl.DataFrame:
+    return keyed(load_villages())
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("Karang Tengah", "Karangtengah"), ("Desa Batuanten", "BATUANTEN"), ("Kel. Sokanegara", "sokanegara")]
+)
+def test_place_keys_ignore_case_spacing_and_prefixes(a: str, b: str) -> None:
+    assert place_key(a) == place_key(b)
+
+
+def test_title_block_places_the_file(villages: pl.DataFrame) -> None:
+    placed = place({"village": "BATUANTEN", "district": "CILONGOK"}, "2024-04/x.xlsx", villages)
+    assert placed.village_code == "33.02.17.2008"
+
+
+def test_name_in_two_districts_is_placed_by_the_folder(villages: pl.DataFrame) -> None:
+    assert place({}, "2024-04/Kebasen/Karangsari.xlsx", villages).village_code == "33.02.05.2003"
+    assert place({"village": "Karangsari"}, "2024-04/Kembaran/k.xlsx", villages).village_code == "33.02.20.2015"
+
+
+def test_ambiguous_or_unknown_village_is_not_guessed(villages: pl.DataFrame) -> None:
+    ambiguous = place({"village": "Karangsari"}, "2024-04/data.xlsx", villages)
+    assert ambiguous.village_code is None and "Kebasen" in ambiguous.reason and "Kembaran" in ambiguous.reason
+    unknown = place({"village": "Atlantis"}, "2024-04/data.xlsx", villages)
+    assert unknown.village_code is None and "Atlantis" in unknown.reason

@@ -1,0 +1,93 @@
+"""Reading real workbooks: title block, header (one or two rows), data rows and skipped rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import xlsxwriter
+
+from flows.read import UnreadableFileError, read_workbook
+from flows.structure import IgnoredSheet, Roster, classify_rows, structure_sheet
+
+
+def rows_of(roster: Roster) -> pl.DataFrame:
+    return roster.rows.with_columns(source_file=pl.lit("f"), sheet=pl.lit(roster.sheet)).with_columns(
+        row_kind=classify_rows()
+    )
+
+
+def test_title_block_header_totals_and_signature(tmp_path: Path) -> None:
+    path = tmp_path / "desa.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("RT-RW")
+    sheet.merge_range("A1:F1", "DATA KEPESERTAAN BPJS KETENAGAKERJAAN")
+    sheet.write_row(1, 0, ["Desa/Kelurahan:", "Batuanten"])
+    sheet.write_row(2, 0, ["KECAMATAN : CILONGOK"])
+    sheet.write_row(4, 0, ["NO.", "NO. KTP", "Nama\nLengkap", "JABATAN/KEDUDUKAN", "IURAN (Rp)", "KET."])
+    sheet.write_row(5, 0, [1, "3302171205750001", "Slamet", "Ketua RT 003", "16.800"])
+    sheet.write_row(7, 0, [2, "3302175205800002", "Siti", "Sekretaris RT"])
+    sheet.write_row(8, 0, ["JUMLAH", None, 2])
+    sheet.write_row(10, 3, ["Kepala Desa"])
+    sheet.write_row(12, 3, ["Sugiyono"])
+    book.add_worksheet("Sheet1")
+    book.close()
+
+    structured = [structure_sheet(s) for s in read_workbook(path)]
+    roster, empty = structured
+    assert isinstance(roster, Roster) and isinstance(empty, IgnoredSheet)
+    assert roster.group_hint == "RT_RW"
+    assert roster.title == {"village": "Batuanten", "district": "CILONGOK"}
+    rows = rows_of(roster)
+    assert rows.select("source_row", "row_kind").rows() == [
+        (6, "data"),
+        (7, "blank"),
+        (8, "data"),
+        (9, "total"),
+        (10, "blank"),
+        (11, "signature"),
+        (12, "blank"),
+        (13, "signature"),
+    ]
+    first = rows.row(0, named=True)
+    assert (first["nik"], first["name"], first["role"], first["contribution"]) == (
+        "3302171205750001",
+        "Slamet",
+        "Ketua RT 003",
+        "16.800",
+    )
+
+
+def test_two_row_header_under_a_merged_group_label(tmp_path: Path) -> None:
+    path = tmp_path / "two_rows.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "BPD"
+    sheet.append(["NO", "NIK", "NAMA", "JABATAN", "BPJS TK", None])
+    sheet.append([None, None, None, None, "STATUS", "NO KPJ"])
+    sheet.append([1, "3302171205750001", "Slamet", "Ketua BPD", "Sudah", "12345678901"])
+    sheet.merge_cells("E1:F1")
+    book.save(path)
+
+    roster = structure_sheet(read_workbook(path)[0])
+    assert isinstance(roster, Roster)
+    row = rows_of(roster).row(0, named=True)
+    assert (row["source_row"], row["status"], row["kpj"], row["row_kind"]) == (3, "Sudah", "12345678901", "data")
+
+
+def test_sheet_without_roster_header_is_ignored_with_reason(tmp_path: Path) -> None:
+    path = tmp_path / "rekap.xlsx"
+    book = xlsxwriter.Workbook(path)
+    book.add_worksheet("Rekap").write_row(0, 0, ["KELOMPOK", "JUMLAH"])
+    book.close()
+    (ignored,) = [structure_sheet(s) for s in read_workbook(path)]
+    assert isinstance(ignored, IgnoredSheet) and "no roster header" in ignored.reason
+
+
+def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "Desa Rusak.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(UnreadableFileError, match=r"Desa Rusak\.xlsx"):
+        read_workbook(path)

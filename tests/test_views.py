@@ -1,0 +1,65 @@
+"""Expected rows: given these roster rows, the coverage views return these rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from flows.settings import state_path_for
+from tests.helpers import ANI, BUDI, CITRA, build_warehouse, query, write_roster
+
+
+def test_people_count_once_per_cut_and_enrolled_in_any_row(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    write_roster(
+        raw / "2024-04" / "Batuanten.xlsx",
+        {
+            "RT RW": [
+                [ANI, "Ani", "P", "Ketua RT 001", "Belum", ""],
+                [BUDI, "Budi", "L", "Ketua RW 01", "Belum", ""],
+                [BUDI, "Budi", "L", "Bendahara RT", "Sudah", "12345678901"],
+                [CITRA, "Citra", "L", "Sekretaris RT", "Belum", ""],
+            ],
+            "LKD": [[ANI, "Ani", "P", "Kader Posyandu", "Sudah", "12345678902"]],
+        },
+    )
+    build_warehouse(raw, warehouse)
+
+    assert query(warehouse, "select * from coverage_by_group") == [
+        ("2024-04", "LKD", 1, 1, 100.0),
+        ("2024-04", "RT_RW", 3, 1, 33.3),
+    ]
+    assert query(warehouse, "select * from coverage_by_district") == [
+        ("2024-04", "33.02.17", "Cilongok", 3, 2, 66.7),
+    ]
+    assert query(warehouse, "select group_code, members, enrolled from coverage_by_district_group") == [
+        ("LKD", 1, 1),
+        ("RT_RW", 3, 1),
+    ]
+    assert query(
+        warehouse,
+        "select village_code, village_name, village_type, group_code, members, enrolled from coverage_by_village",
+    ) == [
+        ("33.02.17.2008", "Batuanten", "desa", "LKD", 1, 1),
+        ("33.02.17.2008", "Batuanten", "desa", "RT_RW", 3, 1),
+    ]
+
+
+def test_analyst_warehouse_holds_no_nik_like_value(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
+    build_warehouse(raw, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        text_columns = con.sql(
+            "select table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        assert ("roster", "person_id") in text_columns
+        for table, column in text_columns:
+            nik_like = f"""select count(*) from "{table}" where regexp_matches("{column}", '(^|\\D)\\d{{16}}(\\D|$)')"""
+            assert con.sql(nik_like).fetchall() == [(0,)], f"{table}.{column} holds a NIK-like value"
+    state = state_path_for(warehouse)
+    assert state.stat().st_mode & 0o077 == 0
+    assert state.parent.stat().st_mode & 0o077 == 0
+    with duckdb.connect(str(state), read_only=True) as con:
+        assert con.sql("select nik from roster_rows").fetchall() == [(ANI,)]
