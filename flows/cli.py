@@ -51,7 +51,8 @@ def run_flow(raw: Path, warehouse: Path, full_refresh: bool = False, period: str
     try:
         summary = nightly(raw_dir=raw, warehouse=warehouse, full_refresh=full_refresh, period=period)
     except Exception as error:
-        console.print(f"[red]cakupan run failed:[/red] {type(error).__name__}: {error}")
+        reason = " ".join(str(error).split())
+        typer.echo(f"cakupan run failed: {type(error).__name__}: {reason}", err=True)
         raise typer.Exit(1) from error
     print_coverage(summary.coverage)
     counts = summary.counts
