@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.settings import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
+from flows.settings import ConfigError, Settings, load_settings
 
 # Prefect's temporary server needs longer than its 20 s default on a cold machine (prefect#16397).
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
@@ -24,8 +24,26 @@ app = typer.Typer(
 )
 console = Console()
 
-RawOption = Annotated[Path, typer.Option("--raw", help="Landing zone: raw/<YYYY-MM>/... village files.")]
-WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="Analyst warehouse (DuckDB file) to publish.")]
+RawOption = Annotated[
+    Path | None, typer.Option("--raw", help="Landing zone: raw/<YYYY-MM>/... village files. [default: raw]")
+]
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="Analyst warehouse (DuckDB file) to publish. [default: warehouse/cakupan.duckdb]"),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Settings file. [default: ./cakupan.toml if present]")
+]
+BatchOption = Annotated[int | None, typer.Option("--batch-size", help="Files per read task. [default: 64]")]
+
+
+def settings_or_exit(config: Path | None, **flags: Any) -> Settings:
+    """Settings from flags, CAKUPAN_* variables and cakupan.toml; a bad value ends the command with its reason."""
+    try:
+        return load_settings(config, **flags)
+    except ConfigError as error:
+        typer.echo(f"cakupan: configuration error: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 def print_coverage(coverage: pl.DataFrame) -> None:
@@ -44,12 +62,18 @@ def print_coverage(coverage: pl.DataFrame) -> None:
     console.print(table)
 
 
-def run_flow(raw: Path, warehouse: Path, full_refresh: bool = False, period: str | None = None) -> None:
+def run_flow(settings: Settings, full_refresh: bool = False, period: str | None = None) -> None:
     """Run the nightly flow once and print coverage; exit non-zero with one line when the run fails."""
     from flows.nightly import nightly
 
     try:
-        summary = nightly(raw_dir=raw, warehouse=warehouse, full_refresh=full_refresh, period=period)
+        summary = nightly(
+            raw_dir=settings.raw_dir,
+            warehouse=settings.warehouse,
+            full_refresh=full_refresh,
+            period=period,
+            batch_size=settings.batch_size,
+        )
     except Exception as error:
         reason = " ".join(str(error).split())
         typer.echo(f"cakupan run failed: {type(error).__name__}: {reason}", err=True)
@@ -60,30 +84,54 @@ def run_flow(raw: Path, warehouse: Path, full_refresh: bool = False, period: str
         f"files: {counts['files_loaded']} loaded, {counts['files_rejected']} rejected, "
         f"{counts['files_superseded']} superseded, {counts['files_ignored']} ignored; "
         f"this run: {counts['rows_loaded']:,} rows loaded, {counts['rows_rejected']:,} rejected, "
-        f"{counts['rows_skipped']:,} skipped. Warehouse: {warehouse}"
+        f"{counts['rows_skipped']:,} skipped. Warehouse: {settings.warehouse}"
     )
 
 
 @app.command()
 def run(
-    raw: RawOption = DEFAULT_RAW_DIR,
-    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    raw: RawOption = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+    batch_size: BatchOption = None,
     full_refresh: Annotated[bool, typer.Option(help="Forget what was ingested and read every file again.")] = False,
     period: Annotated[str | None, typer.Option(help="With --full-refresh: only this period (YYYY-MM).")] = None,
 ) -> None:
     """Run the nightly flow once over a landing zone and publish the warehouse."""
-    run_flow(raw, warehouse, full_refresh, period)
+    if period is not None and not full_refresh:
+        typer.echo("cakupan: --period only applies with --full-refresh", err=True)
+        raise typer.Exit(2)
+    run_flow(settings_or_exit(config, raw_dir=raw, warehouse=warehouse, batch_size=batch_size), full_refresh, period)
 
 
 @app.command()
 def demo(
-    raw: RawOption = DEFAULT_RAW_DIR,
-    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    raw: RawOption = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = 42,
 ) -> None:
     """Write the Banyumas demo landing zone (2024-01 to 2024-04, 331 villages) and run the flow on it."""
     from flows.generate import write_landing_zone
 
+    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse)
     with console.status("writing the demo landing zone"):
-        write_landing_zone(raw, seed=seed)
-    run_flow(raw, warehouse)
+        write_landing_zone(settings.raw_dir, seed=seed)
+    run_flow(settings)
+
+
+@app.command()
+def serve(
+    raw: RawOption = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+    schedule: Annotated[str | None, typer.Option(help="Cron schedule. [default: 0 2 * * *]")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of the schedule. [default: Asia/Jakarta]")] = None,
+) -> None:
+    """Serve the `nightly` deployment on its cron schedule until stopped (needs a Prefect server)."""
+    from prefect import serve as prefect_serve
+
+    from flows.nightly import deployment
+
+    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
+    prefect_serve(deployment(settings))

@@ -87,8 +87,9 @@ def forget(con: duckdb.DuckDBPyConnection, period: str | None) -> None:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Record that a run has started."""
-    con.execute("insert into runs (run_id, started_at, status) values ($run_id, now(), 'running')", {"run_id": run_id})
+    """Record that a run has started; runs left 'running' by a killed process become 'abandoned'."""
+    with transaction(con):
+        run_script(con, "start_run", {"run_id": run_id})
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str = "") -> dict[str, int]:
@@ -112,6 +113,11 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
         *(pl.lit(0).alias(c) for c in ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")),
     )
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id)
+
+
+def mark_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> None:
+    """Set a run's status (once its warehouse is published: 'completed')."""
+    con.execute("update runs set status = $status where run_id = $run_id", {"status": status, "run_id": run_id})
 
 
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:

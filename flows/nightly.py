@@ -5,23 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import flow_run
+from prefect.schedules import Cron
 
 from flows import discover, load, publish, reference
 from flows.pipeline import BatchOutcome, DiscoveredFile, ExtractedFile, check_files, extract_file
 from flows.place import keyed
-from flows.settings import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE, state_path_for
+from flows.settings import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE, Settings, state_path_for
 from flows.summary import RunSummary, coverage_markdown, summarize
 
-BATCH_SIZE = 64
 
-
-def batches(files: pl.DataFrame, size: int = BATCH_SIZE) -> list[list[DiscoveredFile]]:
+def batches(files: pl.DataFrame, size: int) -> list[list[DiscoveredFile]]:
     """Files in batches of `size`, oldest first, as DiscoveredFile records."""
     records = [
         DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
@@ -49,17 +50,18 @@ def validate_village_files(extracted: list[ExtractedFile], villages: pl.DataFram
 
 
 @task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
-def publish_warehouse(state_path: Path, warehouse: Path) -> None:
-    """Decide current file versions and publish the analyst warehouse atomically."""
+def publish_warehouse(state_path: Path, warehouse: Path, run_id: str) -> None:
+    """Publish the analyst warehouse atomically, then record the run as completed."""
     with load.connect_state(state_path) as con:
-        load.refresh_current(con)
         publish.publish(
             con,
             warehouse,
             publish.pii_key(state_path.parent / "pii.key"),
             reference.load_villages().drop("regency_code", "district_name"),
             reference.load_districts(),
+            run_id,
         )
+        load.mark_run(con, run_id, "completed")
 
 
 def log_rejections(outcome: BatchOutcome) -> None:
@@ -77,19 +79,25 @@ def ingest(
     copies: pl.DataFrame,
     villages: pl.DataFrame,
     run_id: str,
+    batch_size: int,
 ) -> tuple[dict[str, int], list[dict[str, str]]]:
     """Read and validate the new files concurrently, load them batch by batch, publish; return the run's counts."""
-    extracted = read_village_files.map(unmapped(raw_dir), batches(new), unmapped(villages))
+    logger = get_run_logger()
+    extracted = read_village_files.map(unmapped(raw_dir), batches(new, batch_size), unmapped(villages))
     outcomes = validate_village_files.map(extracted, unmapped(villages))
     with load.connect_state(state_path) as con:
         load.record_copies(con, copies, run_id)
-        for future in outcomes:
+        for number, future in enumerate(outcomes, start=1):
             outcome = future.result()
             log_rejections(outcome)
             load.load_batch(con, outcome, run_id)
-    publish_warehouse(state_path, warehouse)
-    with load.connect_state(state_path) as con:
-        return load.finish_run(con, run_id, "completed"), load.rejected_files(con)
+            logger.info("loaded batch %d of %d (%d files)", number, len(outcomes), outcome.files.height)
+        load.refresh_current(con)
+        counts = load.finish_run(con, run_id, "publishing")
+        rejections = load.rejected_files(con)
+    logger.info("publishing %s", warehouse)
+    publish_warehouse(state_path, warehouse, run_id)
+    return counts, rejections
 
 
 @flow(name="nightly")
@@ -98,6 +106,7 @@ def nightly(
     warehouse: Path = DEFAULT_WAREHOUSE,
     full_refresh: bool = False,
     period: str | None = None,
+    batch_size: int = Settings.batch_size,
 ) -> RunSummary:
     """Ingest new and changed village files from `raw_dir` and publish the warehouse at `warehouse`."""
     logger = get_run_logger()
@@ -116,7 +125,7 @@ def nightly(
             logger.warning("%s is no longer in the landing zone; its data is kept", missing)
         logger.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
         try:
-            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, villages, run_id)
+            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, villages, run_id, batch_size)
         except Exception as error:
             with load.connect_state(state_path) as con:
                 load.finish_run(con, run_id, "failed", f"{type(error).__name__}: {error}")
@@ -127,3 +136,19 @@ def nightly(
         create_table_artifact(summary.rejections, key="nightly-file-rejections", description="files rejected")
     logger.info("run %s completed\n%s", run_id, coverage_markdown(summary.coverage))
     return summary
+
+
+def deployment(settings: Settings) -> RunnerDeployment:
+    """The `nightly` deployment: the flow on a cron schedule with the configured paths."""
+    made = nightly.to_deployment(
+        name="nightly",
+        schedules=[Cron(settings.schedule, timezone=settings.timezone)],
+        parameters={
+            "raw_dir": str(settings.raw_dir.resolve()),
+            "warehouse": str(settings.warehouse.resolve()),
+            "batch_size": settings.batch_size,
+        },
+        description="Ingest new and corrected village files and publish the coverage warehouse.",
+        tags=["cakupan"],
+    )
+    return cast(RunnerDeployment, made)  # sync call: Prefect's sync_compatible types it as maybe-awaitable

@@ -99,7 +99,12 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
 
 
 def publish(
-    state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, villages: pl.DataFrame, districts: pl.DataFrame
+    state: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    key: bytes,
+    villages: pl.DataFrame,
+    districts: pl.DataFrame,
+    run_id: str,
 ) -> None:
     """Write the analyst warehouse beside `warehouse`, checkpoint it, then replace `warehouse` in one rename."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +114,7 @@ def publish(
     state.register("ref_districts", districts)
     state.execute("attach $path as analyst", {"path": str(staging)})
     try:
-        run_script(state, "publish_tables", hmac_pads(key))
+        run_script(state, "publish_tables", {**hmac_pads(key), "run_id": run_id})
     finally:
         state.execute("detach analyst")
         state.unregister("ref_villages")

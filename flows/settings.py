@@ -1,8 +1,17 @@
-"""Where things live: the one place that knows the project's paths."""
+"""Where things live and how a run is configured: the one place that knows paths and settings.
+
+Precedence, highest first: command-line flags, `CAKUPAN_*` environment variables,
+`cakupan.toml` (in the working directory, or `--config PATH`), built-in defaults.
+Unknown keys are rejected, never silently ignored.
+"""
 
 from __future__ import annotations
 
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = PROJECT_ROOT / "raw" / "reference"
@@ -11,10 +20,94 @@ STATEMENTS_DIR = PROJECT_ROOT / "warehouse" / "statements"
 
 DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"
-
+DEFAULT_CONFIG_FILE = Path("cakupan.toml")
 BANYUMAS_REGENCY_CODE = "33.02"
+
+ENV_PREFIX = "CAKUPAN_"
+SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
+
+
+class ConfigError(ValueError):
+    """A configuration value or key that cannot be used; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be configured with."""
+
+    raw_dir: Path = DEFAULT_RAW_DIR
+    warehouse: Path = DEFAULT_WAREHOUSE
+    schedule: str = "0 2 * * *"
+    timezone: str = "Asia/Jakarta"
+    batch_size: int = 64
+
+    @property
+    def state(self) -> Path:
+        """The internal database that holds raw NIKs and run state, beside the analyst warehouse."""
+        return state_path_for(self.warehouse)
+
+
+FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 
 
 def state_path_for(warehouse: Path) -> Path:
-    """The internal database that holds raw NIKs and run state, beside the analyst warehouse."""
+    """The state database that belongs to an analyst warehouse."""
     return warehouse.parent / ".cakupan" / f"{warehouse.stem}.state.duckdb"
+
+
+def coerce(key: str, value: Any, source: str) -> Any:
+    """A raw value as the field's type, or a ConfigError naming the key and its source."""
+    kind = FIELD_TYPES[key]
+    try:
+        if kind == "Path":
+            return Path(value)
+        if kind == "int":
+            number = int(value)
+            if number < 1:
+                raise ValueError("must be at least 1")
+            return number
+        return str(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{source}: {key} = {value!r} is not a valid {kind} ({error})") from error
+
+
+def checked(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """Values with known keys only, coerced to their types."""
+    unknown = sorted(set(values) - set(FIELD_TYPES))
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(FIELD_TYPES)}")
+    return {key: coerce(key, value, source) for key, value in values.items()}
+
+
+def from_file(path: Path | None) -> dict[str, Any]:
+    """Settings from a TOML file (the default file only if it exists)."""
+    if path is None:
+        path = DEFAULT_CONFIG_FILE
+        if not path.exists():
+            return {}
+    try:
+        return checked(tomllib.loads(path.read_text()), str(path))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+def from_environment(environ: dict[str, str]) -> dict[str, Any]:
+    """Settings from CAKUPAN_* environment variables (`CAKUPAN_BATCH_SIZE=32`)."""
+    values = {
+        name.removeprefix(ENV_PREFIX).lower(): value
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX) and name not in SECRET_ENV
+    }
+    return checked(values, "environment (CAKUPAN_*)")
+
+
+def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None, **flags: Any) -> Settings:
+    """Defaults, then the TOML file, then the environment, then flags that were given (not None)."""
+    settings = Settings()
+    for layer in (
+        from_file(config_file),
+        from_environment(dict(os.environ) if environ is None else environ),
+        checked({key: value for key, value in flags.items() if value is not None}, "command line"),
+    ):
+        settings = replace(settings, **layer)
+    return settings

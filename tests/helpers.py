@@ -47,6 +47,7 @@ def build_warehouse(raw: Path, warehouse: Path) -> None:
             b"key",
             reference.load_villages().drop("regency_code", "district_name"),
             reference.load_districts(),
+            "test-run",
         )
 
 

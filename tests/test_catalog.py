@@ -34,9 +34,9 @@ def catalog(warehouse: Path) -> str:
 
 def test_catalog_matches_the_golden_file(warehouse: Path) -> None:
     current = catalog(warehouse)
-    if os.environ.get("CAKUPAN_UPDATE_GOLDEN"):
+    if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(current)
-    assert current == GOLDEN.read_text(), "catalog changed: review, then rerun with CAKUPAN_UPDATE_GOLDEN=1"
+    assert current == GOLDEN.read_text(), "catalog changed: review, then rerun with UPDATE_GOLDEN=1"
 
 
 def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:

@@ -1,0 +1,185 @@
+"""Nightly operations: killed runs, open readers, superseded history, vanished files, artifacts."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from prefect.artifacts import Artifact
+
+from flows.nightly import nightly
+from tests.helpers import ANI, BUDI, write_roster
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+RUN = [sys.executable, "-c", "from flows.cli import app; app()", "run"]
+
+
+def view(warehouse: Path, name: str) -> pl.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(f"select * from {name}").pl()
+
+
+def child_env() -> dict[str, str]:
+    """The test harness's Prefect API for child processes, so they start no server of their own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "CAKUPAN_BATCH_SIZE": "4"}
+
+
+def run_and_kill_at(raw: Path, warehouse: Path, pattern: str) -> bool:
+    """Start `cakupan run`, SIGKILL it when a log line matches; True if it was killed before finishing."""
+    process = subprocess.Popen(
+        [*RUN, "--raw", str(raw), "--warehouse", str(warehouse)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=child_env(),
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if re.search(pattern, line):
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=120)
+    return process.returncode == -signal.SIGKILL
+
+
+def copy_periods(source: Path, target: Path, periods: list[str]) -> None:
+    for period in periods:
+        shutil.copytree(source / period, target / period, dirs_exist_ok=True)
+
+
+def test_killed_runs_leave_the_last_complete_warehouse_and_the_next_run_finishes(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    source, truth = demo_zone
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    copy_periods(source, raw, ["2024-01"])
+    nightly(raw_dir=raw, warehouse=warehouse, batch_size=4)
+    complete = view(warehouse, "coverage_by_village")
+
+    copy_periods(source, raw, ["2024-02", "2024-03", "2024-04"])
+    for point in (r"new or changed", r"loaded batch 2 of", r"publishing"):
+        killed = run_and_kill_at(raw, warehouse, point)
+        assert killed, point
+        assert view(warehouse, "coverage_by_village").equals(complete), point
+
+    summary = nightly(raw_dir=raw, warehouse=warehouse, batch_size=4)
+    got = view(warehouse, "coverage_by_village").select("period", "village_code", "group_code", "members", "enrolled")
+    expected = truth.sort("period", "village_code", "group_code")
+    assert got.with_columns(pl.col("members", "enrolled").cast(pl.UInt32)).equals(expected)
+    files = view(warehouse, "ingested_files")
+    assert files.height == 20 and files["source_file"].n_unique() == 20
+    runs = view(warehouse, "runs")
+    assert sorted(runs["status"].to_list()) == ["abandoned"] * 3 + ["completed"] * 2
+    assert summary.counts["files_loaded"] == 20
+
+
+def test_a_reader_holding_the_warehouse_open_does_not_block_the_run(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    source, _ = demo_zone
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    copy_periods(source, raw, ["2024-01"])
+    nightly(raw_dir=raw, warehouse=warehouse)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(warehouse)!r}, read_only=True)\n"
+            "print(con.sql('select count(distinct period) from roster').fetchall()[0][0], flush=True)\n"
+            "sys.stdin.readline()\n"
+            "print(con.sql('select count(distinct period) from roster').fetchall()[0][0], flush=True)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdin is not None and reader.stdout is not None
+    assert reader.stdout.readline().strip() == "1"
+
+    copy_periods(source, raw, ["2024-02"])
+    nightly(raw_dir=raw, warehouse=warehouse)  # would fail with "Could not set lock on file" if it wrote in place
+
+    reader.stdin.write("\n")
+    reader.stdin.flush()
+    assert reader.stdout.readline().strip() == "1"  # the open session keeps the snapshot it opened
+    assert reader.wait(timeout=30) == 0
+    assert view(warehouse, "roster")["period"].n_unique() == 2
+
+
+def test_superseded_failures_stay_as_history(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    write_roster(
+        raw / "2024-04" / "Batuanten.xlsx",
+        {
+            "BPD": [
+                [ANI, "Ani", "P", "Anggota BPD", "Sudah", "123"],
+                ["33021712", "Budi", "L", "Ketua BPD", "Sudah", ""],
+            ]
+        },
+    )
+    nightly(raw_dir=raw, warehouse=warehouse)
+    time.sleep(0.05)
+    write_roster(
+        raw / "2024-04" / "Batuanten revisi.xlsx",
+        {
+            "BPD": [
+                [ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"],
+                [BUDI, "Budi", "L", "Ketua BPD", "Sudah", "12345678902"],
+            ]
+        },
+    )
+    nightly(raw_dir=raw, warehouse=warehouse)
+
+    failures = view(warehouse, "validation_failures")
+    assert set(failures["source_file"]) == {"2024-04/Batuanten.xlsx"}
+    assert set(failures["check_name"]) >= {"nik_length", "kpj_length"}
+    assert not failures["is_current"].any()
+    statuses = dict(view(warehouse, "ingested_files").select("source_file", "status").iter_rows())
+    assert statuses == {"2024-04/Batuanten.xlsx": "superseded", "2024-04/Batuanten revisi.xlsx": "loaded"}
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 2)
+
+
+def test_a_vanished_file_keeps_its_data_and_is_logged(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source, _ = demo_zone
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    copy_periods(source, raw, ["2024-04"])
+    nightly(raw_dir=raw, warehouse=warehouse)
+    before = view(warehouse, "coverage_by_village")
+    (raw / "2024-04" / "Cilongok" / "Batuanten.xlsx").unlink()
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert view(warehouse, "coverage_by_village").equals(before)
+    assert "2024-04/Cilongok/Batuanten.xlsx is no longer in the landing zone" in caplog.text
+
+
+def test_each_run_publishes_a_summary_artifact_and_a_runs_row(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    source, _ = demo_zone
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    copy_periods(source, raw, ["2024-04"])
+    (raw / "2024-04" / "Rusak.xlsx").write_bytes(b"not a workbook")
+    summary = nightly(raw_dir=raw, warehouse=warehouse)
+
+    artifact = Artifact.get("nightly-summary")
+    assert artifact is not None and summary.run_id in str(artifact.data)
+    assert "| files loaded | 5 |" in str(artifact.data) and "Coverage by group" in str(artifact.data)
+    rejections = Artifact.get("nightly-file-rejections")
+    assert rejections is not None and "Rusak.xlsx" in str(rejections.data)
+    (run,) = view(warehouse, "runs").iter_rows(named=True)
+    assert (run["status"], run["files_loaded"], run["files_rejected"]) == ("completed", 5, 1)
+    assert run["rows_loaded"] > 0 and run["finished_at"] >= run["started_at"]

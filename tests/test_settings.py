@@ -1,0 +1,64 @@
+"""Configuration: one precedence (flags > CAKUPAN_* > cakupan.toml > defaults), unknown keys rejected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flows.nightly import deployment
+from flows.settings import ConfigError, Settings, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings(environ={})
+    assert settings == Settings()
+    assert (settings.schedule, settings.timezone) == ("0 2 * * *", "Asia/Jakarta")
+    assert settings.state == Path("warehouse/.cakupan/cakupan.state.duckdb")
+
+
+def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
+    config = tmp_path / "cakupan.toml"
+    config.write_text('raw_dir = "/data/raw"\nwarehouse = "/data/w.duckdb"\nbatch_size = 8\ntimezone = "UTC"\n')
+    environ = {"CAKUPAN_WAREHOUSE": "/env/w.duckdb", "CAKUPAN_BATCH_SIZE": "16", "CAKUPAN_PII_KEY": "secret"}
+    settings = load_settings(config, environ=environ, batch_size=32, raw_dir=None)
+    assert settings.raw_dir == Path("/data/raw")  # file
+    assert settings.warehouse == Path("/env/w.duckdb")  # environment over file
+    assert settings.batch_size == 32  # flag over environment
+    assert settings.timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "message"),
+    [
+        ("warehose = 'x'\n", {}, "unknown key(s) warehose"),
+        ("", {"CAKUPAN_BACTH_SIZE": "3"}, "unknown key(s) bacth_size"),
+        ("batch_size = 'many'\n", {}, "batch_size = 'many' is not a valid int"),
+        ("batch_size = 0\n", {}, "must be at least 1"),
+        ("raw_dir = \n", {}, "cakupan.toml"),
+    ],
+)
+def test_bad_configuration_is_rejected_with_its_source(
+    tmp_path: Path, toml: str, environ: dict[str, str], message: str
+) -> None:
+    config = tmp_path / "cakupan.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(config, environ=environ)
+
+
+def test_deployment_runs_nightly_on_the_configured_cron() -> None:
+    made = deployment(Settings(schedule="30 1 * * *", timezone="Asia/Jakarta", batch_size=10))
+    assert made.name == "nightly" and made.flow_name == "nightly"
+    (schedule,) = made.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 1 * * *", "Asia/Jakarta")
+    assert made.parameters["batch_size"] == 10
+
+
+def test_prefect_yaml_points_at_the_flow_with_the_default_schedule() -> None:
+    spec = yaml.safe_load((Path(__file__).parents[1] / "prefect.yaml").read_text())
+    (entry,) = spec["deployments"]
+    module, function = entry["entrypoint"].split(":")
+    assert (Path(__file__).parents[1] / module).exists() and function == "nightly"
+    assert entry["schedules"] == [{"cron": "0 2 * * *", "timezone": "Asia/Jakarta"}]
