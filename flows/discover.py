@@ -11,6 +11,7 @@ import polars as pl
 PERIOD_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 LOCK_FILE = re.compile(r"^(~\$|\.~lock\.)")
 NOT_LANDING = frozenset({"reference"})
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 DISCOVERED_SCHEMA = {
     "source_file": pl.String,
@@ -54,13 +55,14 @@ def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.Data
     """Split the landing zone into (file versions to ingest, copies of content already seen elsewhere).
 
     A version already ingested (same path, same sha256) is neither: it is not read again.
+    Empty files all share one digest; each is read (and rejected) on its own.
     """
     unseen = discovered.join(known, on=["source_file", "sha256"], how="anti")
     first_path = pl.concat([known, discovered.select(known.columns)]).unique(
         "sha256", keep="first", maintain_order=True
     )
     copies = unseen.join(first_path, on="sha256", suffix="_first").filter(
-        pl.col("source_file") != pl.col("source_file_first")
+        (pl.col("source_file") != pl.col("source_file_first")) & (pl.col("sha256") != EMPTY_SHA256)
     )
     return unseen.join(copies, on="source_file", how="anti"), copies
 

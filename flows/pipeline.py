@@ -9,9 +9,10 @@ from typing import Literal
 
 import polars as pl
 
+from flows.discover import LOCK_FILE
 from flows.normalize import normalize
 from flows.place import place
-from flows.read import SPREADSHEET_SUFFIXES, UnreadableFileError, read_workbook
+from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
 from flows.structure import IgnoredSheet, Roster, classify_rows, structure_sheet
 from flows.validate import validate
 
@@ -69,7 +70,9 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) ->
     path = raw_dir / file.source_file
     if file.period is None:
         return ExtractedFile(file, "ignored", "not under a raw/<YYYY-MM>/ period folder")
-    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+    if LOCK_FILE.match(path.name):
+        return ExtractedFile(file, "ignored", "lock file left by Excel or LibreOffice, not a submission")
+    if path.suffix.lower() not in ROSTER_SUFFIXES:
         return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
     try:
         sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
