@@ -36,3 +36,20 @@ def test_ambiguous_or_unknown_village_is_not_guessed(villages: pl.DataFrame) -> 
     assert ambiguous.village_code is None and "Kebasen" in ambiguous.reason and "Kembaran" in ambiguous.reason
     unknown = place({"village": "Atlantis"}, "2024-04/data.xlsx", villages)
     assert unknown.village_code is None and "Atlantis" in unknown.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "source_file", "code"),
+    [
+        ({}, "2024-04/Desa Batuanten - April 2024.xlsx", "33.02.17.2008"),
+        ({}, "2024-04/DATA BPJS DS. BATUANTEN KEC. CILONGOK.xlsx", "33.02.17.2008"),
+        ({}, "2024-04/Cilongok/Cilongok.xlsx", "33.02.17.2010"),
+        ({}, "2024-04/kiriman/33.02.17.2008_batuanten.xlsx", "33.02.17.2008"),
+        ({}, "2024-04/Karangsari Kec Kebasen.csv", "33.02.05.2003"),
+        ({"village": "BATUANTEN KEC. CILONGOK"}, "2024-04/x.xlsx", "33.02.17.2008"),
+        ({"village": "Karang Sari", "district": "Kembaran"}, "2024-04/x.xlsx", "33.02.20.2015"),
+    ],
+)
+def test_file_and_folder_names_place_a_file(villages: pl.DataFrame, title: dict[str, str], source_file: str,
+                                            code: str) -> None:
+    assert place(title, source_file, villages).village_code == code
