@@ -13,6 +13,7 @@ import polars as pl
 
 from flows.pipeline import BatchOutcome
 from flows.sql import query_frame, run_script, transaction
+from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -58,10 +59,14 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
             con.unregister(name)
 
 
-def refresh_current(con: duckdb.DuckDBPyConnection) -> None:
-    """Decide the current file version per (period, village, group) and mark superseded ones."""
-    with transaction(con):
-        run_script(con, "refresh_current")
+def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Decide the current file version per (period, village, group), mark superseded ones, run cross-row checks."""
+    con.register("ref_checks", check_catalog())
+    try:
+        with transaction(con):
+            run_script(con, "refresh_current", {"run_id": run_id})
+    finally:
+        con.unregister("ref_checks")
 
 
 class RunInProgressError(RuntimeError):

@@ -92,7 +92,7 @@ def ingest(
             log_rejections(outcome)
             load.load_batch(con, outcome, run_id)
             logger.info("loaded batch %d of %d (%d files)", number, len(outcomes), outcome.files.height)
-        load.refresh_current(con)
+        load.refresh_current(con, run_id)
         counts = load.finish_run(con, run_id, "publishing")
         rejections = load.rejected_files(con)
     logger.info("publishing %s", warehouse)

@@ -56,7 +56,8 @@ class ExtractedFile:
 class BatchOutcome:
     """What became of a batch of files.
 
-    `files`: one row per file (FILE_COLUMNS plus the row counts); `rows`: the accepted,
+    `files`: one row per file (FILE_COLUMNS plus the row counts; `rows_loaded` counts an
+    exact duplicate row as loaded, once, with its first copy); `rows`: the accepted,
     normalised roster rows; `failures`: one row per failed check.
     """
 
@@ -140,14 +141,14 @@ def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> B
     read = rows.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
     )
-    loaded = accepted.group_by("sha256").agg(rows_loaded=pl.len())
+    rejected = failures.filter(pl.col("rejects_row")).unique(["sha256", "sheet", "source_row"]).group_by("sha256").len()
     counts = (
         files.join(read, on="sha256", how="left")
-        .join(loaded, on="sha256", how="left")
-        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_loaded"))
-        .with_columns(rows_rejected=pl.col("rows_read") - pl.col("rows_loaded") - pl.col("rows_skipped"))
+        .join(rejected.rename({"len": "rows_rejected"}), on="sha256", how="left")
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_rejected"))
+        .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
     )
-    return BatchOutcome(counts, accepted, failures)
+    return BatchOutcome(counts, accepted, failures.drop("rejects_row"))
 
 
 def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], villages: pl.DataFrame) -> BatchOutcome:

@@ -41,7 +41,10 @@ def split_district(text: str) -> tuple[str, str | None]:
 
 
 def match_village(text: str, districts: list[str], villages: pl.DataFrame) -> pl.DataFrame:
-    """Villages named by `text`: the exact name, else the longest names it contains; narrowed by district if that decides."""
+    """Villages named by `text`: the exact name, else the longest names it contains.
+
+    Narrowed to the given districts when any candidate lies in one of them.
+    """
     key = place_key(text)
     if not key:
         return villages.clear()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pandera.errors
 import polars as pl
 
-from schemas.roster import CHECKS_BY_NAME, Severity, schema_for
+from flows.headers import CANONICAL_COLUMNS
+from schemas.roster import CHECKS_BY_NAME, SET_CHECKS, Severity, schema_for
+
+SET_CHECKS_BY_NAME = {check.name: check for check in SET_CHECKS}
 
 FAILURE_COLUMNS = {
     "row_index": pl.Int64,
@@ -64,19 +67,38 @@ def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
     )
 
 
+def duplicate_failures(indexed: pl.DataFrame) -> pl.DataFrame:
+    """A `duplicate_row` warning for every later copy of a row repeated exactly within a file's sheet."""
+    raw = [f"{c}_raw" for c in CANONICAL_COLUMNS if c != "row_no"]
+    check = SET_CHECKS_BY_NAME["duplicate_row"]
+    return indexed.filter(pl.int_range(pl.len()).over("sha256", "sheet", *raw) > 0).select(
+        "row_index",
+        pl.lit(check.column).alias("column_name"),
+        pl.lit(check.name).alias("check_name"),
+        pl.lit(check.severity).alias("severity"),
+        mask_nik(pl.col("nik_raw")).alias("failure_value"),
+        pl.lit(check.message).alias("message"),
+    )
+
+
 def validate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split rows into (accepted rows, failures): a row with any error is rejected, warnings only flag it."""
-    failures = pl.concat([failures_of(rows, "error"), failures_of(rows, "warning")])
+    """Split rows into (accepted rows, failures).
+
+    A row with any error is rejected; warnings only flag it; a later exact copy of a row is
+    flagged `duplicate_row` and loaded once (the first copy stands for both).
+    """
+    indexed = rows.with_row_index("row_index").with_columns(pl.col("row_index").cast(pl.Int64))
+    failures = pl.concat([failures_of(rows, "error"), failures_of(rows, "warning"), duplicate_failures(indexed)])
     rejected = failures.filter(pl.col("severity") == "error")["row_index"].unique()
     warned = failures.filter(pl.col("severity") == "warning")["row_index"].unique()
-    indexed = rows.with_row_index("row_index").with_columns(pl.col("row_index").cast(pl.Int64))
-    accepted = indexed.filter(~pl.col("row_index").is_in(rejected.implode())).with_columns(
-        has_warning=pl.col("row_index").is_in(warned.implode())
-    )
+    copies = failures.filter(pl.col("check_name") == "duplicate_row")["row_index"]
+    accepted = indexed.filter(
+        ~pl.col("row_index").is_in(rejected.implode()) & ~pl.col("row_index").is_in(copies.implode())
+    ).with_columns(has_warning=pl.col("row_index").is_in(warned.implode()))
     located = failures.join(
         indexed.select("row_index", "source_file", "sha256", "period", "sheet", "source_row", "group_code"),
         on="row_index",
-    )
+    ).with_columns(rejects_row=pl.col("row_index").is_in(rejected.implode()))
     return accepted.drop("row_index"), located.drop("row_index").sort(
         "source_file", "sheet", "source_row", "check_name"
     )

@@ -157,6 +157,38 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
 CHECKS_BY_NAME = {check.name: check for check in ROW_CHECKS}
 
 
+@dataclass(frozen=True)
+class SetCheck:
+    """A check across rows, run in SQL (`warehouse/statements/refresh_current.sql`) or per file."""
+
+    name: str
+    column: str
+    severity: Severity
+    message: str
+
+
+SET_CHECKS: tuple[SetCheck, ...] = (
+    SetCheck(
+        "duplicate_row",
+        "nik",
+        "warning",
+        "Baris ini sama persis dengan baris lain di berkas yang sama; hanya dihitung sekali.",
+    ),
+    SetCheck(
+        "nik_in_two_villages",
+        "nik",
+        "warning",
+        "NIK yang sama tercatat di lebih dari satu desa pada bulan yang sama. Periksa desa mana yang benar.",
+    ),
+    SetCheck(
+        "enrolment_inconsistent",
+        "status",
+        "warning",
+        "Orang yang sama tercatat sudah terdaftar di satu baris dan belum terdaftar di baris lain.",
+    ),
+)
+
+
 def _check(check: RowCheck) -> pa.Check:
     return pa.Check(lambda data: data.lazyframe.select(check.rule), name=check.name, ignore_na=False)
 
@@ -177,7 +209,8 @@ def schema_for(severity: Severity) -> pa.DataFrameSchema:
 def check_catalog() -> pl.DataFrame:
     """Every check with its column, severity and message: the auditors' legend."""
     return pl.DataFrame(
-        [(c.name, c.column, c.severity, c.message) for c in ROW_CHECKS],
+        [(c.name, c.column, c.severity, c.message) for c in ROW_CHECKS]
+        + [(c.name, c.column, c.severity, c.message) for c in SET_CHECKS],
         schema=["check_name", "column_name", "severity", "message"],
         orient="row",
     )

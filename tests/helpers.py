@@ -17,13 +17,15 @@ HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
 ANI, BUDI, CITRA = "3302175205800001", "3302171205750002", "3302171001700003"
 
 
-def write_roster(path: Path, sheets: dict[str, list[list[str]]]) -> None:
+def write_roster(
+    path: Path, sheets: dict[str, list[list[str]]], village: str = "BATUANTEN", district: str = "CILONGOK"
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(path)
     for name, rows in sheets.items():
         sheet = book.add_worksheet(name)
-        sheet.write_row(0, 0, ["DESA : BATUANTEN"])
-        sheet.write_row(1, 0, ["KECAMATAN : CILONGOK"])
+        sheet.write_row(0, 0, [f"DESA : {village}"])
+        sheet.write_row(1, 0, [f"KECAMATAN : {district}"])
         sheet.write_row(3, 0, HEADER)
         for index, row in enumerate(rows, start=1):
             for column, value in enumerate([str(index), *row]):
@@ -40,7 +42,7 @@ def build_warehouse(raw: Path, warehouse: Path) -> None:
     ]
     with load.connect_state(state_path_for(warehouse)) as con:
         load.load_batch(con, process_files(raw, files, villages), "test-run")
-        load.refresh_current(con)
+        load.refresh_current(con, "test-run")
         publish.publish(
             con,
             warehouse,

@@ -50,6 +50,7 @@ def test_ambiguous_or_unknown_village_is_not_guessed(villages: pl.DataFrame) -> 
         ({"village": "Karang Sari", "district": "Kembaran"}, "2024-04/x.xlsx", "33.02.20.2015"),
     ],
 )
-def test_file_and_folder_names_place_a_file(villages: pl.DataFrame, title: dict[str, str], source_file: str,
-                                            code: str) -> None:
+def test_file_and_folder_names_place_a_file(
+    villages: pl.DataFrame, title: dict[str, str], source_file: str, code: str
+) -> None:
     assert place(title, source_file, villages).village_code == code

@@ -7,7 +7,7 @@ import polars as pl
 from flows.headers import CANONICAL_COLUMNS
 from flows.normalize import normalize
 from flows.validate import validate
-from schemas.roster import ROW_CHECKS, check_catalog
+from schemas.roster import ROW_CHECKS, SET_CHECKS, check_catalog
 
 
 def rows(**columns: list[str | None]) -> pl.DataFrame:
@@ -117,6 +117,20 @@ def test_failures_locate_the_cell_and_mask_the_nik() -> None:
 
 def test_every_check_has_an_indonesian_message_and_a_known_severity() -> None:
     catalog = check_catalog()
-    assert catalog.height == len(ROW_CHECKS) == catalog["check_name"].n_unique()
+    assert catalog.height == len(ROW_CHECKS) + len(SET_CHECKS) == catalog["check_name"].n_unique()
     assert set(catalog["severity"]) == {"error", "warning"}
     assert catalog["message"].str.len_chars().min() > 10
+
+
+def test_exact_duplicate_row_is_loaded_once_and_flagged() -> None:
+    accepted, failures = validate(
+        rows(
+            nik=["3302171205750001"] * 2 + ["3302171205750002"],
+            status=["Sudah", "Sudah", "Belum"],
+            kpj=["12345678901", "12345678901", None],
+            role=["Ketua RT 001"] * 3,
+            row_no=["1", "2", "3"],
+        )
+    )
+    assert accepted["source_row"].to_list() == [7, 9]
+    assert failed(failures) == {(8, "duplicate_row", "warning")}

@@ -63,3 +63,43 @@ def test_analyst_warehouse_holds_no_nik_like_value(tmp_path: Path) -> None:
     assert state.parent.stat().st_mode & 0o077 == 0
     with duckdb.connect(str(state), read_only=True) as con:
         assert con.sql("select nik from roster_rows").fetchall() == [(ANI,)]
+
+
+def test_cross_row_warnings_two_villages_and_inconsistent_enrolment(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    write_roster(
+        raw / "2024-04" / "Batuanten.xlsx",
+        {
+            "RT RW": [[ANI, "Ani", "P", "Ketua RT 001", "Belum", ""]],
+            "LKD": [[ANI, "Ani", "P", "PKK", "Sudah", "12345678901"]],
+        },
+    )
+    write_roster(
+        raw / "2024-04" / "Cilongok" / "Karanglo.xlsx",
+        {
+            "BPD": [
+                [ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"],
+                [BUDI, "Budi", "L", "Ketua BPD", "Sudah", "12345678902"],
+            ]
+        },
+        village="KARANGLO",
+    )
+    build_warehouse(raw, warehouse)
+    got = query(
+        warehouse,
+        "select source_file, sheet, source_row, check_name, failure_value from validation_failures "
+        "where check_name in ('nik_in_two_villages', 'enrolment_inconsistent') and is_current "
+        "order by all",
+    )
+    batuanten, karanglo = "2024-04/Batuanten.xlsx", "2024-04/Cilongok/Karanglo.xlsx"
+    assert [(f, s, r, c) for f, s, r, c, _ in got] == [
+        (batuanten, "LKD", 5, "enrolment_inconsistent"),
+        (batuanten, "LKD", 5, "nik_in_two_villages"),
+        (batuanten, "RT RW", 5, "enrolment_inconsistent"),
+        (batuanten, "RT RW", 5, "nik_in_two_villages"),
+        (karanglo, "BPD", 5, "enrolment_inconsistent"),
+        (karanglo, "BPD", 5, "nik_in_two_villages"),
+    ]
+    assert all(value.startswith("330217******0001 (") for *_, value in got)
+    flagged = query(warehouse, "select sheet, source_row, has_warning from roster order by all")
+    assert (("BPD", 6, False) in flagged) and (("BPD", 5, True) in flagged)
