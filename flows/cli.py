@@ -135,3 +135,27 @@ def serve(
 
     settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
     prefect_serve(deployment(settings))
+
+
+@app.command()
+def rejects(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")],
+    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).")] = None,
+    village: Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")] = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write one corrections workbook per village: its rejected and warned rows, with reasons in Indonesian."""
+    from flows.reference import load_villages
+    from flows.rejects import StateBusyError, write_rejects
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    if not settings.state.exists():
+        typer.echo(f"cakupan: no state database at {settings.state}; run `cakupan run` first", err=True)
+        raise typer.Exit(1)
+    try:
+        written = write_rejects(settings.state, load_villages(), out, period, village)
+    except StateBusyError as error:
+        typer.echo(f"cakupan rejects failed: {error}", err=True)
+        raise typer.Exit(1) from error
+    console.print(f"{len(written)} workbook(s) written to {out}")

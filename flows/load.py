@@ -48,6 +48,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         "batch_files": outcome.files,
         "batch_rows": empty_like(con, outcome.rows, "roster_rows"),
         "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
+        "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
+        "batch_sheets": empty_like(con, outcome.sheets, "ingested_sheets"),
     }
     for name, frame in frames.items():
         con.register(name, frame)

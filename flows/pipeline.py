@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
 
 from flows.discover import LOCK_FILE
+from flows.headers import CANONICAL_COLUMNS
 from flows.normalize import normalize
 from flows.place import place
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
@@ -28,6 +29,14 @@ FILE_COLUMNS = {
     "modified_at": pl.Float64,
 }
 COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")
+ROW_KEY = ("sha256", "sheet", "source_row")
+FLAGGED_COLUMNS = (
+    "source_file",
+    "period",
+    "village_code",
+    *ROW_KEY,
+    *(f"{c}_raw" for c in CANONICAL_COLUMNS if c != "row_no"),
+)
 
 
 @dataclass(frozen=True)
@@ -58,12 +67,15 @@ class BatchOutcome:
 
     `files`: one row per file (FILE_COLUMNS plus the row counts; `rows_loaded` counts an
     exact duplicate row as loaded, once, with its first copy); `rows`: the accepted,
-    normalised roster rows; `failures`: one row per failed check.
+    normalised roster rows; `failures`: one row per failed check; `flagged`: the original
+    cells of every row with a failure; `sheets`: one row per sheet read.
     """
 
     files: pl.DataFrame
     rows: pl.DataFrame
     failures: pl.DataFrame
+    flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
+    sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) -> ExtractedFile:
@@ -129,15 +141,30 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     )
 
 
+def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
+    """One row per sheet read: a roster with its row count, or ignored with the reason."""
+    rows = [
+        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.rows.height) for e in extracted for r in e.rosters
+    ] + [
+        (e.file.sha256, e.file.source_file, i.sheet, "ignored", i.reason, 0)
+        for e in extracted
+        for i in e.ignored_sheets
+    ]
+    return pl.DataFrame(
+        rows, schema=["sha256", "source_file", "sheet", "status", "reason", "rows_read"], orient="row"
+    ).with_columns(pl.col("rows_read").cast(pl.Int32))
+
+
 def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> BatchOutcome:
     """Normalise and validate the placed files' data rows together; account for every row of every file."""
     files = file_table(extracted)
     rows = roster_frame(extracted, villages)
     if rows.is_empty():
-        return BatchOutcome(
-            files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS), pl.DataFrame(), pl.DataFrame()
-        )
-    accepted, failures = validate(normalize(rows.filter(pl.col("row_kind") == "data")))
+        counts = files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS)
+        return BatchOutcome(counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted))
+    normalized = normalize(rows.filter(pl.col("row_kind") == "data"))
+    accepted, failures = validate(normalized)
+    flagged = normalized.join(failures.select(ROW_KEY).unique(), on=ROW_KEY, how="semi").select(FLAGGED_COLUMNS)
     read = rows.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
     )
@@ -148,7 +175,7 @@ def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> B
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_rejected"))
         .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
     )
-    return BatchOutcome(counts, accepted, failures.drop("rejects_row"))
+    return BatchOutcome(counts, accepted, failures.drop("rejects_row"), flagged, sheet_table(extracted))
 
 
 def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], villages: pl.DataFrame) -> BatchOutcome:

@@ -85,3 +85,40 @@ create table if not exists validation_failures (
     message varchar not null,
     is_current boolean not null default true
 );
+
+-- The original cells of every row that failed a check, for the corrections workbook sent
+-- back to the village (`cakupan rejects`).
+create table if not exists flagged_rows (
+    sha256 varchar not null,
+    source_file varchar not null,
+    period varchar,
+    village_code varchar,
+    sheet varchar not null,
+    source_row integer not null,
+    nik_raw varchar,
+    name_raw varchar,
+    sex_raw varchar,
+    birth_date_raw varchar,
+    birth_place_date_raw varchar,
+    role_raw varchar,
+    occupation_raw varchar,
+    rt_raw varchar,
+    rw_raw varchar,
+    rt_rw_raw varchar,
+    status_raw varchar,
+    kpj_raw varchar,
+    start_date_raw varchar,
+    contribution_source_raw varchar,
+    contribution_raw varchar,
+    notes_raw varchar
+);
+
+-- Every sheet of every file read: a roster, or ignored with the reason.
+create table if not exists ingested_sheets (
+    sha256 varchar not null,
+    source_file varchar not null,
+    sheet varchar not null,
+    status varchar not null,
+    reason varchar,
+    rows_read integer not null
+);

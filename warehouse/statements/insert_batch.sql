@@ -1,6 +1,7 @@
 -- Record one batch of processed files: their accounting, their groups, their accepted
--- rows and their validation failures. Reads the registered frames batch_files,
--- batch_rows and batch_failures; $run_id names the run.
+-- rows, their validation failures with the original cells of the failing rows, and their
+-- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
+-- batch_flagged and batch_sheets; $run_id names the run.
 insert into ingested_files by name
 select source_file, sha256, period, village_code, status, rows_read, rows_loaded, rows_rejected,
        rows_skipped, reason, modified_at, $run_id as run_id
@@ -25,3 +26,9 @@ insert into validation_failures by name
 select $run_id as run_id, period, source_file, sha256, sheet, source_row, group_code, column_name,
        check_name, severity, failure_value, message
 from batch_failures;
+
+insert into flagged_rows by name
+select * from batch_flagged;
+
+insert into ingested_sheets by name
+select * from batch_sheets;

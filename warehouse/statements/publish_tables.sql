@@ -36,6 +36,10 @@ select source_file, sha256, period, village_code, status, rows_read, rows_loaded
        rows_skipped, reason, run_id
 from ingested_files;
 
+create table analyst.ingested_sheets as
+select source_file, sheet, status, reason, rows_read
+from ingested_sheets;
+
 create table analyst.validation_failures as
 select run_id, period, source_file, sheet, source_row, column_name, check_name, severity,
        failure_value, message, is_current
