@@ -364,8 +364,8 @@ def second_posts(people: Sequence[Person], rng: random.Random) -> list[Person]:
     return extra
 
 
-def truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.DataFrame:
-    """Distinct members and enrolled per period, village and group, as the warehouse should count them."""
+def people_truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.DataFrame:
+    """One row per person per period, village and group they appear in, enrolled if enrolled in any row."""
     rows = [
         (periods[i], p.village_code, p.group_code, p.nik, p.enrolled(i))
         for p in people
@@ -373,9 +373,13 @@ def truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.Data
         if p.present(i)
     ]
     frame = pl.DataFrame(rows, schema=["period", "village_code", "group_code", "nik", "enrolled"], orient="row")
+    return frame.group_by("period", "village_code", "group_code", "nik").agg(pl.col("enrolled").any())
+
+
+def truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.DataFrame:
+    """Distinct members and enrolled per period, village and group, as the warehouse should count them."""
     return (
-        frame.group_by("period", "village_code", "group_code", "nik")
-        .agg(pl.col("enrolled").any())
+        people_truth(people, periods)
         .group_by("period", "village_code", "group_code")
         .agg(members=pl.len(), enrolled=pl.col("enrolled").sum())
         .sort("period", "village_code", "group_code")

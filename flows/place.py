@@ -10,7 +10,7 @@ import polars as pl
 
 PREFIXES = r"^(DESA\s*/\s*KELURAHAN|DESA|KELURAHAN|KEL|KECAMATAN|KEC|DS)\b\.?\s*"
 DISTRICT_MARK = re.compile(r"\bKEC(?:AMATAN)?\b\.?\s*[:\-_]?\s*(.+)$", re.IGNORECASE)
-VILLAGE_CODE = re.compile(r"\b33[.]?02[.]?(\d{2})[.]?([12]\d{3})\b")
+VILLAGE_CODE = re.compile(r"(?<!\d)33[.]?02[.]?(\d{2})[.]?([12]\d{3})(?!\d)")
 
 
 @dataclass(frozen=True)

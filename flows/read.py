@@ -18,7 +18,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-ROSTER_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv", ".htm", ".html"})
+ROSTER_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -133,15 +133,17 @@ def decode(data: bytes) -> str:
 
 
 def text_rows(text: str) -> list[list[str]]:
-    """Rows of delimited text; the delimiter is the one splitting the first lines most consistently."""
-    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    """Rows of delimited text; the delimiter is the one that splits the first rows into the most fields.
 
-    def score(delimiter: str) -> tuple[int, int]:
-        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines]
-        return (max(counts, default=1) > 1 and counts.count(max(counts)), max(counts, default=1))
+    Fields are counted after CSV quoting is applied, so a `,` inside a quoted `;`-separated
+    field (`"Banyumas, 12-05-1975"`) does not count for `,`.
+    """
+    sample = text[:20_000]
 
-    delimiter = max(DELIMITERS, key=score)
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    def fields(delimiter: str) -> int:
+        return sum(len(row) - 1 for row in csv.reader(io.StringIO(sample), delimiter=delimiter))
+
+    return list(csv.reader(io.StringIO(text), delimiter=max(DELIMITERS, key=fields)))
 
 
 class _TableParser(HTMLParser):

@@ -21,6 +21,7 @@ Severity = Literal["error", "warning"]
 MINIMUM_CONTRIBUTION_IDR = 16_800  # JKK 1% of Rp 1,000,000 + JKM Rp 6,800 (BPU minimum)
 
 NIK_DIGITS = pl.col("nik").str.contains(r"^\d{16}$").fill_null(False)
+NIK_SCIENTIFIC = pl.col("nik_raw").str.contains(r"^\s*\d[.,]\d+[eE][+]?\d+\s*$").fill_null(False)
 NIK_DAY = pl.col("nik").str.slice(6, 2).cast(pl.Int32, strict=False)
 NIK_IS_FEMALE = NIK_DAY > 40
 NIK_BIRTH = pl.format(
@@ -55,7 +56,7 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "nik_scientific_notation",
         "nik",
         "error",
-        ~pl.col("nik_raw").str.contains(r"^\s*\d[.,]\d+[eE][+]?\d+\s*$").fill_null(False),
+        ~NIK_SCIENTIFIC,
         "NIK tertulis sebagai angka ilmiah (misalnya 3.30217E+15) sehingga digit terakhir hilang. "
         "Ketik ulang NIK sebagai teks.",
     ),
@@ -63,7 +64,7 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "nik_length",
         "nik",
         "error",
-        applies_to(pl.col("nik_raw").is_not_null(), NIK_DIGITS),
+        applies_to(pl.col("nik_raw").is_not_null() & ~NIK_SCIENTIFIC, NIK_DIGITS),
         "NIK harus 16 digit angka.",
     ),
     RowCheck(
