@@ -229,6 +229,8 @@ def person_cells(
     }
     if rentan:
         values["role"] = p.role
+    elif layout.role_blank_share and rng.random() < 0.05:
+        values["role"] = rng.choice(("Anggota", "ANGGOTA", "Sekretaris"))  # a generic post: the sheet gives the group
     if enrolled and rng.random() < 0.1:
         values["status"] = None  # a KPJ with a blank status means enrolled
     if values["status"] == "":

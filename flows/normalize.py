@@ -41,6 +41,8 @@ ROLE_GROUPS: tuple[tuple[str, str], ...] = (
     (r"\bLPMD?\b|\bPKK\b|KARANG\s*TARUNA|POSYANDU|\bKADER\b|\bLKD\b|\bBKM\b", "LKD"),
     (r"\bR[TW]\b|\bR[TW]\s*\d", "RT_RW"),
 )
+# a post with no group in it (`Anggota`, `Wakil Ketua`): its group is the sheet's, if the sheet names one
+GENERIC_POST = r"^\s*(WAKIL\s+)?(KETUA|SEKRETARIS|BENDAHARA|ANGGOTA)\s*$"
 ACRONYMS = ("BPD", "RT", "RW", "LPMD", "LPM", "PKK", "LKD", "RT/RW")
 
 
@@ -170,7 +172,7 @@ def normalize(rows: pl.DataFrame) -> pl.DataFrame:
         role=pl.when(vulnerable).then(tidy_text("occupation_raw")).otherwise(tidy_role()),
         group_code=pl.when(vulnerable)
         .then(pl.lit("RENTAN"))
-        .when(pl.col("role_raw").is_null())
+        .when(pl.col("role_raw").is_null() | pl.col("role_raw").str.to_uppercase().str.contains(GENERIC_POST))
         .then(pl.col("group_hint"))
         .otherwise(group_from_role()),
         rt=pl.coalesce(number("rt_raw"), rt_from_pair),

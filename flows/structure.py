@@ -133,7 +133,8 @@ def structure_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
     return Roster(
         sheet=sheet.name,
         group_hint=sheet_group(sheet.name),
-        is_vulnerable_workers="occupation" in header.columns and "role" not in header.columns,
+        is_vulnerable_workers=("occupation" in header.columns and "role" not in header.columns)
+        or sheet_group(sheet.name) == "RENTAN",
         title=title_block(sheet.grid, header),
         rows=roster_rows(sheet, header),
     )

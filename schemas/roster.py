@@ -82,6 +82,14 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "Tanggal lahir di dalam NIK (digit ke-7 sampai ke-12) tidak mungkin. Periksa kembali NIK.",
     ),
     RowCheck(
+        "nik_serial",
+        "nik",
+        "error",
+        applies_to(NIK_DIGITS & ~pl.col("nik").str.contains(r"^0+$"), pl.col("nik").str.slice(12, 4) != "0000"),
+        "Empat digit terakhir NIK tidak mungkin 0000; NIK yang diketik sebagai angka di Excel kehilangan "
+        "digit terakhirnya. Ketik ulang NIK sebagai teks.",
+    ),
+    RowCheck(
         "status_vocabulary",
         "status",
         "error",

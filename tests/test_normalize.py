@@ -132,3 +132,10 @@ def test_vulnerable_workers_sheet_is_rentan_whatever_the_occupation() -> None:
     )
     row = normalize(frame).row(0, named=True)
     assert (row["group_code"], row["role"], row["enrolled"]) == ("RENTAN", "Penderes Kelapa", True)
+
+
+def test_a_generic_post_takes_the_group_of_its_sheet_and_is_unknown_elsewhere() -> None:
+    on_sheet = normalize(roster(nik=["1", "2"], role=["Anggota", "Wakil Ketua"]).with_columns(group_hint=pl.lit("BPD")))
+    assert on_sheet["group_code"].to_list() == ["BPD", "BPD"]
+    nowhere = normalize(roster(nik=["1"], role=["Anggota"]).with_columns(group_hint=pl.lit(None, dtype=pl.String)))
+    assert nowhere["group_code"].to_list() == [None]

@@ -46,9 +46,10 @@ def test_each_error_rejects_its_row_and_names_the_check() -> None:
                 "3302179905750001",
                 "3302171205750002",
                 "3302171205750003",
+                "3302171205750000",
             ],
-            status=["Sudah", "Belum", "Belum", "Belum", "Belum", "Belum", "mungkin", "Belum"],
-            kpj=["12345678901", None, None, None, None, None, None, None],
+            status=["Sudah", "Belum", "Belum", "Belum", "Belum", "Belum", "mungkin", "Belum", "Belum"],
+            kpj=["12345678901", None, None, None, None, None, None, None, None],
             role=[
                 "Ketua RT 001",
                 "Ketua RT 001",
@@ -58,6 +59,7 @@ def test_each_error_rejects_its_row_and_names_the_check() -> None:
                 "Ketua RT 001",
                 "Ketua RT 001",
                 "Takmir",
+                "Ketua RT 001",
             ],
         )
     )
@@ -70,6 +72,7 @@ def test_each_error_rejects_its_row_and_names_the_check() -> None:
         (12, "nik_birth_date", "error"),
         (13, "status_vocabulary", "error"),
         (14, "role_unknown", "error"),
+        (15, "nik_serial", "error"),
     }
 
 
