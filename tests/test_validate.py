@@ -136,3 +136,11 @@ def test_exact_duplicate_row_is_loaded_once_and_flagged() -> None:
     )
     assert accepted["source_row"].to_list() == [7, 9]
     assert failed(failures) == {(8, "duplicate_row", "warning")}
+
+
+def test_every_check_is_documented_for_auditors() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "ingestion.md").read_text()
+    for row in check_catalog().iter_rows(named=True):
+        assert f"| `{row['check_name']}` | {row['severity']} | {row['column_name']} | {row['message']} |" in doc
