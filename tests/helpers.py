@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import xlsxwriter
 
 from flows import load, publish, reference
@@ -56,3 +57,15 @@ def build_warehouse(raw: Path, warehouse: Path) -> None:
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql(sql).fetchall()
+
+
+def frame(warehouse: Path, sql: str) -> pl.DataFrame:
+    """A query on the published warehouse (opened read-only) as a polars frame."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        result: pl.DataFrame = con.sql(sql).pl()
+        return result
+
+
+def view(warehouse: Path, name: str) -> pl.DataFrame:
+    """Every row of a table or view of the published warehouse."""
+    return frame(warehouse, f"select * from {name}")

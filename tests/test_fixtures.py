@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from tests.helpers import build_warehouse
+from tests.helpers import query as rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PLACES = {
@@ -33,11 +33,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copyfile(FIXTURES / name, root / "raw" / target)
     build_warehouse(root / "raw", root / "cakupan.duckdb")
     return root / "cakupan.duckdb"
-
-
-def rows(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(sql).fetchall()
 
 
 def test_file_statuses_and_reasons(warehouse: Path) -> None:

@@ -5,19 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from flows.generate import write_landing_zone
 from flows.nightly import nightly
+from tests.helpers import view
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def view(warehouse: Path, name: str) -> pl.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(f"select * from {name}").pl()
 
 
 def test_flow_publishes_views_that_match_the_generator_truth(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from flows.messy import Expected, write_messy_zone
 from flows.reference import load_villages
 from tests.conftest import SMALL_VILLAGES
-from tests.helpers import build_warehouse
+from tests.helpers import build_warehouse, frame
 
 MESSY_VILLAGES = tuple(sorted({*load_villages()["village_code"].head(36), *SMALL_VILLAGES}))
 
@@ -22,11 +21,6 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Expected]:
     expected = write_messy_zone(root / "raw", seed=7, village_codes=MESSY_VILLAGES)
     build_warehouse(root / "raw", root / "cakupan.duckdb")
     return root / "cakupan.duckdb", expected
-
-
-def frame(warehouse: Path, sql: str) -> pl.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(sql).pl()
 
 
 def coverage_truth(people: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -11,22 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from prefect.artifacts import Artifact
 
 from flows.nightly import nightly
-from tests.helpers import ANI, BUDI, write_roster
+from tests.helpers import ANI, BUDI, view, write_roster
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 RUN = [sys.executable, "-c", "from flows.cli import app; app()", "run"]
-
-
-def view(warehouse: Path, name: str) -> pl.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql(f"select * from {name}").pl()
 
 
 def child_env() -> dict[str, str]:
