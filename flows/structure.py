@@ -7,15 +7,32 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from flows.headers import CANONICAL_COLUMNS, canonical_column, sheet_group
+from flows.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
 from flows.read import RawSheet
 
 MAX_TITLE_ROWS = 8
 MIN_HEADER_MATCHES = 3
 # a cell of `row_text` (cells joined by tabs) that starts a totals row or the signature block
 TOTAL_PATTERN = r"(^|\t)\s*(JUMLAH|TOTAL)\b"
-SIGNATURE_PATTERN = r"(^|\t)\s*(MENGETAHUI|KEPALA DESA|KADES|LURAH|SEKRETARIS DESA|SEKDES|PETUGAS|DIBUAT OLEH)\b"
+SIGNATURE_WORDS = (
+    "MENGETAHUI",
+    "KEPALA DESA",
+    "KADES",
+    "PJ KEPALA DESA",
+    "LURAH",
+    "CAMAT",
+    "SEKRETARIS DESA",
+    "SEKDES",
+    "PETUGAS",
+    "DIBUAT OLEH",
+)
+SIGNATURE_PATTERN = r"(^|\t)\s*(" + "|".join(SIGNATURE_WORDS) + r")\b"
+# a row holding only `Batuanten, 30 April 2024`: the place and date above a signature
+PLACE_DATE_LINE = r"^\s*[A-Z][A-Z .'-]*,\s*\d{1,2}\s+[A-Z]+\s+\d{4}\s*$"
+SECTION_NUMBER = r"^\s*[A-Z0-9]{1,3}[.)]\s*"
 DATA_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c != "row_no")
+# a row holding only a group's name (`BPD`, `B. RT/RW`): the heading of a block on a one-sheet roster
+SECTION_TITLES = frozenset({*SHEET_GROUPS, "RT/RW", "RT-RW", "PEKERJA RENTAN", "SATLINMAS", "LKD"})
 
 TITLE_PATTERNS = {
     "village": re.compile(r"^(?:DESA\s*/\s*KELURAHAN|DESA|KELURAHAN|KEL\.)\s*:?\s*(.+)$", re.IGNORECASE),
@@ -88,11 +105,19 @@ def title_block(grid: pl.DataFrame, header: Header) -> dict[str, str]:
 
 
 def classify_rows() -> pl.Expr:
-    """`row_kind` of each roster row: `data`, or why it is skipped; footers are per file and sheet."""
+    """`row_kind` of each roster row: `data`, or why it is skipped; footers are per file and sheet.
+
+    Skipped kinds: `blank`, `total`, `signature` (from a totals row or a signature line on),
+    `section` (a block heading such as `B. RT/RW`), `no_data` (no mapped value but a number).
+    """
     text = pl.col("row_text").str.to_uppercase()
     any_data = pl.any_horizontal([pl.col(c).is_not_null() for c in DATA_COLUMNS])
     total = text.str.contains(TOTAL_PATTERN)
-    signature = text.str.contains(SIGNATURE_PATTERN) & pl.col("nik").is_null()
+    no_nik = pl.col("nik").is_null()
+    single_cell = ~text.str.contains("\t")
+    signature = no_nik & (text.str.contains(SIGNATURE_PATTERN) | (single_cell & text.str.contains(PLACE_DATE_LINE)))
+    heading = text.str.replace(SECTION_NUMBER, "").str.strip_chars()
+    section = no_nik & single_cell & heading.is_in(list(SECTION_TITLES))
     in_footer = (total | signature).cum_max().over("source_file", "sheet", order_by="source_row")
     return (
         pl.when(pl.col("row_text") == "")
@@ -101,6 +126,8 @@ def classify_rows() -> pl.Expr:
         .then(pl.lit("total"))
         .when(in_footer)
         .then(pl.lit("signature"))
+        .when(section)
+        .then(pl.lit("section"))
         .when(~any_data)
         .then(pl.lit("no_data"))
         .otherwise(pl.lit("data"))

@@ -177,3 +177,16 @@ def test_each_run_publishes_a_summary_artifact_and_a_runs_row(
     (run,) = view(warehouse, "runs").iter_rows(named=True)
     assert (run["status"], run["files_loaded"], run["files_rejected"]) == ("completed", 5, 1)
     assert run["rows_loaded"] > 0 and run["finished_at"] >= run["started_at"]
+
+
+def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Belum", ""]]})
+    nightly(raw_dir=raw, warehouse=warehouse)
+    corrected = raw / "2024-04" / "Batuanten perbaikan.xlsx"
+    write_roster(corrected, {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"]]})
+    os.utime(corrected, (1_577_836_800, 1_577_836_800))  # copied with its 2020 timestamp kept
+    nightly(raw_dir=raw, warehouse=warehouse)
+    statuses = dict(view(warehouse, "ingested_files").select("source_file", "status").iter_rows())
+    assert statuses == {"2024-04/Batuanten.xlsx": "superseded", "2024-04/Batuanten perbaikan.xlsx": "loaded"}
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)

@@ -91,3 +91,28 @@ def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 this is not a zip archive")
     with pytest.raises(UnreadableFileError, match=r"Desa Rusak\.xlsx"):
         read_workbook(path)
+
+
+def test_block_headings_and_a_place_date_line_are_skipped_not_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("DATA")
+    sheet.write_row(0, 0, ["NO", "NIK", "NAMA", "JABATAN", "STATUS"])
+    sheet.write_row(1, 2, ["A. BPD"])
+    sheet.write_row(2, 0, ["1", "3302171205750001", "Slamet", "Ketua BPD", "Sudah"])
+    sheet.write_row(3, 2, ["B. RT/RW"])
+    sheet.write_row(4, 0, ["2", None, "Tanpa NIK", "Ketua RT 001", "Belum"])
+    sheet.write_row(6, 2, ["Batuanten, 30 April 2024"])
+    sheet.write_row(7, 2, ["SUGIYONO"])
+    book.close()
+    roster = structure_sheet(read_workbook(path)[0])
+    assert isinstance(roster, Roster)
+    assert rows_of(roster).select("source_row", "row_kind").rows() == [
+        (2, "section"),
+        (3, "data"),
+        (4, "section"),
+        (5, "data"),
+        (6, "blank"),
+        (7, "signature"),
+        (8, "signature"),
+    ]

@@ -1,15 +1,18 @@
--- Decide which file version is current for each (period, village, group): the most
--- recently modified one (ties broken by path). Older versions become 'superseded' once
--- none of their groups is current; their failures stay, marked as history.
+-- Decide which file version is current for each (period, village, group): the one that
+-- arrived in the latest run, and among files of one run the most recently modified (ties
+-- broken by path). Older versions become 'superseded' once none of their groups is
+-- current; their failures stay, marked as history.
 update file_groups as g
 set is_current = (ranked.rank_in_slot = 1)
 from (
-    select sha256, group_code,
+    select fg.sha256, fg.group_code,
            row_number() over (
-               partition by period, village_code, group_code
-               order by modified_at desc, source_file desc
+               partition by fg.period, fg.village_code, fg.group_code
+               order by r.started_at desc, fg.modified_at desc, fg.source_file desc
            ) as rank_in_slot
-    from file_groups
+    from file_groups as fg
+    join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
+    join runs as r on r.run_id = f.run_id
 ) as ranked
 where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
