@@ -15,7 +15,7 @@ from flows.normalize import normalize
 from flows.place import place
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
 from flows.structure import IgnoredSheet, Roster, classify_rows, structure_sheet
-from flows.validate import validate
+from flows.validate import mask_nik, validate
 
 FileStatus = Literal["loaded", "rejected", "ignored"]
 
@@ -164,7 +164,11 @@ def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> B
         return BatchOutcome(counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted))
     normalized = normalize(rows.filter(pl.col("row_kind") == "data"))
     accepted, failures = validate(normalized)
-    flagged = normalized.join(failures.select(ROW_KEY).unique(), on=ROW_KEY, how="semi").select(FLAGGED_COLUMNS)
+    flagged = (
+        normalized.join(failures.select(ROW_KEY).unique(), on=ROW_KEY, how="semi")
+        .select(FLAGGED_COLUMNS)
+        .with_columns(mask_nik(pl.col("nik_raw")).alias("nik_raw"))  # only roster_rows keeps raw NIKs
+    )
     read = rows.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
     )

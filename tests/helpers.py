@@ -69,3 +69,17 @@ def frame(warehouse: Path, sql: str) -> pl.DataFrame:
 def view(warehouse: Path, name: str) -> pl.DataFrame:
     """Every row of a table or view of the published warehouse."""
     return frame(warehouse, f"select * from {name}")
+
+
+def nik_like_values(warehouse: Path) -> list[str]:
+    """`table.column` of every text column of every table and view that holds a 16-digit run."""
+    found = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.sql(
+            "select table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        for table, column in columns:
+            sql = f"""select count(*) from "{table}" where regexp_matches("{column}", '\\d{{16}}')"""
+            if con.sql(sql).fetchall() != [(0,)]:
+                found.append(f"{table}.{column}")
+    return found

@@ -10,7 +10,7 @@ import pytest
 
 from flows.generate import write_landing_zone
 from flows.nightly import nightly
-from tests.helpers import view
+from tests.helpers import nik_like_values, view
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -37,6 +37,7 @@ def test_flow_publishes_views_that_match_the_generator_truth(
     )
     assert by_group.height == expected_groups.height
     assert summary.counts["files_loaded"] == 20 and summary.counts["files_rejected"] == 0
+    assert nik_like_values(warehouse) == []
 
 
 def test_every_row_of_every_file_is_accounted_for(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:

@@ -87,7 +87,8 @@ create table if not exists validation_failures (
 );
 
 -- The original cells of every row that failed a check, for the corrections workbook sent
--- back to the village (`cakupan rejects`).
+-- back to the village (`cakupan rejects`); the NIK is stored masked (roster_rows is the
+-- only table with raw NIKs).
 create table if not exists flagged_rows (
     sha256 varchar not null,
     source_file varchar not null,

@@ -1,5 +1,5 @@
 -- Build the analyst warehouse's tables in the attached database `analyst` from the state
--- database. People are identified by person_id, a keyed hash (HMAC-SHA256) of the NIK:
+-- database. People are identified by person_id, a keyed hash (HMAC-SHA256) of the NIK,
 -- $hmac_inner and $hmac_outer are the key XOR ipad / opad. No raw NIK, name or birth date
 -- leaves the state database. Reads the registered frames ref_districts and ref_villages.
 create table analyst.districts as
@@ -18,7 +18,9 @@ select
     r.village_code,
     r.group_code,
     r.role,
-    sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))) as person_id,
+    -- base64url of the digest: no run of 16 digits, so no NIK-like value
+    rtrim(translate(to_base64(unhex(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))))), '+/', '-_'), '=')
+        as person_id,
     r.sex,
     r.enrolled,
     r.contribution_source,

@@ -1,6 +1,6 @@
 -- Current failures with the original cells of their rows, for the corrections workbooks:
 -- one row per failed check, filtered by $period and $village_code when given (null = all).
--- NIKs are masked (first 6 and last 4 digits).
+-- NIKs come masked (first 6 and last 4 digits) from flagged_rows.
 select
     v.period,
     f.village_code,
@@ -12,12 +12,7 @@ select
     v.check_name,
     v.failure_value,
     v.message,
-    case
-        when length(regexp_replace(f.nik_raw, '\D', '', 'g')) >= 12
-            then left(regexp_replace(f.nik_raw, '\D', '', 'g'), 6) || '******'
-                 || right(regexp_replace(f.nik_raw, '\D', '', 'g'), 4)
-        else f.nik_raw
-    end as nik,
+    f.nik_raw as nik,
     f.name_raw as name,
     f.sex_raw as sex,
     coalesce(f.birth_date_raw, f.birth_place_date_raw) as birth_date,
