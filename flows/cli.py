@@ -73,6 +73,7 @@ def run_flow(settings: Settings, full_refresh: bool = False, period: str | None 
             full_refresh=full_refresh,
             period=period,
             batch_size=settings.batch_size,
+            provisional_below_pct=settings.provisional_below_pct,
         )
     except Exception as error:
         reason = " ".join(str(error).split())
@@ -159,3 +160,30 @@ def rejects(
         typer.echo(f"cakupan rejects failed: {error}", err=True)
         raise typer.Exit(1) from error
     console.print(f"{len(written)} workbook(s) written to {out}")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query on the warehouse (read-only).")],
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Run a read-only query on the warehouse and print the result."""
+    import duckdb
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    try:
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            result = con.sql(query)
+            columns, rows = result.columns, result.fetchall()
+    except duckdb.Error as error:
+        typer.echo(f"cakupan sql failed: {' '.join(str(error).split())}", err=True)
+        raise typer.Exit(1) from error
+    if csv:
+        typer.echo(pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None).write_csv(), nl=False)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)

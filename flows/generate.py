@@ -359,7 +359,9 @@ def second_posts(people: Sequence[Person], rng: random.Random) -> list[Person]:
     extra = []
     for person in people:
         if rng.random() < SECOND_POST_SHARE:
-            role, _, _ = role_for(person.group_code, 99, rng)
+            role = person.role
+            while role == person.role:  # a second post, not a copy of the row
+                role, _, _ = role_for(person.group_code, 99, rng)
             extra.append(Person(**{**person.__dict__, "role": role}))
     return extra
 

@@ -50,17 +50,11 @@ def validate_village_files(extracted: list[ExtractedFile], villages: pl.DataFram
 
 
 @task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
-def publish_warehouse(state_path: Path, warehouse: Path, run_id: str) -> None:
+def publish_warehouse(state_path: Path, warehouse: Path, run_id: str, provisional_below_pct: float) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed."""
     with load.connect_state(state_path) as con:
-        publish.publish(
-            con,
-            warehouse,
-            publish.pii_key(state_path.parent / "pii.key"),
-            reference.load_villages().drop("regency_code", "district_name"),
-            reference.load_districts(),
-            run_id,
-        )
+        key = publish.pii_key(state_path.parent / "pii.key")
+        publish.publish(con, warehouse, key, run_id, provisional_below_pct)
         load.mark_run(con, run_id, "completed")
 
 
@@ -79,11 +73,11 @@ def ingest(
     copies: pl.DataFrame,
     villages: pl.DataFrame,
     run_id: str,
-    batch_size: int,
+    settings: Settings,
 ) -> tuple[dict[str, int], list[dict[str, str]]]:
     """Read and validate the new files concurrently, load them batch by batch, publish; return the run's counts."""
     logger = get_run_logger()
-    extracted = read_village_files.map(unmapped(raw_dir), batches(new, batch_size), unmapped(villages))
+    extracted = read_village_files.map(unmapped(raw_dir), batches(new, settings.batch_size), unmapped(villages))
     outcomes = validate_village_files.map(extracted, unmapped(villages))
     with load.connect_state(state_path) as con:
         load.record_copies(con, copies, run_id)
@@ -96,7 +90,7 @@ def ingest(
         counts = load.finish_run(con, run_id, "publishing")
         rejections = load.rejected_files(con)
     logger.info("publishing %s", warehouse)
-    publish_warehouse(state_path, warehouse, run_id)
+    publish_warehouse(state_path, warehouse, run_id, settings.provisional_below_pct)
     return counts, rejections
 
 
@@ -107,6 +101,7 @@ def nightly(
     full_refresh: bool = False,
     period: str | None = None,
     batch_size: int = Settings.batch_size,
+    provisional_below_pct: float = Settings.provisional_below_pct,
 ) -> RunSummary:
     """Ingest new and changed village files from `raw_dir` and publish the warehouse at `warehouse`."""
     logger = get_run_logger()
@@ -125,7 +120,8 @@ def nightly(
             logger.warning("%s is no longer in the landing zone; its data is kept", missing)
         logger.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
         try:
-            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, villages, run_id, batch_size)
+            settings = Settings(raw_dir, warehouse, batch_size=batch_size, provisional_below_pct=provisional_below_pct)
+            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, villages, run_id, settings)
         except Exception as error:
             with load.connect_state(state_path) as con:
                 load.finish_run(con, run_id, "failed", f"{type(error).__name__}: {error}")
@@ -147,6 +143,7 @@ def deployment(settings: Settings) -> RunnerDeployment:
             "raw_dir": str(settings.raw_dir.resolve()),
             "warehouse": str(settings.warehouse.resolve()),
             "batch_size": settings.batch_size,
+            "provisional_below_pct": settings.provisional_below_pct,
         },
         description="Ingest new and corrected village files and publish the coverage warehouse.",
         tags=["cakupan"],

@@ -87,16 +87,16 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) ->
         return ExtractedFile(file, "ignored", "lock file left by Excel or LibreOffice, not a submission")
     if path.suffix.lower() not in ROSTER_SUFFIXES:
         return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
+    by_path = place({}, file.source_file, villages).village_code  # who to ask for a readable file
     try:
         sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
     except UnreadableFileError as error:
-        return ExtractedFile(file, "rejected", str(error))
+        return ExtractedFile(file, "rejected", str(error), village_code=by_path)
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
-        return ExtractedFile(
-            file, "rejected", "no roster sheet (no header row with NIK or NAMA)", ignored_sheets=ignored
-        )
+        reason = "no roster sheet (no header row with NIK or NAMA)"
+        return ExtractedFile(file, "rejected", reason, village_code=by_path, ignored_sheets=ignored)
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
     placement = place(title, file.source_file, villages)
     if placement.village_code is None:

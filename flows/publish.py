@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows import reference
 from flows.settings import VIEWS_DIR
 from flows.sql import run_script
 
@@ -27,12 +28,14 @@ class ViewDoc:
     sql: str
     description: str
     columns: dict[str, str]
+    example: str = ""
 
 
 def read_view(path: Path) -> ViewDoc:
     """Parse `warehouse/views/<name>.sql`, whose header comment documents the view.
 
-    Header lines before `-- Columns:` describe the view; `-- column: text` lines after it, its columns.
+    Header lines before `-- Columns:` describe the view (an `-- Example:` line gives a query);
+    `-- column: text` lines after it describe its columns.
     """
     text = path.read_text()
     header = []
@@ -41,10 +44,12 @@ def read_view(path: Path) -> ViewDoc:
             break
         header.append(line.removeprefix("--").strip())
     split = header.index("Columns:") if "Columns:" in header else len(header)
-    description = " ".join(header[:split]).removeprefix(f"{path.stem}:").strip()
+    about = [line for line in header[:split] if not line.startswith("Example:")]
+    example = next((line.removeprefix("Example:").strip() for line in header if line.startswith("Example:")), "")
+    description = " ".join(about).removeprefix(f"{path.stem}:").strip()
     matches = (re.match(r"^(\w+): (.+)$", line) for line in header[split + 1 :])
     columns = {match.group(1): match.group(2) for match in matches if match}
-    return ViewDoc(path.stem, text, description, columns)
+    return ViewDoc(path.stem, text, description, columns, example)
 
 
 def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
@@ -98,27 +103,34 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
     }
 
 
+def reference_frames() -> dict[str, pl.DataFrame]:
+    """The reference tables the warehouse is built with, by the name publish_tables.sql reads them."""
+    return {
+        "ref_villages": reference.load_villages().drop("regency_code", "district_name"),
+        "ref_districts": reference.load_districts(),
+        "ref_targets": reference.load_targets(),
+        "ref_rates": reference.load_contribution_rates(),
+    }
+
+
 def publish(
-    state: duckdb.DuckDBPyConnection,
-    warehouse: Path,
-    key: bytes,
-    villages: pl.DataFrame,
-    districts: pl.DataFrame,
-    run_id: str,
+    state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, run_id: str, provisional_below_pct: float
 ) -> None:
     """Write the analyst warehouse beside `warehouse`, checkpoint it, then replace `warehouse` in one rename."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
     staging.unlink(missing_ok=True)
-    state.register("ref_villages", villages)
-    state.register("ref_districts", districts)
+    frames = reference_frames()
+    for name, frame in frames.items():
+        state.register(name, frame)
     state.execute("attach $path as analyst", {"path": str(staging)})
     try:
-        run_script(state, "publish_tables", {**hmac_pads(key), "run_id": run_id})
+        params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
+        run_script(state, "publish_tables", params)
     finally:
         state.execute("detach analyst")
-        state.unregister("ref_villages")
-        state.unregister("ref_districts")
+        for name in frames:
+            state.unregister(name)
     with duckdb.connect(str(staging)) as con:
         create_views(con, view_docs())
         con.execute("checkpoint")

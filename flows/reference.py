@@ -40,3 +40,15 @@ def load_villages(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
     """One row per village with its district: village_code, district_code, village_name, village_type, district_name."""
     villages = pl.read_csv(reference_dir / "villages.csv", infer_schema=False)
     return villages.join(load_districts(reference_dir), on="district_code", how="left")
+
+
+def load_targets(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """Coverage targets: year, scope, target_pct, base_population, source."""
+    return pl.read_csv(reference_dir / "targets.csv", schema_overrides={"year": pl.Int32, "base_population": pl.Int64})
+
+
+def load_contribution_rates(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """Minimum BPU contribution by programme, with the dates each rate is valid."""
+    return pl.read_csv(reference_dir / "contribution_rates.csv", try_parse_dates=True).with_columns(
+        pl.col("valid_to").cast(pl.Date)
+    )

@@ -40,6 +40,7 @@ class Settings:
     schedule: str = "0 2 * * *"
     timezone: str = "Asia/Jakarta"
     batch_size: int = 64
+    provisional_below_pct: float = 80.0
 
     @property
     def state(self) -> Path:
@@ -66,6 +67,11 @@ def coerce(key: str, value: Any, source: str) -> Any:
             if number < 1:
                 raise ValueError("must be at least 1")
             return number
+        if kind == "float":
+            share = float(value)
+            if not 0 <= share <= 100:
+                raise ValueError("must be a percentage from 0 to 100")
+            return share
         return str(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{source}: {key} = {value!r} is not a valid {kind} ({error})") from error

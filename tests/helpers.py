@@ -44,14 +44,7 @@ def build_warehouse(raw: Path, warehouse: Path) -> None:
     with load.connect_state(state_path_for(warehouse)) as con:
         load.load_batch(con, process_files(raw, files, villages), "test-run")
         load.refresh_current(con, "test-run")
-        publish.publish(
-            con,
-            warehouse,
-            b"key",
-            reference.load_villages().drop("regency_code", "district_name"),
-            reference.load_districts(),
-            "test-run",
-        )
+        publish.publish(con, warehouse, b"key", "test-run", 80.0)
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:

@@ -51,3 +51,11 @@ def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:
     assert all(views.values()), views
     undocumented = [(table, column) for table, column, comment in columns if not comment]
     assert undocumented == []
+
+
+def test_docs_views_md_is_generated_from_the_view_headers() -> None:
+    from flows.docs import views_markdown
+
+    written = (Path(__file__).parents[1] / "docs" / "views.md").read_text()
+    assert written == views_markdown(view_docs()), "regenerate: python -m flows.docs > docs/views.md"
+    assert all(doc.example for doc in view_docs())

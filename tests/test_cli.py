@@ -48,3 +48,20 @@ def test_second_concurrent_run_exits_with_a_clear_message(demo_zone: tuple[Path,
     assert result.exit_code == 1
     assert "another cakupan run" in result.output
     assert not warehouse.exists()
+
+
+def test_sql_prints_a_table_or_csv_and_refuses_to_write(tmp_path: Path) -> None:
+    from tests.helpers import ANI, build_warehouse, write_roster
+
+    write_roster(
+        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
+    )
+    warehouse = tmp_path / "c.duckdb"
+    build_warehouse(tmp_path / "raw", warehouse)
+    query = "select group_code, members, enrolled from coverage_by_group"
+    table = runner.invoke(app, ["sql", query, "--warehouse", str(warehouse)])
+    assert table.exit_code == 0 and "BPD" in table.output
+    as_csv = runner.invoke(app, ["sql", query, "--warehouse", str(warehouse), "--csv"])
+    assert as_csv.output.splitlines() == ["group_code,members,enrolled", "BPD,1,1"]
+    write = runner.invoke(app, ["sql", "drop view coverage_by_group", "--warehouse", str(warehouse)])
+    assert write.exit_code == 1 and "read-only" in write.output

@@ -1,7 +1,8 @@
 -- Build the analyst warehouse's tables in the attached database `analyst` from the state
 -- database. People are identified by person_id, a keyed hash (HMAC-SHA256) of the NIK,
 -- $hmac_inner and $hmac_outer are the key XOR ipad / opad. No raw NIK, name or birth date
--- leaves the state database. Reads the registered frames ref_districts and ref_villages.
+-- leaves the state database. Reads the registered frames ref_districts, ref_villages,
+-- ref_targets and ref_rates; $provisional_below_pct is the completeness threshold.
 create table analyst.districts as
 select district_code, regency_code, district_name
 from ref_districts;
@@ -51,3 +52,14 @@ from validation_failures;
 create table analyst.runs as
 select * replace (case when run_id = $run_id then 'completed' else status end as status)
 from runs;
+
+create table analyst.targets as
+select year, scope, target_pct::double as target_pct, base_population, source
+from ref_targets;
+
+create table analyst.contribution_rates as
+select program, rate_pct, fixed_idr, declared_income_idr, valid_from, valid_to, source
+from ref_rates;
+
+create table analyst.settings as
+select 'provisional_below_pct' as name, $provisional_below_pct::double as value;

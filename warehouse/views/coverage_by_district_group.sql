@@ -1,5 +1,6 @@
 -- coverage_by_district_group: one row per period, district (kecamatan) and group.
 -- Which groups lag in which kecamatan?
+-- Example: select district_name, members, enrolled from coverage_by_district_group where period = '2024-04' and group_code = 'LINMAS' order by enrolled
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
@@ -8,6 +9,7 @@
 -- members: distinct people (by NIK) on the group's rosters in the district
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
+-- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
 with people as (
     select period, district_code, group_code, person_id, bool_or(enrolled) as enrolled
     from roster
@@ -28,5 +30,7 @@ final as (
     group by people.period, people.district_code, districts.district_name, people.group_code
 )
 
-select * from final
+select final.*, coalesce(status.is_provisional, true) as is_provisional
+from final
+left join submission_status as status using (period, district_code)
 order by period, district_code, group_code

@@ -1,6 +1,7 @@
 -- coverage_by_group: one row per period and group.
 -- How many distinct people does each group have, and how many of them are enrolled in
 -- BPJS Ketenagakerjaan? A person enrolled in any of their rows counts as enrolled.
+-- Example: select group_code, members, enrolled, coverage_pct from coverage_by_group where period = '2024-04'
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN

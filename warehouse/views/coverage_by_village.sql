@@ -1,5 +1,6 @@
 -- coverage_by_village: one row per period, village (desa/kelurahan) and group.
 -- How far along is each village, group by group?
+-- Example: select village_name, group_code, members, enrolled from coverage_by_village where period = '2024-04' and district_name = 'Cilongok'
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')

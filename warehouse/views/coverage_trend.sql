@@ -1,0 +1,27 @@
+-- coverage_trend: one row per period and group.
+-- Is coverage getting better? Coverage by group with the change since the previous period.
+-- Example: select * from coverage_trend where group_code = 'RT_RW' order by period
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- members: distinct people (by NIK) on the group's rosters
+-- enrolled: those of them enrolled
+-- coverage_pct: 100 * enrolled / members, one decimal
+-- change_pct_points: coverage_pct minus the group's coverage_pct in the previous period (null for the first)
+with source as (
+    select * from coverage_by_group
+),
+
+final as (
+    select
+        period,
+        group_code,
+        members,
+        enrolled,
+        coverage_pct,
+        round(coverage_pct - lag(coverage_pct) over (partition by group_code order by period), 1) as change_pct_points
+    from source
+)
+
+select * from final
+order by period, group_code

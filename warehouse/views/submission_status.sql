@@ -1,0 +1,39 @@
+-- submission_status: one row per period and district (kecamatan).
+-- How complete is each district's reporting? Villages expected, submitted and rejected, and
+-- the completeness (reporting rate) that decides whether district figures are provisional.
+-- Example: select district_name, completeness_pct, is_provisional from submission_status where period = '2024-04' order by completeness_pct
+-- Columns:
+-- period: month, 'YYYY-MM'
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- district_name: kecamatan name
+-- villages_expected: villages in the district (official list)
+-- villages_submitted: villages with a loaded file for the period
+-- villages_rejected: villages whose files for the period could all not be taken
+-- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
+-- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
+with source as (
+    select * from submission_status_by_village
+),
+
+threshold as (
+    select value as provisional_below_pct from settings where name = 'provisional_below_pct'
+),
+
+final as (
+    select
+        period,
+        district_code,
+        district_name,
+        count(*) as villages_expected,
+        count(*) filter (where status = 'submitted') as villages_submitted,
+        count(*) filter (where status = 'rejected') as villages_rejected,
+        round(100.0 * count(*) filter (where status = 'submitted') / count(*), 1) as completeness_pct,
+        round(100.0 * count(*) filter (where status = 'submitted') / count(*), 1)
+            < any_value(threshold.provisional_below_pct) as is_provisional
+    from source
+    cross join threshold
+    group by period, district_code, district_name
+)
+
+select * from final
+order by period, district_code

@@ -1,0 +1,57 @@
+-- village_changes: one row per period and village that has an earlier submission.
+-- What changed since the village's previous submission? People added and removed (any
+-- group), and people who became enrolled or stopped being enrolled.
+-- Example: select * from village_changes where period = '2024-04' order by removed desc limit 10
+-- Columns:
+-- period: month, 'YYYY-MM'
+-- village_code: Kemendagri village code, dotted ('33.02.17.2001')
+-- previous_period: the village's previous submitted month compared with
+-- added: people on this month's rosters who were not on the previous ones
+-- removed: people on the previous rosters who are not on this month's
+-- enrolled_gained: people enrolled now who were not enrolled (or not listed) before
+-- enrolled_lost: people enrolled before who are not enrolled (or not listed) now
+with people as (
+    select period, village_code, person_id, bool_or(enrolled) as enrolled
+    from roster
+    group by period, village_code, person_id
+),
+
+submissions as (
+    select
+        period,
+        village_code,
+        lag(period) over (partition by village_code order by period) as previous_period
+    from (select distinct period, village_code from people)
+),
+
+paired as (
+    select
+        s.period,
+        s.village_code,
+        s.previous_period,
+        p.person_id,
+        bool_or(p.period = s.period) as listed_now,
+        bool_or(p.period = s.previous_period) as listed_before,
+        bool_or(p.period = s.period and p.enrolled) as enrolled_now,
+        bool_or(p.period = s.previous_period and p.enrolled) as enrolled_before
+    from submissions as s
+    join people as p on p.village_code = s.village_code and p.period in (s.period, s.previous_period)
+    where s.previous_period is not null
+    group by s.period, s.village_code, s.previous_period, p.person_id
+),
+
+final as (
+    select
+        period,
+        village_code,
+        previous_period,
+        count(*) filter (where listed_now and not listed_before) as added,
+        count(*) filter (where listed_before and not listed_now) as removed,
+        count(*) filter (where enrolled_now and not enrolled_before) as enrolled_gained,
+        count(*) filter (where enrolled_before and not enrolled_now) as enrolled_lost
+    from paired
+    group by period, village_code, previous_period
+)
+
+select * from final
+order by period, village_code
