@@ -31,7 +31,7 @@ def test_people_count_once_per_cut_and_enrolled_in_any_row(tmp_path: Path) -> No
         ("2024-04", "RT_RW", 3, 1, 33.3),
     ]
     assert query(warehouse, "select * from coverage_by_district") == [
-        ("2024-04", "33.02.17", "Cilongok", 3, 2, 66.7),
+        ("2024-04", "33.02.17", "Cilongok", 3, 2, 66.7, True),  # 1 of 16 villages reported: provisional
     ]
     assert query(warehouse, "select group_code, members, enrolled from coverage_by_district_group") == [
         ("LKD", 1, 1),
