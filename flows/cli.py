@@ -187,3 +187,25 @@ def sql(
     for row in rows:
         table.add_row(*("" if value is None else str(value) for value in row))
     console.print(table)
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="Month to report (YYYY-MM).")],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write one self-contained HTML page (works offline) with the period's coverage, trend, completeness,
+    target, budget gap and worst data-quality villages."""
+    import duckdb
+
+    from flows.report import write_report
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    try:
+        written = write_report(settings.warehouse, period, out)
+    except (ValueError, duckdb.Error) as error:
+        typer.echo(f"cakupan report failed: {' '.join(str(error).split())}", err=True)
+        raise typer.Exit(1) from error
+    console.print(f"report written to {written}")
