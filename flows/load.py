@@ -16,20 +16,24 @@ from flows.sql import query_frame, run_script, transaction
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
-PRIVATE_FILE_MODE = 0o600
 
 
-def connect_state(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the state database, private to its owner: it holds raw NIKs."""
+@contextmanager
+def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The state database, created if needed, private to its owner: it holds raw NIKs.
+
+    While it is open the process umask is 077, so the database and its write-ahead log are
+    created 0600 (the publisher sets the analyst warehouse's own mode).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(PRIVATE_DIR_MODE)
     old_umask = os.umask(0o077)
     try:
-        con = duckdb.connect(str(path))
+        with duckdb.connect(str(path)) as con:
+            run_script(con, "create_state_tables")
+            yield con
     finally:
         os.umask(old_umask)
-    run_script(con, "create_state_tables")
-    return con
 
 
 def known_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

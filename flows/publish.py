@@ -18,6 +18,7 @@ from flows.sql import run_script
 
 PII_KEY_ENV = "CAKUPAN_PII_KEY"
 HMAC_BLOCK = 64
+WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
 
 
 @dataclass(frozen=True)
@@ -134,4 +135,5 @@ def publish(
     with duckdb.connect(str(staging)) as con:
         create_views(con, view_docs())
         con.execute("checkpoint")
+    staging.chmod(WAREHOUSE_MODE)
     staging.replace(warehouse)

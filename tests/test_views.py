@@ -53,8 +53,9 @@ def test_analyst_warehouse_holds_no_nik_like_value(tmp_path: Path) -> None:
     assert nik_like_values(warehouse) == []
     state = state_path_for(warehouse)
     assert nik_like_values(state) == ["roster_rows.nik"]  # the scan finds raw NIKs where they are kept
-    assert state.stat().st_mode & 0o077 == 0
+    assert all(path.stat().st_mode & 0o077 == 0 for path in state.parent.iterdir())
     assert state.parent.stat().st_mode & 0o077 == 0
+    assert warehouse.stat().st_mode & 0o777 == 0o644
     with duckdb.connect(str(state), read_only=True) as con:
         assert con.sql("select nik from roster_rows").fetchall() == [(ANI,)]
         assert con.sql("select nik_raw from flagged_rows").fetchall() == [("330217******0001",)]
