@@ -65,3 +65,10 @@ def canonical_column(label: str | None) -> str | None:
 def sheet_group(sheet_name: str) -> str | None:
     """The group a per-group sheet's name gives (`RT-RW` -> `RT_RW`), if any."""
     return SHEET_GROUPS.get(header_key(sheet_name))
+
+
+def file_group(source_file: str) -> str | None:
+    """The group a per-group file's name gives (`Batuanten - LINMAS.xlsx` -> LINMAS), if exactly one."""
+    words = f" {header_key(source_file.rsplit('/', 1)[-1].rsplit('.', 1)[0])} "
+    found = {group for name, group in SHEET_GROUPS.items() if name != "RT" and f" {name} " in words}
+    return found.pop() if len(found) == 1 else None

@@ -10,7 +10,7 @@ from typing import Literal
 import polars as pl
 
 from flows.discover import LOCK_FILE
-from flows.headers import CANONICAL_COLUMNS
+from flows.headers import CANONICAL_COLUMNS, file_group
 from flows.normalize import normalize
 from flows.place import place
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
@@ -113,7 +113,7 @@ def roster_frame(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> 
             period=pl.lit(e.file.period),
             village_code=pl.lit(e.village_code),
             sheet=pl.lit(roster.sheet),
-            group_hint=pl.lit(roster.group_hint, dtype=pl.String),
+            group_hint=pl.lit(roster.group_hint or file_group(e.file.source_file), dtype=pl.String),
             is_vulnerable_workers=pl.lit(roster.is_vulnerable_workers),
         )
         for e in extracted

@@ -35,7 +35,9 @@ DATA_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c != "row_no")
 SECTION_TITLES = frozenset({*SHEET_GROUPS, "RT/RW", "RT-RW", "PEKERJA RENTAN", "SATLINMAS", "LKD"})
 
 TITLE_PATTERNS = {
-    "village": re.compile(r"^(?:DESA\s*/\s*KELURAHAN|DESA|KELURAHAN|KEL\.)\s*:?\s*(.+)$", re.IGNORECASE),
+    "village": re.compile(
+        r"^(?:DESA\s*/\s*KELURAHAN|KELURAHAN\s*/\s*DESA|DESA|KELURAHAN|KEL\.)\s*:?\s*(.+)$", re.IGNORECASE
+    ),
     "district": re.compile(r"^(?:KECAMATAN|KEC\.)\s*:?\s*(.+)$", re.IGNORECASE),
     "month": re.compile(r"^(?:BULAN|PERIODE)\s*:?\s*(.+)$", re.IGNORECASE),
 }

@@ -92,3 +92,17 @@ def test_coverage_from_the_worst_cases(warehouse: Path) -> None:
     assert rows(
         warehouse, "select check_name from validation_failures where source_file like '%.csv' and severity = 'error'"
     ) == [("bpd_in_kelurahan",)]
+
+
+def test_a_per_group_file_with_generic_posts_takes_its_group_from_the_file_name(tmp_path: Path) -> None:
+    from tests.helpers import ANI, BUDI, write_roster
+
+    raw = tmp_path / "raw"
+    write_roster(
+        raw / "2024-04" / "Batuanten - LINMAS.xlsx",
+        {"Sheet1": [[ANI, "Ani", "P", "Anggota", "Sudah", "1"], [BUDI, "Budi", "L", "", "Belum", ""]]},
+    )
+    build_warehouse(raw, tmp_path / "c.duckdb")
+    assert rows(tmp_path / "c.duckdb", "select group_code, members, enrolled from coverage_by_group") == [
+        ("LINMAS", 2, 1)
+    ]

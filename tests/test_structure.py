@@ -116,3 +116,25 @@ def test_block_headings_and_a_place_date_line_are_skipped_not_rejected(tmp_path:
         (7, "signature"),
         (8, "signature"),
     ]
+
+
+def test_file_names_give_the_group_of_a_per_group_file() -> None:
+    from flows.headers import file_group
+
+    assert file_group("2024-04/Batuanten - LINMAS.xlsx") == "LINMAS"
+    assert file_group("2024-04/Cilongok/Pekerja Rentan Batuanten.csv") == "RENTAN"
+    assert file_group("2024-04/DATA BPD DESA BATUANTEN.xlsx") == "BPD"
+    assert file_group("2024-04/Batuanten RT-RW.xls") == "RT_RW"
+    assert file_group("2024-04/Batuanten.xlsx") is None
+    assert file_group("2024-04/BPD dan LINMAS Batuanten.xlsx") is None
+
+
+def test_title_kelurahan_slash_desa(tmp_path: Path) -> None:
+    path = tmp_path / "kel.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("LINMAS")
+    sheet.write_row(0, 0, ["KELURAHAN/DESA : KARANGKLESEM"])
+    sheet.write_row(1, 0, ["NO", "NIK", "NAMA", "STATUS"])
+    book.close()
+    roster = structure_sheet(read_workbook(path)[0])
+    assert isinstance(roster, Roster) and roster.title == {"village": "KARANGKLESEM"}
