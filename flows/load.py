@@ -126,9 +126,26 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id)
 
 
-def mark_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> None:
-    """Set a run's status (once its warehouse is published: 'completed')."""
-    con.execute("update runs set status = $status where run_id = $run_id", {"status": status, "run_id": run_id})
+def mark_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, published: str | None = None) -> None:
+    """Set a run's status; `published` is the fingerprint of the warehouse it published, if it did."""
+    con.execute(
+        "update runs set status = $status, published = $published where run_id = $run_id",
+        {"status": status, "run_id": run_id, "published": published},
+    )
+
+
+def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    """True when the last published warehouse was built with `fingerprint` and no file was recorded since."""
+    last = con.execute(
+        "select published, started_at from runs where published is not null order by started_at desc limit 1"
+    ).fetchone()
+    if last is None or last[0] != fingerprint:
+        return False
+    since = con.execute(
+        "select count(*) from ingested_files join runs using (run_id) where runs.started_at > $published_at",
+        {"published_at": last[1]},
+    ).fetchone()
+    return since is not None and since[0] == 0
 
 
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:

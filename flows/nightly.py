@@ -55,7 +55,7 @@ def publish_warehouse(state_path: Path, warehouse: Path, run_id: str, provisiona
     with load.connect_state(state_path) as con:
         key = publish.pii_key(state_path.parent / "pii.key")
         publish.publish(con, warehouse, key, run_id, provisional_below_pct)
-        load.mark_run(con, run_id, "completed")
+        load.mark_run(con, run_id, "completed", publish.fingerprint(provisional_below_pct))
 
 
 def log_rejections(outcome: BatchOutcome) -> None:
@@ -89,6 +89,10 @@ def ingest(
         load.refresh_current(con, run_id)
         counts = load.finish_run(con, run_id, "publishing")
         rejections = load.rejected_files(con)
+        if warehouse.exists() and load.published_is_current(con, publish.fingerprint(settings.provisional_below_pct)):
+            load.mark_run(con, run_id, "completed")
+            logger.info("nothing new and nothing changed: %s is current, not republished", warehouse)
+            return counts, rejections
     logger.info("publishing %s", warehouse)
     publish_warehouse(state_path, warehouse, run_id, settings.provisional_below_pct)
     return counts, rejections

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from flows import reference
-from flows.settings import VIEWS_DIR
+from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.sql import run_script
 
 PII_KEY_ENV = "CAKUPAN_PII_KEY"
@@ -102,6 +102,19 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
         "hmac_inner": bytes(b ^ 0x36 for b in block),
         "hmac_outer": bytes(b ^ 0x5C for b in block),
     }
+
+
+def fingerprint(provisional_below_pct: float) -> str:
+    """What the published warehouse is built from besides the data: views, statements, reference files, settings."""
+    digest = hashlib.sha256(str(provisional_below_pct).encode())
+    sources = [
+        *sorted(VIEWS_DIR.glob("*.sql")),
+        STATEMENTS_DIR / "publish_tables.sql",
+        *sorted(REFERENCE_DIR.glob("*.csv")),
+    ]
+    for path in sources:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def reference_frames() -> dict[str, pl.DataFrame]:

@@ -60,10 +60,14 @@ def test_rerun_over_unchanged_zone_reads_nothing_and_changes_nothing(
     warehouse = tmp_path / "cakupan.duckdb"
     nightly(raw_dir=raw, warehouse=warehouse)
     before = {name: view(warehouse, name) for name in ("coverage_by_village", "ingested_files")}
+    published = warehouse.stat().st_ino
     second = nightly(raw_dir=raw, warehouse=warehouse)
     assert second.counts["files_new"] == 0 and second.counts["rows_loaded"] == 0
     for name, frame in before.items():
         assert view(warehouse, name).equals(frame), name
+    assert warehouse.stat().st_ino == published  # nothing new, nothing changed: not even republished
+    nightly(raw_dir=raw, warehouse=warehouse, provisional_below_pct=95.0)
+    assert warehouse.stat().st_ino != published  # a changed setting republishes
 
 
 def test_corrected_file_supersedes_the_earlier_one(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:

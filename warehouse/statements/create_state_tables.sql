@@ -15,7 +15,8 @@ create table if not exists runs (
     rows_loaded bigint,
     rows_rejected bigint,
     rows_skipped bigint,
-    message varchar
+    message varchar,
+    published varchar  -- fingerprint of the warehouse this run published (views, reference, settings)
 );
 
 create table if not exists ingested_files (

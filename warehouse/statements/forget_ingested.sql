@@ -8,3 +8,6 @@ delete from ingested_sheets where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
 );
 delete from ingested_files where $period is null or period = $period;
+
+-- the published warehouse no longer matches the state: the next run republishes it
+update runs set published = null;
