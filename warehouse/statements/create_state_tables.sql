@@ -19,6 +19,9 @@ create table if not exists runs (
     published varchar  -- fingerprint of the warehouse this run published (views, reference, settings)
 );
 
+-- state databases made before `published` existed
+alter table runs add column if not exists published varchar;
+
 create table if not exists ingested_files (
     source_file varchar not null,
     sha256 varchar not null,
