@@ -94,7 +94,7 @@ def test_budget_gap_costs_the_uncovered_at_the_rate_of_the_month(warehouse: Path
 
 def test_village_changes_against_the_previous_submission(warehouse: Path) -> None:
     assert query(warehouse, "select * from village_changes") == [
-        ("2024-04", "33.02.17.2008", "2024-03", 1, 1, 1, 1),
+        ("2024-04", "33.02.17.2008", 1, 1, 1, 1, "2024-03"),
     ]
 
 

@@ -12,7 +12,9 @@
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
 with source as (
-    select * from submission_status_by_village
+    select status.*, districts.district_name
+    from submission_status_by_village as status
+    join districts using (district_code)
 ),
 
 threshold as (

@@ -7,7 +7,6 @@
 -- village_code: Kemendagri village code, dotted ('33.02.17.2001')
 -- village_name: desa or kelurahan name
 -- district_code: Kemendagri district code, dotted ('33.02.17')
--- district_name: kecamatan name
 -- status: 'submitted', 'rejected' or 'missing'
 with periods as (
     select distinct period from ingested_files where period is not null
@@ -30,7 +29,6 @@ final as (
         villages.village_code,
         villages.village_name,
         villages.district_code,
-        villages.district_name,
         case
             when files.any_loaded then 'submitted'
             when files.any_rejected then 'rejected'

@@ -5,11 +5,11 @@
 -- Columns:
 -- period: month, 'YYYY-MM'
 -- village_code: Kemendagri village code, dotted ('33.02.17.2001')
--- previous_period: the village's previous submitted month compared with
 -- added: people on this month's rosters who were not on the previous ones
 -- removed: people on the previous rosters who are not on this month's
 -- enrolled_gained: people enrolled now who were not enrolled (or not listed) before
 -- enrolled_lost: people enrolled before who are not enrolled (or not listed) now
+-- previous_period: the village's previous submitted month compared with
 with people as (
     select period, village_code, person_id, bool_or(enrolled) as enrolled
     from roster
@@ -44,11 +44,11 @@ final as (
     select
         period,
         village_code,
-        previous_period,
         count(*) filter (where listed_now and not listed_before) as added,
         count(*) filter (where listed_before and not listed_now) as removed,
         count(*) filter (where enrolled_now and not enrolled_before) as enrolled_gained,
-        count(*) filter (where enrolled_before and not enrolled_now) as enrolled_lost
+        count(*) filter (where enrolled_before and not enrolled_now) as enrolled_lost,
+        previous_period
     from paired
     group by period, village_code, previous_period
 )
