@@ -137,7 +137,8 @@ def publish(
     frames = reference_frames()
     for name, frame in frames.items():
         state.register(name, frame)
-    state.execute("attach $path as analyst", {"path": str(staging)})
+    # the oldest storage format that holds it, so analysts' older DuckDB (1.x CLI, DBeaver) can open it
+    state.execute("attach $path as analyst (storage_version 'v1.0.0')", {"path": str(staging)})
     try:
         params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
         run_script(state, "publish_tables", params)

@@ -59,3 +59,23 @@ def test_docs_views_md_is_generated_from_the_view_headers() -> None:
     written = (Path(__file__).parents[1] / "docs" / "views.md").read_text()
     assert written == views_markdown(view_docs()), "regenerate: python -m flows.docs > docs/views.md"
     assert all(doc.example for doc in view_docs())
+
+
+def test_an_older_duckdb_cli_can_open_the_warehouse(warehouse: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "duckdb"
+    cli_path = str(cli) if cli.exists() else shutil.which("duckdb")
+    assert cli_path, "the duckdb CLI (duckdb-cli, a dev dependency) is missing"
+    version = subprocess.run([cli_path, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1."), version
+    result = subprocess.run(
+        [cli_path, "-readonly", "-csv", str(warehouse), "select group_code, members from coverage_by_group"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["group_code,members", "BPD,1"]
