@@ -34,6 +34,6 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-## bench: performance benchmark (see docs/performance.md once it exists)
+## bench: the pipeline against the raw-read floor and a pandas baseline (docs/performance.md)
 bench: install
-	@echo "no benchmark exists yet: it arrives with the performance issue"
+	$(UV) run --frozen --group bench python benchmarks/bench.py
