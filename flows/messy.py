@@ -394,6 +394,14 @@ def write_html(path: Path, sheet: Sheet) -> None:
     path.write_text(f"<html><head><meta charset='utf-8'></head><body><table>{body}</table></body></html>")
 
 
+def write_text_file(kind: str, path: Path, sheet: Sheet, rng: random.Random) -> None:
+    """A one-sheet submission as CSV or as an HTML table saved as `.xls`."""
+    if kind == "csv":
+        write_csv(path, sheet, rng)
+    else:
+        write_html(path, sheet)
+
+
 def file_name(village: dict[str, str], rng: random.Random, suffix: str, prefix: str = "") -> str:
     """A relative path under the period folder that names the village (and its district where needed)."""
     name, district = village["village_name"], village["district_name"]
@@ -467,7 +475,7 @@ def village_files(
     path = corpus.root / period / relative
     corpus.statuses.append((source, "loaded"))
     if single_sheet:
-        (write_csv if kind == "csv" else lambda p, s, _r: write_html(p, s))(path, sheets[0], rng)
+        write_text_file(kind, path, sheets[0], rng)
         if rentan:
             rentan_relative = file_name(village, rng, suffix, prefix="Pekerja Rentan ")
             rentan_source = f"{period}/{rentan_relative}"
@@ -484,9 +492,7 @@ def village_files(
                 rentan_source,
                 "RENTAN",
             )
-            (write_csv if kind == "csv" else lambda p, s, _r: write_html(p, s))(
-                corpus.root / period / rentan_relative, sheet, rng
-            )
+            write_text_file(kind, corpus.root / period / rentan_relative, sheet, rng)
             corpus.statuses.append((rentan_source, "loaded"))
         return
     write_book(path, sheets, "openpyxl" if kind == "openpyxl" else "xlsxwriter")
