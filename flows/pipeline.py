@@ -78,6 +78,11 @@ class BatchOutcome:
     sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
+def placed_by_path(file: DiscoveredFile, villages: pl.DataFrame) -> str | None:
+    """The village a file that could not be read names in its path: who to ask for a readable one."""
+    return place({}, file.source_file, villages).village_code
+
+
 def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) -> ExtractedFile:
     """Read a file's sheets, find its rosters and the village it reports."""
     path = raw_dir / file.source_file
@@ -87,16 +92,16 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) ->
         return ExtractedFile(file, "ignored", "lock file left by Excel or LibreOffice, not a submission")
     if path.suffix.lower() not in ROSTER_SUFFIXES:
         return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
-    by_path = place({}, file.source_file, villages).village_code  # who to ask for a readable file
     try:
         sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
     except UnreadableFileError as error:
-        return ExtractedFile(file, "rejected", str(error), village_code=by_path)
+        return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, villages))
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
         reason = "no roster sheet (no header row with NIK or NAMA)"
-        return ExtractedFile(file, "rejected", reason, village_code=by_path, ignored_sheets=ignored)
+        village = placed_by_path(file, villages)
+        return ExtractedFile(file, "rejected", reason, village_code=village, ignored_sheets=ignored)
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
     placement = place(title, file.source_file, villages)
     if placement.village_code is None:

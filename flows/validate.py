@@ -6,7 +6,7 @@ import pandera.errors
 import polars as pl
 
 from flows.headers import CANONICAL_COLUMNS
-from schemas.roster import CHECKS_BY_NAME, SET_CHECKS, Severity, schema_for
+from schemas.roster import SET_CHECKS, Severity, check_catalog, schema_for
 
 SET_CHECKS_BY_NAME = {check.name: check for check in SET_CHECKS}
 
@@ -45,11 +45,7 @@ def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
     unexpected = cases.filter(pl.col("index").is_null())
     if unexpected.height:
         raise ValueError(f"roster frame does not fit the {severity} schema: {unexpected.to_dicts()}")
-    checks = pl.DataFrame(
-        [(c.name, c.column, c.message) for c in CHECKS_BY_NAME.values()],
-        schema=["check_name", "column_name", "message"],
-        orient="row",
-    )
+    checks = check_catalog().select("check_name", "column_name", "message")
     return (
         cases.select(
             pl.col("index").cast(pl.Int64).alias("row_index"),

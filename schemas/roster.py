@@ -163,7 +163,6 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "Iuran di bawah minimum Rp 16.800 per bulan.",
     ),
 )
-CHECKS_BY_NAME = {check.name: check for check in ROW_CHECKS}
 
 
 @dataclass(frozen=True)
