@@ -8,7 +8,7 @@ ifneq ($(wildcard /etc/ssl/certs/ca-certificates.crt),)
 export SSL_CERT_FILE ?= /etc/ssl/certs/ca-certificates.crt
 endif
 
-.PHONY: install demo test lint format bench
+.PHONY: install demo test lint format bench profile
 
 ## install: bootstrap uv (with pip, into .tools/) when missing, then create .venv from uv.lock
 install:
@@ -37,3 +37,7 @@ format: install
 ## bench: the pipeline against the raw-read floor and a pandas baseline (docs/performance.md)
 bench: install
 	$(UV) run --frozen --group bench python benchmarks/bench.py
+
+## profile: a pyinstrument call tree of the pipeline in one process (docs/performance.md)
+profile: install
+	$(UV) run --frozen --group bench python benchmarks/profile.py

@@ -1,43 +1,53 @@
 """`make bench`: the pipeline's own work against the raw-read floor and the pandas baseline, same machine, same run.
 
-Each scenario runs several times, each time in a fresh process (so its peak RSS is its own),
-on a cached messy regency month (331 village files in xlsx, xls, ods and csv). Prints the
-median and spread per stage, rows per second, peak RSS and the ratios; writes JSON.
+Corpora (written once, cached in .cache/bench/): a messy regency month (331 Banyumas
+village files plus special files, in xlsx, xls, ods, csv and html-as-xls) and a province
+month (Jawa Tengah, every village of the official list, one xlsx each).
+
+Each scenario runs in a fresh process (so its memory is its own): the regency scenarios
+REPEATS times, the province runs once per size. Prints the median and spread, the stages,
+rows per second, the peak memory of the process tree and the ratios; writes JSON.
 """
 
 from __future__ import annotations
 
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.baseline_pandas import run_baseline  # noqa: E402
 from flows import discover, load, publish, reference  # noqa: E402
-from flows.nightly import batches  # noqa: E402
-from flows.pipeline import check_files, extract_file  # noqa: E402
+from flows.batches import BatchProcessor, batches, start_forkserver, worker_count  # noqa: E402
+from flows.normalize import normalize  # noqa: E402
+from flows.pipeline import check_files, extract_file, roster_frame  # noqa: E402
 from flows.place import keyed  # noqa: E402
 from flows.read import UnreadableFileError, read_workbook  # noqa: E402
-from flows.settings import state_path_for  # noqa: E402
+from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
+from flows.validate import validate  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
 RESULTS = ROOT / "bench-results"
 REPEATS = 3
 SEED = 42
+PROVINCE_SHARES = (0.25, 0.5, 1.0)  # of the province's files, to see how time grows
+RUN = "bench"
+EXCLUDED: dict[str, float] = {}  # start-up time a scenario reports apart from its work
+T = TypeVar("T")
 
 
-def corpus() -> Path:
+def regency_corpus() -> Path:
     """The messy regency month, written once and cached."""
     from flows.messy import write_messy_zone
 
@@ -48,7 +58,18 @@ def corpus() -> Path:
     return raw
 
 
-def timed(stages: dict[str, float], name: str, work: Callable[[], object]) -> object:
+def province_corpus() -> Path:
+    """April 2024 for every village of Jawa Tengah, written once and cached (about 2 minutes)."""
+    from flows.generate import write_landing_zone
+
+    raw = CACHE / f"province-{SEED}" / "raw"
+    if not (raw.parent / "complete").exists():
+        write_landing_zone(raw, seed=SEED, periods=("2024-04",), region=JAWA_TENGAH_PROVINCE_CODE)
+        (raw.parent / "complete").touch()
+    return raw
+
+
+def timed(stages: dict[str, float], name: str, work: Callable[[], T]) -> T:
     """Run `work`, adding its wall time to `stages[name]`."""
     start = time.perf_counter()
     result = work()
@@ -56,8 +77,8 @@ def timed(stages: dict[str, float], name: str, work: Callable[[], object]) -> ob
     return result
 
 
-def floor(raw: Path, _work: Path) -> tuple[dict[str, float], int]:
-    """Reading every sheet of every file, nothing else (calamine for workbooks, csv for text)."""
+def floor(raw: Path, _work: Path, _region: str, _share: float) -> tuple[dict[str, float], int]:
+    """Reading every sheet of every file, nothing else (calamine for workbooks, csv and html readers for text)."""
     stages: dict[str, float] = {}
     files = [p for p in raw.rglob("*") if p.is_file() and p.suffix.lower() in {".xlsx", ".xls", ".ods", ".csv"}]
 
@@ -70,122 +91,228 @@ def floor(raw: Path, _work: Path) -> tuple[dict[str, float], int]:
                 continue
         return cells
 
-    rows = timed(stages, "read", read_all)
-    return stages, int(str(rows))
+    return stages, timed(stages, "read", read_all)
 
 
-def pipeline(raw: Path, work: Path) -> tuple[dict[str, float], int]:
-    """The pipeline's steps without the orchestrator, as the flow runs them (2 reading threads)."""
+def warm_workers() -> float:
+    """Start the forkserver and wait until it has imported the pipeline, as `cakupan run` does while Prefect starts.
+
+    Like the interpreter's own start-up, this is not counted as the pipeline's work; its time is reported apart.
+    """
+    start = time.perf_counter()
+    probe = start_forkserver().Process(target=int)
+    probe.start()
+    probe.join()
+    return time.perf_counter() - start
+
+
+def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
+    """What the flow runs, without the orchestrator: discover, process + load the batches, publish."""
     stages: dict[str, float] = {}
+    EXCLUDED["worker start-up"] = warm_workers()
     warehouse = work / "cakupan.duckdb"
-    villages = keyed(reference.load_villages())
+    settings = Settings(raw, warehouse, region=region)
+    gazetteer = keyed(reference.load_villages(region=region))
     found = timed(stages, "discover", lambda: discover.discover(raw))
-    assert isinstance(found, pl.DataFrame)
+    found = found.head(round(found.height * share))
+    workers = worker_count(len(batches(found, settings.batch_size)))
     rows = 0
-    with load.connect_state(state_path_for(warehouse)) as con, ThreadPoolExecutor(2) as pool:
-        for extracted in timed(
-            stages,
-            "read",
-            lambda: list(pool.map(lambda batch: [extract_file(raw, f, villages) for f in batch], batches(found, 64))),
-        ):  # type: ignore[attr-defined]
-            outcome = timed(stages, "validate_normalise", lambda e=extracted: check_files(e, villages))
-            timed(stages, "load", lambda o=outcome: load.load_batch(con, o, "bench"))
-            rows += outcome.rows.height  # type: ignore[attr-defined]
-        load.start_run(con, "bench")
-        timed(
-            stages,
-            "publish",
-            lambda: (load.refresh_current(con, "bench"), publish.publish(con, warehouse, b"bench", "bench", 80.0)),
-        )
-        load.mark_run(con, "bench", "completed", publish.fingerprint(80.0))
+    with load.connect_state(state_path_for(warehouse)) as con, BatchProcessor(raw, gazetteer, workers) as processor:
+        load.start_run(con, RUN)
+
+        def process_and_load() -> None:
+            nonlocal rows
+            for outcome in processor.outcomes(found, settings.batch_size):
+                load.load_batch(con, outcome, RUN)
+                rows += outcome.rows.height
+
+        timed(stages, f"process_load ({workers} worker{'s' if workers > 1 else ''})", process_and_load)
+        timed(stages, "refresh", lambda: load.refresh_current(con, RUN))
+        timed(stages, "publish", lambda: publish.publish(con, warehouse, b"bench", RUN, 80.0, region))
+        load.mark_run(con, RUN, "completed", publish.fingerprint(80.0, region))
     return stages, rows
 
 
-def nothing_new(raw: Path, work: Path) -> tuple[dict[str, float], int]:
-    """A re-run over the unchanged landing zone: discover, compare, decide not to republish."""
-    pipeline(raw, work)
-    stages: dict[str, float] = {}
+def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str, float], int]:
+    """The same work in this process, one stage at a time, to see where the time goes."""
+    times: dict[str, float] = {}
     warehouse = work / "cakupan.duckdb"
+    gazetteer = keyed(reference.load_villages(region=region))
+    found = discover.discover(raw)
+    work_batches = batches(found, Settings.batch_size)
+    for batch in work_batches:
+        for file in batch:
+            timed(times, "read", lambda f=file: _read_quietly(raw / f.source_file))
+    extracted = [
+        timed(times, "structure_place", lambda b=b: [extract_file(raw, f, gazetteer) for f in b]) for b in work_batches
+    ]
+    times["structure_place"] -= times["read"]  # extract_file reads too
+    rows = 0
     with load.connect_state(state_path_for(warehouse)) as con:
-        found = timed(stages, "discover", lambda: discover.discover(raw))
+        for batch in extracted:
+            stacked = timed(times, "normalise", lambda b=batch: roster_frame(b, gazetteer))
+            normalised = timed(times, "normalise", lambda s=stacked: normalize(s.filter(pl.col("row_kind") == "data")))
+            timed(times, "validate", lambda n=normalised: validate(n))
+            outcome = timed(times, "account", lambda b=batch: check_files(b, gazetteer))
+            timed(times, "load", lambda o=outcome: load.load_batch(con, o, RUN))
+            rows += outcome.rows.height
+        times["account"] -= times["normalise"] + times["validate"]  # check_files = normalise + validate + accounting
+        load.start_run(con, RUN)
+        timed(times, "refresh", lambda: load.refresh_current(con, RUN))
+        timed(times, "publish", lambda: publish.publish(con, warehouse, b"bench", RUN, 80.0, region))
+    return times, rows
+
+
+def _read_quietly(path: Path) -> None:
+    try:
+        read_workbook(path)
+    except UnreadableFileError:
+        return
+
+
+def nothing_new(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
+    """A re-run over the unchanged landing zone: discover, compare, decide not to republish."""
+    pipeline(raw, work, region, share)
+    times: dict[str, float] = {}
+    with load.connect_state(state_path_for(work / "cakupan.duckdb")) as con:
+        found = timed(times, "discover", lambda: discover.discover(raw))
         known = load.known_versions(con)
-        new, _ = timed(stages, "compare", lambda: discover.new_versions(found, known))  # type: ignore[arg-type, misc]
-        current = timed(stages, "decide", lambda: load.published_is_current(con, publish.fingerprint(80.0)))
+        new, _ = timed(times, "compare", lambda: discover.new_versions(found, known))
+        current = timed(times, "decide", lambda: load.published_is_current(con, publish.fingerprint(80.0, region)))
     assert new.is_empty() and current, "the re-run found something new"
-    return stages, 0
+    return times, 0
 
 
-def pandas_baseline(raw: Path, work: Path) -> tuple[dict[str, float], int]:
+def pandas_baseline(raw: Path, work: Path, _region: str, _share: float) -> tuple[dict[str, float], int]:
     """The straightforward pandas + openpyxl implementation."""
-    stages: dict[str, float] = {}
-    rows = timed(stages, "all", lambda: run_baseline(raw, work / "baseline.duckdb"))
-    return stages, int(str(rows))
+    from benchmarks.baseline_pandas import run_baseline  # here: worker processes re-import this module
+
+    times: dict[str, float] = {}
+    return times, timed(times, "all", lambda: run_baseline(raw, work / "baseline.duckdb"))
 
 
-SCENARIOS = {"floor": floor, "pipeline": pipeline, "nothing_new": nothing_new, "pandas": pandas_baseline}
+SCENARIOS = {
+    "floor": floor,
+    "pipeline": pipeline,
+    "stages": stages,
+    "nothing_new": nothing_new,
+    "pandas": pandas_baseline,
+}
 
 
-def child(name: str, raw: Path) -> None:
-    """Run one scenario once in this process and print its measurement as JSON."""
+def tree_pss_mb() -> float:
+    """Memory of this process and all its descendants: the sum of their proportional set sizes.
+
+    PSS splits a page shared by n processes (the forked workers share the forkserver's
+    imported modules) n ways, so the sum is what the tree really holds.
+    """
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, frontier = {os.getpid()}, [os.getpid()]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        tree.update(children)
+        frontier = children
+    kilobytes = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        kilobytes += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return kilobytes / 1024
+
+
+def child(name: str, raw: Path, region: str, share: float) -> None:
+    """Run one scenario once in this process, sampling the process tree's memory; print the result as JSON."""
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.25):
+            peak = max(peak, tree_pss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     with tempfile.TemporaryDirectory() as work:
-        stages, rows = SCENARIOS[name](raw, Path(work))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"stages": stages, "total": sum(stages.values()), "rows": rows, "peak_rss_mb": peak_mb}))
+        times, rows = SCENARIOS[name](raw, Path(work), region, share)
+    done.set()
+    sampler.join()
+    total = sum(times.values())
+    print(json.dumps({"stages": times, "total": total, "rows": rows, "peak_rss_mb": peak, "excluded": EXCLUDED}))
 
 
-def measure(name: str, raw: Path) -> list[dict[str, object]]:
-    """REPEATS fresh processes of one scenario."""
+def measure(
+    name: str, raw: Path, repeats: int, region: str = BANYUMAS_REGENCY_CODE, share: float = 1.0
+) -> dict[str, object]:
+    """`repeats` fresh processes of one scenario, summarised: median and spread, per-stage medians, peak memory."""
     runs = []
-    for _ in range(REPEATS):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", name, str(raw)], capture_output=True, text=True, check=True
-        )
+    for _ in range(repeats):
+        command = [sys.executable, __file__, "--child", name, str(raw), region, str(share)]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return runs
-
-
-def summary(runs: list[dict[str, object]]) -> dict[str, object]:
-    """Median and spread of a scenario's runs."""
-    totals = [float(str(r["total"])) for r in runs]
-    stage_names = list(runs[0]["stages"])  # type: ignore[call-overload]
+    totals = [float(r["total"]) for r in runs]
     return {
         "median_s": statistics.median(totals),
         "min_s": min(totals),
         "max_s": max(totals),
-        "stages_median_s": {s: statistics.median(r["stages"][s] for r in runs) for s in stage_names},  # type: ignore[index]
+        "stages_median_s": {s: statistics.median(r["stages"][s] for r in runs) for s in runs[0]["stages"]},
         "rows": runs[0]["rows"],
-        "peak_rss_mb": max(float(str(r["peak_rss_mb"])) for r in runs),
+        "peak_rss_mb": max(float(r["peak_rss_mb"]) for r in runs),
+        "excluded_median_s": {s: statistics.median(r["excluded"][s] for r in runs) for s in runs[0]["excluded"]},
     }
+
+
+def line(name: str, result: dict[str, object]) -> str:
+    """One row of the printed table."""
+    median, rows = float(str(result["median_s"])), int(str(result["rows"]))
+    rate = f"{rows / median:,.0f}" if rows else "-"
+    spread = f"{float(str(result['min_s'])):.2f}-{float(str(result['max_s'])):.2f}"
+    parts = ", ".join(f"{s} {v:.2f}" for s, v in result["stages_median_s"].items())  # type: ignore[attr-defined]
+    excluded = ", ".join(f"{s} {v:.2f}" for s, v in result["excluded_median_s"].items())  # type: ignore[attr-defined]
+    parts += f" (not counted: {excluded})" if excluded else ""
+    return f"{name:<16} {median:>9.2f} {spread:>13} {rate:>10} {float(str(result['peak_rss_mb'])):>8.0f}  {parts}"
 
 
 def main() -> None:
-    """Measure every scenario, print the table and ratios, write bench-results/bench.json."""
-    raw = corpus()
-    results = {name: summary(measure(name, raw)) for name in SCENARIOS}
-    floor_s, pipeline_s = results["floor"]["median_s"], results["pipeline"]["median_s"]
-    ratios = {
-        "pipeline_over_floor": float(str(pipeline_s)) / float(str(floor_s)),
-        "pandas_over_pipeline": float(str(results["pandas"]["median_s"])) / float(str(pipeline_s)),
+    """Measure every scenario, print the table and the ratios, write bench-results/bench.json."""
+    regency, province = regency_corpus(), province_corpus()
+    results = {name: measure(name, regency, REPEATS) for name in SCENARIOS}
+    for share in PROVINCE_SHARES:
+        results[f"province {share:.0%}"] = measure("pipeline", province, 1, JAWA_TENGAH_PROVINCE_CODE, share)
+    median = {name: float(str(r["median_s"])) for name, r in results.items()}
+    per_file = {
+        share: median[f"province {share:.0%}"] / (share * sum(1 for p in province.rglob("*.xlsx")))
+        for share in PROVINCE_SHARES
     }
-    print(f"corpus: {raw} ({sum(1 for p in raw.rglob('*') if p.is_file())} files), {REPEATS} runs each\n")
-    print(f"{'scenario':<12} {'median s':>9} {'min-max s':>13} {'rows/s':>9} {'peak MB':>8}  stages (median s)")
-    for name, r in results.items():
-        median = float(str(r["median_s"]))
-        rate = f"{int(str(r['rows'])) / median:,.0f}" if int(str(r["rows"])) else "-"
-        stages = ", ".join(f"{s} {v:.2f}" for s, v in r["stages_median_s"].items())  # type: ignore[attr-defined]
-        print(
-            f"{name:<12} {median:>9.2f} {float(str(r['min_s'])):>6.2f}-{float(str(r['max_s'])):<6.2f} {rate:>9} "
-            f"{float(str(r['peak_rss_mb'])):>8.0f}  {stages}"
-        )
+    ratios = {
+        "pipeline_over_floor": median["pipeline"] / median["floor"],
+        "pandas_over_pipeline": median["pandas"] / median["pipeline"],
+        "province_ms_per_file": {f"{share:.0%}": 1000 * seconds for share, seconds in per_file.items()},
+    }
+    print(f"regency corpus: {regency} ({sum(1 for p in regency.rglob('*') if p.is_file())} files), {REPEATS} runs each")
+    print(f"province corpus: {province} ({sum(1 for p in province.rglob('*.xlsx'))} files), 1 run per size\n")
+    print(f"{'scenario':<16} {'median s':>9} {'min-max s':>13} {'rows/s':>10} {'peak MB':>8}  stages (median s)")
+    for name, result in results.items():
+        print(line(name, result))
     print(f"\npipeline / raw-read floor: {ratios['pipeline_over_floor']:.2f}x (target at most 2x)")
     print(f"pandas baseline / pipeline: {ratios['pandas_over_pipeline']:.1f}x (target at least 10x)")
-    print(f"nothing new: {float(str(results['nothing_new']['median_s'])):.3f} s (target at most 0.5 s)")
+    print(f"nothing new: {median['nothing_new']:.3f} s (target at most 0.5 s)")
+    print("province ms per file at " + ", ".join(f"{k}: {v:.2f}" for k, v in ratios["province_ms_per_file"].items()))
+    province_peak = float(str(results["province 100%"]["peak_rss_mb"]))
+    print(f"province peak memory (process tree): {province_peak:,.0f} MB (target at most 2,048 MB)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench.json").write_text(json.dumps({"results": results, "ratios": ratios}, indent=2))
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child(sys.argv[2], Path(sys.argv[3]))
+        child(sys.argv[2], Path(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     else:
         main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +35,10 @@ WarehouseOption = Annotated[
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file. [default: ./cakupan.toml if present]")
 ]
-BatchOption = Annotated[int | None, typer.Option("--batch-size", help="Files per read task. [default: 64]")]
+BatchOption = Annotated[int | None, typer.Option("--batch-size", help="Files per batch. [default: 256]")]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Worker processes; 0 = one per core when there is enough work.")
+]
 
 
 def settings_or_exit(config: Path | None, **flags: Any) -> Settings:
@@ -64,8 +68,14 @@ def print_coverage(coverage: pl.DataFrame) -> None:
 
 def run_flow(settings: Settings, full_refresh: bool = False, period: str | None = None) -> None:
     """Run the nightly flow once and print coverage; exit non-zero with one line when the run fails."""
+    from prefect.settings import get_current_settings
+
+    from flows.batches import start_forkserver
     from flows.nightly import nightly
 
+    start_forkserver()  # workers' imports overlap Prefect's start-up
+
+    started = time.perf_counter()
     try:
         summary = nightly(
             raw_dir=settings.raw_dir,
@@ -74,6 +84,8 @@ def run_flow(settings: Settings, full_refresh: bool = False, period: str | None 
             period=period,
             batch_size=settings.batch_size,
             provisional_below_pct=settings.provisional_below_pct,
+            region=settings.region,
+            workers=settings.workers,
         )
     except Exception as error:
         reason = " ".join(str(error).split())
@@ -87,6 +99,12 @@ def run_flow(settings: Settings, full_refresh: bool = False, period: str | None 
         f"this run: {counts['rows_loaded']:,} rows loaded, {counts['rows_rejected']:,} rejected, "
         f"{counts['rows_skipped']:,} skipped. Warehouse: {settings.warehouse}"
     )
+    overhead = time.perf_counter() - started - summary.seconds
+    server = get_current_settings().api.url
+    console.print(
+        f"time: pipeline {summary.seconds:.1f} s, Prefect {overhead:.1f} s "
+        f"({f'server at {server}' if server else 'a temporary server was started; set PREFECT_API_URL to reuse one'})"
+    )
 
 
 @app.command()
@@ -95,6 +113,7 @@ def run(
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
     batch_size: BatchOption = None,
+    workers: WorkersOption = None,
     full_refresh: Annotated[bool, typer.Option(help="Forget what was ingested and read every file again.")] = False,
     period: Annotated[str | None, typer.Option(help="With --full-refresh: only this period (YYYY-MM).")] = None,
 ) -> None:
@@ -102,7 +121,8 @@ def run(
     if period is not None and not full_refresh:
         typer.echo("cakupan: --period only applies with --full-refresh", err=True)
         raise typer.Exit(2)
-    run_flow(settings_or_exit(config, raw_dir=raw, warehouse=warehouse, batch_size=batch_size), full_refresh, period)
+    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, batch_size=batch_size, workers=workers)
+    run_flow(settings, full_refresh, period)
 
 
 @app.command()
@@ -116,8 +136,10 @@ def demo(
     from flows.generate import write_landing_zone
 
     settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse)
+    started = time.perf_counter()
     with console.status("writing the demo landing zone"):
         write_landing_zone(settings.raw_dir, seed=seed)
+    console.print(f"demo landing zone written to {settings.raw_dir} in {time.perf_counter() - started:.1f} s")
     run_flow(settings)
 
 
@@ -155,7 +177,7 @@ def rejects(
         typer.echo(f"cakupan: no state database at {settings.state}; run `cakupan run` first", err=True)
         raise typer.Exit(1)
     try:
-        written = write_rejects(settings.state, load_villages(), out, period, village)
+        written = write_rejects(settings.state, load_villages(region=settings.region), out, period, village)
     except StateBusyError as error:
         typer.echo(f"cakupan rejects failed: {error}", err=True)
         raise typer.Exit(1) from error

@@ -20,10 +20,12 @@ import polars as pl
 import xlsxwriter
 
 from flows.reference import load_villages
+from flows.settings import BANYUMAS_REGENCY_CODE
 
 PERIODS: tuple[str, ...] = ("2024-01", "2024-02", "2024-03", "2024-04")
 
-# group -> (members in the last period, enrolled in the last period)
+BANYUMAS_VILLAGES = 331
+# group -> (members in the last period, enrolled in the last period), Banyumas
 APRIL_TOTALS: dict[str, tuple[int, int]] = {
     "BPD": (3379, 3379),
     "RT_RW": (12300, 900),
@@ -223,7 +225,7 @@ class Identities:
 
     def nik(self, district_code: str, birth_date: dt.date, sex: str) -> str:
         day = birth_date.day + (40 if sex == "P" else 0)
-        prefix = f"3302{district_code[-2:]}{day:02d}{birth_date:%m%y}"
+        prefix = f"{district_code.replace('.', '')}{day:02d}{birth_date:%m%y}"
         while True:
             candidate = f"{prefix}{self.rng.randint(1, 9999):04d}"
             if candidate not in self.niks:
@@ -294,14 +296,20 @@ def random_identity(ids: Identities, district_code: str) -> tuple[str, str, str,
     return ids.nik(district_code, birth, sex), name, sex, birth
 
 
-def build_people(seed: int = 42, n_periods: int = len(PERIODS)) -> list[Person]:
-    """Every roster row of every period, for all Banyumas villages."""
+def build_people(seed: int = 42, n_periods: int = len(PERIODS), region: str = BANYUMAS_REGENCY_CODE) -> list[Person]:
+    """Every roster row of every period, for all villages of the region.
+
+    Banyumas gets its published April 2024 totals; a wider region gets them scaled by its
+    number of villages (the same people per village).
+    """
     rng = random.Random(seed)
     ids = Identities(rng)
-    villages = load_villages().sort("village_code")
+    villages = load_villages(region=region).sort("village_code")
+    scale = villages.height / BANYUMAS_VILLAGES
     people: list[Person] = []
     officials_by_village: dict[str, list[Person]] = defaultdict(list)
-    for group, (members, enrolled) in APRIL_TOTALS.items():
+    for group, totals in APRIL_TOTALS.items():
+        members, enrolled = (round(total * scale) for total in totals)
         eligible = villages.filter(pl.col("village_type") == "desa") if group == "BPD" else villages
         counts = allocate(members, eligible.height, rng)
         group_people: list[Person] = []
@@ -323,7 +331,8 @@ def build_people(seed: int = 42, n_periods: int = len(PERIODS)) -> list[Person]:
                     twins.append((person, twin))
                 if group == "RT_RW":
                     officials.append(person)
-        enrol([p for p in group_people if p.nik not in {t.nik for _, t in twins}], enrolled, n_periods - 1, rng, ids)
+        twin_niks = {twin.nik for _, twin in twins}
+        enrol([p for p in group_people if p.nik not in twin_niks], enrolled, n_periods - 1, rng, ids)
         for person, twin in twins:
             person.copy_enrolment(twin)
         people.extend(group_people)
@@ -336,8 +345,8 @@ def periods_present(is_leaver: bool, n_periods: int, rng: random.Random) -> tupl
     """First and last period index a member is on the roster: leavers leave before the last period."""
     last = n_periods - 1
     if is_leaver:
-        return 0, rng.randint(0, last - 1)
-    return (rng.randint(1, last) if rng.random() < JOINER_SHARE else 0), last
+        return (0, rng.randint(0, last - 1)) if last else (0, -1)  # one period: a leaver is never on it
+    return (rng.randint(1, last) if last and rng.random() < JOINER_SHARE else 0), last
 
 
 def enrol(people: Sequence[Person], enrolled: int, last: int, rng: random.Random, ids: Identities) -> None:
@@ -445,9 +454,16 @@ def write_person(
         sheet.write_number(row, 12, person.contribution_idr)
 
 
-def village_file_path(out_dir: Path, period: str, village: dict[str, str]) -> Path:
-    """`<out>/<YYYY-MM>/<Kecamatan>/<Village>.xlsx`."""
-    return out_dir / period / village["district_name"] / f"{village['village_name']}.xlsx"
+def village_file_path(out_dir: Path, period: str, village: dict[str, str], region: str) -> Path:
+    """`<out>/<YYYY-MM>/<Kecamatan>/<Village>.xlsx` for a regency.
+
+    For a province, `<out>/<YYYY-MM>/<regency code>/<Kecamatan>/<village code> <Village>.xlsx`:
+    village names repeat across a province, so there the file name carries the Kemendagri code.
+    """
+    if region.count(".") >= 1:
+        return out_dir / period / village["district_name"] / f"{village['village_name']}.xlsx"
+    name = f"{village['village_code']} {village['village_name']}.xlsx"
+    return out_dir / period / village["regency_code"] / village["district_name"] / name
 
 
 def write_landing_zone(
@@ -456,10 +472,11 @@ def write_landing_zone(
     periods: Sequence[str] = PERIODS,
     village_codes: Sequence[str] | None = None,
     workers: int = 2,
+    region: str = BANYUMAS_REGENCY_CODE,
 ) -> pl.DataFrame:
     """Write the demo landing zone under `out_dir`; return its truth (see `truth`)."""
-    people = build_people(seed, len(periods))
-    villages = load_villages()
+    people = build_people(seed, len(periods), region)
+    villages = load_villages(region=region)
     if village_codes is not None:
         villages = villages.filter(pl.col("village_code").is_in(list(village_codes)))
         people = [p for p in people if p.village_code in set(village_codes)]
@@ -468,7 +485,7 @@ def write_landing_zone(
         by_village[person.village_code].append(person)
     jobs = [
         (
-            village_file_path(out_dir, period, village),
+            village_file_path(out_dir, period, village, region),
             village,
             period,
             [p for p in by_village[village["village_code"]] if p.present(index)],

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
 import polars as pl
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import flow_run
 from prefect.schedules import Cron
 
 from flows import discover, load, publish, reference
-from flows.pipeline import BatchOutcome, DiscoveredFile, ExtractedFile, check_files, extract_file
-from flows.place import keyed
+from flows.batches import BatchProcessor, batches, windowed, worker_count
+from flows.pipeline import BatchOutcome, DiscoveredFile
+from flows.place import Gazetteer, keyed
 from flows.settings import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE, Settings, state_path_for
 from flows.summary import RunSummary, coverage_markdown, summarize
-
-
-def batches(files: pl.DataFrame, size: int) -> list[list[DiscoveredFile]]:
-    """Files in batches of `size`, oldest first, as DiscoveredFile records."""
-    records = [
-        DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
-        for r in files.iter_rows(named=True)
-    ]
-    return [records[i : i + size] for i in range(0, len(records), size)]
 
 
 @task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
@@ -37,25 +30,29 @@ def discover_files(raw_dir: Path) -> pl.DataFrame:
     return discover.discover(raw_dir)
 
 
+def is_io_error(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
+    """Retry a batch only for I/O errors (a file share that hiccups); validation is deterministic."""
+    return isinstance(state.result(raise_on_failure=False), OSError)
+
+
+@task(retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=is_io_error, cache_policy=NO_CACHE)
+def process_village_files(processor: BatchProcessor, files: list[DiscoveredFile]) -> BatchOutcome:
+    """Read, structure, place, normalise and validate a batch of files."""
+    return processor.run(files)
+
+
 @task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
-def read_village_files(raw_dir: Path, files: Sequence[DiscoveredFile], villages: pl.DataFrame) -> list[ExtractedFile]:
-    """Read, structure and place a batch of files (I/O: retried)."""
-    return [extract_file(raw_dir, file, villages) for file in files]
-
-
-@task(cache_policy=NO_CACHE)
-def validate_village_files(extracted: list[ExtractedFile], villages: pl.DataFrame) -> BatchOutcome:
-    """Normalise and validate a batch (deterministic: not retried)."""
-    return check_files(extracted, villages)
-
-
-@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
-def publish_warehouse(state_path: Path, warehouse: Path, run_id: str, provisional_below_pct: float) -> None:
+def publish_warehouse(state_path: Path, warehouse: Path, run_id: str, settings: Settings) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed."""
     with load.connect_state(state_path) as con:
         key = publish.pii_key(state_path.parent / "pii.key")
-        publish.publish(con, warehouse, key, run_id, provisional_below_pct)
-        load.mark_run(con, run_id, "completed", publish.fingerprint(provisional_below_pct))
+        publish.publish(con, warehouse, key, run_id, settings.provisional_below_pct, settings.region)
+        load.mark_run(con, run_id, "completed", fingerprint(settings))
+
+
+def fingerprint(settings: Settings) -> str:
+    """What the published warehouse is built from besides the data."""
+    return publish.fingerprint(settings.provisional_below_pct, settings.region)
 
 
 def log_rejections(outcome: BatchOutcome) -> None:
@@ -71,30 +68,31 @@ def ingest(
     warehouse: Path,
     new: pl.DataFrame,
     copies: pl.DataFrame,
-    villages: pl.DataFrame,
+    gazetteer: Gazetteer,
     run_id: str,
     settings: Settings,
 ) -> tuple[dict[str, int], list[dict[str, str]]]:
-    """Read and validate the new files concurrently, load them batch by batch, publish; return the run's counts."""
+    """Process the new files in batches across cores, load each as it comes, publish; return the run's counts."""
     logger = get_run_logger()
-    extracted = read_village_files.map(unmapped(raw_dir), batches(new, settings.batch_size), unmapped(villages))
-    outcomes = validate_village_files.map(extracted, unmapped(villages))
-    with load.connect_state(state_path) as con:
+    work = batches(new, settings.batch_size)
+    workers = worker_count(len(work), settings.workers)
+    logger.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
+    with BatchProcessor(raw_dir, gazetteer, workers) as processor, load.connect_state(state_path) as con:
         load.record_copies(con, copies, run_id)
-        for number, future in enumerate(outcomes, start=1):
-            outcome = future.result()
+        submitted = windowed(lambda files: process_village_files.submit(processor, files), work, processor.window)
+        for number, outcome in enumerate(submitted, start=1):
             log_rejections(outcome)
             load.load_batch(con, outcome, run_id)
-            logger.info("loaded batch %d of %d (%d files)", number, len(outcomes), outcome.files.height)
+            logger.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
         load.refresh_current(con, run_id)
         counts = load.finish_run(con, run_id, "publishing")
         rejections = load.rejected_files(con)
-        if warehouse.exists() and load.published_is_current(con, publish.fingerprint(settings.provisional_below_pct)):
+        if warehouse.exists() and load.published_is_current(con, fingerprint(settings)):
             load.mark_run(con, run_id, "completed")
             logger.info("nothing new and nothing changed: %s is current, not republished", warehouse)
             return counts, rejections
     logger.info("publishing %s", warehouse)
-    publish_warehouse(state_path, warehouse, run_id, settings.provisional_below_pct)
+    publish_warehouse(state_path, warehouse, run_id, settings)
     return counts, rejections
 
 
@@ -106,12 +104,15 @@ def nightly(
     period: str | None = None,
     batch_size: int = Settings.batch_size,
     provisional_below_pct: float = Settings.provisional_below_pct,
+    region: str = Settings.region,
+    workers: int = Settings.workers,
 ) -> RunSummary:
     """Ingest new and changed village files from `raw_dir` and publish the warehouse at `warehouse`."""
+    started = time.perf_counter()
     logger = get_run_logger()
     state_path = state_path_for(warehouse)
     run_id = str(flow_run.get_id() or uuid.uuid4())
-    villages = keyed(reference.load_villages())
+    gazetteer = keyed(reference.load_villages(region=region))
     with load.run_lock(state_path):
         with load.connect_state(state_path) as con:
             if full_refresh:
@@ -124,17 +125,24 @@ def nightly(
             logger.warning("%s is no longer in the landing zone; its data is kept", missing)
         logger.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
         try:
-            settings = Settings(raw_dir, warehouse, batch_size=batch_size, provisional_below_pct=provisional_below_pct)
-            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, villages, run_id, settings)
+            settings = Settings(
+                raw_dir,
+                warehouse,
+                batch_size=batch_size,
+                provisional_below_pct=provisional_below_pct,
+                region=region,
+                workers=workers,
+            )
+            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, gazetteer, run_id, settings)
         except Exception as error:
             with load.connect_state(state_path) as con:
                 load.finish_run(con, run_id, "failed", f"{type(error).__name__}: {error}")
             raise
-        summary = summarize(run_id, counts, rejections, warehouse)
+        summary = summarize(run_id, counts, rejections, warehouse, time.perf_counter() - started)
     create_markdown_artifact(summary.markdown(), key="nightly-summary", description="cakupan run summary")
     if summary.rejections:
         create_table_artifact(summary.rejections, key="nightly-file-rejections", description="files rejected")
-    logger.info("run %s completed\n%s", run_id, coverage_markdown(summary.coverage))
+    logger.info("run %s completed in %.1f s\n%s", run_id, summary.seconds, coverage_markdown(summary.coverage))
     return summary
 
 
@@ -148,6 +156,8 @@ def deployment(settings: Settings) -> RunnerDeployment:
             "warehouse": str(settings.warehouse.resolve()),
             "batch_size": settings.batch_size,
             "provisional_below_pct": settings.provisional_below_pct,
+            "region": settings.region,
+            "workers": settings.workers,
         },
         description="Ingest new and corrected village files and publish the coverage warehouse.",
         tags=["cakupan"],

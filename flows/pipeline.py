@@ -12,9 +12,9 @@ import polars as pl
 from flows.discover import LOCK_FILE
 from flows.headers import CANONICAL_COLUMNS, file_group
 from flows.normalize import normalize
-from flows.place import place
+from flows.place import Gazetteer, place
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, classify_rows, structure_sheet
+from flows.structure import IgnoredSheet, Roster, classify_rows, clean_rows, stack_rosters, structure_sheet
 from flows.validate import mask_nik, validate
 
 FileStatus = Literal["loaded", "rejected", "ignored"]
@@ -27,6 +27,16 @@ FILE_COLUMNS = {
     "status": pl.String,
     "reason": pl.String,
     "modified_at": pl.Float64,
+}
+SHEET_COLUMNS = {
+    "sheet_index": pl.Int32,
+    "source_file": pl.String,
+    "sha256": pl.String,
+    "period": pl.String,
+    "village_code": pl.String,
+    "sheet": pl.String,
+    "group_hint": pl.String,
+    "is_vulnerable_workers": pl.Boolean,
 }
 COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")
 ROW_KEY = ("sha256", "sheet", "source_row")
@@ -78,12 +88,12 @@ class BatchOutcome:
     sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def placed_by_path(file: DiscoveredFile, villages: pl.DataFrame) -> str | None:
+def placed_by_path(file: DiscoveredFile, gazetteer: Gazetteer) -> str | None:
     """The village a file that could not be read names in its path: who to ask for a readable one."""
-    return place({}, file.source_file, villages).village_code
+    return place({}, file.source_file, gazetteer).village_code
 
 
-def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) -> ExtractedFile:
+def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
     """Read a file's sheets, find its rosters and the village it reports."""
     path = raw_dir / file.source_file
     if file.period is None:
@@ -95,41 +105,55 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, villages: pl.DataFrame) ->
     try:
         sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
     except UnreadableFileError as error:
-        return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, villages))
+        return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, gazetteer))
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
         reason = "no roster sheet (no header row with NIK or NAMA)"
-        village = placed_by_path(file, villages)
+        village = placed_by_path(file, gazetteer)
         return ExtractedFile(file, "rejected", reason, village_code=village, ignored_sheets=ignored)
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
-    placement = place(title, file.source_file, villages)
+    placement = place(title, file.source_file, gazetteer)
     if placement.village_code is None:
         return ExtractedFile(file, "rejected", placement.reason, rosters=rosters, ignored_sheets=ignored)
     return ExtractedFile(file, "loaded", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
 
 
-def roster_frame(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> pl.DataFrame:
-    """Every row under a roster header in the placed files, with its file, sheet and `row_kind`."""
-    frames = [
-        roster.rows.with_columns(
-            source_file=pl.lit(e.file.source_file),
-            sha256=pl.lit(e.file.sha256),
-            period=pl.lit(e.file.period),
-            village_code=pl.lit(e.village_code),
-            sheet=pl.lit(roster.sheet),
-            group_hint=pl.lit(roster.group_hint or file_group(e.file.source_file), dtype=pl.String),
-            is_vulnerable_workers=pl.lit(roster.is_vulnerable_workers),
-        )
-        for e in extracted
-        if e.status == "loaded"
-        for roster in e.rosters
-    ]
-    if not frames:
+def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl.DataFrame:
+    """Every row under a roster header in the placed files, with its file, sheet and `row_kind`.
+
+    The sheets are stacked first and cleaned in one pass.
+    """
+    placed = [(e, roster) for e in extracted if e.status == "loaded" for roster in e.rosters]
+    if not placed:
         return pl.DataFrame()
+    sheets = pl.DataFrame(
+        [
+            (
+                index,
+                e.file.source_file,
+                e.file.sha256,
+                e.file.period,
+                e.village_code,
+                roster.sheet,
+                roster.group_hint or file_group(e.file.source_file),
+                roster.is_vulnerable_workers,
+            )
+            for index, (e, roster) in enumerate(placed)
+        ],
+        schema=SHEET_COLUMNS,
+        orient="row",
+    )
     return (
-        pl.concat(frames)
-        .join(villages.select("village_code", "village_type"), on="village_code", how="left")
+        clean_rows(stack_rosters([roster for _, roster in placed]))
+        .join(sheets, on="sheet_index", how="left", maintain_order="left")
+        .drop("sheet_index")
+        .join(
+            gazetteer.villages.select("village_code", "village_type"),
+            on="village_code",
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(row_kind=classify_rows())
     )
 
@@ -149,7 +173,7 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
 def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     """One row per sheet read: a roster with its row count, or ignored with the reason."""
     rows = [
-        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.rows.height) for e in extracted for r in e.rosters
+        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.body.height) for e in extracted for r in e.rosters
     ] + [
         (e.file.sha256, e.file.source_file, i.sheet, "ignored", i.reason, 0)
         for e in extracted
@@ -160,10 +184,10 @@ def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     ).with_columns(pl.col("rows_read").cast(pl.Int32))
 
 
-def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> BatchOutcome:
+def check_files(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Normalise and validate the placed files' data rows together; account for every row of every file."""
     files = file_table(extracted)
-    rows = roster_frame(extracted, villages)
+    rows = roster_frame(extracted, gazetteer)
     if rows.is_empty():
         counts = files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS)
         return BatchOutcome(counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted))
@@ -187,6 +211,6 @@ def check_files(extracted: Sequence[ExtractedFile], villages: pl.DataFrame) -> B
     return BatchOutcome(counts, accepted, failures.drop("rejects_row"), flagged, sheet_table(extracted))
 
 
-def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], villages: pl.DataFrame) -> BatchOutcome:
+def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Extract, normalise and validate a batch of files."""
-    return check_files([extract_file(raw_dir, file, villages) for file in files], villages)
+    return check_files([extract_file(raw_dir, file, gazetteer) for file in files], gazetteer)

@@ -10,7 +10,8 @@ import polars as pl
 
 PREFIXES = r"^(DESA\s*/\s*KELURAHAN|DESA|KELURAHAN|KEL|KECAMATAN|KEC|DS)\b\.?\s*"
 DISTRICT_MARK = re.compile(r"\bKEC(?:AMATAN)?\b\.?\s*[:\-_]?\s*(.+)$", re.IGNORECASE)
-VILLAGE_CODE = re.compile(r"(?<!\d)33[.]?02[.]?(\d{2})[.]?([12]\d{3})(?!\d)")
+# a village's Kemendagri code: province, regency, district, village (`33.02.17.2008`, `3302172008`)
+VILLAGE_CODE = re.compile(r"(?<!\d)(\d{2})[.]?(\d{2})[.]?(\d{2})[.]?([12]\d{3})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,32 @@ def place_key(name: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", re.sub(PREFIXES, "", name.strip().upper()))
 
 
-def keyed(villages: pl.DataFrame) -> pl.DataFrame:
-    """The reference villages with comparison keys for village and district names."""
-    return villages.with_columns(
+@dataclass(frozen=True)
+class Gazetteer:
+    """The official villages, indexed once per run for placing files by code or name.
+
+    `villages` is the reference frame with comparison keys for village and district names;
+    placing a file is then dictionary look-ups, not polars queries (one per file is slower
+    than the work itself).
+    """
+
+    villages: pl.DataFrame
+    codes: frozenset[str]
+    by_key: dict[str, list[tuple[str, str, str]]]  # village_key -> (village_code, district_key, district_name)
+
+
+def keyed(villages: pl.DataFrame) -> Gazetteer:
+    """The reference villages with comparison keys for village and district names, indexed."""
+    frame = villages.with_columns(
         village_key=pl.col("village_name").map_elements(place_key, return_dtype=pl.String),
         district_key=pl.col("district_name").map_elements(place_key, return_dtype=pl.String),
     )
+    by_key: dict[str, list[tuple[str, str, str]]] = {}
+    for code, key, district_key, district in frame.select(
+        "village_code", "village_key", "district_key", "district_name"
+    ).iter_rows():
+        by_key.setdefault(key, []).append((code, district_key, district))
+    return Gazetteer(frame, frozenset(frame["village_code"]), by_key)
 
 
 def split_district(text: str) -> tuple[str, str | None]:
@@ -40,33 +61,34 @@ def split_district(text: str) -> tuple[str, str | None]:
     return (text[: match.start()], match.group(1)) if match else (text, None)
 
 
-def match_village(text: str, districts: list[str], villages: pl.DataFrame) -> pl.DataFrame:
+def match_village(text: str, districts: list[str], gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
     """Villages named by `text`: the exact name, else the longest names it contains.
 
     Narrowed to the given districts when any candidate lies in one of them.
     """
     key = place_key(text)
     if not key:
-        return villages.clear()
-    named = villages.filter(pl.col("village_key") == key)
-    if named.is_empty():
-        contained = villages.filter(pl.lit(key).str.contains(pl.col("village_key"), literal=True))
-        longest = contained["village_key"].str.len_chars().max()
-        named = contained.filter(pl.col("village_key").str.len_chars() == longest) if longest else contained
-    district_keys = [place_key(d) for d in districts]
-    in_district = named.filter(pl.col("district_key").is_in(district_keys))
-    return in_district if in_district.height else named
+        return []
+    named = gazetteer.by_key.get(key, [])
+    if not named:
+        contained = [name for name in gazetteer.by_key if name and name in key]
+        longest = max(map(len, contained), default=0)
+        named = [v for name in contained if len(name) == longest for v in gazetteer.by_key[name]]
+    district_keys = {place_key(d) for d in districts}
+    in_district = [v for v in named if v[1] in district_keys]
+    return in_district or named
 
 
-def from_code(source_file: str, villages: pl.DataFrame) -> pl.DataFrame:
+def from_code(source_file: str, gazetteer: Gazetteer) -> str | None:
     """The village whose Kemendagri code (`33.02.17.2008` or `3302172008`) appears in the path."""
-    match = VILLAGE_CODE.search(source_file)
-    if not match:
-        return villages.clear()
-    return villages.filter(pl.col("village_code") == f"33.02.{match.group(1)}.{match.group(2)}")
+    for match in VILLAGE_CODE.finditer(source_file):
+        code = ".".join(match.groups())
+        if code in gazetteer.codes:
+            return code
+    return None
 
 
-def place(title: dict[str, str], source_file: str, villages: pl.DataFrame) -> Placement:
+def place(title: dict[str, str], source_file: str, gazetteer: Gazetteer) -> Placement:
     """Match (district, village) against the official list: title block, then a code in the path, then names."""
     path = PurePosixPath(source_file)
     stem_village, stem_district = split_district(path.stem)
@@ -77,15 +99,15 @@ def place(title: dict[str, str], source_file: str, villages: pl.DataFrame) -> Pl
         districts = [d for d in (title.get("district"), title_district) if d]
         attempts.append((title_village, districts or folders + ([stem_district] if stem_district else [])))
     attempts.append((stem_village, ([stem_district] if stem_district else []) + [title.get("district", "")] + folders))
-    coded = from_code(source_file, villages)
-    if coded.height == 1:
-        return Placement(coded["village_code"][0])
+    coded = from_code(source_file, gazetteer)
+    if coded:
+        return Placement(coded)
     for text, districts in attempts:
-        candidates = match_village(text, [d for d in districts if d], villages)
-        if candidates.height == 1:
-            return Placement(candidates["village_code"][0])
-        if candidates.height > 1:
-            names = ", ".join(sorted(set(candidates["district_name"])))
+        candidates = match_village(text, [d for d in districts if d], gazetteer)
+        if len(candidates) == 1:
+            return Placement(candidates[0][0])
+        if len(candidates) > 1:
+            names = ", ".join(sorted({district for _, _, district in candidates}))
             return Placement(
                 None,
                 f"village {text.strip()!r} exists in several districts ({names}) and the file names none of them; "

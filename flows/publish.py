@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from flows import reference
-from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
+from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.sql import run_script
 
 PII_KEY_ENV = "CAKUPAN_PII_KEY"
@@ -104,9 +104,9 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
     }
 
 
-def fingerprint(provisional_below_pct: float) -> str:
+def fingerprint(provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
     """What the published warehouse is built from besides the data: views, statements, reference files, settings."""
-    digest = hashlib.sha256(str(provisional_below_pct).encode())
+    digest = hashlib.sha256(f"{provisional_below_pct} {region}".encode())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
         STATEMENTS_DIR / "publish_tables.sql",
@@ -117,24 +117,29 @@ def fingerprint(provisional_below_pct: float) -> str:
     return digest.hexdigest()
 
 
-def reference_frames() -> dict[str, pl.DataFrame]:
+def reference_frames(region: str) -> dict[str, pl.DataFrame]:
     """The reference tables the warehouse is built with, by the name publish_tables.sql reads them."""
     return {
-        "ref_villages": reference.load_villages().drop("regency_code", "district_name"),
-        "ref_districts": reference.load_districts(),
+        "ref_villages": reference.load_villages(region=region).drop("regency_code", "district_name"),
+        "ref_districts": reference.load_districts(region=region),
         "ref_targets": reference.load_targets(),
         "ref_rates": reference.load_contribution_rates(),
     }
 
 
 def publish(
-    state: duckdb.DuckDBPyConnection, warehouse: Path, key: bytes, run_id: str, provisional_below_pct: float
+    state: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    key: bytes,
+    run_id: str,
+    provisional_below_pct: float,
+    region: str = BANYUMAS_REGENCY_CODE,
 ) -> None:
     """Write the analyst warehouse beside `warehouse`, checkpoint it, then replace `warehouse` in one rename."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
     staging.unlink(missing_ok=True)
-    frames = reference_frames()
+    frames = reference_frames(region)
     for name, frame in frames.items():
         state.register(name, frame)
     # the oldest storage format that holds it, so analysts' older DuckDB (1.x CLI, DBeaver) can open it

@@ -1,4 +1,9 @@
-"""The official list of districts (kecamatan) and villages (desa/kelurahan)."""
+"""The official list of districts (kecamatan) and villages (desa/kelurahan) of Jawa Tengah, and the run's region.
+
+The lists cover the province; a run places files against its region only (Settings.region:
+`33.02`, Kabupaten Banyumas, unless configured), so a village name is ambiguous only
+within the region.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR
+from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, REFERENCE_DIR
 
 
 def village_type(code: pl.Expr) -> pl.Expr:
@@ -14,10 +19,10 @@ def village_type(code: pl.Expr) -> pl.Expr:
     return pl.when(code.str.slice(9, 1) == "1").then(pl.lit("kelurahan")).otherwise(pl.lit("desa"))
 
 
-def derive_reference(source_dir: Path, out_dir: Path, regency_code: str = BANYUMAS_REGENCY_CODE) -> None:
-    """Write the regency's districts.csv and villages.csv from the whole-Indonesia lists."""
+def derive_reference(source_dir: Path, out_dir: Path, province_code: str = JAWA_TENGAH_PROVINCE_CODE) -> None:
+    """Write the province's districts.csv and villages.csv from the whole-Indonesia lists."""
     districts = pl.read_csv(source_dir / "districts.csv", infer_schema=False).filter(
-        pl.col("regency_code") == regency_code
+        pl.col("regency_code").str.starts_with(f"{province_code}.")
     )
     villages = (
         pl.read_csv(source_dir / "villages.csv", infer_schema=False, quote_char=None)
@@ -31,15 +36,26 @@ def derive_reference(source_dir: Path, out_dir: Path, regency_code: str = BANYUM
     )
 
 
-def load_districts(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
-    """One row per district: district_code, regency_code, district_name."""
-    return pl.read_csv(reference_dir / "districts.csv", infer_schema=False)
+def in_region(code: pl.Expr, region: str) -> pl.Expr:
+    """Codes within `region`: a province (`33`), regency (`33.02`) or district (`33.02.17`) code."""
+    return (code == region) | code.str.starts_with(f"{region}.")
 
 
-def load_villages(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
-    """One row per village with its district: village_code, district_code, village_name, village_type, district_name."""
+def load_districts(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:
+    """One row per district of the region: district_code, regency_code, district_name."""
+    districts = pl.read_csv(reference_dir / "districts.csv", infer_schema=False)
+    return districts.filter(in_region(pl.col("district_code"), region))
+
+
+def load_villages(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:
+    """One row per village of the region with its district.
+
+    Columns: village_code, district_code, village_name, village_type, regency_code, district_name.
+    """
     villages = pl.read_csv(reference_dir / "villages.csv", infer_schema=False)
-    return villages.join(load_districts(reference_dir), on="district_code", how="left")
+    return villages.filter(in_region(pl.col("village_code"), region)).join(
+        load_districts(reference_dir, region), on="district_code", how="inner"
+    )
 
 
 def load_targets(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:

@@ -8,6 +8,7 @@ Unknown keys are rejected, never silently ignored.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -22,7 +23,9 @@ DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"
 DEFAULT_CONFIG_FILE = Path("cakupan.toml")
 BANYUMAS_REGENCY_CODE = "33.02"
+JAWA_TENGAH_PROVINCE_CODE = "33"
 
+REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
 ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 
@@ -39,8 +42,10 @@ class Settings:
     warehouse: Path = DEFAULT_WAREHOUSE
     schedule: str = "0 2 * * *"
     timezone: str = "Asia/Jakarta"
-    batch_size: int = 64
+    batch_size: int = 256
     provisional_below_pct: float = 80.0
+    region: str = BANYUMAS_REGENCY_CODE
+    workers: int = 0
 
     @property
     def state(self) -> Path:
@@ -64,14 +69,17 @@ def coerce(key: str, value: Any, source: str) -> Any:
             return Path(value)
         if kind == "int":
             number = int(value)
-            if number < 1:
-                raise ValueError("must be at least 1")
+            least = 0 if key == "workers" else 1  # workers = 0: as many as the work and the cores allow
+            if number < least:
+                raise ValueError(f"must be at least {least}")
             return number
         if kind == "float":
             share = float(value)
             if not 0 <= share <= 100:
                 raise ValueError("must be a percentage from 0 to 100")
             return share
+        if key == "region" and not REGION_CODE.fullmatch(str(value)):
+            raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02")
         return str(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{source}: {key} = {value!r} is not a valid {kind} ({error})") from error

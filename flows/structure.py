@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -10,6 +11,7 @@ import polars as pl
 from flows.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
 from flows.read import RawSheet
 
+CELL_PREFIX = "__UNNAMED__"  # grid columns as fastexcel and `read.grid_of` name them
 MAX_TITLE_ROWS = 8
 MIN_HEADER_MATCHES = 3
 # a cell of `row_text` (cells joined by tabs) that starts a totals row or the signature block
@@ -45,17 +47,19 @@ TITLE_PATTERNS = {
 
 @dataclass(frozen=True)
 class Roster:
-    """A roster sheet: its rows with canonical text columns, each kept with its 1-based source row.
+    """A roster sheet: the grid under its header as read, and which grid column is which canonical column.
 
-    `rows` has `source_row`, one text column per canonical column (null where the sheet
-    lacks it) and `row_text`, every cell of the row joined by tabs.
+    Nothing is computed per sheet: `stack_rosters` and `clean_rows` work on a whole batch
+    of sheets at once, because each polars call costs more than the work on a 40-row sheet.
     """
 
     sheet: str
     group_hint: str | None
     is_vulnerable_workers: bool
     title: dict[str, str]
-    rows: pl.DataFrame
+    body: pl.DataFrame
+    columns: dict[str, str]
+    first_row: int
 
 
 @dataclass(frozen=True)
@@ -136,19 +140,40 @@ def classify_rows() -> pl.Expr:
     )
 
 
-def roster_rows(sheet: RawSheet, header: Header) -> pl.DataFrame:
-    """Rows under the header: source row number, canonical text columns, and all cells joined as `row_text`."""
-    body = sheet.grid.slice(header.data_start).with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in sheet.grid.columns
+def stack_rosters(rosters: Sequence[Roster]) -> pl.DataFrame:
+    """The grids of many roster sheets in one frame: `sheet_index` (position in `rosters`), `source_row`,
+    every canonical column as read (null where a sheet lacks it) and every cell (`__UNNAMED__<i>`)."""
+    kept = [(index, roster) for index, roster in enumerate(rosters) if roster.body.height]
+    if not kept:
+        return pl.DataFrame(schema={"sheet_index": pl.Int32, "source_row": pl.Int32})
+    sheet_index = [index for index, roster in kept for _ in range(roster.body.height)]
+    source_row = [n for _, r in kept for n in range(r.first_row, r.first_row + r.body.height)]
+    return (
+        pl.concat([roster.body for _, roster in kept], how="diagonal")
+        .with_columns(pl.Series("sheet_index", sheet_index, pl.Int32), pl.Series("source_row", source_row, pl.Int32))
+        .with_columns(mapped_column(name, kept) for name in CANONICAL_COLUMNS)
     )
-    canonical = [
-        (pl.col(header.columns[c]) if c in header.columns else pl.lit(None, dtype=pl.String)).alias(c)
-        for c in CANONICAL_COLUMNS
-    ]
-    return body.select(
-        (pl.int_range(pl.len(), dtype=pl.Int32) + header.data_start + 1).alias("source_row"),
-        *canonical,
-        pl.concat_str(body.columns, separator="\t", ignore_nulls=True).alias("row_text"),
+
+
+def mapped_column(name: str, rosters: Sequence[tuple[int, Roster]]) -> pl.Expr:
+    """Canonical column `name` of stacked sheets: each sheet's own grid column for it."""
+    sources: dict[str, list[int]] = {}
+    for index, roster in rosters:
+        if name in roster.columns:
+            sources.setdefault(roster.columns[name], []).append(index)
+    expr = pl.lit(None, dtype=pl.String)
+    for column, indices in sources.items():
+        expr = pl.when(pl.col("sheet_index").is_in(indices)).then(pl.col(column)).otherwise(expr)
+    return expr.alias(name)
+
+
+def clean_rows(stacked: pl.DataFrame) -> pl.DataFrame:
+    """Stacked sheets cleaned: cells stripped, empty as null, and `row_text`, every cell of the row joined by tabs."""
+    cells = sorted((c for c in stacked.columns if c.startswith(CELL_PREFIX)), key=lambda c: int(c[len(CELL_PREFIX) :]))
+    return (
+        stacked.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in (*cells, *CANONICAL_COLUMNS))
+        .with_columns(pl.concat_str(cells, separator="\t", ignore_nulls=True).alias("row_text"))
+        .drop(cells)
     )
 
 
@@ -165,5 +190,7 @@ def structure_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
         is_vulnerable_workers=("occupation" in header.columns and "role" not in header.columns)
         or sheet_group(sheet.name) == "RENTAN",
         title=title_block(sheet.grid, header),
-        rows=roster_rows(sheet, header),
+        body=sheet.grid.slice(header.data_start),
+        columns=header.columns,
+        first_row=header.data_start + 1,
     )

@@ -19,10 +19,12 @@ class RunSummary:
     counts: dict[str, int]
     coverage: pl.DataFrame
     rejections: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0  # the pipeline's own work in the flow, from discovery to the published warehouse
 
     def markdown(self) -> str:
         """The summary as a markdown document (the Prefect artifact)."""
-        lines = [f"# cakupan run `{self.run_id}`", "", "| | count |", "|---|---:|"]
+        lines = [f"# cakupan run `{self.run_id}`", "", f"Pipeline work: {self.seconds:.1f} s.", ""]
+        lines += ["| | count |", "|---|---:|"]
         lines += [f"| {name.replace('_', ' ')} | {value:,} |" for name, value in self.counts.items()]
         return "\n".join([*lines, "", "## Coverage by group", "", coverage_markdown(self.coverage)])
 
@@ -43,6 +45,8 @@ def read_coverage(warehouse: Path) -> pl.DataFrame:
         return query_frame(con, "select * from coverage_by_group")
 
 
-def summarize(run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path) -> RunSummary:
+def summarize(
+    run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path, seconds: float
+) -> RunSummary:
     """Assemble the summary of a finished run."""
-    return RunSummary(run_id, counts, read_coverage(warehouse), rejections)
+    return RunSummary(run_id, counts, read_coverage(warehouse), rejections, seconds)

@@ -118,11 +118,14 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "Kelurahan tidak memiliki BPD. Periksa jabatan atau desa pada berkas ini.",
     ),
     RowCheck(
-        "nik_outside_banyumas",
+        "nik_outside_regency",
         "nik",
         "warning",
-        applies_to(NIK_DIGITS, pl.col("nik").str.starts_with("3302")),
-        "NIK bukan NIK Banyumas (tidak diawali 3302). Pastikan NIK sudah benar.",
+        applies_to(
+            NIK_DIGITS & pl.col("village_code").is_not_null(),
+            pl.col("nik").str.head(4) == pl.col("village_code").str.replace(".", "", literal=True).str.head(4),
+        ),
+        "NIK tidak diawali kode kabupaten desa ini (3302 untuk Banyumas). Pastikan NIK sudah benar.",
     ),
     RowCheck(
         "nik_birth_date_mismatch",

@@ -9,8 +9,8 @@ import polars as pl
 import xlsxwriter
 
 from flows import load, publish, reference
+from flows.batches import BatchProcessor
 from flows.discover import discover
-from flows.pipeline import DiscoveredFile, process_files
 from flows.place import keyed
 from flows.settings import state_path_for
 
@@ -36,13 +36,10 @@ def write_roster(
 
 def build_warehouse(raw: Path, warehouse: Path) -> None:
     """The flow's steps without the orchestrator: process every file, load, publish."""
-    villages = keyed(reference.load_villages())
-    files = [
-        DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
-        for r in discover(raw).iter_rows(named=True)
-    ]
-    with load.connect_state(state_path_for(warehouse)) as con:
-        load.load_batch(con, process_files(raw, files, villages), "test-run")
+    processor = BatchProcessor(raw, keyed(reference.load_villages()), workers=1)
+    with load.connect_state(state_path_for(warehouse)) as con, processor:
+        for outcome in processor.outcomes(discover(raw), batch_size=256):
+            load.load_batch(con, outcome, "test-run")
         load.refresh_current(con, "test-run")
         publish.publish(con, warehouse, b"key", "test-run", 80.0)
 

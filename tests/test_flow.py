@@ -15,12 +15,13 @@ from tests.helpers import nik_like_values, view
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
+@pytest.mark.parametrize(("workers", "batch_size"), [(0, 256), (2, 3)], ids=["in-process", "2-worker-processes"])
 def test_flow_publishes_views_that_match_the_generator_truth(
-    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, workers: int, batch_size: int
 ) -> None:
     raw, truth = demo_zone
     warehouse = tmp_path / "warehouse" / "cakupan.duckdb"
-    summary = nightly(raw_dir=raw, warehouse=warehouse)
+    summary = nightly(raw_dir=raw, warehouse=warehouse, workers=workers, batch_size=batch_size)
 
     by_village = view(warehouse, "coverage_by_village").select(
         "period", "village_code", "group_code", "members", "enrolled"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 
-from flows.place import keyed, place, place_key
+from flows.place import Gazetteer, keyed, place, place_key
 from flows.reference import load_villages
 
 
 @pytest.fixture(scope="module")
-def villages() -> pl.DataFrame:
+def villages() -> Gazetteer:
     return keyed(load_villages())
 
 
@@ -21,17 +20,17 @@ def test_place_keys_ignore_case_spacing_and_prefixes(a: str, b: str) -> None:
     assert place_key(a) == place_key(b)
 
 
-def test_title_block_places_the_file(villages: pl.DataFrame) -> None:
+def test_title_block_places_the_file(villages: Gazetteer) -> None:
     placed = place({"village": "BATUANTEN", "district": "CILONGOK"}, "2024-04/x.xlsx", villages)
     assert placed.village_code == "33.02.17.2008"
 
 
-def test_name_in_two_districts_is_placed_by_the_folder(villages: pl.DataFrame) -> None:
+def test_name_in_two_districts_is_placed_by_the_folder(villages: Gazetteer) -> None:
     assert place({}, "2024-04/Kebasen/Karangsari.xlsx", villages).village_code == "33.02.05.2003"
     assert place({"village": "Karangsari"}, "2024-04/Kembaran/k.xlsx", villages).village_code == "33.02.20.2015"
 
 
-def test_ambiguous_or_unknown_village_is_not_guessed(villages: pl.DataFrame) -> None:
+def test_ambiguous_or_unknown_village_is_not_guessed(villages: Gazetteer) -> None:
     ambiguous = place({"village": "Karangsari"}, "2024-04/data.xlsx", villages)
     assert ambiguous.village_code is None and "Kebasen" in ambiguous.reason and "Kembaran" in ambiguous.reason
     unknown = place({"village": "Atlantis"}, "2024-04/data.xlsx", villages)
@@ -51,6 +50,6 @@ def test_ambiguous_or_unknown_village_is_not_guessed(villages: pl.DataFrame) -> 
     ],
 )
 def test_file_and_folder_names_place_a_file(
-    villages: pl.DataFrame, title: dict[str, str], source_file: str, code: str
+    villages: Gazetteer, title: dict[str, str], source_file: str, code: str
 ) -> None:
     assert place(title, source_file, villages).village_code == code

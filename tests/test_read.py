@@ -80,6 +80,16 @@ def test_xls_that_is_really_html(tmp_path: Path) -> None:
     assert cells(path) == ROWS
 
 
+def test_html_cells_as_exporting_systems_write_them(tmp_path: Path) -> None:
+    path = tmp_path / "export.xls"
+    path.write_text(
+        "<HTML><TABLE border=1>\n<TR><TH>NO</TH><TH class='h'>NAMA<br/>LENGKAP</TH></TR>\n"
+        "<tr><td>1</td><td><b>Siti &amp; Sri</b> &#39;A&#39;</td>\n"  # no </tr>
+        "<tr><td>2</td><td>\n  Slamet  </td></tr></TABLE><p>Dicetak oleh sistem</p></HTML>"
+    )
+    assert cells(path) == [["NO", "NAMA\nLENGKAP"], ["1", "Siti & Sri 'A'"], ["2", "Slamet"]]
+
+
 def test_xls_that_is_really_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "renamed.xls"
     write_xlsx(tmp_path / "real.xlsx").rename(path)

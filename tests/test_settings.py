@@ -37,6 +37,8 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
         ("batch_size = 'many'\n", {}, "batch_size = 'many' is not a valid int"),
         ("batch_size = 0\n", {}, "must be at least 1"),
         ("raw_dir = \n", {}, "cakupan.toml"),
+        ("", {"CAKUPAN_WORKERS": "-1"}, "workers = '-1' is not a valid int (must be at least 0)"),
+        ("region = 'Banyumas'\n", {}, "must be a Kemendagri province or regency code"),
     ],
 )
 def test_bad_configuration_is_rejected_with_its_source(

@@ -10,12 +10,14 @@ import pytest
 import xlsxwriter
 
 from flows.read import UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, classify_rows, structure_sheet
+from flows.structure import IgnoredSheet, Roster, classify_rows, clean_rows, stack_rosters, structure_sheet
 
 
 def rows_of(roster: Roster) -> pl.DataFrame:
-    return roster.rows.with_columns(source_file=pl.lit("f"), sheet=pl.lit(roster.sheet)).with_columns(
-        row_kind=classify_rows()
+    return (
+        clean_rows(stack_rosters([roster]))
+        .with_columns(source_file=pl.lit("f"), sheet=pl.lit(roster.sheet))
+        .with_columns(row_kind=classify_rows())
     )
 
 

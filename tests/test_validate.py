@@ -25,6 +25,7 @@ def rows(**columns: list[str | None]) -> pl.DataFrame:
             period=pl.lit("2024-04"),
             sheet=pl.lit("RT RW"),
             source_row=pl.int_range(pl.len(), dtype=pl.Int32) + 7,
+            village_code=pl.lit("33.02.17.2008"),
             village_type=pl.lit(columns.get("village_type", ["desa"])[0]),
         )
     )
@@ -99,7 +100,7 @@ def test_warnings_load_the_row_and_flag_it() -> None:
     assert accepted["source_row"].to_list() == [7, 8, 9]
     assert accepted["has_warning"].to_list() == [True, True, True]
     assert failed(failures) == {
-        (7, "nik_outside_banyumas", "warning"),
+        (7, "nik_outside_regency", "warning"),
         (7, "kpj_length", "warning"),
         (7, "contribution_below_minimum", "warning"),
         (8, "nik_sex_mismatch", "warning"),

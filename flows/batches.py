@@ -1,0 +1,127 @@
+"""Batches of files through read -> structure -> place -> normalise -> validate, across cores, a few at a time.
+
+fastexcel holds the GIL while calamine parses, and most of the rest is Python, so threads
+do not add a core; worker processes do. They fork from a forkserver that has imported the
+pipeline once (about 1.5 s: polars and pandera); `cakupan run` starts it before Prefect
+starts up, so that import overlaps Prefect's own start-up. At most `window` batch
+outcomes are held at once, so memory does not grow with the number of files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.forkserver
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, TypeVar
+
+import polars as pl
+
+from flows.pipeline import BatchOutcome, DiscoveredFile, process_files
+from flows.place import Gazetteer
+
+T = TypeVar("T")
+R = TypeVar("R", covariant=True)
+_worker: tuple[Path, Gazetteer] | None = None  # set once in each worker process by `_start_worker`
+
+
+class HasResult(Protocol[R]):
+    """A future of either kind: concurrent.futures or Prefect."""
+
+    def result(self) -> R: ...
+
+
+def batches(files: pl.DataFrame, size: int) -> list[list[DiscoveredFile]]:
+    """Files in batches of `size`, in discovery order, as DiscoveredFile records."""
+    records = [
+        DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
+        for r in files.iter_rows(named=True)
+    ]
+    return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+def worker_count(n_batches: int, configured: int = 0, cores: int | None = None) -> int:
+    """`configured` when set; else one worker per core, up to one per batch; 1 means in process."""
+    if configured:
+        return configured
+    return max(1, min(cores or os.cpu_count() or 1, n_batches))
+
+
+def start_forkserver() -> multiprocessing.context.ForkServerContext:
+    """The forkserver workers fork from, started now (it imports the pipeline in the background)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["flows.pipeline"])
+    multiprocessing.forkserver.ensure_running()
+    return context
+
+
+def windowed(submit: Callable[[T], HasResult[R]], items: Iterable[T], window: int) -> Iterator[R]:
+    """Results of `submit(item)` in order, with at most `window` submitted and not yet taken."""
+    pending: deque[HasResult[R]] = deque()
+    for item in items:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _start_worker(raw_dir: Path, gazetteer: Gazetteer) -> None:
+    global _worker
+    _worker = (raw_dir, gazetteer)
+
+
+def _process_in_worker(files: list[DiscoveredFile]) -> BatchOutcome:
+    assert _worker is not None, "worker started without _start_worker"
+    return process_files(_worker[0], files, _worker[1])
+
+
+class BatchProcessor:
+    """Processes batches of files in `workers` processes, or in this process when `workers` is 1."""
+
+    def __init__(self, raw_dir: Path, gazetteer: Gazetteer, workers: int) -> None:
+        self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> BatchProcessor:
+        if self.workers > 1:
+            # forkserver: workers fork from a clean process, never from one whose polars threads are running
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=start_forkserver(),
+                initializer=_start_worker,
+                initargs=(self.raw_dir, self.gazetteer),
+            )
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+    @property
+    def window(self) -> int:
+        """How many batches may be in flight: one queued per worker beyond the one it works on."""
+        return 2 * self.workers
+
+    def submit(self, files: list[DiscoveredFile]) -> Future[BatchOutcome]:
+        """Start processing a batch (in process: done before this returns)."""
+        if self.pool:
+            return self.pool.submit(_process_in_worker, files)
+        done: Future[BatchOutcome] = Future()
+        try:
+            done.set_result(process_files(self.raw_dir, files, self.gazetteer))
+        except Exception as error:  # the caller's .result() raises it, as from a worker
+            done.set_exception(error)
+        return done
+
+    def run(self, files: list[DiscoveredFile]) -> BatchOutcome:
+        """Process a batch and wait for it."""
+        return self.submit(files).result()
+
+    def outcomes(self, all_files: pl.DataFrame, batch_size: int) -> Iterator[BatchOutcome]:
+        """Every batch's outcome, in order, at most `window` in flight."""
+        return windowed(self.submit, batches(all_files, batch_size), self.window)

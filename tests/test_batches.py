@@ -1,0 +1,85 @@
+"""Batches across worker processes: bounded in flight, in order, the same outcome as in process."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows import reference
+from flows.batches import BatchProcessor, windowed, worker_count
+from flows.discover import discover
+from flows.generate import write_landing_zone
+from flows.place import keyed, place
+from flows.settings import JAWA_TENGAH_PROVINCE_CODE
+
+
+def test_windowed_keeps_order_and_never_holds_more_than_the_window() -> None:
+    in_flight: list[int] = []
+    most = 0
+
+    def submit(item: int) -> Future[int]:
+        nonlocal most
+        in_flight.append(item)
+        most = max(most, len(in_flight))
+        future: Future[int] = Future()
+        future.set_result(item * 10)
+        return future
+
+    taken = []
+    for result in windowed(submit, range(10), window=3):
+        in_flight.pop(0)
+        taken.append(result)
+    assert taken == [i * 10 for i in range(10)]
+    assert most == 3
+
+
+@pytest.mark.parametrize(
+    ("n_batches", "configured", "cores", "expected"),
+    [(1, 0, 2, 1), (2, 0, 2, 2), (40, 0, 8, 8), (3, 0, 8, 3), (40, 0, 1, 1), (1, 3, 2, 3)],
+)
+def test_one_worker_per_core_up_to_one_per_batch(n_batches: int, configured: int, cores: int, expected: int) -> None:
+    assert worker_count(n_batches, configured, cores) == expected
+
+
+def frames_of(raw: Path, workers: int) -> dict[str, pl.DataFrame]:
+    """Every batch outcome (batches of 3 files) concatenated, sorted to compare."""
+    processor = BatchProcessor(raw, keyed(reference.load_villages()), workers)
+    with processor:
+        outcomes = list(processor.outcomes(discover(raw), batch_size=3))
+    assert len(outcomes) > 2
+    rows = pl.concat([o.rows for o in outcomes], how="diagonal").sort("sha256", "sheet", "source_row")
+    files = pl.concat([o.files for o in outcomes]).drop("modified_at").sort("source_file")
+    return {"rows": rows, "files": files}
+
+
+def test_worker_processes_give_what_one_process_gives(demo_zone: tuple[Path, pl.DataFrame]) -> None:
+    raw, _ = demo_zone
+    alone, spread = frames_of(raw, workers=1), frames_of(raw, workers=2)
+    assert spread["rows"].height > 100
+    assert spread["rows"].equals(alone["rows"]) and spread["files"].equals(alone["files"])
+
+
+def test_a_failing_batch_names_its_error_from_a_worker(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "2024-04").mkdir(parents=True)
+    (raw / "2024-04" / "Batuanten.csv").write_text("NO;NIK\n1;3302171205750001\n")
+    found = discover(raw)
+    processor = BatchProcessor(tmp_path / "elsewhere", keyed(reference.load_villages()), workers=2)
+    with processor, pytest.raises(FileNotFoundError, match=r"Batuanten\.csv"):
+        list(processor.outcomes(found, batch_size=1))
+
+
+def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) -> None:
+    villages = reference.load_villages(region=JAWA_TENGAH_PROVINCE_CODE)
+    assert villages.height > 8000 and villages["regency_code"].n_unique() == 35
+    codes = ("33.02.17.2008", "33.74.01.1001")  # Batuanten (Banyumas) and a kelurahan of Kota Semarang
+    write_landing_zone(tmp_path, periods=("2024-04",), village_codes=codes, workers=1, region="33")
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xlsx"))
+    assert [f.split("/")[1] for f in files] == ["33.02", "33.74"]
+    gazetteer = keyed(villages)
+    assert [place({}, f, gazetteer).village_code for f in files] == list(codes)
+    same_name = villages.group_by("village_name").len().filter(pl.col("len") > 1).height
+    assert same_name > 100  # why the province's file names carry the code
