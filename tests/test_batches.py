@@ -83,3 +83,13 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
     assert [place({}, f, gazetteer).village_code for f in files] == list(codes)
     same_name = villages.group_by("village_name").len().filter(pl.col("len") > 1).height
     assert same_name > 100  # why the province's file names carry the code
+
+
+def test_a_batch_is_retried_for_io_errors_only() -> None:
+    from prefect.states import Failed
+
+    from flows.nightly import is_io_error, process_village_files
+
+    assert process_village_files.retries == 3
+    assert is_io_error(process_village_files, None, Failed(data=FileNotFoundError("share went away")))  # type: ignore[arg-type]
+    assert not is_io_error(process_village_files, None, Failed(data=ValueError("a bug in validation")))  # type: ignore[arg-type]
