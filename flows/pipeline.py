@@ -14,7 +14,7 @@ from flows.headers import CANONICAL_COLUMNS, file_group
 from flows.normalize import normalize
 from flows.place import Gazetteer, place
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, classify_rows, clean_rows, stack_rosters, structure_sheet
+from flows.structure import IgnoredSheet, Roster, classify_rows, stack_rosters, structure_sheet
 from flows.validate import mask_nik, validate
 
 FileStatus = Literal["loaded", "rejected", "ignored"]
@@ -145,7 +145,7 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
         orient="row",
     )
     return (
-        clean_rows(stack_rosters([roster for _, roster in placed]))
+        stack_rosters([roster for _, roster in placed])
         .join(sheets, on="sheet_index", how="left", maintain_order="left")
         .drop("sheet_index")
         .join(

@@ -49,8 +49,8 @@ TITLE_PATTERNS = {
 class Roster:
     """A roster sheet: the grid under its header as read, and which grid column is which canonical column.
 
-    Nothing is computed per sheet: `stack_rosters` and `clean_rows` work on a whole batch
-    of sheets at once, because each polars call costs more than the work on a 40-row sheet.
+    Nothing is computed per sheet: `stack_rosters` works on a whole batch of sheets at
+    once, because each polars call costs more than the work on a 40-row sheet.
     """
 
     sheet: str
@@ -141,17 +141,26 @@ def classify_rows() -> pl.Expr:
 
 
 def stack_rosters(rosters: Sequence[Roster]) -> pl.DataFrame:
-    """The grids of many roster sheets in one frame: `sheet_index` (position in `rosters`), `source_row`,
-    every canonical column as read (null where a sheet lacks it) and every cell (`__UNNAMED__<i>`)."""
+    """The rows of many roster sheets in one frame, cleaned once for all of them.
+
+    Columns: `sheet_index` (position in `rosters`), `source_row`, every canonical column
+    (null where a sheet lacks it) and `row_text`, every cell of the row joined by tabs.
+    Cells are stripped and empty cells are null.
+    """
     kept = [(index, roster) for index, roster in enumerate(rosters) if roster.body.height]
-    if not kept:
-        return pl.DataFrame(schema={"sheet_index": pl.Int32, "source_row": pl.Int32})
-    sheet_index = [index for index, roster in kept for _ in range(roster.body.height)]
-    source_row = [n for _, r in kept for n in range(r.first_row, r.first_row + r.body.height)]
+    stacked = pl.concat([roster.body for _, roster in kept], how="diagonal") if kept else pl.DataFrame()
+    cells = sorted(stacked.columns, key=lambda c: int(c.removeprefix(CELL_PREFIX)))
+    row_text = pl.concat_str(cells, separator="\t", ignore_nulls=True) if cells else pl.lit("", pl.String)
     return (
-        pl.concat([roster.body for _, roster in kept], how="diagonal")
-        .with_columns(pl.Series("sheet_index", sheet_index, pl.Int32), pl.Series("source_row", source_row, pl.Int32))
-        .with_columns(mapped_column(name, kept) for name in CANONICAL_COLUMNS)
+        stacked.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
+        .with_columns(
+            pl.Series("sheet_index", [index for index, r in kept for _ in range(r.body.height)], pl.Int32),
+            pl.Series(
+                "source_row", [n for _, r in kept for n in range(r.first_row, r.first_row + r.body.height)], pl.Int32
+            ),
+        )
+        .with_columns(*(mapped_column(name, kept) for name in CANONICAL_COLUMNS), row_text.alias("row_text"))
+        .drop(cells)
     )
 
 
@@ -165,16 +174,6 @@ def mapped_column(name: str, rosters: Sequence[tuple[int, Roster]]) -> pl.Expr:
     for column, indices in sources.items():
         expr = pl.when(pl.col("sheet_index").is_in(indices)).then(pl.col(column)).otherwise(expr)
     return expr.alias(name)
-
-
-def clean_rows(stacked: pl.DataFrame) -> pl.DataFrame:
-    """Stacked sheets cleaned: cells stripped, empty as null, and `row_text`, every cell of the row joined by tabs."""
-    cells = sorted((c for c in stacked.columns if c.startswith(CELL_PREFIX)), key=lambda c: int(c[len(CELL_PREFIX) :]))
-    return (
-        stacked.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in (*cells, *CANONICAL_COLUMNS))
-        .with_columns(pl.concat_str(cells, separator="\t", ignore_nulls=True).alias("row_text"))
-        .drop(cells)
-    )
 
 
 def structure_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:

@@ -10,12 +10,13 @@ import pytest
 import xlsxwriter
 
 from flows.read import UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, classify_rows, clean_rows, stack_rosters, structure_sheet
+from flows.structure import IgnoredSheet, Roster, classify_rows, stack_rosters, structure_sheet
+from tests.helpers import build_warehouse, view, write_roster
 
 
 def rows_of(roster: Roster) -> pl.DataFrame:
     return (
-        clean_rows(stack_rosters([roster]))
+        stack_rosters([roster])
         .with_columns(source_file=pl.lit("f"), sheet=pl.lit(roster.sheet))
         .with_columns(row_kind=classify_rows())
     )
@@ -140,3 +141,10 @@ def test_title_kelurahan_slash_desa(tmp_path: Path) -> None:
     book.close()
     roster = structure_sheet(read_workbook(path)[0])
     assert isinstance(roster, Roster) and roster.title == {"village": "KARANGKLESEM"}
+
+
+def test_a_roster_with_only_its_header_loads_as_an_empty_file(tmp_path: Path) -> None:
+    write_roster(tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": []})  # the batch's only file
+    build_warehouse(tmp_path / "raw", tmp_path / "cakupan.duckdb")
+    files = view(tmp_path / "cakupan.duckdb", "ingested_files")
+    assert files.select("status", "rows_read", "rows_loaded").rows() == [("loaded", 0, 0)]
