@@ -73,7 +73,8 @@ def run_flow(settings: Settings, full_refresh: bool = False, period: str | None 
     from flows.batches import start_forkserver
     from flows.nightly import nightly
 
-    start_forkserver()  # workers' imports overlap Prefect's start-up
+    if settings.workers != 1 and (os.cpu_count() or 1) > 1:
+        start_forkserver()  # workers' imports overlap Prefect's start-up
 
     started = time.perf_counter()
     try:

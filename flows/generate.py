@@ -24,7 +24,6 @@ from flows.settings import BANYUMAS_REGENCY_CODE
 
 PERIODS: tuple[str, ...] = ("2024-01", "2024-02", "2024-03", "2024-04")
 
-BANYUMAS_VILLAGES = 331
 # group -> (members in the last period, enrolled in the last period), Banyumas
 APRIL_TOTALS: dict[str, tuple[int, int]] = {
     "BPD": (3379, 3379),
@@ -305,7 +304,7 @@ def build_people(seed: int = 42, n_periods: int = len(PERIODS), region: str = BA
     rng = random.Random(seed)
     ids = Identities(rng)
     villages = load_villages(region=region).sort("village_code")
-    scale = villages.height / BANYUMAS_VILLAGES
+    scale = villages.height / load_villages().height  # APRIL_TOTALS are Banyumas's
     people: list[Person] = []
     officials_by_village: dict[str, list[Person]] = defaultdict(list)
     for group, totals in APRIL_TOTALS.items():
