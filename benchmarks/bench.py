@@ -115,7 +115,7 @@ def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str
     gazetteer = keyed(reference.load_villages(region=region))
     found = timed(stages, "discover", lambda: discover.discover(raw))
     found = found.head(round(found.height * share))
-    workers = worker_count(len(batches(found, settings.batch_size)))
+    workers = worker_count(found.height)
     rows = 0
     with load.connect_state(state_path_for(warehouse)) as con, BatchProcessor(raw, gazetteer, workers) as processor:
         load.start_run(con, RUN)

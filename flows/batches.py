@@ -9,10 +9,13 @@ outcomes are held at once, so memory does not grow with the number of files.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.spawn
 import os
 from collections import deque
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -23,10 +26,14 @@ import polars as pl
 
 from flows.pipeline import BatchOutcome, DiscoveredFile, process_files
 from flows.place import Gazetteer
+from flows.preload import MAIN_MODULE
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
 _worker: tuple[Path, Gazetteer] | None = None  # set once in each worker process by `_start_worker`
+# A worker is one of about as many processes as cores: polars threads in it would only contend.
+WORKER_ENVIRONMENT = {"POLARS_MAX_THREADS": "1"}
+MIN_FILES_PER_WORKER = 32  # fewer files (about 0.1 s of work) are not worth starting a worker for
 
 
 class HasResult(Protocol[R]):
@@ -35,27 +42,54 @@ class HasResult(Protocol[R]):
     def result(self) -> R: ...
 
 
-def batches(files: pl.DataFrame, size: int) -> list[list[DiscoveredFile]]:
-    """Files in batches of `size`, in discovery order, as DiscoveredFile records."""
+def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[DiscoveredFile]]:
+    """Files in discovery order as DiscoveredFile records, in batches of at most `size` files.
+
+    The batches are as even as they can be, and at least one per worker: a batch of 256
+    files and one of 159 would keep one worker busy while the other waits.
+    """
     records = [
         DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"])
         for r in files.iter_rows(named=True)
     ]
-    return [records[i : i + size] for i in range(0, len(records), size)]
+    count = min(len(records), max(-(-len(records) // size), workers))
+    return [records[i * len(records) // count : (i + 1) * len(records) // count] for i in range(count)]
 
 
-def worker_count(n_batches: int, configured: int = 0, cores: int | None = None) -> int:
-    """`configured` when set; else one worker per core, up to one per batch; 1 means in process."""
+def worker_count(n_files: int, configured: int = 0, cores: int | None = None) -> int:
+    """`configured` when set; else one worker per core while each gets MIN_FILES_PER_WORKER files; 1 means in process."""
     if configured:
         return configured
-    return max(1, min(cores or os.cpu_count() or 1, n_batches))
+    return max(1, min(cores or os.cpu_count() or 1, n_files // MIN_FILES_PER_WORKER))
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` set in os.environ (and so inherited by processes started) while inside."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def main_module() -> dict[str, str]:
+    """How a child process finds this process's main module, as multiprocessing tells it (see flows/preload.py)."""
+    prepared = multiprocessing.spawn.get_preparation_data("forkserver")
+    return {key: value for key, value in prepared.items() if key in ("init_main_from_path", "init_main_from_name")}
 
 
 def start_forkserver() -> multiprocessing.context.ForkServerContext:
     """The forkserver workers fork from, started now (it imports the pipeline in the background)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["flows.pipeline"])
-    multiprocessing.forkserver.ensure_running()
+    context.set_forkserver_preload(["flows.preload", "flows.pipeline"])
+    with environment({**WORKER_ENVIRONMENT, MAIN_MODULE: json.dumps(main_module())}):
+        multiprocessing.forkserver.ensure_running()
     return context
 
 
@@ -124,4 +158,4 @@ class BatchProcessor:
 
     def outcomes(self, all_files: pl.DataFrame, batch_size: int) -> Iterator[BatchOutcome]:
         """Every batch's outcome, in order, at most `window` in flight."""
-        return windowed(self.submit, batches(all_files, batch_size), self.window)
+        return windowed(self.submit, batches(all_files, batch_size, self.workers), self.window)

@@ -74,8 +74,8 @@ def ingest(
 ) -> tuple[dict[str, int], list[dict[str, str]]]:
     """Process the new files in batches across cores, load each as it comes, publish; return the run's counts."""
     logger = get_run_logger()
-    work = batches(new, settings.batch_size)
-    workers = worker_count(len(work), settings.workers)
+    workers = worker_count(new.height, settings.workers)
+    work = batches(new, settings.batch_size, workers)
     logger.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
     with BatchProcessor(raw_dir, gazetteer, workers) as processor, load.connect_state(state_path) as con:
         load.record_copies(con, copies, run_id)

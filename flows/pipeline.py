@@ -40,6 +40,27 @@ SHEET_COLUMNS = {
 }
 COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")
 ROW_KEY = ("sha256", "sheet", "source_row")
+LOADED_COLUMNS = (  # of an accepted row: what roster_rows keeps, nothing more crosses between processes
+    *ROW_KEY,
+    "source_file",
+    "period",
+    "village_code",
+    "group_code",
+    "nik",
+    "name",
+    "sex",
+    "birth_date",
+    "role",
+    "rt",
+    "rw",
+    "enrolled",
+    "kpj",
+    "start_date",
+    "contribution_source",
+    "contribution_idr",
+    "occupation",
+    "has_warning",
+)
 FLAGGED_COLUMNS = (
     "source_file",
     "period",
@@ -208,7 +229,7 @@ def check_files(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> Bat
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_rejected"))
         .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
     )
-    return BatchOutcome(counts, accepted, failures.drop("rejects_row"), flagged, sheet_table(extracted))
+    return BatchOutcome(counts, accepted.select(LOADED_COLUMNS), failures.drop("rejects_row"), flagged, sheet_table(extracted))
 
 
 def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:

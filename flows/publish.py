@@ -14,7 +14,7 @@ import polars as pl
 
 from flows import reference
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
-from flows.sql import run_script
+from flows.sql import run_script, transaction
 
 PII_KEY_ENV = "CAKUPAN_PII_KEY"
 HMAC_BLOCK = 64
@@ -58,24 +58,32 @@ def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
     return [read_view(path) for path in sorted(views_dir.glob("*.sql"))]
 
 
-def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc]) -> None:
-    """Create the views with COMMENT ON VIEW / COLUMN from their headers; a view may use another view."""
-    pending = list(views)
-    while pending:
-        failed: list[ViewDoc] = []
-        for view in pending:
-            try:
-                con.execute(f"create view {view.name} as {view.sql}")
-            except duckdb.CatalogException:
-                failed.append(view)
-        if len(failed) == len(pending):
-            names = ", ".join(v.name for v in failed)
-            raise RuntimeError(f"views refer to tables or views that do not exist: {names}")
-        pending = failed
-    for view in views:
-        con.execute(f"comment on view {view.name} is {sql_literal(view.description)}")
+def in_dependency_order(views: list[ViewDoc]) -> list[ViewDoc]:
+    """Views ordered so each comes after the views its SQL names."""
+    names = {view.name for view in views}
+    uses = {v.name: {n for n in names - {v.name} if re.search(rf"\b{n}\b", v.sql)} for v in views}
+    ordered: list[ViewDoc] = []
+    while len(ordered) < len(views):
+        done = {view.name for view in ordered}
+        ready = [view for view in views if view.name not in done and uses[view.name] <= done]
+        if not ready:
+            cycle = ", ".join(sorted(names - done))
+            raise RuntimeError(f"views that refer to each other in a cycle: {cycle}")
+        ordered += ready
+    return ordered
+
+
+def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc], catalog: str) -> None:
+    """Create the views in `catalog`, with COMMENT ON VIEW / COLUMN from their headers.
+
+    A view in an attached database reads that database's tables, there and once opened on its own.
+    """
+    for view in in_dependency_order(views):
+        name = f"{catalog}.{view.name}"
+        con.execute(f"create view {name} as {view.sql}")
+        con.execute(f"comment on view {name} is {sql_literal(view.description)}")
         for column, text in view.columns.items():
-            con.execute(f"comment on column {view.name}.{column} is {sql_literal(text)}")
+            con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
 
 
 def sql_literal(text: str) -> str:
@@ -135,7 +143,7 @@ def publish(
     provisional_below_pct: float,
     region: str = BANYUMAS_REGENCY_CODE,
 ) -> None:
-    """Write the analyst warehouse beside `warehouse`, checkpoint it, then replace `warehouse` in one rename."""
+    """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
     staging.unlink(missing_ok=True)
@@ -146,13 +154,13 @@ def publish(
     state.execute("attach $path as analyst (storage_version 'v1.0.0')", {"path": str(staging)})
     try:
         params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
-        run_script(state, "publish_tables", params)
+        with transaction(state):
+            run_script(state, "publish_tables", params)
+            create_views(state, view_docs(), "analyst")
+        state.execute("checkpoint analyst")
     finally:
         state.execute("detach analyst")
         for name in frames:
             state.unregister(name)
-    with duckdb.connect(str(staging)) as con:
-        create_views(con, view_docs())
-        con.execute("checkpoint")
     staging.chmod(WAREHOUSE_MODE)
     staging.replace(warehouse)

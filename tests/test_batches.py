@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from flows import reference
-from flows.batches import BatchProcessor, windowed, worker_count
+from flows.batches import BatchProcessor, batches, windowed, worker_count
 from flows.discover import discover
 from flows.generate import write_landing_zone
 from flows.place import keyed, place
@@ -37,11 +37,26 @@ def test_windowed_keeps_order_and_never_holds_more_than_the_window() -> None:
 
 
 @pytest.mark.parametrize(
-    ("n_batches", "configured", "cores", "expected"),
-    [(1, 0, 2, 1), (2, 0, 2, 2), (40, 0, 8, 8), (3, 0, 8, 3), (40, 0, 1, 1), (1, 3, 2, 3)],
+    ("n_files", "configured", "cores", "expected"),
+    [(10, 0, 2, 1), (64, 0, 2, 2), (415, 0, 2, 2), (9000, 0, 8, 8), (100, 0, 8, 3), (9000, 0, 1, 1), (1, 3, 2, 3)],
 )
-def test_one_worker_per_core_up_to_one_per_batch(n_batches: int, configured: int, cores: int, expected: int) -> None:
-    assert worker_count(n_batches, configured, cores) == expected
+def test_one_worker_per_core_while_each_gets_enough_files(n_files: int, configured: int, cores: int, expected: int) -> None:
+    assert worker_count(n_files, configured, cores) == expected
+
+
+@pytest.mark.parametrize(
+    ("n_files", "size", "workers", "count"),
+    [(415, 256, 2, 2), (415, 256, 1, 2), (300, 256, 4, 4), (8563, 256, 2, 34), (3, 256, 4, 3), (40, 256, 1, 1)],
+)
+def test_batches_are_even_at_most_size_and_one_per_worker(n_files: int, size: int, workers: int, count: int) -> None:
+    files = pl.DataFrame(
+        {"source_file": [f"{i:05}.xlsx" for i in range(n_files)], "period": "2024-04", "sha256": "", "modified_at": 0.0}
+    )
+    work = batches(files, size, workers)
+    sizes = [len(batch) for batch in work]
+    assert len(work) == count and max(sizes) <= size and max(sizes) - min(sizes) <= 1
+    assert [file.source_file for batch in work for file in batch] == files["source_file"].to_list()
+    assert batches(files.head(0), size, workers) == []
 
 
 def frames_of(raw: Path, workers: int) -> dict[str, pl.DataFrame]:

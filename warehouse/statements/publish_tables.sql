@@ -19,8 +19,8 @@ select
     r.village_code,
     r.group_code,
     r.role,
-    -- base64url of the digest: no run of 16 digits, so no NIK-like value
-    rtrim(translate(to_base64(unhex(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))))), '+/', '-_'), '=')
+    -- base64url of the 32-byte digest (43 characters, no padding): no run of 16 digits, so no NIK-like value
+    left(replace(replace(to_base64(unhex(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))))), '+', '-'), '/', '_'), 43)
         as person_id,
     r.sex,
     r.enrolled,
