@@ -15,9 +15,9 @@ import multiprocessing.forkserver
 import multiprocessing.spawn
 import os
 from collections import deque
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TypeVar
@@ -57,7 +57,7 @@ def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[Disco
 
 
 def worker_count(n_files: int, configured: int = 0, cores: int | None = None) -> int:
-    """`configured` when set; else one worker per core while each gets MIN_FILES_PER_WORKER files; 1 means in process."""
+    """`configured` when set; else one per core while each gets MIN_FILES_PER_WORKER files; 1 means in process."""
     if configured:
         return configured
     return max(1, min(cores or os.cpu_count() or 1, n_files // MIN_FILES_PER_WORKER))

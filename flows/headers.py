@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # canonical column -> header aliases seen in village files (compared after `header_key`)
@@ -57,6 +58,7 @@ def header_key(text: str) -> str:
     return _NOT_ALNUM.sub(" ", _PARENTHESISED.sub(" ", text.upper())).strip()
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred labels and title lines recur in every file
 def canonical_column(label: str | None) -> str | None:
     """The pipeline's name for a header cell, or None when it is not a known column."""
     return ALIAS_TO_COLUMN.get(header_key(label)) if label else None

@@ -160,30 +160,34 @@ def normalize(rows: pl.DataFrame) -> pl.DataFrame:
     `rows` carries, per row, its sheet's `group_hint` (the group a per-group sheet's name
     gives) and `is_vulnerable_workers` (an occupation column instead of a role column).
     """
-    raw = rows.rename({column: f"{column}_raw" for column in CANONICAL_COLUMNS})
+    raw = rows.lazy().rename({column: f"{column}_raw" for column in CANONICAL_COLUMNS})
     rt_from_pair, rw_from_pair = split_rt_rw()
     birth_from_ttl = pl.col("birth_place_date_raw").str.extract(r"[,;]\s*(.+)$", 1)
     vulnerable = pl.col("is_vulnerable_workers")
-    return raw.with_columns(
-        nik=clean_nik(),
-        name=tidy_text("name_raw"),
-        sex=sex(),
-        birth_date=pl.coalesce(parse_date(pl.col("birth_date_raw")), parse_date(birth_from_ttl)),
-        role=pl.when(vulnerable).then(tidy_text("occupation_raw")).otherwise(tidy_role()),
-        group_code=pl.when(vulnerable)
-        .then(pl.lit("RENTAN"))
-        .when(pl.col("role_raw").is_null() | pl.col("role_raw").str.to_uppercase().str.contains(GENERIC_POST))
-        .then(pl.col("group_hint"))
-        .otherwise(group_from_role()),
-        rt=pl.coalesce(number("rt_raw"), rt_from_pair),
-        rw=pl.coalesce(number("rw_raw"), rw_from_pair),
-        kpj=pl.col("kpj_raw").str.replace_all(r"[\s.\-'`’]", ""),
-        start_date=parse_date(pl.col("start_date_raw")),
-        contribution_source=tidy_text("contribution_source_raw"),
-        contribution_idr=rupiah("contribution_raw"),
-        occupation=tidy_text("occupation_raw"),
-        notes=tidy_text("notes_raw"),
-    ).with_columns(enrolled=enrolled())
+    return (
+        raw.with_columns(
+            nik=clean_nik(),
+            name=tidy_text("name_raw"),
+            sex=sex(),
+            birth_date=pl.coalesce(parse_date(pl.col("birth_date_raw")), parse_date(birth_from_ttl)),
+            role=pl.when(vulnerable).then(tidy_text("occupation_raw")).otherwise(tidy_role()),
+            group_code=pl.when(vulnerable)
+            .then(pl.lit("RENTAN"))
+            .when(pl.col("role_raw").is_null() | pl.col("role_raw").str.to_uppercase().str.contains(GENERIC_POST))
+            .then(pl.col("group_hint"))
+            .otherwise(group_from_role()),
+            rt=pl.coalesce(number("rt_raw"), rt_from_pair),
+            rw=pl.coalesce(number("rw_raw"), rw_from_pair),
+            kpj=pl.col("kpj_raw").str.replace_all(r"[\s.\-'`’]", ""),
+            start_date=parse_date(pl.col("start_date_raw")),
+            contribution_source=tidy_text("contribution_source_raw"),
+            contribution_idr=rupiah("contribution_raw"),
+            occupation=tidy_text("occupation_raw"),
+            notes=tidy_text("notes_raw"),
+        )
+        .with_columns(enrolled=enrolled())
+        .collect()
+    )  # lazy: the optimiser shares repeated sub-expressions
 
 
 def number(column: str) -> pl.Expr:

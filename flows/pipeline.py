@@ -167,15 +167,17 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
     )
     return (
         stack_rosters([roster for _, roster in placed])
-        .join(sheets, on="sheet_index", how="left", maintain_order="left")
+        .lazy()
+        .join(sheets.lazy(), on="sheet_index", how="left", maintain_order="left")
         .drop("sheet_index")
         .join(
-            gazetteer.villages.select("village_code", "village_type"),
+            gazetteer.villages.lazy().select("village_code", "village_type"),
             on="village_code",
             how="left",
             maintain_order="left",
         )
         .with_columns(row_kind=classify_rows())
+        .collect()
     )
 
 
@@ -229,7 +231,9 @@ def check_files(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> Bat
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_rejected"))
         .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
     )
-    return BatchOutcome(counts, accepted.select(LOADED_COLUMNS), failures.drop("rejects_row"), flagged, sheet_table(extracted))
+    return BatchOutcome(
+        counts, accepted.select(LOADED_COLUMNS), failures.drop("rejects_row"), flagged, sheet_table(extracted)
+    )
 
 
 def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:

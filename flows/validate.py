@@ -67,7 +67,7 @@ def duplicate_failures(indexed: pl.DataFrame) -> pl.DataFrame:
     """A `duplicate_row` warning for every later copy of a row repeated exactly within a file's sheet."""
     raw = [f"{c}_raw" for c in CANONICAL_COLUMNS if c != "row_no"]
     check = SET_CHECKS_BY_NAME["duplicate_row"]
-    return indexed.filter(pl.int_range(pl.len()).over("sha256", "sheet", *raw) > 0).select(
+    return indexed.filter(~pl.struct("sha256", "sheet", *raw).is_first_distinct()).select(
         "row_index",
         pl.lit(check.column).alias("column_name"),
         pl.lit(check.name).alias("check_name"),

@@ -40,7 +40,9 @@ def test_windowed_keeps_order_and_never_holds_more_than_the_window() -> None:
     ("n_files", "configured", "cores", "expected"),
     [(10, 0, 2, 1), (64, 0, 2, 2), (415, 0, 2, 2), (9000, 0, 8, 8), (100, 0, 8, 3), (9000, 0, 1, 1), (1, 3, 2, 3)],
 )
-def test_one_worker_per_core_while_each_gets_enough_files(n_files: int, configured: int, cores: int, expected: int) -> None:
+def test_one_worker_per_core_while_each_gets_enough_files(
+    n_files: int, configured: int, cores: int, expected: int
+) -> None:
     assert worker_count(n_files, configured, cores) == expected
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-
 from pathlib import Path
 
 import duckdb
@@ -64,7 +63,9 @@ def test_analyst_warehouse_holds_no_nik_like_value(tmp_path: Path) -> None:
         assert con.sql("select nik from roster_rows").fetchall() == [(ANI,)]
         assert con.sql("select nik_raw from flagged_rows").fetchall() == [("330217******0001",)]
     digest = hmac.new(b"key", ANI.encode(), hashlib.sha256).digest()  # build_warehouse's key
-    assert query(warehouse, "select person_id from roster") == [(base64.urlsafe_b64encode(digest).decode().rstrip("="),)]
+    assert query(warehouse, "select person_id from roster") == [
+        (base64.urlsafe_b64encode(digest).decode().rstrip("="),)
+    ]
 
 
 def test_cross_row_warnings_two_villages_and_inconsistent_enrolment(tmp_path: Path) -> None:
