@@ -33,6 +33,7 @@ R = TypeVar("R", covariant=True)
 _worker: tuple[Path, Gazetteer] | None = None  # set once in each worker process by `_start_worker`
 # A worker is one of about as many processes as cores: polars threads in it would only contend.
 WORKER_ENVIRONMENT = {"POLARS_MAX_THREADS": "1"}
+MAIN_MODULE_KEYS = ("sys_argv", "init_main_from_path", "init_main_from_name")  # main may read its arguments
 MIN_FILES_PER_WORKER = 32  # fewer files (about 0.1 s of work) are not worth starting a worker for
 
 
@@ -81,7 +82,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 def main_module() -> dict[str, str]:
     """How a child process finds this process's main module, as multiprocessing tells it (see flows/preload.py)."""
     prepared = multiprocessing.spawn.get_preparation_data("forkserver")
-    return {key: value for key, value in prepared.items() if key in ("init_main_from_path", "init_main_from_name")}
+    return {key: value for key, value in prepared.items() if key in MAIN_MODULE_KEYS}
 
 
 def start_forkserver() -> multiprocessing.context.ForkServerContext:

@@ -14,7 +14,7 @@ import json
 import os
 from multiprocessing import current_process, spawn
 
-MAIN_MODULE = "CAKUPAN_FORKSERVER_MAIN"  # JSON: {"init_main_from_path": ...} or {"init_main_from_name": ...}
+MAIN_MODULE = "CAKUPAN_FORKSERVER_MAIN"  # JSON: sys_argv, and init_main_from_path or init_main_from_name
 
 if os.environ.get(MAIN_MODULE):
     # marked as a child is while it runs main: an unguarded main that starts processes fails instead of recursing

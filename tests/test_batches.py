@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -110,3 +113,37 @@ def test_a_batch_is_retried_for_io_errors_only() -> None:
     assert process_village_files.retries == 3
     assert is_io_error(process_village_files, None, Failed(data=FileNotFoundError("share went away")))  # type: ignore[arg-type]
     assert not is_io_error(process_village_files, None, Failed(data=ValueError("a bug in validation")))  # type: ignore[arg-type]
+
+
+WORKER_PROBE = """
+import os, sys, time
+with open(sys.argv[1], "a") as ran:
+    ran.write(f"{os.getpid()}\\n")
+
+
+def probe() -> tuple[int, int, str | None]:
+    import polars as pl
+
+    time.sleep(0.5)  # all three tasks are in flight at once, so three workers start
+    return os.getpid(), pl.thread_pool_size(), os.environ.get("POLARS_MAX_THREADS")
+
+
+if __name__ == "__main__":
+    from concurrent.futures import ProcessPoolExecutor
+
+    from flows.batches import start_forkserver
+
+    with ProcessPoolExecutor(3, mp_context=start_forkserver()) as pool:
+        results = [future.result() for future in [pool.submit(probe) for _ in range(3)]]
+    print(len({pid for pid, _, _ in results}), {threads for _, threads, _ in results}, os.environ.get("POLARS_MAX_THREADS"))
+"""
+
+
+def test_workers_neither_rerun_the_main_module_nor_start_polars_threads(tmp_path: Path) -> None:
+    script, ran = tmp_path / "probe.py", tmp_path / "ran"
+    script.write_text(WORKER_PROBE)
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    environment.pop("POLARS_MAX_THREADS", None)
+    out = subprocess.run([sys.executable, script, ran], capture_output=True, text=True, env=environment, check=True)
+    assert out.stdout.split() == ["3", "{1}", "None"]  # three workers, one polars thread each; the parent untouched
+    assert len(ran.read_text().split()) == 2  # the main module ran in the parent and the forkserver, in no worker
