@@ -135,15 +135,18 @@ if __name__ == "__main__":
 
     with ProcessPoolExecutor(3, mp_context=start_forkserver()) as pool:
         results = [future.result() for future in [pool.submit(probe) for _ in range(3)]]
-    print(len({pid for pid, _, _ in results}), {threads for _, threads, _ in results}, os.environ.get("POLARS_MAX_THREADS"))
+    pids, threads = {pid for pid, _, _ in results}, {threads for _, threads, _ in results}
+    print(len(pids), threads, os.environ.get("POLARS_MAX_THREADS"))
 """
 
 
-def test_workers_neither_rerun_the_main_module_nor_start_polars_threads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("as_module", [False, True], ids=["script", "python -m (as prefect.engine runs a flow)"])
+def test_workers_neither_rerun_the_main_module_nor_start_polars_threads(tmp_path: Path, as_module: bool) -> None:
     script, ran = tmp_path / "probe.py", tmp_path / "ran"
     script.write_text(WORKER_PROBE)
-    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), str(tmp_path)])}
     environment.pop("POLARS_MAX_THREADS", None)
-    out = subprocess.run([sys.executable, script, ran], capture_output=True, text=True, env=environment, check=True)
+    main = ["-m", "probe"] if as_module else [str(script)]
+    out = subprocess.run([sys.executable, *main, ran], capture_output=True, text=True, env=environment, check=True)
     assert out.stdout.split() == ["3", "{1}", "None"]  # three workers, one polars thread each; the parent untouched
     assert len(ran.read_text().split()) == 2  # the main module ran in the parent and the forkserver, in no worker
