@@ -35,7 +35,9 @@ WarehouseOption = Annotated[
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file. [default: ./cakupan.toml if present]")
 ]
-BatchOption = Annotated[int | None, typer.Option("--batch-size", help="Files per batch. [default: 256]")]
+BatchOption = Annotated[
+    int | None, typer.Option("--batch-size", help="Most files per batch (they are split evenly). [default: 256]")
+]
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Worker processes; 0 = one per core when there is enough work.")
 ]
