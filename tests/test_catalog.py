@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.publish import view_docs
+from flows.publish import ViewDoc, in_dependency_order, view_docs
 from tests.helpers import ANI, build_warehouse, write_roster
 
 GOLDEN = Path(__file__).parent / "golden" / "catalog.txt"
@@ -79,3 +79,11 @@ def test_an_older_duckdb_cli_can_open_the_warehouse(warehouse: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["group_code,members", "BPD,1"]
+
+
+def test_views_are_created_after_the_views_they_use_and_a_cycle_is_named() -> None:
+    ordered = [view.name for view in in_dependency_order(view_docs())]
+    assert ordered.index("submission_status") < ordered.index("coverage_by_district")  # it reads submission_status
+    a, b = ViewDoc("a", "select * from b", "", {}), ViewDoc("b", "select * from a", "", {})
+    with pytest.raises(RuntimeError, match="cycle: a, b"):
+        in_dependency_order([a, b, ViewDoc("c", "select 1", "", {})])
