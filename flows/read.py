@@ -28,6 +28,7 @@ MAX_COLUMNS = 256
 DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"')
 CELL_REF = re.compile(rb'<c r="([A-Z]+)(\d+)"')
 DELIMITERS = (";", ",", "\t", "|")
+CELL_PREFIX = "__UNNAMED__"  # grid columns as fastexcel names them without a header row; `grid_of` does the same
 HTML_ROW = re.compile(r"<tr\b[^>]*>(.*?)(?=<tr\b|</table\b|$)", re.IGNORECASE | re.DOTALL)
 HTML_CELL = re.compile(r"<t[dh]\b[^>]*>(.*?)</t[dh]\s*>", re.IGNORECASE | re.DOTALL)
 LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -172,7 +173,7 @@ def grid_of(rows: list[list[str]]) -> pl.DataFrame:
     width = max((i + 1 for row in cells for i, cell in enumerate(row) if cell is not None), default=0)
     return pl.DataFrame(
         [
-            pl.Series(f"__UNNAMED__{i}", [row[i] if i < len(row) else None for row in cells], pl.String)
+            pl.Series(f"{CELL_PREFIX}{i}", [row[i] if i < len(row) else None for row in cells], pl.String)
             for i in range(width)
         ]
     )

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from flows.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
-from flows.read import RawSheet
+from flows.read import CELL_PREFIX, RawSheet
 
-CELL_PREFIX = "__UNNAMED__"  # grid columns as fastexcel and `read.grid_of` name them
 MAX_TITLE_ROWS = 8
 MIN_HEADER_MATCHES = 3
 # a cell of `row_text` (cells joined by tabs) that starts a totals row or the signature block
