@@ -2,9 +2,10 @@
 
 fastexcel holds the GIL while calamine parses, and most of the rest is Python, so threads
 do not add a core; worker processes do. They fork from a forkserver that has imported the
-pipeline once (about 1.5 s: polars and pandera); `cakupan run` starts it before Prefect
-starts up, so that import overlaps Prefect's own start-up. At most `window` batch
-outcomes are held at once, so memory does not grow with the number of files.
+pipeline once (about 1.5 s: polars and pandera) and run the parent's main module once
+(`flows/preload.py`); `cakupan run` starts it before Prefect starts up, so those imports
+overlap Prefect's own start-up. At most `window` batch outcomes are held at once, so
+memory does not grow with the number of files.
 """
 
 from __future__ import annotations
