@@ -16,6 +16,10 @@ from flows.sql import query_frame, run_script, transaction
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
+# DuckDB scans a table in parallel by row group. With its default of 122,880 rows, a
+# regency month (about 47k rows) is one row group, so every statement after the workers
+# (load, refresh, publish) ran on one core of two. 8,192 rows: 0.53 s -> 0.37 s for them.
+STATE_ROW_GROUP_SIZE = 8192
 
 
 @contextmanager
@@ -24,12 +28,17 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
     While it is open the process umask is 077, so the database and its write-ahead log are
     created 0600 (the publisher sets the analyst warehouse's own mode).
+
+    It is attached with row groups of STATE_ROW_GROUP_SIZE rows (the option lasts while it
+    is attached, so it is given each time).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(PRIVATE_DIR_MODE)
     old_umask = os.umask(0o077)
     try:
-        with duckdb.connect(str(path)) as con:
+        with duckdb.connect() as con:
+            con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
+            con.execute("use state")
             run_script(con, "create_state_tables")
             yield con
     finally:

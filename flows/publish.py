@@ -6,6 +6,8 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +137,21 @@ def reference_frames(region: str) -> dict[str, pl.DataFrame]:
     }
 
 
+@contextmanager
+def checkpoint_on_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commits within it write their data straight into the database file, not to the WAL first.
+
+    A commit whose WAL would pass `checkpoint_threshold` checkpoints instead of writing the
+    WAL; at 0 bytes every commit does. For the analyst file, written once, that saves writing
+    every table twice (0.14-0.15 s -> 0.10-0.11 s for the regency month).
+    """
+    con.execute("set checkpoint_threshold = '0b'")
+    try:
+        yield
+    finally:
+        con.execute("reset checkpoint_threshold")
+
+
 def publish(
     state: duckdb.DuckDBPyConnection,
     warehouse: Path,
@@ -154,10 +171,10 @@ def publish(
     state.execute("attach $path as analyst (storage_version 'v1.0.0')", {"path": str(staging)})
     try:
         params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
-        with transaction(state):
+        with checkpoint_on_commit(state), transaction(state):
             run_script(state, "publish_tables", params)
             create_views(state, view_docs(), "analyst")
-        state.execute("checkpoint analyst")
+        state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
     finally:
         state.execute("detach analyst")
         for name in frames:
