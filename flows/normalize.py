@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from flows.dates import civil_date, full_year
 from flows.headers import CANONICAL_COLUMNS
 
 ENROLLED_WORDS = ("SUDAH", "SUDAH TERDAFTAR", "TERDAFTAR", "AKTIF", "YA", "Y", "V", "✓", "√", "1")
@@ -82,40 +83,47 @@ def sex(column: str = "sex_raw") -> pl.Expr:
     )
 
 
-def full_year(year: pl.Expr) -> pl.Expr:
-    """Two-digit years: 00-29 are 20xx, the rest 19xx."""
-    return pl.when(year < 100).then(pl.when(year < 30).then(year + 2000).otherwise(year + 1900)).otherwise(year)
-
-
 def parse_date(cell: pl.Expr) -> pl.Expr:
     """A date from an Excel date cell, an Excel serial, `12/05/1975`, `12-5-75`, `1975-05-12` or `12 Mei 1975`."""
-    text = cell.str.strip_chars()
-    iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).str.to_date("%Y-%m-%d", strict=False)
-    serial = text.str.extract(r"^(\d{4,5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
-    from_serial = pl.when(serial.is_between(1, 80_000)).then(EXCEL_EPOCH + pl.duration(days=serial))
-    dmy = text.str.extract_groups(r"^(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{2}|\d{4})$")
-    named = text.str.to_uppercase().str.extract_groups(r"^(\d{1,2})[\s\-]+([A-Z]+)\.?[\s\-]+(\d{2}|\d{4})$")
-    return pl.coalesce(
-        iso,
-        from_serial.cast(pl.Date),
-        day_month_year(dmy.struct[0], dmy.struct[1].cast(pl.Int32, strict=False), dmy.struct[2]),
-        day_month_year(
-            named.struct[0],
-            named.struct[1].replace_strict(MONTH_NUMBERS, default=None, return_dtype=pl.Int32),
-            named.struct[2],
-        ),
-    )
+    return cell.map_batches(parse_dates, return_dtype=pl.Date)
 
 
-def day_month_year(day: pl.Expr, month: pl.Expr, year: pl.Expr) -> pl.Expr:
-    """A date from text day, numeric month and text year (two or four digits); null if impossible."""
-    as_text = pl.format(
-        "{}-{}-{}",
-        full_year(year.cast(pl.Int32, strict=False)),
-        month.cast(pl.String).str.zfill(2),
-        day.str.zfill(2),
+def parse_dates(cells: pl.Series) -> pl.Series:
+    """`parse_date` over a column: each pattern's captures are computed once, as columns, then combined."""
+    text = pl.col("text")
+    parts = (
+        pl.DataFrame({"text": cells.str.strip_chars()})
+        .lazy()
+        .with_columns(
+            iso=text.str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).str.to_date("%Y-%m-%d", strict=False),
+            serial=text.str.extract(r"^(\d{4,5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False),
+            numeric=text.str.extract_groups(r"^(?<d>\d{1,2})\s*[/\-.]\s*(?<m>\d{1,2})\s*[/\-.]\s*(?<y>\d{2}|\d{4})$"),
+            named=text.str.to_uppercase().str.extract_groups(
+                r"^(?<d>\d{1,2})[\s\-]+(?<m>[A-Z]+)\.?[\s\-]+(?<y>\d{2}|\d{4})$"
+            ),
+        )
+        .with_columns(
+            pl.col("numeric").struct.field("d", "m", "y").cast(pl.Int32, strict=False).name.prefix("numeric_"),
+            pl.col("named").struct.field("d", "y").cast(pl.Int32, strict=False).name.prefix("named_"),
+            named_m=pl.col("named")
+            .struct.field("m")
+            .replace_strict(MONTH_NUMBERS, default=None, return_dtype=pl.Int32),
+        )
+        .with_columns(full_year(pl.col("numeric_y", "named_y")))
     )
-    return as_text.str.to_date("%Y-%m-%d", strict=False)
+    from_serial = pl.when(pl.col("serial").is_between(1, 80_000)).then(EXCEL_EPOCH + pl.duration(days="serial"))
+    return (
+        parts.select(
+            pl.coalesce(
+                "iso",
+                from_serial.cast(pl.Date),
+                civil_date(pl.col("numeric_y"), pl.col("numeric_m"), pl.col("numeric_d")),
+                civil_date(pl.col("named_y"), pl.col("named_m"), pl.col("named_d")),
+            )
+        )
+        .collect()
+        .to_series()
+    )
 
 
 def rupiah(column: str) -> pl.Expr:

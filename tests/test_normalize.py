@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from flows.dates import civil_date
 from flows.headers import CANONICAL_COLUMNS
 from flows.normalize import enrolled, group_from_role, normalize, parse_date, rupiah
 
@@ -36,6 +37,39 @@ def one_column(values: list[str | None], expr: pl.Expr) -> list[object]:
 )
 def test_dates_day_first_in_every_listed_form(text: str | None, expected: dt.date | None) -> None:
     assert one_column([text], parse_date(pl.col("v"))) == [expected]
+
+
+def test_civil_date_is_the_calendar_for_every_day_and_null_for_impossible_ones() -> None:
+    """Every day of years around four century turns, and impossible parts, against Python's calendar."""
+    years = [1800, *range(1896, 1905), *range(1996, 2005), 2100, 2200, 2400]
+    parts = pl.DataFrame(
+        [(y, m, d) for y in years for m in range(-1, 15) for d in range(-1, 34)],
+        schema={"y": pl.Int32, "m": pl.Int32, "d": pl.Int32},
+        orient="row",
+    )
+    got = parts.select(civil_date(pl.col("y"), pl.col("m"), pl.col("d")))["y"].to_list()
+
+    def calendar(y: int, m: int, d: int) -> dt.date | None:
+        try:
+            return dt.date(y, m, d)
+        except ValueError:
+            return None
+
+    assert got == [calendar(*row) for row in parts.iter_rows()]
+
+
+def test_dates_of_one_column_each_parsed_by_the_first_form_that_fits() -> None:
+    cells = ["12-5-75", None, "27526", "3 Agt 2001", "kemarin", "1975-05-12", "31/02/1990", "29 Pebruari 2000"]
+    assert one_column(cells, parse_date(pl.col("v"))) == [
+        dt.date(1975, 5, 12),
+        None,
+        dt.date(1975, 5, 12),
+        dt.date(2001, 8, 3),
+        None,
+        dt.date(1975, 5, 12),
+        None,
+        dt.date(2000, 2, 29),
+    ]
 
 
 @pytest.mark.parametrize(
