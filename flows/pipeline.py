@@ -14,7 +14,7 @@ from flows.headers import CANONICAL_COLUMNS, file_group
 from flows.normalize import normalize
 from flows.place import Gazetteer, place
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, classify_rows, stack_rosters, structure_sheet
+from flows.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
 from flows.validate import mask_nik, validate
 
 FileStatus = Literal["loaded", "rejected", "ignored"]
@@ -165,7 +165,7 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
         schema=SHEET_COLUMNS,
         orient="row",
     )
-    return (
+    stacked = (
         stack_rosters([roster for _, roster in placed])
         .lazy()
         .join(sheets.lazy(), on="sheet_index", how="left", maintain_order="left")
@@ -176,9 +176,8 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
             how="left",
             maintain_order="left",
         )
-        .with_columns(row_kind=classify_rows())
-        .collect()
     )
+    return with_row_kinds(stacked).collect()
 
 
 def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:

@@ -109,33 +109,40 @@ def title_block(grid: pl.DataFrame, header: Header) -> dict[str, str]:
     return found
 
 
-def classify_rows() -> pl.Expr:
-    """`row_kind` of each roster row: `data`, or why it is skipped; footers are per file and sheet.
+def with_row_kinds(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """`rows` with the `row_kind` of each roster row: `data`, or why it is skipped; footers are per file and sheet.
 
     Skipped kinds: `blank`, `total`, `signature` (from a totals row or a signature line on),
     `section` (a block heading such as `B. RT/RW`), `no_data` (no mapped value but a number).
+    The tests on the row's text are made once, as columns: an expression named in several
+    `when` branches would be evaluated again in each.
     """
-    text = pl.col("row_text").str.to_uppercase()
-    any_data = pl.any_horizontal([pl.col(c).is_not_null() for c in DATA_COLUMNS])
-    total = text.str.contains(TOTAL_PATTERN)
+    text = pl.col("_text")
     no_nik = pl.col("nik").is_null()
     single_cell = ~text.str.contains("\t")
-    signature = no_nik & (text.str.contains(SIGNATURE_PATTERN) | (single_cell & text.str.contains(PLACE_DATE_LINE)))
     heading = text.str.replace(SECTION_NUMBER, "").str.strip_chars()
-    section = no_nik & single_cell & heading.is_in(list(SECTION_TITLES))
-    in_footer = (total | signature).cum_max().over("source_file", "sheet", order_by="source_row")
-    return (
+    kinds = (
         pl.when(pl.col("row_text") == "")
         .then(pl.lit("blank"))
-        .when(total)
+        .when("_total")
         .then(pl.lit("total"))
-        .when(in_footer)
+        .when(pl.any_horizontal("_total", "_signature").cum_max().over("source_file", "sheet", order_by="source_row"))
         .then(pl.lit("signature"))
-        .when(section)
+        .when(no_nik & single_cell & heading.is_in(list(SECTION_TITLES)))
         .then(pl.lit("section"))
-        .when(~any_data)
+        .when(~pl.any_horizontal([pl.col(c).is_not_null() for c in DATA_COLUMNS]))
         .then(pl.lit("no_data"))
         .otherwise(pl.lit("data"))
+    )
+    return (
+        rows.with_columns(_text=pl.col("row_text").str.to_uppercase())
+        .with_columns(
+            _total=text.str.contains(TOTAL_PATTERN),
+            _signature=no_nik
+            & (text.str.contains(SIGNATURE_PATTERN) | (single_cell & text.str.contains(PLACE_DATE_LINE))),
+        )
+        .with_columns(row_kind=kinds)
+        .drop("_text", "_total", "_signature")
     )
 
 

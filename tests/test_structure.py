@@ -10,16 +10,13 @@ import pytest
 import xlsxwriter
 
 from flows.read import UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, classify_rows, stack_rosters, structure_sheet
+from flows.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
 from tests.helpers import build_warehouse, view, write_roster
 
 
 def rows_of(roster: Roster) -> pl.DataFrame:
-    return (
-        stack_rosters([roster])
-        .with_columns(source_file=pl.lit("f"), sheet=pl.lit(roster.sheet))
-        .with_columns(row_kind=classify_rows())
-    )
+    stacked = stack_rosters([roster]).with_columns(source_file=pl.lit("f"), sheet=pl.lit(roster.sheet))
+    return with_row_kinds(stacked.lazy()).collect()
 
 
 def test_title_block_header_totals_and_signature(tmp_path: Path) -> None:
