@@ -130,7 +130,7 @@ def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str
         timed(stages, f"process_load ({workers} worker{'s' if workers > 1 else ''})", process_and_load)
         timed(stages, "refresh", lambda: load.refresh_current(con, RUN))
         timed(stages, "publish", lambda: publish.publish(con, warehouse, b"bench", RUN, 80.0, region))
-        load.mark_run(con, RUN, "completed", publish.fingerprint(80.0, region))
+        load.mark_run(con, RUN, "completed", publish.fingerprint(b"bench", 80.0, region))
     return stages, rows
 
 
@@ -192,7 +192,9 @@ def nothing_new(raw: Path, work: Path, region: str, share: float) -> tuple[dict[
         found = timed(times, "discover", lambda: discover.discover(raw))
         known = load.known_versions(con)
         new, _ = timed(times, "compare", lambda: discover.new_versions(found, known))
-        current = timed(times, "decide", lambda: load.published_is_current(con, publish.fingerprint(80.0, region)))
+        current = timed(
+            times, "decide", lambda: load.published_is_current(con, publish.fingerprint(b"bench", 80.0, region))
+        )
     assert new.is_empty() and current, "the re-run found something new"
     return times, 0
 

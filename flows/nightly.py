@@ -45,14 +45,19 @@ def process_village_files(processor: BatchProcessor, files: list[DiscoveredFile]
 def publish_warehouse(state_path: Path, warehouse: Path, run_id: str, settings: Settings) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed."""
     with load.connect_state(state_path) as con:
-        key = publish.pii_key(state_path.parent / "pii.key")
+        key = pii_key(state_path)
         publish.publish(con, warehouse, key, run_id, settings.provisional_below_pct, settings.region)
-        load.mark_run(con, run_id, "completed", fingerprint(settings))
+        load.mark_run(con, run_id, "completed", fingerprint(key, settings))
 
 
-def fingerprint(settings: Settings) -> str:
+def pii_key(state_path: Path) -> bytes:
+    """The person_id key: $CAKUPAN_PII_KEY, else the key file beside the state database."""
+    return publish.pii_key(state_path.parent / "pii.key")
+
+
+def fingerprint(key: bytes, settings: Settings) -> str:
     """What the published warehouse is built from besides the data."""
-    return publish.fingerprint(settings.provisional_below_pct, settings.region)
+    return publish.fingerprint(key, settings.provisional_below_pct, settings.region)
 
 
 def log_rejections(outcome: BatchOutcome) -> None:
@@ -87,7 +92,7 @@ def ingest(
         load.refresh_current(con, run_id)
         counts = load.finish_run(con, run_id, "publishing")
         rejections = load.rejected_files(con)
-        if warehouse.exists() and load.published_is_current(con, fingerprint(settings)):
+        if warehouse.exists() and load.published_is_current(con, fingerprint(pii_key(state_path), settings)):
             load.mark_run(con, run_id, "completed")
             logger.info("nothing new and nothing changed: %s is current, not republished", warehouse)
             return counts, rejections

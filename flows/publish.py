@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -114,9 +115,14 @@ def hmac_pads(key: bytes) -> dict[str, bytes]:
     }
 
 
-def fingerprint(provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
-    """What the published warehouse is built from besides the data: views, statements, reference files, settings."""
+def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
+    """What the published warehouse is built from besides the data: views, statements, reference files, settings.
+
+    The person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
+    the fingerprint (kept in the state's `runs`) must not let anyone test guesses of the key.
+    """
     digest = hashlib.sha256(f"{provisional_below_pct} {region}".encode())
+    digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
         STATEMENTS_DIR / "publish_tables.sql",

@@ -71,6 +71,22 @@ def test_rerun_over_unchanged_zone_reads_nothing_and_changes_nothing(
     assert warehouse.stat().st_ino != published  # a changed setting republishes
 
 
+def test_a_new_person_id_key_republishes_with_new_ids(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, _ = demo_zone
+    warehouse = tmp_path / "cakupan.duckdb"
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "first key")
+    nightly(raw_dir=raw, warehouse=warehouse)
+    before = view(warehouse, "roster")["person_id"]
+    published = warehouse.stat().st_ino
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "second key")
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert warehouse.stat().st_ino != published  # nothing new in the zone, but the ids are keyed anew
+    after = view(warehouse, "roster")["person_id"]
+    assert after.len() == before.len() and not after.is_in(before.implode()).any()
+
+
 def test_corrected_file_supersedes_the_earlier_one(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
     raw_source, _ = demo_zone
     raw = tmp_path / "raw"
