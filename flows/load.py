@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from flows.pipeline import BatchOutcome
-from flows.sql import query_frame, run_script, transaction
+from flows.sql import query_frame, registered, run_script, transaction
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
@@ -64,24 +64,14 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
         "batch_sheets": empty_like(con, outcome.sheets, "ingested_sheets"),
     }
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
-        with transaction(con):
-            run_script(con, "insert_batch", {"run_id": run_id})
-    finally:
-        for name in frames:
-            con.unregister(name)
+    with registered(con, frames), transaction(con):
+        run_script(con, "insert_batch", {"run_id": run_id})
 
 
 def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """Decide the current file version per (period, village, group), mark superseded ones, run cross-row checks."""
-    con.register("ref_checks", check_catalog())
-    try:
-        with transaction(con):
-            run_script(con, "refresh_current", {"run_id": run_id})
-    finally:
-        con.unregister("ref_checks")
+    with registered(con, {"ref_checks": check_catalog()}), transaction(con):
+        run_script(con, "refresh_current", {"run_id": run_id})
 
 
 class RunInProgressError(RuntimeError):

@@ -44,7 +44,33 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
+class ArrowStream:
+    """A polars frame as an Arrow C stream (the PyCapsule interface), which DuckDB scans without pyarrow.
+
+    A polars frame registered as it is, or a result fetched with `.pl()`, goes through pyarrow,
+    whose import alone took 0.05 s in a process that needs it for nothing else. Each scan asks
+    for a new stream, so a registered frame can be read more than once.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> Iterator[None]:
+    """`frames` readable in SQL by their names while inside."""
+    for name, frame in frames.items():
+        con.register(name, ArrowStream(frame))
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
 def query_frame(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-    """The result of a query as a polars frame."""
-    frame: pl.DataFrame = con.sql(query, params=params).pl()
-    return frame
+    """The result of a query as a polars frame (through the Arrow C stream, as `ArrowStream`)."""
+    return pl.DataFrame(con.sql(query, params=params))
