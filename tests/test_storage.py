@@ -23,7 +23,7 @@ def test_the_state_database_keeps_small_row_groups_across_opens(tmp_path: Path) 
         assert groups == [(3,)]
 
 
-def test_publish_leaves_no_write_ahead_log_and_restores_the_checkpoint_threshold(tmp_path: Path) -> None:
+def test_publish_leaves_no_write_ahead_log_and_restores_duckdbs_settings(tmp_path: Path) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
     build_warehouse(raw, warehouse)
@@ -38,7 +38,7 @@ def test_publish_leaves_no_write_ahead_log_and_restores_the_checkpoint_threshold
 
 
 def test_the_analyst_file_is_written_in_small_row_groups_without_fsst(tmp_path: Path) -> None:
-    """Small row groups are compressed on both cores as they fill; FSST, tried on every text column, is never tried."""
+    """Small row groups are compressed on both cores as they fill, and FSST is not tried on them."""
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
     build_warehouse(raw, warehouse)
