@@ -13,6 +13,7 @@ from flows.batches import BatchProcessor
 from flows.discover import discover
 from flows.place import keyed
 from flows.settings import state_path_for
+from flows.sql import query_frame
 
 HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
 ANI, BUDI, CITRA = "3302175205800001", "3302171205750002", "3302171001700003"
@@ -52,8 +53,7 @@ def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
 def frame(warehouse: Path, sql: str) -> pl.DataFrame:
     """A query on the published warehouse (opened read-only) as a polars frame."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        result: pl.DataFrame = con.sql(sql).pl()
-        return result
+        return query_frame(con, sql)
 
 
 def view(warehouse: Path, name: str) -> pl.DataFrame:
