@@ -43,6 +43,8 @@ REPEATS = 3
 SEED = 42
 PROVINCE_SHARES = (0.25, 0.5, 1.0)  # of the province's files, to see how time grows
 RUN = "bench"
+KEY = b"bench"  # the person_id key: `nothing_new` finds the warehouse current only with the same one
+PROVISIONAL_BELOW_PCT = Settings.provisional_below_pct
 EXCLUDED: dict[str, float] = {}  # start-up time a scenario reports apart from its work
 BASELINE: dict[str, float] = {}  # the raw-read floor, timed in the same process as a scenario, for its ratio
 T = TypeVar("T")
@@ -129,8 +131,8 @@ def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str
 
         timed(stages, f"process_load ({workers} worker{'s' if workers > 1 else ''})", process_and_load)
         timed(stages, "refresh", lambda: load.refresh_current(con, RUN))
-        timed(stages, "publish", lambda: publish.publish(con, warehouse, b"bench", RUN, 80.0, region))
-        load.mark_run(con, RUN, "completed", publish.fingerprint(b"bench", 80.0, region))
+        timed(stages, "publish", lambda: publish.publish(con, warehouse, KEY, RUN, PROVISIONAL_BELOW_PCT, region))
+        load.mark_run(con, RUN, "completed", publish.fingerprint(KEY, PROVISIONAL_BELOW_PCT, region))
     return stages, rows
 
 
@@ -173,7 +175,7 @@ def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str,
             rows += outcome.rows.height
         load.start_run(con, RUN)
         timed(times, "refresh", lambda: load.refresh_current(con, RUN))
-        timed(times, "publish", lambda: publish.publish(con, warehouse, b"bench", RUN, 80.0, region))
+        timed(times, "publish", lambda: publish.publish(con, warehouse, KEY, RUN, PROVISIONAL_BELOW_PCT, region))
     return times, rows
 
 
@@ -193,7 +195,9 @@ def nothing_new(raw: Path, work: Path, region: str, share: float) -> tuple[dict[
         known = load.known_versions(con)
         new, _ = timed(times, "compare", lambda: discover.new_versions(found, known))
         current = timed(
-            times, "decide", lambda: load.published_is_current(con, publish.fingerprint(b"bench", 80.0, region))
+            times,
+            "decide",
+            lambda: load.published_is_current(con, publish.fingerprint(KEY, PROVISIONAL_BELOW_PCT, region)),
         )
     assert new.is_empty() and current, "the re-run found something new"
     return times, 0

@@ -17,7 +17,7 @@ from pyinstrument.renderers import ConsoleRenderer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import RUN, regency_corpus  # noqa: E402
+from benchmarks.bench import KEY, PROVISIONAL_BELOW_PCT, RUN, regency_corpus  # noqa: E402
 from flows import discover, load, publish, reference  # noqa: E402
 from flows.batches import BatchProcessor  # noqa: E402
 from flows.place import keyed  # noqa: E402
@@ -37,7 +37,7 @@ def main() -> None:
             for outcome in processor.outcomes(discover.discover(raw), Settings.batch_size):
                 load.load_batch(con, outcome, RUN)
             load.refresh_current(con, RUN)
-            publish.publish(con, warehouse, b"profile", RUN, 80.0)
+            publish.publish(con, warehouse, KEY, RUN, PROVISIONAL_BELOW_PCT)
             profiler.stop()
     print(
         profiler.output(ConsoleRenderer(time="seconds", show_all=False, processor_options={"filter_threshold": 0.02}))
