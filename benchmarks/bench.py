@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -29,11 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flows import discover, load, publish, reference  # noqa: E402
-from flows.batches import BatchProcessor, batches, start_forkserver, worker_count  # noqa: E402
+from flows.batches import batches, start_forkserver, worker_count  # noqa: E402
 from flows.normalize import normalize  # noqa: E402
+from flows.pii import PiiKey  # noqa: E402
 from flows.pipeline import check_files, extract_file, roster_frame  # noqa: E402
 from flows.place import keyed  # noqa: E402
 from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook  # noqa: E402
+from flows.run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
 from flows.validate import validate  # noqa: E402
 
@@ -43,8 +46,9 @@ REPEATS = 3
 SEED = 42
 PROVINCE_SHARES = (0.25, 0.5, 1.0)  # of the province's files, to see how time grows
 RUN = "bench"
-KEY = b"bench"  # the person_id key: `nothing_new` finds the warehouse current only with the same one
+KEY = b"bench"  # the person_id key of the `stages` scenario, which publishes by itself
 PROVISIONAL_BELOW_PCT = Settings.provisional_below_pct
+OPTIONS = RunOptions(allow_empty=True)  # a share of the province may leave its newest period out
 EXCLUDED: dict[str, float] = {}  # start-up time a scenario reports apart from its work
 BASELINE: dict[str, float] = {}  # the raw-read floor, timed in the same process as a scenario, for its ratio
 T = TypeVar("T")
@@ -109,31 +113,36 @@ def warm_workers() -> float:
     return time.perf_counter() - start
 
 
+class BenchSteps(PlainSteps):
+    """The run's plain steps (what `run_pipeline` does without Prefect), timed, over a share of the zone."""
+
+    def __init__(self, share: float = 1.0) -> None:
+        self.share, self.stages = share, dict[str, float]()
+
+    def discover(self, raw_dir: Path) -> pl.DataFrame:
+        found = timed(self.stages, "discover", lambda: super(BenchSteps, self).discover(raw_dir))
+        return found.head(round(found.height * self.share))
+
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
+        timed(self.stages, "publish", lambda: super(BenchSteps, self).publish(state_path, settings, run_id, key))
+
+
+def run_once(raw: Path, work: Path, region: str, steps: BenchSteps) -> tuple[dict[str, float], int]:
+    """`run_pipeline`, the sequence the nightly flow runs, with the time between discovery and publish as one stage."""
+    started = time.perf_counter()
+    summary = run_pipeline(
+        Settings(raw, work / "cakupan.duckdb", region=region), f"bench-{uuid.uuid4()}", OPTIONS, steps
+    )
+    rest = time.perf_counter() - started - sum(steps.stages.values())
+    workers = worker_count(summary.counts["files_new"])
+    steps.stages[f"process_load_refresh ({workers} worker{'s' if workers > 1 else ''})"] = rest
+    return steps.stages, summary.counts["rows_loaded"]
+
+
 def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
-    """What the flow runs, without the orchestrator: discover, process + load the batches, publish."""
-    stages: dict[str, float] = {}
+    """What the flow runs, without the orchestrator: `run_pipeline` with plain steps."""
     EXCLUDED["worker start-up"] = warm_workers()
-    warehouse = work / "cakupan.duckdb"
-    settings = Settings(raw, warehouse, region=region)
-    gazetteer = keyed(reference.load_villages(region=region))
-    found = timed(stages, "discover", lambda: discover.discover(raw))
-    found = found.head(round(found.height * share))
-    workers = worker_count(found.height)
-    rows = 0
-    with load.connect_state(state_path_for(warehouse)) as con, BatchProcessor(raw, gazetteer, workers) as processor:
-        load.start_run(con, RUN)
-
-        def process_and_load() -> None:
-            nonlocal rows
-            for outcome in processor.outcomes(found, settings.batch_size):
-                load.load_batch(con, outcome, RUN)
-                rows += outcome.rows.height
-
-        timed(stages, f"process_load ({workers} worker{'s' if workers > 1 else ''})", process_and_load)
-        timed(stages, "refresh", lambda: load.refresh_current(con, RUN))
-        timed(stages, "publish", lambda: publish.publish(con, warehouse, KEY, RUN, PROVISIONAL_BELOW_PCT, region))
-        load.mark_run(con, RUN, "completed", publish.fingerprint(KEY, PROVISIONAL_BELOW_PCT, region))
-    return stages, rows
+    return run_once(raw, work, region, BenchSteps(share))
 
 
 def pipeline_then_floor(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
@@ -187,19 +196,13 @@ def _read_quietly(path: Path) -> None:
 
 
 def nothing_new(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
-    """A re-run over the unchanged landing zone: discover, compare, decide not to republish."""
+    """A re-run over the unchanged landing zone: the whole sequence, which finds nothing new and does not republish."""
     pipeline(raw, work, region, share)
-    times: dict[str, float] = {}
-    with load.connect_state(state_path_for(work / "cakupan.duckdb")) as con:
-        found = timed(times, "discover", lambda: discover.discover(raw))
-        known = load.known_versions(con)
-        new, _ = timed(times, "compare", lambda: discover.new_versions(found, known))
-        current = timed(
-            times,
-            "decide",
-            lambda: load.published_is_current(con, publish.fingerprint(KEY, PROVISIONAL_BELOW_PCT, region)),
-        )
-    assert new.is_empty() and current, "the re-run found something new"
+    published = (work / "cakupan.duckdb").stat().st_ino
+    steps = BenchSteps(share)
+    times, rows = run_once(raw, work, region, steps)
+    assert rows == 0 and "publish" not in times, "the re-run found something new"
+    assert (work / "cakupan.duckdb").stat().st_ino == published, "the re-run republished"
     return times, 0
 
 

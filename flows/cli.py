@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.run import RunFailedError, RunOptions, preflight, record_failure
 from flows.settings import ConfigError, Settings, load_settings
 
 # Prefect's temporary server needs longer than its 20 s default on a cold machine (prefect#16397).
@@ -32,6 +38,10 @@ WarehouseOption = Annotated[
     Path | None,
     typer.Option("--warehouse", help="Analyst warehouse (DuckDB file) to publish. [default: warehouse/cakupan.duckdb]"),
 ]
+ReadWarehouseOption = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="Analyst warehouse (DuckDB file) to read. [default: warehouse/cakupan.duckdb]"),
+]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file. [default: ./cakupan.toml if present]")
 ]
@@ -41,6 +51,14 @@ BatchOption = Annotated[
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Worker processes; 0 = one per core when there is enough work.")
 ]
+
+
+VerboseOption = Annotated[bool, typer.Option("--verbose", help="Print the traceback of a failure.")]
+
+
+def given(**flags: Any) -> dict[str, Any]:
+    """The flags the user gave (not None)."""
+    return {key: value for key, value in flags.items() if value is not None}
 
 
 def settings_or_exit(config: Path | None, **flags: Any) -> Settings:
@@ -68,8 +86,50 @@ def print_coverage(coverage: pl.DataFrame) -> None:
     console.print(table)
 
 
-def run_flow(settings: Settings, full_refresh: bool = False, period: str | None = None) -> None:
-    """Run the nightly flow once and print coverage; exit non-zero with one line when the run fails."""
+def described(error: BaseException) -> str:
+    """An error as one line; a file system error names its path (Python's own text may not)."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return " ".join(str(error).split())
+
+
+def fail(reason: object, error: BaseException | None = None, verbose: bool = False, command: str = "run") -> NoReturn:
+    """End a failed command with one line on stderr (and the traceback only when asked for)."""
+    if verbose and error is not None:
+        traceback.print_exception(error)
+    typer.echo(
+        f"cakupan {command} failed: {described(reason) if isinstance(reason, BaseException) else reason}", err=True
+    )
+    raise typer.Exit(1)
+
+
+@contextmanager
+def one_line_failures(command: str) -> Iterator[None]:
+    """Expected failures of a reading or writing command (a path, a query, a busy state) end it in one line."""
+    import duckdb
+
+    from flows.rejects import StateBusyError
+
+    try:
+        yield
+    except (OSError, ValueError, duckdb.Error, StateBusyError) as error:
+        fail(error, command=command)
+
+
+def run_flow(
+    settings: Settings, options: RunOptions, flags: dict[str, Any], config: Path | None, verbose: bool = False
+) -> None:
+    """Run the nightly flow once and print coverage; exit 1 with one line when the run fails.
+
+    What can be checked without Prefect is checked first, so a wrong path fails in about a
+    second instead of after Prefect's start-up, and is still recorded as a failed run.
+    """
+    try:
+        preflight(settings)
+    except RunFailedError as error:
+        record_failure(settings, f"cli-{uuid.uuid4()}", str(error))
+        fail(error)
+
     from prefect.settings import get_current_settings
 
     from flows.batches import start_forkserver
@@ -80,27 +140,19 @@ def run_flow(settings: Settings, full_refresh: bool = False, period: str | None 
 
     started = time.perf_counter()
     try:
-        summary = nightly(
-            raw_dir=settings.raw_dir,
-            warehouse=settings.warehouse,
-            full_refresh=full_refresh,
-            period=period,
-            batch_size=settings.batch_size,
-            provisional_below_pct=settings.provisional_below_pct,
-            region=settings.region,
-            workers=settings.workers,
-        )
+        summary = nightly(config=config, **flags, **asdict(options))
     except Exception as error:
-        reason = " ".join(str(error).split())
-        typer.echo(f"cakupan run failed: {type(error).__name__}: {reason}", err=True)
-        raise typer.Exit(1) from error
+        fail(error, error, verbose)
     print_coverage(summary.coverage)
+    for warning in summary.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}")
     counts = summary.counts
     console.print(
         f"files: {counts['files_loaded']} loaded, {counts['files_rejected']} rejected, "
         f"{counts['files_superseded']} superseded, {counts['files_ignored']} ignored; "
         f"this run: {counts['rows_loaded']:,} rows loaded, {counts['rows_rejected']:,} rejected, "
-        f"{counts['rows_skipped']:,} skipped. Warehouse: {settings.warehouse}"
+        f"{counts['rows_skipped']:,} skipped; {counts['files_vanished']} vanished; "
+        f"{counts['villages_missing']} villages sent nothing for the newest period. Warehouse: {settings.warehouse}"
     )
     overhead = time.perf_counter() - started - summary.seconds
     server = get_current_settings().api.url
@@ -119,13 +171,24 @@ def run(
     workers: WorkersOption = None,
     full_refresh: Annotated[bool, typer.Option(help="Forget what was ingested and read every file again.")] = False,
     period: Annotated[str | None, typer.Option(help="With --full-refresh: only this period (YYYY-MM).")] = None,
+    allow_empty: Annotated[
+        bool, typer.Option(help="An empty landing zone or newest period, or vanished files, are expected.")
+    ] = False,
+    rekey: Annotated[
+        bool, typer.Option(help="The person_id key changed on purpose: republish every person_id with the new one.")
+    ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Run the nightly flow once over a landing zone and publish the warehouse."""
+    """Run the nightly flow once over a landing zone and publish the warehouse.
+
+    Example: cakupan run --raw /srv/cakupan/raw --warehouse /srv/cakupan/warehouse/cakupan.duckdb
+    """
     if period is not None and not full_refresh:
         typer.echo("cakupan: --period only applies with --full-refresh", err=True)
         raise typer.Exit(2)
-    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, batch_size=batch_size, workers=workers)
-    run_flow(settings, full_refresh, period)
+    flags = given(raw_dir=raw, warehouse=warehouse, batch_size=batch_size, workers=workers)
+    settings = settings_or_exit(config, **flags)
+    run_flow(settings, RunOptions(full_refresh, period, allow_empty, rekey), flags, config, verbose)
 
 
 @app.command()
@@ -138,12 +201,13 @@ def demo(
     """Write the Banyumas demo landing zone (2024-01 to 2024-04, 331 villages) and run the flow on it."""
     from flows.generate import write_landing_zone
 
-    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse)
+    flags = given(raw_dir=raw, warehouse=warehouse)
+    settings = settings_or_exit(config, **flags)
     started = time.perf_counter()
     with console.status("writing the demo landing zone"):
         write_landing_zone(settings.raw_dir, seed=seed)
     console.print(f"demo landing zone written to {settings.raw_dir} in {time.perf_counter() - started:.1f} s")
-    run_flow(settings)
+    run_flow(settings, RunOptions(), flags, config)
 
 
 @app.command()
@@ -160,7 +224,30 @@ def serve(
     from flows.nightly import deployment
 
     settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
-    prefect_serve(deployment(settings))
+    prefect_serve(deployment(settings, config))
+
+
+@app.command()
+def alerts(
+    webhook_url: Annotated[str, typer.Option("--webhook-url", help='Where to POST {"text": ...} (Slack, Teams...).')],
+    silent_after: Annotated[
+        int, typer.Option(help="Seconds without a heartbeat after which a running run is marked Crashed.", min=90)
+    ] = 600,
+    allow_private_url: Annotated[
+        bool, typer.Option(help="The webhook is on a private or loopback address (an intranet service).")
+    ] = False,
+) -> None:
+    """Tell someone when a nightly run fails or dies: a webhook block and two automations on the Prefect server.
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan alerts --webhook-url https://hooks.slack.com/...
+    """
+    from datetime import timedelta
+
+    from flows.alerts import install_alerts
+
+    names = install_alerts(webhook_url, timedelta(seconds=silent_after), allow_private_url)
+    console.print(f"automations on the Prefect server: {', '.join(names)}")
+    console.print("set PREFECT_FLOWS_HEARTBEAT_FREQUENCY=60 for `cakupan serve` or the worker, so silent runs are seen")
 
 
 @app.command()
@@ -168,29 +255,26 @@ def rejects(
     out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")],
     period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).")] = None,
     village: Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")] = None,
-    warehouse: WarehouseOption = None,
+    warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write one corrections workbook per village: its rejected and warned rows, with reasons in Indonesian."""
     from flows.reference import load_villages
-    from flows.rejects import StateBusyError, write_rejects
+    from flows.rejects import write_rejects
 
     settings = settings_or_exit(config, warehouse=warehouse)
     if not settings.state.exists():
         typer.echo(f"cakupan: no state database at {settings.state}; run `cakupan run` first", err=True)
         raise typer.Exit(1)
-    try:
+    with one_line_failures("rejects"):
         written = write_rejects(settings.state, load_villages(region=settings.region), out, period, village)
-    except StateBusyError as error:
-        typer.echo(f"cakupan rejects failed: {error}", err=True)
-        raise typer.Exit(1) from error
     console.print(f"{len(written)} workbook(s) written to {out}")
 
 
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A SQL query on the warehouse (read-only).")],
-    warehouse: WarehouseOption = None,
+    warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
@@ -198,13 +282,9 @@ def sql(
     import duckdb
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    try:
-        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            result = con.sql(query)
-            columns, rows = result.columns, result.fetchall()
-    except duckdb.Error as error:
-        typer.echo(f"cakupan sql failed: {' '.join(str(error).split())}", err=True)
-        raise typer.Exit(1) from error
+    with one_line_failures("sql"), duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        result = con.sql(query)
+        columns, rows = result.columns, result.fetchall()
     if csv:
         typer.echo(pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None).write_csv(), nl=False)
         return
@@ -218,19 +298,15 @@ def sql(
 def report(
     period: Annotated[str, typer.Option(help="Month to report (YYYY-MM).")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
-    warehouse: WarehouseOption = None,
+    warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write one self-contained HTML page (works offline) with the period's coverage, trend, completeness,
     target, budget gap and worst data-quality villages."""
-    import duckdb
 
     from flows.report import write_report
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    try:
+    with one_line_failures("report"):
         written = write_report(settings.warehouse, period, out)
-    except (ValueError, duckdb.Error) as error:
-        typer.echo(f"cakupan report failed: {' '.join(str(error).split())}", err=True)
-        raise typer.Exit(1) from error
     console.print(f"report written to {written}")

@@ -1,9 +1,16 @@
-"""Find the files in a landing zone `raw/<YYYY-MM>/...` and fingerprint them."""
+"""Find the files in a landing zone `raw/<YYYY-MM>/...` and fingerprint them.
+
+Discovery never stops on one entry: a symbolic link (never followed: it could lead out of
+the landing zone), a file or folder that cannot be read, or a name that is not UTF-8 is
+listed with a `problem` saying why it is not read, and recorded like any other file.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +26,9 @@ DISCOVERED_SCHEMA = {
     "sha256": pl.String,
     "size_bytes": pl.Int64,
     "modified_at": pl.Float64,
+    "problem": pl.String,  # why the file is not read (a link, unreadable, not UTF-8), or null
 }
+LINK = "symbolic link"  # a link is ignored; other problems reject the file (its village must send it again)
 
 
 def sha256_of(path: Path) -> str:
@@ -37,18 +46,57 @@ def period_of(relative: Path) -> str | None:
     return top if PERIOD_FOLDER.match(top) else None
 
 
+def not_read(relative: str, problem: str, modified_at: float = 0.0) -> tuple[object, ...]:
+    """A row for an entry that is not read: its digest stands for its path and problem, so it is recorded once."""
+    digest = hashlib.sha256(f"not read: {relative}: {problem}".encode()).hexdigest()
+    return (relative, period_of(Path(relative)), digest, 0, modified_at, problem)
+
+
+def entry(raw_dir: Path, path: Path) -> tuple[object, ...]:
+    """One discovered row for a file (or a link, which is not followed)."""
+    relative = path.relative_to(raw_dir).as_posix()
+    try:
+        relative.encode()
+    except UnicodeEncodeError:
+        shown = os.fsencode(relative).decode("utf-8", "backslashreplace")
+        return not_read(shown, "file name is not valid UTF-8 (rename the file)")
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            return not_read(relative, f"{LINK} to {path.readlink()}, not followed", info.st_mtime)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever; a device never ends
+            return not_read(relative, "not a regular file (a pipe, socket or device)", info.st_mtime)
+        return (relative, period_of(Path(relative)), sha256_of(path), info.st_size, info.st_mtime, None)
+    except OSError as error:
+        return not_read(relative, f"cannot be read: {error.strerror or error}")
+
+
 def discover(raw_dir: Path) -> pl.DataFrame:
-    """Every file under the landing zone (reference data excluded), oldest modification first."""
+    """Every file under the landing zone (reference data excluded), oldest modification first.
+
+    Links are listed, never followed; a folder that cannot be listed is listed as a problem.
+    """
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"landing zone {raw_dir} does not exist or is not a folder")
     rows = []
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(raw_dir)
-        if relative.parts[0] in NOT_LANDING:
-            continue
-        stat = path.stat()
-        rows.append((relative.as_posix(), period_of(relative), sha256_of(path), stat.st_size, stat.st_mtime))
+    unlisted: list[OSError] = []
+    for folder, folders, files in os.walk(raw_dir, onerror=unlisted.append):
+        here = Path(folder)
+        if here == raw_dir:
+            folders[:] = [name for name in folders if name not in NOT_LANDING]
+        links = [name for name in folders if (here / name).is_symlink()]
+        rows += [entry(raw_dir, here / name) for name in sorted([*files, *links])]
+    for error in unlisted:
+        relative = Path(error.filename).relative_to(raw_dir).as_posix()
+        rows.append(not_read(f"{relative}/", f"folder cannot be read: {error.strerror or error}"))
     return pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row").sort("modified_at", "source_file")
+
+
+def latest_period(raw_dir: Path, discovered: pl.DataFrame) -> str | None:
+    """The newest period of the landing zone: its newest `YYYY-MM` folder, even an empty one."""
+    folders = {path.name for path in raw_dir.iterdir() if path.is_dir() and PERIOD_FOLDER.match(path.name)}
+    periods = folders | set(discovered["period"].drop_nulls())
+    return max(periods, default=None)
 
 
 def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.pii import PiiKey
 from flows.pipeline import BatchOutcome
 from flows.sql import query_frame, registered, run_script, transaction
 from schemas.roster import check_catalog
@@ -46,8 +47,8 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def known_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """(source_file, sha256) of every file version already ingested."""
-    return query_frame(con, "select source_file, sha256 from ingested_files")
+    """(source_file, sha256, period) of every file version already ingested."""
+    return query_frame(con, "select source_file, sha256, period from ingested_files")
 
 
 def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -82,7 +83,8 @@ class RunInProgressError(RuntimeError):
 def run_lock(state: Path) -> Iterator[None]:
     """Hold the one-run-at-a-time lock beside the state database, or fail at once."""
     state.parent.mkdir(parents=True, exist_ok=True)
-    with (state.parent / f"{state.name}.lock").open("w") as handle:
+    descriptor = os.open(state.parent / f"{state.name}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -125,12 +127,39 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id)
 
 
-def mark_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, published: str | None = None) -> None:
-    """Set a run's status; `published` is the fingerprint of the warehouse it published, if it did."""
-    con.execute(
-        "update runs set status = $status, published = $published where run_id = $run_id",
-        {"status": status, "run_id": run_id, "published": published},
+def mark_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, published: str | None = None, key: PiiKey | None = None
+) -> None:
+    """Set a run's status; `published` is the fingerprint of the warehouse it published, with the key's source."""
+    params = {"status": status, "run_id": run_id, "published": published}
+    keyed = {"pii_key_source": key.source if key else None, "pii_key_check": key.check if key else None}
+    run_script(con, "mark_run", {**params, **keyed})
+
+
+def published_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(source, check) of the person_id key the last published warehouse was built with, if recorded."""
+    row = con.execute(
+        "select pii_key_source, pii_key_check from runs where pii_key_check is not null "
+        "order by started_at desc limit 1"
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def record_checks(
+    con: duckdb.DuckDBPyConnection, run_id: str, latest_period: str | None, villages: int, vanished: int
+) -> dict[str, int]:
+    """Record what should worry an operator: files vanished, villages that sent nothing for the newest period."""
+    params = {
+        "run_id": run_id,
+        "latest_period": latest_period,
+        "villages_expected": villages,
+        "files_vanished": vanished,
+    }
+    run_script(con, "record_run_checks", params)
+    row = query_frame(
+        con, "select files_vanished, villages_missing from runs where run_id = $run_id", {"run_id": run_id}
     )
+    return {k: int(v) for k, v in row.row(0, named=True).items()}
 
 
 def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:

@@ -1,11 +1,15 @@
-"""The nightly Prefect flow: discover -> read -> validate and normalise -> load -> publish."""
+"""The nightly Prefect flow: `flows/run.py`'s sequence, with its steps as Prefect tasks.
+
+Parameters left unset come from the settings (cakupan.toml, CAKUPAN_* variables,
+defaults: flows/settings.py), read where the flow runs, so a deployment picks up its
+worker's configuration and every default is written once.
+"""
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import polars as pl
 from prefect import Task, flow, get_run_logger, task
@@ -15,155 +19,113 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import flow_run
 from prefect.schedules import Cron
+from prefect.states import Failed
 
-from flows import discover, load, publish, reference
-from flows.batches import BatchProcessor, batches, windowed, worker_count
+from flows import discover
+from flows.batches import BatchProcessor, HasResult
+from flows.load import RunInProgressError
+from flows.pii import PiiKey
 from flows.pipeline import BatchOutcome, DiscoveredFile
-from flows.place import Gazetteer, keyed
-from flows.settings import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE, Settings, state_path_for
-from flows.summary import RunSummary, coverage_markdown, summarize
+from flows.run import RunFailedError, RunOptions, publish_warehouse, run_pipeline
+from flows.settings import ConfigError, Settings, load_settings
+from flows.summary import RunSummary
+
+# An error that a second try cannot mend: the path is wrong, not the share's connection.
+LASTING_OS_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+RETRY_DELAYS: list[float] = [2, 5, 15]
 
 
-@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
+def is_transient_io_error(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
+    """Retry only for I/O errors a second try can mend (a file share that hiccups); the rest is deterministic."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, OSError) and not isinstance(error, LASTING_OS_ERRORS)
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
 def discover_files(raw_dir: Path) -> pl.DataFrame:
     """Every file in the landing zone with its period and sha256."""
     return discover.discover(raw_dir)
 
 
-def is_io_error(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
-    """Retry a batch only for I/O errors (a file share that hiccups); validation is deterministic."""
-    return isinstance(state.result(raise_on_failure=False), OSError)
-
-
-@task(retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=is_io_error, cache_policy=NO_CACHE)
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
 def process_village_files(processor: BatchProcessor, files: list[DiscoveredFile]) -> BatchOutcome:
     """Read, structure, place, normalise and validate a batch of files."""
     return processor.run(files)
 
 
-@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
-def publish_warehouse(state_path: Path, warehouse: Path, run_id: str, settings: Settings) -> None:
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
+def publish_analyst_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed."""
-    with load.connect_state(state_path) as con:
-        key = pii_key(state_path)
-        publish.publish(con, warehouse, key, run_id, settings.provisional_below_pct, settings.region)
-        load.mark_run(con, run_id, "completed", fingerprint(key, settings))
+    publish_warehouse(state_path, settings, run_id, key)
 
 
-def pii_key(state_path: Path) -> bytes:
-    """The person_id key: $CAKUPAN_PII_KEY, else the key file beside the state database."""
-    return publish.pii_key(state_path.parent / "pii.key")
+class PrefectSteps:
+    """The run's steps as Prefect tasks: tracked in the UI, I/O retried."""
 
+    def discover(self, raw_dir: Path) -> pl.DataFrame:
+        return discover_files(raw_dir)
 
-def fingerprint(key: bytes, settings: Settings) -> str:
-    """What the published warehouse is built from besides the data."""
-    return publish.fingerprint(key, settings.provisional_below_pct, settings.region)
+    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        return process_village_files.submit(processor, files)
 
-
-def log_rejections(outcome: BatchOutcome) -> None:
-    """One log line per rejected file, naming it and the reason."""
-    logger = get_run_logger()
-    for row in outcome.files.filter(pl.col("status") == "rejected").iter_rows(named=True):
-        logger.warning("rejected %s: %s", row["source_file"], row["reason"])
-
-
-def ingest(
-    raw_dir: Path,
-    state_path: Path,
-    warehouse: Path,
-    new: pl.DataFrame,
-    copies: pl.DataFrame,
-    gazetteer: Gazetteer,
-    run_id: str,
-    settings: Settings,
-) -> tuple[dict[str, int], list[dict[str, str]]]:
-    """Process the new files in batches across cores, load each as it comes, publish; return the run's counts."""
-    logger = get_run_logger()
-    workers = worker_count(new.height, settings.workers)
-    work = batches(new, settings.batch_size, workers)
-    logger.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-    with BatchProcessor(raw_dir, gazetteer, workers) as processor, load.connect_state(state_path) as con:
-        load.record_copies(con, copies, run_id)
-        submitted = windowed(lambda files: process_village_files.submit(processor, files), work, processor.window)
-        for number, outcome in enumerate(submitted, start=1):
-            log_rejections(outcome)
-            load.load_batch(con, outcome, run_id)
-            logger.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
-        load.refresh_current(con, run_id)
-        counts = load.finish_run(con, run_id, "publishing")
-        rejections = load.rejected_files(con)
-        if warehouse.exists() and load.published_is_current(con, fingerprint(pii_key(state_path), settings)):
-            load.mark_run(con, run_id, "completed")
-            logger.info("nothing new and nothing changed: %s is current, not republished", warehouse)
-            return counts, rejections
-    logger.info("publishing %s", warehouse)
-    publish_warehouse(state_path, warehouse, run_id, settings)
-    return counts, rejections
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
+        publish_analyst_warehouse(state_path, settings, run_id, key)
 
 
 @flow(name="nightly")
 def nightly(
-    raw_dir: Path = DEFAULT_RAW_DIR,
-    warehouse: Path = DEFAULT_WAREHOUSE,
+    raw_dir: Path | None = None,
+    warehouse: Path | None = None,
+    config: Path | None = None,
+    batch_size: int | None = None,
+    workers: int | None = None,
+    region: str | None = None,
+    provisional_below_pct: float | None = None,
     full_refresh: bool = False,
     period: str | None = None,
-    batch_size: int = Settings.batch_size,
-    provisional_below_pct: float = Settings.provisional_below_pct,
-    region: str = Settings.region,
-    workers: int = Settings.workers,
-) -> RunSummary:
-    """Ingest new and changed village files from `raw_dir` and publish the warehouse at `warehouse`."""
-    started = time.perf_counter()
+    allow_empty: bool = False,
+    rekey: bool = False,
+) -> RunSummary | State[None]:
+    """Ingest new and changed village files from `raw_dir` and publish the warehouse at `warehouse`.
+
+    A run that cannot go on for a reason an operator can fix (missing landing zone, empty or
+    vanished zone, changed person_id key, bad settings, another run in progress) ends Failed
+    with that one-line reason and no traceback.
+    """
     logger = get_run_logger()
-    state_path = state_path_for(warehouse)
-    run_id = str(flow_run.get_id() or uuid.uuid4())
-    gazetteer = keyed(reference.load_villages(region=region))
-    with load.run_lock(state_path):
-        with load.connect_state(state_path) as con:
-            if full_refresh:
-                load.forget(con, period)
-            load.start_run(con, run_id)
-            discovered = discover_files(raw_dir)
-            known = load.known_versions(con)
-        new, copies = discover.new_versions(discovered, known)
-        for missing in discover.missing_files(discovered, known):
-            logger.warning("%s is no longer in the landing zone; its data is kept", missing)
-        logger.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
-        try:
-            settings = Settings(
-                raw_dir,
-                warehouse,
-                batch_size=batch_size,
-                provisional_below_pct=provisional_below_pct,
-                region=region,
-                workers=workers,
-            )
-            counts, rejections = ingest(raw_dir, state_path, warehouse, new, copies, gazetteer, run_id, settings)
-        except Exception as error:
-            with load.connect_state(state_path) as con:
-                load.finish_run(con, run_id, "failed", f"{type(error).__name__}: {error}")
-            raise
-        summary = summarize(run_id, counts, rejections, warehouse, time.perf_counter() - started)
+    options = RunOptions(full_refresh, period, allow_empty, rekey)
+    overrides: dict[str, Any] = {
+        "raw_dir": raw_dir,
+        "warehouse": warehouse,
+        "batch_size": batch_size,
+        "workers": workers,
+        "region": region,
+        "provisional_below_pct": provisional_below_pct,
+    }
+    try:
+        settings = load_settings(config, **overrides)
+        summary = run_pipeline(settings, str(flow_run.get_id() or uuid.uuid4()), options, PrefectSteps(), logger)
+    except (RunFailedError, ConfigError, RunInProgressError) as error:
+        logger.error("run failed: %s", error)
+        return Failed(message=str(error))
     create_markdown_artifact(summary.markdown(), key="nightly-summary", description="cakupan run summary")
     if summary.rejections:
         create_table_artifact(summary.rejections, key="nightly-file-rejections", description="files rejected")
-    logger.info("run %s completed in %.1f s\n%s", run_id, summary.seconds, coverage_markdown(summary.coverage))
+    logger.info("run %s completed in %.1f s", summary.run_id, summary.seconds)
     return summary
 
 
-def deployment(settings: Settings) -> RunnerDeployment:
-    """The `nightly` deployment: the flow on a cron schedule with the configured paths."""
+def deployment(settings: Settings, config: Path | None = None) -> RunnerDeployment:
+    """The `nightly` deployment: the flow on a cron schedule, on the landing zone and warehouse configured.
+
+    The other settings are read where each run starts (the serve process's cakupan.toml and
+    CAKUPAN_* variables), and from `config` when one was given.
+    """
+    parameters = {"raw_dir": str(settings.raw_dir.resolve()), "warehouse": str(settings.warehouse.resolve())}
     made = nightly.to_deployment(
         name="nightly",
         schedules=[Cron(settings.schedule, timezone=settings.timezone)],
-        parameters={
-            "raw_dir": str(settings.raw_dir.resolve()),
-            "warehouse": str(settings.warehouse.resolve()),
-            "batch_size": settings.batch_size,
-            "provisional_below_pct": settings.provisional_below_pct,
-            "region": settings.region,
-            "workers": settings.workers,
-        },
+        parameters={**parameters, **({"config": str(config.resolve())} if config else {})},
         description="Ingest new and corrected village files and publish the coverage warehouse.",
         tags=["cakupan"],
     )

@@ -9,7 +9,7 @@ from typing import Literal
 
 import polars as pl
 
-from flows.discover import LOCK_FILE
+from flows.discover import LINK, LOCK_FILE
 from flows.headers import CANONICAL_COLUMNS, file_group
 from flows.normalize import normalize
 from flows.place import Gazetteer, place
@@ -78,6 +78,7 @@ class DiscoveredFile:
     period: str | None
     sha256: str
     modified_at: float
+    problem: str | None = None  # why it is not read (see discover.not_read)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,10 @@ def placed_by_path(file: DiscoveredFile, gazetteer: Gazetteer) -> str | None:
 def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
     """Read a file's sheets, find its rosters and the village it reports."""
     path = raw_dir / file.source_file
+    if file.problem:
+        if file.problem.startswith(LINK):
+            return ExtractedFile(file, "ignored", file.problem)
+        return ExtractedFile(file, "rejected", file.problem, village_code=placed_by_path(file, gazetteer))
     if file.period is None:
         return ExtractedFile(file, "ignored", "not under a raw/<YYYY-MM>/ period folder")
     if LOCK_FILE.match(path.name):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,11 +14,10 @@ import duckdb
 import polars as pl
 
 from flows import reference
+from flows.pii import hmac_pads
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.sql import registered, run_script, transaction
 
-PII_KEY_ENV = "CAKUPAN_PII_KEY"
-HMAC_BLOCK = 64
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
 # Row groups small enough that the analyst file is written on both cores (see `written_once`);
 # with FSST off as well, publish went from 0.21-0.29 s to 0.15-0.21 s for the regency month.
@@ -98,27 +95,6 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def pii_key(key_file: Path) -> bytes:
-    """The secret for person_id: $CAKUPAN_PII_KEY, else a key file made on first use with mode 0600."""
-    if os.environ.get(PII_KEY_ENV):
-        return os.environ[PII_KEY_ENV].encode()
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            stream.write(secrets.token_hex(32))
-    return key_file.read_text().strip().encode()
-
-
-def hmac_pads(key: bytes) -> dict[str, bytes]:
-    """Key XOR ipad and key XOR opad (RFC 2104), so DuckDB can compute HMAC-SHA256 in SQL."""
-    block = (hashlib.sha256(key).digest() if len(key) > HMAC_BLOCK else key).ljust(HMAC_BLOCK, b"\0")
-    return {
-        "hmac_inner": bytes(b ^ 0x36 for b in block),
-        "hmac_outer": bytes(b ^ 0x5C for b in block),
-    }
-
-
 def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
     """What the published warehouse is built from besides the data: views, statements, reference files, settings.
 
@@ -187,12 +163,16 @@ def publish(
         {"path": str(staging)},
     )
     try:
-        params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
-        with registered(state, reference_frames(region)), written_once(state), transaction(state):
-            run_script(state, "publish_tables", params)
-            create_views(state, view_docs(), "analyst")
-        state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
-    finally:
-        state.execute("detach analyst")
-    staging.chmod(WAREHOUSE_MODE)
-    staging.replace(warehouse)
+        try:
+            params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
+            with registered(state, reference_frames(region)), written_once(state), transaction(state):
+                run_script(state, "publish_tables", params)
+                create_views(state, view_docs(), "analyst")
+            state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
+        finally:
+            state.execute("detach analyst")
+        staging.chmod(WAREHOUSE_MODE)
+        staging.replace(warehouse)
+    except BaseException:
+        staging.unlink(missing_ok=True)  # a failed publish leaves the previous warehouse and nothing else
+        raise

@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from cronsim import CronSim, CronSimError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = PROJECT_ROOT / "raw" / "reference"
@@ -28,6 +32,7 @@ JAWA_TENGAH_PROVINCE_CODE = "33"
 REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
 ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
+MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
 
 
 class ConfigError(ValueError):
@@ -46,6 +51,8 @@ class Settings:
     provisional_below_pct: float = 80.0
     region: str = BANYUMAS_REGENCY_CODE
     workers: int = 0
+    # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
+    pii_key_block: str = ""
 
     @property
     def state(self) -> Path:
@@ -65,24 +72,57 @@ def coerce(key: str, value: Any, source: str) -> Any:
     """A raw value as the field's type, or a ConfigError naming the key and its source."""
     kind = FIELD_TYPES[key]
     try:
-        if kind == "Path":
-            return Path(value)
-        if kind == "int":
-            number = int(value)
-            least = 0 if key == "workers" else 1  # workers = 0: as many as the work and the cores allow
-            if number < least:
-                raise ValueError(f"must be at least {least}")
-            return number
-        if kind == "float":
-            share = float(value)
-            if not 0 <= share <= 100:
-                raise ValueError("must be a percentage from 0 to 100")
-            return share
-        if key == "region" and not REGION_CODE.fullmatch(str(value)):
-            raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02")
-        return str(value)
+        typed = as_type(kind, value)
+        check_value(key, typed)
+        return typed
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{source}: {key} = {value!r} is not a valid {kind} ({error})") from error
+
+
+def as_type(kind: object, value: Any) -> Any:
+    """`value` as a field of type `kind`; text (from the environment) is parsed, other types must match.
+
+    TOML's `workers = 1.7` or `batch_size = true` are errors, not 1.
+    """
+    if kind == "Path":
+        if not isinstance(value, str | Path) or not str(value):
+            raise TypeError("must be a path")
+        return Path(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise TypeError("must be a whole number")
+        return int(value)
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise TypeError("must be a number")
+        return float(value)
+    if not isinstance(value, str):
+        raise TypeError("must be text")
+    return value
+
+
+def check_value(key: str, value: Any) -> None:
+    """Raise ValueError when a typed value is outside what its key allows."""
+    if key in {"batch_size", "workers"}:
+        least = 0 if key == "workers" else 1  # workers = 0: as many as the work and the cores allow
+        if value < least:
+            raise ValueError(f"must be at least {least}")
+    if key == "workers" and value > MAX_WORKERS:
+        raise ValueError(f"must be at most {MAX_WORKERS}, the number of cores")
+    if key == "provisional_below_pct" and not 0 <= value <= 100:
+        raise ValueError("must be a percentage from 0 to 100")
+    if key == "region" and not REGION_CODE.fullmatch(value):
+        raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02")
+    if key == "schedule":
+        try:
+            CronSim(value, datetime(2024, 1, 1))
+        except CronSimError as error:
+            raise ValueError(f"not a cron expression: {error}") from None
+    if key == "timezone":
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone such as Asia/Jakarta") from None
 
 
 def checked(values: dict[str, Any], source: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -19,11 +19,16 @@ class RunSummary:
     counts: dict[str, int]
     coverage: pl.DataFrame
     rejections: list[dict[str, str]] = field(default_factory=list)
-    seconds: float = 0.0  # the pipeline's own work in the flow, from discovery to the published warehouse
+    warnings: list[str] = field(default_factory=list)  # what should worry an operator though the run completed
+    seconds: float = 0.0  # the pipeline's own work, from preflight to the published warehouse
+
+    def timed(self, seconds: float) -> RunSummary:
+        return replace(self, seconds=seconds)
 
     def markdown(self) -> str:
         """The summary as a markdown document (the Prefect artifact)."""
         lines = [f"# cakupan run `{self.run_id}`", "", f"Pipeline work: {self.seconds:.1f} s.", ""]
+        lines += [f"> **Warning:** {warning}" for warning in self.warnings] + [""] * bool(self.warnings)
         lines += ["| | count |", "|---|---:|"]
         lines += [f"| {name.replace('_', ' ')} | {value:,} |" for name, value in self.counts.items()]
         return "\n".join([*lines, "", "## Coverage by group", "", coverage_markdown(self.coverage)])
@@ -46,7 +51,7 @@ def read_coverage(warehouse: Path) -> pl.DataFrame:
 
 
 def summarize(
-    run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path, seconds: float
+    run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path, warnings: list[str]
 ) -> RunSummary:
     """Assemble the summary of a finished run."""
-    return RunSummary(run_id, counts, read_coverage(warehouse), rejections, seconds)
+    return RunSummary(run_id, counts, read_coverage(warehouse), rejections, warnings)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 import xlsxwriter
 
-from flows import load, publish, reference
-from flows.batches import BatchProcessor
-from flows.discover import discover
-from flows.place import keyed
-from flows.settings import state_path_for
+from flows.run import RunOptions, run_pipeline
+from flows.settings import Settings
 from flows.sql import query_frame
+from flows.summary import RunSummary
 
 HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
 ANI, BUDI, CITRA = "3302175205800001", "3302171205750002", "3302171001700003"
@@ -35,14 +35,10 @@ def write_roster(
     book.close()
 
 
-def build_warehouse(raw: Path, warehouse: Path) -> None:
-    """The flow's steps without the orchestrator: process every file, load, publish."""
-    processor = BatchProcessor(raw, keyed(reference.load_villages()), workers=1)
-    with load.connect_state(state_path_for(warehouse)) as con, processor:
-        for outcome in processor.outcomes(discover(raw), batch_size=256):
-            load.load_batch(con, outcome, "test-run")
-        load.refresh_current(con, "test-run")
-        publish.publish(con, warehouse, b"key", "test-run", 80.0)
+def build_warehouse(raw: Path, warehouse: Path, **settings: Any) -> RunSummary:
+    """The run's one sequence without the orchestrator (flows/run.py), in this process."""
+    options = RunOptions(allow_empty=True)  # hand-made zones are a village or two
+    return run_pipeline(Settings(raw, warehouse, **{"workers": 1, **settings}), f"test-{uuid.uuid4()}", options)
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:

@@ -105,14 +105,27 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
     assert same_name > 100  # why the province's file names carry the code
 
 
-def test_a_batch_is_retried_for_io_errors_only() -> None:
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (TimeoutError("the share did not answer"), True),
+        (ConnectionResetError("the share went away"), True),
+        (OSError(5, "Input/output error"), True),
+        (FileNotFoundError("no such landing zone"), False),
+        (PermissionError("not readable by this user"), False),
+        (IsADirectoryError("a folder, not a file"), False),
+        (ValueError("a bug in validation"), False),
+    ],
+)
+def test_steps_are_retried_only_for_io_errors_a_retry_can_mend(error: Exception, retried: bool) -> None:
     from prefect.states import Failed
 
-    from flows.nightly import is_io_error, process_village_files
+    from flows.nightly import discover_files, is_transient_io_error, process_village_files, publish_analyst_warehouse
 
-    assert process_village_files.retries == 3
-    assert is_io_error(process_village_files, None, Failed(data=FileNotFoundError("share went away")))  # type: ignore[arg-type]
-    assert not is_io_error(process_village_files, None, Failed(data=ValueError("a bug in validation")))  # type: ignore[arg-type]
+    for step in (discover_files, process_village_files, publish_analyst_warehouse):
+        assert step.retries == 3
+        assert step.retry_condition_fn is is_transient_io_error
+    assert is_transient_io_error(process_village_files, None, Failed(data=error)) is retried  # type: ignore[arg-type]
 
 
 WORKER_PROBE = """

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +17,19 @@ from flows.load import run_lock
 from flows.settings import state_path_for
 
 runner = CliRunner()
+CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
+
+
+def cakupan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, as a user starts it: what it prints up to its very exit."""
+    return subprocess.run([*CAKUPAN, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def harness_env() -> dict[str, str]:
+    """The test harness's Prefect API for a child process, so it starts no server of its own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
 
 
 def test_help_lists_the_commands() -> None:
@@ -32,11 +49,72 @@ def test_run_prints_coverage_and_exits_zero(demo_zone: tuple[Path, pl.DataFrame]
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_missing_landing_zone_fails_with_one_line_reason(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run", "--raw", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "c.duckdb")])
-    assert result.exit_code == 1
-    (line,) = [line for line in result.output.splitlines() if "cakupan run failed" in line]
-    assert "nope does not exist" in line
+def test_run_in_a_process_prints_one_coverage_table_and_exits_cleanly(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    raw, _ = demo_zone
+    done = cakupan("run", "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb"), env=harness_env())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("Coverage by group") == 1 and "| period |" not in done.stdout + done.stderr
+    assert "nanobind" not in done.stderr and "leaked" not in done.stderr  # DuckDB's class held by polars' cache
+    assert done.stdout.endswith("\n") and done.stderr in ("", *[done.stderr] * done.stderr.endswith("\n"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "warehouse", "reason"),
+    [
+        ("nope", "wh/c.duckdb", "landing zone {tmp}/nope does not exist"),
+        ("raw", "a-folder.duckdb", "warehouse {tmp}/a-folder.duckdb is a folder"),
+        ("raw", "a-file/c.duckdb", "warehouse {tmp}/a-file/c.duckdb cannot be written: {tmp}/a-file is not a writable"),
+    ],
+)
+def test_a_wrong_path_fails_before_prefect_starts_in_one_line(
+    tmp_path: Path, raw: str, warehouse: str, reason: str
+) -> None:
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "a-folder.duckdb").mkdir()
+    (tmp_path / "a-file").write_text("")
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing there: Prefect must not be needed
+    done = cakupan("run", "--raw", str(tmp_path / raw), "--warehouse", str(tmp_path / warehouse), env=env)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()  # one line, no traceback, no exit noise
+    assert line.startswith("cakupan run failed: " + reason.format(tmp=tmp_path)), line
+    if raw == "nope":  # the state database could be written: the failure is on record
+        state = state_path_for(tmp_path / warehouse)
+        with duckdb.connect(str(state), read_only=True) as con:
+            assert con.sql("select status, message from runs").fetchall() == [("failed", line.split(": ", 1)[1])]
+
+
+def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    done = cakupan("run", "--raw", str(tmp_path / "nope"), "--verbose", env=env)
+    assert done.returncode == 1 and done.stderr.splitlines()[-1].startswith("cakupan run failed: landing zone")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('schedule = "61 * * * *"\n', "schedule = '61 * * * *' is not a valid str (not a cron expression"),
+        ('timezone = "Asia/Jakartaa"\n', "not an IANA time zone"),
+        ("workers = 1.7\n", "workers = 1.7 is not a valid int (must be a whole number)"),
+        ("batch_size = true\n", "batch_size = True is not a valid int (must be a whole number)"),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(tmp_path: Path, toml: str, message: str) -> None:
+    config = tmp_path / "cakupan.toml"
+    config.write_text(toml)
+    done = cakupan("serve", "--config", str(config))
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"cakupan: configuration error: {config}: ") and message in line, line
+
+
+def test_read_commands_say_they_read_the_warehouse() -> None:
+    for command in ("sql", "rejects", "report"):
+        help_text = " ".join(runner.invoke(app, [command, "--help"], terminal_width=200).output.split())
+        assert "Analyst warehouse (DuckDB file) to read." in help_text, command
+        assert "to publish" not in help_text, command
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -65,3 +143,31 @@ def test_sql_prints_a_table_or_csv_and_refuses_to_write(tmp_path: Path) -> None:
     assert as_csv.output.splitlines() == ["group_code,members,enrolled", "BPD,1,1"]
     write = runner.invoke(app, ["sql", "drop view coverage_by_group", "--warehouse", str(warehouse)])
     assert write.exit_code == 1 and "read-only" in write.output
+    printed = cakupan("sql", query, "--warehouse", str(warehouse))
+    assert printed.returncode == 0 and "BPD" in printed.stdout
+    assert printed.stderr == ""  # no nanobind "leaked instances" at exit
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["report", "--period", "2024-04", "--out", "{tmp}/a-folder"], "cakupan report failed: {tmp}/a-folder: Is a"),
+        (["rejects", "--out", "{tmp}/a-file"], "cakupan rejects failed: {tmp}/a-file: File exists"),
+        (["sql", "select 1", "--warehouse", "{tmp}/a-folder"], "cakupan sql failed: IO Error: Could not read"),
+    ],
+)
+def test_reading_commands_name_a_wrong_path_in_one_line(tmp_path: Path, args: list[str], line: str) -> None:
+    from tests.helpers import ANI, build_warehouse, write_roster
+
+    write_roster(
+        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
+    )
+    warehouse = tmp_path / "c.duckdb"
+    build_warehouse(tmp_path / "raw", warehouse)
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("")
+    given = [arg.format(tmp=tmp_path) for arg in args]
+    done = cakupan(*given, *(["--warehouse", str(warehouse)] if "--warehouse" not in given else []))
+    assert done.returncode == 1
+    (printed,) = done.stderr.splitlines()
+    assert printed.startswith(line.format(tmp=tmp_path)), printed

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import shutil
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
+from prefect.exceptions import FailedRun
 
 from flows.generate import write_landing_zone
 from flows.nightly import nightly
+from flows.settings import state_path_for
 from tests.helpers import nik_like_values, view
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -81,7 +87,10 @@ def test_a_new_person_id_key_republishes_with_new_ids(
     before = view(warehouse, "roster")["person_id"]
     published = warehouse.stat().st_ino
     monkeypatch.setenv("CAKUPAN_PII_KEY", "second key")
-    nightly(raw_dir=raw, warehouse=warehouse)
+    with pytest.raises(FailedRun, match="the person_id key changed"):
+        nightly(raw_dir=raw, warehouse=warehouse)
+    assert warehouse.stat().st_ino == published  # refused: the ids did not change behind the analysts' backs
+    nightly(raw_dir=raw, warehouse=warehouse, rekey=True)
     assert warehouse.stat().st_ino != published  # nothing new in the zone, but the ids are keyed anew
     after = view(warehouse, "roster")["person_id"]
     assert after.len() == before.len() and not after.is_in(before.implode()).any()
@@ -111,3 +120,26 @@ def test_corrected_file_supersedes_the_earlier_one(demo_zone: tuple[Path, pl.Dat
     expected = corrected_truth.filter(pl.col("period") == "2024-04")
     assert got["members"].to_list() == expected["members"].to_list()
     assert got["enrolled"].to_list() == expected["enrolled"].to_list()
+
+
+def test_the_person_id_key_can_come_from_a_prefect_secret_block(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+
+    raw, _ = demo_zone
+    Secret(value="key from a block").save("cakupan-test-pii-key", overwrite=True)
+    config = tmp_path / "cakupan.toml"
+    config.write_text('pii_key_block = "cakupan-test-pii-key"\n')
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "ignored while a block is named")
+    warehouse = tmp_path / "cakupan.duckdb"
+    nightly(raw_dir=raw, warehouse=warehouse, config=config)
+    runs = view(warehouse, "runs")
+    assert not (warehouse.parent / ".cakupan" / "pii.key").exists()
+    with duckdb.connect(str(state_path_for(warehouse)), read_only=True) as con:
+        sources = con.execute("select pii_key_source from runs").fetchall()
+        (nik,) = con.execute("select nik from roster_rows limit 1").fetchall()[0]
+    assert sources == [("Prefect Secret block 'cakupan-test-pii-key'",)] and runs.height == 1
+    digest = hmac.new(b"key from a block", nik.encode(), hashlib.sha256).digest()
+    person_ids = view(warehouse, "roster")["person_id"]
+    assert base64.urlsafe_b64encode(digest).decode().rstrip("=") in person_ids.to_list()

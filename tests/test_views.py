@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 from pathlib import Path
 
 import duckdb
@@ -62,7 +63,7 @@ def test_analyst_warehouse_holds_no_nik_like_value(tmp_path: Path) -> None:
     with duckdb.connect(str(state), read_only=True) as con:
         assert con.sql("select nik from roster_rows").fetchall() == [(ANI,)]
         assert con.sql("select nik_raw from flagged_rows").fetchall() == [("330217******0001",)]
-    digest = hmac.new(b"key", ANI.encode(), hashlib.sha256).digest()  # build_warehouse's key
+    digest = hmac.new(os.environ["CAKUPAN_PII_KEY"].encode(), ANI.encode(), hashlib.sha256).digest()  # conftest's key
     assert query(warehouse, "select person_id from roster") == [
         (base64.urlsafe_b64encode(digest).decode().rstrip("="),)
     ]

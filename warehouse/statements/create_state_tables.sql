@@ -19,8 +19,13 @@ create table if not exists runs (
     published varchar  -- fingerprint of the warehouse this run published (views, reference, settings)
 );
 
--- state databases made before `published` existed
+-- state databases made before these columns existed
 alter table runs add column if not exists published varchar;
+alter table runs add column if not exists latest_period varchar;  -- the newest YYYY-MM folder of the zone
+alter table runs add column if not exists files_vanished integer;  -- ingested earlier, gone from the zone now
+alter table runs add column if not exists villages_missing integer;  -- sent no file for latest_period
+alter table runs add column if not exists pii_key_source varchar;  -- where the published person_id key came from
+alter table runs add column if not exists pii_key_check varchar;  -- keyed check of that key (not the key)
 
 create table if not exists ingested_files (
     source_file varchar not null,

@@ -50,7 +50,7 @@ from validation_failures;
 
 -- the run being published ($run_id) is complete once this warehouse is in place
 create table analyst.runs as
-select * exclude (published) replace (case when run_id = $run_id then 'completed' else status end as status)
+select * exclude (published, pii_key_check) replace (case when run_id = $run_id then 'completed' else status end as status)
 from runs;
 
 create table analyst.targets as

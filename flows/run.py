@@ -1,0 +1,251 @@
+"""One run, from the landing zone to the published warehouse: the only place the steps are put in order.
+
+preflight -> lock -> start the run -> discover -> check the zone and the key -> process
+batches -> load each -> refresh current versions -> publish (unless nothing changed) ->
+record. The Prefect flow (flows/nightly.py), the tests, the benchmark and the profile all
+call `run_pipeline`; they differ only in the `Steps` given: how discovery, a batch and the
+publish are executed (Prefect tasks with retries, or plain calls). Whatever step fails, the
+run is recorded as `failed` with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+import polars as pl
+
+from flows import discover, load, publish, reference
+from flows.batches import BatchProcessor, HasResult, batches, windowed, worker_count
+from flows.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
+from flows.pipeline import BatchOutcome, DiscoveredFile
+from flows.place import Gazetteer, keyed
+from flows.settings import Settings
+from flows.summary import RunSummary, summarize
+
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+ALLOW_EMPTY_HINT = "pass --allow-empty (flow parameter allow_empty) if that is expected"
+
+
+class RunFailedError(RuntimeError):
+    """A run that cannot go on for a reason an operator can fix; the message is one line and names the path."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What this run is asked to do beyond the settings."""
+
+    full_refresh: bool = False
+    period: str | None = None  # with full_refresh: forget only this period
+    allow_empty: bool = False  # an empty landing zone, period or vanished files are expected
+    rekey: bool = False  # a new person_id key is expected: republish every person_id with it
+
+
+class Steps(Protocol):
+    """How the steps that an orchestrator may retry or track are executed."""
+
+    def discover(self, raw_dir: Path) -> pl.DataFrame: ...
+
+    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]: ...
+
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None: ...
+
+
+class PlainSteps:
+    """Every step called directly, in this process (batches in the processor's workers)."""
+
+    def discover(self, raw_dir: Path) -> pl.DataFrame:
+        return discover.discover(raw_dir)
+
+    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        return processor.submit(files)
+
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
+        publish_warehouse(state_path, settings, run_id, key)
+
+
+def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
+    """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
+    with load.connect_state(state_path) as con:
+        publish.publish(con, settings.warehouse, key.value, run_id, settings.provisional_below_pct, settings.region)
+        load.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
+
+
+def fingerprint(key: PiiKey, settings: Settings) -> str:
+    """What the published warehouse is built from besides the data."""
+    return publish.fingerprint(key.value, settings.provisional_below_pct, settings.region)
+
+
+def preflight(settings: Settings) -> None:
+    """Fail at once, naming the path, when the landing zone cannot be read or the warehouse cannot be written."""
+    raw, warehouse = settings.raw_dir, settings.warehouse
+    if not raw.exists():
+        raise RunFailedError(f"landing zone {raw} does not exist")
+    if not raw.is_dir():
+        raise RunFailedError(f"landing zone {raw} is not a folder")
+    if not os.access(raw, os.R_OK | os.X_OK):
+        raise RunFailedError(f"landing zone {raw} cannot be read by this user")
+    if warehouse.is_dir():
+        raise RunFailedError(f"warehouse {warehouse} is a folder; give the path of a .duckdb file")
+    folder = next((p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists()), Path())
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise RunFailedError(f"warehouse {warehouse} cannot be written: {folder} is not a writable folder")
+
+
+def record_failure(settings: Settings, run_id: str, reason: str) -> None:
+    """Record a run that failed before it could start, when the state database can be written at all."""
+    try:
+        with load.run_lock(settings.state), load.connect_state(settings.state) as con:
+            load.start_run(con, run_id)
+            load.finish_run(con, run_id, "failed", reason)
+    except (OSError, duckdb.Error, load.RunInProgressError):
+        pass  # nowhere to record it: the one-line error the caller prints is the record
+
+
+@contextmanager
+def recorded(state_path: Path, run_id: str) -> Iterator[None]:
+    """Inside it, any failure marks the run `failed` with a one-line message before it propagates."""
+    try:
+        yield
+    except BaseException as error:
+        message = (
+            " ".join(str(error).split()) if isinstance(error, RunFailedError) else f"{type(error).__name__}: {error}"
+        )
+        with load.connect_state(state_path) as con:
+            load.finish_run(con, run_id, "failed", message)
+        raise
+
+
+def check_zone(
+    raw_dir: Path, discovered: pl.DataFrame, known: pl.DataFrame, vanished: list[str], options: RunOptions
+) -> list[str]:
+    """Refuse a zone that looks unmounted or unfilled; return the warnings for one that is merely odd."""
+    gone_periods = sorted(set(known["period"].drop_nulls()) - set(discovered["period"].drop_nulls()))
+    latest = discover.latest_period(raw_dir, discovered)
+    problems = []
+    if gone_periods:
+        gone = known.filter(pl.col("period").is_in(gone_periods)).height
+        problems.append(
+            f"all {gone} file(s) of {', '.join(gone_periods)} are gone from {raw_dir} (an unmounted share?)"
+        )
+    elif discovered.is_empty():
+        problems.append(f"landing zone {raw_dir} has no files")
+    elif latest is not None and discovered.filter(pl.col("period") == latest).is_empty():
+        problems.append(f"the newest period folder {raw_dir / latest} has no files")
+    if problems and not options.allow_empty:
+        raise RunFailedError(f"{'; '.join(problems)}; {ALLOW_EMPTY_HINT}")
+    warnings = problems + [f"{len(vanished)} file(s) ingested earlier are no longer in {raw_dir}"] * bool(vanished)
+    return warnings
+
+
+def checked_key(con: duckdb.DuckDBPyConnection, settings: Settings, options: RunOptions) -> PiiKey:
+    """The person_id key; refused when it is not the one the warehouse was published with, unless re-keying.
+
+    The key file is made only for a warehouse never published with a recorded key (or when re-keying).
+    """
+    last = load.published_key(con)
+    key = resolve_key(settings, create=last is None or options.rekey)
+    if key is not None and (last is None or last == (key.source, key.check) or options.rekey):
+        return key
+    was = f"the {last[0]}" if last else "no recorded key"
+    if key is None:
+        now = f"there is none ({PII_KEY_ENV} is not set and there is no key file {key_file(settings)})"
+    elif last and last[0] == key.source:
+        now = f"the {key.source} holds another key"
+    else:
+        now = f"it now comes from the {key.source}"
+    raise RunFailedError(
+        f"the person_id key changed: the warehouse was published with the key from {was}, but {now}. "
+        "Every person_id would change: restore the key, or run with --rekey (flow parameter rekey) "
+        "to republish every person_id with the new one"
+    )
+
+
+def process_new(
+    con: duckdb.DuckDBPyConnection,
+    processor: BatchProcessor,
+    work: list[list[DiscoveredFile]],
+    steps: Steps,
+    run_id: str,
+    log: Logger,
+) -> None:
+    """Process the batches, at most the processor's window in flight, and load each as it comes."""
+    submitted = windowed(lambda files: steps.submit(processor, files), work, processor.window)
+    for number, outcome in enumerate(submitted, start=1):
+        for row in outcome.files.filter(pl.col("status") != "loaded").iter_rows(named=True):
+            log.warning("%s %s: %s", row["status"], row["source_file"], row["reason"])
+        load.load_batch(con, outcome, run_id)
+        log.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
+
+
+def run_pipeline(
+    settings: Settings,
+    run_id: str,
+    options: RunOptions | None = None,
+    steps: Steps | None = None,
+    log: Logger | None = None,
+) -> RunSummary:
+    """Run the pipeline once over `settings.raw_dir` and publish `settings.warehouse`."""
+    options, steps = options or RunOptions(), steps or PlainSteps()
+    log = log or logging.getLogger("cakupan")
+    started = time.perf_counter()
+    preflight(settings)
+    state_path = settings.state
+    gazetteer = keyed(reference.load_villages(region=settings.region))
+    with load.run_lock(state_path):
+        with load.connect_state(state_path) as con:
+            if options.full_refresh:
+                load.forget(con, options.period)
+            load.start_run(con, run_id)
+        with recorded(state_path, run_id):
+            summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
+    return summary.timed(time.perf_counter() - started)
+
+
+def ingest_and_publish(
+    settings: Settings, run_id: str, options: RunOptions, steps: Steps, log: Logger, gazetteer: Gazetteer
+) -> RunSummary:
+    """The run's body, inside the lock and the record of failure."""
+    state_path, raw_dir = settings.state, settings.raw_dir
+    discovered = steps.discover(raw_dir)
+    with load.connect_state(state_path) as con:
+        known = load.known_versions(con)
+        key = checked_key(con, settings, options)
+    vanished = discover.missing_files(discovered, known)
+    warnings = check_zone(raw_dir, discovered, known, vanished, options)
+    for line in warnings:
+        log.warning(line)
+    for missing in vanished:
+        log.warning("%s is no longer in the landing zone; its data is kept", missing)
+    new, copies = discover.new_versions(discovered, known)
+    log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
+    workers = worker_count(new.height, settings.workers)
+    work = batches(new, settings.batch_size, workers)
+    log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
+    with BatchProcessor(raw_dir, gazetteer, workers) as processor, load.connect_state(state_path) as con:
+        load.record_copies(con, copies, run_id)
+        process_new(con, processor, work, steps, run_id, log)
+        load.refresh_current(con, run_id)
+        latest = discover.latest_period(raw_dir, discovered)
+        checks = load.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
+        counts = load.finish_run(con, run_id, "publishing")
+        rejections = load.rejected_files(con)
+        current = settings.warehouse.exists() and load.published_is_current(con, fingerprint(key, settings))
+        if current:
+            load.mark_run(con, run_id, "completed")
+    if current:
+        log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
+    else:
+        log.info("publishing %s", settings.warehouse)
+        steps.publish(state_path, settings, run_id, key)
+    silent = checks["villages_missing"]
+    if latest and silent:
+        warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")
+    return summarize(run_id, {**counts, **checks}, rejections, settings.warehouse, warnings)

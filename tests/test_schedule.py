@@ -1,0 +1,220 @@
+"""The nightly schedule fires on a real Prefect server, by itself, through both documented routes.
+
+This is the guard against the lock drifting into a pair under which Prefect's scheduler
+creates no flow run (SQLAlchemy 2.1 with Prefect 3.8.8: "Can't evaluate bulk DML statement"
+every loop, and a cron deployment that never runs) or its server does not start (fastapi).
+Nothing is triggered by hand: a one-minute cron must create runs that the `cakupan serve`
+process and a process worker (the route of prefect.yaml) pick up and complete.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+import yaml
+
+from flows.settings import PROJECT_ROOT
+from tests.helpers import view
+
+BIN = Path(sys.executable).parent
+CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
+EVERY_MINUTE = "* * * * *"
+SERVER_START_SECONDS = 180  # 13-17 s here, up to ~75 s on a cold machine while SQLite migrates
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process started with its own session, and everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def start(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT_ROOT) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real `prefect server start` on a free loopback port, its own database, a 2 s scheduler loop.
+
+    Yields the environment that points clients (serve, worker, prefect CLI) at it.
+    """
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api,
+        "PREFECT_UI_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+    }
+    log = home / "server.log"
+    process = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"prefect server exited:\n{log.read_text()[-3000:]}"
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
+        yield {**env, "SERVER_LOG": str(log)}
+    finally:
+        stop(process)
+
+
+def flow_runs(api: str, deployment: str) -> list[dict[str, object]]:
+    """The flow runs of deployment `nightly/<deployment>`, as the server reports them."""
+    found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": [deployment]}}}, timeout=10)
+    ids = [d["id"] for d in found.json()]
+    if not ids:
+        return []
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": ids}}}, timeout=10)
+    return list(runs.json())
+
+
+def wait_for_completed(api: str, deployments: list[str], seconds: float) -> dict[str, list[dict[str, object]]]:
+    """Poll until each deployment has a completed flow run (or one fails, or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        runs = {name: flow_runs(api, name) for name in deployments}
+        states = {name: [r["state_type"] for r in found] for name, found in runs.items()}
+        if all("COMPLETED" in s for s in states.values()) or time.monotonic() > deadline:
+            return runs
+        assert not any("FAILED" in s or "CRASHED" in s for s in states.values()), states
+        time.sleep(2)
+
+
+def test_a_cron_schedule_fires_by_itself_through_serve_and_a_work_pool(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    raw, truth = demo_zone
+    api = server["PREFECT_API_URL"]
+    served_warehouse, pooled_warehouse = tmp_path / "served" / "cakupan.duckdb", tmp_path / "pooled" / "cakupan.duckdb"
+
+    # route 1: `cakupan serve` with a one-minute cron
+    serve = start(
+        [*CAKUPAN, "serve", "--raw", str(raw), "--warehouse", str(served_warehouse), "--schedule", EVERY_MINUTE],
+        server,
+        tmp_path / "serve.log",
+    )
+    # route 2: the project's prefect.yaml, as docs/operations.md tells, on a process work pool
+    config = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())
+    deployment = config["deployments"][0]
+    deployment["name"] = "pooled"
+    deployment["parameters"] = {"raw_dir": str(raw), "warehouse": str(pooled_warehouse)}
+    deployment["schedules"] = [{"cron": EVERY_MINUTE, "timezone": "Asia/Jakarta"}]
+    deployment["work_pool"]["name"] = "cakupan-test"
+    prefect_file = tmp_path / "prefect.yaml"
+    prefect_file.write_text(yaml.safe_dump(config))
+    prefect = str(BIN / "prefect")
+    subprocess.run([prefect, "work-pool", "create", "cakupan-test", "--type", "process"], env=server, check=True)
+    subprocess.run(
+        [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
+        env=server,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    worker = start([prefect, "worker", "start", "--pool", "cakupan-test"], server, tmp_path / "worker.log")
+    try:
+        runs = wait_for_completed(api, ["nightly", "pooled"], seconds=200)
+    finally:
+        stop(serve)
+        stop(worker)
+    logs = {name: (tmp_path / f"{name}.log").read_text()[-3000:] for name in ("serve", "worker")}
+    for name, found in runs.items():
+        assert any(r["state_type"] == "COMPLETED" for r in found), (name, found, logs)
+        assert all(r["auto_scheduled"] for r in found), "every run was created by the scheduler, none by hand"
+    assert "bulk DML" not in Path(server["SERVER_LOG"]).read_text()
+    expected = truth.filter(pl.col("period") == "2024-04").select("members").sum().item()
+    for warehouse in (served_warehouse, pooled_warehouse):
+        got = view(warehouse, "coverage_by_village").filter(pl.col("period") == "2024-04")["members"].sum()
+        assert got == expected
+
+
+def test_the_server_scheduler_works_with_the_locked_sqlalchemy() -> None:
+    """The pin itself: a lock that lets SQLAlchemy 2.1 back in fails here before the slow test says why."""
+    import sqlalchemy
+
+    assert sqlalchemy.__version__.startswith("2.0."), sqlalchemy.__version__
+    assert shutil.which("prefect", path=str(BIN)), "the prefect CLI is installed beside this Python"
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver: keeps every JSON body POSTed to it."""
+
+    received: queue.Queue[dict[str, str]] = queue.Queue()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.put(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_failed_nightly_run_is_posted_to_the_alerts_webhook(server: dict[str, str], tmp_path: Path) -> None:
+    """`cakupan alerts` on a real server: a run that fails (an empty landing zone) reaches the webhook by itself."""
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    try:
+        installed = subprocess.run(
+            [*CAKUPAN, "alerts", "--webhook-url", url, "--allow-private-url"],
+            env=server,
+            capture_output=True,
+            text=True,
+        )
+        assert installed.returncode == 0, installed.stderr
+        empty = tmp_path / "raw"
+        empty.mkdir()
+        failed = subprocess.run(
+            [*CAKUPAN, "run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb")],
+            env=server,
+            capture_output=True,
+            text=True,
+        )
+        assert failed.returncode == 1 and "has no files" in failed.stderr
+        posted = Hook.received.get(timeout=90)
+    finally:
+        receiver.shutdown()
+    assert "nightly run" in posted["text"] and "Failed" in posted["text"]
+    assert f"landing zone {empty} has no files" in posted["text"]
