@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from prefect.automations import Automation
@@ -63,7 +63,9 @@ def replace(automation: Automation) -> None:
     automation.create()
 
 
-def on_nightly_runs(expect: set[str], posture: Posture, **timing: Any) -> EventTrigger:
+def on_nightly_runs(
+    expect: set[str], posture: Literal[Posture.Reactive, Posture.Proactive], **timing: Any
+) -> EventTrigger:
     """A trigger on the events of `nightly` flow runs, firing on the first match (or its absence)."""
     return EventTrigger(match=FLOW_RUN, match_related=NIGHTLY, expect=expect, posture=posture, threshold=1, **timing)
 
