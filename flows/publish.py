@@ -34,13 +34,15 @@ class ViewDoc:
     description: str
     columns: dict[str, str]
     example: str = ""
+    grain: tuple[str, ...] = ()  # the columns one row is unique on
 
 
 def read_view(path: Path) -> ViewDoc:
     """Parse `warehouse/views/<name>.sql`, whose header comment documents the view.
 
-    Header lines before `-- Columns:` describe the view (an `-- Example:` line gives a query);
-    `-- column: text` lines after it describe its columns.
+    Header lines before `-- Columns:` describe the view (an `-- Example:` line gives a query,
+    a `-- Grain:` line the columns one row is unique on); `-- column: text` lines after it
+    describe its columns.
     """
     text = path.read_text()
     header = []
@@ -49,12 +51,17 @@ def read_view(path: Path) -> ViewDoc:
             break
         header.append(line.removeprefix("--").strip())
     split = header.index("Columns:") if "Columns:" in header else len(header)
-    about = [line for line in header[:split] if not line.startswith("Example:")]
-    example = next((line.removeprefix("Example:").strip() for line in header if line.startswith("Example:")), "")
+    labelled = {"Example:": "", "Grain:": ""}
+    for line in header[:split]:
+        for label in labelled:
+            if line.startswith(label):
+                labelled[label] = line.removeprefix(label).strip()
+    about = [line for line in header[:split] if not line.startswith(tuple(labelled))]
     description = " ".join(about).removeprefix(f"{path.stem}:").strip()
     matches = (re.match(r"^(\w+): (.+)$", line) for line in header[split + 1 :])
     columns = {match.group(1): match.group(2) for match in matches if match}
-    return ViewDoc(path.stem, text, description, columns, example)
+    grain = tuple(column.strip() for column in labelled["Grain:"].split(",") if column.strip())
+    return ViewDoc(path.stem, text, description, columns, labelled["Example:"], grain)
 
 
 def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
@@ -65,7 +72,8 @@ def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
 def in_dependency_order(views: list[ViewDoc]) -> list[ViewDoc]:
     """Views ordered so each comes after the views its SQL names."""
     names = {view.name for view in views}
-    uses = {v.name: {n for n in names - {v.name} if re.search(rf"\b{n}\b", v.sql)} for v in views}
+    code = {v.name: re.sub(r"--[^\n]*", "", v.sql) for v in views}  # headers may name the views that use them
+    uses = {v.name: {n for n in names - {v.name} if re.search(rf"\b{n}\b", code[v.name])} for v in views}
     ordered: list[ViewDoc] = []
     while len(ordered) < len(views):
         done = {view.name for view in ordered}

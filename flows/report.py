@@ -31,7 +31,7 @@ SECTIONS = {
     "submission_status": "select district_name, villages_expected, villages_submitted, villages_rejected, "
     "completeness_pct from submission_status where period = $period order by completeness_pct",
     "target_progress": "select year, scope, target_pct, base_population, enrolled, achieved_pct, gap_people "
-    "from target_progress where year = cast(left($period, 4) as integer)",
+    "from target_progress where year = cast(left($period, 4) as integer) order by scope",
     "budget_gap": "select d.district_name, sum(b.uncovered)::bigint as uncovered, "
     "sum(b.monthly_cost_idr)::bigint as monthly_cost_idr, sum(b.annual_cost_idr)::bigint as annual_cost_idr "
     "from budget_gap b join districts d using (district_code) where b.period = $period "

@@ -47,7 +47,7 @@ def coverage_markdown(coverage: pl.DataFrame) -> str:
 def read_coverage(warehouse: Path) -> pl.DataFrame:
     """coverage_by_group from the published warehouse, opened read-only."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return query_frame(con, "select * from coverage_by_group")
+        return query_frame(con, "select * from coverage_by_group order by period, group_code")
 
 
 def summarize(

@@ -48,7 +48,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_coverage_trend_shows_the_change_since_the_previous_period(warehouse: Path) -> None:
-    assert query(warehouse, "select period, group_code, coverage_pct, change_pct_points from coverage_trend") == [
+    assert query(warehouse, "select period, group_code, coverage_pct, change_pct_points from coverage_trend order by all") == [
         ("2024-03", "RT_RW", 33.3, None),
         ("2024-04", "BPD", 100.0, None),
         ("2024-04", "RT_RW", 33.3, 0.0),
@@ -76,30 +76,30 @@ def test_submission_status_per_village_and_district(warehouse: Path) -> None:
         "and district_code = '33.02.17'",
     )
     assert cilongok == (len(statuses), 2, 1, round(200 / len(statuses), 1), True)
-    assert query(warehouse, "select distinct is_provisional from coverage_by_district") == [(True,)]
+    assert query(warehouse, "select distinct is_provisional from coverage_by_district order by all") == [(True,)]
 
 
 def test_target_progress_counts_the_latest_period_of_the_year(warehouse: Path) -> None:
-    assert query(warehouse, "select * from target_progress") == [
+    assert query(warehouse, "select * from target_progress order by all") == [
         (2024, "Kabupaten Banyumas", 40.0, 700_000, 2, 0.0, 279_998),
     ]
 
 
 def test_budget_gap_costs_the_uncovered_at_the_rate_of_the_month(warehouse: Path) -> None:
-    assert query(warehouse, "select * from budget_gap where period = '2024-04'") == [
+    assert query(warehouse, "select * from budget_gap where period = '2024-04' order by all") == [
         ("2024-04", "33.02.17", "BPD", 0, 0, 0),
         ("2024-04", "33.02.17", "RT_RW", 2, 2 * 16_800, 12 * 2 * 16_800),
     ]
 
 
 def test_village_changes_against_the_previous_submission(warehouse: Path) -> None:
-    assert query(warehouse, "select * from village_changes") == [
+    assert query(warehouse, "select * from village_changes order by all") == [
         ("2024-04", "33.02.17.2008", 1, 1, 1, 1, "2024-03"),
     ]
 
 
 def test_data_quality_by_village(warehouse: Path) -> None:
-    assert query(warehouse, "select * from data_quality_by_village where period = '2024-04'") == [
+    assert query(warehouse, "select * from data_quality_by_village where period = '2024-04' order by all") == [
         ("2024-04", "33.02.17.2008", 3, 1, 25.0, "nik_length"),
         ("2024-04", "33.02.17.2013", 1, 0, 0.0, None),
     ]

@@ -16,7 +16,7 @@ from prefect.exceptions import FailedRun
 from flows.generate import write_landing_zone
 from flows.nightly import nightly
 from flows.settings import state_path_for
-from tests.helpers import nik_like_values, view
+from tests.helpers import build_warehouse, nik_like_values, view
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -143,3 +143,24 @@ def test_the_person_id_key_can_come_from_a_prefect_secret_block(
     digest = hmac.new(b"key from a block", nik.encode(), hashlib.sha256).digest()
     person_ids = view(warehouse, "roster")["person_id"]
     assert base64.urlsafe_b64encode(digest).decode().rstrip("=") in person_ids.to_list()
+
+
+def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """What the tests and the bench run (flows/run.py with plain steps) is what runs at night (the Prefect flow)."""
+    raw, _ = demo_zone
+    by_flow, plain = tmp_path / "flow" / "cakupan.duckdb", tmp_path / "plain" / "cakupan.duckdb"
+    nightly(raw_dir=raw, warehouse=by_flow, workers=2, batch_size=3)
+    build_warehouse(raw, plain)
+
+    def contents(warehouse: Path) -> dict[str, pl.DataFrame]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            names = [name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()]
+        run_bound = {"runs"}  # its ids and times are the runs' own
+        return {name: view(warehouse, name).drop("run_id", strict=False) for name in sorted(set(names) - run_bound)}
+
+    flow_tables, plain_tables = contents(by_flow), contents(plain)
+    assert flow_tables.keys() == plain_tables.keys() and len(flow_tables) > 20
+    for name, frame in flow_tables.items():
+        assert frame.equals(plain_tables[name]), name

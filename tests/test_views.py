@@ -30,20 +30,20 @@ def test_people_count_once_per_cut_and_enrolled_in_any_row(tmp_path: Path) -> No
     )
     build_warehouse(raw, warehouse)
 
-    assert query(warehouse, "select * from coverage_by_group") == [
+    assert query(warehouse, "select * from coverage_by_group order by all") == [
         ("2024-04", "LKD", 1, 1, 100.0),
         ("2024-04", "RT_RW", 3, 1, 33.3),
     ]
-    assert query(warehouse, "select * from coverage_by_district") == [
+    assert query(warehouse, "select * from coverage_by_district order by all") == [
         ("2024-04", "33.02.17", "Cilongok", 3, 2, 66.7, True),  # 1 of 16 villages reported: provisional
     ]
-    assert query(warehouse, "select group_code, members, enrolled from coverage_by_district_group") == [
+    assert query(warehouse, "select group_code, members, enrolled from coverage_by_district_group order by all") == [
         ("LKD", 1, 1),
         ("RT_RW", 3, 1),
     ]
     assert query(
         warehouse,
-        "select village_code, village_name, village_type, group_code, members, enrolled from coverage_by_village",
+        "select village_code, village_name, village_type, group_code, members, enrolled from coverage_by_village order by all",
     ) == [
         ("33.02.17.2008", "Batuanten", "desa", "LKD", 1, 1),
         ("33.02.17.2008", "Batuanten", "desa", "RT_RW", 3, 1),

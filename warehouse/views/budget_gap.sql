@@ -2,6 +2,7 @@
 -- What would enrolling everyone not yet covered cost the village budgets? Uncovered people
 -- times the minimum non-wage-earner (BPU) contribution valid in that month, from the
 -- contribution_rates reference table (JKK 1% of Rp 1,000,000 + JKM Rp 6,800 = Rp 16,800).
+-- Grain: period, district_code, group_code
 -- Example: select district_code, sum(annual_cost_idr) from budget_gap where period = '2024-04' group by all order by 2 desc
 -- Columns:
 -- period: month, 'YYYY-MM'
@@ -43,4 +44,3 @@ final as (
 )
 
 select * from final
-order by period, district_code, group_code

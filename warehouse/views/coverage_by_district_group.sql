@@ -1,5 +1,6 @@
 -- coverage_by_district_group: one row per period, district (kecamatan) and group.
 -- Which groups lag in which kecamatan?
+-- Grain: period, district_code, group_code
 -- Example: select district_name, members, enrolled from coverage_by_district_group where period = '2024-04' and group_code = 'LINMAS' order by enrolled
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
@@ -10,27 +11,22 @@
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
-with people as (
-    select period, district_code, group_code, person_id, bool_or(enrolled) as enrolled
-    from roster
-    group by period, district_code, group_code, person_id
+with source as (
+    select * from coverage_base where cut = 'district_group'
 ),
 
 final as (
     select
-        people.period,
-        people.district_code,
+        source.period,
+        source.district_code,
         districts.district_name,
-        people.group_code,
-        count(*) as members,
-        count(*) filter (where people.enrolled) as enrolled,
-        round(100.0 * count(*) filter (where people.enrolled) / count(*), 1) as coverage_pct
-    from people
+        source.group_code,
+        source.members,
+        source.enrolled,
+        source.coverage_pct,
+        source.is_provisional
+    from source
     join districts using (district_code)
-    group by people.period, people.district_code, districts.district_name, people.group_code
 )
 
-select final.*, coalesce(status.is_provisional, true) as is_provisional
-from final
-left join submission_status as status using (period, district_code)
-order by period, district_code, group_code
+select * from final

@@ -1,5 +1,6 @@
 -- coverage_by_village: one row per period, village (desa/kelurahan) and group.
 -- How far along is each village, group by group?
+-- Grain: period, village_code, group_code
 -- Example: select village_name, group_code, members, enrolled from coverage_by_village where period = '2024-04' and district_name = 'Cilongok'
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
@@ -12,28 +13,24 @@
 -- members: distinct people (by NIK) on the village's group roster
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
-with people as (
-    select period, village_code, group_code, person_id, bool_or(enrolled) as enrolled
-    from roster
-    group by period, village_code, group_code, person_id
+with source as (
+    select * from coverage_base where cut = 'village_group'
 ),
 
 final as (
     select
-        people.period,
+        source.period,
         villages.district_code,
         villages.district_name,
-        people.village_code,
+        source.village_code,
         villages.village_name,
         villages.village_type,
-        people.group_code,
-        count(*) as members,
-        count(*) filter (where people.enrolled) as enrolled,
-        round(100.0 * count(*) filter (where people.enrolled) / count(*), 1) as coverage_pct
-    from people
+        source.group_code,
+        source.members,
+        source.enrolled,
+        source.coverage_pct
+    from source
     join villages using (village_code)
-    group by all
 )
 
 select * from final
-order by period, village_code, group_code

@@ -1,5 +1,6 @@
 -- coverage_trend: one row per period and group.
 -- Is coverage getting better? Coverage by group with the change since the previous period.
+-- Grain: period, group_code
 -- Example: select * from coverage_trend where group_code = 'RT_RW' order by period
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
@@ -24,4 +25,3 @@ final as (
 )
 
 select * from final
-order by period, group_code

@@ -1,6 +1,7 @@
 -- data_quality_by_village: one row per period and village with a loaded file.
 -- Which villages send bad data? Rows loaded and rejected in the current files, the error
 -- rate, and the check that failed most often.
+-- Grain: period, village_code
 -- Example: select * from data_quality_by_village where period = '2024-04' order by error_rate desc limit 10
 -- Columns:
 -- period: month, 'YYYY-MM'
@@ -49,4 +50,3 @@ final as (
 )
 
 select * from final
-order by period, village_code

@@ -1,6 +1,7 @@
 -- submission_status: one row per period and district (kecamatan).
 -- How complete is each district's reporting? Villages expected, submitted and rejected, and
 -- the completeness (reporting rate) that decides whether district figures are provisional.
+-- Grain: period, district_code
 -- Example: select district_name, completeness_pct, is_provisional from submission_status where period = '2024-04' order by completeness_pct
 -- Columns:
 -- period: month, 'YYYY-MM'
@@ -38,4 +39,3 @@ final as (
 )
 
 select * from final
-order by period, district_code

@@ -1,6 +1,7 @@
 -- target_progress: one row per target (year and scope) in the targets reference table.
 -- How far are we from the target (2024: 40% of 700,000 workers in Banyumas)? Counts the
 -- distinct people enrolled on the rosters in the latest period of the year.
+-- Grain: year, scope
 -- Example: select * from target_progress
 -- Columns:
 -- year: target year
@@ -39,4 +40,3 @@ final as (
 )
 
 select * from final
-order by year, scope

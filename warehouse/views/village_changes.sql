@@ -1,6 +1,7 @@
 -- village_changes: one row per period and village that has an earlier submission.
 -- What changed since the village's previous submission? People added and removed (any
 -- group), and people who became enrolled or stopped being enrolled.
+-- Grain: period, village_code
 -- Example: select * from village_changes where period = '2024-04' order by removed desc limit 10
 -- Columns:
 -- period: month, 'YYYY-MM'
@@ -12,7 +13,7 @@
 -- previous_period: the village's previous submitted month compared with
 with people as (
     select period, village_code, person_id, bool_or(enrolled) as enrolled
-    from roster
+    from roster_people
     group by period, village_code, person_id
 ),
 
@@ -54,4 +55,3 @@ final as (
 )
 
 select * from final
-order by period, village_code
