@@ -48,7 +48,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_coverage_trend_shows_the_change_since_the_previous_period(warehouse: Path) -> None:
-    assert query(warehouse, "select period, group_code, coverage_pct, change_pct_points from coverage_trend order by all") == [
+    trend = "select period, group_code, coverage_pct, change_pct_points from coverage_trend order by all"
+    assert query(warehouse, trend) == [
         ("2024-03", "RT_RW", 33.3, None),
         ("2024-04", "BPD", 100.0, None),
         ("2024-04", "RT_RW", 33.3, 0.0),

@@ -43,7 +43,8 @@ def test_people_count_once_per_cut_and_enrolled_in_any_row(tmp_path: Path) -> No
     ]
     assert query(
         warehouse,
-        "select village_code, village_name, village_type, group_code, members, enrolled from coverage_by_village order by all",
+        "select village_code, village_name, village_type, group_code, members, enrolled from coverage_by_village "
+        "order by all",
     ) == [
         ("33.02.17.2008", "Batuanten", "desa", "LKD", 1, 1),
         ("33.02.17.2008", "Batuanten", "desa", "RT_RW", 3, 1),
