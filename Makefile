@@ -24,11 +24,11 @@ demo: install
 test: install
 	$(UV) run --frozen pytest
 
-## lint: ruff (lint and format check) and mypy on flows/ and schemas/
+## lint: ruff (lint and format check) and mypy on flows/, schemas/ and tools/
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy flows schemas
+	$(UV) run --frozen mypy flows schemas tools
 
 format: install
 	$(UV) run --frozen ruff format .

@@ -29,16 +29,17 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flows import discover, load, publish, reference  # noqa: E402
-from flows.batches import batches, start_forkserver, worker_count  # noqa: E402
-from flows.normalize import normalize  # noqa: E402
-from flows.pii import PiiKey  # noqa: E402
-from flows.pipeline import check_files, extract_file, roster_frame  # noqa: E402
-from flows.place import keyed  # noqa: E402
-from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook  # noqa: E402
+from flows.ingest import discover  # noqa: E402
+from flows.ingest.batch import extract_file, roster_frame, validate_batch  # noqa: E402
+from flows.ingest.normalize import normalize  # noqa: E402
+from flows.ingest.place import build_gazetteer  # noqa: E402
+from flows.ingest.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook  # noqa: E402
+from flows.ingest.validate import validate  # noqa: E402
+from flows.ingest.workers import batches, start_forkserver, worker_count  # noqa: E402
 from flows.run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
-from flows.validate import validate  # noqa: E402
+from flows.store import publish, reference, state  # noqa: E402
+from flows.store.pii import PiiKey  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
 RESULTS = ROOT / "bench-results"
@@ -56,7 +57,7 @@ T = TypeVar("T")
 
 def regency_corpus() -> Path:
     """The messy regency month, written once and cached."""
-    from flows.messy import write_messy_zone
+    from tools.messy import write_messy_zone
 
     raw = CACHE / f"regency-{SEED}" / "raw"
     if not (raw.parent / "complete").exists():
@@ -67,7 +68,7 @@ def regency_corpus() -> Path:
 
 def province_corpus() -> Path:
     """April 2024 for every village of Jawa Tengah, written once and cached (about 2 minutes)."""
-    from flows.generate import write_landing_zone
+    from tools.generate import write_landing_zone
 
     raw = CACHE / f"province-{SEED}" / "raw"
     if not (raw.parent / "complete").exists():
@@ -159,11 +160,11 @@ def pipeline_then_floor(raw: Path, work: Path, region: str, share: float) -> tup
 def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str, float], int]:
     """The same work in this process, one stage at a time, to see where the time goes.
 
-    A subtraction would be noise for the accounting part of `check_files`, so it is left out.
+    A subtraction would be noise for the accounting part of `validate_batch`, so it is left out.
     """
     times: dict[str, float] = {}
     warehouse = work / "cakupan.duckdb"
-    gazetteer = keyed(reference.load_villages(region=region))
+    gazetteer = build_gazetteer(reference.load_villages(region=region))
     found = discover.discover(raw)
     work_batches = batches(found, Settings.batch_size)
     for batch in work_batches:
@@ -174,16 +175,18 @@ def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str,
     ]
     times["structure_place"] -= times["read"]  # extract_file reads too
     rows = 0
-    with load.connect_state(state_path_for(warehouse)) as con:
+    with state.connect_state(state_path_for(warehouse)) as con:
         for batch in extracted:
             stacked = timed(times, "normalise", lambda b=batch: roster_frame(b, gazetteer))
             normalised = timed(times, "normalise", lambda s=stacked: normalize(s.filter(pl.col("row_kind") == "data")))
             timed(times, "validate", lambda n=normalised: validate(n))
-            outcome = check_files(batch, gazetteer)  # for load; its own accounting (counts, flagged rows) is not timed
-            timed(times, "load", lambda o=outcome: load.load_batch(con, o, RUN))
+            outcome = validate_batch(
+                batch, gazetteer
+            )  # for load; its own accounting (counts, flagged rows) is not timed
+            timed(times, "load", lambda o=outcome: state.load_batch(con, o, RUN))
             rows += outcome.rows.height
-        load.start_run(con, RUN)
-        timed(times, "refresh", lambda: load.refresh_current(con, RUN))
+        state.start_run(con, RUN)
+        timed(times, "refresh", lambda: state.refresh_current(con, RUN))
         timed(times, "publish", lambda: publish.publish(con, warehouse, KEY, RUN, PROVISIONAL_BELOW_PCT, region))
     return times, rows
 

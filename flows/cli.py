@@ -108,7 +108,7 @@ def one_line_failures(command: str) -> Iterator[None]:
     """Expected failures of a reading or writing command (a path, a query, a busy state) end it in one line."""
     import duckdb
 
-    from flows.rejects import StateBusyError
+    from flows.outputs.rejects import StateBusyError
 
     try:
         yield
@@ -132,7 +132,7 @@ def run_flow(
 
     from prefect.settings import get_current_settings
 
-    from flows.batches import start_forkserver
+    from flows.ingest.workers import start_forkserver
     from flows.nightly import nightly
 
     if settings.workers != 1 and (os.cpu_count() or 1) > 1:
@@ -199,7 +199,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = 42,
 ) -> None:
     """Write the Banyumas demo landing zone (2024-01 to 2024-04, 331 villages) and run the flow on it."""
-    from flows.generate import write_landing_zone
+    try:  # tools/ is not product: it is in a clone of the repository, not in the wheel
+        from tools.generate import write_landing_zone
+    except ModuleNotFoundError as error:
+        typer.echo("cakupan demo runs from a clone of the repository: its tools/ folder writes the demo data", err=True)
+        raise typer.Exit(1) from error
 
     flags = given(raw_dir=raw, warehouse=warehouse)
     settings = settings_or_exit(config, **flags)
@@ -259,8 +263,8 @@ def rejects(
     config: ConfigOption = None,
 ) -> None:
     """Write one corrections workbook per village: its rejected and warned rows, with reasons in Indonesian."""
-    from flows.reference import load_villages
-    from flows.rejects import write_rejects
+    from flows.outputs.rejects import write_rejects
+    from flows.store.reference import load_villages
 
     settings = settings_or_exit(config, warehouse=warehouse)
     if not settings.state.exists():
@@ -304,7 +308,7 @@ def report(
     """Write one self-contained HTML page (works offline) with the period's coverage, trend, completeness,
     target, budget gap and worst data-quality villages."""
 
-    from flows.report import write_report
+    from flows.outputs.report import write_report
 
     settings = settings_or_exit(config, warehouse=warehouse)
     with one_line_failures("report"):

@@ -21,14 +21,14 @@ from prefect.runtime import flow_run
 from prefect.schedules import Cron
 from prefect.states import Failed
 
-from flows import discover
-from flows.batches import BatchProcessor, HasResult
-from flows.load import RunInProgressError
-from flows.pii import PiiKey
-from flows.pipeline import BatchOutcome, DiscoveredFile
+from flows.ingest import discover
+from flows.ingest.batch import BatchOutcome, DiscoveredFile
+from flows.ingest.workers import BatchProcessor, HasResult
+from flows.outputs.summary import RunSummary
 from flows.run import RunFailedError, RunOptions, publish_warehouse, run_pipeline
 from flows.settings import ConfigError, Settings, load_settings
-from flows.summary import RunSummary
+from flows.store.pii import PiiKey
+from flows.store.state import RunInProgressError
 
 # An error that a second try cannot mend: the path is wrong, not the share's connection.
 LASTING_OS_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
@@ -48,9 +48,9 @@ def discover_files(raw_dir: Path) -> pl.DataFrame:
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
-def process_village_files(processor: BatchProcessor, files: list[DiscoveredFile]) -> BatchOutcome:
+def process_batch(processor: BatchProcessor, files: list[DiscoveredFile]) -> BatchOutcome:
     """Read, structure, place, normalise and validate a batch of files."""
-    return processor.run(files)
+    return processor.process(files)
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
@@ -66,7 +66,7 @@ class PrefectSteps:
         return discover_files(raw_dir)
 
     def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
-        return process_village_files.submit(processor, files)
+        return process_batch.submit(processor, files)
 
     def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
         publish_analyst_warehouse(state_path, settings, run_id, key)

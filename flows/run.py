@@ -22,13 +22,14 @@ from typing import Protocol
 import duckdb
 import polars as pl
 
-from flows import discover, load, publish, reference
-from flows.batches import BatchProcessor, HasResult, batches, windowed, worker_count
-from flows.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
-from flows.pipeline import BatchOutcome, DiscoveredFile
-from flows.place import Gazetteer, keyed
+from flows.ingest import discover
+from flows.ingest.batch import BatchOutcome, DiscoveredFile
+from flows.ingest.place import Gazetteer, build_gazetteer
+from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
+from flows.outputs.summary import RunSummary, summarize
 from flows.settings import Settings
-from flows.summary import RunSummary, summarize
+from flows.store import publish, reference, state
+from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 ALLOW_EMPTY_HINT = "pass --allow-empty (flow parameter allow_empty) if that is expected"
@@ -73,9 +74,9 @@ class PlainSteps:
 
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
-    with load.connect_state(state_path) as con:
+    with state.connect_state(state_path) as con:
         publish.publish(con, settings.warehouse, key.value, run_id, settings.provisional_below_pct, settings.region)
-        load.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
+        state.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
 
 
 def fingerprint(key: PiiKey, settings: Settings) -> str:
@@ -102,10 +103,10 @@ def preflight(settings: Settings) -> None:
 def record_failure(settings: Settings, run_id: str, reason: str) -> None:
     """Record a run that failed before it could start, when the state database can be written at all."""
     try:
-        with load.run_lock(settings.state), load.connect_state(settings.state) as con:
-            load.start_run(con, run_id)
-            load.finish_run(con, run_id, "failed", reason)
-    except (OSError, duckdb.Error, load.RunInProgressError):
+        with state.run_lock(settings.state), state.connect_state(settings.state) as con:
+            state.start_run(con, run_id)
+            state.finish_run(con, run_id, "failed", reason)
+    except (OSError, duckdb.Error, state.RunInProgressError):
         pass  # nowhere to record it: the one-line error the caller prints is the record
 
 
@@ -118,8 +119,8 @@ def recorded(state_path: Path, run_id: str) -> Iterator[None]:
         message = (
             " ".join(str(error).split()) if isinstance(error, RunFailedError) else f"{type(error).__name__}: {error}"
         )
-        with load.connect_state(state_path) as con:
-            load.finish_run(con, run_id, "failed", message)
+        with state.connect_state(state_path) as con:
+            state.finish_run(con, run_id, "failed", message)
         raise
 
 
@@ -150,7 +151,7 @@ def checked_key(con: duckdb.DuckDBPyConnection, settings: Settings, options: Run
 
     The key file is made only for a warehouse never published with a recorded key (or when re-keying).
     """
-    last = load.published_key(con)
+    last = state.published_key(con)
     key = resolve_key(settings, create=last is None or options.rekey)
     if key is not None and (last is None or last == (key.source, key.check) or options.rekey):
         return key
@@ -179,9 +180,9 @@ def process_new(
     """Process the batches, at most the processor's window in flight, and load each as it comes."""
     submitted = windowed(lambda files: steps.submit(processor, files), work, processor.window)
     for number, outcome in enumerate(submitted, start=1):
-        for row in outcome.files.filter(pl.col("status") != "loaded").iter_rows(named=True):
+        for row in outcome.files.filter(pl.col("status") != "placed").iter_rows(named=True):
             log.warning("%s %s: %s", row["status"], row["source_file"], row["reason"])
-        load.load_batch(con, outcome, run_id)
+        state.load_batch(con, outcome, run_id)
         log.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
 
 
@@ -198,12 +199,12 @@ def run_pipeline(
     started = time.perf_counter()
     preflight(settings)
     state_path = settings.state
-    gazetteer = keyed(reference.load_villages(region=settings.region))
-    with load.run_lock(state_path):
-        with load.connect_state(state_path) as con:
+    gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
+    with state.run_lock(state_path):
+        with state.connect_state(state_path) as con:
             if options.full_refresh:
-                load.forget(con, options.period)
-            load.start_run(con, run_id)
+                state.forget(con, options.period)
+            state.start_run(con, run_id)
         with recorded(state_path, run_id):
             summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
     return summary.timed(time.perf_counter() - started)
@@ -215,8 +216,8 @@ def ingest_and_publish(
     """The run's body, inside the lock and the record of failure."""
     state_path, raw_dir = settings.state, settings.raw_dir
     discovered = steps.discover(raw_dir)
-    with load.connect_state(state_path) as con:
-        known = load.known_versions(con)
+    with state.connect_state(state_path) as con:
+        known = state.known_versions(con)
         key = checked_key(con, settings, options)
     vanished = discover.missing_files(discovered, known)
     warnings = check_zone(raw_dir, discovered, known, vanished, options)
@@ -229,17 +230,17 @@ def ingest_and_publish(
     workers = worker_count(new.height, settings.workers)
     work = batches(new, settings.batch_size, workers)
     log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-    with BatchProcessor(raw_dir, gazetteer, workers) as processor, load.connect_state(state_path) as con:
-        load.record_copies(con, copies, run_id)
+    with BatchProcessor(raw_dir, gazetteer, workers) as processor, state.connect_state(state_path) as con:
+        state.record_copies(con, copies, run_id)
         process_new(con, processor, work, steps, run_id, log)
-        load.refresh_current(con, run_id)
+        state.refresh_current(con, run_id)
         latest = discover.latest_period(raw_dir, discovered)
-        checks = load.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
-        counts = load.finish_run(con, run_id, "publishing")
-        rejections = load.rejected_files(con)
-        current = settings.warehouse.exists() and load.published_is_current(con, fingerprint(key, settings))
+        checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
+        counts = state.finish_run(con, run_id, "publishing")
+        rejections = state.rejected_files(con)
+        current = settings.warehouse.exists() and state.published_is_current(con, fingerprint(key, settings))
         if current:
-            load.mark_run(con, run_id, "completed")
+            state.mark_run(con, run_id, "completed")
     if current:
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:

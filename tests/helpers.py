@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
+from flows.outputs.summary import RunSummary
 from flows.run import RunOptions, run_pipeline
 from flows.settings import Settings
-from flows.sql import query_frame
-from flows.summary import RunSummary
+from flows.store.sql import query_frame
 
 HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
 ANI, BUDI, CITRA = "3302175205800001", "3302171205750002", "3302171001700003"

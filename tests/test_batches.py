@@ -11,12 +11,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows import reference
-from flows.batches import BatchProcessor, batches, windowed, worker_count
-from flows.discover import discover
-from flows.generate import write_landing_zone
-from flows.place import keyed, place
+from flows.ingest.discover import discover
+from flows.ingest.place import build_gazetteer, place
+from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
 from flows.settings import JAWA_TENGAH_PROVINCE_CODE
+from flows.store import reference
+from tools.generate import write_landing_zone
 
 
 def test_windowed_keeps_order_and_never_holds_more_than_the_window() -> None:
@@ -66,7 +66,7 @@ def test_batches_are_even_at_most_size_and_one_per_worker(n_files: int, size: in
 
 def frames_of(raw: Path, workers: int) -> dict[str, pl.DataFrame]:
     """Every batch outcome (batches of 3 files) concatenated, sorted to compare."""
-    processor = BatchProcessor(raw, keyed(reference.load_villages()), workers)
+    processor = BatchProcessor(raw, build_gazetteer(reference.load_villages()), workers)
     with processor:
         outcomes = list(processor.outcomes(discover(raw), batch_size=3))
     assert len(outcomes) > 2
@@ -87,7 +87,7 @@ def test_a_failing_batch_names_its_error_from_a_worker(tmp_path: Path) -> None:
     (raw / "2024-04").mkdir(parents=True)
     (raw / "2024-04" / "Batuanten.csv").write_text("NO;NIK\n1;3302171205750001\n")
     found = discover(raw)
-    processor = BatchProcessor(tmp_path / "elsewhere", keyed(reference.load_villages()), workers=2)
+    processor = BatchProcessor(tmp_path / "elsewhere", build_gazetteer(reference.load_villages()), workers=2)
     with processor, pytest.raises(FileNotFoundError, match=r"Batuanten\.csv"):
         list(processor.outcomes(found, batch_size=1))
 
@@ -99,7 +99,7 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
     write_landing_zone(tmp_path, periods=("2024-04",), village_codes=codes, workers=1, region="33")
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xlsx"))
     assert [f.split("/")[1] for f in files] == ["33.02", "33.74"]
-    gazetteer = keyed(villages)
+    gazetteer = build_gazetteer(villages)
     assert [place({}, f, gazetteer).village_code for f in files] == list(codes)
     same_name = villages.group_by("village_name").len().filter(pl.col("len") > 1).height
     assert same_name > 100  # why the province's file names carry the code
@@ -120,12 +120,12 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
 def test_steps_are_retried_only_for_io_errors_a_retry_can_mend(error: Exception, retried: bool) -> None:
     from prefect.states import Failed
 
-    from flows.nightly import discover_files, is_transient_io_error, process_village_files, publish_analyst_warehouse
+    from flows.nightly import discover_files, is_transient_io_error, process_batch, publish_analyst_warehouse
 
-    for step in (discover_files, process_village_files, publish_analyst_warehouse):
+    for step in (discover_files, process_batch, publish_analyst_warehouse):
         assert step.retries == 3
         assert step.retry_condition_fn is is_transient_io_error
-    assert is_transient_io_error(process_village_files, None, Failed(data=error)) is retried  # type: ignore[arg-type]
+    assert is_transient_io_error(process_batch, None, Failed(data=error)) is retried  # type: ignore[arg-type]
 
 
 WORKER_PROBE = """
@@ -144,7 +144,7 @@ def probe() -> tuple[int, int, str | None]:
 if __name__ == "__main__":
     from concurrent.futures import ProcessPoolExecutor
 
-    from flows.batches import start_forkserver
+    from flows.ingest.workers import start_forkserver
 
     with ProcessPoolExecutor(3, mp_context=start_forkserver()) as pool:
         results = [future.result() for future in [pool.submit(probe) for _ in range(3)]]

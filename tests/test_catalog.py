@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.publish import ViewDoc, in_dependency_order, view_docs
+from flows.store.catalog import ViewDoc, in_dependency_order, view_docs
 from tests.helpers import ANI, build_warehouse, write_roster
 
 GOLDEN = Path(__file__).parent / "golden" / "catalog.txt"
@@ -54,10 +54,10 @@ def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:
 
 
 def test_docs_views_md_is_generated_from_the_view_headers() -> None:
-    from flows.docs import views_markdown
+    from flows.store.catalog import views_markdown
 
     written = (Path(__file__).parents[1] / "docs" / "views.md").read_text()
-    assert written == views_markdown(view_docs()), "regenerate: python -m flows.docs > docs/views.md"
+    assert written == views_markdown(view_docs()), "regenerate: python -m flows.store.catalog > docs/views.md"
     assert all(doc.example for doc in view_docs())
 
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.load import run_lock
 from flows.settings import state_path_for
+from flows.store.state import run_lock
 
 runner = CliRunner()
 CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]

@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 from prefect.exceptions import FailedRun
 
-from flows.generate import write_landing_zone
 from flows.nightly import nightly
 from flows.settings import state_path_for
 from tests.helpers import build_warehouse, nik_like_values, view
+from tools.generate import write_landing_zone
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

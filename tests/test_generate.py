@@ -8,8 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.generate import APRIL_TOTALS, PERIODS, build_people, truth, write_landing_zone
-from flows.reference import load_villages
+from flows.store.reference import load_villages
+from tools.generate import APRIL_TOTALS, PERIODS, build_people, truth, write_landing_zone
 
 
 def test_april_reproduces_the_published_banyumas_totals() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.messy import Expected, write_messy_zone
-from flows.reference import load_villages
+from flows.store.reference import load_villages
 from tests.conftest import SMALL_VILLAGES
 from tests.helpers import build_warehouse, frame
+from tools.messy import Expected, write_messy_zone
 
 MESSY_VILLAGES = tuple(sorted({*load_villages()["village_code"].head(36), *SMALL_VILLAGES}))
 

@@ -7,9 +7,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from flows.dates import civil_date
-from flows.headers import CANONICAL_COLUMNS
-from flows.normalize import enrolled, group_from_role, normalize, parse_date, rupiah
+from flows.ingest.dates import civil_date
+from flows.ingest.headers import CANONICAL_COLUMNS
+from flows.ingest.normalize import enrolled, group_from_role, normalize, parse_date, rupiah
 
 
 def one_column(values: list[str | None], expr: pl.Expr) -> list[object]:

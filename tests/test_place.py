@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from flows.place import Gazetteer, keyed, place, place_key
-from flows.reference import load_villages
+from flows.ingest.place import Gazetteer, build_gazetteer, place, place_key
+from flows.store.reference import load_villages
 
 
 @pytest.fixture(scope="module")
 def villages() -> Gazetteer:
-    return keyed(load_villages())
+    return build_gazetteer(load_villages())
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.report import SECTIONS, cell
+from flows.outputs.report import SECTIONS, cell
 from tests.helpers import build_warehouse
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,10 +12,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import publish
 from flows.run import RunFailedError, RunOptions, run_pipeline
 from flows.settings import Settings, state_path_for
-from flows.sql import query_frame
+from flows.store import publish
+from flows.store.catalog import ViewDoc
+from flows.store.sql import query_frame
 from tests.helpers import ANI, BUDI, build_warehouse, view, write_roster
 
 
@@ -172,7 +173,7 @@ def test_a_failed_publish_leaves_the_previous_warehouse_and_no_staging_file(
     build_warehouse(raw, warehouse)
     before = view(warehouse, "coverage_by_village")
     roster(raw, "2024-04", "Pejogol", BUDI)
-    monkeypatch.setattr(publish, "view_docs", lambda: [publish.ViewDoc("broken", "select * from nowhere", "", {})])
+    monkeypatch.setattr(publish, "view_docs", lambda: [ViewDoc("broken", "select * from nowhere", "", {})])
     with pytest.raises(duckdb.CatalogException):
         build_warehouse(raw, warehouse)
     assert sorted(p.name for p in warehouse.parent.iterdir()) == [".cakupan", "c.duckdb"]

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from flows.read import UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
+from flows.ingest.read import UnreadableFileError, read_workbook
+from flows.ingest.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
 from tests.helpers import build_warehouse, view, write_roster
 
 
@@ -119,7 +119,7 @@ def test_block_headings_and_a_place_date_line_are_skipped_not_rejected(tmp_path:
 
 
 def test_file_names_give_the_group_of_a_per_group_file() -> None:
-    from flows.headers import file_group
+    from flows.ingest.headers import file_group
 
     assert file_group("2024-04/Batuanten - LINMAS.xlsx") == "LINMAS"
     assert file_group("2024-04/Cilongok/Pekerja Rentan Batuanten.csv") == "RENTAN"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.headers import CANONICAL_COLUMNS
-from flows.normalize import normalize
-from flows.validate import validate
+from flows.ingest.headers import CANONICAL_COLUMNS
+from flows.ingest.normalize import normalize
+from flows.ingest.validate import validate
 from schemas.roster import ROW_CHECKS, SET_CHECKS, check_catalog
 
 

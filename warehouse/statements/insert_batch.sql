@@ -3,8 +3,9 @@
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
 -- batch_flagged and batch_sheets; $run_id names the run.
 insert into ingested_files by name
-select source_file, sha256, period, village_code, status, rows_read, rows_loaded, rows_rejected,
-       rows_skipped, reason, modified_at, $run_id as run_id
+select source_file, sha256, period, village_code,
+       case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
+       rows_read, rows_loaded, rows_rejected, rows_skipped, reason, modified_at, $run_id as run_id
 from batch_files;
 
 insert into file_groups by name

@@ -9,7 +9,7 @@ import polars as pl
 import xlsxwriter
 
 from flows.settings import STATEMENTS_DIR
-from flows.sql import query_frame
+from flows.store.sql import query_frame
 
 # column -> header in the workbook, in Indonesian for the village secretary
 HEADERS = {

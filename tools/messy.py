@@ -27,8 +27,8 @@ import openpyxl
 import polars as pl
 import xlsxwriter
 
-from flows.generate import MONTHS_ID, PERIODS, SHEET_NAMES, Person, build_people, people_truth, truth
-from flows.reference import load_villages
+from flows.store.reference import load_villages
+from tools.generate import MONTHS_ID, PERIODS, SHEET_NAMES, Person, build_people, people_truth, truth
 
 Cell = str | int | float | dt.date | None
 

@@ -3,7 +3,7 @@
 fastexcel holds the GIL while calamine parses, and most of the rest is Python, so threads
 do not add a core; worker processes do. They fork from a forkserver that has imported the
 pipeline once (about 1.5 s: polars and pandera) and run the parent's main module once
-(`flows/preload.py`); `cakupan run` starts it before Prefect starts up, so those imports
+(`flows/ingest/preload.py`); `cakupan run` starts it before Prefect starts up, so those imports
 overlap Prefect's own start-up. At most `window` batch outcomes are held at once, so
 memory does not grow with the number of files.
 """
@@ -25,9 +25,9 @@ from typing import Protocol, TypeVar
 
 import polars as pl
 
-from flows.pipeline import BatchOutcome, DiscoveredFile, process_files
-from flows.place import Gazetteer
-from flows.preload import MAIN_MODULE
+from flows.ingest.batch import BatchOutcome, DiscoveredFile, process_batch
+from flows.ingest.place import Gazetteer
+from flows.ingest.preload import MAIN_MODULE
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
@@ -81,7 +81,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def main_module() -> dict[str, str]:
-    """How a child process finds this process's main module, as multiprocessing tells it (see flows/preload.py)."""
+    """How a child process finds this process's main module, as multiprocessing tells it (flows/ingest/preload.py)."""
     prepared = multiprocessing.spawn.get_preparation_data("forkserver")
     return {key: value for key, value in prepared.items() if key in MAIN_MODULE_KEYS}
 
@@ -89,7 +89,7 @@ def main_module() -> dict[str, str]:
 def start_forkserver() -> multiprocessing.context.ForkServerContext:
     """The forkserver workers fork from, started now (it imports the pipeline in the background)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["flows.preload", "flows.pipeline"])
+    context.set_forkserver_preload(["flows.ingest.preload", "flows.ingest.batch"])
     with environment({**WORKER_ENVIRONMENT, MAIN_MODULE: json.dumps(main_module())}):
         multiprocessing.forkserver.ensure_running()
     return context
@@ -113,7 +113,7 @@ def _start_worker(raw_dir: Path, gazetteer: Gazetteer) -> None:
 
 def _process_in_worker(files: list[DiscoveredFile]) -> BatchOutcome:
     assert _worker is not None, "worker started without _start_worker"
-    return process_files(_worker[0], files, _worker[1])
+    return process_batch(_worker[0], files, _worker[1])
 
 
 class BatchProcessor:
@@ -149,12 +149,12 @@ class BatchProcessor:
             return self.pool.submit(_process_in_worker, files)
         done: Future[BatchOutcome] = Future()
         try:
-            done.set_result(process_files(self.raw_dir, files, self.gazetteer))
+            done.set_result(process_batch(self.raw_dir, files, self.gazetteer))
         except Exception as error:  # the caller's .result() raises it, as from a worker
             done.set_exception(error)
         return done
 
-    def run(self, files: list[DiscoveredFile]) -> BatchOutcome:
+    def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
         """Process a batch and wait for it."""
         return self.submit(files).result()
 

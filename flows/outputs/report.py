@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.sql import query_frame
+from flows.store.sql import query_frame
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733}
@@ -25,17 +25,17 @@ SECTIONS = {
     "coverage_by_group": "select group_code, members, enrolled, coverage_pct from coverage_by_group "
     "where period = $period order by group_code",
     "coverage_by_district": "select district_name, members, enrolled, coverage_pct, is_provisional "
-    "from coverage_by_district where period = $period order by coverage_pct",
+    "from coverage_by_district where period = $period order by coverage_pct, district_name",
     "coverage_trend": "select period, group_code, coverage_pct, change_pct_points from coverage_trend "
     "where period <= $period order by group_code, period",
     "submission_status": "select district_name, villages_expected, villages_submitted, villages_rejected, "
-    "completeness_pct from submission_status where period = $period order by completeness_pct",
+    "completeness_pct from submission_status where period = $period order by completeness_pct, district_name",
     "target_progress": "select year, scope, target_pct, base_population, enrolled, achieved_pct, gap_people "
     "from target_progress where year = cast(left($period, 4) as integer) order by scope",
     "budget_gap": "select d.district_name, sum(b.uncovered)::bigint as uncovered, "
     "sum(b.monthly_cost_idr)::bigint as monthly_cost_idr, sum(b.annual_cost_idr)::bigint as annual_cost_idr "
     "from budget_gap b join districts d using (district_code) where b.period = $period "
-    "group by d.district_name order by annual_cost_idr desc",
+    "group by d.district_name order by annual_cost_idr desc, d.district_name",
     "data_quality_by_village": "select v.village_name, v.district_name, q.rows_loaded, q.rows_rejected, "
     "q.error_rate, q.top_check from data_quality_by_village q join villages v using (village_code) "
     "where q.period = $period order by q.error_rate desc, q.rows_rejected desc, v.village_name limit 10",

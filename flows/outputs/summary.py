@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.sql import query_frame
+from flows.store.sql import query_frame
 
 
 @dataclass(frozen=True)

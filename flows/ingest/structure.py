@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from flows.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
-from flows.read import CELL_PREFIX, RawSheet
+from flows.ingest.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
+from flows.ingest.read import CELL_PREFIX, RawSheet
 
 MAX_TITLE_ROWS = 8
 MIN_HEADER_MATCHES = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.errors
 import polars as pl
 
-from flows.headers import CANONICAL_COLUMNS
+from flows.ingest.headers import CANONICAL_COLUMNS
 from schemas.roster import SET_CHECKS, Severity, check_catalog, schema_for
 
 SET_CHECKS_BY_NAME = {check.name: check for check in SET_CHECKS}

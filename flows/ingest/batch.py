@@ -9,15 +9,15 @@ from typing import Literal
 
 import polars as pl
 
-from flows.discover import LINK, LOCK_FILE
-from flows.headers import CANONICAL_COLUMNS, file_group
-from flows.normalize import normalize
-from flows.place import Gazetteer, place
-from flows.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
-from flows.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
-from flows.validate import mask_nik, validate
+from flows.ingest.discover import LINK, LOCK_FILE
+from flows.ingest.headers import CANONICAL_COLUMNS, file_group
+from flows.ingest.normalize import normalize
+from flows.ingest.place import Gazetteer, place
+from flows.ingest.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
+from flows.ingest.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
+from flows.ingest.validate import mask_nik, validate
 
-FileStatus = Literal["loaded", "rejected", "ignored"]
+FileStatus = Literal["placed", "rejected", "ignored"]  # a placed file becomes `loaded` when its batch is
 
 FILE_COLUMNS = {
     "source_file": pl.String,
@@ -142,7 +142,7 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     placement = place(title, file.source_file, gazetteer)
     if placement.village_code is None:
         return ExtractedFile(file, "rejected", placement.reason, rosters=rosters, ignored_sheets=ignored)
-    return ExtractedFile(file, "loaded", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
+    return ExtractedFile(file, "placed", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
 
 
 def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl.DataFrame:
@@ -150,7 +150,7 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
 
     The sheets are stacked first and cleaned in one pass.
     """
-    placed = [(e, roster) for e in extracted if e.status == "loaded" for roster in e.rosters]
+    placed = [(e, roster) for e in extracted if e.status == "placed" for roster in e.rosters]
     if not placed:
         return pl.DataFrame()
     sheets = pl.DataFrame(
@@ -211,7 +211,7 @@ def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     ).with_columns(pl.col("rows_read").cast(pl.Int32))
 
 
-def check_files(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> BatchOutcome:
+def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Normalise and validate the placed files' data rows together; account for every row of every file."""
     files = file_table(extracted)
     rows = roster_frame(extracted, gazetteer)
@@ -240,6 +240,6 @@ def check_files(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> Bat
     )
 
 
-def process_files(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:
+def process_batch(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Extract, normalise and validate a batch of files."""
-    return check_files([extract_file(raw_dir, file, gazetteer) for file in files], gazetteer)
+    return validate_batch([extract_file(raw_dir, file, gazetteer) for file in files], gazetteer)

@@ -11,29 +11,12 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, REFERENCE_DIR
+from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR
 
 
 def village_type(code: pl.Expr) -> pl.Expr:
     """`kelurahan` when the 4-digit village part starts with 1, else `desa`."""
     return pl.when(code.str.slice(9, 1) == "1").then(pl.lit("kelurahan")).otherwise(pl.lit("desa"))
-
-
-def derive_reference(source_dir: Path, out_dir: Path, province_code: str = JAWA_TENGAH_PROVINCE_CODE) -> None:
-    """Write the province's districts.csv and villages.csv from the whole-Indonesia lists."""
-    districts = pl.read_csv(source_dir / "districts.csv", infer_schema=False).filter(
-        pl.col("regency_code").str.starts_with(f"{province_code}.")
-    )
-    villages = (
-        pl.read_csv(source_dir / "villages.csv", infer_schema=False, quote_char=None)
-        .filter(pl.col("district_code").is_in(districts["code"].implode()))
-        .with_columns(village_type(pl.col("code")).alias("type"))
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    districts.rename({"code": "district_code", "name": "district_name"}).write_csv(out_dir / "districts.csv")
-    villages.rename({"code": "village_code", "name": "village_name", "type": "village_type"}).write_csv(
-        out_dir / "villages.csv"
-    )
 
 
 def in_region(code: pl.Expr, region: str) -> pl.Expr:

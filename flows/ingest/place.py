@@ -41,7 +41,7 @@ class Gazetteer:
     by_key: dict[str, list[tuple[str, str, str]]]  # village_key -> (village_code, district_key, district_name)
 
 
-def keyed(villages: pl.DataFrame) -> Gazetteer:
+def build_gazetteer(villages: pl.DataFrame) -> Gazetteer:
     """The reference villages with comparison keys for village and district names, indexed."""
     frame = villages.with_columns(
         village_key=pl.col("village_name").map_elements(place_key, return_dtype=pl.String),

@@ -4,103 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from flows import reference
-from flows.pii import hmac_pads
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
-from flows.sql import registered, run_script, transaction
+from flows.store import reference
+from flows.store.catalog import create_views, view_docs
+from flows.store.pii import hmac_pads
+from flows.store.sql import registered, run_script, transaction
 
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
 # Row groups small enough that the analyst file is written on both cores (see `written_once`);
 # with FSST off as well, publish went from 0.21-0.29 s to 0.15-0.21 s for the regency month.
 WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
-
-
-@dataclass(frozen=True)
-class ViewDoc:
-    """A view's SQL and the documentation in its header comment."""
-
-    name: str
-    sql: str
-    description: str
-    columns: dict[str, str]
-    example: str = ""
-    grain: tuple[str, ...] = ()  # the columns one row is unique on
-
-
-def read_view(path: Path) -> ViewDoc:
-    """Parse `warehouse/views/<name>.sql`, whose header comment documents the view.
-
-    Header lines before `-- Columns:` describe the view (an `-- Example:` line gives a query,
-    a `-- Grain:` line the columns one row is unique on); `-- column: text` lines after it
-    describe its columns.
-    """
-    text = path.read_text()
-    header = []
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            break
-        header.append(line.removeprefix("--").strip())
-    split = header.index("Columns:") if "Columns:" in header else len(header)
-    labelled = {"Example:": "", "Grain:": ""}
-    for line in header[:split]:
-        for label in labelled:
-            if line.startswith(label):
-                labelled[label] = line.removeprefix(label).strip()
-    about = [line for line in header[:split] if not line.startswith(tuple(labelled))]
-    description = " ".join(about).removeprefix(f"{path.stem}:").strip()
-    matches = (re.match(r"^(\w+): (.+)$", line) for line in header[split + 1 :])
-    columns = {match.group(1): match.group(2) for match in matches if match}
-    grain = tuple(column.strip() for column in labelled["Grain:"].split(",") if column.strip())
-    return ViewDoc(path.stem, text, description, columns, labelled["Example:"], grain)
-
-
-def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
-    """Every view of the warehouse, by name."""
-    return [read_view(path) for path in sorted(views_dir.glob("*.sql"))]
-
-
-def in_dependency_order(views: list[ViewDoc]) -> list[ViewDoc]:
-    """Views ordered so each comes after the views its SQL names."""
-    names = {view.name for view in views}
-    code = {v.name: re.sub(r"--[^\n]*", "", v.sql) for v in views}  # headers may name the views that use them
-    uses = {v.name: {n for n in names - {v.name} if re.search(rf"\b{n}\b", code[v.name])} for v in views}
-    ordered: list[ViewDoc] = []
-    while len(ordered) < len(views):
-        done = {view.name for view in ordered}
-        ready = [view for view in views if view.name not in done and uses[view.name] <= done]
-        if not ready:
-            cycle = ", ".join(sorted(names - done))
-            raise RuntimeError(f"views that refer to each other in a cycle: {cycle}")
-        ordered += ready
-    return ordered
-
-
-def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc], catalog: str) -> None:
-    """Create the views in `catalog`, with COMMENT ON VIEW / COLUMN from their headers.
-
-    A view in an attached database reads that database's tables, there and once opened on its own.
-    """
-    for view in in_dependency_order(views):
-        name = f"{catalog}.{view.name}"
-        con.execute(f"create view {name} as {view.sql}")
-        con.execute(f"comment on view {name} is {sql_literal(view.description)}")
-        for column, text in view.columns.items():
-            con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
-
-
-def sql_literal(text: str) -> str:
-    """A SQL string literal (COMMENT ON takes no parameters)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.dates import civil_date, full_year
-from flows.headers import CANONICAL_COLUMNS
+from flows.ingest.dates import civil_date, full_year
+from flows.ingest.headers import CANONICAL_COLUMNS
 
 ENROLLED_WORDS = ("SUDAH", "SUDAH TERDAFTAR", "TERDAFTAR", "AKTIF", "YA", "Y", "V", "✓", "√", "1")
 NOT_ENROLLED_WORDS = ("BELUM", "BELUM TERDAFTAR", "TIDAK", "T", "NON AKTIF", "NONAKTIF", "TIDAK AKTIF", "-", "0")

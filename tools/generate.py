@@ -19,8 +19,8 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from flows.reference import load_villages
 from flows.settings import BANYUMAS_REGENCY_CODE
+from flows.store.reference import load_villages
 
 PERIODS: tuple[str, ...] = ("2024-01", "2024-02", "2024-03", "2024-04")
 

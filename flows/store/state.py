@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.pii import PiiKey
-from flows.pipeline import BatchOutcome
-from flows.sql import query_frame, registered, run_script, transaction
+from flows.ingest.batch import BatchOutcome
+from flows.store.pii import PiiKey
+from flows.store.sql import query_frame, registered, run_script, transaction
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
