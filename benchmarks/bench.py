@@ -47,7 +47,7 @@ REPEATS = 3
 SEED = 42
 PROVINCE_SHARES = (0.25, 0.5, 1.0)  # of the province's files, to see how time grows
 RUN = "bench"
-KEY = b"bench"  # the person_id key of the `stages` scenario, which publishes by itself
+KEY = PiiKey(b"bench", "bench")  # the person_id key of the `stages` scenario, which publishes by itself
 PROVISIONAL_BELOW_PCT = Settings.provisional_below_pct
 OPTIONS = RunOptions(allow_empty=True)  # a share of the province may leave its newest period out
 EXCLUDED: dict[str, float] = {}  # start-up time a scenario reports apart from its work

@@ -15,6 +15,7 @@ Installing again replaces the block and both automations, so it can be re-run sa
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import timedelta
 from typing import Any, Literal, cast
 from uuid import UUID
@@ -41,6 +42,18 @@ BODY = (
     "The nightly run {{ flow_run.name }} ended {{ flow_run.state.name }}: {{ flow_run.state.message }}\n"
     "Started {{ flow_run.start_time }}. Details: {{ flow_run|ui_url }}"
 )
+
+
+def private_address(url: str) -> str | None:
+    """The private or loopback address `url` resolves to, if any (Prefect refuses to post there by default)."""
+    from prefect.utilities.urls import validate_restricted_url
+
+    try:
+        validate_restricted_url(url)
+    except ValueError as error:
+        found = re.search(r"private address (\S+?)\.?$", str(error))
+        return found.group(1) if found else None  # unresolvable here: it may resolve where the server runs
+    return None
 
 
 def save_webhook(url: str, allow_private_url: bool) -> UUID:

@@ -17,12 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.ingest.discover import PERIOD_FOLDER
+from flows.orphans import mark_children, reap_orphans
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
-from flows.settings import ConfigError, Settings, load_settings
-
-# Prefect's temporary server needs longer than its 20 s default on a cold machine (prefect#16397).
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
 
 app = typer.Typer(
     help="cakupan: BPJS Ketenagakerjaan (Jamsostek) coverage of village government in Kabupaten Banyumas.",
@@ -31,29 +29,55 @@ app = typer.Typer(
 )
 console = Console()
 
+
+@app.callback()
+def main() -> None:
+    """Before any command: Prefect's settings that cakupan changes (Prefect reads them when imported)."""
+    use_prefect_defaults()
+
+
 RawOption = Annotated[
-    Path | None, typer.Option("--raw", help="Landing zone: raw/<YYYY-MM>/... village files. [default: raw]")
+    Path | None,
+    typer.Option("--raw", help=f"Landing zone: raw/<YYYY-MM>/... village files. [default: {Settings.raw_dir}]"),
 ]
 WarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", help="Analyst warehouse (DuckDB file) to publish. [default: warehouse/cakupan.duckdb]"),
+    typer.Option("--warehouse", help=f"Analyst warehouse (DuckDB file) to publish. [default: {Settings.warehouse}]"),
 ]
 ReadWarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", help="Analyst warehouse (DuckDB file) to read. [default: warehouse/cakupan.duckdb]"),
+    typer.Option("--warehouse", help=f"Analyst warehouse (DuckDB file) to read. [default: {Settings.warehouse}]"),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Settings file. [default: ./cakupan.toml if present]")
+    Path | None, typer.Option("--config", help=f"Settings file. [default: ./{DEFAULT_CONFIG_FILE} if present]")
 ]
 BatchOption = Annotated[
-    int | None, typer.Option("--batch-size", help="Most files per batch (they are split evenly). [default: 256]")
+    int | None,
+    typer.Option(
+        "--batch-size", help=f"Most files per batch (they are split evenly). [default: {Settings.batch_size}]"
+    ),
 ]
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Worker processes; 0 = one per core when there is enough work.")
 ]
 
 
+# DuckDB settings that confine `cakupan sql` to the warehouse file; locked, so a query cannot undo them
+CONFINED_SESSION: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
 VerboseOption = Annotated[bool, typer.Option("--verbose", help="Print the traceback of a failure.")]
+
+
+def valid_period(value: str | None) -> str | None:
+    """A period option: a month written YYYY-MM, as the landing zone's folders are."""
+    if value is not None and not PERIOD_FOLDER.fullmatch(value):
+        raise typer.BadParameter(f"{value!r} is not a month written YYYY-MM, such as 2024-04")
+    return value
 
 
 def given(**flags: Any) -> dict[str, Any]:
@@ -129,6 +153,9 @@ def run_flow(
     except RunFailedError as error:
         record_failure(settings, f"cli-{uuid.uuid4()}", str(error))
         fail(error)
+    if reaped := reap_orphans():
+        console.print(f"ended {len(reaped)} process(es) left behind by a killed run: {reaped}")
+    mark_children()
 
     from prefect.settings import get_current_settings
 
@@ -170,7 +197,9 @@ def run(
     batch_size: BatchOption = None,
     workers: WorkersOption = None,
     full_refresh: Annotated[bool, typer.Option(help="Forget what was ingested and read every file again.")] = False,
-    period: Annotated[str | None, typer.Option(help="With --full-refresh: only this period (YYYY-MM).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="With --full-refresh: only this period (YYYY-MM).", callback=valid_period)
+    ] = None,
     allow_empty: Annotated[
         bool, typer.Option(help="An empty landing zone or newest period, or vanished files, are expected.")
     ] = False,
@@ -219,15 +248,20 @@ def serve(
     raw: RawOption = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
-    schedule: Annotated[str | None, typer.Option(help="Cron schedule. [default: 0 2 * * *]")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Time zone of the schedule. [default: Asia/Jakarta]")] = None,
+    schedule: Annotated[str | None, typer.Option(help=f"Cron schedule. [default: {Settings.schedule}]")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help=f"Time zone of the schedule. [default: {Settings.timezone}]")
+    ] = None,
 ) -> None:
-    """Serve the `nightly` deployment on its cron schedule until stopped (needs a Prefect server)."""
+    """Serve the `nightly` deployment on its cron schedule until stopped (needs a Prefect server).
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan serve --raw /srv/cakupan/raw
+    """
+    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
     from prefect import serve as prefect_serve
 
     from flows.nightly import deployment
 
-    settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
     prefect_serve(deployment(settings, config))
 
 
@@ -247,8 +281,15 @@ def alerts(
     """
     from datetime import timedelta
 
-    from flows.alerts import install_alerts
+    from flows.alerts import install_alerts, private_address
 
+    if not allow_private_url and (address := private_address(webhook_url)):
+        typer.echo(
+            f"cakupan: {webhook_url} resolves to the private address {address}: Prefect's server would drop "
+            "every alert; pass --allow-private-url if it is an intranet or loopback service",
+            err=True,
+        )
+        raise typer.Exit(2)
     names = install_alerts(webhook_url, timedelta(seconds=silent_after), allow_private_url)
     console.print(f"automations on the Prefect server: {', '.join(names)}")
     console.print("set PREFECT_FLOWS_HEARTBEAT_FREQUENCY=60 for `cakupan serve` or the worker, so silent runs are seen")
@@ -257,7 +298,7 @@ def alerts(
 @app.command()
 def rejects(
     out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")],
-    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).")] = None,
+    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).", callback=valid_period)] = None,
     village: Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")] = None,
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
@@ -270,6 +311,8 @@ def rejects(
     if not settings.state.exists():
         typer.echo(f"cakupan: no state database at {settings.state}; run `cakupan run` first", err=True)
         raise typer.Exit(1)
+    if out.exists() and not out.is_dir():
+        fail(f"{out} is not a folder", command="rejects")
     with one_line_failures("rejects"):
         written = write_rejects(settings.state, load_villages(region=settings.region), out, period, village)
     console.print(f"{len(written)} workbook(s) written to {out}")
@@ -282,11 +325,20 @@ def sql(
     config: ConfigOption = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
-    """Run a read-only query on the warehouse and print the result."""
+    """Run a read-only query on the warehouse and print the result.
+
+    The session reads the warehouse and nothing else: no other file (no ATTACH, read_csv,
+    COPY TO, EXPORT), no extension install or load, and no setting can be changed back.
+
+    Example: cakupan sql "select * from coverage_by_group where period = '2024-04' order by group_code"
+    """
     import duckdb
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    with one_line_failures("sql"), duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with (
+        one_line_failures("sql"),
+        duckdb.connect(str(settings.warehouse), read_only=True, config=CONFINED_SESSION) as con,
+    ):
         result = con.sql(query)
         columns, rows = result.columns, result.fetchall()
     if csv:
@@ -300,7 +352,7 @@ def sql(
 
 @app.command()
 def report(
-    period: Annotated[str, typer.Option(help="Month to report (YYYY-MM).")],
+    period: Annotated[str, typer.Option(help="Month to report (YYYY-MM).", callback=valid_period)],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from flows.store import publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+VANISHED_LOGGED = 20  # files named in the log; the count is in the summary and `runs`
 ALLOW_EMPTY_HINT = "pass --allow-empty (flow parameter allow_empty) if that is expected"
 
 
@@ -75,7 +77,7 @@ class PlainSteps:
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
     with state.connect_state(state_path) as con:
-        publish.publish(con, settings.warehouse, key.value, run_id, settings.provisional_below_pct, settings.region)
+        publish.publish(con, settings.warehouse, key, run_id, settings.provisional_below_pct, settings.region)
         state.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
 
 
@@ -95,9 +97,15 @@ def preflight(settings: Settings) -> None:
         raise RunFailedError(f"landing zone {raw} cannot be read by this user")
     if warehouse.is_dir():
         raise RunFailedError(f"warehouse {warehouse} is a folder; give the path of a .duckdb file")
-    folder = next((p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists()), Path())
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise RunFailedError(f"warehouse {warehouse} cannot be written: {folder} is not a writable folder")
+    existing = next(p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists() or p == Path(p.anchor))
+    if not existing.is_dir():
+        raise RunFailedError(f"warehouse {warehouse} cannot be written: {existing} is not a folder")
+    try:  # by trying: permissions say nothing for root, a read-only mount or /proc
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=warehouse.parent).close()
+    except OSError as error:
+        reason = f"{error.filename}: {error.strerror}" if error.filename else str(error)
+        raise RunFailedError(f"warehouse {warehouse} cannot be written ({reason})") from None
 
 
 def record_failure(settings: Settings, run_id: str, reason: str) -> None:
@@ -223,8 +231,10 @@ def ingest_and_publish(
     warnings = check_zone(raw_dir, discovered, known, vanished, options)
     for line in warnings:
         log.warning(line)
-    for missing in vanished:
+    for missing in vanished[:VANISHED_LOGGED]:
         log.warning("%s is no longer in the landing zone; its data is kept", missing)
+    if len(vanished) > VANISHED_LOGGED:
+        log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
     new, copies = discover.new_versions(discovered, known)
     log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
     workers = worker_count(new.height, settings.workers)

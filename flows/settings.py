@@ -7,6 +7,7 @@ Unknown keys are rejected, never silently ignored.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -33,6 +34,20 @@ REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
 ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
+
+
+# Prefect settings cakupan changes unless they are set (read by Prefect at its import)
+PREFECT_DEFAULTS = {
+    # Prefect's temporary server needs longer than its 20 s default on a cold machine (prefect#16397)
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+
+
+def use_prefect_defaults() -> None:
+    """Set PREFECT_DEFAULTS where not set already; call before Prefect is imported."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 class ConfigError(ValueError):
@@ -76,7 +91,12 @@ def coerce(key: str, value: Any, source: str) -> Any:
         check_value(key, typed)
         return typed
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"{source}: {key} = {value!r} is not a valid {kind} ({error})") from error
+        raise ConfigError(f"{source}: {key} = {written(value)}: {error}") from error
+
+
+def written(value: Any) -> str:
+    """A value as it is written in TOML (true, 1.7, "61 * * * *")."""
+    return json.dumps(value) if isinstance(value, bool | int | float | str) else repr(value)
 
 
 def as_type(kind: object, value: Any) -> Any:
@@ -88,14 +108,14 @@ def as_type(kind: object, value: Any) -> Any:
         if not isinstance(value, str | Path) or not str(value):
             raise TypeError("must be a path")
         return Path(value)
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise TypeError("must be a whole number")
-        return int(value)
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise TypeError("must be a number")
-        return float(value)
+    if kind in ("int", "float"):
+        number, what = (int, "a whole number") if kind == "int" else (float, "a number")
+        if isinstance(value, bool) or not isinstance(value, (int, str) if kind == "int" else (int, float, str)):
+            raise TypeError(f"must be {what}")
+        try:
+            return number(value)
+        except ValueError:
+            raise ValueError(f"must be {what}") from None
     if not isinstance(value, str):
         raise TypeError("must be text")
     return value

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from flows.settings import use_prefect_defaults
 from tools.generate import write_landing_zone
 
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+use_prefect_defaults()  # as the CLI does, before any test module imports Prefect
 os.environ.setdefault("CAKUPAN_PII_KEY", "test-key-not-secret")
 
 # A desa in Cilongok, a kelurahan (no BPD), and the two Karangsari (a name found in two districts).

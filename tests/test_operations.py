@@ -190,3 +190,48 @@ def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(
     statuses = dict(view(warehouse, "ingested_files").select("source_file", "status").iter_rows())
     assert statuses == {"2024-04/Batuanten.xlsx": "superseded", "2024-04/Batuanten perbaikan.xlsx": "loaded"}
     assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
+
+
+def marked_by(owner: int) -> list[int]:
+    """Processes started by the run `owner` (flows/orphans.py marks them), still alive."""
+    from flows.orphans import PROC, owner_of
+
+    return [int(p.name) for p in PROC.iterdir() if p.name.isdigit() and owner_of(p) == owner]
+
+
+def test_a_killed_run_leaves_no_process_behind(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
+    """Workers and the forkserver die with the run; its temporary Prefect server is ended by the next run."""
+    raw, _ = demo_zone
+    env = {k: v for k, v in child_env().items() if k != "PREFECT_API_URL"}  # a temporary server of its own
+    process = subprocess.Popen(
+        [*RUN, "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb"), "--workers", "2", "--batch-size", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "loaded batch 1 of" in line:  # the workers are busy with the next batches
+            break
+    started = marked_by(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert len(started) >= 3, started  # the forkserver, two workers, Prefect's server (and its tracker)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(marked_by(process.pid)) > 1:
+        time.sleep(0.2)
+    left = marked_by(process.pid)
+    assert len(left) <= 1, left  # the forkserver and workers died with it; at most the temporary server is left
+
+    rerun = subprocess.run(
+        [*RUN, "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb")],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert marked_by(process.pid) == []
+    if left:
+        assert f"ended 1 process(es) left behind by a killed run: {left}" in " ".join(rerun.stdout.split())

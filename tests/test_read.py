@@ -128,7 +128,7 @@ def test_zip_bomb_and_far_cell_are_refused_before_calamine(tmp_path: Path) -> No
     sheet.write(0, 0, "NIK")
     sheet.write(1048575, 16383, "x")
     book.close()
-    with pytest.raises(UnreadableFileError, match="never that large"):
+    with pytest.raises(UnreadableFileError, match="has a cell at column 16384, row 1048576"):
         read_workbook(far)
 
     bomb = tmp_path / "bomb.xlsx"
@@ -136,7 +136,7 @@ def test_zip_bomb_and_far_cell_are_refused_before_calamine(tmp_path: Path) -> No
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/padding.bin", b"\0" * (300 * 2**20))
     assert bomb.stat().st_size < 2 * 2**20
-    with pytest.raises(UnreadableFileError, match="unpacks to 300 MiB"):
+    with pytest.raises(UnreadableFileError, match="unpacks to more than 256 MiB"):
         read_workbook(bomb)
 
 

@@ -56,7 +56,7 @@ def test_a_missing_landing_zone_or_unwritable_warehouse_fails_at_once_naming_the
     with pytest.raises(RunFailedError, match=r"a-folder.duckdb is a folder"):
         run(raw, tmp_path / "a-folder.duckdb")
     (tmp_path / "a-file").write_text("")
-    with pytest.raises(RunFailedError, match=r"a-file is not a writable folder"):
+    with pytest.raises(RunFailedError, match=r"a-file is not a folder"):
         run(raw, tmp_path / "a-file" / "c.duckdb")
     with pytest.raises(RunFailedError, match=r"landing zone .*Batuanten.xlsx is not a folder"):
         run(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", warehouse)
@@ -73,7 +73,9 @@ def test_an_empty_zone_or_newest_period_fails_unless_expected(tmp_path: Path) ->
     assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
 
 
-def test_a_vanished_zone_fails_and_vanished_files_are_counted(tmp_path: Path) -> None:
+def test_a_vanished_zone_fails_and_vanished_files_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
     roster(raw, "2024-03")
     roster(raw, "2024-04")
@@ -84,6 +86,11 @@ def test_a_vanished_zone_fails_and_vanished_files_are_counted(tmp_path: Path) ->
     raw.mkdir()
     message = failure(raw, warehouse)
     assert "all 3 file(s) of 2024-03, 2024-04 are gone" in message
+    monkeypatch.setattr("flows.run.VANISHED_LOGGED", 2)
+    with caplog.at_level("WARNING", logger="cakupan"):
+        run(raw, warehouse, allow_empty=True)  # expected: completes, naming a sample of the vanished files
+    named = [r.message for r in caplog.records if "no longer in the landing zone" in r.message]
+    assert len(named) == 3 and named[-1] == "... and 1 more files no longer in the landing zone"
     shutil.rmtree(raw)
     shutil.move(tmp_path / "unmounted", raw)
 
@@ -126,6 +133,8 @@ def test_a_changed_person_id_key_is_refused_unless_rekeying(tmp_path: Path, monk
 
     run(raw, warehouse, rekey=True)
     assert view(warehouse, "roster")["person_id"].to_list() != ids
+    published = view(warehouse, "runs").sort("started_at").row(-1, named=True)  # the analysts' copy says it too
+    assert (published["status"], published["pii_key_source"]) == ("completed", "environment variable CAKUPAN_PII_KEY")
     last = state_runs(warehouse).row(-1, named=True)
     assert (last["status"], last["pii_key_source"]) == ("completed", "environment variable CAKUPAN_PII_KEY")
     run(raw, warehouse)  # the new key is now the published one
@@ -180,3 +189,17 @@ def test_a_failed_publish_leaves_the_previous_warehouse_and_no_staging_file(
     assert view(warehouse, "coverage_by_village").equals(before)
     last = state_runs(warehouse).row(-1, named=True)
     assert last["status"] == "failed" and last["message"].startswith("CatalogException")
+
+
+def test_private_files_are_set_back_to_0600_on_every_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    monkeypatch.delenv("CAKUPAN_PII_KEY")  # the key file, too
+    run(raw, warehouse)
+    private = state_path_for(warehouse).parent
+    for path in [private, *private.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # as a copy or restore may leave them
+    run(raw, warehouse)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in private.iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes
+    assert "pii.key" in modes and private.stat().st_mode & 0o777 == 0o700

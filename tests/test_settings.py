@@ -34,10 +34,10 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
     [
         ("warehose = 'x'\n", {}, "unknown key(s) warehose"),
         ("", {"CAKUPAN_BACTH_SIZE": "3"}, "unknown key(s) bacth_size"),
-        ("batch_size = 'many'\n", {}, "batch_size = 'many' is not a valid int"),
+        ("batch_size = 'many'\n", {}, 'batch_size = "many": must be a whole number'),
         ("batch_size = 0\n", {}, "must be at least 1"),
         ("raw_dir = \n", {}, "cakupan.toml"),
-        ("", {"CAKUPAN_WORKERS": "-1"}, "workers = '-1' is not a valid int (must be at least 0)"),
+        ("", {"CAKUPAN_WORKERS": "-1"}, 'workers = "-1": must be at least 0'),
         ("region = 'Banyumas'\n", {}, "must be a Kemendagri province or regency code"),
     ],
 )

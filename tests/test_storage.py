@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flows.settings import state_path_for
 from flows.store import publish, state
+from flows.store.pii import PiiKey
 from tests.helpers import ANI, build_warehouse, query, write_roster
 
 
@@ -30,7 +31,7 @@ def test_publish_leaves_no_write_ahead_log_and_restores_duckdbs_settings(tmp_pat
     assert sorted(path.name for path in warehouse.parent.iterdir() if path.is_file()) == ["cakupan.duckdb"]
     assert query(warehouse, "select count(*) from roster") == [(1,)]
     with state.connect_state(state_path_for(warehouse)) as con:
-        publish.publish(con, warehouse, b"key", "again", 80.0)
+        publish.publish(con, warehouse, PiiKey(b"key", "test"), "again", 80.0)
         settings = con.sql(
             "select current_setting('checkpoint_threshold'), current_setting('disabled_compression_methods')"
         ).fetchall()
@@ -51,7 +52,7 @@ def test_the_analyst_file_is_written_in_small_row_groups_without_fsst(tmp_path: 
             " 'Kecamatan Sumbang/Desa Batuanten/laporan bulan April nomor ' || i as source_file"
             f" from roster_rows as r, range(1, {copies}) as copies(i)"
         )
-        publish.publish(con, warehouse, b"key", "again", 80.0)
+        publish.publish(con, warehouse, PiiKey(b"key", "test"), "again", 80.0)
     assert query(warehouse, "select count(*) from roster") == [(copies,)]
     groups = query(warehouse, "select count(distinct row_group_id) from pragma_storage_info('roster')")
     assert groups == [(3,)]

@@ -223,7 +223,7 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
     flagged = (
         normalized.join(failures.select(ROW_KEY).unique(), on=ROW_KEY, how="semi")
         .select(FLAGGED_COLUMNS)
-        .with_columns(mask_nik(pl.col("nik_raw")).alias("nik_raw"))  # only roster_rows keeps raw NIKs
+        .with_columns(mask_nik(pl.col(c)) for c in FLAGGED_COLUMNS if c.endswith("_raw"))  # only roster_rows keeps NIKs
     )
     read = rows.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
@@ -243,3 +243,25 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
 def process_batch(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Extract, normalise and validate a batch of files."""
     return validate_batch([extract_file(raw_dir, file, gazetteer) for file in files], gazetteer)
+
+
+def crashed(file: DiscoveredFile, gazetteer: Gazetteer) -> BatchOutcome:
+    """The outcome of a file whose reading killed the worker process: rejected, on the village its path names."""
+    reason = "the spreadsheet reader crashed on this file (damaged or hostile content); save it again and resend"
+    return validate_batch([ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer))], gazetteer)
+
+
+def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
+    """One outcome for several parts of a batch (each part's empty frames have no columns)."""
+
+    def stacked(frames: list[pl.DataFrame]) -> pl.DataFrame:
+        filled = [frame for frame in frames if frame.width]
+        return pl.concat(filled, how="diagonal_relaxed") if filled else pl.DataFrame()
+
+    return BatchOutcome(
+        stacked([o.files for o in outcomes]),
+        stacked([o.rows for o in outcomes]),
+        stacked([o.failures for o in outcomes]),
+        stacked([o.flagged for o in outcomes]),
+        stacked([o.sheets for o in outcomes]),
+    )

@@ -103,12 +103,15 @@ def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.Data
     """Split the landing zone into (file versions to ingest, copies of content already seen elsewhere).
 
     A version already ingested (same path, same sha256) is neither: it is not read again.
-    Empty files all share one digest; each is read (and rejected) on its own.
+    A copy is content whose first path is still in the zone, under a period folder: a file
+    moved out of a misnamed folder (`2024-5/` to `2024-05/`), or renamed, is judged by its new
+    path. Empty files all share one digest; each is read (and rejected) on its own.
     """
-    unseen = discovered.join(known, on=["source_file", "sha256"], how="anti")
-    first_path = pl.concat([known, discovered.select(known.columns)]).unique(
-        "sha256", keep="first", maintain_order=True
-    )
+    key = ["source_file", "sha256"]
+    unseen = discovered.join(known, on=key, how="anti")
+    present = discovered.filter(pl.col("period").is_not_null() & pl.col("problem").is_null()).select(key)
+    still_there = known.select(key).join(present, on=key, how="semi")
+    first_path = pl.concat([still_there, present]).unique("sha256", keep="first", maintain_order=True)
     copies = unseen.join(first_path, on="sha256", suffix="_first").filter(
         (pl.col("source_file") != pl.col("source_file_first")) & (pl.col("sha256") != EMPTY_SHA256)
     )

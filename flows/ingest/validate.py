@@ -20,17 +20,25 @@ FAILURE_COLUMNS = {
 }
 
 
+NIK_RUN = r"(\d{6})\d{2,}(\d{4})"  # 12 digits or more in a row: shown as first 6 and last 4 (publish_tables.sql too)
+
+
 def mask_nik(value: pl.Expr) -> pl.Expr:
-    """Digits of a NIK-like value shown as first 6 and last 4 only (`330217******0001`)."""
+    """Every NIK-like value in a text masked (`330217******0001`), whatever column it was typed in.
+
+    A value that is only a number with separators (`3302 1752 0580 0001`, `'3302...`) keeps
+    its digits' first 6 and last 4; a longer text has each run of 12 or more digits masked.
+    """
     digits = value.str.replace_all(r"\D", "")
+    number_only = value.str.contains(r"^[\s\d.,'`\-]*$")
     return (
-        pl.when(digits.str.len_chars() >= 12)
+        pl.when(number_only & (digits.str.len_chars() >= 12))
         .then(
             pl.concat_str(
                 digits.str.head(6), pl.lit("*").repeat_by(digits.str.len_chars() - 10).list.join(""), digits.str.tail(4)
             )
         )
-        .otherwise(value)
+        .otherwise(value.str.replace_all(NIK_RUN, "${1}******${2}"))
     )
 
 
@@ -55,9 +63,7 @@ def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
         .join(checks, on="check_name", how="left")
         .with_columns(
             severity=pl.lit(severity),
-            failure_value=pl.when(pl.col("column_name") == "nik")
-            .then(mask_nik(pl.col("failure_value")))
-            .otherwise(pl.col("failure_value")),
+            failure_value=mask_nik(pl.col("failure_value")),  # a NIK typed in any column, not only NIK
         )
         .select(list(FAILURE_COLUMNS))
     )

@@ -18,16 +18,18 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TypeVar
 
 import polars as pl
 
-from flows.ingest.batch import BatchOutcome, DiscoveredFile, process_batch
+from flows.ingest.batch import BatchOutcome, DiscoveredFile, crashed, merge_outcomes, process_batch
 from flows.ingest.place import Gazetteer
-from flows.ingest.preload import MAIN_MODULE
+from flows.ingest.preload import MAIN_MODULE, die_with_parent
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
@@ -108,12 +110,29 @@ def windowed(submit: Callable[[T], HasResult[R]], items: Iterable[T], window: in
 
 def _start_worker(raw_dir: Path, gazetteer: Gazetteer) -> None:
     global _worker
+    die_with_parent()  # the forkserver, which dies with the run
     _worker = (raw_dir, gazetteer)
 
 
 def _process_in_worker(files: list[DiscoveredFile]) -> BatchOutcome:
     assert _worker is not None, "worker started without _start_worker"
     return process_batch(_worker[0], files, _worker[1])
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A batch submitted to the worker processes; its result survives a worker that dies."""
+
+    processor: BatchProcessor
+    files: list[DiscoveredFile]
+    pool: ProcessPoolExecutor
+    future: Future[BatchOutcome]
+
+    def result(self) -> BatchOutcome:
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            return self.processor.recover(self.files, self.pool)
 
 
 class BatchProcessor:
@@ -125,14 +144,17 @@ class BatchProcessor:
 
     def __enter__(self) -> BatchProcessor:
         if self.workers > 1:
-            # forkserver: workers fork from a clean process, never from one whose polars threads are running
-            self.pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=start_forkserver(),
-                initializer=_start_worker,
-                initargs=(self.raw_dir, self.gazetteer),
-            )
+            self.pool = self.start_pool()
         return self
+
+    def start_pool(self) -> ProcessPoolExecutor:
+        """Worker processes forked from the forkserver: never from one whose polars threads are running."""
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=start_forkserver(),
+            initializer=_start_worker,
+            initargs=(self.raw_dir, self.gazetteer),
+        )
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if self.pool:
@@ -143,10 +165,10 @@ class BatchProcessor:
         """How many batches may be in flight: one queued per worker beyond the one it works on."""
         return 2 * self.workers
 
-    def submit(self, files: list[DiscoveredFile]) -> Future[BatchOutcome]:
+    def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         """Start processing a batch (in process: done before this returns)."""
         if self.pool:
-            return self.pool.submit(_process_in_worker, files)
+            return InFlight(self, files, self.pool, self.pool.submit(_process_in_worker, files))
         done: Future[BatchOutcome] = Future()
         try:
             done.set_result(process_batch(self.raw_dir, files, self.gazetteer))
@@ -157,6 +179,27 @@ class BatchProcessor:
     def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
         """Process a batch and wait for it."""
         return self.submit(files).result()
+
+    def recover(self, files: list[DiscoveredFile], broken: ProcessPoolExecutor) -> BatchOutcome:
+        """A worker died on this batch: each file again alone, in a sound pool; one that kills a worker is rejected.
+
+        calamine aborts the whole process on some files (an .xls whose DIMENSIONS record claims
+        a million rows asks for 687 GB): there is no exception to catch, so the file that did it
+        is found by elimination. The other batches in flight recover the same way.
+        """
+        outcomes = []
+        for file in files:
+            if self.pool is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self.pool = self.start_pool()
+            pool = self.pool
+            assert pool is not None
+            try:
+                outcomes.append(pool.submit(_process_in_worker, [file]).result())
+            except BrokenProcessPool:
+                outcomes.append(crashed(file, self.gazetteer))
+                broken = pool
+        return merge_outcomes(outcomes)
 
     def outcomes(self, all_files: pl.DataFrame, batch_size: int) -> Iterator[BatchOutcome]:
         """Every batch's outcome, in order, at most `window` in flight."""

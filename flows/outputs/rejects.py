@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
+from flows.ingest.validate import mask_nik
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
 
@@ -40,13 +41,21 @@ class StateBusyError(RuntimeError):
 
 
 def select_rejects(state: Path, period: str | None, village_code: str | None) -> pl.DataFrame:
-    """Current failures joined to the original cells of their rows (state database opened read-only)."""
+    """Current failures joined to the original cells of their rows (state database opened read-only).
+
+    Cells come masked from the state database; file and sheet names, kept there as written
+    (the file is read by them), are masked here: a file may be named after a person's NIK.
+    """
     try:
         with duckdb.connect(str(state), read_only=True) as con:
             query = (STATEMENTS_DIR / "select_rejects.sql").read_text()
-            return query_frame(con, query, {"period": period, "village_code": village_code})
+            rows = query_frame(con, query, {"period": period, "village_code": village_code})
     except duckdb.IOException as error:
         raise StateBusyError(f"cannot open {state} now (is a run in progress?): {error}") from error
+    return rows.with_columns(mask_nik(pl.col(c)) for c in ("source_file", "sheet") if c in rows.columns)
+
+
+CORRECTIONS_MODE = 0o600  # masked, but still about named people: their reader forwards them by hand
 
 
 def write_workbook(path: Path, rows: pl.DataFrame, title: str) -> None:
@@ -67,6 +76,7 @@ def write_workbook(path: Path, rows: pl.DataFrame, title: str) -> None:
     sheet.set_column(0, len(HEADERS) - 1, 18)
     sheet.set_column(6, 6, 60)
     book.close()
+    path.chmod(CORRECTIONS_MODE)
 
 
 def write_rejects(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ def resolve_key(settings: Settings, create: bool) -> PiiKey | None:
         if not create:
             return None
         path.parent.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("cakupan").warning("no person_id key was given: made a new key file %s", path)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as stream:
             stream.write(secrets.token_hex(32))

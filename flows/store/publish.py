@@ -14,7 +14,7 @@ import polars as pl
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.store import reference
 from flows.store.catalog import create_views, view_docs
-from flows.store.pii import hmac_pads
+from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
 
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
@@ -77,7 +77,7 @@ def written_once(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def publish(
     state: duckdb.DuckDBPyConnection,
     warehouse: Path,
-    key: bytes,
+    key: PiiKey,
     run_id: str,
     provisional_below_pct: float,
     region: str = BANYUMAS_REGENCY_CODE,
@@ -93,7 +93,12 @@ def publish(
     )
     try:
         try:
-            params = {**hmac_pads(key), "run_id": run_id, "provisional_below_pct": provisional_below_pct}
+            params = {
+                **hmac_pads(key.value),
+                "run_id": run_id,
+                "provisional_below_pct": provisional_below_pct,
+                "pii_key_source": key.source,
+            }
             with registered(state, reference_frames(region)), written_once(state), transaction(state):
                 run_script(state, "publish_tables", params)
                 create_views(state, view_docs(), "analyst")

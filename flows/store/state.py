@@ -17,6 +17,7 @@ from flows.store.sql import query_frame, registered, run_script, transaction
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600  # the state database, its WAL, the lock, the person_id key
 # DuckDB scans a table in parallel by row group. With its default of 122,880 rows, a
 # regency month (about 47k rows) is one row group, so every statement after the workers
 # (load, refresh, publish) ran on one core of two. 8,192 rows: 0.53 s -> 0.37 s for them.
@@ -28,13 +29,17 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """The state database, created if needed, private to its owner: it holds raw NIKs.
 
     While it is open the process umask is 077, so the database and its write-ahead log are
-    created 0600 (the publisher sets the analyst warehouse's own mode).
+    created 0600 (the publisher sets the analyst warehouse's own mode); files that were made
+    with another mode (an older version, a copy, a restore) are set back to 0600 each time.
 
     It is attached with row groups of STATE_ROW_GROUP_SIZE rows (the option lasts while it
     is attached, so it is given each time).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(PRIVATE_DIR_MODE)
+    for private in path.parent.iterdir():
+        if private.is_file() and not private.is_symlink():
+            private.chmod(PRIVATE_FILE_MODE)
     old_umask = os.umask(0o077)
     try:
         with duckdb.connect() as con:

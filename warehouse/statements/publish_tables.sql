@@ -3,6 +3,12 @@
 -- $hmac_inner and $hmac_outer are the key XOR ipad / opad. No raw NIK, name or birth date
 -- leaves the state database. Reads the registered frames ref_districts, ref_villages,
 -- ref_targets and ref_rates; $provisional_below_pct is the completeness threshold.
+
+-- A file, sheet or reason may hold a NIK (a file named after a person): every run of 12 or
+-- more digits is shown as its first 6 and last 4, as flows/ingest/validate.py NIK_RUN does
+-- for cell values. Temporary: it lives in this session, not in the analyst file.
+create or replace temporary macro masked(text) as regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g');
+
 create table analyst.districts as
 select district_code, regency_code, district_name
 from ref_districts;
@@ -27,30 +33,34 @@ select
     r.contribution_source,
     r.contribution_idr,
     r.has_warning,
-    r.source_file,
-    r.sheet,
+    masked(r.source_file) as source_file,
+    masked(r.sheet) as sheet,
     r.source_row
 from roster_rows as r
 join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
 join analyst.villages as v on v.village_code = r.village_code;
 
 create table analyst.ingested_files as
-select source_file, sha256, period, village_code, status, rows_read, rows_loaded, rows_rejected,
-       rows_skipped, reason, run_id
+select masked(source_file) as source_file, sha256, period, village_code, status, rows_read, rows_loaded,
+       rows_rejected, rows_skipped, masked(reason) as reason, run_id
 from ingested_files;
 
 create table analyst.ingested_sheets as
-select source_file, sheet, status, reason, rows_read
+select masked(source_file) as source_file, masked(sheet) as sheet, status, masked(reason) as reason, rows_read
 from ingested_sheets;
 
 create table analyst.validation_failures as
-select run_id, period, source_file, sheet, source_row, column_name, check_name, severity,
-       failure_value, message, is_current
+select run_id, period, masked(source_file) as source_file, masked(sheet) as sheet, source_row, column_name,
+       check_name, severity, masked(failure_value) as failure_value, message, is_current
 from validation_failures;
 
--- the run being published ($run_id) is complete once this warehouse is in place
+-- the run being published ($run_id) is complete once this warehouse is in place, with the
+-- person_id key it publishes with ($pii_key_source)
 create table analyst.runs as
-select * exclude (published, pii_key_check) replace (case when run_id = $run_id then 'completed' else status end as status)
+select * exclude (published, pii_key_check) replace (
+    case when run_id = $run_id then 'completed' else status end as status,
+    case when run_id = $run_id then $pii_key_source else pii_key_source end as pii_key_source
+)
 from runs;
 
 create table analyst.targets as

@@ -1,0 +1,260 @@
+"""One bad file never stops a night: each hostile class beside ordinary village files.
+
+Every test builds its file in a temporary landing zone next to two ordinary rosters, runs
+the real sequence, and checks that the run completes, that the ordinary villages' figures
+are what they were, and that the hostile file is recorded with a reason naming its limit.
+Peak memory and time are measured by `make bench`, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from tests.helpers import ANI, BUDI, build_warehouse, view, write_roster
+
+ORDINARY = {"Batuanten": ANI, "Pejogol": BUDI}  # two villages of Cilongok, one BPD member each, enrolled
+
+
+def ordinary_zone(raw: Path) -> None:
+    for village, nik in ORDINARY.items():
+        write_roster(
+            raw / "2024-04" / "Cilongok" / f"{village}.xlsx",
+            {"BPD": [[nik, village, "L", "Anggota BPD", "Sudah", "12345678901"]]},
+            village=village.upper(),
+        )
+
+
+def run_beside_ordinary(tmp_path: Path) -> dict[str, dict[str, object]]:
+    """Run over the zone; check the ordinary villages; return every file's record by path."""
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    build_warehouse(tmp_path / "raw", warehouse)
+    coverage = (
+        view(warehouse, "coverage_by_village").filter(pl.col("village_name").is_in(list(ORDINARY))).sort("village_name")
+    )
+    assert coverage.select("village_name", "members", "enrolled").rows() == [("Batuanten", 1, 1), ("Pejogol", 1, 1)]
+    files = view(warehouse, "ingested_files")
+    return {row["source_file"]: row for row in files.iter_rows(named=True)}
+
+
+def record(tmp_path: Path, hostile: Path) -> dict[str, object]:
+    files = run_beside_ordinary(tmp_path)
+    return files[hostile.relative_to(tmp_path / "raw").as_posix()]
+
+
+def patch_sizes(path: Path, member: str, declared: int) -> None:
+    """Make a zip member's local and central headers declare `declared` bytes, whatever it inflates to."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo(member).header_offset
+    struct.pack_into("<I", data, offset + 22, declared)  # local header: uncompressed size
+    name, central = member.encode(), -1
+    while (central := data.find(b"PK\x01\x02", central + 1)) >= 0:
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46 : central + 46 + name_length] == name:
+            struct.pack_into("<I", data, central + 24, declared)  # central directory: uncompressed size
+            break
+    path.write_bytes(bytes(data))
+
+
+def rewrite_member(path: Path, member: str, change: bytes, into: bytes) -> None:
+    """Rewrite one member of an xlsx (the others copied as they are)."""
+    copy = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            target.writestr(info, content.replace(change, into) if info.filename == member else content)
+    copy.replace(path)
+
+
+def roster_xlsx(path: Path) -> Path:
+    write_roster(path, {"BPD": [[ANI, "X", "L", "Anggota BPD", "Sudah", ""]]}, village="KARANGTENGAH")
+    return path
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    ordinary_zone(tmp_path / "raw")
+    return tmp_path / "raw"
+
+
+def test_a_zip_whose_headers_lie_about_its_size_is_refused(tmp_path: Path, raw: Path) -> None:
+    hostile = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    with zipfile.ZipFile(hostile, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (300 * 2**20))  # 300 MiB of zeros: about 0.3 MB packed
+    patch_sizes(hostile, "xl/media/padding.bin", 1000)
+    with zipfile.ZipFile(hostile) as archive:
+        assert archive.getinfo("xl/media/padding.bin").file_size == 1000  # the lie is in place
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected"
+    assert "unpacks to more than 256 MiB (its headers claim 0 MiB for xl/media/padding.bin)" in str(found["reason"])
+
+
+@pytest.mark.parametrize(
+    ("dimension", "far_cell"),
+    [
+        (b'<dimension ref="A1:J26"/>', b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+        (b'<dimension ref="A1:J26"/>', b'<row r="1048576"><c s="0" t="n" r="XFD1048576"><v>1</v></c></row>'),
+        (b"", b'<row r="200000"><c s="0" r="B200000"><v>1</v></c></row>'),
+    ],
+    ids=["dimension-lies", "attribute-order", "no-dimension-far-row"],
+)
+def test_a_sheet_with_a_far_cell_is_refused_before_calamine(
+    tmp_path: Path, raw: Path, dimension: bytes, far_cell: bytes
+) -> None:
+    """calamine would allocate the whole range (512 GiB) and abort the process: no exception to catch."""
+    hostile = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    with zipfile.ZipFile(hostile) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    start = sheet.index(b"<dimension")
+    real = sheet[start : sheet.index(b"/>", start) + 2]
+    rewrite_member(hostile, "xl/worksheets/sheet1.xml", real, dimension)
+    rewrite_member(hostile, "xl/worksheets/sheet1.xml", b"</sheetData>", far_cell + b"</sheetData>")
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected"
+    assert "a roster has at most 256 columns and 100,000 rows; refused" in str(found["reason"])
+    assert found["village_code"] == "33.02.17.2015"  # placed by its name: the village is told
+
+
+def test_a_csv_with_an_unclosed_quote_is_refused_not_swallowed(tmp_path: Path, raw: Path) -> None:
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.csv"
+    rows = [f"{i};{ANI[:-4]}{i:04d};Nama {i};Anggota BPD;Sudah" for i in range(1, 50)]
+    hostile.write_text("NO;NIK;NAMA;JABATAN;STATUS\n" + '1;"3302;Broken;Anggota BPD;Sudah\n' + "\n".join(rows))
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected" and "damaged CSV near line" in str(found["reason"])
+
+    (raw / "2024-04" / "Cilongok" / "Karangtengah.csv").write_text(
+        'NO;NIK;NAMA\n1;"' + "x" * 200_000 + "\n"  # past the csv module's field limit (131,072)
+    )
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected" and "field larger than field limit" in str(found["reason"])
+
+
+def test_a_csv_past_the_row_or_column_limit_is_refused_never_cut(tmp_path: Path, raw: Path) -> None:
+    tall = raw / "2024-04" / "Cilongok" / "Karangtengah.csv"
+    tall.write_text("NO;NIK;NAMA;JABATAN;STATUS\n" + "1;3302171205750009;X;Anggota BPD;Sudah\n" * 100_001)
+    wide = raw / "2024-04" / "Cilongok" / "Karanglo.csv"
+    wide.write_text("NO;NIK;NAMA;" + ";".join(f"C{i}" for i in range(16_381)) + "\n")
+    files = run_beside_ordinary(tmp_path)
+    assert files["2024-04/Cilongok/Karangtengah.csv"]["status"] == "rejected"
+    assert "100,002 rows; a roster has at most 100,000" in str(files["2024-04/Cilongok/Karangtengah.csv"]["reason"])
+    assert "row 1 has a filled cell past column 256" in str(files["2024-04/Cilongok/Karanglo.csv"]["reason"])
+
+
+def test_an_html_xls_with_unclosed_cells_is_read_cell_by_cell(tmp_path: Path, raw: Path) -> None:
+    """Each unclosed <td> ends at the next: read in linear time (it was 30 s for 195 KB)."""
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xls"
+    body = "".join(f"<tr><td>{i}<td>3302171205{i:06d}<td>Nama {i}<td>Anggota BPD<td>Sudah" for i in range(1, 3000))
+    hostile.write_text(f"<html><table><tr><td>NO<td>NIK<td>NAMA<td>JABATAN<td>STATUS{body}</table></html>")
+    assert hostile.stat().st_size > 195_000
+    found = record(tmp_path, hostile)
+    assert (found["status"], found["rows_read"]) == ("loaded", 2999)
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded(tmp_path: Path, raw: Path) -> None:
+    folder = os.fsencode(raw / "2024-04" / "Cilongok")
+    roster_xlsx(Path(os.fsdecode(folder + b"/\xff\xfe Karangtengah.xlsx")))
+    files = run_beside_ordinary(tmp_path)
+    (name,) = [name for name in files if "Karangtengah" in name]
+    assert name == "2024-04/Cilongok/\\xff\\xfe Karangtengah.xlsx"
+    assert files[name]["status"] == "rejected" and "not valid UTF-8 (rename the file)" in str(files[name]["reason"])
+
+
+def test_a_file_moved_out_of_a_misnamed_folder_is_judged_by_its_new_path(tmp_path: Path, raw: Path) -> None:
+    misnamed = roster_xlsx(raw / "2024-4" / "Cilongok" / "Karangtengah.xlsx")
+    files = run_beside_ordinary(tmp_path)
+    assert files["2024-4/Cilongok/Karangtengah.xlsx"]["status"] == "ignored"
+    moved = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    shutil.move(misnamed, moved)
+    files = run_beside_ordinary(tmp_path)
+    assert files["2024-04/Cilongok/Karangtengah.xlsx"]["status"] == "loaded"
+    copied = raw / "2024-04" / "Cilongok" / "Karangtengah (salinan).xlsx"
+    shutil.copy(moved, copied)  # a byte-identical second copy of a file still in the zone is a copy
+    files = run_beside_ordinary(tmp_path)
+    assert files["2024-04/Cilongok/Karangtengah (salinan).xlsx"]["status"] == "ignored"
+
+
+def test_an_xlsxwriter_workbook_of_ordinary_size_passes_the_checks(tmp_path: Path, raw: Path) -> None:
+    """The guards do not refuse what villages send: 2,000 rows and 40 columns."""
+    path = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("BPD")
+    sheet.write_row(0, 0, ["NO", "NIK", "NAMA", "JABATAN", "STATUS", *[f"X{i}" for i in range(35)]])
+    for i in range(1, 2001):
+        sheet.write_row(i, 0, [str(i), f"3302171205{i:06d}", f"Nama {i}", "Anggota BPD", "Sudah"])
+    book.close()
+    found = record(tmp_path, path)
+    assert (found["status"], found["rows_read"]) == ("loaded", 2000)
+
+
+def test_a_nik_anywhere_is_masked_in_the_analyst_file_and_the_corrections(tmp_path: Path, raw: Path) -> None:
+    """A NIK typed into NO KPJ, a file and a sheet named after a NIK: none reaches an analyst or a workbook."""
+    import openpyxl
+
+    from flows.outputs.rejects import write_rejects
+    from flows.settings import state_path_for
+    from flows.store.reference import load_villages
+    from tests.helpers import nik_like_values
+
+    nik = "3302175205800007"
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah" / f"{nik}.xlsx"
+    write_roster(hostile, {nik: [[ANI, "Ani", "P", "Anggota BPD", "Sudah", nik]]}, village="KARANGTENGAH")
+    files = run_beside_ordinary(tmp_path)
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    assert nik_like_values(warehouse) == []
+    (name,) = [name for name in files if "Karangtengah/" in name]
+    assert name == "2024-04/Cilongok/Karangtengah/330217******0007.xlsx"
+    failures = view(warehouse, "validation_failures").filter(pl.col("column_name") == "kpj")
+    assert failures["failure_value"].to_list() == ["330217******0007"]
+    written = write_rejects(state_path_for(warehouse), load_villages(), tmp_path / "out", None, None)
+    cells = [
+        str(value)
+        for path in written
+        for sheet in openpyxl.load_workbook(path).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    ]
+    assert any("330217******0007" in cell for cell in cells)
+    assert {path.stat().st_mode & 0o777 for path in written} == {0o600}
+    assert not [cell for cell in cells if nik in cell.replace(" ", "")]
+
+
+def lying_dimensions(source: Path, target: Path) -> Path:
+    """A LibreOffice .xls whose every DIMENSIONS record (BIFF 0x0200) claims 1,048,575 rows and 16,383 columns."""
+    data = bytearray(source.read_bytes())
+    at = data.find(b"\x00\x02\x0e\x00")
+    assert at >= 0, "no DIMENSIONS record"
+    while at >= 0:
+        struct.pack_into("<IIHH", data, at + 4, 0, 0xFFFFF, 0, 0x3FFF)
+        at = data.find(b"\x00\x02\x0e\x00", at + 1)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_a_file_that_kills_its_worker_is_rejected_and_its_batch_goes_on(tmp_path: Path, raw: Path) -> None:
+    """calamine asks for 687 GB and aborts the process on this .xls: the pool breaks, the run does not."""
+    fixture = Path(__file__).parent / "fixtures" / "libreoffice_per_group.xls"
+    hostile = lying_dimensions(fixture, raw / "2024-04" / "Cilongok" / "Karangtengah.xls")
+    for village in ("Karanglo", "Panembangan", "Rancamaya"):  # more files in the same batches
+        write_roster(raw / "2024-04" / "Cilongok" / f"{village}.xlsx", {"BPD": []}, village=village.upper())
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    build_warehouse(raw, warehouse, workers=2, batch_size=3)
+    files = {row["source_file"]: row for row in view(warehouse, "ingested_files").iter_rows(named=True)}
+    found = files[hostile.relative_to(raw).as_posix()]
+    assert (found["status"], found["village_code"]) == ("rejected", "33.02.17.2015")
+    assert "the spreadsheet reader crashed on this file" in str(found["reason"])
+    assert {row["status"] for name, row in files.items() if name != found["source_file"]} == {"loaded"}
+    coverage = view(warehouse, "coverage_by_village").filter(pl.col("village_name").is_in(list(ORDINARY)))
+    assert coverage.select("village_name", "members", "enrolled").sort("village_name").rows() == [
+        ("Batuanten", 1, 1),
+        ("Pejogol", 1, 1),
+    ]
