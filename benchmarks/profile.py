@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from concurrent.futures import Future
 from pathlib import Path
 
 from pyinstrument import Profiler
@@ -18,8 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench import OPTIONS, regency_corpus  # noqa: E402
-from flows.run import run_pipeline  # noqa: E402
+from flows.ingest.batch import BatchOutcome, DiscoveredFile, process_batch  # noqa: E402
+from flows.ingest.workers import BatchProcessor  # noqa: E402
+from flows.run import PlainSteps, run_pipeline  # noqa: E402
 from flows.settings import Settings  # noqa: E402
+
+
+class InProcessSteps(PlainSteps):
+    """Batches processed in this process, where the profiler samples them (the nightly run uses workers)."""
+
+    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> Future[BatchOutcome]:
+        done: Future[BatchOutcome] = Future()
+        done.set_result(process_batch(processor.raw_dir, files, processor.gazetteer))
+        return done
 
 
 def main() -> None:
@@ -28,7 +40,7 @@ def main() -> None:
     profiler = Profiler(interval=0.0005)
     with tempfile.TemporaryDirectory() as work:
         profiler.start()
-        run_pipeline(Settings(raw, Path(work) / "cakupan.duckdb", workers=1), "profile", OPTIONS)
+        run_pipeline(Settings(raw, Path(work) / "cakupan.duckdb", workers=1), "profile", OPTIONS, InProcessSteps())
         profiler.stop()
     print(
         profiler.output(ConsoleRenderer(time="seconds", show_all=False, processor_options={"filter_threshold": 0.02}))

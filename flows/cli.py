@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import traceback
 import uuid
@@ -58,7 +57,11 @@ BatchOption = Annotated[
     ),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option("--workers", help="Worker processes; 0 = one per core when there is enough work.")
+    int | None,
+    typer.Option(
+        "--workers",
+        help="Worker processes that read the files (at least one); 0 = one per core when there is enough work.",
+    ),
 ]
 
 
@@ -162,8 +165,7 @@ def run_flow(
     from flows.ingest.workers import start_forkserver
     from flows.nightly import nightly
 
-    if settings.workers != 1 and (os.cpu_count() or 1) > 1:
-        start_forkserver()  # workers' imports overlap Prefect's start-up
+    start_forkserver()  # workers' imports overlap Prefect's start-up
 
     started = time.perf_counter()
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from flows.ingest.batch import process_batch
 from flows.ingest.discover import discover
 from flows.ingest.place import build_gazetteer, place
 from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
@@ -65,10 +66,13 @@ def test_batches_are_even_at_most_size_and_one_per_worker(n_files: int, size: in
 
 
 def frames_of(raw: Path, workers: int) -> dict[str, pl.DataFrame]:
-    """Every batch outcome (batches of 3 files) concatenated, sorted to compare."""
-    processor = BatchProcessor(raw, build_gazetteer(reference.load_villages()), workers)
-    with processor:
-        outcomes = list(processor.outcomes(discover(raw), batch_size=3))
+    """Every batch outcome (batches of 3 files) concatenated, sorted to compare; 0 workers: in this process."""
+    gazetteer = build_gazetteer(reference.load_villages())
+    if workers:
+        with BatchProcessor(raw, gazetteer, workers) as processor:
+            outcomes = list(processor.outcomes(discover(raw), batch_size=3))
+    else:
+        outcomes = [process_batch(raw, batch, gazetteer) for batch in batches(discover(raw), 3)]
     assert len(outcomes) > 2
     rows = pl.concat([o.rows for o in outcomes], how="diagonal").sort("sha256", "sheet", "source_row")
     files = pl.concat([o.files for o in outcomes]).drop("modified_at").sort("source_file")
@@ -77,7 +81,7 @@ def frames_of(raw: Path, workers: int) -> dict[str, pl.DataFrame]:
 
 def test_worker_processes_give_what_one_process_gives(demo_zone: tuple[Path, pl.DataFrame]) -> None:
     raw, _ = demo_zone
-    alone, spread = frames_of(raw, workers=1), frames_of(raw, workers=2)
+    alone, spread = frames_of(raw, workers=0), frames_of(raw, workers=2)
     assert spread["rows"].height > 100
     assert spread["rows"].equals(alone["rows"]) and spread["files"].equals(alone["files"])
 

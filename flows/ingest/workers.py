@@ -61,7 +61,11 @@ def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[Disco
 
 
 def worker_count(n_files: int, configured: int = 0, cores: int | None = None) -> int:
-    """`configured` when set; else one per core while each gets MIN_FILES_PER_WORKER files; 1 means in process."""
+    """`configured` when set; else one per core while each gets MIN_FILES_PER_WORKER files, and at least one.
+
+    Files are always read in worker processes, never in the run's own: calamine aborts the
+    process on some files, and a worker's death costs that file, not the run.
+    """
     if configured:
         return configured
     return max(1, min(cores or os.cpu_count() or 1, n_files // MIN_FILES_PER_WORKER))
@@ -136,15 +140,14 @@ class InFlight:
 
 
 class BatchProcessor:
-    """Processes batches of files in `workers` processes, or in this process when `workers` is 1."""
+    """Processes batches of files in `workers` worker processes (at least one: see `worker_count`)."""
 
     def __init__(self, raw_dir: Path, gazetteer: Gazetteer, workers: int) -> None:
         self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> BatchProcessor:
-        if self.workers > 1:
-            self.pool = self.start_pool()
+        self.pool = self.start_pool()
         return self
 
     def start_pool(self) -> ProcessPoolExecutor:
@@ -166,15 +169,9 @@ class BatchProcessor:
         return 2 * self.workers
 
     def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
-        """Start processing a batch (in process: done before this returns)."""
-        if self.pool:
-            return InFlight(self, files, self.pool, self.pool.submit(_process_in_worker, files))
-        done: Future[BatchOutcome] = Future()
-        try:
-            done.set_result(process_batch(self.raw_dir, files, self.gazetteer))
-        except Exception as error:  # the caller's .result() raises it, as from a worker
-            done.set_exception(error)
-        return done
+        """Start processing a batch in a worker process."""
+        assert self.pool is not None, "BatchProcessor used outside `with`"
+        return InFlight(self, files, self.pool, self.pool.submit(_process_in_worker, files))
 
     def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
         """Process a batch and wait for it."""
@@ -187,19 +184,23 @@ class BatchProcessor:
         a million rows asks for 687 GB): there is no exception to catch, so the file that did it
         is found by elimination. The other batches in flight recover the same way.
         """
+        self.replace(broken)
         outcomes = []
         for file in files:
-            if self.pool is broken:
-                broken.shutdown(wait=False, cancel_futures=True)
-                self.pool = self.start_pool()
             pool = self.pool
             assert pool is not None
             try:
                 outcomes.append(pool.submit(_process_in_worker, [file]).result())
             except BrokenProcessPool:
                 outcomes.append(crashed(file, self.gazetteer))
-                broken = pool
+                self.replace(pool)
         return merge_outcomes(outcomes)
+
+    def replace(self, broken: ProcessPoolExecutor) -> None:
+        """A new pool for one that broke, unless another batch's recovery replaced it already."""
+        if self.pool is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.pool = self.start_pool()
 
     def outcomes(self, all_files: pl.DataFrame, batch_size: int) -> Iterator[BatchOutcome]:
         """Every batch's outcome, in order, at most `window` in flight."""
