@@ -144,7 +144,9 @@ def test_a_csv_past_the_row_or_column_limit_is_refused_never_cut(tmp_path: Path,
     wide.write_text("NO;NIK;NAMA;" + ";".join(f"C{i}" for i in range(16_381)) + "\n")
     files = run_beside_ordinary(tmp_path)
     assert files["2024-04/Cilongok/Karangtengah.csv"]["status"] == "rejected"
-    assert "100,002 rows; a roster has at most 100,000" in str(files["2024-04/Cilongok/Karangtengah.csv"]["reason"])
+    assert "100,002 lines; a roster has at most 100,000 rows" in str(
+        files["2024-04/Cilongok/Karangtengah.csv"]["reason"]
+    )
     assert "row 1 has a filled cell past column 256" in str(files["2024-04/Cilongok/Karanglo.csv"]["reason"])
 
 
