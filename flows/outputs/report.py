@@ -52,7 +52,7 @@ TITLES = {
 
 
 def cell(value: object) -> str:
-    """A table cell's text: thousands separators for whole numbers, 'ya'/'' for flags."""
+    """A table cell's text: thousands separators for whole numbers, 'provisional' or nothing for a flag."""
     if isinstance(value, bool):
         return "provisional" if value else ""
     if isinstance(value, int):
