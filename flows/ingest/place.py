@@ -39,6 +39,7 @@ class Gazetteer:
     villages: pl.DataFrame
     codes: frozenset[str]
     by_key: dict[str, list[tuple[str, str, str]]]  # village_key -> (village_code, district_key, district_name)
+    district_keys: frozenset[str]
 
 
 def build_gazetteer(villages: pl.DataFrame) -> Gazetteer:
@@ -52,7 +53,7 @@ def build_gazetteer(villages: pl.DataFrame) -> Gazetteer:
         "village_code", "village_key", "district_key", "district_name"
     ).iter_rows():
         by_key.setdefault(key, []).append((code, district_key, district))
-    return Gazetteer(frame, frozenset(frame["village_code"]), by_key)
+    return Gazetteer(frame, frozenset(frame["village_code"]), by_key, frozenset(frame["district_key"]))
 
 
 def split_district(text: str) -> tuple[str, str | None]:
@@ -61,19 +62,48 @@ def split_district(text: str) -> tuple[str, str | None]:
     return (text[: match.start()], match.group(1)) if match else (text, None)
 
 
+WORD_SEPARATOR = re.compile(r"[\s_\-.,()]+")
+
+
+def read_as_village_and_district(text: str, gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
+    """Villages that `text` names as "village, then district", using every word (`Kramat Kembaran`, `ciberem_sumbang`).
+
+    Every split of the words is tried; a reading fits when its first part is a village of the
+    district its second part names.
+    """
+    words = [word for word in WORD_SEPARATOR.split(text) if word]
+    found: list[tuple[str, str, str]] = []
+    for split in range(1, len(words)):
+        village_key, district_key = place_key(" ".join(words[:split])), place_key(" ".join(words[split:]))
+        found += [v for v in gazetteer.by_key.get(village_key, []) if v[1] == district_key and v not in found]
+    return found
+
+
+def contained_village(key: str, gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
+    """The last resort: the longest village names inside `key` (`DESABATUANTENAPRIL2024`).
+
+    A name that is also a district's, when another village name is inside too, is read as the
+    district: `KRAMATKEMBARAN` names the village Kramat in Kembaran, never the village Kembaran.
+    """
+    contained = [name for name in gazetteer.by_key if name and name in key]
+    villages_only = [name for name in contained if name not in gazetteer.district_keys] or contained
+    longest = max(map(len, villages_only), default=0)
+    return [v for name in villages_only if len(name) == longest for v in gazetteer.by_key[name]]
+
+
 def match_village(text: str, districts: list[str], gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
-    """Villages named by `text`: the exact name, else the longest names it contains.
+    """Villages named by `text`: the exact name, else the readings that use every word, else a contained name.
 
     Narrowed to the given districts when any candidate lies in one of them.
     """
     key = place_key(text)
     if not key:
         return []
-    named = gazetteer.by_key.get(key, [])
-    if not named:
-        contained = [name for name in gazetteer.by_key if name and name in key]
-        longest = max(map(len, contained), default=0)
-        named = [v for name in contained if len(name) == longest for v in gazetteer.by_key[name]]
+    named = (
+        gazetteer.by_key.get(key, [])
+        or read_as_village_and_district(text, gazetteer)
+        or contained_village(key, gazetteer)
+    )
     district_keys = {place_key(d) for d in districts}
     in_district = [v for v in named if v[1] in district_keys]
     return in_district or named
