@@ -266,3 +266,37 @@ def test_a_file_that_kills_its_worker_is_rejected_and_its_batch_goes_on(
         ("Batuanten", 1, 1),
         ("Pejogol", 1, 1),
     ]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><table><tr><td>NIK</td><td>" + "<" * 300_000 + "</td></tr></table>",
+        "<html><table><tr><td>NIK</td>" + "<td " * 100_000 + "</tr></table>",
+        "<html><table>" + "<tr " * 100_000 + "</table>",
+    ],
+    ids=["unclosed-angles", "unclosed-td-tags", "unclosed-tr-tags"],
+)
+def test_an_html_page_of_unclosed_tags_is_read_in_linear_time(tmp_path: Path, raw: Path, page: str) -> None:
+    """300,000 `<` took 53 s (and 1 MB would hold a night for hours) when a tag was `<[^>]*>`."""
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xls"
+    hostile.write_text(page)
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected"  # read, quickly, and found to hold no roster
+
+
+def test_a_path_too_long_for_the_system_and_a_linked_period_folder_are_recorded(
+    tmp_path: Path, raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = raw / "2024-04" / "x"
+    for _ in range(20):  # 20 folders of 250 characters: past PATH_MAX (4,096 bytes), made one step at a time
+        deep.mkdir()
+        monkeypatch.chdir(deep)
+        deep = Path("d" * 250)
+    deep.write_text("any")
+    monkeypatch.undo()
+    (raw / "2024-05").symlink_to("/etc")  # a link named like a newer period: not a period of this zone
+    files = run_beside_ordinary(tmp_path)
+    assert files["2024-05"]["status"] == "ignored" and "symbolic link to /etc" in str(files["2024-05"]["reason"])
+    (too_long,) = [row for name, row in files.items() if name.startswith("2024-04/x/")]
+    assert too_long["status"] == "rejected" and "name too long" in str(too_long["reason"]).lower()

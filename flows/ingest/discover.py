@@ -71,6 +71,14 @@ def entry(raw_dir: Path, path: Path) -> tuple[object, ...]:
         return not_read(relative, f"cannot be read: {error.strerror or error}")
 
 
+def is_link(path: Path) -> bool:
+    """Whether `path` is a symbolic link; a path the system cannot even look at (too long) is listed by os.walk."""
+    try:
+        return path.is_symlink()
+    except OSError:
+        return False
+
+
 def discover(raw_dir: Path) -> pl.DataFrame:
     """Every file under the landing zone (reference data excluded), oldest modification first.
 
@@ -84,7 +92,7 @@ def discover(raw_dir: Path) -> pl.DataFrame:
         here = Path(folder)
         if here == raw_dir:
             folders[:] = [name for name in folders if name not in NOT_LANDING]
-        links = [name for name in folders if (here / name).is_symlink()]
+        links = [name for name in folders if is_link(here / name)]
         rows += [entry(raw_dir, here / name) for name in sorted([*files, *links])]
     for error in unlisted:
         relative = Path(error.filename).relative_to(raw_dir).as_posix()
@@ -94,7 +102,11 @@ def discover(raw_dir: Path) -> pl.DataFrame:
 
 def latest_period(raw_dir: Path, discovered: pl.DataFrame) -> str | None:
     """The newest period of the landing zone: its newest `YYYY-MM` folder, even an empty one."""
-    folders = {path.name for path in raw_dir.iterdir() if path.is_dir() and PERIOD_FOLDER.match(path.name)}
+    folders = {
+        path.name
+        for path in raw_dir.iterdir()
+        if PERIOD_FOLDER.match(path.name) and path.is_dir() and not is_link(path)
+    }
     periods = folders | set(discovered["period"].drop_nulls())
     return max(periods, default=None)
 
