@@ -26,6 +26,7 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
+from flows.ingest.validate import mask_text
 from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
 from flows.settings import Settings
@@ -189,7 +190,7 @@ def process_new(
     submitted = windowed(lambda files: steps.submit(processor, files), work, processor.window)
     for number, outcome in enumerate(submitted, start=1):
         for row in outcome.files.filter(pl.col("status") != "placed").iter_rows(named=True):
-            log.warning("%s %s: %s", row["status"], row["source_file"], row["reason"])
+            log.warning("%s %s: %s", row["status"], mask_text(row["source_file"]), mask_text(row["reason"]))
         state.load_batch(con, outcome, run_id)
         log.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
 
@@ -232,7 +233,7 @@ def ingest_and_publish(
     for line in warnings:
         log.warning(line)
     for missing in vanished[:VANISHED_LOGGED]:
-        log.warning("%s is no longer in the landing zone; its data is kept", missing)
+        log.warning("%s is no longer in the landing zone; its data is kept", mask_text(missing))
     if len(vanished) > VANISHED_LOGGED:
         log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
     new, copies = discover.new_versions(discovered, known)

@@ -300,3 +300,42 @@ def test_a_path_too_long_for_the_system_and_a_linked_period_folder_are_recorded(
     assert files["2024-05"]["status"] == "ignored" and "symbolic link to /etc" in str(files["2024-05"]["reason"])
     (too_long,) = [row for name, row in files.items() if name.startswith("2024-04/x/")]
     assert too_long["status"] == "rejected" and "name too long" in str(too_long["reason"]).lower()
+
+
+def test_a_nik_in_free_text_in_a_dotted_name_or_a_title_never_reaches_analysts_or_prefect(
+    tmp_path: Path, raw: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SUMBER IURAN holding a NIK, a file named with a dotted NIK, a title block naming a NIK for the village."""
+    import re
+
+    from flows.settings import state_path_for
+    from flows.store import state
+    from tests.helpers import nik_like_values
+
+    nik, dotted = "3302175205800015", "3302.1752.0580.0020"
+    path = raw / "2024-04" / "Cilongok" / f"Karangtengah {dotted}.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("BPD")
+    sheet.write_row(0, 0, ["NO", "NIK", "NAMA", "JABATAN", "STATUS", "SUMBER IURAN"])
+    sheet.write_row(1, 0, ["1", "3302171205750003", "Ani", "Anggota BPD", "Sudah", nik])
+    book.close()
+    unplaced = raw / "2024-04" / "kiriman" / "laporan.xlsx"
+    write_roster(unplaced, {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", ""]]}, village=nik, district=nik)
+    with caplog.at_level("WARNING", logger="cakupan"):
+        files = run_beside_ordinary(tmp_path)
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    assert nik_like_values(warehouse) == []
+    assert "2024-04/Cilongok/Karangtengah ******.xlsx" in files
+    assert (
+        view(warehouse, "roster")
+        .filter(pl.col("sheet") == "BPD")["contribution_source"]
+        .to_list()
+        .count("330217******0015")
+    )
+    assert files["2024-04/kiriman/laporan.xlsx"]["status"] == "rejected"
+    leaked = re.compile(r"\d{16}|\d{4}\.\d{4}\.\d{4}\.\d{4}")
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("laporan.xlsx" in line for line in logged) and not [line for line in logged if leaked.search(line)]
+    with state.connect_state(state_path_for(warehouse)) as con:
+        artifact = state.rejected_files(con)  # the rows of Prefect's table artifact
+    assert artifact and not [row for row in artifact if leaked.search(" ".join(row.values()))]

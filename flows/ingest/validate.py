@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandera.errors
 import polars as pl
 
@@ -20,7 +22,9 @@ FAILURE_COLUMNS = {
 }
 
 
-NIK_RUN = r"(\d{6})\d{2,}(\d{4})"  # 12 digits or more in a row: shown as first 6 and last 4 (publish_tables.sql too)
+# The masking rule, also in publish_tables.sql (the `masked` macro) and `mask_text` below:
+NIK_RUN = r"(\d{6})\d{2,}(\d{4})"  # 12 digits or more in a row: shown as first 6 and last 4
+NIK_SPACED = r"\d(?:[ .\-]?\d){11,}"  # 12 digits or more with single separators (3302.1752.0580.0020): hidden
 
 
 def mask_nik(value: pl.Expr) -> pl.Expr:
@@ -38,8 +42,13 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
                 digits.str.head(6), pl.lit("*").repeat_by(digits.str.len_chars() - 10).list.join(""), digits.str.tail(4)
             )
         )
-        .otherwise(value.str.replace_all(NIK_RUN, "${1}******${2}"))
+        .otherwise(value.str.replace_all(NIK_RUN, "${1}******${2}").str.replace_all(NIK_SPACED, "******"))
     )
+
+
+def mask_text(text: str) -> str:
+    """`mask_nik` for one text outside a frame: log lines and artifacts, which Prefect stores and shows."""
+    return re.sub(NIK_SPACED, "******", re.sub(NIK_RUN, r"\1******\2", text))
 
 
 def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:

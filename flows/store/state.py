@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest.batch import BatchOutcome
+from flows.ingest.validate import mask_text
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
 from schemas.roster import check_catalog
@@ -182,6 +183,7 @@ def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bo
 
 
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
-    """Files currently rejected, with the reason, for the run summary."""
+    """Files currently rejected, with the reason, for the run summary (Prefect stores it: NIKs masked)."""
     query = "select source_file, period, reason from ingested_files where status = 'rejected' order by source_file"
-    return [{k: "" if v is None else str(v) for k, v in row.items()} for row in query_frame(con, query).to_dicts()]
+    rows = query_frame(con, query).to_dicts()
+    return [{k: mask_text("" if v is None else str(v)) for k, v in row.items()} for row in rows]

@@ -4,10 +4,13 @@
 -- leaves the state database. Reads the registered frames ref_districts, ref_villages,
 -- ref_targets and ref_rates; $provisional_below_pct is the completeness threshold.
 
--- A file, sheet or reason may hold a NIK (a file named after a person): every run of 12 or
--- more digits is shown as its first 6 and last 4, as flows/ingest/validate.py NIK_RUN does
--- for cell values. Temporary: it lives in this session, not in the analyst file.
-create or replace temporary macro masked(text) as regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g');
+-- A file, sheet, reason or free-text value may hold a NIK (a file named after a person, a
+-- NIK typed into SUMBER IURAN): every run of 12 or more digits is shown as its first 6 and
+-- last 4, and one written with separators is hidden, as flows/ingest/validate.py (NIK_RUN,
+-- NIK_SPACED) does for cell values. Temporary: it lives in this session, not in the analyst file.
+create or replace temporary macro masked(text) as regexp_replace(
+    regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g'), '\d(?:[ .\-]?\d){11,}', '******', 'g'
+);
 
 create table analyst.districts as
 select district_code, regency_code, district_name
@@ -24,13 +27,13 @@ select
     v.district_code,
     r.village_code,
     r.group_code,
-    r.role,
+    masked(r.role) as role,
     -- base64url of the 32-byte digest (43 characters, no padding): no run of 16 digits, so no NIK-like value
     left(replace(replace(to_base64(unhex(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))))), '+', '-'), '/', '_'), 43)
         as person_id,
     r.sex,
     r.enrolled,
-    r.contribution_source,
+    masked(r.contribution_source) as contribution_source,
     r.contribution_idr,
     r.has_warning,
     masked(r.source_file) as source_file,
