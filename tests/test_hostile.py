@@ -339,3 +339,101 @@ def test_a_nik_in_free_text_in_a_dotted_name_or_a_title_never_reaches_analysts_o
     with state.connect_state(state_path_for(warehouse)) as con:
         artifact = state.rejected_files(con)  # the rows of Prefect's table artifact
     assert artifact and not [row for row in artifact if leaked.search(" ".join(row.values()))]
+
+
+FAR = b'<row r="100000"><c r="ALL100000"><v>1</v></c></row>'
+
+
+@pytest.mark.parametrize(
+    ("member", "change", "into"),
+    [
+        ("xl/worksheets/sheet1.xml", b"</sheetData>", FAR.replace(b'"', b"'") + b"</sheetData>"),  # single quotes
+        ("xl/worksheets/sheet1.xml", b"</sheetData>", FAR.replace(b' r="A', b' r = "a') + b"</sheetData>"),
+        (
+            "xl/worksheets/sheet1.xml",
+            b"</sheetData>",
+            b'<x:row r="3"><x:c r="IW3" xmlns:x="urn:x"/></x:row></sheetData>',
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            b"</sheetData>",
+            b'<row r="9">' + b"<c><v>1</v></c>" * 300 + b"</row></sheetData>",
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            b"</sheetData>",
+            b'<row r="3000000"><c t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            b"</sheetData>",
+            b'<row r="5"><c s="0" zz="' + b"z" * 2_000_000 + b'" r="ALL5"/></row></sheetData>',
+        ),
+        ("xl/sharedStrings.xml", b"</sst>", b"<si><t>" + b"x" * 40_000 + b"</t></si></sst>"),
+    ],
+    ids=[
+        "single-quotes",
+        "spaces-lowercase",
+        "namespace-prefix",
+        "cells-without-r",
+        "3m-rows",
+        "long-attribute",
+        "huge-text",
+    ],
+)
+def test_far_cells_and_huge_texts_are_refused_however_written(
+    tmp_path: Path, raw: Path, member: str, change: bytes, into: bytes
+) -> None:
+    """The attack's variants: a regex on `<c r="...">` missed each; an XML parser reads them all."""
+    hostile = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    with zipfile.ZipFile(hostile) as archive:
+        if member not in archive.namelist():
+            member, change, into = "xl/worksheets/sheet1.xml", b"</sheetData>", b"</sheetData>"
+    rewrite_member(hostile, member, change, into)
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected", found
+    assert "refused" in str(found["reason"]) and found["village_code"] == "33.02.17.2015"
+
+
+def test_a_sheet_stored_outside_the_worksheets_folder_is_checked_too(tmp_path: Path, raw: Path) -> None:
+    hostile = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    rewrite_member(hostile, "xl/worksheets/sheet1.xml", b"</sheetData>", FAR + b"</sheetData>")
+    copy = hostile.with_suffix(".tmp")
+    with zipfile.ZipFile(hostile) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info).replace(b"worksheets/sheet1.xml", b"data/s1.XML")
+            name = "xl/data/s1.XML" if info.filename == "xl/worksheets/sheet1.xml" else info.filename
+            target.writestr(name, content)
+    copy.replace(hostile)
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected" and "xl/data/s1.XML has a cell" in str(found["reason"])
+
+
+def test_an_ods_whose_filled_row_repeats_past_the_limit_is_refused(tmp_path: Path, raw: Path) -> None:
+    """LibreOffice's own empty repeated rows pass (the fixture); a filled row repeated 200,000 times does not."""
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.ods"
+    shutil.copy(Path(__file__).parent / "fixtures" / "libreoffice_per_group.ods", hostile)
+    repeated = b'<table:table-row table:number-rows-repeated="200000"'  # every row, so the filled ones too
+    rewrite_member(hostile, "content.xml", b"<table:table-row", repeated)
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected" and "a roster has at most" in str(found["reason"])
+
+
+def test_csv_as_excel_for_mac_and_as_unicode_text_are_read(tmp_path: Path, raw: Path) -> None:
+    """Genuine files the strict reader refused: lines ending in CR alone, and UTF-16 with its BOM."""
+    text = "NO;NIK;NAMA;JABATAN;STATUS\r1;3302171205750009;Ani;Anggota BPD;Sudah\r"
+    mac = raw / "2024-04" / "Cilongok" / "Karangtengah.csv"
+    mac.write_bytes(text.encode())
+    unicode_text = raw / "2024-04" / "Cilongok" / "Karanglo.csv"
+    unicode_text.write_bytes(text.replace("\r", "\r\n").replace(";", "\t").encode("utf-16"))
+    files = run_beside_ordinary(tmp_path)
+    for path in (mac, unicode_text):
+        found = files[path.relative_to(raw).as_posix()]
+        assert (found["status"], found["rows_loaded"]) == ("loaded", 1), found
+
+
+def test_a_text_file_larger_than_a_roster_can_be_is_refused(tmp_path: Path, raw: Path) -> None:
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.csv"
+    hostile.write_text("NO;NIK;NAMA\n" + ("1;2;" + ";" * 3000 + "\n") * 23_000)  # 69 MB in 23,001 lines
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected" and "more than a roster can be (at most 64)" in str(found["reason"])

@@ -131,5 +131,9 @@ def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.Data
 
 
 def missing_files(discovered: pl.DataFrame, known: pl.DataFrame) -> list[str]:
-    """Files ingested earlier that are no longer in the landing zone (their data is kept)."""
-    return sorted(set(known["source_file"]) - set(discovered["source_file"]))
+    """Files ingested earlier under a period folder that are no longer in the landing zone (their data is kept).
+
+    A file that was outside any period folder held no data: moving it into one is not a vanishing.
+    """
+    had_data = known.filter(pl.col("period").is_not_null()) if "period" in known.columns else known
+    return sorted(set(had_data["source_file"]) - set(discovered["source_file"]))

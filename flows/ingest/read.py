@@ -16,6 +16,7 @@ import html
 import io
 import re
 import struct
+import xml.parsers.expat
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -33,7 +34,10 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_COLUMNS = 256
-CELL_REF = re.compile(rb'<c\b[^>]*?\sr="([A-Z]+)(\d+)"')  # any attribute order: <c s="0" r="XFD1048576">
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # a CSV or HTML roster: 100,000 rows of 40 short cells is about 30 MB
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+CELL_REFERENCE = re.compile(r"([A-Z]*)(\d*)")  # `ALL100000`; checked by Extent, not by calamine's range
+MAX_CELL_TEXT = 32_767  # Excel's own limit on a cell's text
 INFLATE_CHUNK = 1 << 20
 DELIMITERS = (";", ",", "\t", "|")
 CELL_PREFIX = "__UNNAMED__"  # grid columns as fastexcel names them without a header row; `grid_of` does the same
@@ -73,6 +77,8 @@ def sniff(path: Path, head: bytes) -> str:
         return "ods" if head[30:38] == b"mimetype" and ODS_MIMETYPE in head[:200] else "xlsx"
     if head.startswith(OLE2_MAGIC):
         return "encrypted" if "EncryptedPackage".encode("utf-16-le") in path.read_bytes() else "xls"
+    if head.startswith(UTF16_BOMS):  # "Unicode text" as Excel saves it
+        return "text"
     if b"\x00" in head[:4096]:
         raise UnreadableFileError(f"{path.name}: not a spreadsheet or text file (binary content)")
     if re.search(rb"<\s*(html|table)\b", head[:4096], re.IGNORECASE):
@@ -86,8 +92,15 @@ def check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive, path.open("rb") as stream:
             unpacked = 0
             for info in archive.infolist():
-                is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-                unpacked = inflate(path, inflated(stream, info), info, unpacked, check_cells=is_sheet)
+                extent = Extent(path.name, info.filename)
+                for chunk in inflated(stream, info):
+                    unpacked += len(chunk)
+                    if unpacked > MAX_UNPACKED_BYTES:
+                        raise UnreadableFileError(
+                            f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB "
+                            f"(its headers claim {info.file_size // 2**20} MiB for {info.filename}); refused"
+                        )
+                    extent.feed(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, ValueError) as error:
         raise UnreadableFileError(f"{path.name}: damaged file (corrupt zip archive: {error})") from error
 
@@ -119,32 +132,90 @@ def inflated(stream: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
             data = inflater.decompress(inflater.unconsumed_tail, INFLATE_CHUNK)
 
 
-def inflate(path: Path, chunks: Iterator[bytes], info: zipfile.ZipInfo, unpacked: int, check_cells: bool) -> int:
-    """Count a member's real bytes on top of `unpacked`; on a worksheet, check every cell reference.
+class Extent:
+    """How far a member's cells reach and how long its texts are, read by an XML parser as it inflates.
 
-    Returns the bytes unpacked so far. A chunk boundary can split a reference, so the tail of
-    each chunk is carried into the next.
+    Every XML member is read, whatever its name (a sheet may sit at `xl/data/s1.xml` or
+    `sheet1.XML`): elements by local name whatever their prefix, attributes in any quoting,
+    spacing or case; a cell without `r` is the next column; in ODS, repeated rows and cells
+    count where they hold a value. A text longer than Excel allows in a cell (a 120 MiB shared
+    string used by 20 cells reached 5 GB in calamine) is refused. A member that is not XML
+    (an image) stops being parsed.
     """
-    far_column = far_row = 0
-    carry = b""
-    for chunk in chunks:
-        unpacked += len(chunk)
-        if unpacked > MAX_UNPACKED_BYTES:
+
+    def __init__(self, file_name: str, member: str) -> None:
+        self.file_name, self.member = file_name, member
+        self.row = self.column = self.far_row = self.far_column = self.text = 0
+        self.repeat_rows = self.repeat_columns = 1
+        self.row_has_value = self.in_text = False
+        self.parser: xml.parsers.expat.XMLParserType | None = xml.parsers.expat.ParserCreate()
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+        self.parser.CharacterDataHandler = self.characters
+
+    def feed(self, chunk: bytes) -> None:
+        if self.parser is None:
+            return
+        try:
+            self.parser.Parse(chunk, False)
+        except xml.parsers.expat.ExpatError:
+            self.parser = None  # not XML: calamine reads no cells from it
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        local = name.rpartition(":")[2].lower()
+        values = {key.rpartition(":")[2].lower(): value for key, value in attributes.items()}
+        if local == "row":  # xlsx
+            self.row = int(values["r"]) if values.get("r", "").isdigit() else self.row + 1
+            self.column = 0
+            self.reach(self.row, 0)
+        elif local == "c":
+            found = CELL_REFERENCE.fullmatch(values.get("r", "").strip().upper())
+            if found and found.group(1) and found.group(2):
+                self.column, row = column_number(found.group(1).encode()), int(found.group(2))
+            else:
+                self.column, row = self.column + 1, self.row
+            self.reach(row, self.column)
+        elif local == "table":  # ods: each sheet counts its rows from the top
+            self.row = self.column = 0
+        elif local == "table-row":  # ods: a row repeated N times reaches N rows only if it holds a value
+            self.repeat_rows = int(values.get("number-rows-repeated", "1") or 1)
+            self.column, self.row_has_value = 0, False
+        elif local in {"table-cell", "covered-table-cell"}:
+            self.repeat_columns = int(values.get("number-columns-repeated", "1") or 1)
+            self.column += self.repeat_columns
+            if "value-type" in values:
+                self.row_has_value = True
+                self.reach(self.row + self.repeat_rows, self.column)
+        elif local == "p":
+            self.row_has_value = True
+            self.reach(self.row + self.repeat_rows, self.column)
+        if local in {"t", "v", "p"}:
+            self.in_text, self.text = True, 0
+
+    def end(self, name: str) -> None:
+        local = name.rpartition(":")[2].lower()
+        if local == "table-row":
+            self.row += self.repeat_rows
+            self.repeat_rows = 1
+        elif local in {"t", "v", "p"}:
+            self.in_text = False
+
+    def characters(self, data: str) -> None:
+        if self.in_text:
+            self.text += len(data)
+            if self.text > MAX_CELL_TEXT:
+                raise UnreadableFileError(
+                    f"{self.file_name}: {self.member} holds a text of more than {MAX_CELL_TEXT:,} characters, "
+                    "more than a spreadsheet cell can; refused"
+                )
+
+    def reach(self, row: int, column: int) -> None:
+        self.far_row, self.far_column = max(self.far_row, row), max(self.far_column, column)
+        if self.far_row > MAX_ROWS or self.far_column > MAX_COLUMNS:
             raise UnreadableFileError(
-                f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB "
-                f"(its headers claim {info.file_size // 2**20} MiB for {info.filename}); refused"
+                f"{self.file_name}: {self.member} has a cell at column {self.far_column}, row {self.far_row}; "
+                f"a roster has at most {MAX_COLUMNS} columns and {MAX_ROWS:,} rows; refused"
             )
-        if check_cells:
-            text = carry + chunk
-            for letters, row in CELL_REF.findall(text):
-                far_column, far_row = max(far_column, column_number(letters)), max(far_row, int(row))
-            carry = text[-256:]
-    if far_column > MAX_COLUMNS or far_row > MAX_ROWS:
-        raise UnreadableFileError(
-            f"{path.name}: {info.filename} has a cell at column {far_column}, row {far_row}; a roster has at most "
-            f"{MAX_COLUMNS} columns and {MAX_ROWS:,} rows; refused"
-        )
-    return unpacked
 
 
 def read_workbook(path: Path) -> list[RawSheet]:
@@ -158,6 +229,12 @@ def read_workbook(path: Path) -> list[RawSheet]:
         raise UnreadableFileError(f"{path.name}: the workbook is password-protected; send it without a password")
     if kind in {"html", "text"}:
         rows = html_rows if kind == "html" else text_rows
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:  # a 300 MB CSV inside every other limit took 4.4 GB to read
+            limit = MAX_TEXT_BYTES // 2**20
+            raise UnreadableFileError(
+                f"{path.name}: {size // 2**20} MiB, more than a roster can be (at most {limit}); refused"
+            )
         data = path.read_bytes()
         if kind == "text" and (lines := data.count(b"\n")) > MAX_ROWS:  # before parsing: 1,000,000 rows took 1.5 s
             raise UnreadableFileError(f"{path.name}: {lines:,} lines; a roster has at most {MAX_ROWS:,} rows; refused")
@@ -186,7 +263,9 @@ def excel_sheets(path: Path) -> list[RawSheet]:
 
 
 def decode(data: bytes) -> str:
-    """Text from UTF-8 (with or without BOM), else Windows-1252."""
+    """Text from UTF-16 (with its BOM), UTF-8 (with or without BOM), else Windows-1252."""
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -207,7 +286,8 @@ def text_rows(text: str) -> list[list[str]]:
         except csv.Error:  # a field past the size limit: this delimiter does not split the text
             return -1
 
-    reader = csv.reader(io.StringIO(text), delimiter=max(DELIMITERS, key=fields), strict=True)
+    # newline=None: lines ending in CR alone (Excel for Mac) are lines too
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=max(DELIMITERS, key=fields), strict=True)
     try:
         return list(reader)
     except csv.Error as error:  # an unclosed quote would otherwise swallow every row after it
