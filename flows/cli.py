@@ -139,7 +139,7 @@ def one_line_failures(command: str) -> Iterator[None]:
 
     try:
         yield
-    except (OSError, ValueError, duckdb.Error, StateBusyError) as error:
+    except (OSError, ValueError, duckdb.Error, pl.exceptions.PolarsError, StateBusyError) as error:
         fail(error, command=command)
 
 
@@ -341,10 +341,15 @@ def sql(
         one_line_failures("sql"),
         duckdb.connect(str(settings.warehouse), read_only=True, config=CONFINED_SESSION) as con,
     ):
+        internal = con.execute("select count(*) from duckdb_tables() where table_name = 'roster_rows'").fetchall()
+        if internal != [(0,)]:  # the state database holds raw NIKs: only the flow opens it
+            fail(f"{settings.warehouse} is cakupan's internal state database, not the analyst warehouse", command="sql")
         result = con.sql(query)
         columns, rows = result.columns, result.fetchall()
     if csv:
-        typer.echo(pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None).write_csv(), nl=False)
+        with one_line_failures("sql"):  # nested values (lists, structs) have no CSV form
+            text = pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None).write_csv()
+        typer.echo(text, nl=False)
         return
     table = Table(*columns)
     for row in rows:

@@ -224,3 +224,18 @@ def test_sql_reads_the_warehouse_and_nothing_else(tmp_path: Path, query: str) ->
         assert con.execute("select count(*) from roster_rows").fetchall() == [(1,)]
     ok = runner.invoke(app, ["sql", "select count(*) from roster", "--warehouse", str(warehouse)])
     assert ok.exit_code == 0, ok.output
+
+
+def test_sql_refuses_the_state_database_and_nested_csv_in_one_line(tmp_path: Path) -> None:
+    from tests.helpers import ANI, build_warehouse, write_roster
+
+    write_roster(
+        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
+    )
+    warehouse = tmp_path / "c.duckdb"
+    build_warehouse(tmp_path / "raw", warehouse)
+    raw_niks = cakupan("sql", "select nik from roster_rows", "--warehouse", str(state_path_for(warehouse)))
+    assert raw_niks.returncode == 1 and ANI not in raw_niks.stdout + raw_niks.stderr
+    assert "internal state database, not the analyst warehouse" in raw_niks.stderr
+    nested = cakupan("sql", "select [1, 2] as l, {'a': 1} as s", "--csv", "--warehouse", str(warehouse))
+    assert nested.returncode == 1 and len(nested.stderr.splitlines()) == 1, nested.stderr
