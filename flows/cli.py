@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
+from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
 from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
@@ -116,8 +117,8 @@ def print_coverage(coverage: pl.DataFrame) -> None:
 def described(error: BaseException) -> str:
     """An error as one line; a file system error names its path (Python's own text may not)."""
     if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.filename}: {error.strerror or error}"
-    return " ".join(str(error).split())
+        return mask_text(f"{error.filename}: {error.strerror or error}")
+    return mask_text(" ".join(str(error).split()))
 
 
 def fail(reason: object, error: BaseException | None = None, verbose: bool = False, command: str = "run") -> NoReturn:

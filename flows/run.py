@@ -125,9 +125,8 @@ def recorded(state_path: Path, run_id: str) -> Iterator[None]:
     try:
         yield
     except BaseException as error:
-        message = (
-            " ".join(str(error).split()) if isinstance(error, RunFailedError) else f"{type(error).__name__}: {error}"
-        )
+        text = str(error) if isinstance(error, RunFailedError) else f"{type(error).__name__}: {error}"
+        message = mask_text(" ".join(text.split()))  # published in `runs`: a path may name a person
         with state.connect_state(state_path) as con:
             state.finish_run(con, run_id, "failed", message)
         raise

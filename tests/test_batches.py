@@ -86,14 +86,21 @@ def test_worker_processes_give_what_one_process_gives(demo_zone: tuple[Path, pl.
     assert spread["rows"].equals(alone["rows"]) and spread["files"].equals(alone["files"])
 
 
-def test_a_failing_batch_names_its_error_from_a_worker(tmp_path: Path) -> None:
+def test_a_file_gone_since_discovery_is_rejected_by_its_worker_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """A file deleted or replaced between discovery and its read stopped the run (FileNotFoundError)."""
     raw = tmp_path / "raw"
     (raw / "2024-04").mkdir(parents=True)
-    (raw / "2024-04" / "Batuanten.csv").write_text("NO;NIK\n1;3302171205750001\n")
+    for village in ("Batuanten", "Pejogol"):
+        (raw / "2024-04" / f"{village}.csv").write_text(
+            "NO;NIK;NAMA;JABATAN;STATUS\n1;3302171205750001;Ani;Anggota BPD;Sudah\n"
+        )
     found = discover(raw)
-    processor = BatchProcessor(tmp_path / "elsewhere", build_gazetteer(reference.load_villages()), workers=2)
-    with processor, pytest.raises(FileNotFoundError, match=r"Batuanten\.csv"):
-        list(processor.outcomes(found, batch_size=1))
+    (raw / "2024-04" / "Batuanten.csv").unlink()
+    with BatchProcessor(raw, build_gazetteer(reference.load_villages()), workers=2) as processor:
+        outcomes = list(processor.outcomes(found, batch_size=2))
+    files = pl.concat([o.files for o in outcomes], how="diagonal").sort("source_file")
+    assert files["status"].to_list() == ["rejected", "placed"]
+    assert "Batuanten.csv: cannot be read (FileNotFoundError" in files["reason"][0]
 
 
 def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) -> None:

@@ -437,3 +437,23 @@ def test_a_text_file_larger_than_a_roster_can_be_is_refused(tmp_path: Path, raw:
     hostile.write_text("NO;NIK;NAMA\n" + ("1;2;" + ";" * 3000 + "\n") * 23_000)  # 69 MB in 23,001 lines
     found = record(tmp_path, hostile)
     assert found["status"] == "rejected" and "more than a roster can be (at most 64)" in str(found["reason"])
+
+
+def test_a_zip_behind_ole2_magic_or_with_xml_expat_refuses_is_still_checked(tmp_path: Path, raw: Path) -> None:
+    """Two ways past the checks the review found: sniffed as .xls by its first bytes; expat giving up on a sheet."""
+    from flows.ingest.read import OLE2_MAGIC
+
+    prefixed = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    rewrite_member(prefixed, "xl/worksheets/sheet1.xml", b"</sheetData>", FAR + b"</sheetData>")
+    prefixed.write_bytes(OLE2_MAGIC + prefixed.read_bytes())
+    duplicate = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karanglo.xlsx")
+    rewrite_member(
+        duplicate,
+        "xl/worksheets/sheet1.xml",
+        b"</sheetData>",
+        b'<row r="7"><c t="inlineStr" t="inlineStr"><is><t>x</t></is></c></row>' + FAR + b"</sheetData>",
+    )
+    files = run_beside_ordinary(tmp_path)
+    for path in (prefixed, duplicate):
+        found = files[path.relative_to(raw).as_posix()]
+        assert found["status"] == "rejected" and "a roster has at most" in str(found["reason"]), found

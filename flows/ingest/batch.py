@@ -132,6 +132,11 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
         sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
     except UnreadableFileError as error:
         return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, gazetteer))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
+        reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+        return ExtractedFile(file, "rejected", reason, village_code=placed_by_path(file, gazetteer))
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
@@ -216,7 +221,7 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
     files = file_table(extracted)
     rows = roster_frame(extracted, gazetteer)
     if rows.is_empty():
-        counts = files.with_columns(pl.lit(0).alias(c) for c in COUNT_COLUMNS)
+        counts = files.with_columns(pl.lit(0, dtype=pl.Int64).alias(c) for c in COUNT_COLUMNS)
         return BatchOutcome(counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted))
     normalized = normalize(rows.filter(pl.col("row_kind") == "data"))
     accepted, failures = validate(normalized)

@@ -63,7 +63,8 @@ def entry(raw_dir: Path, path: Path) -> tuple[object, ...]:
     try:
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode):
-            return not_read(relative, f"{LINK} to {path.readlink()}, not followed", info.st_mtime)
+            target = os.fsencode(path.readlink()).decode("utf-8", "backslashreplace")
+            return not_read(relative, f"{LINK} to {target}, not followed", info.st_mtime)
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever; a device never ends
             return not_read(relative, "not a regular file (a pipe, socket or device)", info.st_mtime)
         return (relative, period_of(Path(relative)), sha256_of(path), info.st_size, info.st_mtime, None)

@@ -136,7 +136,9 @@ def inflated(stream: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
 XML_ROW_REF = re.compile(rb"<(?:[\w.\-]+:)?row\b[^<>]*?\sr\s*=\s*[\"']?\s*(\d+)", re.IGNORECASE)
 XML_CELL_REF = re.compile(rb"<(?:[\w.\-]+:)?c\b[^<>]*?\sr\s*=\s*[\"']?\s*([a-z]+)(\d+)", re.IGNORECASE)
 XML_CELL_WITHOUT_REF = re.compile(rb"<(?:[\w.\-]+:)?c(?=[\s/>])(?![^<>]*\sr\s*=)", re.IGNORECASE)
-LONG_TEXT = re.compile(rb"[^<]{%d,}" % (MAX_CELL_TEXT + 64))  # a tag's own bytes may count too
+# anchored at the start or a `<`: unanchored, each run just short of the limit was searched again
+# from every byte (quadratic: a 1,210-byte xlsx took 9.6 s)
+LONG_TEXT = re.compile(rb"(?:^|<)[^<]{%d,}" % (MAX_CELL_TEXT + 64))  # a tag's own bytes may count too
 
 
 def check_extent(file_name: str, member: str, data: bytes) -> None:
@@ -149,12 +151,12 @@ def check_extent(file_name: str, member: str, data: bytes) -> None:
             "more than a spreadsheet cell can; refused"
         )
     cells = XML_CELL_REF.findall(data)
-    if member.rpartition("/")[2].lower() == "content.xml" or XML_CELL_WITHOUT_REF.search(data):
-        Extent(file_name, member).feed(data)
-        return
     rows = {int(row) for row in XML_ROW_REF.findall(data)} | {int(row) for _, row in set(cells)}
     columns = {column_number(letters.upper()) for letters in {letters for letters, _ in cells}}
-    Extent(file_name, member).reach(max(rows, default=0), max(columns, default=0))
+    extent = Extent(file_name, member)
+    extent.reach(max(rows, default=0), max(columns, default=0))  # always: expat gives up on XML calamine reads
+    if member.rpartition("/")[2].lower() == "content.xml" or XML_CELL_WITHOUT_REF.search(data):
+        extent.feed(data)
 
 
 class Extent:
@@ -257,7 +259,7 @@ def read_workbook(path: Path) -> list[RawSheet]:
             return [RawSheet(path.stem, grid_of(rows(decode(data))))]
         except UnreadableFileError as error:
             raise UnreadableFileError(f"{path.name}: {error}") from None
-    if kind in {"xlsx", "ods"}:
+    if kind in {"xlsx", "ods"} or zipfile.is_zipfile(path):  # a zip behind OLE2 magic is read as xlsx too
         check_archive(path)
     return excel_sheets(path)
 

@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.spawn
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -152,15 +153,16 @@ class BatchProcessor:
     def __init__(self, raw_dir: Path, gazetteer: Gazetteer, workers: int) -> None:
         self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
         self.pool: ProcessPoolExecutor | None = None
+        self.lock = threading.RLock()  # Prefect's task threads may submit and recover batches at once
 
     def __enter__(self) -> BatchProcessor:
         self.pool = self.start_pool()
         return self
 
-    def start_pool(self) -> ProcessPoolExecutor:
+    def start_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         """Worker processes forked from the forkserver: never from one whose polars threads are running."""
         return ProcessPoolExecutor(
-            self.workers,
+            workers or self.workers,
             mp_context=start_forkserver(),
             initializer=_start_worker,
             initargs=(self.raw_dir, self.gazetteer),
@@ -176,9 +178,15 @@ class BatchProcessor:
         return 2 * self.workers
 
     def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
-        """Start processing a batch in a worker process."""
+        """Start processing a batch in a worker process (in a new pool if a worker died since the last batch)."""
         assert self.pool is not None, "BatchProcessor used outside `with`"
-        return InFlight(self, files, self.pool, self.pool.submit(_process_in_worker, files))
+        pool = self.pool
+        try:
+            return InFlight(self, files, pool, pool.submit(_process_in_worker, files))
+        except BrokenProcessPool:  # a worker died while this batch waited: its files were never sent
+            self.replace(pool)
+            assert self.pool is not None
+            return InFlight(self, files, self.pool, self.pool.submit(_process_in_worker, files))
 
     def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
         """Process a batch and wait for it."""
@@ -189,33 +197,62 @@ class BatchProcessor:
 
         calamine aborts the whole process on some files (an .xls whose DIMENSIONS record claims
         a million rows asks for 687 GB): there is no exception to catch, so each file of the
-        batch is read alone in a worker, and the one that kills it is rejected; the others are
-        processed again as one batch. Halving the batch instead cost a crash and a new pool per
-        level (about 10 s on a batch of 166 files). The other batches in flight recover the same
-        way, with no file to reject.
+        batch is read alone in a private one-worker pool (another batch's crash cannot blame it),
+        and the one that kills it is rejected; the others are processed again as one batch, and
+        if that still breaks, one by one. Halving the batch instead cost a crash and a new pool
+        per level (about 10 s on a batch of 166 files). The other batches in flight recover the
+        same way, with no file to reject.
         """
-        self.replace(broken)
-        culprits = {file.source_file for file in files if self.kills_reader(file)}
-        sound = [file for file in files if file.source_file not in culprits]
-        outcomes = [crashed(file, self.gazetteer) for file in files if file.source_file in culprits]
-        return merge_outcomes([*outcomes, *([self.submit(sound).result()] if sound else [])])
+        with self.lock:
+            self.replace(broken)
+            culprits = self.culprits(files)
+            outcomes = [crashed(file, self.gazetteer) for file in files if file.source_file in culprits]
+            sound = [file for file in files if file.source_file not in culprits]
+            return merge_outcomes([*outcomes, *self.whole_or_one_by_one(sound)])
 
-    def kills_reader(self, file: DiscoveredFile) -> bool:
-        """Whether reading `file` alone kills the worker that reads it (the pool is replaced if so)."""
+    def culprits(self, files: list[DiscoveredFile]) -> set[str]:
+        """The files whose reading alone kills a worker, each read in a private one-worker pool."""
+        found: set[str] = set()
+        probe = self.start_pool(1)
+        try:
+            for file in files:
+                try:
+                    probe.submit(_read_in_worker, file).result()
+                except BrokenProcessPool:
+                    found.add(file.source_file)
+                    probe.shutdown(wait=False, cancel_futures=True)
+                    probe = self.start_pool(1)
+        finally:
+            probe.shutdown(wait=False, cancel_futures=True)
+        return found
+
+    def whole_or_one_by_one(self, files: list[DiscoveredFile]) -> list[BatchOutcome]:
+        """The files as one batch; if a worker dies again (not while reading), each alone: never a loop."""
+        if not files:
+            return []
         pool = self.pool
         assert pool is not None
         try:
-            pool.submit(_read_in_worker, file).result()
+            return [pool.submit(_process_in_worker, files).result()]
         except BrokenProcessPool:
             self.replace(pool)
-            return True
-        return False
+        outcomes = []
+        for file in files:
+            pool = self.pool
+            assert pool is not None
+            try:
+                outcomes.append(pool.submit(_process_in_worker, [file]).result())
+            except BrokenProcessPool:
+                outcomes.append(crashed(file, self.gazetteer))
+                self.replace(pool)
+        return outcomes
 
     def replace(self, broken: ProcessPoolExecutor) -> None:
         """A new pool for one that broke, unless another batch's recovery replaced it already."""
-        if self.pool is broken:
-            broken.shutdown(wait=False, cancel_futures=True)
-            self.pool = self.start_pool()
+        with self.lock:
+            if self.pool is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self.pool = self.start_pool()
 
     def outcomes(self, all_files: pl.DataFrame, batch_size: int) -> Iterator[BatchOutcome]:
         """Every batch's outcome, in order, at most `window` in flight."""

@@ -62,7 +62,8 @@ from validation_failures;
 create table analyst.runs as
 select * exclude (published, pii_key_check) replace (
     case when run_id = $run_id then 'completed' else status end as status,
-    case when run_id = $run_id then $pii_key_source else pii_key_source end as pii_key_source
+    case when run_id = $run_id then $pii_key_source else pii_key_source end as pii_key_source,
+    masked(message) as message
 )
 from runs;
 
