@@ -133,11 +133,15 @@ def recorded(state_path: Path, run_id: str) -> Iterator[None]:
 
 
 def check_zone(
-    raw_dir: Path, discovered: pl.DataFrame, known: pl.DataFrame, vanished: list[str], options: RunOptions
+    raw_dir: Path,
+    discovered: pl.DataFrame,
+    known: pl.DataFrame,
+    vanished: list[str],
+    latest: str | None,
+    options: RunOptions,
 ) -> list[str]:
     """Refuse a zone that looks unmounted or unfilled; return the warnings for one that is merely odd."""
     gone_periods = sorted(set(known["period"].drop_nulls()) - set(discovered["period"].drop_nulls()))
-    latest = discover.latest_period(raw_dir, discovered)
     problems = []
     if gone_periods:
         gone = known.filter(pl.col("period").is_in(gone_periods)).height
@@ -228,7 +232,8 @@ def ingest_and_publish(
         known = state.known_versions(con)
         key = checked_key(con, settings, options)
     vanished = discover.missing_files(discovered, known)
-    warnings = check_zone(raw_dir, discovered, known, vanished, options)
+    latest = discover.latest_period(raw_dir, discovered)
+    warnings = check_zone(raw_dir, discovered, known, vanished, latest, options)
     for line in warnings:
         log.warning(line)
     for missing in vanished[:VANISHED_LOGGED]:
@@ -244,7 +249,6 @@ def ingest_and_publish(
         state.record_copies(con, copies, run_id)
         process_new(con, processor, work, steps, run_id, log)
         state.refresh_current(con, run_id)
-        latest = discover.latest_period(raw_dir, discovered)
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
         counts = state.finish_run(con, run_id, "publishing")
         rejections = state.rejected_files(con)

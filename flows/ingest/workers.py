@@ -156,8 +156,14 @@ class BatchProcessor:
         self.lock = threading.RLock()  # Prefect's task threads may submit and recover batches at once
 
     def __enter__(self) -> BatchProcessor:
-        self.pool = self.start_pool()
         return self
+
+    def current_pool(self) -> ProcessPoolExecutor:
+        """The pool batches go to, started with the first batch: a run with nothing new starts no forkserver."""
+        with self.lock:
+            if self.pool is None:
+                self.pool = self.start_pool()
+            return self.pool
 
     def start_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         """Worker processes forked from the forkserver: never from one whose polars threads are running."""
@@ -179,14 +185,14 @@ class BatchProcessor:
 
     def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         """Start processing a batch in a worker process (in a new pool if a worker died since the last batch)."""
-        assert self.pool is not None, "BatchProcessor used outside `with`"
-        pool = self.pool
+        pool = self.current_pool()
         try:
-            return InFlight(self, files, pool, pool.submit(_process_in_worker, files))
+            future = pool.submit(_process_in_worker, files)
         except BrokenProcessPool:  # a worker died while this batch waited: its files were never sent
             self.replace(pool)
-            assert self.pool is not None
-            return InFlight(self, files, self.pool, self.pool.submit(_process_in_worker, files))
+            pool = self.current_pool()
+            future = pool.submit(_process_in_worker, files)
+        return InFlight(self, files, pool, future)
 
     def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
         """Process a batch and wait for it."""
@@ -230,16 +236,14 @@ class BatchProcessor:
         """The files as one batch; if a worker dies again (not while reading), each alone: never a loop."""
         if not files:
             return []
-        pool = self.pool
-        assert pool is not None
+        pool = self.current_pool()
         try:
             return [pool.submit(_process_in_worker, files).result()]
         except BrokenProcessPool:
             self.replace(pool)
         outcomes = []
         for file in files:
-            pool = self.pool
-            assert pool is not None
+            pool = self.current_pool()
             try:
                 outcomes.append(pool.submit(_process_in_worker, [file]).result())
             except BrokenProcessPool:
