@@ -45,27 +45,38 @@ class RowCheck:
     column: str
     severity: Severity
     rule: pl.Expr
-    message: str
+    problem: str  # what is wrong, as the village secretary reads it
+    fix: str  # what to do about it
+
+    @property
+    def message(self) -> str:
+        return f"{self.problem} {self.fix}"
 
 
 ROW_CHECKS: tuple[RowCheck, ...] = (
     RowCheck(
-        "nik_missing", "nik", "error", pl.col("nik_raw").is_not_null(), "NIK kosong. Isi NIK 16 digit sesuai KTP."
+        "nik_missing",
+        "nik",
+        "error",
+        pl.col("nik_raw").is_not_null(),
+        "NIK kosong.",
+        "Isi NIK 16 digit sesuai KTP atau Kartu Keluarga.",
     ),
     RowCheck(
         "nik_scientific_notation",
         "nik",
         "error",
         ~NIK_SCIENTIFIC,
-        "NIK tertulis sebagai angka ilmiah (misalnya 3.30217E+15) sehingga digit terakhir hilang. "
-        "Ketik ulang NIK sebagai teks.",
+        "NIK tertulis sebagai angka ilmiah (misalnya 3.30217E+15) sehingga digit terakhir hilang.",
+        "Ubah format sel NIK menjadi Teks, lalu ketik ulang NIK 16 digit sesuai KTP.",
     ),
     RowCheck(
         "nik_length",
         "nik",
         "error",
         applies_to(pl.col("nik_raw").is_not_null() & ~NIK_SCIENTIFIC, NIK_DIGITS),
-        "NIK harus 16 digit angka.",
+        "NIK tidak 16 digit angka.",
+        "Periksa KTP dan ketik 16 digit NIK tanpa spasi, titik atau huruf.",
     ),
     RowCheck(
         "nik_all_zeros",
@@ -73,13 +84,15 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "error",
         ~pl.col("nik").str.contains(r"^0+$").fill_null(False),
         "NIK berisi angka nol semua.",
+        "Isi NIK yang sebenarnya sesuai KTP; jika belum ada, tanyakan ke orang yang bersangkutan.",
     ),
     RowCheck(
         "nik_birth_date",
         "nik",
         "error",
         applies_to(NIK_DIGITS & ~pl.col("nik").str.contains(r"^0+$"), NIK_BIRTH.is_not_null()),
-        "Tanggal lahir di dalam NIK (digit ke-7 sampai ke-12) tidak mungkin. Periksa kembali NIK.",
+        "Tanggal lahir di dalam NIK (digit ke-7 sampai ke-12) tidak mungkin ada.",
+        "Cocokkan NIK dengan KTP digit demi digit, lalu ketik ulang.",
     ),
     RowCheck(
         "nik_serial",
@@ -87,14 +100,16 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "error",
         applies_to(NIK_DIGITS & ~pl.col("nik").str.contains(r"^0+$"), pl.col("nik").str.slice(12, 4) != "0000"),
         "Empat digit terakhir NIK tidak mungkin 0000; NIK yang diketik sebagai angka di Excel kehilangan "
-        "digit terakhirnya. Ketik ulang NIK sebagai teks.",
+        "digit terakhirnya.",
+        "Ubah format sel NIK menjadi Teks, lalu ketik ulang NIK 16 digit sesuai KTP.",
     ),
     RowCheck(
         "status_vocabulary",
         "status",
         "error",
         pl.col("enrolled").is_not_null(),
-        "Status kepesertaan tidak dikenal. Tulis 'Sudah' atau 'Belum'.",
+        "Status kepesertaan BPJS Ketenagakerjaan tidak dikenal.",
+        "Tulis 'Sudah' jika sudah terdaftar, atau 'Belum' jika belum.",
     ),
     RowCheck(
         "role_unknown",
@@ -102,6 +117,8 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "error",
         applies_to(pl.col("role_raw").is_not_null(), pl.col("group_code").is_not_null()),
         "Jabatan tidak dikenal sebagai jabatan BPD, RT/RW, LKD atau Linmas.",
+        "Tulis jabatan seperti pada format isian, misalnya Ketua BPD, Anggota BPD, Ketua RT, Ketua RW, "
+        "Ketua LPMD, Kader Posyandu atau Anggota Linmas.",
     ),
     RowCheck(
         "group_undetermined",
@@ -109,23 +126,26 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "error",
         applies_to(pl.col("role_raw").is_null(), pl.col("group_code").is_not_null()),
         "Kelompok tidak dapat ditentukan: jabatan kosong dan nama lembar kerja tidak menyebut kelompok.",
+        "Isi kolom jabatan, atau beri nama lembar kerja sesuai kelompoknya (BPD, RT RW, LKD, LINMAS, RENTAN).",
     ),
     RowCheck(
         "bpd_in_kelurahan",
         "role",
         "error",
         ~((pl.col("group_code") == "BPD") & (pl.col("village_type") == "kelurahan")).fill_null(False),
-        "Kelurahan tidak memiliki BPD. Periksa jabatan atau desa pada berkas ini.",
+        "Kelurahan tidak memiliki BPD.",
+        "Periksa jabatan orang ini, atau apakah berkas ini memang untuk kelurahan ini.",
     ),
     RowCheck(
         "nik_outside_regency",
         "nik",
         "warning",
         applies_to(
-            NIK_DIGITS & pl.col("village_code").is_not_null(),
+            NIK_DIGITS & ~pl.col("nik").str.contains(r"^0+$") & pl.col("village_code").is_not_null(),
             pl.col("nik").str.head(4) == pl.col("village_code").str.replace(".", "", literal=True).str.head(4),
         ),
-        "NIK tidak diawali kode kabupaten desa ini (3302 untuk Banyumas). Pastikan NIK sudah benar.",
+        "NIK tidak diawali kode kabupaten desa ini (3302 untuk Banyumas).",
+        "Cocokkan NIK dengan KTP; jika orangnya memang ber-KTP luar kabupaten, baris ini tidak perlu diubah.",
     ),
     RowCheck(
         "nik_birth_date_mismatch",
@@ -136,6 +156,7 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
             pl.col("birth_date").dt.strftime("%d%m%y") == NIK_BIRTH.dt.strftime("%d%m%y"),
         ),
         "Tanggal lahir tidak sama dengan tanggal lahir di dalam NIK.",
+        "Cocokkan tanggal lahir dan NIK dengan KTP, lalu perbaiki yang salah.",
     ),
     RowCheck(
         "nik_sex_mismatch",
@@ -143,20 +164,23 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "warning",
         applies_to(NIK_DIGITS & pl.col("sex").is_not_null(), (pl.col("sex") == "P") == NIK_IS_FEMALE),
         "Jenis kelamin tidak sesuai dengan NIK (pada NIK perempuan, tanggal lahir ditambah 40).",
+        "Cocokkan jenis kelamin (L/P) dan NIK dengan KTP, lalu perbaiki yang salah.",
     ),
     RowCheck(
         "enrolled_without_kpj",
         "kpj",
         "warning",
         applies_to(pl.col("enrolled"), pl.col("kpj").is_not_null()),
-        "Status sudah terdaftar tetapi nomor KPJ kosong. Lengkapi nomor KPJ.",
+        "Status sudah terdaftar tetapi nomor KPJ kosong.",
+        "Isi nomor KPJ 11 digit dari kartu peserta BPJS Ketenagakerjaan.",
     ),
     RowCheck(
         "kpj_length",
         "kpj",
         "warning",
         applies_to(pl.col("kpj").is_not_null(), pl.col("kpj").str.contains(r"^\d{11}$")),
-        "Nomor KPJ harus 11 digit angka.",
+        "Nomor KPJ tidak 11 digit angka.",
+        "Salin nomor KPJ dari kartu peserta BPJS Ketenagakerjaan; ubah format sel menjadi Teks.",
     ),
     RowCheck(
         "contribution_below_minimum",
@@ -164,6 +188,7 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "warning",
         applies_to(pl.col("contribution_idr").is_not_null(), pl.col("contribution_idr") >= MINIMUM_CONTRIBUTION_IDR),
         "Iuran di bawah minimum Rp 16.800 per bulan.",
+        "Periksa nominal iuran per bulan; tulis dalam rupiah tanpa titik (misalnya 16800).",
     ),
 )
 
@@ -175,7 +200,12 @@ class SetCheck:
     name: str
     column: str
     severity: Severity
-    message: str
+    problem: str
+    fix: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.problem} {self.fix}"
 
 
 SET_CHECKS: tuple[SetCheck, ...] = (
@@ -183,19 +213,37 @@ SET_CHECKS: tuple[SetCheck, ...] = (
         "duplicate_row",
         "nik",
         "warning",
-        "Baris ini sama persis dengan baris lain di berkas yang sama; hanya dihitung sekali.",
+        "Baris ini sama persis dengan baris lain di lembar yang sama; hanya dihitung sekali.",
+        "Hapus salah satu baris.",
     ),
     SetCheck(
         "nik_in_two_villages",
         "nik",
         "warning",
-        "NIK yang sama tercatat di lebih dari satu desa pada bulan yang sama. Periksa desa mana yang benar.",
+        "NIK yang sama tercatat di lebih dari satu desa pada bulan yang sama.",
+        "Tanyakan ke orang yang bersangkutan di desa mana ia menjabat, lalu hapus baris di desa yang salah.",
     ),
     SetCheck(
         "enrolment_inconsistent",
         "status",
         "warning",
         "Orang yang sama tercatat sudah terdaftar di satu baris dan belum terdaftar di baris lain.",
+        "Samakan status orang ini di semua barisnya sesuai kartu peserta BPJS Ketenagakerjaan.",
+    ),
+    SetCheck(
+        "file_conflict",
+        "berkas",
+        "warning",
+        "Ada berkas lain untuk desa, bulan dan kelompok yang sama yang masuk bersamaan (nama berkas lain di "
+        "kolom NILAI TERTULIS); hanya yang terakhir diubah yang dihitung.",
+        "Kirim satu berkas per kelompok per bulan: hapus berkas yang salah, atau gabungkan isinya ke satu berkas.",
+    ),
+    SetCheck(
+        "file_rejected",
+        "berkas",
+        "error",
+        "Seluruh berkas ditolak; alasannya di kolom YANG PERLU DIPERBAIKI.",
+        "Perbaiki berkas sesuai alasan itu, lalu kirim kembali dengan nama yang sama.",
     ),
 )
 
@@ -218,10 +266,10 @@ def schema_for(severity: Severity) -> pa.DataFrameSchema:
 
 
 def check_catalog() -> pl.DataFrame:
-    """Every check with its column, severity and message: the auditors' legend."""
+    """Every check with its column, severity and message (what is wrong, then how to fix it): the legend."""
+    checks: tuple[RowCheck | SetCheck, ...] = (*ROW_CHECKS, *SET_CHECKS)
     return pl.DataFrame(
-        [(c.name, c.column, c.severity, c.message) for c in ROW_CHECKS]
-        + [(c.name, c.column, c.severity, c.message) for c in SET_CHECKS],
-        schema=["check_name", "column_name", "severity", "message"],
+        [(c.name, c.column, c.severity, c.message, c.problem, c.fix) for c in checks],
+        schema=["check_name", "column_name", "severity", "message", "problem", "fix"],
         orient="row",
     )

@@ -100,7 +100,30 @@ def test_village_changes_against_the_previous_submission(warehouse: Path) -> Non
 
 
 def test_data_quality_by_village(warehouse: Path) -> None:
-    assert query(warehouse, "select * from data_quality_by_village where period = '2024-04' order by all") == [
-        ("2024-04", "33.02.17.2008", 3, 1, 25.0, "nik_length"),
-        ("2024-04", "33.02.17.2013", 1, 0, 0.0, None),
+    columns = "village_name, files_loaded, files_rejected, rows_loaded, rows_rejected, error_rate, top_check"
+    rows = f"select {columns} from data_quality_by_village where period = '2024-04' order by all"
+    assert query(warehouse, rows) == [
+        ("Batuanten", 1, 0, 3, 1, 25.0, "nik_length"),
+        ("Karanglo", 1, 0, 1, 0, 0.0, None),
+        ("Pejogol", 0, 1, 0, 0, None, "file_rejected"),  # its only file was rejected: still a quality problem
     ]
+
+
+def test_every_file_and_village_reconciles_from_rows_read_to_rows_counted(warehouse: Path) -> None:
+    files = query(
+        warehouse,
+        "select village_name, status, rows_read, rows_loaded, rows_rejected, rows_skipped, rows_counted, "
+        "rows_duplicate, rows_superseded, closes, alasan is not null from file_reconciliation "
+        "where period = '2024-04' order by all",
+    )
+    assert files == [
+        ("Batuanten", "loaded", 4, 3, 1, 0, 3, 0, 0, True, False),
+        ("Karanglo", "loaded", 1, 1, 0, 0, 1, 0, 0, True, False),
+        ("Pejogol", "rejected", 0, 0, 0, 0, 0, 0, 0, True, True),
+    ]
+    counted = query(warehouse, "select village_code, count(*) from roster where period = '2024-04' group by all")
+    villages = query(
+        warehouse,
+        "select village_code, rows_counted from village_reconciliation where period = '2024-04' and rows_counted > 0",
+    )
+    assert sorted(villages) == sorted(counted)

@@ -19,6 +19,7 @@ import pytest
 import xlsxwriter
 
 from tests.helpers import ANI, BUDI, build_warehouse, view, write_roster
+from tests.test_reasons import assert_said_in_indonesian
 
 ORDINARY = {"Batuanten": ANI, "Pejogol": BUDI}  # two villages of Cilongok, one BPD member each, enrolled
 
@@ -41,6 +42,7 @@ def run_beside_ordinary(tmp_path: Path) -> dict[str, dict[str, object]]:
     )
     assert coverage.select("village_name", "members", "enrolled").rows() == [("Batuanten", 1, 1), ("Pejogol", 1, 1)]
     files = view(warehouse, "ingested_files")
+    assert_said_in_indonesian(warehouse)
     return {row["source_file"]: row for row in files.iter_rows(named=True)}
 
 

@@ -115,7 +115,7 @@ def test_failures_locate_the_cell_and_mask_the_nik() -> None:
     assert row["source_file"] == "2024-04/Cilongok/Batuanten.xlsx"
     assert (row["sheet"], row["source_row"], row["column_name"]) == ("RT RW", 7, "nik")
     assert row["failure_value"] == "330217*****5001"
-    assert row["message"].startswith("NIK harus 16 digit")
+    assert row["message"].startswith("NIK tidak 16 digit")
 
 
 def test_every_check_has_an_indonesian_message_and_a_known_severity() -> None:
@@ -123,6 +123,9 @@ def test_every_check_has_an_indonesian_message_and_a_known_severity() -> None:
     assert catalog.height == len(ROW_CHECKS) + len(SET_CHECKS) == catalog["check_name"].n_unique()
     assert set(catalog["severity"]) == {"error", "warning"}
     assert catalog["message"].str.len_chars().min() > 10
+    # each says what is wrong, then what to do: one sentence each at least
+    assert catalog["problem"].str.ends_with(".").all() and catalog["fix"].str.ends_with(".").all()
+    assert catalog["fix"].str.len_chars().min() > 10
 
 
 def test_exact_duplicate_row_is_loaded_once_and_flagged() -> None:
@@ -137,6 +140,7 @@ def test_exact_duplicate_row_is_loaded_once_and_flagged() -> None:
     )
     assert accepted["source_row"].to_list() == [7, 9]
     assert failed(failures) == {(8, "duplicate_row", "warning")}
+    assert failures["message"][0].startswith("Sama dengan baris 7. ")
 
 
 def test_every_check_is_documented_for_auditors() -> None:

@@ -13,8 +13,15 @@ from flows.ingest.discover import LINK, LOCK_FILE
 from flows.ingest.headers import CANONICAL_COLUMNS, file_group
 from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
-from flows.ingest.read import ROSTER_SUFFIXES, UnreadableFileError, read_workbook
-from flows.ingest.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
+from flows.ingest.read import CELL_PREFIX, ROSTER_SUFFIXES, UnreadableFileError, read_workbook
+from flows.ingest.structure import (
+    IgnoredSheet,
+    Roster,
+    column_letter,
+    stack_rosters,
+    structure_sheet,
+    with_row_kinds,
+)
 from flows.ingest.validate import mask_nik, validate
 
 FileStatus = Literal["placed", "rejected", "ignored"]  # a placed file becomes `loaded` when its batch is
@@ -38,7 +45,7 @@ SHEET_COLUMNS = {
     "group_hint": pl.String,
     "is_vulnerable_workers": pl.Boolean,
 }
-COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")
+COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped", "rows_duplicate")
 ROW_KEY = ("sha256", "sheet", "source_row")
 LOADED_COLUMNS = (  # of an accepted row: what roster_rows keeps, nothing more crosses between processes
     *ROW_KEY,
@@ -100,7 +107,8 @@ class BatchOutcome:
     `files`: one row per file (FILE_COLUMNS plus the row counts; `rows_loaded` counts an
     exact duplicate row as loaded, once, with its first copy); `rows`: the accepted,
     normalised roster rows; `failures`: one row per failed check; `flagged`: the original
-    cells of every row with a failure; `sheets`: one row per sheet read.
+    cells of every row with a failure; `sheets`: one row per sheet read; `columns`: each
+    roster sheet's columns as written (header and letter).
     """
 
     files: pl.DataFrame
@@ -108,6 +116,7 @@ class BatchOutcome:
     failures: pl.DataFrame
     flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
+    columns: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def placed_by_path(file: DiscoveredFile, gazetteer: Gazetteer) -> str | None:
@@ -216,13 +225,32 @@ def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     ).with_columns(pl.col("rows_read").cast(pl.Int32))
 
 
+def column_index(grid_column: str) -> int:
+    """`__UNNAMED__3` -> 3."""
+    return int(grid_column.removeprefix(CELL_PREFIX))
+
+
+def column_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
+    """One row per mapped column of each roster sheet: its header as the village wrote it and its letter."""
+    rows = [
+        (e.file.sha256, r.sheet, name, r.headers.get(name), column_letter(r.first_column + column_index(grid_column)))
+        for e in extracted
+        if e.status == "placed"
+        for r in e.rosters
+        for name, grid_column in r.columns.items()
+    ]
+    return pl.DataFrame(rows, schema=["sha256", "sheet", "column_name", "header", "letter"], orient="row")
+
+
 def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Normalise and validate the placed files' data rows together; account for every row of every file."""
     files = file_table(extracted)
     rows = roster_frame(extracted, gazetteer)
     if rows.is_empty():
         counts = files.with_columns(pl.lit(0, dtype=pl.Int64).alias(c) for c in COUNT_COLUMNS)
-        return BatchOutcome(counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted))
+        return BatchOutcome(
+            counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted), columns=column_table(extracted)
+        )
     normalized = normalize(rows.filter(pl.col("row_kind") == "data"))
     accepted, failures = validate(normalized)
     flagged = (
@@ -233,15 +261,27 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
     read = rows.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
     )
-    rejected = failures.filter(pl.col("rejects_row")).unique(["sha256", "sheet", "source_row"]).group_by("sha256").len()
+    rejected = failures.filter(pl.col("rejects_row")).unique(ROW_KEY).group_by("sha256").len("rows_rejected")
+    duplicate = (  # later copies loaded once, with their first copy: counted in rows_loaded, not in roster_rows
+        failures.filter((pl.col("check_name") == "duplicate_row") & ~pl.col("rejects_row"))
+        .unique(ROW_KEY)
+        .group_by("sha256")
+        .len("rows_duplicate")
+    )
     counts = (
         files.join(read, on="sha256", how="left")
-        .join(rejected.rename({"len": "rows_rejected"}), on="sha256", how="left")
-        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in ("rows_read", "rows_skipped", "rows_rejected"))
+        .join(rejected, on="sha256", how="left")
+        .join(duplicate, on="sha256", how="left")
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in COUNT_COLUMNS if c != "rows_loaded")
         .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
     )
     return BatchOutcome(
-        counts, accepted.select(LOADED_COLUMNS), failures.drop("rejects_row"), flagged, sheet_table(extracted)
+        counts,
+        accepted.select(LOADED_COLUMNS),
+        failures.drop("rejects_row"),
+        flagged,
+        sheet_table(extracted),
+        column_table(extracted),
     )
 
 
@@ -269,4 +309,5 @@ def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
         stacked([o.failures for o in outcomes]),
         stacked([o.flagged for o in outcomes]),
         stacked([o.sheets for o in outcomes]),
+        stacked([o.columns for o in outcomes]),
     )

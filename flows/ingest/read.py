@@ -57,10 +57,13 @@ class UnreadableFileError(Exception):
 
 @dataclass(frozen=True)
 class RawSheet:
-    """One sheet as a grid of text cells; grid row i is the file's row i + 1."""
+    """One sheet as a grid of text cells; grid row i is the file's row i + 1, grid column j its column
+    `first_column + j` (counted from 0 = A: calamine starts the grid at the first used column).
+    """
 
     name: str
     grid: pl.DataFrame
+    first_column: int = 0
 
 
 def column_number(letters: bytes) -> int:
@@ -268,15 +271,22 @@ def excel_sheets(path: Path) -> list[RawSheet]:
     """xlsx, xls and ods through fastexcel (calamine)."""
     try:
         reader = fastexcel.read_excel(path.read_bytes())  # bytes: calamine sniffs the format, not the extension
-        return [
-            RawSheet(name, reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_polars())
+        sheets = [
+            (name, reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0))
             for name in reader.sheet_names
         ]
+        return [RawSheet(name, sheet.to_polars(), first_used_column(sheet)) for name, sheet in sheets]
     except Exception as error:  # calamine raises several unrelated types for a bad file
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         if re.search(r"password|encrypt", message, re.IGNORECASE):
             raise UnreadableFileError(f"{path.name}: the workbook is password-protected ({message})") from error
         raise UnreadableFileError(f"{path.name}: damaged or unreadable spreadsheet ({message})") from error
+
+
+def first_used_column(sheet: fastexcel.ExcelSheet) -> int:
+    """The sheet's column (0 = A) that grid column 0 is."""
+    columns = sheet.available_columns()
+    return columns[0].absolute_index if columns else 0
 
 
 def decode(data: bytes) -> str:

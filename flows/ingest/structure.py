@@ -59,6 +59,8 @@ class Roster:
     body: pl.DataFrame
     columns: dict[str, str]
     first_row: int
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column -> its header as written
+    first_column: int = 0  # the sheet column (0 = A) of grid column 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,17 @@ class Header:
     first_row: int
     data_start: int
     columns: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def column_letter(index: int) -> str:
+    """0 -> `A`, 25 -> `Z`, 26 -> `AA`."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def find_header(grid: pl.DataFrame) -> Header | None:
@@ -90,10 +103,13 @@ def find_header(grid: pl.DataFrame) -> Header | None:
         if two_rows:
             labels = [low or high for high, low in zip(labels, below, strict=True)]
         columns: dict[str, str] = {}
-        for name, label in zip(grid.columns, labels, strict=True):
+        headers: dict[str, str] = {}
+        for position, (name, label) in enumerate(zip(grid.columns, labels, strict=True)):
             if label and label not in columns:
                 columns[label] = name
-        return Header(first_row=index, data_start=index + (2 if two_rows else 1), columns=columns)
+                written = [top[row][position] for row in range(index, index + 1 + two_rows)]
+                headers[label] = " ".join(" ".join(cell.split()) for cell in written if cell and cell.strip())
+        return Header(index, index + (2 if two_rows else 1), columns, headers)
     return None
 
 
@@ -198,4 +214,6 @@ def structure_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
         body=sheet.grid.slice(header.data_start),
         columns=header.columns,
         first_row=header.data_start + 1,
+        headers=header.headers,
+        first_column=sheet.first_column,
     )

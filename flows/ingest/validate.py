@@ -79,16 +79,23 @@ def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
 
 
 def duplicate_failures(indexed: pl.DataFrame) -> pl.DataFrame:
-    """A `duplicate_row` warning for every later copy of a row repeated exactly within a file's sheet."""
-    raw = [f"{c}_raw" for c in CANONICAL_COLUMNS if c != "row_no"]
+    """A `duplicate_row` warning for every later copy of a row repeated exactly within a file's sheet.
+
+    Its message names the row it repeats (`Sama dengan baris 12.`), the first copy, which is loaded.
+    """
+    copy = pl.struct("sha256", "sheet", *(f"{c}_raw" for c in CANONICAL_COLUMNS if c != "row_no"))
     check = SET_CHECKS_BY_NAME["duplicate_row"]
-    return indexed.filter(~pl.struct("sha256", "sheet", *raw).is_first_distinct()).select(
-        "row_index",
-        pl.lit(check.column).alias("column_name"),
-        pl.lit(check.name).alias("check_name"),
-        pl.lit(check.severity).alias("severity"),
-        mask_nik(pl.col("nik_raw")).alias("failure_value"),
-        pl.lit(check.message).alias("message"),
+    return (
+        indexed.with_columns(first_row=pl.col("source_row").first().over(copy))
+        .filter(~copy.is_first_distinct())
+        .select(
+            "row_index",
+            pl.lit(check.column).alias("column_name"),
+            pl.lit(check.name).alias("check_name"),
+            pl.lit(check.severity).alias("severity"),
+            mask_nik(pl.col("nik_raw")).alias("failure_value"),
+            pl.format("Sama dengan baris {}. {}", "first_row", pl.lit(check.message)).alias("message"),
+        )
     )
 
 

@@ -1,16 +1,27 @@
-"""Corrections workbooks: one .xlsx per village listing its rejected and warned rows, to send back."""
+"""Corrections workbooks: what each village must fix, in its own words, to send back.
+
+One workbook per village with current failures: its rejected files (why, and what to do),
+its rows rejected or warned (the column as the village wrote it, with its letter, and the
+cells as written), and its files that conflict with another. Files that could not be
+placed on any village go to one list per kecamatan (the folder they were sent in), or to
+one list for the regency when no folder names a kecamatan. Each workbook has a second
+sheet, `Keterangan`, explaining its columns and every check.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 import polars as pl
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
+from flows.ingest.place import place_key
 from flows.ingest.validate import mask_nik
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
+from schemas.roster import check_catalog
 
 # column -> header in the workbook, in Indonesian for the village secretary
 HEADERS = {
@@ -18,11 +29,10 @@ HEADERS = {
     "source_file": "BERKAS",
     "sheet": "LEMBAR",
     "source_row": "BARIS",
+    "column": "KOLOM",
     "severity": "TINGKAT",
-    "column_name": "KOLOM",
-    "message": "YANG PERLU DIPERBAIKI",
     "failure_value": "NILAI TERTULIS",
-    "check_name": "KODE PEMERIKSAAN",
+    "message": "YANG PERLU DIPERBAIKI",
     "nik": "NIK (disamarkan)",
     "name": "NAMA",
     "sex": "JENIS KELAMIN",
@@ -33,7 +43,56 @@ HEADERS = {
     "kpj": "NO KPJ",
     "contribution": "IURAN",
     "notes": "KETERANGAN",
+    "check_name": "KODE PEMERIKSAAN",
 }
+# what each workbook column means, for the legend
+HEADER_MEANINGS = {
+    "BULAN": "Bulan laporan (TTTT-BB).",
+    "BERKAS": "Berkas yang dikirim desa, dengan foldernya.",
+    "LEMBAR": "Nama lembar kerja (sheet) di dalam berkas; kosong jika masalahnya seluruh berkas.",
+    "BARIS": "Nomor baris di lembar kerja, seperti terlihat di Excel atau LibreOffice.",
+    "KOLOM": "Judul kolom seperti ditulis desa, dan hurufnya (misalnya NIK (kolom B)).",
+    "TINGKAT": "DITOLAK: baris atau berkas tidak dihitung sampai diperbaiki. "
+    "PERINGATAN: sudah dihitung, tetapi perlu diperiksa.",
+    "NILAI TERTULIS": "Isi sel seperti ditulis desa (NIK disamarkan), atau nama berkas lain yang bertabrakan.",
+    "YANG PERLU DIPERBAIKI": "Apa yang salah dan cara memperbaikinya.",
+    "NIK (disamarkan)": "NIK di baris itu, hanya 6 digit awal dan 4 digit akhir, untuk menemukan orangnya.",
+    "KODE PEMERIKSAAN": "Kode pemeriksaan, untuk ditanyakan ke petugas kabupaten (lihat tabel di bawah).",
+}
+COLUMN_LABELS = {  # a checked column the sheet does not have, by what it should be
+    "nik": "NIK",
+    "name": "NAMA",
+    "sex": "JENIS KELAMIN",
+    "birth_date": "TANGGAL LAHIR",
+    "role": "JABATAN",
+    "status": "STATUS",
+    "kpj": "NO KPJ",
+    "contribution": "IURAN",
+}
+WHOLE_FILE = "berkas"
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+INSTRUCTION = (
+    "Perbaiki setiap baris di berkas desa sesuai kolom YANG PERLU DIPERBAIKI, lalu kirim kembali berkas yang "
+    "sudah diperbaiki dengan nama yang sama. Baris DITOLAK belum dihitung; baris PERINGATAN sudah dihitung "
+    "tetapi perlu diperiksa. Penjelasan setiap kolom dan kode ada di lembar Keterangan."
+)
+UNPLACED_INSTRUCTION = (
+    "Berkas-berkas ini tidak dapat ditempatkan pada desa mana pun atau ditolak seluruhnya. Hubungi desa "
+    "pengirimnya, sampaikan alasan di kolom YANG PERLU DIPERBAIKI, dan minta berkas dikirim kembali."
+)
 
 
 class StateBusyError(RuntimeError):
@@ -41,10 +100,11 @@ class StateBusyError(RuntimeError):
 
 
 def select_rejects(state: Path, period: str | None, village_code: str | None) -> pl.DataFrame:
-    """Current failures joined to the original cells of their rows (state database opened read-only).
+    """Current failures with the cells of their rows and the checked column as written (state read-only).
 
     Cells come masked from the state database; file and sheet names, kept there as written
-    (the file is read by them), are masked here: a file may be named after a person's NIK.
+    (the file is read by them), and the file named by a conflict are masked here: a file may
+    be named after a person's NIK.
     """
     try:
         with duckdb.connect(str(state), read_only=True) as con:
@@ -52,45 +112,124 @@ def select_rejects(state: Path, period: str | None, village_code: str | None) ->
             rows = query_frame(con, query, {"period": period, "village_code": village_code})
     except duckdb.IOException as error:
         raise StateBusyError(f"cannot open {state} now (is a run in progress?): {error}") from error
-    return rows.with_columns(mask_nik(pl.col(c)) for c in ("source_file", "sheet") if c in rows.columns)
+    return rows.with_columns(
+        *(mask_nik(pl.col(c)) for c in ("source_file", "sheet", "failure_value")),
+        column=column_as_written(),
+    )
+
+
+def column_as_written() -> pl.Expr:
+    """`STATUS BPJS (kolom F)`; a column the sheet lacks by its usual name; the whole file as such."""
+    usual = pl.col("column_name").replace_strict(COLUMN_LABELS, default=pl.col("column_name").str.to_uppercase())
+    return (
+        pl.when(pl.col("column_name") == WHOLE_FILE)
+        .then(pl.lit("Seluruh berkas"))
+        .when(pl.col("letter").is_not_null())
+        .then(pl.format("{} (kolom {})", pl.coalesce(pl.col("header"), usual), pl.col("letter")))
+        .otherwise(pl.format("{} (kolom tidak ada)", usual))
+    )
+
+
+def month_name(period: str) -> str:
+    """`2024-04` -> `April 2024`."""
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
 
 
 CORRECTIONS_MODE = 0o600  # masked, but still about named people: their reader forwards them by hand
 
 
-def write_workbook(path: Path, rows: pl.DataFrame, title: str) -> None:
+def write_workbook(path: Path, rows: pl.DataFrame, title: str, instruction: str = INSTRUCTION) -> None:
     """One corrections workbook; every cell is written as text or a number, never as a formula."""
     book = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    wrapped = book.add_format({"text_wrap": True, "valign": "top"})
     sheet = book.add_worksheet("Perbaikan")
-    sheet.write_string(0, 0, title, bold)
-    sheet.write_row(2, 0, list(HEADERS.values()), bold)
-    for index, row in enumerate(rows.select(list(HEADERS)).iter_rows(), start=3):
+    sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    sheet.write_string(1, 0, instruction)
+    sheet.write_row(3, 0, list(HEADERS.values()), bold)
+    for index, row in enumerate(rows.select(list(HEADERS)).iter_rows(), start=4):
         for column, value in enumerate(row):
             if isinstance(value, int):
                 sheet.write_number(index, column, value)
             elif value is not None:
-                sheet.write_string(index, column, str(value))
-    sheet.freeze_panes(3, 0)
-    sheet.autofilter(2, 0, 2 + rows.height, len(HEADERS) - 1)
-    sheet.set_column(0, len(HEADERS) - 1, 18)
-    sheet.set_column(6, 6, 60)
+                sheet.write_string(index, column, str(value), wrapped)
+    sheet.freeze_panes(4, 0)
+    sheet.autofilter(3, 0, 3 + rows.height, len(HEADERS) - 1)
+    sheet.set_column(0, len(HEADERS) - 1, 16)
+    sheet.set_column(1, 1, 30)
+    sheet.set_column(7, 7, 60)
+    write_legend(book.add_worksheet("Keterangan"), bold, wrapped)
     book.close()
     path.chmod(CORRECTIONS_MODE)
+
+
+def write_legend(sheet: Worksheet, bold: object, wrapped: object) -> None:
+    """What the columns mean, and every check: what it finds and how to fix it."""
+    sheet.write_string(0, 0, "Arti kolom", bold)
+    for index, (header, meaning) in enumerate(HEADER_MEANINGS.items(), start=1):
+        sheet.write_string(index, 0, header, bold)
+        sheet.write_string(index, 1, meaning, wrapped)
+    start = len(HEADER_MEANINGS) + 2
+    sheet.write_row(start, 0, ["KODE PEMERIKSAAN", "TINGKAT", "MASALAH", "CARA MEMPERBAIKI"], bold)
+    for index, check in enumerate(check_catalog().iter_rows(named=True), start=start + 1):
+        severity = "DITOLAK" if check["severity"] == "error" else "PERINGATAN"
+        for column, value in enumerate((check["check_name"], severity, check["problem"], check["fix"])):
+            sheet.write_string(index, column, value, wrapped)
+    sheet.set_column(0, 1, 24)
+    sheet.set_column(1, 1, 60)
+    sheet.set_column(2, 3, 60)
+
+
+def title_for(kind: str, name: str, district: str, periods: list[str]) -> str:
+    months = ", ".join(month_name(p) for p in periods if p) or "semua bulan"
+    return f"Perbaikan data BPJS Ketenagakerjaan: {kind} {name}, Kecamatan {district}, bulan {months}"
+
+
+def district_of(source_file: str, districts: dict[str, str]) -> str | None:
+    """The kecamatan whose name a folder of the path is (`2024-04/Cilongok/x.xlsx` -> `Cilongok`)."""
+    for folder in PurePosixPath(source_file).parts[:-1]:
+        if place_key(folder) in districts:
+            return districts[place_key(folder)]
+    return None
+
+
+def write_unplaced(rows: pl.DataFrame, villages: pl.DataFrame, out_dir: Path) -> list[Path]:
+    """One list per kecamatan of the files that could not be placed on a village."""
+    districts = {place_key(name): name for name in villages["district_name"].unique()}
+    named = rows.with_columns(
+        district=pl.col("source_file").map_elements(lambda f: district_of(f, districts), return_dtype=pl.String)
+    )
+    written = []
+    for (district,), part in named.group_by("district", maintain_order=True):
+        where = f"Kecamatan {district}" if district else "tanpa kecamatan"
+        path = out_dir / (
+            f"Kecamatan {district} - berkas tidak dikenali.xlsx" if district else "Berkas tidak dikenali.xlsx"
+        )
+        months = ", ".join(month_name(p) for p in sorted(set(part["period"].drop_nulls())))
+        title = f"Berkas yang tidak dapat ditempatkan pada desa: {where}" + (f", bulan {months}" if months else "")
+        write_workbook(path, part, title, UNPLACED_INSTRUCTION)
+        written.append(path)
+    return written
 
 
 def write_rejects(
     state: Path, villages: pl.DataFrame, out_dir: Path, period: str | None = None, village_code: str | None = None
 ) -> list[Path]:
-    """Write `<out>/<village code> <village name>.xlsx` for every village with current failures."""
+    """Write `<out>/<village code> <village name>.xlsx` for every village with current failures,
+    and a list per kecamatan of files placed on no village.
+    """
     rows = select_rejects(state, period, village_code)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = dict(villages.select("village_code", "village_name").iter_rows())
+    about = {row["village_code"]: row for row in villages.iter_rows(named=True)}
     written = []
-    for (code,), part in rows.group_by("village_code", maintain_order=True):
-        name = names.get(str(code), "")
+    for (code,), part in rows.filter(pl.col("village_code").is_not_null()).group_by(
+        "village_code", maintain_order=True
+    ):
+        village = about.get(str(code), {})
+        name, district = village.get("village_name", ""), village.get("district_name", "")
+        kind = "Kelurahan" if village.get("village_type") == "kelurahan" else "Desa"
         path = out_dir / f"{code} {name}.xlsx"
-        title = f"Perbaikan data BPJS Ketenagakerjaan: {name} ({code})" + (f", bulan {period}" if period else "")
-        write_workbook(path, part, title)
+        write_workbook(path, part, title_for(kind, name, district, sorted(set(part["period"].drop_nulls()))))
         written.append(path)
-    return written
+    return written + write_unplaced(rows.filter(pl.col("village_code").is_null()), villages, out_dir)

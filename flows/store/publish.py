@@ -13,7 +13,7 @@ import polars as pl
 
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.store import reference
-from flows.store.catalog import create_views, view_docs
+from flows.store.catalog import comment_tables, create_views, table_docs, view_docs
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
 
@@ -102,6 +102,7 @@ def publish(
             with registered(state, reference_frames(region)), written_once(state), transaction(state):
                 run_script(state, "publish_tables", params)
                 create_views(state, view_docs(), "analyst")
+                comment_tables(state, table_docs(), "analyst")
             state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
             state.execute("detach analyst")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+from duckdb.func import SPECIAL
 
-from flows.ingest.batch import BatchOutcome
+from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
+from flows.ingest.reasons import alasan
 from flows.ingest.validate import mask_text
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
@@ -33,8 +35,9 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     created 0600 (the publisher sets the analyst warehouse's own mode); files that were made
     with another mode (an older version, a copy, a restore) are set back to 0600 each time.
 
-    It is attached with row groups of STATE_ROW_GROUP_SIZE rows (the option lasts while it
-    is attached, so it is given each time).
+    `alasan(reason, source_file)` (flows/ingest/reasons.py) is a function of the connection,
+    for the statements that record reasons. The database is attached with row groups of
+    STATE_ROW_GROUP_SIZE rows (the option lasts while it is attached, so it is given each time).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(PRIVATE_DIR_MODE)
@@ -44,6 +47,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     old_umask = os.umask(0o077)
     try:
         with duckdb.connect() as con:
+            con.create_function("alasan", alasan, ["varchar", "varchar"], "varchar", null_handling=SPECIAL)
             con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             con.execute("use state")
             run_script(con, "create_state_tables")
@@ -70,6 +74,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
         "batch_sheets": empty_like(con, outcome.sheets, "ingested_sheets"),
+        "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
     }
     with registered(con, frames), transaction(con):
         run_script(con, "insert_batch", {"run_id": run_id})
@@ -128,7 +133,7 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
         pl.lit(None, dtype=pl.String).alias("village_code"),
         pl.lit("ignored").alias("status"),
         pl.format("same content as {}", "source_file_first").alias("reason"),
-        *(pl.lit(0).alias(c) for c in ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped")),
+        *(pl.lit(0).alias(c) for c in COUNT_COLUMNS),
     )
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id)
 

@@ -132,3 +132,23 @@ create table if not exists ingested_sheets (
     reason varchar,
     rows_read integer not null
 );
+
+-- Each roster sheet's columns as the village wrote them: the header text and the column
+-- letter, so a corrections workbook names a cell as the village sees it (`STATUS BPJS`, D).
+create table if not exists sheet_columns (
+    sha256 varchar not null,
+    sheet varchar not null,
+    column_name varchar not null,  -- canonical: nik, name, status, ...
+    header varchar,
+    letter varchar not null
+);
+
+-- Reasons in Indonesian beside the English ones (flows/ingest/reasons.py; the alasan()
+-- function is registered on every connection to this database), and for each version of
+-- a group that no longer counts, the file that replaced it.
+alter table ingested_files add column if not exists alasan varchar;
+alter table ingested_sheets add column if not exists alasan varchar;
+alter table file_groups add column if not exists superseded_by varchar;
+alter table ingested_files add column if not exists rows_duplicate integer;  -- later exact copies, loaded once
+update ingested_files set alasan = alasan(reason, source_file) where alasan is null and reason <> '';
+update ingested_sheets set alasan = alasan(reason, source_file) where alasan is null and reason <> '';

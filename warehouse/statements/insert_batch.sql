@@ -1,11 +1,12 @@
 -- Record one batch of processed files: their accounting, their groups, their accepted
 -- rows, their validation failures with the original cells of the failing rows, and their
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
--- batch_flagged and batch_sheets; $run_id names the run.
+-- batch_flagged, batch_sheets and batch_columns; $run_id names the run.
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
-       rows_read, rows_loaded, rows_rejected, rows_skipped, reason, modified_at, $run_id as run_id
+       rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, alasan(reason, source_file) as alasan,
+       modified_at, $run_id as run_id
 from batch_files;
 
 insert into file_groups by name
@@ -32,4 +33,14 @@ insert into flagged_rows by name
 select * from batch_flagged;
 
 insert into ingested_sheets by name
-select * from batch_sheets;
+select sha256, source_file, sheet, status, reason, rows_read, alasan(reason, source_file) as alasan from batch_sheets;
+
+insert into sheet_columns by name
+select * from batch_columns;
+
+-- a rejected file is a failure of the whole file: its village is told why (`cakupan rejects`)
+insert into validation_failures by name
+select $run_id as run_id, period, source_file, sha256, 'berkas' as column_name, 'file_rejected' as check_name,
+       'error' as severity, alasan(reason, source_file) as message
+from batch_files
+where status = 'rejected';

@@ -12,15 +12,53 @@ create or replace temporary macro masked(text) as regexp_replace(
     regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g'), '\d(?:[ .\-]?\d){11,}', '******', 'g'
 );
 
+-- districts: one row per kecamatan of the region (reference: Kemendagri codes, raw/reference/).
+-- Grain: district_code
+-- Example: select district_code, district_name from districts
+-- Columns:
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- regency_code: Kemendagri regency code, dotted ('33.02')
+-- district_name: kecamatan name
 create table analyst.districts as
 select district_code, regency_code, district_name
 from ref_districts;
 
+-- villages: one row per desa or kelurahan of the region, with its kecamatan (reference).
+-- Grain: village_code
+-- Example: select village_name, village_type, district_name from villages where district_name = 'Cilongok'
+-- Columns:
+-- village_code: Kemendagri village code, dotted ('33.02.17.2001')
+-- village_name: desa or kelurahan name
+-- village_type: 'desa' (has a BPD) or 'kelurahan' (urban ward, no BPD)
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- district_name: kecamatan name
 create table analyst.villages as
 select v.village_code, v.village_name, v.village_type, v.district_code, d.district_name
 from ref_villages as v
 join ref_districts as d using (district_code);
 
+-- roster: one row per roster row behind today's figures (the current file for each period, village and group).
+-- Where does a figure come from? Every counted row with its file, sheet and row number, so an
+-- auditor goes from any figure to the cell it came from. A person holding two posts is two
+-- rows; the coverage views count distinct people (person_id). No NIK, name or birth date.
+-- Grain: source_file, sha256, sheet, source_row
+-- Example: select source_file, sheet, source_row, role, enrolled from roster where period = '2024-04' and village_code = '33.02.17.2008' and group_code = 'RT_RW' limit 5
+-- Columns:
+-- period: month the roster reports, 'YYYY-MM'
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- village_code: Kemendagri village code, dotted ('33.02.17.2001')
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- role: the post as written (NIK-like digits masked)
+-- person_id: keyed hash of the NIK (43 characters); the same person has the same id in every file and month
+-- sex: 'L' or 'P' as written, else null
+-- enrolled: whether the village reports the person enrolled in BPJS Ketenagakerjaan
+-- contribution_source: who pays the contribution, as written (APBDes, mandiri, ...)
+-- contribution_idr: monthly contribution in rupiah, as written, else null
+-- has_warning: the row passed every error check but has a current warning (validation_failures)
+-- source_file: the file under the landing zone (NIK-like digits masked)
+-- sha256: content digest of the file version (ingested_files)
+-- sheet: the sheet of the file
+-- source_row: the row number in the sheet, as Excel or LibreOffice shows it
 create table analyst.roster as
 select
     r.period,
@@ -37,29 +75,114 @@ select
     r.contribution_idr,
     r.has_warning,
     masked(r.source_file) as source_file,
+    r.sha256,
     masked(r.sheet) as sheet,
     r.source_row
 from roster_rows as r
 join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
 join analyst.villages as v on v.village_code = r.village_code;
 
+-- ingested_files: one row per file version received (path and content digest), whatever became of it.
+-- What happened to each file? Its status, why, and its rows accounted for; the views
+-- file_reconciliation and village_reconciliation add names and check the counts close.
+-- Grain: source_file, sha256
+-- Example: select status, count(*) as files, sum(rows_read) as rows_read from ingested_files group by status
+-- Columns:
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: content digest of this version of the file
+-- period: month folder the file was in, 'YYYY-MM'; null outside one
+-- village_code: the village it was placed on; null when it could not be placed
+-- status: 'loaded', 'superseded', 'rejected' or 'ignored'
+-- rows_read: rows under a roster header
+-- rows_loaded: rows that passed every error check
+-- rows_rejected: rows with at least one error
+-- rows_skipped: rows that are not data (blank, totals, signatures, headings)
+-- rows_duplicate: loaded rows repeating an earlier row exactly, counted once
+-- rows_counted: loaded rows in today's figures (in roster)
+-- rows_superseded: loaded rows in groups a newer file replaced
+-- reason: why rejected, ignored or superseded, in English with the technical detail
+-- alasan: the same in Bahasa Indonesia, with what to do
+-- run_id: the run that read this version
 create table analyst.ingested_files as
-select masked(source_file) as source_file, sha256, period, village_code, status, rows_read, rows_loaded,
-       rows_rejected, rows_skipped, masked(reason) as reason, run_id
-from ingested_files;
+with placed_rows as (
+    select r.sha256, r.source_file, count(*) filter (where g.is_current) as rows_counted,
+           count(*) filter (where not g.is_current) as rows_superseded
+    from roster_rows as r
+    join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code
+    group by r.sha256, r.source_file
+)
 
+select
+    masked(f.source_file) as source_file, f.sha256, f.period, f.village_code, f.status, f.rows_read, f.rows_loaded,
+    f.rows_rejected, f.rows_skipped, coalesce(f.rows_duplicate, 0) as rows_duplicate,
+    coalesce(p.rows_counted, 0) as rows_counted, coalesce(p.rows_superseded, 0) as rows_superseded,
+    masked(f.reason) as reason, masked(f.alasan) as alasan, f.run_id
+from ingested_files as f
+left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_file;
+
+-- ingested_sheets: one row per sheet of every file read: a roster, or ignored with the reason.
+-- Grain: source_file, sheet
+-- Example: select status, count(*) as sheets, sum(rows_read) as rows_read from ingested_sheets group by status
+-- Columns:
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sheet: sheet name
+-- status: 'roster' or 'ignored'
+-- reason: why ignored, in English
+-- alasan: the same in Bahasa Indonesia
+-- rows_read: rows under the roster header
 create table analyst.ingested_sheets as
-select masked(source_file) as source_file, masked(sheet) as sheet, status, masked(reason) as reason, rows_read
+select masked(source_file) as source_file, masked(sheet) as sheet, status, masked(reason) as reason,
+       masked(alasan) as alasan, rows_read
 from ingested_sheets;
 
+-- validation_failures: one row per failed check: of a row (with its sheet, row and column), of a whole file, or a conflict between files.
+-- Grain: run_id, source_file, sha256, sheet, source_row, group_code, check_name, failure_value
+-- Example: select check_name, severity, count(*) from validation_failures where is_current group by all order by 3 desc
+-- Columns:
+-- run_id: the run that found it
+-- period: month, 'YYYY-MM'
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: content digest of the file version
+-- sheet: sheet name; null for a whole-file check
+-- source_row: row number as the spreadsheet shows it; null for a whole-file check
+-- group_code: the group of the row or of a conflict (BPD, RT_RW, LKD, LINMAS or RENTAN)
+-- column_name: the checked column (nik, status, role, ...), 'berkas' for a whole file
+-- check_name: the check (docs/ingestion.md lists them)
+-- severity: 'error' (the row or file is not counted) or 'warning' (counted, to check)
+-- failure_value: the cell as written (NIKs masked), or the other file of a conflict
+-- message: what is wrong and what to do, in Bahasa Indonesia
+-- is_current: true while the file version it is about counts (or, for a rejected file, until a newer version arrives)
 create table analyst.validation_failures as
-select run_id, period, masked(source_file) as source_file, masked(sheet) as sheet, source_row, column_name,
-       check_name, severity, masked(failure_value) as failure_value, message, is_current
+select run_id, period, masked(source_file) as source_file, sha256, masked(sheet) as sheet, source_row, group_code,
+       column_name,
+       check_name, severity, masked(failure_value) as failure_value, masked(message) as message, is_current
 from validation_failures;
 
+-- runs: one row per run recorded up to the one that published this file.
+-- Grain: run_id
+-- Example: select run_id, started_at, status, files_new, files_rejected, rows_loaded from runs order by started_at desc limit 5
+-- Columns:
+-- run_id: the run's id (the Prefect flow run id under Prefect)
+-- started_at: when it started
+-- finished_at: when it finished; null while running or when killed
+-- status: 'completed', 'failed', 'abandoned' (killed), 'nothing_new', ...
+-- files_seen: files in the landing zone
+-- files_new: file versions not seen before
+-- files_loaded: of the new ones, loaded
+-- files_rejected: of the new ones, rejected
+-- files_superseded: of the new ones, superseded by newer ones
+-- files_ignored: of the new ones, ignored
+-- rows_loaded: rows loaded from the new files
+-- rows_rejected: rows rejected in the new files
+-- rows_skipped: rows skipped in the new files
+-- message: why it failed, in one line (NIK-like digits masked)
+-- latest_period: the newest month folder of the landing zone
+-- files_vanished: files ingested earlier and gone from the landing zone (their data is kept)
+-- villages_missing: villages that sent nothing for latest_period
+-- pii_key_source: where the person_id key came from (block, environment or key file)
+create table analyst.runs as
 -- the run being published ($run_id) is complete once this warehouse is in place, with the
 -- person_id key it publishes with ($pii_key_source)
-create table analyst.runs as
 select * exclude (published, pii_key_check) replace (
     case when run_id = $run_id then 'completed' else status end as status,
     case when run_id = $run_id then $pii_key_source else pii_key_source end as pii_key_source,
@@ -67,13 +190,39 @@ select * exclude (published, pii_key_check) replace (
 )
 from runs;
 
+-- targets: one row per coverage target (reference, raw/reference/targets.csv).
+-- Grain: year, scope
+-- Example: select * from targets
+-- Columns:
+-- year: the year the target is for
+-- scope: what it covers
+-- target_pct: the target, in percent
+-- base_population: the number of workers the percentage is of
+-- source: where the target comes from
 create table analyst.targets as
 select year, scope, target_pct::double as target_pct, base_population, source
 from ref_targets;
 
+-- contribution_rates: one row per programme and period of validity (reference, raw/reference/contribution_rates.csv).
+-- Grain: program, valid_from
+-- Example: select program, rate_pct, fixed_idr, valid_from from contribution_rates
+-- Columns:
+-- program: JKK (work accident) or JKM (death), the BPU programmes
+-- rate_pct: percent of the declared income, else null
+-- fixed_idr: fixed monthly rupiah, else null
+-- declared_income_idr: the declared monthly income the rate applies to
+-- valid_from: first day the rate applies
+-- valid_to: last day it applies; null while in force
+-- source: the regulation
 create table analyst.contribution_rates as
 select program, rate_pct, fixed_idr, declared_income_idr, valid_from, valid_to, source
 from ref_rates;
 
+-- settings: one row per setting the warehouse was published with.
+-- Grain: name
+-- Example: select * from settings
+-- Columns:
+-- name: the setting
+-- value: its value
 create table analyst.settings as
 select 'provisional_below_pct' as name, $provisional_below_pct::double as value;

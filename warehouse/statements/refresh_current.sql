@@ -1,7 +1,8 @@
 -- Decide which file version is current for each (period, village, group): the one that
 -- arrived in the latest run, and among files of one run the most recently modified (ties
--- broken by path). Older versions become 'superseded' once none of their groups is
--- current; their failures stay, marked as history.
+-- broken by path; two files of one run in one slot are also reported as a conflict).
+-- Older versions become 'superseded' once none of their groups is current, naming the file
+-- that replaced them; their failures stay, marked as history.
 update file_groups as g
 set is_current = (ranked.rank_in_slot = 1)
 from (
@@ -16,19 +17,73 @@ from (
 ) as ranked
 where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
-update ingested_files as f
-set status = case
-    when exists (select 1 from file_groups g where g.sha256 = f.sha256 and g.is_current) then 'loaded'
-    else 'superseded'
-end
-where f.status in ('loaded', 'superseded')
-  and exists (select 1 from file_groups g where g.sha256 = f.sha256);
+-- a version of a group that no longer counts names the file that counts instead
+update file_groups as g
+set superseded_by = case when g.is_current then null else winner.source_file end
+from (select period, village_code, group_code, source_file from file_groups where is_current) as winner
+where winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
 
+-- a file is superseded once none of its groups counts, and says by what; one superseded for
+-- some groups only says which ('superseded for RT_RW by a.xlsx; LINMAS by b.xlsx')
+update ingested_files as f
+set status = case when lost.kept then 'loaded' else 'superseded' end,
+    reason = lost.reason,
+    alasan = alasan(lost.reason, f.source_file)
+from (
+    select
+        sha256,
+        source_file,
+        bool_or(is_current) as kept,
+        case
+            when bool_and(is_current) then ''
+            when not bool_or(is_current) and count(distinct superseded_by) = 1
+                then 'superseded by ' || any_value(superseded_by)
+            else 'superseded for ' || string_agg(group_code || ' by ' || superseded_by, '; ' order by group_code)
+                filter (where not is_current)
+        end as reason
+    from file_groups
+    group by sha256, source_file
+) as lost
+where f.status in ('loaded', 'superseded') and lost.sha256 = f.sha256 and lost.source_file = f.source_file;
+
+-- a row's failure counts while its group's version does; a rejected file's, until a later
+-- version of the same file arrives
 update validation_failures as v
-set is_current = coalesce(
-    (select g.is_current from file_groups g where g.sha256 = v.sha256 and g.group_code = v.group_code),
-    (select f.status = 'loaded' from ingested_files f where f.sha256 = v.sha256 and f.source_file = v.source_file)
-);
+set is_current = case
+    when v.check_name = 'file_rejected' then not exists (
+        select 1
+        from ingested_files as rejected
+        join runs as rejected_run on rejected_run.run_id = rejected.run_id
+        join ingested_files as later on later.source_file = rejected.source_file and later.sha256 <> rejected.sha256
+        join runs as later_run on later_run.run_id = later.run_id and later_run.started_at > rejected_run.started_at
+        where rejected.sha256 = v.sha256 and rejected.source_file = v.source_file
+    )
+    else coalesce(
+        (select g.is_current from file_groups g where g.sha256 = v.sha256 and g.group_code = v.group_code),
+        (select f.status = 'loaded' from ingested_files f where f.sha256 = v.sha256 and f.source_file = v.source_file)
+    )
+end
+where v.check_name <> 'file_conflict';
+
+-- Two files of one run placed on the same (period, village, group): a conflict, reported on
+-- both, naming the other; it stays current while one of them is the version that counts.
+delete from validation_failures where check_name = 'file_conflict';
+
+insert into validation_failures by name
+with slots as (
+    select g.sha256, g.source_file, g.period, g.village_code, g.group_code, g.is_current, f.run_id
+    from file_groups as g
+    join ingested_files as f using (sha256, source_file)
+)
+
+select
+    a.run_id, a.period, a.source_file, a.sha256, a.group_code, k.column_name, k.check_name, k.severity,
+    b.source_file as failure_value, k.message, a.is_current or b.is_current as is_current
+from slots as a
+join slots as b
+    on b.period = a.period and b.village_code = a.village_code and b.group_code = a.group_code
+    and b.run_id = a.run_id and (b.sha256, b.source_file) <> (a.sha256, a.source_file)
+join ref_checks as k on k.check_name = 'file_conflict';
 
 -- Cross-row warnings over the current rows, recomputed by every run: the same NIK in two
 -- villages in one period, and one person enrolled in one row and not in another.

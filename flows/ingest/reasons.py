@@ -1,0 +1,169 @@
+"""File- and sheet-level reasons in Bahasa Indonesia, for the village secretary and the regency official.
+
+Every reason the pipeline gives for a file or a sheet (rejected, ignored, superseded) is
+written once in English where it arises: that is what an engineer reads in the logs, and
+it keeps the exact detail (limits, byte counts, the reader's own error). This module says
+each of them again in Indonesian, as `alasan`, with what to do about it. One pattern per
+reason, matched anywhere in the text (most reasons start with the file's name);
+`tests/test_reasons.py` holds an example of every pattern and checks that every reason
+the hostile and messy corpora produce has its translation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+KIRIM_ULANG = "Simpan ulang berkas di Excel atau LibreOffice (Simpan Sebagai .xlsx), lalu kirim kembali."
+UNTRANSLATED = "Berkas tidak dapat diproses"
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An English reason (a regular expression over it) and its Indonesian text (`{1}` = group 1), or a
+    function of the match that writes it.
+    """
+
+    pattern: re.Pattern[str]
+    alasan: str | Callable[[re.Match[str]], str]
+
+    def text(self, match: re.Match[str]) -> str:
+        if callable(self.alasan):
+            return self.alasan(match)
+        return self.alasan.format(None, *match.groups())
+
+
+def said(pattern: str, alasan: str | Callable[[re.Match[str]], str]) -> Translation:
+    return Translation(re.compile(pattern, re.DOTALL), alasan)
+
+
+def partly_superseded(match: re.Match[str]) -> str:
+    """`superseded for RT_RW by a.xlsx; LINMAS by b.xlsx` (warehouse/statements/refresh_current.sql)."""
+    parts = [part.split(" by ", 1) for part in match.group(1).split("; ")]
+    replaced = "; ".join(f"kelompok {group.replace('_', '/')} oleh berkas {by}" for group, by in parts)
+    return f"Sebagian digantikan: {replaced}. Kelompok lain dari berkas ini tetap dihitung."
+
+
+TRANSLATIONS: tuple[Translation, ...] = (
+    # discovery: the file could not even be looked at
+    said(
+        r"file name is not valid UTF-8",
+        "Nama berkas memuat huruf yang tidak dapat dibaca. Ganti nama berkas dengan huruf dan angka biasa, "
+        "lalu kirim kembali.",
+    ),
+    said(r"^symbolic link to (.*), not followed", "Tautan (symbolic link) ke {1}; tautan tidak diikuti, tidak dibaca."),
+    said(r"not a regular file", "Bukan berkas biasa (pipe, socket atau perangkat); tidak dibaca."),
+    said(
+        r"^folder cannot be read: (.*)",
+        "Folder tidak dapat dibuka ({1}). Petugas kabupaten perlu memperbaiki izin folder ini.",
+    ),
+    said(
+        r"^cannot be read: (.*)",
+        "Berkas tidak dapat dibuka ({1}). Petugas kabupaten perlu memperbaiki izin atau nama berkas ini.",
+    ),
+    # files that are not submissions
+    said(r"not under a raw/<YYYY-MM>/ period folder", "Tidak berada di dalam folder bulan (TTTT-BB); tidak dibaca."),
+    said(
+        r"^lock file left by", "Berkas kunci sementara dari Excel atau LibreOffice, bukan kiriman data; tidak dibaca."
+    ),
+    said(
+        r"^not a spreadsheet \((.*)\)",
+        "Bukan lembar kerja ({1}). Kirim data dalam bentuk Excel (.xlsx atau .xls), LibreOffice (.ods) atau .csv.",
+    ),
+    said(
+        r"^same content as (.*)", "Isinya sama persis dengan berkas {1} yang sudah diterima; tidak dihitung dua kali."
+    ),
+    # reading
+    said(r"the file is empty \(0 bytes\)", "Berkas kosong (0 byte). Kirim kembali berkas yang berisi data."),
+    said(
+        r"password-protected",
+        "Berkas dilindungi kata sandi. Simpan ulang tanpa kata sandi, lalu kirim kembali.",
+    ),
+    said(
+        r"not a spreadsheet or text file \(binary content\)",
+        "Bukan lembar kerja atau teks. Kirim data dalam bentuk Excel (.xlsx atau .xls), LibreOffice (.ods) atau .csv.",
+    ),
+    said(
+        r"unpacks to more than (\d+) MiB",
+        "Isi berkas setelah dibuka lebih dari {1} MiB, jauh lebih besar dari daftar anggota mana pun; ditolak. "
+        "Simpan hanya lembar daftar anggota ke berkas baru, lalu kirim kembali.",
+    ),
+    said(r"damaged file \(corrupt zip archive", "Berkas rusak (arsip tidak utuh). " + KIRIM_ULANG),
+    said(
+        r"holds a text of more than ([\d,]+) characters",
+        "Ada satu sel berisi lebih dari {1} huruf, melebihi batas sel lembar kerja; ditolak. " + KIRIM_ULANG,
+    ),
+    said(
+        r"has a cell at column (\d+), row (\d+)",
+        "Ada sel terisi jauh di luar tabel (kolom ke-{1}, baris ke-{2}); ditolak. Hapus isi di luar tabel "
+        "daftar anggota, lalu simpan dan kirim kembali.",
+    ),
+    said(
+        r"(\d+) MiB, more than a roster can be \(at most (\d+)\)",
+        "Berkas berukuran {1} MiB, lebih besar dari daftar anggota mana pun (paling besar {2} MiB); ditolak. "
+        "Periksa apakah berkas yang dikirim sudah benar.",
+    ),
+    said(
+        r"([\d,]+) (?:lines|rows); a roster has at most ([\d,]+)",
+        "Berkas berisi {1} baris, lebih dari batas {2} baris untuk satu daftar; ditolak. "
+        "Periksa apakah berkas yang dikirim sudah benar.",
+    ),
+    said(
+        r"row (\d+) has a filled cell past column (\d+)",
+        "Baris ke-{1} memiliki sel terisi di luar kolom ke-{2}; ditolak. Hapus isi di luar tabel, lalu kirim kembali.",
+    ),
+    said(
+        r"damaged CSV near line (\d+)",
+        'Berkas CSV rusak di sekitar baris ke-{1} (tanda kutip " yang tidak ditutup). Perbaiki baris itu atau '
+        "simpan ulang dari Excel sebagai CSV, lalu kirim kembali.",
+    ),
+    said(r"damaged or unreadable spreadsheet", "Lembar kerja rusak atau tidak dapat dibaca. " + KIRIM_ULANG),
+    said(
+        r"the spreadsheet reader crashed",
+        "Berkas rusak atau isinya tidak wajar sehingga tidak dapat dibaca. " + KIRIM_ULANG,
+    ),
+    said(r"^cannot be read \(", "Berkas berubah atau rusak saat dibaca. " + KIRIM_ULANG),
+    # what the sheets hold
+    said(
+        r"^no roster sheet",
+        "Tidak ada daftar anggota di berkas ini: tidak ditemukan baris judul kolom dengan NIK atau NAMA. "
+        "Gunakan format isian dengan judul kolom NO, NIK, NAMA, JABATAN dan STATUS BPJS.",
+    ),
+    said(r"^sheet is empty$", "Lembar kosong; tidak dibaca."),
+    said(
+        r"^no roster header",
+        "Tidak ada judul kolom daftar anggota (NIK atau NAMA bersama kolom lain) di baris-baris awal; "
+        "lembar ini tidak dibaca.",
+    ),
+    # placement
+    said(
+        r"^village '(.*)' exists in several districts \((.*)\) and",
+        "Desa '{1}' ada di beberapa kecamatan ({2}) dan berkas tidak menyebut salah satunya. Tulis nama desa dan "
+        "kecamatan di judul lembar kerja (DESA : ..., KECAMATAN : ...) atau di nama berkas (Desa Kecamatan.xlsx).",
+    ),
+    said(
+        r"^village not found in the official list \((.*)\)$",
+        "Desa tidak ditemukan dalam daftar resmi ({1}). Tulis nama desa dan kecamatan di judul lembar kerja "
+        "(DESA : ..., KECAMATAN : ...) atau di nama berkas, seperti dalam daftar resmi Kemendagri.",
+    ),
+    # a newer file for the same village, month and group
+    said(r"^superseded by (.*)$", "Digantikan oleh berkas {1}; berkas ini tidak dihitung lagi."),
+    said(r"^superseded for (.*)$", partly_superseded),
+)
+
+
+def alasan(reason: str | None, source_file: str | None = None) -> str | None:
+    """The Indonesian for one English reason about `source_file`; none for an empty or missing reason.
+
+    The file's own name, which starts most reasons, is taken off first: a name may hold any words.
+    """
+    if not reason:
+        return None
+    name = (source_file or "").rpartition("/")[2]
+    detail = reason.removeprefix(f"{name}: ") if name else reason
+    for translation in TRANSLATIONS:
+        match = translation.pattern.search(detail)
+        if match:
+            return translation.text(match)
+    return f"{UNTRANSLATED} ({reason}). Hubungi petugas kabupaten."
