@@ -289,6 +289,22 @@ def test_an_xls_whose_cells_reach_far_is_refused_before_calamine(
     assert str(found["reason"]).endswith("; refused")
 
 
+def test_an_xlsx_spanning_more_cells_than_a_roster_is_refused_inside_the_row_and_column_limits(
+    tmp_path: Path, raw: Path
+) -> None:
+    """One cell at IV100000 (the last row and column allowed) made calamine build 25,600,000 cells: 1.3 GB."""
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    book = xlsxwriter.Workbook(hostile)
+    sheet = book.add_worksheet("BPD")
+    sheet.write_row(0, 0, ["NO", "NIK", "NAMA", "JABATAN", "STATUS"])
+    sheet.write_row(1, 0, ["1", ANI, "Ani", "Anggota BPD", "Sudah"])
+    sheet.write(99_999, 255, "x")
+    book.close()
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected", found
+    assert "its sheets span 25,600,000 cells" in str(found["reason"])
+
+
 def test_a_workbook_whose_sheets_share_one_part_is_refused(tmp_path: Path, raw: Path) -> None:
     """Twelve sheets pointing at one 92 MiB part took 1.9 GB: calamine reads the part once per sheet."""
     hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
