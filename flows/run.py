@@ -245,7 +245,8 @@ def ingest_and_publish(
     workers = worker_count(new.height, settings.workers)
     work = batches(new, settings.batch_size, workers)
     log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-    with BatchProcessor(raw_dir, gazetteer, workers) as processor, state.connect_state(state_path) as con:
+    processor = BatchProcessor(raw_dir, gazetteer, workers, settings.file_timeout_seconds)
+    with processor, state.connect_state(state_path) as con:
         state.record_copies(con, copies, run_id)
         process_new(con, processor, work, steps, run_id, log)
         state.refresh_current(con, run_id)

@@ -34,6 +34,7 @@ REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
 ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
+MAX_FILE_TIMEOUT = 3600.0  # an hour for one file would already hold a night
 
 
 # Prefect settings cakupan changes unless they are set (read by Prefect at its import)
@@ -66,6 +67,8 @@ class Settings:
     provisional_below_pct: float = 80.0
     region: str = BANYUMAS_REGENCY_CODE
     workers: int = 0
+    # seconds one file may take to read in a worker before the worker is ended and the file rejected
+    file_timeout_seconds: float = 120.0
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
     pii_key_block: str = ""
 
@@ -129,6 +132,8 @@ def check_value(key: str, value: Any) -> None:
             raise ValueError(f"must be at least {least}")
     if key == "workers" and value > MAX_WORKERS:
         raise ValueError(f"must be at most {MAX_WORKERS}, the number of cores")
+    if key == "file_timeout_seconds" and not 0 < value <= MAX_FILE_TIMEOUT:
+        raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
     if key == "provisional_below_pct" and not 0 <= value <= 100:
         raise ValueError("must be a percentage from 0 to 100")
     if key == "region" and not REGION_CODE.fullmatch(value):

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from flows.ingest.batch import process_batch
+from flows.ingest.batch import DiscoveredFile, ExtractedFile, extract_file, process_batch
 from flows.ingest.discover import discover
-from flows.ingest.place import build_gazetteer, place
+from flows.ingest.place import Gazetteer, build_gazetteer, place
 from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
 from flows.settings import JAWA_TENGAH_PROVINCE_CODE
 from flows.store import reference
@@ -101,6 +103,106 @@ def test_a_file_gone_since_discovery_is_rejected_by_its_worker_and_the_batch_goe
     files = pl.concat([o.files for o in outcomes], how="diagonal").sort("source_file")
     assert files["status"].to_list() == ["rejected", "placed"]
     assert "Batuanten.csv: cannot be read (FileNotFoundError" in files["reason"][0]
+
+
+ROSTER_CSV = "NO;NIK;NAMA;JABATAN;STATUS\n1;3302171205750001;Ani;Anggota BPD;Sudah\n"
+
+
+def cilongok_zone(tmp_path: Path, villages: tuple[str, ...]) -> Path:
+    """A landing zone of one-row rosters of Cilongok villages, as CSV (each member named for the village)."""
+    raw = tmp_path / "raw"
+    (raw / "2024-04" / "Cilongok").mkdir(parents=True)
+    for village in villages:
+        (raw / "2024-04" / "Cilongok" / f"{village}.csv").write_text(ROSTER_CSV.replace("Ani", village))
+    return raw
+
+
+def outcome_files(raw: Path, found: pl.DataFrame, workers: int, batch_size: int, **options: object) -> pl.DataFrame:
+    """Every file's record after processing `found` in worker processes, by path."""
+    with BatchProcessor(raw, build_gazetteer(reference.load_villages()), workers, **options) as processor:  # type: ignore[arg-type]
+        outcomes = list(processor.outcomes(found, batch_size=batch_size))
+    return pl.concat([o.files for o in outcomes], how="diagonal").sort("source_file")
+
+
+def killed_on_karangtengah(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
+    """`extract_file`, except that the worker is killed (SIGKILL) while it reads Karangtengah's file."""
+    if "Karangtengah" in file.source_file:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return extract_file(raw_dir, file, gazetteer)
+
+
+def stuck_on_karangtengah(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
+    """`extract_file`, except that Karangtengah's file never finishes (as a reader stuck on a pathological input)."""
+    if "Karangtengah" in file.source_file:
+        time.sleep(3600)
+    return extract_file(raw_dir, file, gazetteer)
+
+
+VILLAGES = ("Batuanten", "Karanglo", "Karangtengah", "Panembangan", "Pejogol")
+
+
+@pytest.mark.parametrize(("workers", "batch_size"), [(1, 5), (2, 2)])
+def test_a_file_that_kills_its_worker_is_rejected_and_its_batch_goes_on(
+    tmp_path: Path, workers: int, batch_size: int
+) -> None:
+    """Whatever ends a worker process while it reads one file (calamine aborts on a failed allocation; the
+    kernel's OOM killer; a signal): the batch is read again file by file in a private pool, the file that
+    kills it is rejected and the batch's other files are processed. Files are never read in the run's own
+    process, so one worker too.
+    """
+    raw = cilongok_zone(tmp_path, VILLAGES)
+    files = outcome_files(raw, discover(raw), workers, batch_size, extract=killed_on_karangtengah)
+    assert files["source_file"].to_list() == [f"2024-04/Cilongok/{v}.csv" for v in VILLAGES]
+    found = files.row(2, named=True)
+    assert (found["status"], found["village_code"]) == ("rejected", "33.02.17.2015")  # who to ask for it again
+    assert found["reason"].startswith("the spreadsheet reader crashed on this file")
+    assert files.filter(pl.col("status") == "placed")["rows_loaded"].to_list() == [1, 1, 1, 1]
+
+
+def test_a_file_past_the_time_limit_ends_its_worker_and_is_rejected_naming_the_limit(tmp_path: Path) -> None:
+    """A reader that never finishes one file held the night; the limit ends its worker, the run goes on."""
+    raw = cilongok_zone(tmp_path, VILLAGES)
+    started = time.monotonic()
+    files = outcome_files(raw, discover(raw), 2, 2, file_timeout=1.0, extract=stuck_on_karangtengah)
+    assert time.monotonic() - started < 600  # not the hour the stand-in sleeps: the worker was ended
+    found = files.row(2, named=True)
+    assert (found["status"], found["village_code"]) == ("rejected", "33.02.17.2015")
+    assert "took longer than the limit of 1 seconds (file_timeout_seconds)" in found["reason"]
+    assert files.filter(pl.col("status") == "placed").height == 4
+
+
+@pytest.mark.parametrize(
+    ("environ", "accepted"),
+    [("0", False), ("-5", False), ("3601", False), ("soon", False), ("0.5", True), ("3600", True)],
+)
+def test_the_time_limit_is_a_number_of_seconds_up_to_an_hour(environ: str, accepted: bool) -> None:
+    from flows.settings import ConfigError, load_settings
+
+    if accepted:
+        assert load_settings(environ={"CAKUPAN_FILE_TIMEOUT_SECONDS": environ}).file_timeout_seconds == float(environ)
+        return
+    with pytest.raises(ConfigError, match=f'file_timeout_seconds = "{environ}": must be'):
+        load_settings(environ={"CAKUPAN_FILE_TIMEOUT_SECONDS": environ})
+
+
+def test_a_file_swapped_after_discovery_is_refused_not_followed(tmp_path: Path) -> None:
+    """Between discovery and its read: a file replaced by a link out of the zone, a pipe, or other content."""
+    raw = cilongok_zone(tmp_path, ("Batuanten", "Karanglo", "Karangtengah", "Pejogol"))
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_bytes((raw / "2024-04" / "Cilongok" / "Batuanten.csv").read_bytes())  # only the link betrays it
+    found = discover(raw)
+    folder = raw / "2024-04" / "Cilongok"
+    (folder / "Batuanten.csv").unlink()
+    (folder / "Batuanten.csv").symlink_to(elsewhere)
+    (folder / "Karanglo.csv").unlink()
+    os.mkfifo(folder / "Karanglo.csv")  # opening it to read would wait for a writer forever
+    (folder / "Karangtengah.csv").write_text(ROSTER_CSV.replace("Ani", "Budi"))
+    files = outcome_files(raw, found, 2, 2)
+    assert files["status"].to_list() == ["rejected", "rejected", "rejected", "placed"]
+    reasons = files["reason"].to_list()
+    assert reasons[0] == "Batuanten.csv: became a symbolic link after it was found; not followed"
+    assert reasons[1].startswith("Karanglo.csv: is no longer a regular file")
+    assert reasons[2].startswith("Karangtengah.csv: changed or replaced after it was found")
 
 
 def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import os
 import shutil
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -231,43 +232,95 @@ def test_a_nik_anywhere_is_masked_in_the_analyst_file_and_the_corrections(tmp_pa
     assert not [cell for cell in cells if nik in cell.replace(" ", "")]
 
 
-def lying_dimensions(source: Path, target: Path) -> Path:
-    """A LibreOffice .xls whose every DIMENSIONS record (BIFF 0x0200) claims 1,048,575 rows and 16,383 columns."""
-    data = bytearray(source.read_bytes())
-    at = data.find(b"\x00\x02\x0e\x00")
-    assert at >= 0, "no DIMENSIONS record"
+XLS_FIXTURE = Path(__file__).parent / "fixtures" / "libreoffice_per_group.xls"
+LABELSST, RK, BLANK, DIMENSIONS = b"\xfd\x00\x0a\x00", b"\x7e\x02\x0a\x00", 0x0201, b"\x00\x02\x0e\x00"
+
+
+def far_cell(data: bytearray) -> None:
+    """The last shared-string cell (LABELSST) moved to row 65,536, column 256: inside the row and column limits."""
+    struct.pack_into("<HH", data, data.rfind(LABELSST) + 4, 0xFFFF, 0xFF)
+
+
+def far_number(data: bytearray) -> None:
+    """The last number cell (RK) moved to row 65,536, column 256."""
+    struct.pack_into("<HH", data, data.rfind(RK) + 4, 0xFFFF, 0xFF)
+
+
+def far_blank(data: bytearray) -> None:
+    """The last shared-string cell made a BLANK (formatting only) at row 65,536, column 256."""
+    struct.pack_into("<HHHH", data, data.rfind(LABELSST), BLANK, 10, 0xFFFF, 0xFF)
+
+
+def lying_dimensions(data: bytearray) -> None:
+    """Every DIMENSIONS record claims 1,048,575 rows and 16,383 columns (calamine reserved 687 GB and aborted)."""
+    at = data.find(DIMENSIONS)
     while at >= 0:
         struct.pack_into("<IIHH", data, at + 4, 0, 0xFFFFF, 0, 0x3FFF)
-        at = data.find(b"\x00\x02\x0e\x00", at + 1)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(bytes(data))
-    return target
+        at = data.find(DIMENSIONS, at + 1)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_file_that_kills_its_worker_is_rejected_and_its_batch_goes_on(
-    tmp_path: Path, raw: Path, workers: int
+def backwards_dimensions(data: bytearray) -> None:
+    """A DIMENSIONS record whose first row is past its last: calamine's row count wraps to 4 billion."""
+    struct.pack_into("<IIHH", data, data.find(DIMENSIONS) + 4, 9, 2, 0, 7)
+
+
+@pytest.mark.parametrize(
+    ("patch", "refused"),
+    [
+        (far_cell, "its sheets span 16,777,"),
+        (far_number, "its sheets span 16,777,"),
+        (far_blank, "its sheets span 16,777,"),
+        (lying_dimensions, "has a cell at column 16383, row 1048575; a roster has at most 256 columns"),
+        (backwards_dimensions, "sheet 1 of the workbook has a DIMENSIONS record ending before it starts"),
+    ],
+    ids=["far-labelsst", "far-rk", "far-blank", "lying-dimensions", "backwards-dimensions"],
+)
+def test_an_xls_whose_cells_reach_far_is_refused_before_calamine(
+    tmp_path: Path, raw: Path, patch: Callable[[bytearray], None], refused: str
 ) -> None:
-    """calamine asks for 687 GB and aborts the process on this .xls: the worker dies, the run does not.
-
-    With one worker too: files are never read in the run's own process.
+    """A real LibreOffice .xls with one record changed: calamine took 1.6 GB for the far cell (6.4 GB seen
+    with more), and aborted the process on the DIMENSIONS claims; the cell records are read first.
     """
-    fixture = Path(__file__).parent / "fixtures" / "libreoffice_per_group.xls"
-    hostile = lying_dimensions(fixture, raw / "2024-04" / "Cilongok" / "Karangtengah.xls")
-    for village in ("Karanglo", "Panembangan", "Rancamaya"):  # more files in the same batches
-        write_roster(raw / "2024-04" / "Cilongok" / f"{village}.xlsx", {"BPD": []}, village=village.upper())
-    warehouse = tmp_path / "wh" / "cakupan.duckdb"
-    build_warehouse(raw, warehouse, workers=workers, batch_size=3)
-    files = {row["source_file"]: row for row in view(warehouse, "ingested_files").iter_rows(named=True)}
-    found = files[hostile.relative_to(raw).as_posix()]
-    assert (found["status"], found["village_code"]) == ("rejected", "33.02.17.2015")
-    assert "the spreadsheet reader crashed on this file" in str(found["reason"])
-    assert {row["status"] for name, row in files.items() if name != found["source_file"]} == {"loaded"}
-    coverage = view(warehouse, "coverage_by_village").filter(pl.col("village_name").is_in(list(ORDINARY)))
-    assert coverage.select("village_name", "members", "enrolled").sort("village_name").rows() == [
-        ("Batuanten", 1, 1),
-        ("Pejogol", 1, 1),
-    ]
+    data = bytearray(XLS_FIXTURE.read_bytes())
+    patch(data)
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xls"
+    hostile.write_bytes(bytes(data))
+    found = record(tmp_path, hostile)
+    assert (found["status"], found["village_code"]) == ("rejected", "33.02.17.2015"), found
+    assert str(found["reason"]).startswith("Karangtengah.xls: ") and refused in str(found["reason"])
+    assert str(found["reason"]).endswith("; refused")
+
+
+def test_an_xlsx_spanning_more_cells_than_a_roster_is_refused_inside_the_row_and_column_limits(
+    tmp_path: Path, raw: Path
+) -> None:
+    """One cell at IV100000 (the last row and column allowed) made calamine build 25,600,000 cells: 1.3 GB."""
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    book = xlsxwriter.Workbook(hostile)
+    sheet = book.add_worksheet("BPD")
+    sheet.write_row(0, 0, ["NO", "NIK", "NAMA", "JABATAN", "STATUS"])
+    sheet.write_row(1, 0, ["1", ANI, "Ani", "Anggota BPD", "Sudah"])
+    sheet.write(99_999, 255, "x")
+    book.close()
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected", found
+    assert "its sheets span 25,600,000 cells" in str(found["reason"])
+
+
+def test_a_workbook_whose_sheets_share_one_part_is_refused(tmp_path: Path, raw: Path) -> None:
+    """Twelve sheets pointing at one 92 MiB part took 1.9 GB: calamine reads the part once per sheet."""
+    hostile = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    rows = [[ANI, "X", "L", "Anggota BPD", "Sudah", ""]]
+    write_roster(hostile, {"BPD": rows, "LINMAS": [], "RT RW": []}, village="KARANGTENGAH")
+    rels = "xl/_rels/workbook.xml.rels"
+    rewrite_member(hostile, rels, b'Target="worksheets/sheet2.xml"', b'Target="/xl/worksheets/sheet1.xml"')
+    rewrite_member(hostile, rels, b'Target="worksheets/sheet3.xml"', b"Target='worksheets/SHEET1.xml'")
+    found = record(tmp_path, hostile)
+    assert (found["status"], found["village_code"]) == ("rejected", "33.02.17.2015"), found
+    assert found["reason"] == (
+        "Karangtengah.xlsx: sheets 1 and 2 of the workbook are one part (xl/worksheets/sheet1.xml), "
+        "which would be read once for each; refused"
+    )
 
 
 @pytest.mark.parametrize(
@@ -459,3 +512,37 @@ def test_a_zip_behind_ole2_magic_or_with_xml_expat_refuses_is_still_checked(tmp_
     for path in (prefixed, duplicate):
         found = files[path.relative_to(raw).as_posix()]
         assert found["status"] == "rejected" and "a roster has at most" in str(found["reason"]), found
+
+
+MASK_ADVERSARIAL = """
+import sys
+import polars as pl
+from flows.ingest.validate import mask_nik, mask_text
+
+size = int(sys.argv[1])
+for unit in ("1 ", "1  ", "1 2 3 4 5 6 7 8 9 0 1x", "12345678901 ", "1.2-3 4.5-6 7.8-9 0.1-", "1" * 11 + "-"):
+    text = unit * (size // len(unit))
+    masked = mask_text(text)
+    frame = pl.DataFrame({"v": [text]}).select(mask_nik(pl.col("v")))
+    assert len(masked) <= len(text) and frame.height == 1
+print("done")
+"""
+
+
+def test_the_nik_masks_finish_on_megabytes_of_digits_and_separators(tmp_path: Path) -> None:
+    """NIK_SPACED and NIK_RUN run on every failure, log line and artifact: they must stay linear.
+
+    Runs of digits and single separators just short of a match, or matching for a megabyte,
+    take well under a second each (measured: 0.13 s for 960,000 characters); a pattern
+    that backtracks quadratically would need hours on 2 MB, far past the minute allowed.
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "mask.py"
+    script.write_text(MASK_ADVERSARIAL)
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, str(script), str(2_000_000)], capture_output=True, text=True, env=environment, timeout=120
+    )
+    assert out.returncode == 0 and out.stdout.split() == ["done"], out.stderr

@@ -138,7 +138,7 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     if path.suffix.lower() not in ROSTER_SUFFIXES:
         return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
     try:
-        sheets = [structure_sheet(sheet) for sheet in read_workbook(path)]
+        sheets = [structure_sheet(sheet) for sheet in read_workbook(path, file.sha256)]
     except UnreadableFileError as error:
         return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, gazetteer))
     except (KeyboardInterrupt, SystemExit):
@@ -290,9 +290,8 @@ def process_batch(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gaz
     return validate_batch([extract_file(raw_dir, file, gazetteer) for file in files], gazetteer)
 
 
-def crashed(file: DiscoveredFile, gazetteer: Gazetteer) -> BatchOutcome:
+def crashed(file: DiscoveredFile, gazetteer: Gazetteer, reason: str) -> BatchOutcome:
     """The outcome of a file whose reading killed the worker process: rejected, on the village its path names."""
-    reason = "the spreadsheet reader crashed on this file (damaged or hostile content); save it again and resend"
     return validate_batch([ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer))], gazetteer)
 
 

@@ -5,16 +5,25 @@ or xlsx, or a `.csv` that is really tab-separated, is read as what it is. Zip ar
 checked before calamine sees them (it has no limit on decompressed size, and a cell far
 out makes it allocate the whole range, which aborts the process): every member is inflated
 with its bytes counted, whatever its headers declare, and every cell reference of every
-worksheet is read, whatever its `<dimension>` claims. A file larger than a roster can be
-is refused with the limit it hit; no row or column is ever dropped silently.
+worksheet is read, whatever its `<dimension>` claims; an `.xls` has every cell record of
+every sheet its BOUNDSHEET records point at read the same way. A file larger than a roster
+can be is refused with the limit it hit; no row or column is ever dropped silently.
+
+A file is opened once, without following a link, and read whole; what is read is what
+discovery fingerprinted, or the file is refused (it was swapped or changed in between).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
 import html
 import io
+import os
+import posixpath
 import re
+import stat
 import struct
 import xml.parsers.expat
 import zipfile
@@ -25,6 +34,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import fastexcel
+import olefile
 import polars as pl
 
 ROSTER_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
@@ -32,8 +42,13 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_FILE_BYTES = MAX_UNPACKED_BYTES  # no roster file is larger than what it may unpack to
 MAX_ROWS = 100_000
 MAX_COLUMNS = 256
+# calamine builds every sheet as a dense grid from its first cell to its farthest (about 80 bytes a
+# cell: a .xls with one cell at row 65,536 and column 256 took 1.6 GB, an xlsx at IV100000 1.3 GB,
+# both inside the row and column limits); 100,000 rows of 40 columns are 4,000,000
+MAX_CELLS = 10_000_000
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a CSV or HTML roster: 100,000 rows of 40 short cells is about 30 MB
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 CELL_REFERENCE = re.compile(r"([A-Z]*)(\d*)")  # `ALL100000`; checked by Extent, not by calamine's range
@@ -74,39 +89,208 @@ def column_number(letters: bytes) -> int:
     return number
 
 
-def sniff(path: Path, head: bytes) -> str:
+def sniff(name: str, data: bytes) -> str:
     """What the file really is: xlsx, ods, xls, encrypted, html or text."""
-    if head.startswith(ZIP_MAGIC):
-        return "ods" if head[30:38] == b"mimetype" and ODS_MIMETYPE in head[:200] else "xlsx"
-    if head.startswith(OLE2_MAGIC):
-        return "encrypted" if "EncryptedPackage".encode("utf-16-le") in path.read_bytes() else "xls"
-    if head.startswith(UTF16_BOMS):  # "Unicode text" as Excel saves it
+    if data.startswith(ZIP_MAGIC):
+        return "ods" if data[30:38] == b"mimetype" and ODS_MIMETYPE in data[:200] else "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        return "encrypted" if "EncryptedPackage".encode("utf-16-le") in data else "xls"
+    if data.startswith(UTF16_BOMS):  # "Unicode text" as Excel saves it
         return "text"
-    if b"\x00" in head[:4096]:
-        raise UnreadableFileError(f"{path.name}: not a spreadsheet or text file (binary content)")
-    if re.search(rb"<\s*(html|table)\b", head[:4096], re.IGNORECASE):
+    if b"\x00" in data[:4096]:
+        raise UnreadableFileError(f"{name}: not a spreadsheet or text file (binary content)")
+    if re.search(rb"<\s*(html|table)\b", data[:4096], re.IGNORECASE):
         return "html"
     return "text"
 
 
-def check_archive(path: Path) -> None:
-    """Refuse zip bombs and sheets reaching far beyond any roster, by inflating every member, bytes counted."""
+def read_once(path: Path, sha256: str | None = None) -> bytes:
+    """The file's bytes, opened once without following a link, and (given `sha256`) as discovery found them.
+
+    A file swapped for a link, a pipe or other content between discovery and this read is
+    refused with what happened; it is read again at the next run if it is a file then.
+    """
     try:
-        with zipfile.ZipFile(path) as archive, path.open("rb") as stream:
-            unpacked = 0
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnreadableFileError(f"{path.name}: became a symbolic link after it was found; not followed") from None
+        raise
+    with os.fdopen(descriptor, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFileError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFileError(
+            f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MiB, more than a roster can be; refused"
+        )
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise UnreadableFileError(
+            f"{path.name}: changed or replaced after it was found (its content is not what was fingerprinted); "
+            "not read in this run"
+        )
+    return data
+
+
+def check_archive(name: str, data: bytes) -> None:
+    """Refuse zip bombs, sheets reaching far beyond any roster and sheets sharing a part: every member inflated."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            stream = io.BytesIO(data)
+            unpacked = cells = 0
+            kept: dict[str, bytes] = {}
             for info in archive.infolist():
                 chunks = []
                 for chunk in inflated(stream, info):
                     unpacked += len(chunk)
                     if unpacked > MAX_UNPACKED_BYTES:
                         raise UnreadableFileError(
-                            f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB "
+                            f"{name}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB "
                             f"(its headers claim {info.file_size // 2**20} MiB for {info.filename}); refused"
                         )
                     chunks.append(chunk)
-                check_extent(path.name, info.filename, b"".join(chunks))
+                content = b"".join(chunks)
+                cells += check_extent(name, info.filename, content)
+                if info.filename.lower() in WORKBOOK_PARTS:
+                    kept.setdefault(info.filename.lower(), content)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, ValueError) as error:
-        raise UnreadableFileError(f"{path.name}: damaged file (corrupt zip archive: {error})") from error
+        raise UnreadableFileError(f"{name}: damaged file (corrupt zip archive: {error})") from error
+    check_cells(name, cells)
+    check_shared_parts(name, kept)
+
+
+WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+XML_TAG = re.compile(rb"<(?:[\w.\-]+:)?(sheet|Relationship)\b([^<>]*)>", re.IGNORECASE)
+XML_ATTRIBUTE = re.compile(rb"([\w.\-]+:)?([\w.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def check_shared_parts(name: str, parts: dict[str, bytes]) -> None:
+    """Refuse a workbook whose sheets point at one worksheet part: calamine reads that part once per sheet.
+
+    Twelve sheets pointing at one 92 MiB part took 1.9 GB, inside every other limit. The
+    targets are compared as calamine resolves them (`/xl/...`, `xl/...` or relative to
+    `xl/`), without case, `.` or `..`.
+    """
+    targets: dict[bytes, str] = {}
+    for tag, attributes in XML_TAG.findall(parts.get(WORKBOOK_PARTS[1], b"")):
+        if tag.lower() == b"relationship":
+            values = attributes_of(attributes)
+            targets[values.get(b"id", "").encode()] = values.get(b"target", "")
+    seen: dict[str, int] = {}
+    sheets = [attributes_of(attributes) for tag, attributes in XML_TAG.findall(parts.get(WORKBOOK_PARTS[0], b""))]
+    for position, values in enumerate((v for v in sheets if b"id" in v), start=1):
+        target = targets.get(values[b"id"].encode())
+        if target is None:
+            continue
+        part = part_path(target)
+        if part in seen:
+            raise UnreadableFileError(
+                f"{name}: sheets {seen[part]} and {position} of the workbook are one part ({part}), "
+                "which would be read once for each; refused"
+            )
+        seen[part] = position
+
+
+def attributes_of(attributes: bytes) -> dict[bytes, str]:
+    """A tag's attributes by lower-case local name (`r:id` and `Id` are both `id`), entities decoded."""
+    return {
+        local.lower(): html.unescape((double if double or not single else single).decode("utf-8", "replace"))
+        for _, local, double, single in XML_ATTRIBUTE.findall(attributes)
+    }
+
+
+def part_path(target: str) -> str:
+    """A relationship target as the zip member calamine opens, normalised (case, `\\`, `.`, `..`)."""
+    path = target.replace("\\", "/").strip()
+    if path.lower().startswith("/xl/"):
+        path = path[1:]
+    elif not path.lower().startswith("xl/"):
+        path = "xl/" + path
+    return posixpath.normpath(path).lower()
+
+
+def check_cells(name: str, cells: int) -> None:
+    if cells > MAX_CELLS:
+        raise UnreadableFileError(
+            f"{name}: its sheets span {cells:,} cells (rows x columns to each sheet's farthest cell); "
+            f"a roster workbook spans at most {MAX_CELLS:,}; refused"
+        )
+
+
+BIFF_EOF, BIFF_BOUNDSHEET, BIFF_DIMENSIONS, BIFF_STRING = 0x000A, 0x0085, 0x0200, 0x0207
+# FORMULA, BLANK, NUMBER, LABEL, BOOLERR, RK, LABELSST, RSTRING: row and column first; MULRK, MULBLANK: a row of them
+BIFF_CELLS = frozenset({0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6})
+BIFF_CELL_RUNS = frozenset({0x00BD, 0x00BE})
+WORKBOOK_STREAMS = frozenset({"workbook", "book"})  # BIFF8 and BIFF5, as calamine looks for them
+
+
+def check_xls(name: str, data: bytes) -> None:
+    """Refuse an `.xls` whose cells reach beyond a roster, by reading its cell records, whatever DIMENSIONS claims.
+
+    calamine reserves room for the grid a sheet's DIMENSIONS record claims (a claim of a
+    million rows aborts the process) and builds each sheet as a dense grid to its farthest
+    cell (one cell at row 65,536 and column 256 took 1.6 GB). Each sheet is read as calamine
+    finds it: from the offset its BOUNDSHEET record gives, to its EOF record.
+    """
+    try:
+        document = olefile.OleFileIO(data)
+        streams = [
+            entry
+            for entry in document.direntries
+            if entry is not None and entry.entry_type == olefile.STGTY_STREAM and entry.name.lower() in WORKBOOK_STREAMS
+        ]
+        cells = 0
+        for entry in streams:
+            if entry.size > MAX_UNPACKED_BYTES:
+                raise UnreadableFileError(
+                    f"{name}: its workbook stream claims {entry.size // 2**20} MiB, more than a roster can be; refused"
+                )
+            stream = document._open(entry.isectStart, entry.size).read(entry.size)
+            offsets = [
+                struct.unpack_from("<I", body)[0]
+                for kind, body in biff_records(stream, 0)
+                if kind == BIFF_BOUNDSHEET and len(body) >= 4
+            ]
+            cells += sum(sheet_cells(name, stream, offset, number) for number, offset in enumerate(offsets, start=1))
+    except UnreadableFileError:
+        raise
+    except Exception as error:  # olefile raises several types for a damaged container
+        raise UnreadableFileError(f"{name}: damaged .xls (its OLE2 container cannot be read: {error})") from error
+    check_cells(name, cells)
+
+
+def biff_records(stream: bytes, offset: int) -> Iterator[tuple[int, memoryview]]:
+    """(record type, record body) from `offset` up to and including the EOF record or the stream's end."""
+    view = memoryview(stream)
+    while offset + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, offset)
+        yield kind, view[offset + 4 : offset + 4 + length]
+        if kind == BIFF_EOF:
+            return
+        offset += 4 + length
+
+
+def sheet_cells(name: str, stream: bytes, offset: int, number: int) -> int:
+    """The cells (rows x columns) of the sheet at `offset`, refused past the limits; DIMENSIONS counts too."""
+    extent = Extent(name, f"sheet {number} of the workbook", parse=False)
+    for kind, body in biff_records(stream, offset):
+        if kind in BIFF_CELLS and len(body) >= 4:
+            row, column = struct.unpack_from("<HH", body)
+            extent.reach(row + 1, column + 1)
+        elif kind in BIFF_CELL_RUNS and len(body) >= 6:
+            row, first = struct.unpack_from("<HH", body)
+            (last,) = struct.unpack_from("<H", body, len(body) - 2)
+            extent.reach(row + 1, max(first, last) + 1)
+        elif kind == BIFF_DIMENSIONS and len(body) in (10, 14):
+            layout = "<HHHH" if len(body) == 10 else "<IIHH"
+            first_row, past_row, first_column, past_column = struct.unpack_from(layout, body)
+            if first_row > past_row or first_column > past_column:
+                raise UnreadableFileError(
+                    f"{name}: sheet {number} of the workbook has a DIMENSIONS record ending before it starts; refused"
+                )
+            extent.reach(past_row, past_column)
+    return extent.far_row * extent.far_column
 
 
 def inflated(stream: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -144,9 +328,11 @@ XML_CELL_WITHOUT_REF = re.compile(rb"<(?:[\w.\-]+:)?c(?=[\s/>])(?![^<>]*\sr\s*=)
 LONG_TEXT = re.compile(rb"(?:^|<)[^<]{%d,}" % (MAX_CELL_TEXT + 64))  # a tag's own bytes may count too
 
 
-def check_extent(file_name: str, member: str, data: bytes) -> None:
+def check_extent(file_name: str, member: str, data: bytes) -> int:
     """A member's texts and cell extent, whatever it is named: regular expressions at C speed for xlsx parts
     (distinct row numbers and column letters are few), the XML parser for ODS and for cells without `r`.
+
+    Returns the cells (rows x columns) the member spans, which calamine would build.
     """
     if LONG_TEXT.search(data):
         raise UnreadableFileError(
@@ -160,6 +346,7 @@ def check_extent(file_name: str, member: str, data: bytes) -> None:
     extent.reach(max(rows, default=0), max(columns, default=0))  # always: expat gives up on XML calamine reads
     if member.rpartition("/")[2].lower() == "content.xml" or XML_CELL_WITHOUT_REF.search(data):
         extent.feed(data)
+    return extent.far_row * extent.far_column
 
 
 class Extent:
@@ -178,15 +365,17 @@ class Extent:
 
     WATCHED = frozenset({"row", "c", "table", "table-row", "table-cell", "covered-table-cell", "p"})
 
-    def __init__(self, file_name: str, member: str) -> None:
+    def __init__(self, file_name: str, member: str, parse: bool = True) -> None:
         self.file_name, self.member = file_name, member
         self.row = self.column = self.far_row = self.far_column = 0
         self.repeat_rows = 1
         self.row_has_value = False
-        self.parser: xml.parsers.expat.XMLParserType | None = xml.parsers.expat.ParserCreate()
-        self.parser.StartElementHandler = self.start
-        if member.rpartition("/")[2].lower() == "content.xml":  # ODS rows repeat: count them at their end
-            self.parser.EndElementHandler = self.end
+        self.parser: xml.parsers.expat.XMLParserType | None = None
+        if parse:  # not for a .xls sheet (`check_xls`), which only `reach`es
+            self.parser = xml.parsers.expat.ParserCreate()
+            self.parser.StartElementHandler = self.start
+            if member.rpartition("/")[2].lower() == "content.xml":  # ODS rows repeat: count them at their end
+                self.parser.EndElementHandler = self.end
 
     def feed(self, chunk: bytes) -> None:
         if self.parser is None:
@@ -238,39 +427,42 @@ class Extent:
             )
 
 
-def read_workbook(path: Path) -> list[RawSheet]:
-    """Every sheet of a spreadsheet, all cells as text, no rows skipped, whatever its extension says."""
-    with path.open("rb") as stream:
-        head = stream.read(8192)
-    if not head:
+def read_workbook(path: Path, sha256: str | None = None) -> list[RawSheet]:
+    """Every sheet of a spreadsheet, all cells as text, no rows skipped, whatever its extension says.
+
+    Given `sha256` (discovery's), the file is read only if it is still what discovery found.
+    """
+    data = read_once(path, sha256)
+    if not data:
         raise UnreadableFileError(f"{path.name}: the file is empty (0 bytes)")
-    kind = sniff(path, head)
+    kind = sniff(path.name, data)
     if kind == "encrypted":
         raise UnreadableFileError(f"{path.name}: the workbook is password-protected; send it without a password")
     if kind in {"html", "text"}:
         rows = html_rows if kind == "html" else text_rows
-        size = path.stat().st_size
+        size = len(data)
         if size > MAX_TEXT_BYTES:  # a 300 MB CSV inside every other limit took 4.4 GB to read
             limit = MAX_TEXT_BYTES // 2**20
             raise UnreadableFileError(
                 f"{path.name}: {size // 2**20} MiB, more than a roster can be (at most {limit}); refused"
             )
-        data = path.read_bytes()
         if kind == "text" and (lines := data.count(b"\n")) > MAX_ROWS:  # before parsing: 1,000,000 rows took 1.5 s
             raise UnreadableFileError(f"{path.name}: {lines:,} lines; a roster has at most {MAX_ROWS:,} rows; refused")
         try:
             return [RawSheet(path.stem, grid_of(rows(decode(data))))]
         except UnreadableFileError as error:
             raise UnreadableFileError(f"{path.name}: {error}") from None
-    if kind in {"xlsx", "ods"} or zipfile.is_zipfile(path):  # a zip behind OLE2 magic is read as xlsx too
-        check_archive(path)
-    return excel_sheets(path)
+    if kind in {"xlsx", "ods"} or zipfile.is_zipfile(io.BytesIO(data)):  # a zip behind OLE2 magic is checked too
+        check_archive(path.name, data)
+    if kind == "xls":
+        check_xls(path.name, data)
+    return excel_sheets(path, data)
 
 
-def excel_sheets(path: Path) -> list[RawSheet]:
-    """xlsx, xls and ods through fastexcel (calamine)."""
+def excel_sheets(path: Path, data: bytes) -> list[RawSheet]:
+    """xlsx, xls and ods through fastexcel (calamine), from the bytes already read and checked."""
     try:
-        reader = fastexcel.read_excel(path.read_bytes())  # bytes: calamine sniffs the format, not the extension
+        reader = fastexcel.read_excel(data)  # bytes: calamine sniffs the format, not the extension
         sheets = [
             (name, reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0))
             for name in reader.sheet_names

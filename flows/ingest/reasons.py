@@ -119,6 +119,45 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "simpan ulang dari Excel sebagai CSV, lalu kirim kembali.",
     ),
     said(r"damaged or unreadable spreadsheet", "Lembar kerja rusak atau tidak dapat dibaca. " + KIRIM_ULANG),
+    said(r"^damaged \.xls", "Berkas .xls rusak (wadahnya tidak dapat dibaca). " + KIRIM_ULANG),
+    said(
+        r"^became a symbolic link after it was found",
+        "Berkas berubah menjadi tautan (symbolic link) saat dibaca; tidak diikuti. Berkas akan dibaca lagi pada "
+        "proses berikutnya.",
+    ),
+    said(r"^is no longer a regular file", "Berkas berubah menjadi bukan berkas biasa saat dibaca; tidak dibaca."),
+    said(
+        r"^changed or replaced after it was found",
+        "Berkas berubah atau diganti saat sedang dibaca; akan dibaca lagi pada proses berikutnya. Tidak perlu "
+        "dikirim ulang jika berkasnya sudah benar.",
+    ),
+    said(
+        r"^larger than (\d+) MiB",
+        "Berkas lebih besar dari {1} MiB, jauh lebih besar dari daftar anggota mana pun; ditolak. Periksa apakah "
+        "berkas yang dikirim sudah benar.",
+    ),
+    said(
+        r"^sheets (\d+) and (\d+) of the workbook are one part",
+        "Lembar ke-{1} dan ke-{2} di berkas ini menunjuk ke isi yang sama (berkas tidak wajar); ditolak. "
+        + KIRIM_ULANG,
+    ),
+    said(
+        r"^its sheets span ([\d,]+) cells",
+        "Lembar-lembar kerja di berkas ini mencakup {1} sel, jauh lebih luas dari daftar anggota mana pun; ditolak. "
+        "Hapus isi di luar tabel daftar anggota (tekan Ctrl+End untuk menemukannya), lalu simpan dan kirim kembali.",
+    ),
+    said(
+        r"^its workbook stream claims (\d+) MiB",
+        "Isi berkas .xls mengaku berukuran {1} MiB, lebih besar dari daftar anggota mana pun; ditolak. " + KIRIM_ULANG,
+    ),
+    said(
+        r"has a DIMENSIONS record ending before it starts",
+        "Ukuran tabel yang tercatat di berkas .xls tidak mungkin (berkas rusak); ditolak. " + KIRIM_ULANG,
+    ),
+    said(
+        r"^reading this file took longer than the limit of ([\d.]+) seconds",
+        "Membaca berkas ini memakan waktu lebih dari {1} detik (isinya tidak wajar); ditolak. " + KIRIM_ULANG,
+    ),
     said(
         r"the spreadsheet reader crashed",
         "Berkas rusak atau isinya tidak wajar sehingga tidak dapat dibaca. " + KIRIM_ULANG,

@@ -6,6 +6,10 @@ pipeline once (about 1.5 s: polars and pandera) and run the parent's main module
 (`flows/ingest/preload.py`); `cakupan run` starts it before Prefect starts up, so those imports
 overlap Prefect's own start-up. At most `window` batch outcomes are held at once, so
 memory does not grow with the number of files.
+
+Each file's reading has a time limit (`file_timeout_seconds`): the kernel ends a worker
+still on one file past it (SIGALRM, which no Rust or Python code in the worker can hold
+off), the file is rejected naming the limit and its batch goes on without it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.spawn
 import os
+import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,13 +35,44 @@ from typing import Protocol, TypeVar
 
 import polars as pl
 
-from flows.ingest.batch import BatchOutcome, DiscoveredFile, crashed, extract_file, merge_outcomes, process_batch
+from flows.ingest.batch import (
+    BatchOutcome,
+    DiscoveredFile,
+    ExtractedFile,
+    crashed,
+    extract_file,
+    merge_outcomes,
+    validate_batch,
+)
 from flows.ingest.place import Gazetteer
 from flows.ingest.preload import MAIN_MODULE, die_with_parent
+from flows.settings import Settings
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
-_worker: tuple[Path, Gazetteer] | None = None  # set once in each worker process by `_start_worker`
+Extract = Callable[[Path, DiscoveredFile, Gazetteer], ExtractedFile]  # `extract_file`, or a test's stand-in
+CRASHED = "the spreadsheet reader crashed on this file (damaged or hostile content); save it again and resend"
+
+
+@dataclass(frozen=True)
+class Worker:
+    """What each worker process reads files with, set once by `_start_worker`."""
+
+    raw_dir: Path
+    gazetteer: Gazetteer
+    timeout: float
+    extract: Extract
+
+    def read(self, file: DiscoveredFile) -> ExtractedFile:
+        """One file extracted, the process ended by the kernel if it takes longer than `timeout` seconds."""
+        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        try:
+            return self.extract(self.raw_dir, file, self.gazetteer)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+_worker: Worker | None = None
 # A worker is one of about as many processes as cores: polars threads in it would only contend.
 WORKER_ENVIRONMENT = {"POLARS_MAX_THREADS": "1"}
 MAIN_MODULE_KEYS = ("sys_argv", "init_main_from_path", "init_main_from_name")  # main may read its arguments
@@ -114,21 +151,23 @@ def windowed(submit: Callable[[T], HasResult[R]], items: Iterable[T], window: in
         yield pending.popleft().result()
 
 
-def _start_worker(raw_dir: Path, gazetteer: Gazetteer) -> None:
+def _start_worker(worker: Worker) -> None:
     global _worker
     die_with_parent()  # the forkserver, which dies with the run
-    _worker = (raw_dir, gazetteer)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the time limit ends the process, whatever it is running
+    _worker = worker
 
 
 def _read_in_worker(file: DiscoveredFile) -> None:
     assert _worker is not None, "worker started without _start_worker"
-    with contextlib.suppress(Exception):  # only a crash of the process matters here
-        extract_file(_worker[0], file, _worker[1])
+    with contextlib.suppress(Exception):  # only the death of the process matters here
+        _worker.read(file)
 
 
 def _process_in_worker(files: list[DiscoveredFile]) -> BatchOutcome:
+    """`process_batch` with each file's reading under the time limit."""
     assert _worker is not None, "worker started without _start_worker"
-    return process_batch(_worker[0], files, _worker[1])
+    return validate_batch([_worker.read(file) for file in files], _worker.gazetteer)
 
 
 @dataclass(frozen=True)
@@ -148,10 +187,22 @@ class InFlight:
 
 
 class BatchProcessor:
-    """Processes batches of files in `workers` worker processes (at least one: see `worker_count`)."""
+    """Processes batches of files in `workers` worker processes (at least one: see `worker_count`).
 
-    def __init__(self, raw_dir: Path, gazetteer: Gazetteer, workers: int) -> None:
+    `file_timeout` bounds each file's reading, in seconds; `extract` reads one file (tests
+    pass a stand-in that kills or stalls its worker on a chosen file).
+    """
+
+    def __init__(
+        self,
+        raw_dir: Path,
+        gazetteer: Gazetteer,
+        workers: int,
+        file_timeout: float = Settings.file_timeout_seconds,
+        extract: Extract = extract_file,
+    ) -> None:
         self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
+        self.worker = Worker(raw_dir, gazetteer, file_timeout, extract)
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.RLock()  # Prefect's task threads may submit and recover batches at once
 
@@ -171,7 +222,7 @@ class BatchProcessor:
             workers or self.workers,
             mp_context=start_forkserver(),
             initializer=_start_worker,
-            initargs=(self.raw_dir, self.gazetteer),
+            initargs=(self.worker,),
         )
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
@@ -201,36 +252,48 @@ class BatchProcessor:
     def recover(self, files: list[DiscoveredFile], broken: ProcessPoolExecutor) -> BatchOutcome:
         """A worker died on this batch: find the file that kills a worker, reject it, process the rest.
 
-        calamine aborts the whole process on some files (an .xls whose DIMENSIONS record claims
-        a million rows asks for 687 GB): there is no exception to catch, so each file of the
-        batch is read alone in a private one-worker pool (another batch's crash cannot blame it),
-        and the one that kills it is rejected; the others are processed again as one batch, and
-        if that still breaks, one by one. Halving the batch instead cost a crash and a new pool
-        per level (about 10 s on a batch of 166 files). The other batches in flight recover the
-        same way, with no file to reject.
+        A reader can end the whole process (calamine aborts when an allocation fails), and the
+        time limit ends a worker stuck on one file: there is no exception to catch, so each file
+        of the batch is read alone in a private one-worker pool (another batch's crash cannot
+        blame it), and the one that kills it is rejected; the others are processed again as one
+        batch, and if that still breaks, one by one. Halving the batch instead cost a crash and
+        a new pool per level (about 10 s on a batch of 166 files). The other batches in flight
+        recover the same way, with no file to reject.
         """
         with self.lock:
             self.replace(broken)
             culprits = self.culprits(files)
-            outcomes = [crashed(file, self.gazetteer) for file in files if file.source_file in culprits]
+            outcomes = [self.lost(file, culprits[file.source_file]) for file in files if file.source_file in culprits]
             sound = [file for file in files if file.source_file not in culprits]
             return merge_outcomes([*outcomes, *self.whole_or_one_by_one(sound)])
 
-    def culprits(self, files: list[DiscoveredFile]) -> set[str]:
-        """The files whose reading alone kills a worker, each read in a private one-worker pool."""
-        found: set[str] = set()
+    def culprits(self, files: list[DiscoveredFile]) -> dict[str, float]:
+        """The files whose reading alone kills a worker (each read in a private one-worker pool), and when it died."""
+        found: dict[str, float] = {}
         probe = self.start_pool(1)
         try:
             for file in files:
+                started = time.monotonic()
                 try:
                     probe.submit(_read_in_worker, file).result()
                 except BrokenProcessPool:
-                    found.add(file.source_file)
+                    found[file.source_file] = time.monotonic() - started
                     probe.shutdown(wait=False, cancel_futures=True)
                     probe = self.start_pool(1)
         finally:
             probe.shutdown(wait=False, cancel_futures=True)
         return found
+
+    def lost(self, file: DiscoveredFile, seconds: float) -> BatchOutcome:
+        """The outcome of a file whose worker died `seconds` after it was given the file: past the limit, or a crash."""
+        limit = self.worker.timeout
+        if seconds >= limit:
+            reason = (
+                f"reading this file took longer than the limit of {limit:g} seconds (file_timeout_seconds); "
+                "stopped. Save it again and resend, or ask the operator to raise the limit"
+            )
+            return crashed(file, self.gazetteer, reason)
+        return crashed(file, self.gazetteer, CRASHED)
 
     def whole_or_one_by_one(self, files: list[DiscoveredFile]) -> list[BatchOutcome]:
         """The files as one batch; if a worker dies again (not while reading), each alone: never a loop."""
@@ -244,10 +307,11 @@ class BatchProcessor:
         outcomes = []
         for file in files:
             pool = self.current_pool()
+            started = time.monotonic()
             try:
                 outcomes.append(pool.submit(_process_in_worker, [file]).result())
             except BrokenProcessPool:
-                outcomes.append(crashed(file, self.gazetteer))
+                outcomes.append(self.lost(file, time.monotonic() - started))
                 self.replace(pool)
         return outcomes
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from duckdb.func import SPECIAL
 
 from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
 from flows.ingest.reasons import alasan
@@ -35,8 +34,8 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     created 0600 (the publisher sets the analyst warehouse's own mode); files that were made
     with another mode (an older version, a copy, a restore) are set back to 0600 each time.
 
-    `alasan(reason, source_file)` (flows/ingest/reasons.py) is a function of the connection,
-    for the statements that record reasons. The database is attached with row groups of
+    Reasons recorded before they were said in Indonesian get their `alasan` (fill_alasan).
+    The database is attached with row groups of
     STATE_ROW_GROUP_SIZE rows (the option lasts while it is attached, so it is given each time).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,10 +46,10 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     old_umask = os.umask(0o077)
     try:
         with duckdb.connect() as con:
-            con.create_function("alasan", alasan, ["varchar", "varchar"], "varchar", null_handling=SPECIAL)
             con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             con.execute("use state")
             run_script(con, "create_state_tables")
+            fill_alasan(con)
             yield con
     finally:
         os.umask(old_umask)
@@ -66,14 +65,35 @@ def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) 
     return frame if frame.width else query_frame(con, f"select * from {table} limit 0")
 
 
+def with_alasan(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (files or sheets, with `reason` and `source_file`) with each reason in Indonesian as `alasan`."""
+    said = [alasan(reason, source) for reason, source in zip(frame["reason"], frame["source_file"], strict=True)]
+    return frame.with_columns(alasan=pl.Series(said, dtype=pl.String))
+
+
+def fill_alasan(con: duckdb.DuckDBPyConnection) -> None:
+    """Say in Indonesian every recorded reason that is not yet (a statement that changes a reason clears it)."""
+    for table, key in (
+        ("ingested_files", ("source_file", "sha256")),
+        ("ingested_sheets", ("source_file", "sha256", "sheet")),
+    ):
+        pending = query_frame(
+            con, f"select {', '.join(key)}, reason from {table} where alasan is null and reason <> ''"
+        )
+        if pending.height:
+            matched = " and ".join(f"t.{column} = s.{column}" for column in key)
+            with registered(con, {"said": with_alasan(pending)}):
+                con.execute(f"update {table} as t set alasan = s.alasan from said as s where {matched}")
+
+
 def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str) -> None:
     """Record a batch of files, their rows and failures in one transaction."""
     frames = {
-        "batch_files": outcome.files,
+        "batch_files": with_alasan(outcome.files),
         "batch_rows": empty_like(con, outcome.rows, "roster_rows"),
         "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
-        "batch_sheets": empty_like(con, outcome.sheets, "ingested_sheets"),
+        "batch_sheets": with_alasan(empty_like(con, outcome.sheets, "ingested_sheets")),
         "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
     }
     with registered(con, frames), transaction(con):
@@ -84,6 +104,7 @@ def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """Decide the current file version per (period, village, group), mark superseded ones, run cross-row checks."""
     with registered(con, {"ref_checks": check_catalog()}), transaction(con):
         run_script(con, "refresh_current", {"run_id": run_id})
+        fill_alasan(con)
 
 
 class RunInProgressError(RuntimeError):

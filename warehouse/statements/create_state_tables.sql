@@ -143,12 +143,10 @@ create table if not exists sheet_columns (
     letter varchar not null
 );
 
--- Reasons in Indonesian beside the English ones (flows/ingest/reasons.py; the alasan()
--- function is registered on every connection to this database), and for each version of
--- a group that no longer counts, the file that replaced it.
+-- Reasons in Indonesian beside the English ones (flows/ingest/reasons.py: written with each
+-- batch, and by state.fill_alasan where a statement changed a reason and cleared it), and
+-- for each version of a group that no longer counts, the file that replaced it.
 alter table ingested_files add column if not exists alasan varchar;
 alter table ingested_sheets add column if not exists alasan varchar;
 alter table file_groups add column if not exists superseded_by varchar;
 alter table ingested_files add column if not exists rows_duplicate integer;  -- later exact copies, loaded once
-update ingested_files set alasan = alasan(reason, source_file) where alasan is null and reason <> '';
-update ingested_sheets set alasan = alasan(reason, source_file) where alasan is null and reason <> '';

@@ -5,7 +5,7 @@
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
-       rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, alasan(reason, source_file) as alasan,
+       rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, alasan,
        modified_at, $run_id as run_id
 from batch_files;
 
@@ -33,7 +33,7 @@ insert into flagged_rows by name
 select * from batch_flagged;
 
 insert into ingested_sheets by name
-select sha256, source_file, sheet, status, reason, rows_read, alasan(reason, source_file) as alasan from batch_sheets;
+select sha256, source_file, sheet, status, reason, alasan, rows_read from batch_sheets;
 
 insert into sheet_columns by name
 select * from batch_columns;
@@ -41,6 +41,6 @@ select * from batch_columns;
 -- a rejected file is a failure of the whole file: its village is told why (`cakupan rejects`)
 insert into validation_failures by name
 select $run_id as run_id, period, source_file, sha256, 'berkas' as column_name, 'file_rejected' as check_name,
-       'error' as severity, alasan(reason, source_file) as message
+       'error' as severity, alasan as message
 from batch_files
 where status = 'rejected';

@@ -28,7 +28,7 @@ where winner.period = g.period and winner.village_code = g.village_code and winn
 update ingested_files as f
 set status = case when lost.kept then 'loaded' else 'superseded' end,
     reason = lost.reason,
-    alasan = alasan(lost.reason, f.source_file)
+    alasan = case when lost.reason = f.reason then f.alasan end  -- a changed reason is said again (state.fill_alasan)
 from (
     select
         sha256,
