@@ -1,0 +1,35 @@
+-- budget_gap_total: one row per period and area: the regency, and each district (kecamatan).
+-- What would enrolling everyone not yet covered cost, counting each person once? Uncovered
+-- distinct people (a person on two groups' rosters once, covered if enrolled in any row)
+-- times the minimum monthly BPU contribution (monthly_contribution). The 'kabupaten' row is
+-- the regency total; pick it, or the 'kecamatan' rows, never add both.
+-- Grain: period, district_code
+-- Example: select area_level, district_name, uncovered, annual_cost_idr from budget_gap_total where period = '2024-04' order by area_level, annual_cost_idr desc
+-- Columns:
+-- period: month, 'YYYY-MM'
+-- area_level: 'kabupaten' (the regency total; district_code null) or 'kecamatan'
+-- district_code: Kemendagri district code, dotted ('33.02.17'); null on the kabupaten row
+-- district_name: kecamatan name; null on the kabupaten row
+-- members: distinct people on the area's rosters, all groups
+-- uncovered: those of them not enrolled in any row
+-- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah
+-- annual_cost_idr: 12 * monthly_cost_idr, rupiah
+with source as (
+    select * from coverage_base where cut in ('regency', 'district')
+),
+
+final as (
+    select
+        source.period,
+        case when source.cut = 'regency' then 'kabupaten' else 'kecamatan' end as area_level,
+        source.district_code,
+        source.district_name,
+        source.members,
+        source.members - source.enrolled as uncovered,
+        ((source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as monthly_cost_idr,
+        (12 * (source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as annual_cost_idr
+    from source
+    join monthly_contribution as rate using (period)
+)
+
+select * from final
