@@ -215,8 +215,15 @@ SECTIONS: dict[str, Section] = {
         f"select {LABEL} as group_label, d.district_name, d.coverage_pct, d.regency_coverage_pct, "
         "d.pct_points_vs_regency, d.rank_in_group, d.districts_in_group "
         "from coverage_by_district_group d join groups g using (group_code) "
-        "where d.period = $period and d.rank_in_group <= 3 order by g.sort_order, d.rank_in_group, d.district_name",
-        ("Tiga kecamatan terendah per kelompok", "The three lowest districts in each group"),
+        "where d.period = $period and d.rank_in_group <= 3 and d.coverage_pct < d.regency_coverage_pct "
+        "order by g.sort_order, d.rank_in_group, d.district_name",
+        ("Kecamatan paling tertinggal per kelompok", "The districts furthest behind in each group"),
+        (
+            "Untuk tiap kelompok, paling banyak tiga kecamatan dengan cakupan terendah yang berada di bawah angka "
+            "kabupaten untuk kelompok yang sama. Kelompok yang tidak muncul tidak punya kecamatan tertinggal.",
+            "For each group, at most the three lowest districts that are below the regency's figure for the same "
+            "group. A group not listed has no district behind.",
+        ),
     ),
     "coverage_by_district": Section(
         "select district_name, members, enrolled, coverage_pct, is_provisional "
@@ -325,20 +332,27 @@ def text_width(text: str) -> float:
     return 6.2 * len(text)
 
 
-def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang, maximum: float = 100.0) -> str:
-    """Horizontal bars, one row of 22 px per label: a labelled axis from 0 to `maximum`, the value after each bar."""
+def axis_maximum(values: list[float | None]) -> float:
+    """The smallest of 10, 25, 50 and 100 that holds every value: bars of a few percent stay readable."""
+    largest = max((float(value) for value in values if value is not None), default=0.0)
+    return next((limit for limit in (10.0, 25.0, 50.0) if largest <= limit), 100.0)
+
+
+def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang) -> str:
+    """Horizontal bars, 22 px a row: an axis from 0 to `axis_maximum` with its title, the value after each bar."""
     labels, values = frame[label].to_list(), frame[value].to_list()
+    maximum = axis_maximum(values)
     left = 12 + max((text_width(str(text)) for text in labels), default=0)
     width = 520
     top, row = 8, 22
     height = top + row * len(labels) + 34
     parts = []
-    for tick in range(0, 101, 25):
-        x = left + width * tick / 100
+    for tick in range(6):
+        x = left + width * tick / 5
         parts.append(
             f'<line class="grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + row * len(labels)}"/>'
             f'<text x="{x:.1f}" y="{top + row * len(labels) + 14}" text-anchor="middle">'
-            f"{number(maximum * tick / 100, 0, lang)}</text>"
+            f"{number(maximum * tick / 5, 0, lang)}</text>"
         )
     axis_y = top + row * len(labels)
     parts.append(f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{left + width}" y2="{axis_y}"/>')
@@ -348,7 +362,7 @@ def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang,
     )
     for index, (text, amount) in enumerate(zip(labels, values, strict=True)):
         y = top + row * index
-        bar = 0 if not amount or maximum == 0 else width * min(float(amount), maximum) / maximum
+        bar = 0 if not amount else width * min(float(amount), maximum) / maximum
         parts.append(
             f'<text x="{left - 6:.1f}" y="{y + 15}" text-anchor="end">{escape(str(text))}</text>'
             f'<rect x="{left:.1f}" y="{y + 3}" width="{bar:.1f}" height="15" fill="#2f6f9f"/>'
