@@ -1,6 +1,6 @@
 -- budget_gap: one row per period, district (kecamatan) and group.
 -- What would enrolling the group's people not yet covered cost? Uncovered people times the
--- minimum non-wage-earner (BPU) contribution valid in that month (monthly_contribution).
+-- minimum non-wage-earner (BPU) contribution valid in that month (budget_base).
 -- Do not add these rows across groups: a person on two groups' rosters is uncovered in
 -- each (demo April 2024: 30,517 by group against 30,301 distinct people). The district and
 -- regency totals over distinct people are budget_gap_total.
@@ -16,21 +16,13 @@
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah (not additive across groups)
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah (not additive across groups)
 with source as (
-    select * from coverage_base where cut = 'district_group'
+    select * from budget_base where cut = 'district_group'
 ),
 
 final as (
     select
-        source.period,
-        source.district_code,
-        source.district_name,
-        source.group_code,
-        source.group_label,
-        source.members - source.enrolled as uncovered,
-        ((source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as monthly_cost_idr,
-        (12 * (source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as annual_cost_idr
+        period, district_code, district_name, group_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr
     from source
-    join monthly_contribution as rate using (period)
 )
 
 select * from final

@@ -1,7 +1,7 @@
 -- budget_gap_total: one row per period and area: the regency, and each district (kecamatan).
 -- What would enrolling everyone not yet covered cost, counting each person once? Uncovered
 -- distinct people (a person on two groups' rosters once, covered if enrolled in any row)
--- times the minimum monthly BPU contribution (monthly_contribution). The 'kabupaten' row is
+-- times the minimum monthly BPU contribution (budget_base). The 'kabupaten' row is
 -- the regency total; pick it, or the 'kecamatan' rows, never add both.
 -- Grain: period, district_code
 -- Example: select area_level, district_name, uncovered, annual_cost_idr from budget_gap_total where period = '2024-04' order by area_level, annual_cost_idr desc
@@ -15,21 +15,20 @@
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah
 with source as (
-    select * from coverage_base where cut in ('regency', 'district')
+    select * from budget_base where cut in ('regency', 'district')
 ),
 
 final as (
     select
-        source.period,
-        case when source.cut = 'regency' then 'kabupaten' else 'kecamatan' end as area_level,
-        source.district_code,
-        source.district_name,
-        source.members,
-        source.members - source.enrolled as uncovered,
-        ((source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as monthly_cost_idr,
-        (12 * (source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as annual_cost_idr
+        period,
+        case when cut = 'regency' then 'kabupaten' else 'kecamatan' end as area_level,
+        district_code,
+        district_name,
+        members,
+        uncovered,
+        monthly_cost_idr,
+        annual_cost_idr
     from source
-    join monthly_contribution as rate using (period)
 )
 
 select * from final
