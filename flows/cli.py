@@ -84,6 +84,13 @@ def valid_period(value: str | None) -> str | None:
     return value
 
 
+def valid_lang(value: str) -> str:
+    """The report's language: id (Bahasa Indonesia, the default) or en."""
+    if value not in ("id", "en"):
+        raise typer.BadParameter(f"{value!r}: write id (Bahasa Indonesia) or en (English)")
+    return value
+
+
 def given(**flags: Any) -> dict[str, Any]:
     """The flags the user gave (not None)."""
     return {key: value for key, value in flags.items() if value is not None}
@@ -360,17 +367,32 @@ def sql(
 
 @app.command()
 def report(
-    period: Annotated[str, typer.Option(help="Month to report (YYYY-MM).", callback=valid_period)],
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="Month to report (YYYY-MM). [default: the latest month in the warehouse]", callback=valid_period
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="Language of the page: id (Bahasa Indonesia) or en (English).", callback=valid_lang
+        ),
+    ] = "id",
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write one self-contained HTML page (works offline) with the period's coverage, trend, completeness,
-    target, budget gap and worst data-quality villages."""
+    """Write one self-contained HTML page (works offline), in Bahasa Indonesia unless --lang en: the regency
+    summary, coverage and targets by group, districts compared like with like, trend, completeness, the
+    villages missing or rejected per kecamatan, the cost of closing the gap and the worst data-quality villages.
+
+    Example: cakupan report --out laporan.html
+    """
 
     from flows.outputs.report import write_report
 
     settings = settings_or_exit(config, warehouse=warehouse)
     with one_line_failures("report"):
-        written = write_report(settings.warehouse, period, out)
+        written = write_report(settings.warehouse, period, out, lang)  # type: ignore[arg-type]
     console.print(f"report written to {written}")

@@ -80,22 +80,44 @@ def test_submission_status_per_village_and_district(warehouse: Path) -> None:
     assert query(warehouse, "select distinct is_provisional from coverage_by_district order by all") == [(True,)]
 
 
-def test_target_progress_counts_the_latest_period_of_the_year(warehouse: Path) -> None:
-    assert query(warehouse, "select * from target_progress order by all") == [
-        (2024, "Kabupaten Banyumas", 40.0, 700_000, 2, 0.0, 279_998),
+def test_target_progress_per_group_and_the_regency_target_as_context(warehouse: Path) -> None:
+    # group_targets.csv: BPD and RT/RW 100% by 2025-12; RT_RW in April: 3 members, 1 enrolled
+    assert query(
+        warehouse,
+        "select period, group_code, target_pct, due_period, members, enrolled, gap_people, months_left, "
+        "people_per_month from target_progress order by all",
+    ) == [
+        ("2024-03", "RT_RW", 100.0, "2025-12", 3, 1, 2, 21, 1),
+        ("2024-04", "BPD", 100.0, "2025-12", 1, 1, 0, 20, 0),
+        ("2024-04", "RT_RW", 100.0, "2025-12", 3, 1, 2, 20, 1),
     ]
+    ((year, target_people, period, enrolled, share, reading),) = query(
+        warehouse,
+        "select year, target_people, roster_period, roster_enrolled, roster_contribution_pct, reading "
+        "from regency_target_context",
+    )
+    assert (year, target_people, period, enrolled, share) == (2024, 280_000, "2024-04", 2, 0.0)
+    assert reading.startswith("context only")
 
 
 def test_budget_gap_costs_the_uncovered_at_the_rate_of_the_month(warehouse: Path) -> None:
-    assert query(warehouse, "select * from budget_gap where period = '2024-04' order by all") == [
-        ("2024-04", "33.02.17", "BPD", 0, 0, 0),
-        ("2024-04", "33.02.17", "RT_RW", 2, 2 * 16_800, 12 * 2 * 16_800),
+    assert query(
+        warehouse,
+        "select period, district_code, district_name, group_code, group_label, uncovered, monthly_cost_idr, "
+        "annual_cost_idr from budget_gap where period = '2024-04' order by all",
+    ) == [
+        ("2024-04", "33.02.17", "Cilongok", "BPD", "Anggota BPD", 0, 0, 0),
+        ("2024-04", "33.02.17", "Cilongok", "RT_RW", "Pengurus RT/RW", 2, 2 * 16_800, 12 * 2 * 16_800),
+    ]
+    assert query(warehouse, "select * from budget_gap_total where period = '2024-04' order by all") == [
+        ("2024-04", "kabupaten", None, None, 4, 2, 2 * 16_800, 12 * 2 * 16_800),
+        ("2024-04", "kecamatan", "33.02.17", "Cilongok", 4, 2, 2 * 16_800, 12 * 2 * 16_800),
     ]
 
 
 def test_village_changes_against_the_previous_submission(warehouse: Path) -> None:
     assert query(warehouse, "select * from village_changes order by all") == [
-        ("2024-04", "33.02.17.2008", 1, 1, 1, 1, "2024-03"),
+        ("2024-04", "33.02.17", "Cilongok", "33.02.17.2008", "Batuanten", 1, 1, 1, 1, "2024-03"),
     ]
 
 

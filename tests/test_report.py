@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -11,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.outputs.report import SECTIONS, cell
-from tests.helpers import build_warehouse
+from flows.outputs.report import SECTIONS, cell, spread, timestamp
+from tests.helpers import ANI, BUDI, build_warehouse, write_roster
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HEADLESS = [
@@ -28,46 +31,42 @@ HEADLESS = [
 
 
 class Cells(HTMLParser):
-    """The `data-view` cells of a rendered page: (view, row, column) -> text."""
+    """Every figure of a rendered page (any element with `data-view`): (view, row, column) -> the texts shown."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.cells: dict[tuple[str, int, str], str] = {}
-        self.current: tuple[str, int, str] | None = None
+        self.cells: dict[tuple[str, int, str], list[str]] = {}
+        self.open: list[tuple[str, tuple[str, int, str]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if tag == "td" and found.get("data-view"):
-            self.current = (str(found["data-view"]), int(str(found["data-row"])), str(found["data-col"]))
-            self.cells[self.current] = ""
+        if found.get("data-view"):
+            key = (str(found["data-view"]), int(str(found["data-row"])), str(found["data-col"]))
+            self.open.append((tag, key))
+            self.cells.setdefault(key, []).append("")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "td":
-            self.current = None
+        if self.open and self.open[-1][0] == tag:
+            self.open.pop()
 
     def handle_data(self, data: str) -> None:
-        if self.current:
-            self.cells[self.current] += data
+        if self.open:
+            self.cells[self.open[-1][1]][-1] += data
+
+
+def render_cli(warehouse: Path, out: Path, *options: str) -> str:
+    result = CliRunner().invoke(app, ["report", "--out", str(out), "--warehouse", str(warehouse), *options])
+    assert result.exit_code == 0, result.output
+    return out.read_text()
 
 
 @pytest.fixture(scope="module")
 def page(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo zone's report with no --period: the latest month, in Bahasa Indonesia."""
     raw, _ = demo_zone
     root = tmp_path_factory.mktemp("report")
     build_warehouse(raw, root / "cakupan.duckdb")
-    result = CliRunner().invoke(
-        app,
-        [
-            "report",
-            "--period",
-            "2024-04",
-            "--out",
-            str(root / "report.html"),
-            "--warehouse",
-            str(root / "cakupan.duckdb"),
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    render_cli(root / "cakupan.duckdb", root / "report.html")
     return root / "report.html", root / "cakupan.duckdb"
 
 
@@ -75,6 +74,34 @@ def test_the_page_is_self_contained(page: tuple[Path, Path]) -> None:
     html = page[0].read_text()
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in html and html.count("<svg") == 4
+    assert html.count('<line class="axis"') == 3 + 2  # an x-axis per bar chart, both axes of the trend
+
+
+def test_indonesian_numbers_dates_and_labels() -> None:
+    assert cell(1234.5, "coverage_pct") == "1.234,5" and cell(1234.5, "coverage_pct", "en") == "1,234.5"
+    assert cell(3379, "members") == "3.379" and cell(2024, "year") == "2024"
+    assert cell(43_545_600, "annual_cost_idr") == "Rp 43.545.600"
+    assert cell(-1.25, "pct_points_vs_regency") == "-1,2" and cell(0.5, "change_pct_points") == "+0,5"
+    assert (cell(True, "is_provisional"), cell(False, "is_provisional")) == ("sementara", "")
+    assert (cell("missing", "status"), cell("rejected", "status", "en")) == ("belum mengirim", "rejected")
+    assert cell("2025-12", "due_period") == "Desember 2025"
+    noon = dt.datetime(2026, 11, 30, 7, 5, tzinfo=dt.UTC)
+    assert timestamp(noon, "id") == "30 November 2026, 14.05 WIB"
+    assert timestamp(noon, "en") == "30 November 2026, 14:05 WIB"
+
+
+def test_the_latest_month_in_bahasa_indonesia_by_default_and_english_with_a_flag(
+    page: tuple[Path, Path], tmp_path: Path
+) -> None:
+    html = page[0].read_text()
+    assert '<html lang="id">' in html and "Kabupaten Banyumas: April 2024</h1>" in html
+    for words in ("Ringkasan kabupaten", "Cakupan per kelompok", "Pengurus RT/RW", "Anggota Satlinmas", " WIB."):
+        assert words in html, words
+    for internal in ("group_code", "coverage_pct<", "is_provisional<", ">RT_RW<", ">LINMAS<", " UTC"):
+        assert internal not in html, internal
+    english = render_cli(page[1], tmp_path / "en.html", "--lang", "en", "--period", "2024-02")
+    assert '<html lang="en">' in english and "Kabupaten Banyumas: February 2024</h1>" in english
+    assert "RT/RW officials" in english and "Regency summary" in english
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium (Debian package chromium) is not installed; .ci/run installs it")
@@ -91,14 +118,82 @@ def test_figures_rendered_in_chromium_match_the_views(page: tuple[Path, Path], t
     parser.feed(dom)
     import duckdb
 
+    seen = set()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for view, sql in SECTIONS.items():
-            result = con.sql(sql, params={"period": "2024-04"})
+        for view, section in SECTIONS.items():
+            params = {"period": "2024-04", "lang": "id"} if "$lang" in section.sql else {"period": "2024-04"}
+            result = con.execute(section.sql, params)
+            columns = [d[0] for d in result.description]
             expected = {
-                (view, index, column): cell(value)
+                (view, index, column): cell(value, column)
                 for index, row in enumerate(result.fetchall())
-                for column, value in zip(result.columns, row, strict=True)
+                for column, value in zip(columns, row, strict=True)
             }
-            rendered = {key: value for key, value in parser.cells.items() if key[0] == view}
-            assert rendered == expected, view
-    assert parser.cells[("coverage_by_group", 0, "group_code")] == "BPD"
+            rendered = {key: texts for key, texts in parser.cells.items() if key[0] == view}
+            assert rendered, f"{view}: no figure on the page"
+            for key, texts in rendered.items():
+                assert key in expected, key
+                assert all(text == expected[key] for text in texts), (key, texts, expected[key])
+            if view != "regency_summary":  # tables show every figure of their query
+                assert set(rendered) == set(expected), view
+            seen |= set(rendered)
+    assert set(parser.cells) == seen  # no figure on the page comes from anywhere else
+    assert parser.cells[("coverage_by_group", 0, "group_label")] == ["Anggota BPD"]
+    assert len(parser.cells[("coverage_by_group", 0, "coverage_pct")]) == 2  # the table and the chart
+
+
+def test_the_regency_summary_and_the_missing_villages_per_kecamatan(page: tuple[Path, Path]) -> None:
+    _, warehouse = page
+    html = page[0].read_text()
+    parser = Cells()
+    parser.feed(html)
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        members, missing = con.execute(
+            "select members, villages_missing from coverage_regency where period = '2024-04'"
+        ).fetchall()[0]
+        per_district = con.execute(
+            "select district_name, count(*) from submission_status_by_village "
+            "where period = '2024-04' and status = 'missing' group by all"
+        ).fetchall()
+    assert parser.cells[("regency_summary", 0, "members")] == [cell(members, "members")]
+    listed = {
+        parser.cells[("villages_not_submitted", row, "district_name")][0]: int(
+            parser.cells[("villages_not_submitted", row, "villages")][0].replace(".", "")
+        )
+        for (view, row, column) in parser.cells
+        if view == "villages_not_submitted"
+        and column == "status"
+        and parser.cells[(view, row, column)] == ["belum mengirim"]
+    }
+    assert listed == dict(per_district) and sum(listed.values()) == missing > 0
+
+
+def test_trend_labels_never_overlap(page: tuple[Path, Path]) -> None:
+    html = page[0].read_text()
+    trend = html[html.index('id="section-coverage_trend"') :]
+    trend = trend[: trend.index("</svg>")]
+    ends = sorted(float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" fill="#', trend))
+    assert len(ends) == 5
+    assert all(b - a >= 13 for a, b in itertools.pairwise(ends)), ends
+    assert spread([100.0, 101.0, 102.0], 14, 0, 300) == [100.0, 114.0, 128.0]
+    assert spread([290.0, 295.0], 14, 0, 300) == [286.0, 300.0]  # pushed back inside the plot
+
+
+def test_one_month_still_shows_each_groups_coverage(tmp_path: Path) -> None:
+    write_roster(
+        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx",
+        {
+            "BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"]],
+            "RT RW": [[BUDI, "Budi", "L", "Ketua RT 001", "Belum", ""]],
+        },
+    )
+    build_warehouse(tmp_path / "raw", tmp_path / "c.duckdb")
+    html = render_cli(tmp_path / "c.duckdb", tmp_path / "one.html")
+    trend = html[html.index('id="section-coverage_trend"') :]
+    assert trend.count("<circle") == 2 and "<polyline" not in trend[: trend.index("</svg>")]
+    assert "Baru ada satu bulan data" in trend
+    parser = Cells()
+    parser.feed(html)
+    assert parser.cells[("coverage_trend", 0, "coverage_pct")] == ["100,0", "100,0"]  # the chart's label and table

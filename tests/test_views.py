@@ -31,8 +31,11 @@ def test_people_count_once_per_cut_and_enrolled_in_any_row(tmp_path: Path) -> No
     build_warehouse(raw, warehouse)
 
     assert query(warehouse, "select * from coverage_by_group order by all") == [
-        ("2024-04", "LKD", 1, 1, 100.0),
-        ("2024-04", "RT_RW", 3, 1, 33.3),
+        ("2024-04", "LKD", "Pengurus LKD", 1, 1, 100.0),
+        ("2024-04", "RT_RW", "Pengurus RT/RW", 3, 1, 33.3),
+    ]
+    assert query(warehouse, "select period, members, enrolled, coverage_pct from coverage_regency") == [
+        ("2024-04", 3, 2, 66.7),  # Ani in both groups counts once
     ]
     assert query(warehouse, "select * from coverage_by_district order by all") == [
         ("2024-04", "33.02.17", "Cilongok", 3, 2, 66.7, True),  # 1 of 16 villages reported: provisional

@@ -1,72 +1,324 @@
-"""One self-contained HTML page for a period: charts and tables from the warehouse views, no CDN."""
+"""One self-contained HTML page for a period, in Bahasa Indonesia (or English): charts and tables from the views.
+
+Every figure on the page is a value of a SECTIONS query formatted by `cell`, and carries
+`data-view`, `data-row` and `data-col`, so a test can read the rendered page back and compare
+it with the views. No script, no CDN: the page works offline and prints.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import polars as pl
 
 from flows.store.sql import query_frame
 
+Lang = Literal["id", "en"]
+LANGS: tuple[Lang, ...] = ("id", "en")
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")  # Western Indonesia Time: UTC+7, no daylight saving
+
+MONTHS = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}  # fmt: skip
+
 CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #ccd}
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.3rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #ccd}
+h3{font-size:1rem;margin:1.2rem 0 .3rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
-td,th{padding:.25rem .6rem;border-bottom:1px solid #e3e6ea;text-align:right}
-td:first-child,th:first-child{text-align:left}
-.note{color:#5b6775;font-size:.85rem}.provisional{color:#a15c00}
-svg text{font-size:11px;fill:#1d2733}
+td,th{padding:.25rem .6rem;border-bottom:1px solid #e3e6ea;text-align:right;vertical-align:top}
+th{font-weight:600;background:#f4f6f8}
+td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}
+.note{color:#5b6775;font-size:.85rem;max-width:60rem}.context{border-left:4px solid #d68910;padding:.2rem .8rem}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{border:1px solid #d5dbe1;border-radius:6px;padding:.6rem .9rem;min-width:11rem}
+.card b{display:block;font-size:1.4rem}.card span.what{color:#5b6775;font-size:.85rem}
+svg text{font-size:11px;fill:#1d2733}svg .axis{stroke:#8895a3}svg .grid{stroke:#e3e6ea}
 """
 
-SECTIONS = {
-    "coverage_by_group": "select group_code, members, enrolled, coverage_pct from coverage_by_group "
-    "where period = $period order by group_code",
-    "coverage_by_district": "select district_name, members, enrolled, coverage_pct, is_provisional "
-    "from coverage_by_district where period = $period order by coverage_pct, district_name",
-    "coverage_trend": "select period, group_code, coverage_pct, change_pct_points from coverage_trend "
-    "where period <= $period order by group_code, period",
-    "submission_status": "select district_name, villages_expected, villages_submitted, villages_rejected, "
-    "completeness_pct from submission_status where period = $period order by completeness_pct, district_name",
-    "target_progress": "select year, scope, target_pct, base_population, enrolled, achieved_pct, gap_people "
-    "from target_progress where year = cast(left($period, 4) as integer) order by scope",
-    "budget_gap": "select d.district_name, sum(b.uncovered)::bigint as uncovered, "
-    "sum(b.monthly_cost_idr)::bigint as monthly_cost_idr, sum(b.annual_cost_idr)::bigint as annual_cost_idr "
-    "from budget_gap b join districts d using (district_code) where b.period = $period "
-    "group by d.district_name order by annual_cost_idr desc, d.district_name",
-    "data_quality_by_village": "select v.village_name, v.district_name, q.rows_loaded, q.rows_rejected, "
-    "q.error_rate, q.top_check from data_quality_by_village q join villages v using (village_code) "
-    "where q.period = $period order by q.error_rate desc, q.rows_rejected desc, v.village_name limit 10",
+# What each column is, for formatting and for its heading: kind, Indonesian heading, English heading.
+# Kinds: int (1.234), pct (33,3), pct2 (0,04), pp (+1,2 percentage points), idr (Rp 1.234), index (0,87),
+# period (April 2024), flag (sementara), status (belum mengirim), text.
+COLUMNS: dict[str, tuple[str, str, str]] = {
+    "group_label": ("text", "Kelompok", "Group"),
+    "district_name": ("text", "Kecamatan", "District (kecamatan)"),
+    "village_name": ("text", "Desa/kelurahan", "Village"),
+    "village_names": ("text", "Desa/kelurahan", "Villages"),
+    "top_check": ("text", "Pemeriksaan paling sering gagal", "Check failing most often"),
+    "members": ("int", "Orang di daftar", "People on rosters"),
+    "enrolled": ("int", "Sudah terdaftar", "Enrolled"),
+    "uncovered": ("int", "Belum terdaftar", "Not enrolled"),
+    "coverage_pct": ("pct", "Cakupan (%)", "Coverage (%)"),
+    "regency_coverage_pct": ("pct", "Cakupan kabupaten (%)", "Regency coverage (%)"),
+    "pct_points_vs_regency": ("pp", "Selisih dari kabupaten (poin)", "Versus the regency (points)"),
+    "rank_in_group": ("int", "Peringkat (1 = terendah)", "Rank (1 = lowest)"),
+    "districts_in_group": ("int", "Dari kecamatan", "Of districts"),
+    "crude_pct": ("pct", "Cakupan kasar (%)", "Crude coverage (%)"),
+    "mix_adjusted_pct": ("pct", "Cakupan setara (%)", "Mix-adjusted coverage (%)"),
+    "coverage_index": ("index", "Indeks (1 = setara kabupaten)", "Index (1 = as the regency)"),
+    "rank_adjusted": ("int", "Peringkat setara (1 = terendah)", "Adjusted rank (1 = lowest)"),
+    "is_provisional": ("flag", "Catatan", "Note"),
+    "period": ("period", "Bulan", "Month"),
+    "change_pct_points": ("pp", "Perubahan (poin)", "Change (points)"),
+    "villages_expected": ("int", "Desa/kel. seharusnya", "Villages expected"),
+    "villages_submitted": ("int", "Mengirim", "Submitted"),
+    "villages_rejected": ("int", "Ditolak", "Rejected"),
+    "villages_missing": ("int", "Belum mengirim", "Missing"),
+    "villages": ("int", "Jumlah desa/kel.", "Villages"),
+    "completeness_pct": ("pct", "Kelengkapan (%)", "Completeness (%)"),
+    "status": ("status", "Status", "Status"),
+    "target_pct": ("pct", "Target (%)", "Target (%)"),
+    "due_period": ("period", "Tenggat", "Due"),
+    "gap_people": ("int", "Kurang (orang)", "Still to enrol"),
+    "months_left": ("int", "Sisa bulan", "Months left"),
+    "people_per_month": ("int", "Perlu per bulan", "Needed per month"),
+    "year": ("text", "Tahun", "Year"),
+    "base_population": ("int", "Seluruh pekerja", "All workers"),
+    "target_people": ("int", "Target (orang)", "Target (people)"),
+    "roster_enrolled": ("int", "Terdaftar di daftar desa", "Enrolled on village rosters"),
+    "roster_contribution_pct": ("pct2", "Bagian dari target (%)", "Share of the target (%)"),
+    "monthly_cost_idr": ("idr", "Biaya per bulan", "Cost a month"),
+    "annual_cost_idr": ("idr", "Biaya per tahun", "Cost a year"),
+    "rows_loaded": ("int", "Baris dimuat", "Rows loaded"),
+    "rows_rejected": ("int", "Baris ditolak", "Rows rejected"),
+    "error_rate": ("pct", "Tingkat kesalahan (%)", "Error rate (%)"),
 }
-TITLES = {
-    "coverage_by_group": "Coverage by group",
-    "coverage_by_district": "Coverage by district (kecamatan)",
-    "coverage_trend": "Trend by group",
-    "submission_status": "Reporting completeness by district",
-    "target_progress": "Progress against the target",
-    "budget_gap": "Budget gap: enrolling everyone not yet covered (minimum BPU contribution)",
-    "data_quality_by_village": "Villages with the most rejected rows",
+WORDS = {
+    "provisional": ("sementara", "provisional"),
+    "missing": ("belum mengirim", "missing"),
+    "rejected": ("ditolak", "rejected"),
+    "submitted": ("mengirim", "submitted"),
 }
 
 
-def cell(value: object) -> str:
-    """A table cell's text: thousands separators for whole numbers, 'provisional' or nothing for a flag."""
-    if isinstance(value, bool):
-        return "provisional" if value else ""
-    if isinstance(value, int):
-        return f"{value:,}"
-    return "" if value is None else escape(str(value))
+def number(value: float, decimals: int, lang: Lang) -> str:
+    """`1.234,5` in Indonesian, `1,234.5` in English."""
+    text = f"{value:,.{decimals}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "id" else text
 
 
-def table_html(name: str, frame: pl.DataFrame) -> str:
+def month_name(period: str, lang: Lang) -> str:
+    """'2024-04' -> 'April 2024'."""
+    year, month = period.split("-")
+    return f"{MONTHS[lang][int(month) - 1]} {year}"
+
+
+def timestamp(moment: dt.datetime, lang: Lang) -> str:
+    """'30 November 2026, 14.05 WIB' (English: '14:05')."""
+    local = moment.astimezone(WIB)
+    clock = f"{local:%H.%M}" if lang == "id" else f"{local:%H:%M}"
+    return f"{local.day} {MONTHS[lang][local.month - 1]} {local.year}, {clock} WIB"
+
+
+def cell(value: object, column: str, lang: Lang = "id") -> str:
+    """A figure's text as the page shows it, by the kind of its column (COLUMNS)."""
+    if value is None:
+        return ""
+    kind = COLUMNS[column][0]
+    word = 0 if lang == "id" else 1
+    if kind == "flag":
+        return WORDS["provisional"][word] if value else ""
+    if kind == "status":
+        return WORDS[str(value)][word]
+    if kind == "period":
+        return month_name(str(value), lang)
+    if kind == "int":
+        return number(float(str(value)), 0, lang)
+    if kind == "pct":
+        return number(float(str(value)), 1, lang)
+    if kind == "pct2":
+        return number(float(str(value)), 2, lang)
+    if kind == "pp":
+        return ("+" if float(str(value)) > 0 else "") + number(float(str(value)), 1, lang)
+    if kind == "index":
+        return number(float(str(value)), 2, lang)
+    if kind == "idr":
+        return "Rp " + number(float(str(value)), 0, lang)
+    return escape(str(value))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A query on the views and what the page says about it."""
+
+    sql: str
+    title: tuple[str, str]  # Indonesian, English
+    note: tuple[str, str] = ("", "")
+
+
+LABEL = "case when $lang = 'id' then g.group_label else g.group_label_en end"
+SECTIONS: dict[str, Section] = {
+    "regency_summary": Section(
+        "select c.members, c.enrolled, c.coverage_pct, c.villages_expected, c.villages_submitted, "
+        "c.villages_rejected, c.villages_missing, b.uncovered, b.annual_cost_idr "
+        "from coverage_regency c join budget_gap_total b on b.period = c.period and b.area_level = 'kabupaten' "
+        "where c.period = $period",
+        ("Ringkasan kabupaten", "Regency summary"),
+    ),
+    "coverage_by_group": Section(
+        f"select {LABEL} as group_label, c.members, c.enrolled, c.coverage_pct, t.target_pct, t.due_period "
+        "from coverage_by_group c join groups g using (group_code) "
+        "left join target_progress t on t.period = c.period and t.group_code = c.group_code "
+        "where c.period = $period order by g.sort_order",
+        ("Cakupan per kelompok", "Coverage by group"),
+        (
+            "Orang dihitung sekali per kelompok (menurut NIK). Seseorang yang menjabat di dua kelompok "
+            "muncul di keduanya, jadi baris-baris ini tidak dijumlahkan: jumlah orang se-kabupaten ada di ringkasan.",
+            "People are counted once per group (by NIK). Someone holding posts in two groups appears in both, "
+            "so these rows do not add up: the regency's count of people is in the summary.",
+        ),
+    ),
+    "target_progress": Section(
+        f"select {LABEL} as group_label, t.target_pct, t.due_period, t.coverage_pct, t.gap_people, "
+        "t.months_left, t.people_per_month from target_progress t join groups g using (group_code) "
+        "where t.period = $period order by g.sort_order",
+        ("Target per kelompok", "Targets by group"),
+        (
+            "Target yang ditetapkan kabupaten untuk tiap kelompok (tabel group_targets).",
+            "The targets the regency set for each group (the group_targets table).",
+        ),
+    ),
+    "regency_target_context": Section(
+        "select year::varchar as year, target_pct, base_population, target_people, roster_enrolled, "
+        "roster_contribution_pct from regency_target_context where year = cast(left($period, 4) as integer)",
+        ("Konteks: target kepesertaan seluruh pekerja kabupaten", "Context: the regency's target for all workers"),
+        (
+            "Hanya konteks, bukan capaian: target ini menghitung semua pekerja di Banyumas, dan sebagian besar "
+            "tidak tercantum di daftar desa. Angka di bawah adalah sumbangan daftar desa terhadap target itu.",
+            "Context only, not progress: this target counts every worker in Banyumas, most of whom no village "
+            "roster lists. The figures below are the village rosters' contribution to it.",
+        ),
+    ),
+    "coverage_by_district_adjusted": Section(
+        "select district_name, crude_pct, mix_adjusted_pct, coverage_index, rank_adjusted, is_provisional "
+        "from coverage_by_district_adjusted where period = $period order by rank_adjusted, district_name",
+        ("Kecamatan dibandingkan setara (disesuaikan komposisi kelompok)", "Districts compared like with like"),
+        (
+            "Kecamatan dengan banyak kelurahan tidak punya BPD, kelompok yang hampir 100%, sehingga cakupan kasarnya "
+            "rendah apa pun usahanya. Cakupan setara menghilangkan pengaruh komposisi kelompok: indeks 1 berarti "
+            "setara dengan kabupaten untuk kelompok yang sama, di bawah 1 berarti tertinggal.",
+            "A district of kelurahan has no BPD, the group near 100%, so its crude coverage is low whatever it "
+            "does. Mix-adjusted coverage takes the group mix out: an index of 1 means as the regency for the same "
+            "groups, below 1 behind.",
+        ),
+    ),
+    "coverage_by_district_group": Section(
+        f"select {LABEL} as group_label, d.district_name, d.coverage_pct, d.regency_coverage_pct, "
+        "d.pct_points_vs_regency, d.rank_in_group, d.districts_in_group "
+        "from coverage_by_district_group d join groups g using (group_code) "
+        "where d.period = $period and d.rank_in_group <= 3 and d.coverage_pct < d.regency_coverage_pct "
+        "order by g.sort_order, d.rank_in_group, d.district_name",
+        ("Kecamatan paling tertinggal per kelompok", "The districts furthest behind in each group"),
+        (
+            "Untuk tiap kelompok, paling banyak tiga kecamatan dengan cakupan terendah yang berada di bawah angka "
+            "kabupaten untuk kelompok yang sama. Kelompok yang tidak muncul tidak punya kecamatan tertinggal.",
+            "For each group, at most the three lowest districts that are below the regency's figure for the same "
+            "group. A group not listed has no district behind.",
+        ),
+    ),
+    "coverage_by_district": Section(
+        "select district_name, members, enrolled, coverage_pct, is_provisional "
+        "from coverage_by_district where period = $period order by coverage_pct, district_name",
+        ("Cakupan kasar per kecamatan (semua kelompok)", "Crude coverage by district (all groups)"),
+        (
+            "Orang dihitung sekali per kecamatan. Angka kecamatan bersifat sementara bila terlalu sedikit desa "
+            "yang melapor.",
+            "People counted once per district. District figures are provisional while too few villages reported.",
+        ),
+    ),
+    "coverage_trend": Section(
+        f"select c.period, {LABEL} as group_label, c.coverage_pct, c.change_pct_points "
+        "from coverage_trend c join groups g using (group_code) "
+        "where c.period <= $period order by g.sort_order, c.period",
+        ("Perkembangan cakupan per kelompok", "Coverage over time by group"),
+    ),
+    "submission_status": Section(
+        "select district_name, villages_expected, villages_submitted, villages_rejected, villages_missing, "
+        "completeness_pct from submission_status where period = $period order by completeness_pct, district_name",
+        ("Kelengkapan laporan per kecamatan", "Reporting completeness by district"),
+    ),
+    "villages_not_submitted": Section(
+        "select district_name, status, count(*) as villages, string_agg(village_name, ', ' order by village_name) "
+        "as village_names from submission_status_by_village where period = $period and status <> 'submitted' "
+        "group by district_name, status order by district_name, status",
+        ("Desa/kelurahan yang belum mengirim atau berkasnya ditolak", "Villages missing or rejected"),
+        (
+            "Ditolak: berkas diterima tetapi tidak dapat dibaca atau dicocokkan; lihat lembar koreksi desa.",
+            "Rejected: files arrived but could not be read or placed; see the village's corrections workbook.",
+        ),
+    ),
+    "budget_gap_total": Section(
+        "select district_name, uncovered, monthly_cost_idr, annual_cost_idr from budget_gap_total "
+        "where period = $period and area_level = 'kecamatan' order by annual_cost_idr desc, district_name",
+        ("Biaya menutup kesenjangan per kecamatan", "Cost of closing the gap by district"),
+        (
+            "Orang yang belum terdaftar (dihitung sekali) dikalikan iuran minimum BPU yang berlaku bulan itu "
+            "(JKK + JKM, tabel contribution_rates).",
+            "People not enrolled (each counted once) times the minimum BPU contribution valid that month "
+            "(JKK + JKM, the contribution_rates table).",
+        ),
+    ),
+    "data_quality_by_village": Section(
+        "select v.village_name, v.district_name, q.rows_loaded, q.rows_rejected, q.error_rate, q.top_check "
+        "from data_quality_by_village q join villages v using (village_code) "
+        "where q.period = $period order by q.error_rate desc, q.rows_rejected desc, v.village_name limit 10",
+        ("Desa/kelurahan dengan baris ditolak terbanyak", "Villages with the most rejected rows"),
+    ),
+}
+SUMMARY_CARDS = (  # (column, Indonesian, English) of the regency summary
+    ("members", "orang di daftar desa (semua kelompok, dihitung sekali)", "people on village rosters, counted once"),
+    ("enrolled", "sudah terdaftar BPJS Ketenagakerjaan", "enrolled in BPJS Ketenagakerjaan"),
+    ("coverage_pct", "cakupan (%)", "coverage (%)"),
+    ("villages_submitted", "desa/kelurahan mengirim", "villages submitted"),
+    ("villages_rejected", "desa/kelurahan berkasnya ditolak", "villages whose files were rejected"),
+    ("villages_missing", "desa/kelurahan belum mengirim", "villages that sent nothing"),
+    ("uncovered", "orang belum terdaftar", "people not enrolled"),
+    ("annual_cost_idr", "biaya setahun untuk mendaftarkan mereka", "a year to enrol them"),
+)
+TEXT = {
+    "title": (
+        "Cakupan BPJS Ketenagakerjaan perangkat dan warga desa, Kabupaten Banyumas",
+        "BPJS Ketenagakerjaan coverage of village government, Kabupaten Banyumas",
+    ),
+    "made": ("Dibuat dari gudang data cakupan pada", "From the cakupan warehouse,"),
+    "of": ("dari", "of"),
+    "one_month": (
+        "Baru ada satu bulan data: perkembangan terlihat setelah bulan berikutnya masuk.",
+        "Only one month so far: the trend shows once the next month arrives.",
+    ),
+    "none": ("Tidak ada.", "None."),
+}
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang == "id" else pair[1]
+
+
+def figure(name: str, index: int, column: str, value: object, lang: Lang, tag: str = "span") -> str:
+    """One figure, tagged with where it comes from."""
+    return f'<{tag} data-view="{name}" data-row="{index}" data-col="{column}">{cell(value, column, lang)}</{tag}>'
+
+
+def table_html(name: str, frame: pl.DataFrame, lang: Lang) -> str:
     """A table whose cells carry `data-view`, `data-row` and `data-col`, so tests can read the figures back."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    if frame.is_empty():
+        return f'<p class="note" id="{name}">{pick(TEXT["none"], lang)}</p>'
+    kinds = {column: COLUMNS[column][0] for column in frame.columns}
+    align = {column: ' class="text"' if kinds[column] in ("text", "status", "flag") else "" for column in frame.columns}
+    head = "".join(f"<th{align[c]}>{escape(pick(COLUMNS[c][1:], lang))}</th>" for c in frame.columns)
     body = "".join(
         f'<tr data-row="{index}">'
         + "".join(
-            f'<td data-view="{name}" data-row="{index}" data-col="{escape(column)}">{cell(value)}</td>'
+            figure(name, index, column, value, lang, "td").replace("<td ", f"<td{align[column]} ", 1)
             for column, value in zip(frame.columns, row, strict=True)
         )
         + "</tr>"
@@ -75,71 +327,205 @@ def table_html(name: str, frame: pl.DataFrame) -> str:
     return f'<table id="{name}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def bars_svg(labels: list[str], values: list[float], maximum: float = 100.0, suffix: str = "%") -> str:
-    """Horizontal bars as inline SVG."""
-    height = 20 * len(labels) + 10
-    rows = []
-    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
-        y = 5 + 20 * index
-        width = 0 if maximum == 0 else 520 * value / maximum
-        rows.append(
-            f'<text x="0" y="{y + 13}">{escape(label)}</text>'
-            f'<rect x="170" y="{y}" width="{width:.1f}" height="15" fill="#2f6f9f"/>'
-            f'<text x="{175 + width:.1f}" y="{y + 13}">{value:,.1f}{suffix}</text>'
+def text_width(text: str) -> float:
+    """Rough width in pixels of 11px system-ui text (an average glyph is about 6.2 px)."""
+    return 6.2 * len(text)
+
+
+def axis_maximum(values: list[float | None]) -> float:
+    """The smallest of 10, 25, 50 and 100 that holds every value: bars of a few percent stay readable."""
+    largest = max((float(value) for value in values if value is not None), default=0.0)
+    return next((limit for limit in (10.0, 25.0, 50.0) if largest <= limit), 100.0)
+
+
+def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang) -> str:
+    """Horizontal bars, 22 px a row: an axis from 0 to `axis_maximum` with its title, the value after each bar."""
+    labels, values = frame[label].to_list(), frame[value].to_list()
+    maximum = axis_maximum(values)
+    left = 12 + max((text_width(str(text)) for text in labels), default=0)
+    width = 520
+    top, row = 8, 22
+    height = top + row * len(labels) + 34
+    parts = []
+    for tick in range(6):
+        x = left + width * tick / 5
+        parts.append(
+            f'<line class="grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + row * len(labels)}"/>'
+            f'<text x="{x:.1f}" y="{top + row * len(labels) + 14}" text-anchor="middle">'
+            f"{number(maximum * tick / 5, 0, lang)}</text>"
         )
-    return f'<svg role="img" width="760" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(rows)}</svg>'
-
-
-def trend_svg(trend: pl.DataFrame) -> str:
-    """Coverage over periods, one line per group, as inline SVG."""
-    periods = sorted(set(trend["period"]))
-    colours = ("#2f6f9f", "#c0392b", "#27ae60", "#8e44ad", "#d68910")
-    step = 600 / max(len(periods) - 1, 1)
-    parts = [f'<text x="{60 + step * i:.0f}" y="215">{p}</text>' for i, p in enumerate(periods)]
-    for colour, ((group,), rows) in zip(colours, trend.group_by("group_code", maintain_order=True), strict=False):
-        points = " ".join(
-            f"{60 + step * periods.index(p):.0f},{200 - 1.9 * v:.1f}"
-            for p, v in zip(rows["period"], rows["coverage_pct"], strict=True)
-        )
-        last = rows.row(-1, named=True)
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        parts.append(f'<text x="680" y="{200 - 1.9 * last["coverage_pct"]:.1f}" fill="{colour}">{group}</text>')
-    return f'<svg role="img" width="760" height="225" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-
-
-def render(frames: dict[str, pl.DataFrame], period: str) -> str:
-    """The whole page."""
-    by_group, by_district = frames["coverage_by_group"], frames["coverage_by_district"]
-    charts = {
-        "coverage_by_group": bars_svg(by_group["group_code"].to_list(), by_group["coverage_pct"].to_list()),
-        "coverage_by_district": bars_svg(by_district["district_name"].to_list(), by_district["coverage_pct"].to_list()),
-        "coverage_trend": trend_svg(frames["coverage_trend"]),
-        "submission_status": bars_svg(
-            frames["submission_status"]["district_name"].to_list(),
-            frames["submission_status"]["completeness_pct"].to_list(),
-        ),
-    }
-    sections = "".join(
-        f"<section><h2>{TITLES[name]}</h2>{charts.get(name, '')}{table_html(name, frame)}</section>"
-        for name, frame in frames.items()
+    axis_y = top + row * len(labels)
+    parts.append(f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{left + width}" y2="{axis_y}"/>')
+    parts.append(
+        f'<text x="{left + width / 2:.1f}" y="{axis_y + 30}" text-anchor="middle">'
+        f"{escape(pick(COLUMNS[value][1:], lang))}</text>"
     )
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for index, (text, amount) in enumerate(zip(labels, values, strict=True)):
+        y = top + row * index
+        bar = 0 if not amount else width * min(float(amount), maximum) / maximum
+        parts.append(
+            f'<text x="{left - 6:.1f}" y="{y + 15}" text-anchor="end">{escape(str(text))}</text>'
+            f'<rect x="{left:.1f}" y="{y + 3}" width="{bar:.1f}" height="15" fill="#2f6f9f"/>'
+            f'<text x="{left + bar + 4:.1f}" y="{y + 15}">{figure(name, index, value, amount, lang, "tspan")}</text>'
+        )
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cakupan {period}</title>'
-        f"<style>{CSS}</style></head><body><h1>BPJS Ketenagakerjaan coverage of village government, "
-        f"Kabupaten Banyumas: {escape(period)}</h1>"
-        f'<p class="note">From the cakupan warehouse, {stamp}. Members are distinct people (by NIK); '
-        f"district figures are provisional while fewer villages reported than the threshold.</p>"
-        f"{sections}</body></html>"
+        f'<svg role="img" width="{left + width + 60:.0f}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
     )
 
 
-def write_report(warehouse: Path, period: str, out: Path) -> Path:
-    """Query the views for `period` (read-only) and write the page to `out`."""
+def spread(wanted: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Positions as near `wanted` as possible, at least `gap` apart, within [low, high] (labels that never overlap)."""
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i])
+    placed = [0.0] * len(wanted)
+    previous = low - gap
+    for i in order:
+        placed[i] = max(wanted[i], previous + gap)
+        previous = placed[i]
+    overflow = previous - high
+    if overflow > 0:  # pushed past the bottom: shift everything up, never above `low` closer than `gap`
+        floor = low
+        for i in order:
+            placed[i] = max(placed[i] - overflow, floor)
+            floor = placed[i] + gap
+    return placed
+
+
+COLOURS = ("#2f6f9f", "#c0392b", "#27ae60", "#8e44ad", "#d68910")
+
+
+def trend_svg(trend: pl.DataFrame, lang: Lang) -> str:
+    """Coverage over months, one line per group, a y-axis in percent, a labelled x-axis, end labels kept apart.
+
+    One month still shows each group's coverage: a point per group with its label and value.
+    """
+    periods = sorted(set(trend["period"]))
+    left, top, plot_w, plot_h = 52, 12, 560, 220
+    step = plot_w / max(len(periods) - 1, 1)
+
+    def x_of(period: str) -> float:
+        return left + (step * periods.index(period) if len(periods) > 1 else plot_w / 2)
+
+    def y_of(pct: float) -> float:
+        return top + plot_h * (1 - pct / 100)
+
+    parts = []
+    for tick in range(0, 101, 20):
+        y = y_of(tick)
+        parts.append(
+            f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
+        )
+    parts.append(f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>')
+    parts.append(f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"/>')
+    parts.append(
+        f'<text x="14" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">{escape(pick(COLUMNS["coverage_pct"][1:], lang))}</text>'
+    )
+    for period in periods:
+        parts.append(
+            f'<text x="{x_of(period):.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
+            f"{escape(month_name(period, lang))}</text>"
+        )
+    groups = trend.with_row_index("row").group_by("group_label", maintain_order=True)
+    ends, lines = [], []
+    for colour, ((group,), rows) in zip(COLOURS, groups, strict=False):
+        points = [(x_of(p), y_of(v)) for p, v in zip(rows["period"], rows["coverage_pct"], strict=True)]
+        if len(points) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            lines.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        lines += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>' for x, y in points]
+        last = rows.row(-1, named=True)
+        ends.append((str(group), colour, points[-1], last))
+    label_ys = spread([point[1] + 4 for _, _, point, _ in ends], 14, top + 4, top + plot_h + 4)
+    label_x = left + plot_w + 14 if len(periods) > 1 else x_of(periods[0]) + 14
+    for (group, colour, (x, y), last), label_y in zip(ends, label_ys, strict=True):
+        lines.append(
+            f'<line x1="{x + 4:.1f}" y1="{y:.1f}" x2="{label_x - 3:.1f}" y2="{label_y - 4:.1f}" stroke="{colour}" '
+            f'stroke-width="0.8"/>'
+            f'<text x="{label_x:.1f}" y="{label_y:.1f}" fill="{colour}">{escape(group)} '
+            f"{figure('coverage_trend', int(last['row']), 'coverage_pct', last['coverage_pct'], lang, 'tspan')}%"
+            "</text>"
+        )
+    note = f'<p class="note">{pick(TEXT["one_month"], lang)}</p>' if len(periods) == 1 else ""
+    return (
+        f'<svg role="img" width="{left + plot_w + 230}" height="{top + plot_h + 30}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts + lines)}</svg>{note}'
+    )
+
+
+def summary_html(frame: pl.DataFrame, lang: Lang) -> str:
+    """The regency in a row of cards: people, coverage, reporting, cost of the gap."""
+    if frame.is_empty():
+        return f'<p class="note">{pick(TEXT["none"], lang)}</p>'
+    row = frame.row(0, named=True)
+    cards = []
+    for column, label_id, label_en in SUMMARY_CARDS:
+        suffix = ""
+        if column == "villages_submitted":
+            expected = figure("regency_summary", 0, "villages_expected", row["villages_expected"], lang)
+            suffix = f" {pick(TEXT['of'], lang)} {expected}"
+        value = figure("regency_summary", 0, column, row[column], lang)
+        what = pick((label_id, label_en), lang)
+        cards.append(f'<div class="card"><b>{value}{suffix}</b><span class="what">{what}</span></div>')
+    return f'<div class="cards" id="regency_summary">{"".join(cards)}</div>'
+
+
+Chart = Callable[[pl.DataFrame, Lang], str]
+CHARTS: dict[str, Chart] = {
+    "coverage_by_group": lambda f, lang: bars_svg("coverage_by_group", f, "group_label", "coverage_pct", lang),
+    "coverage_by_district_adjusted": lambda f, lang: bars_svg(
+        "coverage_by_district_adjusted", f, "district_name", "mix_adjusted_pct", lang
+    ),
+    "coverage_trend": trend_svg,
+    "submission_status": lambda f, lang: bars_svg("submission_status", f, "district_name", "completeness_pct", lang),
+}
+
+
+def render(frames: dict[str, pl.DataFrame], period: str, lang: Lang = "id", now: dt.datetime | None = None) -> str:
+    """The whole page."""
+    sections = []
+    for name, section in SECTIONS.items():
+        frame = frames[name]
+        note = pick(section.note, lang)
+        body = summary_html(frame, lang) if name == "regency_summary" else table_html(name, frame, lang)
+        chart = CHARTS[name](frame, lang) if name in CHARTS and not frame.is_empty() else ""
+        css = ' class="context"' if name == "regency_target_context" else ""
+        paragraph = f'<p class="note">{escape(note)}</p>' if note else ""
+        sections.append(
+            f'<section id="section-{name}"{css}><h2>{escape(pick(section.title, lang))}</h2>'
+            f"{paragraph}{chart}{body}</section>"
+        )
+    stamp = timestamp(now or dt.datetime.now(dt.UTC), lang)
+    title = f"{pick(TEXT['title'], lang)}: {month_name(period, lang)}"
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
+        f'<p class="note">{pick(TEXT["made"], lang)} {stamp}.</p>'
+        f"{''.join(sections)}</body></html>"
+    )
+
+
+def latest_period(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The newest month with rosters in the warehouse."""
+    (found,) = con.execute("select max(period) from coverage_regency").fetchall()[0]
+    return None if found is None else str(found)
+
+
+def write_report(warehouse: Path, period: str | None, out: Path, lang: Lang = "id") -> Path:
+    """Query the views for `period` (the latest when None; read-only) and write the page to `out`."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        frames = {name: query_frame(con, sql, {"period": period}) for name, sql in SECTIONS.items()}
-    if frames["coverage_by_group"].is_empty():
+        period = period or latest_period(con)
+        if period is None:
+            raise ValueError(f"no rosters in {warehouse}")
+        frames = {
+            name: query_frame(
+                con, section.sql, {"period": period, "lang": lang} if "$lang" in section.sql else {"period": period}
+            )
+            for name, section in SECTIONS.items()
+        }
+    if frames["regency_summary"].is_empty():
         raise ValueError(f"no data for period {period!r} in {warehouse}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(frames, period), encoding="utf-8")
+    out.write_text(render(frames, period, lang), encoding="utf-8")
     return out

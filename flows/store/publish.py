@@ -35,6 +35,7 @@ def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
         STATEMENTS_DIR / "publish_tables.sql",
+        STATEMENTS_DIR / "publish_groups.sql",
         *sorted(REFERENCE_DIR.glob("*.csv")),
     ]
     for path in sources:
@@ -49,6 +50,8 @@ def reference_frames(region: str) -> dict[str, pl.DataFrame]:
         "ref_districts": reference.load_districts(region=region),
         "ref_targets": reference.load_targets(),
         "ref_rates": reference.load_contribution_rates(),
+        "ref_groups": reference.load_groups(),
+        "ref_group_targets": reference.load_group_targets(),
     }
 
 
@@ -101,6 +104,7 @@ def publish(
             }
             with registered(state, reference_frames(region)), written_once(state), transaction(state):
                 run_script(state, "publish_tables", params)
+                run_script(state, "publish_groups")
                 create_views(state, view_docs(), "analyst")
                 comment_tables(state, table_docs(), "analyst")
             state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee

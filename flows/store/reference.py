@@ -51,3 +51,57 @@ def load_contribution_rates(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame
     return pl.read_csv(reference_dir / "contribution_rates.csv", try_parse_dates=True).with_columns(
         pl.col("valid_to").cast(pl.Date)
     )
+
+
+def load_groups(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """Roster groups: group_code, group_label (Indonesian), group_label_en, sort_order, desa_only (BPD: desa only)."""
+    return pl.read_csv(
+        reference_dir / "groups.csv",
+        schema={
+            "group_code": pl.String,
+            "group_label": pl.String,
+            "group_label_en": pl.String,
+            "sort_order": pl.Int32,
+            "desa_only": pl.Boolean,
+        },
+    )
+
+
+def load_group_targets(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """Per-group coverage targets, dated: group_code, target_pct, due_period, valid_from, valid_to, source.
+
+    A target applies to the periods whose first day lies in [valid_from, valid_to]; the regency
+    changes a target by closing its row (valid_to) and adding one. Rows that overlap for a group,
+    name an unknown group or hold a percentage outside 0-100 are refused here, before publishing.
+    """
+    targets = pl.read_csv(
+        reference_dir / "group_targets.csv",
+        schema={
+            "group_code": pl.String,
+            "target_pct": pl.Float64,
+            "due_period": pl.String,
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+            "source": pl.String,
+        },
+    )
+    problems = []
+    unknown = set(targets["group_code"]) - set(load_groups(reference_dir)["group_code"])
+    if unknown:
+        problems.append(f"unknown group_code {sorted(unknown)}")
+    if not targets["target_pct"].is_between(0, 100).all():
+        problems.append("target_pct outside 0-100")
+    if not targets["due_period"].str.contains(r"^\d{4}-(0[1-9]|1[0-2])$").all():
+        problems.append("due_period not written YYYY-MM")
+    numbered = targets.with_row_index("row")
+    open_end = pl.date(9999, 12, 31)
+    overlapping = numbered.join(numbered, on="group_code", suffix="_other").filter(
+        (pl.col("row") < pl.col("row_other"))
+        & (pl.col("valid_from") <= pl.col("valid_to_other").fill_null(open_end))
+        & (pl.col("valid_from_other") <= pl.col("valid_to").fill_null(open_end))
+    )
+    if not overlapping.is_empty():
+        problems.append(f"overlapping validity for {sorted(set(overlapping['group_code']))}")
+    if problems:
+        raise ValueError(f"{reference_dir / 'group_targets.csv'}: {'; '.join(problems)}")
+    return targets

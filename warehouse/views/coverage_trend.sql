@@ -1,11 +1,12 @@
 -- coverage_trend: one row per period and group.
 -- Is coverage getting better? Coverage by group with the change since the previous period.
 -- Grain: period, group_code
--- Example: select * from coverage_trend where group_code = 'RT_RW' order by period
+-- Example: select period, group_label, coverage_pct, change_pct_points from coverage_trend where group_code = 'RT_RW' order by period
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
--- members: distinct people (by NIK) on the group's rosters
+-- group_label: the group's name in Indonesian
+-- members: distinct people (by NIK) on the group's rosters (not additive across groups)
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- change_pct_points: coverage_pct minus the group's coverage_pct in the previous period (null for the first)
@@ -17,6 +18,7 @@ final as (
     select
         period,
         group_code,
+        group_label,
         members,
         enrolled,
         coverage_pct,

@@ -10,6 +10,7 @@
 -- villages_expected: villages in the district (official list)
 -- villages_submitted: villages with a loaded file for the period
 -- villages_rejected: villages whose files for the period could all not be taken
+-- villages_missing: villages from which nothing arrived for the period
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
 with source as (
@@ -30,6 +31,7 @@ final as (
         count(*) as villages_expected,
         count(*) filter (where status = 'submitted') as villages_submitted,
         count(*) filter (where status = 'rejected') as villages_rejected,
+        count(*) filter (where status = 'missing') as villages_missing,
         round(100.0 * count(*) filter (where status = 'submitted') / count(*), 1) as completeness_pct,
         round(100.0 * count(*) filter (where status = 'submitted') / count(*), 1)
             < any_value(threshold.provisional_below_pct) as is_provisional

@@ -1,42 +1,67 @@
--- target_progress: one row per target (year and scope) in the targets reference table.
--- How far are we from the target (2024: 40% of 700,000 workers in Banyumas)? Counts the
--- distinct people enrolled on the rosters in the latest period of the year.
--- Grain: year, scope
--- Example: select * from target_progress
+-- target_progress: one row per period and group that has a target valid in that period.
+-- How far is each group from the target the regency set for it (group_targets: for
+-- example 100% of BPD members by December 2025)? The people still to enrol, the months left
+-- before the due month, and the pace that would meet it. Groups without a target row have
+-- no row here. The regency-wide 40% of all workers is not a roster target: see
+-- regency_target_context.
+-- Grain: period, group_code
+-- Example: select period, group_label, coverage_pct, target_pct, due_period, gap_people, people_per_month from target_progress where period = '2024-04' order by group_label
 -- Columns:
--- year: target year
--- scope: area the target covers ('Kabupaten Banyumas')
--- target_pct: target coverage, percent of base_population
--- base_population: workers the target is a share of
--- enrolled: distinct people enrolled in the latest period of the year, all groups
--- achieved_pct: 100 * enrolled / base_population, two decimals
--- gap_people: people still to enrol to reach the target (0 when reached)
-with latest as (
-    select left(period, 4)::integer as year, max(period) as period
-    from roster
-    group by 1
+-- period: month the rosters report, 'YYYY-MM'
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- group_label: the group's name in Indonesian
+-- target_pct: share of the group's members to enrol, percent (group_targets)
+-- due_period: the month by which the target is to be met, 'YYYY-MM'
+-- members: distinct people (by NIK) on the group's rosters
+-- enrolled: those of them enrolled
+-- coverage_pct: 100 * enrolled / members, one decimal
+-- gap_people: people still to enrol to reach target_pct of members (0 when reached)
+-- months_left: months from period to due_period (0 in the due month or after it)
+-- people_per_month: gap_people spread over months_left, rounded up (gap_people when no month is left)
+-- target_source: where the target comes from (group_targets.source)
+with coverage as (
+    select * from coverage_by_group
 ),
 
-enrolled as (
-    select latest.year, count(distinct roster.person_id) as enrolled
-    from roster
-    join latest on latest.period = roster.period
-    where roster.enrolled
-    group by latest.year
+targets as (
+    select
+        coverage.*,
+        group_targets.target_pct,
+        group_targets.due_period,
+        group_targets.source as target_source,
+        greatest(
+            ceil(group_targets.target_pct * coverage.members / 100) - coverage.enrolled, 0
+        )::bigint as gap_people,
+        greatest(
+            12 * (left(group_targets.due_period, 4)::integer - left(coverage.period, 4)::integer)
+            + right(group_targets.due_period, 2)::integer - right(coverage.period, 2)::integer,
+            0
+        ) as months_left
+    from coverage
+    join group_targets
+        on group_targets.group_code = coverage.group_code
+        and strptime(coverage.period || '-01', '%Y-%m-%d')::date >= group_targets.valid_from
+        and (
+            group_targets.valid_to is null
+            or strptime(coverage.period || '-01', '%Y-%m-%d')::date <= group_targets.valid_to
+        )
 ),
 
 final as (
     select
-        targets.year,
-        targets.scope,
-        targets.target_pct,
-        targets.base_population,
-        coalesce(enrolled.enrolled, 0) as enrolled,
-        round(100.0 * coalesce(enrolled.enrolled, 0) / targets.base_population, 2) as achieved_pct,
-        greatest(ceil(targets.target_pct / 100 * targets.base_population) - coalesce(enrolled.enrolled, 0), 0)::bigint
-            as gap_people
+        period,
+        group_code,
+        group_label,
+        target_pct,
+        due_period,
+        members,
+        enrolled,
+        coverage_pct,
+        gap_people,
+        months_left,
+        ceil(gap_people / greatest(months_left, 1))::bigint as people_per_month,
+        target_source
     from targets
-    left join enrolled using (year)
 )
 
 select * from final

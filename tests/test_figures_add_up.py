@@ -1,0 +1,187 @@
+"""Figures that add up: each view's people, summed as an analyst would, against distinct people counted from `roster`.
+
+The truth is computed here in polars from the roster rows (one row per loaded row: a person
+holding two posts has two), never from a view. The demo zone has people on two groups'
+rosters (LKD members who are also RT/RW officials) and people with two posts in one group, so
+a view that counted rows or added groups would fail these tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.helpers import build_warehouse, frame
+
+RATE = 16_800  # contribution_rates.csv: JKK 1% of Rp 1,000,000 + JKM Rp 6,800
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("add_up") / "cakupan.duckdb"
+    build_warehouse(demo_zone[0], path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rows(warehouse: Path) -> pl.DataFrame:
+    return frame(warehouse, "select period, district_code, village_code, group_code, person_id, enrolled from roster")
+
+
+def distinct(rows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Distinct people per key and those enrolled in any of their rows, straight from the roster rows."""
+    people = rows.group_by([*keys, "person_id"]).agg(pl.col("enrolled").any())
+    return (
+        people.group_by(keys)
+        .agg(members=pl.len(), enrolled=pl.col("enrolled").sum())
+        .with_columns(uncovered=pl.col("members") - pl.col("enrolled"))
+        .sort(keys)
+    )
+
+
+def test_the_demo_zone_has_people_on_two_groups_so_sums_differ(rows: pl.DataFrame) -> None:
+    by_group = distinct(rows, ["period", "group_code"]).group_by("period").agg(pl.col("members").sum())
+    regency = distinct(rows, ["period"])
+    joined = by_group.join(regency, on="period", suffix="_distinct")
+    assert (joined["members"] > joined["members_distinct"]).all()  # what an analyst adding groups would get
+
+
+def test_coverage_regency_is_distinct_people_over_all_groups(warehouse: Path, rows: pl.DataFrame) -> None:
+    got = frame(warehouse, "select period, members, enrolled from coverage_regency order by period")
+    assert got.to_dicts() == distinct(rows, ["period"]).drop("uncovered").to_dicts()
+
+
+@pytest.mark.parametrize(
+    ("view", "keys"),
+    [
+        ("coverage_by_group", ["period", "group_code"]),
+        ("coverage_trend", ["period", "group_code"]),
+        ("coverage_by_district", ["period", "district_code"]),
+        ("coverage_by_district_group", ["period", "district_code", "group_code"]),
+        ("coverage_by_village", ["period", "village_code", "group_code"]),
+    ],
+)
+def test_coverage_views_count_distinct_people_per_row(
+    warehouse: Path, rows: pl.DataFrame, view: str, keys: list[str]
+) -> None:
+    columns = ", ".join(keys)
+    got = frame(warehouse, f"select {columns}, members, enrolled from {view} order by {columns}")
+    assert got.to_dicts() == distinct(rows, keys).drop("uncovered").to_dicts()
+
+
+def test_coverage_by_group_summed_over_groups_is_not_the_regency_total(warehouse: Path) -> None:
+    """The documented trap: the sum over groups exceeds coverage_regency, which is the number to use."""
+    (summed, regency) = frame(
+        warehouse,
+        "select (select sum(members) from coverage_by_group where period = '2024-04'), "
+        "(select members from coverage_regency where period = '2024-04')",
+    ).row(0)
+    assert summed > regency
+
+
+def test_budget_gap_total_is_distinct_uncovered_people_for_the_regency_and_each_district(
+    warehouse: Path, rows: pl.DataFrame
+) -> None:
+    regency = frame(
+        warehouse,
+        "select period, members, uncovered, monthly_cost_idr, annual_cost_idr from budget_gap_total "
+        "where area_level = 'kabupaten' order by period",
+    )
+    truth = distinct(rows, ["period"])
+    assert regency.select("period", "members", "uncovered").to_dicts() == truth.drop("enrolled").to_dicts()
+    assert (regency["monthly_cost_idr"] == regency["uncovered"] * RATE).all()
+    assert (regency["annual_cost_idr"] == regency["uncovered"] * RATE * 12).all()
+    districts = frame(
+        warehouse,
+        "select period, district_code, members, uncovered from budget_gap_total "
+        "where area_level = 'kecamatan' order by period, district_code",
+    )
+    assert districts.to_dicts() == distinct(rows, ["period", "district_code"]).drop("enrolled").to_dicts()
+
+
+def test_budget_gap_rows_are_per_group_and_add_up_to_more_than_the_distinct_total(
+    warehouse: Path, rows: pl.DataFrame
+) -> None:
+    got = frame(
+        warehouse,
+        "select period, district_code, group_code, uncovered, annual_cost_idr from budget_gap "
+        "order by period, district_code, group_code",
+    )
+    truth = distinct(rows, ["period", "district_code", "group_code"])
+    assert got.drop("annual_cost_idr").to_dicts() == truth.select(got.columns[:-1]).to_dicts()
+    summed = got.filter(pl.col("period") == "2024-04")["uncovered"].sum()
+    (total,) = frame(
+        warehouse, "select uncovered from budget_gap_total where period = '2024-04' and area_level = 'kabupaten'"
+    ).row(0)
+    assert summed > total  # why budget_gap_total exists
+
+
+def test_target_progress_counts_the_groups_people_and_its_gap(warehouse: Path, rows: pl.DataFrame) -> None:
+    got = frame(warehouse, "select period, group_code, members, enrolled, gap_people from target_progress")
+    truth = distinct(rows, ["period", "group_code"]).join(got, on=["period", "group_code"], suffix="_view")
+    assert truth.height == got.height > 0
+    assert (truth["members"] == truth["members_view"]).all() and (truth["enrolled"] == truth["enrolled_view"]).all()
+    assert (truth["gap_people"] == truth["uncovered"]).all()  # every target in group_targets.csv is 100%
+
+
+def test_regency_target_context_counts_distinct_enrolled_of_the_latest_month(
+    warehouse: Path, rows: pl.DataFrame
+) -> None:
+    (enrolled,) = frame(warehouse, "select roster_enrolled from regency_target_context where year = 2024").row(0)
+    latest = rows.filter(pl.col("period") == rows["period"].max())
+    assert enrolled == latest.filter(pl.col("enrolled"))["person_id"].n_unique()
+
+
+def test_coverage_by_district_adjusted_adds_memberships_over_groups_and_expects_the_regency_rates(
+    warehouse: Path, rows: pl.DataFrame
+) -> None:
+    per_group = distinct(rows, ["period", "district_code", "group_code"])
+    rates = distinct(rows, ["period", "group_code"]).select(
+        "period", "group_code", rate=pl.col("enrolled") / pl.col("members")
+    )
+    truth = (
+        per_group.join(rates, on=["period", "group_code"])
+        .group_by("period", "district_code")
+        .agg(
+            memberships=pl.col("members").sum(),
+            enrolled=pl.col("enrolled").sum(),
+            expected=(pl.col("members") * pl.col("rate")).sum(),
+        )
+        .sort("period", "district_code")
+    )
+    got = frame(
+        warehouse,
+        "select period, district_code, memberships, enrolled, expected_enrolled, coverage_index "
+        "from coverage_by_district_adjusted order by period, district_code",
+    )
+    assert (
+        got.select("period", "district_code", "memberships", "enrolled").to_dicts() == truth.drop("expected").to_dicts()
+    )
+    assert (got["expected_enrolled"] - truth["expected"].round(1)).abs().max() < 0.051  # type: ignore[operator]
+    index = (truth["enrolled"] / truth["expected"]).round(2)
+    assert (got["coverage_index"] - index).abs().max() < 0.0051  # type: ignore[operator]
+
+
+def test_village_changes_count_each_person_once_across_groups(warehouse: Path, rows: pl.DataFrame) -> None:
+    people = rows.group_by("period", "village_code", "person_id").agg(pl.col("enrolled").any())
+    got = frame(
+        warehouse,
+        "select period, village_code, previous_period, added, removed, enrolled_gained, enrolled_lost "
+        "from village_changes",
+    )
+    assert got.height > 0
+    for change in got.iter_rows(named=True):
+        now = people.filter(pl.col("period") == change["period"], pl.col("village_code") == change["village_code"])
+        before = people.filter(
+            pl.col("period") == change["previous_period"], pl.col("village_code") == change["village_code"]
+        )
+        now_ids, before_ids = set(now["person_id"]), set(before["person_id"])
+        enrolled_now = set(now.filter(pl.col("enrolled"))["person_id"])
+        enrolled_before = set(before.filter(pl.col("enrolled"))["person_id"])
+        assert (change["added"], change["removed"]) == (len(now_ids - before_ids), len(before_ids - now_ids))
+        assert (change["enrolled_gained"], change["enrolled_lost"]) == (
+            len(enrolled_now - enrolled_before),
+            len(enrolled_before - enrolled_now),
+        )
