@@ -329,6 +329,29 @@ def rejects(
 
 
 @app.command()
+def discrepancies(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")],
+    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).", callback=valid_period)] = None,
+    village: Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")] = None,
+    warehouse: ReadWarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write one workbook per village of the people whose reported status disagrees with BPJS, in Indonesian."""
+    from flows.outputs.discrepancies import write_discrepancies
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    for needed, what in ((settings.state, "state database"), (settings.warehouse, "warehouse")):
+        if not needed.exists():
+            typer.echo(f"cakupan: no {what} at {needed}; run `cakupan run` first", err=True)
+            raise typer.Exit(1)
+    if out.exists() and not out.is_dir():
+        fail(f"{out} is not a folder", command="discrepancies")
+    with one_line_failures("discrepancies"):
+        written = write_discrepancies(settings.warehouse, settings.state, out, period, village)
+    console.print(f"{len(written)} workbook(s) written to {out}")
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A SQL query on the warehouse (read-only).")],
     warehouse: ReadWarehouseOption = None,

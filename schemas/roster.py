@@ -10,6 +10,7 @@ written. Validation is lazy, so that every failure of every row is reported at o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -248,7 +249,8 @@ SET_CHECKS: tuple[SetCheck, ...] = (
 )
 
 
-def _check(check: RowCheck) -> pa.Check:
+def pandera_check(check: RowCheck) -> pa.Check:
+    """A check as pandera runs it: the rule over the whole (lazy) frame."""
     return pa.Check(lambda data: data.lazyframe.select(check.rule), name=check.name, ignore_na=False)
 
 
@@ -258,7 +260,7 @@ def schema_for(severity: Severity) -> pa.DataFrameSchema:
     columns: dict[str, list[pa.Check]] = {}
     for check in ROW_CHECKS:
         if check.severity == severity:
-            columns.setdefault(check.column, []).append(_check(check))
+            columns.setdefault(check.column, []).append(pandera_check(check))
     return pa.DataFrameSchema(
         {f"{column}_raw": pa.Column(nullable=True, checks=checks) for column, checks in columns.items()},
         name=f"roster_row_{severity}s",
@@ -266,8 +268,12 @@ def schema_for(severity: Severity) -> pa.DataFrameSchema:
 
 
 def check_catalog() -> pl.DataFrame:
-    """Every check with its column, severity and message (what is wrong, then how to fix it): the legend."""
-    checks: tuple[RowCheck | SetCheck, ...] = (*ROW_CHECKS, *SET_CHECKS)
+    """Every roster check with its column, severity and message (what is wrong, then how to fix it): the legend."""
+    return catalog_of((*ROW_CHECKS, *SET_CHECKS))
+
+
+def catalog_of(checks: Sequence[RowCheck | SetCheck]) -> pl.DataFrame:
+    """Checks as a frame: name, column, severity, message, problem and fix."""
     return pl.DataFrame(
         [(c.name, c.column, c.severity, c.message, c.problem, c.fix) for c in checks],
         schema=["check_name", "column_name", "severity", "message", "problem", "fix"],

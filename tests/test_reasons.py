@@ -62,6 +62,8 @@ SAMPLES = [
     ),
     ("2024-04/a.xlsx", "no roster sheet (no header row with NIK or NAMA)", "Tidak ada daftar anggota"),
     ("2024-04/a.xlsx", "sheet is empty", "Lembar kosong"),
+    ("2024-04/b.xlsx", "holds several kinds of BPJS export (bpjs_iuran, bpjs_klaim); send", "Berkas berisi beberapa"),
+    ("2024-04/b.xlsx", "not part of the BPJS export", "Bukan bagian dari ekspor BPJS"),
     ("2024-04/a.xlsx", "no roster header (NIK or NAMA with other known columns) in the first rows", "Tidak ada judul"),
     (
         "2024-04/Ciberem.xlsx",

@@ -10,6 +10,7 @@ from typing import Literal
 import polars as pl
 
 from flows.ingest.discover import LINK, LOCK_FILE
+from flows.ingest.exports import EXPORT_ALIASES, find_export, validate_export, with_export_row_kinds
 from flows.ingest.headers import CANONICAL_COLUMNS, file_group
 from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
@@ -23,6 +24,7 @@ from flows.ingest.structure import (
     with_row_kinds,
 )
 from flows.ingest.validate import mask_nik, validate
+from schemas.exports import EXPORT_KINDS, ExportKind
 
 FileStatus = Literal["placed", "rejected", "ignored"]  # a placed file becomes `loaded` when its batch is
 
@@ -34,6 +36,7 @@ FILE_COLUMNS = {
     "status": pl.String,
     "reason": pl.String,
     "modified_at": pl.Float64,
+    "kind": pl.String,  # 'roster', or the BPJS export it is (schemas/exports.py EXPORT_KINDS)
 }
 SHEET_COLUMNS = {
     "sheet_index": pl.Int32,
@@ -96,7 +99,8 @@ class ExtractedFile:
     status: FileStatus
     reason: str = ""
     village_code: str | None = None
-    rosters: tuple[Roster, ...] = ()
+    rosters: tuple[Roster, ...] = ()  # or, for a BPJS export, its export sheets
+    kind: str = "roster"
     ignored_sheets: tuple[IgnoredSheet, ...] = ()
 
 
@@ -108,7 +112,8 @@ class BatchOutcome:
     exact duplicate row as loaded, once, with its first copy); `rows`: the accepted,
     normalised roster rows; `failures`: one row per failed check; `flagged`: the original
     cells of every row with a failure; `sheets`: one row per sheet read; `columns`: each
-    roster sheet's columns as written (header and letter).
+    roster sheet's columns as written (header and letter); `exports`: the accepted rows of
+    BPJS exports, by kind (their failures are in `failures`).
     """
 
     files: pl.DataFrame
@@ -117,6 +122,7 @@ class BatchOutcome:
     flagged: pl.DataFrame = field(default_factory=pl.DataFrame)
     sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
     columns: pl.DataFrame = field(default_factory=pl.DataFrame)
+    exports: dict[str, pl.DataFrame] = field(default_factory=dict)  # accepted export rows by kind
 
 
 def placed_by_path(file: DiscoveredFile, gazetteer: Gazetteer) -> str | None:
@@ -138,7 +144,7 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     if path.suffix.lower() not in ROSTER_SUFFIXES:
         return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
     try:
-        sheets = [structure_sheet(sheet) for sheet in read_workbook(path, file.sha256)]
+        raw_sheets = read_workbook(path, file.sha256)
     except UnreadableFileError as error:
         return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, gazetteer))
     except (KeyboardInterrupt, SystemExit):
@@ -146,6 +152,10 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
         reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
         return ExtractedFile(file, "rejected", reason, village_code=placed_by_path(file, gazetteer))
+    exports = {sheet.name: find_export(sheet) for sheet in raw_sheets}
+    if any(exports.values()):
+        return extracted_export(file, exports)
+    sheets = [structure_sheet(sheet) for sheet in raw_sheets]
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
@@ -159,14 +169,21 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     return ExtractedFile(file, "placed", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
 
 
-def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl.DataFrame:
-    """Every row under a roster header in the placed files, with its file, sheet and `row_kind`.
+def extracted_export(file: DiscoveredFile, exports: dict[str, Roster | None]) -> ExtractedFile:
+    """A BPJS export: its export sheets (one kind per file); its other sheets ignored."""
+    found = tuple(sheet for sheet in exports.values() if sheet is not None)
+    ignored = tuple(
+        IgnoredSheet(name, "not part of the BPJS export") for name, sheet in exports.items() if sheet is None
+    )
+    kinds = sorted({str(sheet.group_hint) for sheet in found})
+    if len(kinds) > 1:
+        reason = f"holds several kinds of BPJS export ({', '.join(kinds)}); send one kind per file"
+        return ExtractedFile(file, "rejected", reason, ignored_sheets=ignored, kind=kinds[0])
+    return ExtractedFile(file, "placed", kind=kinds[0], rosters=found, ignored_sheets=ignored)
 
-    The sheets are stacked first and cleaned in one pass.
-    """
-    placed = [(e, roster) for e in extracted if e.status == "placed" for roster in e.rosters]
-    if not placed:
-        return pl.DataFrame()
+
+def stacked_sheets(placed: Sequence[tuple[ExtractedFile, Roster]], columns: Sequence[str]) -> pl.LazyFrame:
+    """The rows of placed files' sheets stacked, with their file, sheet and the given columns."""
     sheets = pl.DataFrame(
         [
             (
@@ -184,26 +201,55 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
         schema=SHEET_COLUMNS,
         orient="row",
     )
-    stacked = (
-        stack_rosters([roster for _, roster in placed])
+    return (
+        stack_rosters([roster for _, roster in placed], columns)
         .lazy()
         .join(sheets.lazy(), on="sheet_index", how="left", maintain_order="left")
         .drop("sheet_index")
-        .join(
-            gazetteer.villages.lazy().select("village_code", "village_type"),
-            on="village_code",
-            how="left",
-            maintain_order="left",
-        )
+    )
+
+
+def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl.DataFrame:
+    """Every row under a roster header in the placed roster files, with its file, sheet and `row_kind`.
+
+    The sheets are stacked first and cleaned in one pass.
+    """
+    placed = [(e, roster) for e in extracted if e.status == "placed" and e.kind == "roster" for roster in e.rosters]
+    if not placed:
+        return pl.DataFrame()
+    stacked = stacked_sheets(placed, CANONICAL_COLUMNS).join(
+        gazetteer.villages.lazy().select("village_code", "village_type"),
+        on="village_code",
+        how="left",
+        maintain_order="left",
     )
     return with_row_kinds(stacked).collect()
+
+
+def export_frames(extracted: Sequence[ExtractedFile]) -> dict[ExportKind, pl.DataFrame]:
+    """Every row under an export header in the placed exports, by kind, with `row_kind`."""
+    frames = {}
+    for kind in EXPORT_KINDS:
+        placed = [(e, sheet) for e in extracted if e.status == "placed" and e.kind == kind for sheet in e.rosters]
+        if placed:
+            frames[kind] = with_export_row_kinds(stacked_sheets(placed, list(EXPORT_ALIASES))).collect()
+    return frames
 
 
 def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     """One row per file with its status and reason."""
     return pl.DataFrame(
         [
-            (e.file.source_file, e.file.sha256, e.file.period, e.village_code, e.status, e.reason, e.file.modified_at)
+            (
+                e.file.source_file,
+                e.file.sha256,
+                e.file.period,
+                e.village_code,
+                e.status,
+                e.reason,
+                e.file.modified_at,
+                e.kind,
+            )
             for e in extracted
         ],
         schema=FILE_COLUMNS,
@@ -244,13 +290,27 @@ def column_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
 
 def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> BatchOutcome:
     """Normalise and validate the placed files' data rows together; account for every row of every file."""
-    files = file_table(extracted)
     rows = roster_frame(extracted, gazetteer)
-    if rows.is_empty():
-        counts = files.with_columns(pl.lit(0, dtype=pl.Int64).alias(c) for c in COUNT_COLUMNS)
-        return BatchOutcome(
-            counts, pl.DataFrame(), pl.DataFrame(), sheets=sheet_table(extracted), columns=column_table(extracted)
-        )
+    exports = export_frames(extracted)
+    accepted, failures, flagged = validate_rosters(rows) if rows.height else (pl.DataFrame(),) * 3
+    checked = {
+        kind: validate_export(frame.filter(pl.col("row_kind") == "data"), kind) for kind, frame in exports.items()
+    }
+    failures = stacked([failures, *(kind_failures for _, kind_failures in checked.values())])
+    read = stacked([frame.select("sha256", "row_kind") for frame in (rows, *exports.values()) if frame.height])
+    return BatchOutcome(
+        row_counts(file_table(extracted), read, failures),
+        accepted.select(LOADED_COLUMNS) if accepted.height else pl.DataFrame(),
+        failures.drop("rejects_row") if failures.width else failures,
+        flagged,
+        sheet_table(extracted),
+        column_table(extracted),
+        {kind: kind_accepted for kind, (kind_accepted, _) in checked.items()},
+    )
+
+
+def validate_rosters(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(accepted rows, failures, flagged rows' original cells) of the roster rows."""
     normalized = normalize(rows.filter(pl.col("row_kind") == "data"))
     accepted, failures = validate(normalized)
     flagged = (
@@ -258,31 +318,36 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
         .select(FLAGGED_COLUMNS)
         .with_columns(mask_nik(pl.col(c)) for c in FLAGGED_COLUMNS if c.endswith("_raw"))  # only roster_rows keeps NIKs
     )
-    read = rows.group_by("sha256").agg(
+    return accepted, failures, flagged
+
+
+def row_counts(files: pl.DataFrame, read: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
+    """Each file's rows read, loaded, rejected, skipped and duplicate (later exact copies, loaded once)."""
+    if not read.height:
+        return files.with_columns(pl.lit(0, dtype=pl.Int64).alias(c) for c in COUNT_COLUMNS)
+    counted = read.group_by("sha256").agg(
         rows_read=pl.len(), rows_skipped=(pl.col("row_kind") != "data").sum().cast(pl.UInt32)
     )
     rejected = failures.filter(pl.col("rejects_row")).unique(ROW_KEY).group_by("sha256").len("rows_rejected")
-    duplicate = (  # later copies loaded once, with their first copy: counted in rows_loaded, not in roster_rows
+    duplicate = (  # counted in rows_loaded, not in roster_rows
         failures.filter((pl.col("check_name") == "duplicate_row") & ~pl.col("rejects_row"))
         .unique(ROW_KEY)
         .group_by("sha256")
         .len("rows_duplicate")
     )
-    counts = (
-        files.join(read, on="sha256", how="left")
+    return (
+        files.join(counted, on="sha256", how="left")
         .join(rejected, on="sha256", how="left")
         .join(duplicate, on="sha256", how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in COUNT_COLUMNS if c != "rows_loaded")
         .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
     )
-    return BatchOutcome(
-        counts,
-        accepted.select(LOADED_COLUMNS),
-        failures.drop("rejects_row"),
-        flagged,
-        sheet_table(extracted),
-        column_table(extracted),
-    )
+
+
+def stacked(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Frames one under another by column name; frames without columns (nothing of that kind) left out."""
+    filled = [frame for frame in frames if frame.width]
+    return pl.concat(filled, how="diagonal_relaxed") if filled else pl.DataFrame()
 
 
 def process_batch(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gazetteer) -> BatchOutcome:
@@ -297,11 +362,7 @@ def crashed(file: DiscoveredFile, gazetteer: Gazetteer, reason: str) -> BatchOut
 
 def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
     """One outcome for several parts of a batch (each part's empty frames have no columns)."""
-
-    def stacked(frames: list[pl.DataFrame]) -> pl.DataFrame:
-        filled = [frame for frame in frames if frame.width]
-        return pl.concat(filled, how="diagonal_relaxed") if filled else pl.DataFrame()
-
+    kinds = sorted({kind for outcome in outcomes for kind in outcome.exports})
     return BatchOutcome(
         stacked([o.files for o in outcomes]),
         stacked([o.rows for o in outcomes]),
@@ -309,4 +370,5 @@ def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
         stacked([o.flagged for o in outcomes]),
         stacked([o.sheets for o in outcomes]),
         stacked([o.columns for o in outcomes]),
+        {kind: stacked([o.exports.get(kind, pl.DataFrame()) for o in outcomes]) for kind in kinds},
     )

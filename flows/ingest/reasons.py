@@ -175,6 +175,11 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "Tidak ada judul kolom daftar anggota (NIK atau NAMA bersama kolom lain) di baris-baris awal; "
         "lembar ini tidak dibaca.",
     ),
+    said(
+        r"^holds several kinds of BPJS export \((.*)\)",
+        "Berkas berisi beberapa jenis ekspor BPJS sekaligus ({1}); ditolak. Kirim satu jenis ekspor per berkas.",
+    ),
+    said(r"^not part of the BPJS export$", "Bukan bagian dari ekspor BPJS; lembar ini tidak dibaca."),
     # placement
     said(
         r"^village '(.*)' exists in several districts \((.*)\) and",

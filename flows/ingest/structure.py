@@ -162,10 +162,10 @@ def with_row_kinds(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def stack_rosters(rosters: Sequence[Roster]) -> pl.DataFrame:
-    """The rows of many roster sheets in one frame, cleaned once for all of them.
+def stack_rosters(rosters: Sequence[Roster], columns: Sequence[str] = CANONICAL_COLUMNS) -> pl.DataFrame:
+    """The rows of many roster (or export) sheets in one frame, cleaned once for all of them.
 
-    Columns: `sheet_index` (position in `rosters`), `source_row`, every canonical column
+    Columns: `sheet_index` (position in `rosters`), `source_row`, every one of `columns`
     (null where a sheet lacks it) and `row_text`, every cell of the row joined by tabs.
     Cells are stripped and empty cells are null.
     """
@@ -180,7 +180,7 @@ def stack_rosters(rosters: Sequence[Roster]) -> pl.DataFrame:
         .lazy()
         .with_columns(pl.col(c).str.strip_chars() for c in cells)
         .with_columns(pl.when(pl.col(c) != "").then(pl.col(c)) for c in cells)
-        .with_columns(*(mapped_column(name, kept) for name in CANONICAL_COLUMNS), row_text.alias("row_text"))
+        .with_columns(*(mapped_column(name, kept) for name in columns), row_text.alias("row_text"))
         .drop(cells)
         .collect()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pandera.errors
+import pandera.polars as pa
 import polars as pl
 
 from flows.ingest.headers import CANONICAL_COLUMNS
@@ -53,18 +54,26 @@ def mask_text(text: str) -> str:
     return re.sub(NIK_SPACED, "******", re.sub(NIK_RUN, r"\1******\2", text))
 
 
-def failures_of(rows: pl.DataFrame, severity: Severity) -> pl.DataFrame:
-    """One row per failed check of one severity, with `row_index` = position in `rows`."""
+def failures_of(
+    rows: pl.DataFrame,
+    severity: Severity,
+    schema: pa.DataFrameSchema | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per failed check of one severity, with `row_index` = position in `rows`.
+
+    The roster checks unless another schema and its catalog (an export's) are given.
+    """
     try:
-        schema_for(severity).validate(rows, lazy=True)
+        (schema or schema_for(severity)).validate(rows, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         cases: pl.DataFrame = errors.failure_cases
     else:
         return pl.DataFrame(schema=FAILURE_COLUMNS)
     unexpected = cases.filter(pl.col("index").is_null())
     if unexpected.height:
-        raise ValueError(f"roster frame does not fit the {severity} schema: {unexpected.to_dicts()}")
-    checks = check_catalog().select("check_name", "column_name", "message")
+        raise ValueError(f"frame does not fit the {severity} schema: {unexpected.to_dicts()}")
+    checks = (check_catalog() if catalog is None else catalog).select("check_name", "column_name", "message")
     return (
         cases.select(
             pl.col("index").cast(pl.Int64).alias("row_index"),

@@ -10,6 +10,8 @@ sheet, `Keterangan`, explaining its columns and every check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import duckdb
@@ -94,6 +96,11 @@ UNPLACED_INSTRUCTION = (
     "pengirimnya, sampaikan alasan di kolom YANG PERLU DIPERBAIKI, dan minta berkas dikirim kembali."
 )
 
+EXPORT_INSTRUCTION = (
+    "Baris-baris ekspor kantor cabang BPJS Ketenagakerjaan ini tidak dapat dipakai untuk verifikasi. "
+    "Sampaikan ke kantor cabang dan minta ekspor yang sudah diperbaiki."
+)
+
 
 class StateBusyError(RuntimeError):
     """The state database is held by a running flow."""
@@ -139,46 +146,77 @@ def month_name(period: str) -> str:
 CORRECTIONS_MODE = 0o600  # masked, but still about named people: their reader forwards them by hand
 
 
-def write_workbook(path: Path, rows: pl.DataFrame, title: str, instruction: str = INSTRUCTION) -> None:
-    """One corrections workbook; every cell is written as text or a number, never as a formula."""
+@dataclass(frozen=True)
+class Layout:
+    """A workbook sent back to villages: its columns, what they mean, and a table of codes for the legend."""
+
+    sheet: str
+    headers: dict[str, str]  # frame column -> header
+    meanings: dict[str, str]  # header -> what it means
+    codes_header: tuple[str, ...]
+    codes: Callable[[], list[tuple[str, ...]]]
+    wide: tuple[str, ...]  # frame columns of long text
+
+
+def check_codes() -> list[tuple[str, ...]]:
+    """Every check: code, level, what it finds, how to fix it."""
+    return [
+        (c["check_name"], "DITOLAK" if c["severity"] == "error" else "PERINGATAN", c["problem"], c["fix"])
+        for c in check_catalog().iter_rows(named=True)
+    ]
+
+
+CORRECTIONS = Layout(
+    "Perbaikan",
+    HEADERS,
+    HEADER_MEANINGS,
+    ("KODE PEMERIKSAAN", "TINGKAT", "MASALAH", "CARA MEMPERBAIKI"),
+    check_codes,
+    ("source_file", "message"),
+)
+
+
+def write_workbook(
+    path: Path, rows: pl.DataFrame, title: str, instruction: str = INSTRUCTION, layout: Layout = CORRECTIONS
+) -> None:
+    """One workbook for a village; every cell is written as text or a number, never as a formula."""
     book = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrapped = book.add_format({"text_wrap": True, "valign": "top"})
-    sheet = book.add_worksheet("Perbaikan")
+    sheet = book.add_worksheet(layout.sheet)
     sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
     sheet.write_string(1, 0, instruction)
-    sheet.write_row(3, 0, list(HEADERS.values()), bold)
-    for index, row in enumerate(rows.select(list(HEADERS)).iter_rows(), start=4):
+    sheet.write_row(3, 0, list(layout.headers.values()), bold)
+    for index, row in enumerate(rows.select(list(layout.headers)).iter_rows(), start=4):
         for column, value in enumerate(row):
             if isinstance(value, int):
                 sheet.write_number(index, column, value)
             elif value is not None:
                 sheet.write_string(index, column, str(value), wrapped)
     sheet.freeze_panes(4, 0)
-    sheet.autofilter(3, 0, 3 + rows.height, len(HEADERS) - 1)
-    sheet.set_column(0, len(HEADERS) - 1, 16)
-    sheet.set_column(1, 1, 30)
-    sheet.set_column(7, 7, 60)
-    write_legend(book.add_worksheet("Keterangan"), bold, wrapped)
+    sheet.autofilter(3, 0, 3 + rows.height, len(layout.headers) - 1)
+    sheet.set_column(0, len(layout.headers) - 1, 16)
+    for wide in layout.wide:
+        position = list(layout.headers).index(wide)
+        sheet.set_column(position, position, 45)
+    write_legend(book.add_worksheet("Keterangan"), layout, bold, wrapped)
     book.close()
     path.chmod(CORRECTIONS_MODE)
 
 
-def write_legend(sheet: Worksheet, bold: object, wrapped: object) -> None:
-    """What the columns mean, and every check: what it finds and how to fix it."""
+def write_legend(sheet: Worksheet, layout: Layout, bold: object, wrapped: object) -> None:
+    """What the columns mean, and every code: what it means and what to do."""
     sheet.write_string(0, 0, "Arti kolom", bold)
-    for index, (header, meaning) in enumerate(HEADER_MEANINGS.items(), start=1):
+    for index, (header, meaning) in enumerate(layout.meanings.items(), start=1):
         sheet.write_string(index, 0, header, bold)
         sheet.write_string(index, 1, meaning, wrapped)
-    start = len(HEADER_MEANINGS) + 2
-    sheet.write_row(start, 0, ["KODE PEMERIKSAAN", "TINGKAT", "MASALAH", "CARA MEMPERBAIKI"], bold)
-    for index, check in enumerate(check_catalog().iter_rows(named=True), start=start + 1):
-        severity = "DITOLAK" if check["severity"] == "error" else "PERINGATAN"
-        for column, value in enumerate((check["check_name"], severity, check["problem"], check["fix"])):
+    start = len(layout.meanings) + 2
+    sheet.write_row(start, 0, list(layout.codes_header), bold)
+    for index, code in enumerate(layout.codes(), start=start + 1):
+        for column, value in enumerate(code):
             sheet.write_string(index, column, value, wrapped)
-    sheet.set_column(0, 1, 24)
-    sheet.set_column(1, 1, 60)
-    sheet.set_column(2, 3, 60)
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, len(layout.codes_header) - 1, 50)
 
 
 def title_for(kind: str, name: str, district: str, periods: list[str]) -> str:
@@ -213,16 +251,27 @@ def write_unplaced(rows: pl.DataFrame, villages: pl.DataFrame, out_dir: Path) ->
     return written
 
 
+def write_export_list(rows: pl.DataFrame, out_dir: Path) -> list[Path]:
+    """The BPJS exports' rejected rows and files, in one list for the regency office to take up with the branch."""
+    if rows.is_empty():
+        return []
+    path = out_dir / "Ekspor BPJS - perlu diperbaiki.xlsx"
+    months = ", ".join(month_name(p) for p in sorted(set(rows["period"].drop_nulls())))
+    write_workbook(path, rows, f"Ekspor BPJS Ketenagakerjaan yang perlu diperbaiki, bulan {months}", EXPORT_INSTRUCTION)
+    return [path]
+
+
 def write_rejects(
     state: Path, villages: pl.DataFrame, out_dir: Path, period: str | None = None, village_code: str | None = None
 ) -> list[Path]:
     """Write `<out>/<village code> <village name>.xlsx` for every village with current failures,
-    and a list per kecamatan of files placed on no village.
+    a list per kecamatan of files placed on no village, and one of the BPJS exports' problems.
     """
     rows = select_rejects(state, period, village_code)
     out_dir.mkdir(parents=True, exist_ok=True)
     about = {row["village_code"]: row for row in villages.iter_rows(named=True)}
-    written = []
+    written = write_export_list(rows.filter(pl.col("kind") != "roster"), out_dir) if village_code is None else []
+    rows = rows.filter(pl.col("kind") == "roster")
     for (code,), part in rows.filter(pl.col("village_code").is_not_null()).group_by(
         "village_code", maintain_order=True
     ):

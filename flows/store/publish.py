@@ -34,8 +34,7 @@ def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
-        STATEMENTS_DIR / "publish_tables.sql",
-        STATEMENTS_DIR / "publish_groups.sql",
+        *sorted(STATEMENTS_DIR.glob("publish_*.sql")),
         *sorted(REFERENCE_DIR.glob("*.csv")),
     ]
     for path in sources:
@@ -52,6 +51,7 @@ def reference_frames(region: str) -> dict[str, pl.DataFrame]:
         "ref_rates": reference.load_contribution_rates(),
         "ref_groups": reference.load_groups(),
         "ref_group_targets": reference.load_group_targets(),
+        "ref_grace": reference.load_grace_periods(),
     }
 
 
@@ -105,10 +105,12 @@ def publish(
             with registered(state, reference_frames(region)), written_once(state), transaction(state):
                 run_script(state, "publish_tables", params)
                 run_script(state, "publish_groups")
+                run_script(state, "publish_verification")
                 create_views(state, view_docs(), "analyst")
                 comment_tables(state, table_docs(), "analyst")
             state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
+            state.execute("drop table if exists pii_pads")
             state.execute("detach analyst")
         staging.chmod(WAREHOUSE_MODE)
         staging.replace(warehouse)

@@ -105,3 +105,10 @@ def load_group_targets(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
     if problems:
         raise ValueError(f"{reference_dir / 'group_targets.csv'}: {'; '.join(problems)}")
     return targets
+
+
+def load_grace_periods(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """Months of contributions a member may owe and still count as protected, by segment, with validity dates."""
+    return pl.read_csv(reference_dir / "grace_periods.csv", try_parse_dates=True).with_columns(
+        pl.col("valid_to").cast(pl.Date)
+    )

@@ -16,6 +16,7 @@ from flows.ingest.reasons import alasan
 from flows.ingest.validate import mask_text
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
+from schemas.exports import EXPORT_KINDS
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
@@ -95,6 +96,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
         "batch_sheets": with_alasan(empty_like(con, outcome.sheets, "ingested_sheets")),
         "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
+        **{f"batch_{kind}": empty_like(con, outcome.exports.get(kind, pl.DataFrame()), kind) for kind in EXPORT_KINDS},
     }
     with registered(con, frames), transaction(con):
         run_script(con, "insert_batch", {"run_id": run_id})
@@ -153,6 +155,7 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
         "modified_at",
         pl.lit(None, dtype=pl.String).alias("village_code"),
         pl.lit("ignored").alias("status"),
+        pl.lit(None, dtype=pl.String).alias("kind"),  # not read again
         pl.format("same content as {}", "source_file_first").alias("reason"),
         *(pl.lit(0).alias(c) for c in COUNT_COLUMNS),
     )

@@ -150,3 +150,59 @@ alter table ingested_files add column if not exists alasan varchar;
 alter table ingested_sheets add column if not exists alasan varchar;
 alter table file_groups add column if not exists superseded_by varchar;
 alter table ingested_files add column if not exists rows_duplicate integer;  -- later exact copies, loaded once
+
+-- What kind of file each is: a village's roster, or one of the BPJS branch's exports
+-- (bpjs_peserta, bpjs_iuran, bpjs_klaim; flows/ingest/exports.py). An export's version is
+-- current per (period, kind): file_groups holds it with village_code 'BPJS' and the kind as
+-- group_code, so a later export of the same kind and period supersedes it as for rosters.
+alter table ingested_files add column if not exists kind varchar default 'roster';
+
+-- The exports' accepted rows, with raw NIKs and names: like roster_rows, only here.
+create table if not exists bpjs_peserta (
+    sha256 varchar not null,
+    source_file varchar not null,
+    period varchar not null,
+    sheet varchar not null,
+    source_row integer not null,
+    kpj varchar,
+    nik varchar,
+    name varchar,
+    birth_date date,
+    segment varchar,
+    program varchar,
+    member_since date,
+    status varchar not null,
+    last_paid_month varchar,
+    run_id varchar not null
+);
+
+create table if not exists bpjs_iuran (
+    sha256 varchar not null,
+    source_file varchar not null,
+    period varchar not null,
+    sheet varchar not null,
+    source_row integer not null,
+    kpj varchar,
+    nik varchar,
+    month_covered varchar not null,
+    paid_date date not null,
+    amount_idr bigint not null,
+    source varchar,
+    run_id varchar not null
+);
+
+create table if not exists bpjs_klaim (
+    sha256 varchar not null,
+    source_file varchar not null,
+    period varchar not null,
+    sheet varchar not null,
+    source_row integer not null,
+    claim_no varchar not null,
+    kpj varchar,
+    nik varchar,
+    program varchar not null,
+    event_date date,
+    paid_date date not null,
+    amount_idr bigint not null,
+    run_id varchar not null
+);

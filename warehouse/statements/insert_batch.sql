@@ -1,12 +1,12 @@
 -- Record one batch of processed files: their accounting, their groups, their accepted
 -- rows, their validation failures with the original cells of the failing rows, and their
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
--- batch_flagged, batch_sheets and batch_columns; $run_id names the run.
+-- batch_flagged, batch_sheets, batch_columns and batch_bpjs_<kind>; $run_id names the run.
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
        rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, alasan,
-       modified_at, $run_id as run_id
+       modified_at, kind, $run_id as run_id
 from batch_files;
 
 insert into file_groups by name
@@ -17,6 +17,18 @@ join (
     union
     select sha256, group_code from batch_failures where group_code is not null
 ) as g using (sha256);
+
+-- an export's slot is its kind for the period (create_state_tables.sql)
+insert into file_groups by name
+select sha256, source_file, period, 'BPJS' as village_code, kind as group_code, modified_at
+from batch_files
+where kind <> 'roster' and status = 'placed';
+
+insert into bpjs_peserta by name select columns(lambda c: c <> 'run_id'), $run_id as run_id from batch_bpjs_peserta;
+
+insert into bpjs_iuran by name select columns(lambda c: c <> 'run_id'), $run_id as run_id from batch_bpjs_iuran;
+
+insert into bpjs_klaim by name select columns(lambda c: c <> 'run_id'), $run_id as run_id from batch_bpjs_klaim;
 
 insert into roster_rows by name
 select sha256, source_file, sheet, source_row, period, village_code, group_code, nik, name, sex,

@@ -12,6 +12,26 @@ create or replace temporary macro masked(text) as regexp_replace(
     regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g'), '\d(?:[ .\-]?\d){11,}', '******', 'g'
 );
 
+-- person_id: HMAC-SHA256 of the NIK under the key, as base64url of the 32-byte digest (43
+-- characters, no padding): no run of 16 digits, so no NIK-like value. The key's pads live in a
+-- temporary table for this publish only (macros take no parameters; publish.py drops it).
+create or replace temporary table pii_pads as select $hmac_inner::blob as inner_pad, $hmac_outer::blob as outer_pad;
+
+create or replace temporary macro person_id(nik) as left(
+    replace(
+        replace(
+            to_base64(
+                unhex(sha256((select outer_pad from pii_pads) || unhex(sha256((select inner_pad from pii_pads) || encode(nik)))))
+            ),
+            '+',
+            '-'
+        ),
+        '/',
+        '_'
+    ),
+    43
+);
+
 -- districts: one row per kecamatan of the region (reference: Kemendagri codes, raw/reference/).
 -- Grain: district_code
 -- Example: select district_code, district_name from districts
@@ -66,9 +86,7 @@ select
     r.village_code,
     r.group_code,
     masked(r.role) as role,
-    -- base64url of the 32-byte digest (43 characters, no padding): no run of 16 digits, so no NIK-like value
-    left(replace(replace(to_base64(unhex(sha256($hmac_outer || unhex(sha256($hmac_inner || encode(r.nik)))))), '+', '-'), '/', '_'), 43)
-        as person_id,
+    person_id(r.nik) as person_id,
     r.sex,
     r.enrolled,
     masked(r.contribution_source) as contribution_source,
@@ -102,13 +120,24 @@ join analyst.villages as v on v.village_code = r.village_code;
 -- rows_superseded: loaded rows in groups a newer file replaced
 -- reason: why rejected, ignored or superseded, in English with the technical detail
 -- alasan: the same in Bahasa Indonesia, with what to do
+-- kind: 'roster' (a village's file), or the BPJS export it is: bpjs_peserta, bpjs_iuran or bpjs_klaim; null for a copy not read
 -- run_id: the run that read this version
 create table analyst.ingested_files as
-with placed_rows as (
+with loaded_rows as (
+    select sha256, source_file, group_code from roster_rows
+    union all
+    select sha256, source_file, 'bpjs_peserta' from bpjs_peserta
+    union all
+    select sha256, source_file, 'bpjs_iuran' from bpjs_iuran
+    union all
+    select sha256, source_file, 'bpjs_klaim' from bpjs_klaim
+),
+
+placed_rows as (
     select r.sha256, r.source_file, count(*) filter (where g.is_current) as rows_counted,
            count(*) filter (where not g.is_current) as rows_superseded
-    from roster_rows as r
-    join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code
+    from loaded_rows as r
+    join file_groups as g on g.sha256 = r.sha256 and g.source_file = r.source_file and g.group_code = r.group_code
     group by r.sha256, r.source_file
 )
 
@@ -116,7 +145,7 @@ select
     masked(f.source_file) as source_file, f.sha256, f.period, f.village_code, f.status, f.rows_read, f.rows_loaded,
     f.rows_rejected, f.rows_skipped, coalesce(f.rows_duplicate, 0) as rows_duplicate,
     coalesce(p.rows_counted, 0) as rows_counted, coalesce(p.rows_superseded, 0) as rows_superseded,
-    masked(f.reason) as reason, masked(f.alasan) as alasan, f.run_id
+    masked(f.reason) as reason, masked(f.alasan) as alasan, f.kind, f.run_id
 from ingested_files as f
 left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_file;
 

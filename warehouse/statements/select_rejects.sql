@@ -1,5 +1,6 @@
 -- What a village must fix, for the corrections workbooks: one row per current failed check
--- (a row's check, a conflict between files, or a whole file rejected), filtered by $period
+-- (a row's check, a conflict between files, or a whole file rejected; of a roster or of a BPJS
+-- export, by `kind`), filtered by $period
 -- and $village_code when given (null = all). A rejected row shows its errors only: a warning
 -- on it adds nothing until the errors are fixed. Files that could not be placed have a null
 -- village_code. With each row: the cells as written (NIKs masked in flagged_rows), and the
@@ -25,7 +26,7 @@ written as (
 ),
 
 failures as (
-    select v.*, i.village_code
+    select v.*, i.village_code, coalesce(i.kind, 'roster') as kind
     from validation_failures as v
     join ingested_files as i using (sha256, source_file)
     where v.is_current
@@ -36,6 +37,7 @@ failures as (
 select
     f.period,
     f.village_code,
+    f.kind,
     f.source_file,
     f.sheet,
     f.source_row,

@@ -13,6 +13,7 @@
 -- village_name: desa or kelurahan name
 -- source_file: path under the landing zone (NIK-like digits masked)
 -- sha256: content digest of this version of the file
+-- kind: 'roster', or the BPJS export it is (bpjs_peserta, bpjs_iuran, bpjs_klaim)
 -- status: 'loaded', 'superseded' (a newer file counts instead), 'rejected' or 'ignored'
 -- reason: why rejected, ignored or superseded (English, with the technical detail)
 -- alasan: the same reason in Bahasa Indonesia, with what to do
@@ -20,7 +21,7 @@
 -- rows_loaded: rows that passed every error check
 -- rows_rejected: rows with at least one error
 -- rows_skipped: rows that are not data (blank, totals, signatures, section headings)
--- rows_counted: loaded rows in today's figures (the rows of `roster` from this file)
+-- rows_counted: loaded rows in today's figures (the rows of `roster` from this file; an export's rows in its current version)
 -- rows_duplicate: loaded rows that repeat an earlier row exactly, counted once with it
 -- rows_superseded: loaded rows in groups a newer file for the same village and month replaced
 -- closes: rows_read = loaded + rejected + skipped and rows_loaded = counted + duplicate + superseded
@@ -33,6 +34,7 @@ with final as (
         villages.village_name,
         files.source_file,
         files.sha256,
+        files.kind,
         files.status,
         files.reason,
         files.alasan,

@@ -1,0 +1,29 @@
+-- verified_coverage_by_group: one row per period and group, for the periods a BPJS participants export covers.
+-- How many of the people the villages report enrolled does BPJS confirm? Reported and
+-- verified coverage side by side, and how many disagree in each way. Do not add rows across
+-- groups: a person in two groups counts in each (the distinct total over groups is verification_base's 'regency' cut).
+-- Grain: period, group_code
+-- Example: select group_label, members, reported_enrolled, verified, reported_pct, verified_pct from verified_coverage_by_group where period = '2024-04' order by group_label
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- group_label: the group's name in Indonesian
+-- members: distinct people on the rosters
+-- reported_enrolled: those the village reports enrolled
+-- verified: those BPJS confirms active and paid up (terverifikasi)
+-- reported_pct: 100 * reported_enrolled / members, one decimal
+-- verified_pct: 100 * verified / members, one decimal
+-- not_found: reported enrolled, unknown to BPJS (tidak_ditemukan)
+-- inactive: reported enrolled, no longer active at BPJS (non_aktif)
+-- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
+-- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
+with source as (
+    select * from verification_base where cut = 'group'
+),
+
+final as (
+    select period, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, not_found, inactive, in_arrears, not_reported
+    from source
+)
+
+select * from final
