@@ -106,10 +106,12 @@ def settings_or_exit(config: Path | None, **flags: Any) -> Settings:
 
 
 def print_coverage(coverage: pl.DataFrame) -> None:
-    """Coverage by group as a table on the terminal."""
-    table = Table(title="Coverage by group (coverage_by_group)")
-    for column in ("period", "group_code", "members", "enrolled", "coverage_pct"):
-        table.add_column(column, justify="right" if column in {"members", "enrolled", "coverage_pct"} else "left")
+    """Coverage by group as a table on the terminal, reported beside verified (a dash: no BPJS export)."""
+    from flows.outputs.summary import shown
+
+    table = Table(title="Coverage by group: reported by villages (coverage_by_group) and verified by BPJS")
+    for column in ("period", "group_code", "members", "enrolled", "coverage_pct", "verified", "verified_pct"):
+        table.add_column(column, justify="left" if column in {"period", "group_code"} else "right")
     for row in coverage.iter_rows(named=True):
         table.add_row(
             row["period"],
@@ -117,6 +119,8 @@ def print_coverage(coverage: pl.DataFrame) -> None:
             f"{row['members']:,}",
             f"{row['enrolled']:,}",
             f"{row['coverage_pct']:.1f}",
+            shown(row["verified"]),
+            shown(row["verified_pct"]),
         )
     console.print(table)
 

@@ -91,6 +91,19 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "rows_loaded": ("int", "Baris dimuat", "Rows loaded"),
     "rows_rejected": ("int", "Baris ditolak", "Rows rejected"),
     "error_rate": ("pct", "Tingkat kesalahan (%)", "Error rate (%)"),
+    "reported_enrolled": ("int", "Dilaporkan terdaftar", "Reported enrolled"),
+    "verified": ("int", "Terverifikasi BPJS", "Verified by BPJS"),
+    "reported_pct": ("pct", "Cakupan dilaporkan (%)", "Reported coverage (%)"),
+    "verified_pct": ("pct", "Cakupan terverifikasi (%)", "Verified coverage (%)"),
+    "not_found": ("int", "Tidak ditemukan", "Not found"),
+    "inactive": ("int", "Tidak aktif", "Inactive"),
+    "in_arrears": ("int", "Menunggak", "In arrears"),
+    "not_reported": ("int", "Aktif, dilaporkan belum", "Active, reported not"),
+    "contributions_idr": ("idr", "Iuran dibayar", "Contributions paid"),
+    "claims_idr": ("idr", "Klaim dibayar", "Claims paid"),
+    "claims_count": ("int", "Jumlah klaim", "Claims"),
+    "claims_per_contribution": ("index", "Klaim per rupiah iuran", "Claims per rupiah contributed"),
+    "year_group": ("text", "Tahun dan kelompok", "Year and group"),
 }
 WORDS = {
     "provisional": ("sementara", "provisional"),
@@ -265,6 +278,33 @@ SECTIONS: dict[str, Section] = {
             "(JKK + JKM, tabel contribution_rates).",
             "People not enrolled (each counted once) times the minimum BPU contribution valid that month "
             "(JKK + JKM, the contribution_rates table).",
+        ),
+    ),
+    "verified_coverage_by_group": Section(
+        f"select {LABEL} as group_label, v.members, v.reported_enrolled, v.verified, v.reported_pct, "
+        "v.verified_pct, v.not_found, v.inactive, v.in_arrears, v.not_reported "
+        "from verified_coverage_by_group v join groups g using (group_code) "
+        "where v.period = $period order by g.sort_order",
+        ("Cakupan terverifikasi dengan data BPJS", "Coverage verified against BPJS"),
+        (
+            "Terverifikasi: dilaporkan terdaftar dan menurut data kepesertaan BPJS aktif serta iurannya lunas "
+            "(dalam masa tenggang). Kosong bila kantor cabang belum mengirim ekspor untuk bulan ini atau sebelumnya.",
+            "Verified: reported enrolled, and active and paid up (within the grace) in BPJS's participant export. "
+            "Empty until the branch sends an export for this month or before it.",
+        ),
+    ),
+    "claims_vs_contributions": Section(
+        f"select c.year::varchar || ' ' || coalesce({LABEL}, "
+        "case when $lang = 'id' then 'tidak di daftar desa' else 'on no roster' end) as year_group, "
+        "c.contributions_idr, c.claims_idr, c.claims_count, c.claims_per_contribution "
+        "from claims_vs_contributions c left join groups g using (group_code) "
+        "where c.year <= cast(left($period, 4) as integer) order by c.year, g.sort_order nulls last",
+        ("Klaim dibanding iuran per tahun", "Claims against contributions by year"),
+        (
+            "Iuran yang dibayar dan klaim yang dibayar BPJS menurut tanggal bayar, dari ekspor kantor cabang. "
+            "Klaim per rupiah iuran di atas 1 berarti manfaat yang diterima lebih besar dari iuran yang dibayar.",
+            "Contributions paid and claims BPJS paid by payment date, from the branch's exports. Claims per rupiah "
+            "contributed above 1 means members received more than they paid.",
         ),
     ),
     "data_quality_by_village": Section(
@@ -478,6 +518,12 @@ CHARTS: dict[str, Chart] = {
         "coverage_by_district_adjusted", f, "district_name", "mix_adjusted_pct", lang
     ),
     "coverage_trend": trend_svg,
+    "verified_coverage_by_group": lambda f, lang: bars_svg(
+        "verified_coverage_by_group", f, "group_label", "verified_pct", lang
+    ),
+    "claims_vs_contributions": lambda f, lang: bars_svg(
+        "claims_vs_contributions", f, "year_group", "claims_per_contribution", lang
+    ),
     "submission_status": lambda f, lang: bars_svg("submission_status", f, "district_name", "completeness_pct", lang),
 }
 

@@ -36,18 +36,33 @@ class RunSummary:
 
 def coverage_markdown(coverage: pl.DataFrame) -> str:
     """coverage_by_group rows as a markdown table."""
-    lines = ["| period | group | members | enrolled | coverage % |", "|---|---|---:|---:|---:|"]
+    lines = ["| period | group | members | enrolled | coverage % | verified by BPJS | verified % |"]
+    lines += ["|---|---|---:|---:|---:|---:|---:|"]
     lines += [
-        f"| {r['period']} | {r['group_code']} | {r['members']:,} | {r['enrolled']:,} | {r['coverage_pct']} |"
+        f"| {r['period']} | {r['group_code']} | {r['members']:,} | {r['enrolled']:,} | {r['coverage_pct']} "
+        f"| {shown(r['verified'])} | {shown(r['verified_pct'])} |"
         for r in coverage.iter_rows(named=True)
     ]
     return "\n".join(lines)
 
 
+COVERAGE = """
+select c.*, v.verified, v.verified_pct
+from coverage_by_group as c
+left join verified_coverage_by_group as v using (period, group_code)
+order by c.period, c.group_code
+"""
+
+
+def shown(value: float | None) -> str:
+    """A figure, or a dash where BPJS has sent no export for the period."""
+    return "-" if value is None else f"{value:,}"
+
+
 def read_coverage(warehouse: Path) -> pl.DataFrame:
-    """coverage_by_group from the published warehouse, opened read-only."""
+    """coverage_by_group from the published warehouse (opened read-only), with what BPJS verifies beside it."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return query_frame(con, "select * from coverage_by_group order by period, group_code")
+        return query_frame(con, COVERAGE)
 
 
 def summarize(
