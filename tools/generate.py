@@ -472,9 +472,18 @@ def write_landing_zone(
     village_codes: Sequence[str] | None = None,
     workers: int = 2,
     region: str = BANYUMAS_REGENCY_CODE,
+    bpjs_exports: bool = False,
 ) -> pl.DataFrame:
-    """Write the demo landing zone under `out_dir`; return its truth (see `truth`)."""
+    """Write the demo landing zone under `out_dir`; return its truth (see `truth`).
+
+    With `bpjs_exports`, also the BPJS branch's exports of each period under `<P>/BPJS/`
+    (`tools.bpjs_exports.write_bpjs_exports`; call that for what reconciliation must find).
+    """
     people = build_people(seed, len(periods), region)
+    if bpjs_exports:
+        from tools.bpjs_exports import write_bpjs_exports  # it imports this module
+
+        write_bpjs_exports(out_dir, people, periods, seed, village_codes)
     villages = load_villages(region=region)
     if village_codes is not None:
         villages = villages.filter(pl.col("village_code").is_in(list(village_codes)))
