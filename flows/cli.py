@@ -241,7 +241,8 @@ def demo(
     config: ConfigOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo generator.")] = 42,
 ) -> None:
-    """Write the Banyumas demo landing zone (2024-01 to 2024-04, 331 villages) and run the flow on it."""
+    """Write the Banyumas demo landing zone (2024-01 to 2024-04, 331 villages, with the BPJS branch's exports) and run
+    the flow on it."""
     try:  # tools/ is not product: it is in a clone of the repository, not in the wheel
         from tools.generate import write_landing_zone
     except ModuleNotFoundError as error:
@@ -252,7 +253,7 @@ def demo(
     settings = settings_or_exit(config, **flags)
     started = time.perf_counter()
     with console.status("writing the demo landing zone"):
-        write_landing_zone(settings.raw_dir, seed=seed)
+        write_landing_zone(settings.raw_dir, seed=seed, bpjs_exports=True)
     console.print(f"demo landing zone written to {settings.raw_dir} in {time.perf_counter() - started:.1f} s")
     run_flow(settings, RunOptions(), flags, config)
 

@@ -30,7 +30,8 @@ def prefect_harness() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def demo_zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFrame]:
-    """A generated landing zone for a handful of villages, 2024-01 to 2024-04, and its truth."""
+    """A generated landing zone for a handful of villages, 2024-01 to 2024-04, with the BPJS branch's exports, and
+    the rosters' truth."""
     raw = tmp_path_factory.mktemp("raw")
-    truth = write_landing_zone(raw, seed=42, village_codes=SMALL_VILLAGES, workers=1)
+    truth = write_landing_zone(raw, seed=42, village_codes=SMALL_VILLAGES, workers=1, bpjs_exports=True)
     return raw, truth

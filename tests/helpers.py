@@ -71,3 +71,8 @@ def nik_like_values(warehouse: Path) -> list[str]:
             if con.sql(sql).fetchall() != [(0,)]:
                 found.append(f"{table}.{column}")
     return found
+
+
+def zone_files(raw: Path) -> list[Path]:
+    """Every file of a generated landing zone: the rosters and the BPJS exports."""
+    return sorted(path for path in raw.rglob("*") if path.is_file() and "reference" not in path.parts)

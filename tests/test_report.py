@@ -73,8 +73,8 @@ def page(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactor
 def test_the_page_is_self_contained(page: tuple[Path, Path]) -> None:
     html = page[0].read_text()
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "https://" not in html and html.count("<svg") == 4
-    assert html.count('<line class="axis"') == 3 + 2  # an x-axis per bar chart, both axes of the trend
+    assert "https://" not in html and html.count("<svg") == 6
+    assert html.count('<line class="axis"') == 5 + 2  # an x-axis per bar chart, both axes of the trend
 
 
 def test_indonesian_numbers_dates_and_labels() -> None:
