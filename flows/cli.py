@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -310,11 +310,29 @@ def alerts(
     console.print("set PREFECT_FLOWS_HEARTBEAT_FREQUENCY=60 for `cakupan serve` or the worker, so silent runs are seen")
 
 
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")]
+PeriodOption = Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).", callback=valid_period)]
+VillageOption = Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")]
+
+
+def write_workbooks(command: str, out: Path, needs: dict[str, Path], write: Callable[[], list[Path]]) -> None:
+    """Check what a workbook command reads and where it writes, write the workbooks, say how many."""
+    for what, needed in needs.items():
+        if not needed.exists():
+            typer.echo(f"cakupan: no {what} at {needed}; run `cakupan run` first", err=True)
+            raise typer.Exit(1)
+    if out.exists() and not out.is_dir():
+        fail(f"{out} is not a folder", command=command)
+    with one_line_failures(command):
+        written = write()
+    console.print(f"{len(written)} workbook(s) written to {out}")
+
+
 @app.command()
 def rejects(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")],
-    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).", callback=valid_period)] = None,
-    village: Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")] = None,
+    out: OutOption,
+    period: PeriodOption = None,
+    village: VillageOption = None,
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -323,21 +341,16 @@ def rejects(
     from flows.store.reference import load_villages
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    if not settings.state.exists():
-        typer.echo(f"cakupan: no state database at {settings.state}; run `cakupan run` first", err=True)
-        raise typer.Exit(1)
-    if out.exists() and not out.is_dir():
-        fail(f"{out} is not a folder", command="rejects")
-    with one_line_failures("rejects"):
-        written = write_rejects(settings.state, load_villages(region=settings.region), out, period, village)
-    console.print(f"{len(written)} workbook(s) written to {out}")
+    villages = load_villages(region=settings.region)
+    needs = {"state database": settings.state}
+    write_workbooks("rejects", out, needs, lambda: write_rejects(settings.state, villages, out, period, village))
 
 
 @app.command()
 def discrepancies(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")],
-    period: Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).", callback=valid_period)] = None,
-    village: Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")] = None,
+    out: OutOption,
+    period: PeriodOption = None,
+    village: VillageOption = None,
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -345,15 +358,13 @@ def discrepancies(
     from flows.outputs.discrepancies import write_discrepancies
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    for needed, what in ((settings.state, "state database"), (settings.warehouse, "warehouse")):
-        if not needed.exists():
-            typer.echo(f"cakupan: no {what} at {needed}; run `cakupan run` first", err=True)
-            raise typer.Exit(1)
-    if out.exists() and not out.is_dir():
-        fail(f"{out} is not a folder", command="discrepancies")
-    with one_line_failures("discrepancies"):
-        written = write_discrepancies(settings.warehouse, settings.state, out, period, village)
-    console.print(f"{len(written)} workbook(s) written to {out}")
+    needs = {"state database": settings.state, "warehouse": settings.warehouse}
+    write_workbooks(
+        "discrepancies",
+        out,
+        needs,
+        lambda: write_discrepancies(settings.warehouse, settings.state, out, period, village),
+    )
 
 
 @app.command()
