@@ -31,6 +31,8 @@ BANYUMAS_REGENCY_CODE = "33.02"
 JAWA_TENGAH_PROVINCE_CODE = "33"
 
 REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
+REGION = re.compile(rf"{REGION_CODE.pattern}(,{REGION_CODE.pattern})*")  # '33', '33.02' or '33.01,33.02,33.03'
+
 ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
@@ -65,7 +67,7 @@ class Settings:
     timezone: str = "Asia/Jakarta"
     batch_size: int = 256
     provisional_below_pct: float = 80.0
-    region: str = BANYUMAS_REGENCY_CODE
+    region: str = BANYUMAS_REGENCY_CODE  # a province, a regency, or regencies separated by commas
     workers: int = 0
     # seconds one file may take to read in a worker before the worker is ended and the file rejected
     file_timeout_seconds: float = 120.0
@@ -79,6 +81,11 @@ class Settings:
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def region_codes(region: str) -> list[str]:
+    """The codes a region names: `33.01,33.02` -> ['33.01', '33.02']."""
+    return [code.strip() for code in region.split(",") if code.strip()]
 
 
 def state_path_for(warehouse: Path) -> Path:
@@ -136,8 +143,8 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
     if key == "provisional_below_pct" and not 0 <= value <= 100:
         raise ValueError("must be a percentage from 0 to 100")
-    if key == "region" and not REGION_CODE.fullmatch(value):
-        raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02")
+    if key == "region" and not REGION.fullmatch(value.replace(" ", "")):
+        raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02, or a list: 33.01,33.02")
     if key == "schedule":
         try:
             CronSim(value, datetime(2024, 1, 1))

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from flows.settings import BANYUMAS_REGENCY_CODE
+from flows.settings import BANYUMAS_REGENCY_CODE, region_codes
 from flows.store.reference import load_villages
 
 PERIODS: tuple[str, ...] = ("2024-01", "2024-02", "2024-03", "2024-04")
@@ -459,7 +459,7 @@ def village_file_path(out_dir: Path, period: str, village: dict[str, str], regio
     For a province, `<out>/<YYYY-MM>/<regency code>/<Kecamatan>/<village code> <Village>.xlsx`:
     village names repeat across a province, so there the file name carries the Kemendagri code.
     """
-    if region.count(".") >= 1:
+    if len(region_codes(region)) == 1 and "." in region:
         return out_dir / period / village["district_name"] / f"{village['village_name']}.xlsx"
     name = f"{village['village_code']} {village['village_name']}.xlsx"
     return out_dir / period / village["regency_code"] / village["district_name"] / name

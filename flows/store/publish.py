@@ -45,6 +45,7 @@ def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS
 def reference_frames(region: str) -> dict[str, pl.DataFrame]:
     """The reference tables the warehouse is built with, by the name publish_tables.sql reads them."""
     return {
+        "ref_regencies": reference.load_regencies(region=region),
         "ref_villages": reference.load_villages(region=region).drop("regency_code", "district_name"),
         "ref_districts": reference.load_districts(region=region),
         "ref_targets": reference.load_targets(),

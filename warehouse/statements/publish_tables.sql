@@ -1,7 +1,7 @@
 -- Build the analyst warehouse's tables in the attached database `analyst` from the state
 -- database. People are identified by person_id, a keyed hash (HMAC-SHA256) of the NIK,
 -- $hmac_inner and $hmac_outer are the key XOR ipad / opad. No raw NIK, name or birth date
--- leaves the state database. Reads the registered frames ref_districts, ref_villages,
+-- leaves the state database. Reads the registered frames ref_regencies, ref_districts, ref_villages,
 -- ref_targets and ref_rates; $provisional_below_pct is the completeness threshold.
 
 -- A file, sheet, reason or free-text value may hold a NIK (a file named after a person, a
@@ -11,6 +11,16 @@
 create or replace temporary macro masked(text) as regexp_replace(
     regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g'), '\d(?:[ .\-]?\d){11,}', '******', 'g'
 );
+
+-- regencies: one row per regency (kabupaten) or city (kota) of the region (reference: Kemendagri codes, raw/reference/).
+-- Grain: regency_code
+-- Example: select regency_code, regency_name from regencies
+-- Columns:
+-- regency_code: Kemendagri regency code, dotted ('33.02')
+-- regency_name: regency or city name ('Kabupaten Banyumas', 'Kota Semarang')
+create table analyst.regencies as
+select regency_code, regency_name
+from ref_regencies;
 
 -- districts: one row per kecamatan of the region (reference: Kemendagri codes, raw/reference/).
 -- Grain: district_code
