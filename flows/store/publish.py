@@ -34,7 +34,7 @@ def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
-        STATEMENTS_DIR / "publish_tables.sql",
+        *(STATEMENTS_DIR / f"{name}.sql" for name in ("create_macros", "publish_reference", "publish_tables")),
         *sorted(REFERENCE_DIR.glob("*.csv")),
     ]
     for path in sources:
@@ -101,6 +101,7 @@ def publish(
                 "pii_key_source": key.source,
             }
             with registered(state, reference_frames(region)), written_once(state), transaction(state):
+                run_script(state, "publish_reference", params)
                 run_script(state, "publish_tables", params)
                 create_views(state, view_docs(), "analyst")
                 comment_tables(state, table_docs(), "analyst")

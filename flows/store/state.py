@@ -49,6 +49,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             con.execute("use state")
             run_script(con, "create_state_tables")
+            run_script(con, "create_macros")
             fill_alasan(con)
             yield con
     finally:

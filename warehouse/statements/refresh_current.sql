@@ -116,7 +116,7 @@ flagged as (
 select
     $run_id as run_id, f.period, f.source_file, f.sha256, f.sheet, f.source_row, f.group_code,
     k.column_name, f.check_name, k.severity,
-    left(f.nik, 6) || repeat('*', length(f.nik) - 10) || right(f.nik, 4) || ' (' || f.shown || ')' as failure_value,
+    masked_nik(f.nik) || ' (' || f.shown || ')' as failure_value,
     k.message, true as is_current
 from flagged as f
 join ref_checks as k using (check_name);
