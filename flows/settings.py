@@ -27,6 +27,7 @@ STATEMENTS_DIR = PROJECT_ROOT / "warehouse" / "statements"
 DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"
 DEFAULT_CONFIG_FILE = Path("cakupan.toml")
+DEFAULT_WORK_DIR = Path("warehouse") / "regencies"
 BANYUMAS_REGENCY_CODE = "33.02"
 JAWA_TENGAH_PROVINCE_CODE = "33"
 
@@ -73,11 +74,23 @@ class Settings:
     file_timeout_seconds: float = 120.0
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
     pii_key_block: str = ""
+    # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
+    # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
+    # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once
+    staging_url: str = ""
+    work_dir: Path = DEFAULT_WORK_DIR
+    regencies_per_child: int = 1
+    child_concurrency: int = 2
 
     @property
     def state(self) -> Path:
         """The internal database that holds raw NIKs and run state, beside the analyst warehouse."""
         return state_path_for(self.warehouse)
+
+    @property
+    def staging(self) -> str:
+        """Where a province's children stage their Parquet: `staging_url`, else a folder beside the warehouse."""
+        return self.staging_url or str(self.warehouse.parent / "staging")
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
@@ -133,6 +146,8 @@ def as_type(kind: object, value: Any) -> Any:
 
 def check_value(key: str, value: Any) -> None:
     """Raise ValueError when a typed value is outside what its key allows."""
+    if key in {"regencies_per_child", "child_concurrency"} and value < 1:
+        raise ValueError("must be at least 1")
     if key in {"batch_size", "workers"}:
         least = 0 if key == "workers" else 1  # workers = 0: as many as the work and the cores allow
         if value < least:

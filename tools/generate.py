@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -496,3 +497,24 @@ def write_landing_zone(
     with ProcessPoolExecutor(max_workers=workers) as pool:
         list(pool.map(write_village_file, *zip(*jobs, strict=True), chunksize=16))
     return truth(people, periods)
+
+
+def split_by_regency(province_zone: Path, zones_dir: Path) -> list[str]:
+    """One landing zone per regency, `<zones>/<regency code>/<YYYY-MM>/...`, from a province zone written above.
+
+    Files are hard links where the file system allows (same bytes, same modification time), else copies.
+    Returns the regency codes.
+    """
+    codes = set()
+    for path in sorted(province_zone.glob("*/*/**/*")):
+        if not path.is_file():
+            continue
+        period, code, *rest = path.relative_to(province_zone).parts
+        target = zones_dir.joinpath(code, period, *rest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.hardlink_to(path)
+        except OSError:
+            shutil.copy2(path, target)
+        codes.add(code)
+    return sorted(codes)

@@ -195,6 +195,14 @@ def record_checks(
     return {k: int(v) for k, v in row.row(0, named=True).items()}
 
 
+def last_published(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(run_id, person_id key check) of the run that published the current warehouse, if any."""
+    row = con.execute(
+        "select run_id, pii_key_check from runs where published is not null order by started_at desc limit 1"
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
 def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """True when the last published warehouse was built with `fingerprint` and no file was recorded since."""
     last = con.execute(

@@ -11,3 +11,7 @@ create or replace temporary macro masked(text) as regexp_replace(
 
 -- A NIK as validation_failures shows it: its first 6 and last 4 digits ('330217******0001').
 create or replace temporary macro masked_nik(nik) as left(nik, 6) || repeat('*', length(nik) - 10) || right(nik, 4);
+
+-- The checks refresh_current.sql counts across rows (and the province publisher across regencies).
+create or replace temporary macro is_cross_row_check(check_name) as
+    check_name in ('nik_in_two_villages', 'enrolment_inconsistent');

@@ -88,7 +88,7 @@ join ref_checks as k on k.check_name = 'file_conflict';
 -- Cross-row warnings over the current rows, recomputed by every run: the same NIK in two
 -- villages in one period, and one person enrolled in one row and not in another.
 -- Reads the registered frame ref_checks (the check catalog); $run_id names the run.
-delete from validation_failures where check_name in ('nik_in_two_villages', 'enrolment_inconsistent');
+delete from validation_failures where is_cross_row_check(check_name);
 
 insert into validation_failures by name
 with current_rows as (
