@@ -323,7 +323,10 @@ def province(
         fail(error)
     except Exception as error:
         fail(error, error, verbose, command="province")
-    console.print(f"{summary_line(summary)}; {time.perf_counter() - started:.1f} s. Warehouse: {settings.warehouse}")
+    took = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in summary.seconds.items())
+    console.print(
+        f"{summary_line(summary)}; {time.perf_counter() - started:.1f} s ({took}). Warehouse: {settings.warehouse}"
+    )
 
 
 @app.command()
