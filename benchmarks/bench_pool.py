@@ -162,7 +162,7 @@ def measure(workers: int, raw: Path, region: str, home: Path) -> dict[str, objec
         sampler.join()
         if parent.returncode != 0:
             raise RuntimeError(out[-3000:])
-        stages = dict(re.findall(r"(children|publish) ([\d.]+) s", out))
+        stages = dict(re.findall(r"(children|publish)\s+([\d.]+)\s+s", out))  # rich may wrap the line
         found = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=30).json()
         children = [r for r in found if r["parameters"].get("regencies")]
         overheads, waits = [], []

@@ -150,3 +150,20 @@ def test_manifests_of_different_person_id_keys_are_refused(tmp_path: Path, monke
         province_run(config, rekey=True)  # re-keyed in one regency only: the publisher refuses to mix them
     assert config.warehouse.stat().st_ino == published
     assert province_record(config.warehouse).exists()
+
+
+def test_cakupan_province_in_process_runs_the_plain_sequence(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _, zones = write_province(tmp_path)
+    arguments = ["province", "--raw", str(zones), "--warehouse", str(tmp_path / "jateng.duckdb"), "--region", REGION]
+    arguments += ["--staging", str(tmp_path / "staging"), "--work-dir", str(tmp_path / "work"), "--in-process"]
+    first = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)
+    assert first.exit_code == 0, first.output
+    assert "3 regencies, 3 child run(s), 3 staged anew (33.01, 33.02, 33.03); published" in first.output
+    again = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)
+    assert "0 child run(s), 0 staged anew; nothing new: not republished" in again.output
+    missing = CliRunner().invoke(app, [*arguments[:2], str(tmp_path / "nowhere"), *arguments[3:]])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
