@@ -6,7 +6,8 @@ month (Jawa Tengah, every village of the official list, one xlsx each).
 
 Each scenario runs in a fresh process (so its memory is its own): the regency scenarios
 REPEATS times, the province pipeline REPEATS times at each size. Prints the median and spread, the stages,
-rows per second, the peak memory of the process tree and the ratios; writes JSON.
+rows per second, the peak memory of the process tree and the ratios; writes JSON. Then the province
+through a Prefect work pool with one and two workers (benchmarks/bench_pool.py).
 """
 
 from __future__ import annotations
@@ -228,8 +229,8 @@ SCENARIOS = {
 REGENCY_SCENARIOS = ("floor", "pipeline", "stages", "nothing_new", "pandas")
 
 
-def tree_pss_mb() -> float:
-    """Memory of this process and all its descendants: the sum of their proportional set sizes.
+def tree_pss_mb(root: int | None = None) -> float:
+    """Memory of a process (this one unless `root` is given) and its descendants: the sum of their PSS.
 
     PSS splits a page shared by n processes (the forked workers share the forkserver's
     imported modules) n ways, so the sum is what the tree really holds.
@@ -241,7 +242,8 @@ def tree_pss_mb() -> float:
         except OSError:
             continue
         parents[int(stat.parent.name)] = int(fields[1])
-    tree, frontier = {os.getpid()}, [os.getpid()]
+    root = os.getpid() if root is None else root
+    tree, frontier = {root}, [root]
     while frontier:
         children = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
         tree.update(children)
@@ -343,6 +345,9 @@ def main() -> None:
     print(f"province peak memory (process tree): {province_peak:,.0f} MB (target at most 2,048 MB)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench.json").write_text(json.dumps({"results": results, "ratios": ratios}, indent=2))
+    from benchmarks.bench_pool import main as province_pool  # here: bench_pool imports this module
+
+    province_pool()  # the province through a work pool with one and two workers: bench-results/bench_pool.json
 
 
 if __name__ == "__main__":

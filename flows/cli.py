@@ -281,6 +281,67 @@ def serve(
 
 
 @app.command()
+def province(
+    raw: Annotated[
+        Path | None,
+        typer.Option("--raw", help="Folder of landing zones, one per regency code: <raw>/33.02/<YYYY-MM>/..."),
+    ] = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+    region: Annotated[str | None, typer.Option(help="Province or regencies: 33, or 33.01,33.02.")] = None,
+    staging: Annotated[
+        str | None, typer.Option(help="Where children stage Parquet: a folder or s3://bucket/prefix.")
+    ] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Where each regency keeps its state and warehouse.")] = None,
+    regencies_per_child: Annotated[int | None, typer.Option(help="Regencies per child run.")] = None,
+    child_concurrency: Annotated[int | None, typer.Option(help="Child runs at once.")] = None,
+    in_process: Annotated[
+        bool, typer.Option(help="Run every child in this process, without Prefect (no server or work pool).")
+    ] = False,
+    deployment: Annotated[
+        str, typer.Option(help="The child deployment, on a work pool.")
+    ] = "regency-chunk/regency-chunk",
+    allow_empty: Annotated[bool, typer.Option(help="An empty landing zone or newest period is expected.")] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run a child per changed regency (through a deployment on a work pool) and publish the province warehouse.
+
+    Example: cakupan province --raw /srv/zones --region 33 --staging s3://cakupan/staging --warehouse jateng.duckdb
+    """
+    flags = given(
+        raw_dir=raw,
+        warehouse=warehouse,
+        region=region,
+        staging_url=staging,
+        work_dir=work_dir,
+        regencies_per_child=regencies_per_child,
+        child_concurrency=child_concurrency,
+    )
+    settings = settings_or_exit(config, **flags)
+    from flows.province import run_province, summary_line
+
+    started = time.perf_counter()
+    try:
+        if in_process:
+            summary = run_province(settings, f"province-{uuid.uuid4()}", RunOptions(allow_empty=allow_empty))
+        else:
+            from flows.consolidate import province as province_flow
+
+            outcome = province_flow(config=config, deployment=deployment, allow_empty=allow_empty, **flags)
+            if not hasattr(outcome, "chunks"):
+                fail(getattr(outcome, "message", outcome))
+            summary = outcome
+    except RunFailedError as error:
+        fail(error)
+    except Exception as error:
+        fail(error, error, verbose, command="province")
+    took = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in summary.seconds.items())
+    console.print(
+        f"{summary_line(summary)}; {time.perf_counter() - started:.1f} s ({took}). Warehouse: {settings.warehouse}"
+    )
+
+
+@app.command()
 def alerts(
     webhook_url: Annotated[str, typer.Option("--webhook-url", help='Where to POST {"text": ...} (Slack, Teams...).')],
     silent_after: Annotated[

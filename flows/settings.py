@@ -27,10 +27,13 @@ STATEMENTS_DIR = PROJECT_ROOT / "warehouse" / "statements"
 DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"
 DEFAULT_CONFIG_FILE = Path("cakupan.toml")
+DEFAULT_WORK_DIR = Path("warehouse") / "regencies"
 BANYUMAS_REGENCY_CODE = "33.02"
 JAWA_TENGAH_PROVINCE_CODE = "33"
 
 REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
+REGION = re.compile(rf"{REGION_CODE.pattern}(,{REGION_CODE.pattern})*")  # '33', '33.02' or '33.01,33.02,33.03'
+
 ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
@@ -65,20 +68,37 @@ class Settings:
     timezone: str = "Asia/Jakarta"
     batch_size: int = 256
     provisional_below_pct: float = 80.0
-    region: str = BANYUMAS_REGENCY_CODE
+    region: str = BANYUMAS_REGENCY_CODE  # a province, a regency, or regencies separated by commas
     workers: int = 0
     # seconds one file may take to read in a worker before the worker is ended and the file rejected
     file_timeout_seconds: float = 120.0
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
     pii_key_block: str = ""
+    # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
+    # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
+    # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once
+    staging_url: str = ""
+    work_dir: Path = DEFAULT_WORK_DIR
+    regencies_per_child: int = 1
+    child_concurrency: int = 2
 
     @property
     def state(self) -> Path:
         """The internal database that holds raw NIKs and run state, beside the analyst warehouse."""
         return state_path_for(self.warehouse)
 
+    @property
+    def staging(self) -> str:
+        """Where a province's children stage their Parquet: `staging_url`, else a folder beside the warehouse."""
+        return self.staging_url or str(self.warehouse.parent / "staging")
+
 
 FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def region_codes(region: str) -> list[str]:
+    """The codes a region names: `33.01,33.02` -> ['33.01', '33.02']."""
+    return [code.strip() for code in region.split(",") if code.strip()]
 
 
 def state_path_for(warehouse: Path) -> Path:
@@ -126,6 +146,8 @@ def as_type(kind: object, value: Any) -> Any:
 
 def check_value(key: str, value: Any) -> None:
     """Raise ValueError when a typed value is outside what its key allows."""
+    if key in {"regencies_per_child", "child_concurrency"} and value < 1:
+        raise ValueError("must be at least 1")
     if key in {"batch_size", "workers"}:
         least = 0 if key == "workers" else 1  # workers = 0: as many as the work and the cores allow
         if value < least:
@@ -136,8 +158,8 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
     if key == "provisional_below_pct" and not 0 <= value <= 100:
         raise ValueError("must be a percentage from 0 to 100")
-    if key == "region" and not REGION_CODE.fullmatch(value):
-        raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02")
+    if key == "region" and not REGION.fullmatch(value.replace(" ", "")):
+        raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02, or a list: 33.01,33.02")
     if key == "schedule":
         try:
             CronSim(value, datetime(2024, 1, 1))

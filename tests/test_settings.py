@@ -61,7 +61,13 @@ def test_deployment_runs_nightly_on_the_configured_cron() -> None:
 
 def test_prefect_yaml_points_at_the_flow_with_the_default_schedule() -> None:
     spec = yaml.safe_load((Path(__file__).parents[1] / "prefect.yaml").read_text())
-    (entry,) = spec["deployments"]
+    entry, *province = spec["deployments"]
     module, function = entry["entrypoint"].split(":")
     assert (Path(__file__).parents[1] / module).exists() and function == "nightly"
     assert entry["schedules"] == [{"cron": "0 2 * * *", "timezone": "Asia/Jakarta"}]
+    # the province's parent and child (flows/consolidate.py), unscheduled
+    assert {d["name"]: d["entrypoint"] for d in province} == {
+        "regency-chunk": "flows/consolidate.py:regency_chunk",
+        "province": "flows/consolidate.py:province",
+    }
+    assert not any(d.get("schedules") for d in province)

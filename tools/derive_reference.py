@@ -1,4 +1,4 @@
-"""Write raw/reference/ (districts.csv, villages.csv of Jawa Tengah) from the whole-Indonesia lists.
+"""Write raw/reference/ (regencies.csv, districts.csv, villages.csv of Jawa Tengah) from the whole-Indonesia lists.
 
 Run from the project root: `python -m tools.derive_reference ../shared/reference raw/reference`.
 """
@@ -15,7 +15,10 @@ from flows.store.reference import village_type
 
 
 def derive_reference(source_dir: Path, out_dir: Path, province_code: str = JAWA_TENGAH_PROVINCE_CODE) -> None:
-    """Write the province's districts.csv and villages.csv from the whole-Indonesia lists."""
+    """Write the province's regencies.csv, districts.csv and villages.csv from the whole-Indonesia lists."""
+    regencies = pl.read_csv(source_dir / "regencies.csv", infer_schema=False).filter(
+        pl.col("province_code") == province_code
+    )
     districts = pl.read_csv(source_dir / "districts.csv", infer_schema=False).filter(
         pl.col("regency_code").str.starts_with(f"{province_code}.")
     )
@@ -25,6 +28,10 @@ def derive_reference(source_dir: Path, out_dir: Path, province_code: str = JAWA_
         .with_columns(village_type(pl.col("code")).alias("type"))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
+    # the source writes names in capitals ('KABUPATEN BANYUMAS'); analysts read 'Kabupaten Banyumas'
+    regencies.select(
+        pl.col("code").alias("regency_code"), pl.col("name").str.to_titlecase().alias("regency_name")
+    ).write_csv(out_dir / "regencies.csv")
     districts.rename({"code": "district_code", "name": "district_name"}).write_csv(out_dir / "districts.csv")
     villages.rename({"code": "village_code", "name": "village_name", "type": "village_type"}).write_csv(
         out_dir / "villages.csv"

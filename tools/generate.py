@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from flows.settings import BANYUMAS_REGENCY_CODE
+from flows.settings import BANYUMAS_REGENCY_CODE, region_codes
 from flows.store.reference import load_villages
 
 PERIODS: tuple[str, ...] = ("2024-01", "2024-02", "2024-03", "2024-04")
@@ -459,7 +460,7 @@ def village_file_path(out_dir: Path, period: str, village: dict[str, str], regio
     For a province, `<out>/<YYYY-MM>/<regency code>/<Kecamatan>/<village code> <Village>.xlsx`:
     village names repeat across a province, so there the file name carries the Kemendagri code.
     """
-    if region.count(".") >= 1:
+    if len(region_codes(region)) == 1 and "." in region:
         return out_dir / period / village["district_name"] / f"{village['village_name']}.xlsx"
     name = f"{village['village_code']} {village['village_name']}.xlsx"
     return out_dir / period / village["regency_code"] / village["district_name"] / name
@@ -505,3 +506,24 @@ def write_landing_zone(
     with ProcessPoolExecutor(max_workers=workers) as pool:
         list(pool.map(write_village_file, *zip(*jobs, strict=True), chunksize=16))
     return truth(people, periods)
+
+
+def split_by_regency(province_zone: Path, zones_dir: Path) -> list[str]:
+    """One landing zone per regency, `<zones>/<regency code>/<YYYY-MM>/...`, from a province zone written above.
+
+    Files are hard links where the file system allows (same bytes, same modification time), else copies.
+    Returns the regency codes.
+    """
+    codes = set()
+    for path in sorted(province_zone.glob("*/*/**/*")):
+        if not path.is_file():
+            continue
+        period, code, *rest = path.relative_to(province_zone).parts
+        target = zones_dir.joinpath(code, period, *rest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.hardlink_to(path)
+        except OSError:
+            shutil.copy2(path, target)
+        codes.add(code)
+    return sorted(codes)

@@ -23,7 +23,7 @@ FAILURE_COLUMNS = {
 }
 
 
-# The masking rule, also in publish_tables.sql (the `masked` macro) and `mask_text` below. Both patterns
+# The masking rule, also in create_macros.sql (the `masked` macro) and `mask_text` below. Both patterns
 # are linear in Python's backtracking `re` too: a separator and a digit never compete for a character,
 # so an attempt ends within 12 digits or matches (2 MB of `1 ` repeated: tests/test_hostile.py).
 NIK_RUN = r"(\d{6})\d{2,}(\d{4})"  # 12 digits or more in a row: shown as first 6 and last 4

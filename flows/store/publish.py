@@ -16,12 +16,16 @@ from flows.store import reference
 from flows.store.catalog import comment_tables, create_views, table_docs, view_docs
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
+from schemas.roster import check_catalog
 
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
 # Row groups small enough that the analyst file is written on both cores (see `written_once`);
 # with FSST off as well, publish went from 0.21-0.29 s to 0.15-0.21 s for the regency month.
 WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
+
+
+STATEMENTS = ("create_macros", "publish_reference", "publish_tables", "publish_verification", "publish_staged_tables")
 
 
 def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
@@ -34,7 +38,7 @@ def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
-        *sorted(STATEMENTS_DIR.glob("publish_*.sql")),
+        *(STATEMENTS_DIR / f"{name}.sql" for name in STATEMENTS),
         *sorted(REFERENCE_DIR.glob("*.csv")),
     ]
     for path in sources:
@@ -45,6 +49,7 @@ def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS
 def reference_frames(region: str) -> dict[str, pl.DataFrame]:
     """The reference tables the warehouse is built with, by the name publish_tables.sql reads them."""
     return {
+        "ref_regencies": reference.load_regencies(region=region),
         "ref_villages": reference.load_villages(region=region).drop("regency_code", "district_name"),
         "ref_districts": reference.load_districts(region=region),
         "ref_targets": reference.load_targets(),
@@ -85,33 +90,58 @@ def publish(
     provisional_below_pct: float,
     region: str = BANYUMAS_REGENCY_CODE,
 ) -> None:
-    """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename."""
+    """Build the analyst warehouse from the state database and swap it in (`swap_in`)."""
+    params = {
+        **hmac_pads(key.value),
+        "run_id": run_id,
+        "provisional_below_pct": provisional_below_pct,
+        "pii_key_source": key.source,
+    }
+    try:
+        with registered(state, reference_frames(region)):
+            swap_in(state, warehouse, ["publish_reference", "publish_tables", "publish_verification"], params)
+    finally:
+        state.execute("drop table if exists pii_pads")  # the key's pads, made by publish_tables.sql
+
+
+def publish_staged(
+    objects: dict[str, list[str]], warehouse: Path, run_id: str, provisional_below_pct: float, region: str
+) -> None:
+    """Build the province warehouse from staged Parquet (local paths, by table) and swap it in (`swap_in`).
+
+    Its own DuckDB session, in memory: the staged tables hold no raw NIK, and no state database is opened.
+    """
+    params = {"run_id": run_id, "provisional_below_pct": provisional_below_pct}
+    params |= {f"{table}_objects": paths for table, paths in objects.items()}
+    with duckdb.connect() as con, registered(con, {**reference_frames(region), "ref_checks": check_catalog()}):
+        run_script(con, "create_macros")
+        swap_in(con, warehouse, ["publish_reference", "publish_staged_tables"], params)
+
+
+def swap_in(con: duckdb.DuckDBPyConnection, warehouse: Path, scripts: list[str], params: dict[str, object]) -> None:
+    """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename.
+
+    `scripts` (warehouse/statements/) create its tables in the attached database `analyst`; the
+    views and the tables' comments follow in the same transaction.
+    """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
     staging.unlink(missing_ok=True)
     # the oldest storage format that holds it, so analysts' older DuckDB (1.x CLI, DBeaver) can open it
-    state.execute(
+    con.execute(
         f"attach $path as analyst (storage_version 'v1.0.0', row_group_size {WAREHOUSE_ROW_GROUP_SIZE})",
         {"path": str(staging)},
     )
     try:
         try:
-            params = {
-                **hmac_pads(key.value),
-                "run_id": run_id,
-                "provisional_below_pct": provisional_below_pct,
-                "pii_key_source": key.source,
-            }
-            with registered(state, reference_frames(region)), written_once(state), transaction(state):
-                run_script(state, "publish_tables", params)
-                run_script(state, "publish_groups")
-                run_script(state, "publish_verification")
-                create_views(state, view_docs(), "analyst")
-                comment_tables(state, table_docs(), "analyst")
-            state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
+            with written_once(con), transaction(con):
+                for script in scripts:
+                    run_script(con, script, params)
+                create_views(con, view_docs(), "analyst")
+                comment_tables(con, table_docs(), "analyst")
+            con.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
-            state.execute("drop table if exists pii_pads")
-            state.execute("detach analyst")
+            con.execute("detach analyst")
         staging.chmod(WAREHOUSE_MODE)
         staging.replace(warehouse)
     except BaseException:

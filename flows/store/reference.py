@@ -1,8 +1,8 @@
-"""The official list of districts (kecamatan) and villages (desa/kelurahan) of Jawa Tengah, and the run's region.
+"""The official regencies, districts (kecamatan) and villages (desa/kelurahan) of Jawa Tengah, and the run's region.
 
 The lists cover the province; a run places files against its region only (Settings.region:
-`33.02`, Kabupaten Banyumas, unless configured), so a village name is ambiguous only
-within the region.
+`33.02`, Kabupaten Banyumas, unless configured; or several regencies, `33.01,33.02`), so a
+village name is ambiguous only within the region.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR
+from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, region_codes
 
 
 def village_type(code: pl.Expr) -> pl.Expr:
@@ -20,8 +20,21 @@ def village_type(code: pl.Expr) -> pl.Expr:
 
 
 def in_region(code: pl.Expr, region: str) -> pl.Expr:
-    """Codes within `region`: a province (`33`), regency (`33.02`) or district (`33.02.17`) code."""
-    return (code == region) | code.str.starts_with(f"{region}.")
+    """Codes within `region`: a province (`33`), regency (`33.02`) or district (`33.02.17`) code, or a list of them."""
+    return pl.any_horizontal(
+        [(code == part) | code.str.starts_with(f"{part}.") for part in region_codes(region)] or [pl.lit(False)]
+    )
+
+
+def load_regencies(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:
+    """One row per regency (kabupaten) or city (kota) of the region: regency_code, regency_name."""
+    regencies = pl.read_csv(reference_dir / "regencies.csv", infer_schema=False)
+    return regencies.filter(in_region(pl.col("regency_code"), region) | in_within(pl.col("regency_code"), region))
+
+
+def in_within(code: pl.Expr, region: str) -> pl.Expr:
+    """Codes that contain a part of `region`: the regency of a district-level region (`33.02.17` is in `33.02`)."""
+    return pl.any_horizontal([pl.lit(part).str.starts_with(code + ".") for part in region_codes(region)])
 
 
 def load_districts(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:

@@ -50,6 +50,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             con.execute("use state")
             run_script(con, "create_state_tables")
+            run_script(con, "create_macros")
             fill_alasan(con)
             yield con
     finally:
@@ -195,6 +196,14 @@ def record_checks(
         con, "select files_vanished, villages_missing from runs where run_id = $run_id", {"run_id": run_id}
     )
     return {k: int(v) for k, v in row.row(0, named=True).items()}
+
+
+def last_published(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(run_id, person_id key check) of the run that published the current warehouse, if any."""
+    row = con.execute(
+        "select run_id, pii_key_check from runs where published is not null order by started_at desc limit 1"
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:

@@ -1,16 +1,8 @@
 -- Build the analyst warehouse's tables in the attached database `analyst` from the state
 -- database. People are identified by person_id, a keyed hash (HMAC-SHA256) of the NIK,
 -- $hmac_inner and $hmac_outer are the key XOR ipad / opad. No raw NIK, name or birth date
--- leaves the state database. Reads the registered frames ref_districts, ref_villages,
--- ref_targets and ref_rates; $provisional_below_pct is the completeness threshold.
-
--- A file, sheet, reason or free-text value may hold a NIK (a file named after a person, a
--- NIK typed into SUMBER IURAN): every run of 12 or more digits is shown as its first 6 and
--- last 4, and one written with separators is hidden, as flows/ingest/validate.py (NIK_RUN,
--- NIK_SPACED) does for cell values. Temporary: it lives in this session, not in the analyst file.
-create or replace temporary macro masked(text) as regexp_replace(
-    regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g'), '\d(?:[ .\-]?\d){11,}', '******', 'g'
-);
+-- leaves the state database. Runs after publish_reference.sql (it reads analyst.villages) and
+-- with the macros of create_macros.sql (masked).
 
 -- person_id: HMAC-SHA256 of the NIK under the key, as base64url of the 32-byte digest (43
 -- characters, no padding): no run of 16 digits, so no NIK-like value. The key's pads live in a
@@ -32,30 +24,6 @@ create or replace temporary macro person_id(nik) as left(
     43
 );
 
--- districts: one row per kecamatan of the region (reference: Kemendagri codes, raw/reference/).
--- Grain: district_code
--- Example: select district_code, district_name from districts
--- Columns:
--- district_code: Kemendagri district code, dotted ('33.02.17')
--- regency_code: Kemendagri regency code, dotted ('33.02')
--- district_name: kecamatan name
-create table analyst.districts as
-select district_code, regency_code, district_name
-from ref_districts;
-
--- villages: one row per desa or kelurahan of the region, with its kecamatan (reference).
--- Grain: village_code
--- Example: select village_name, village_type, district_name from villages where district_name = 'Cilongok'
--- Columns:
--- village_code: Kemendagri village code, dotted ('33.02.17.2001')
--- village_name: desa or kelurahan name
--- village_type: 'desa' (has a BPD) or 'kelurahan' (urban ward, no BPD)
--- district_code: Kemendagri district code, dotted ('33.02.17')
--- district_name: kecamatan name
-create table analyst.villages as
-select v.village_code, v.village_name, v.village_type, v.district_code, d.district_name
-from ref_villages as v
-join ref_districts as d using (district_code);
 
 -- roster: one row per roster row behind today's figures (the current file for each period, village and group).
 -- Where does a figure come from? Every counted row with its file, sheet and row number, so an
@@ -218,40 +186,3 @@ select * exclude (published, pii_key_check) replace (
     masked(message) as message
 )
 from runs;
-
--- targets: one row per coverage target (reference, raw/reference/targets.csv).
--- Grain: year, scope
--- Example: select * from targets
--- Columns:
--- year: the year the target is for
--- scope: what it covers
--- target_pct: the target, in percent
--- base_population: the number of workers the percentage is of
--- source: where the target comes from
-create table analyst.targets as
-select year, scope, target_pct::double as target_pct, base_population, source
-from ref_targets;
-
--- contribution_rates: one row per programme and period of validity (reference, raw/reference/contribution_rates.csv).
--- Grain: program, valid_from
--- Example: select program, rate_pct, fixed_idr, valid_from from contribution_rates
--- Columns:
--- program: JKK (work accident) or JKM (death), the BPU programmes
--- rate_pct: percent of the declared income, else null
--- fixed_idr: fixed monthly rupiah, else null
--- declared_income_idr: the declared monthly income the rate applies to
--- valid_from: first day the rate applies
--- valid_to: last day it applies; null while in force
--- source: the regulation
-create table analyst.contribution_rates as
-select program, rate_pct, fixed_idr, declared_income_idr, valid_from, valid_to, source
-from ref_rates;
-
--- settings: one row per setting the warehouse was published with.
--- Grain: name
--- Example: select * from settings
--- Columns:
--- name: the setting
--- value: its value
-create table analyst.settings as
-select 'provisional_below_pct' as name, $provisional_below_pct::double as value;

@@ -88,7 +88,7 @@ join ref_checks as k on k.check_name = 'file_conflict';
 -- Cross-row warnings over the current rows, recomputed by every run: the same NIK in two
 -- villages in one period, and one person enrolled in one row and not in another.
 -- Reads the registered frame ref_checks (the check catalog); $run_id names the run.
-delete from validation_failures where check_name in ('nik_in_two_villages', 'enrolment_inconsistent');
+delete from validation_failures where is_cross_row_check(check_name);
 
 insert into validation_failures by name
 with current_rows as (
@@ -116,7 +116,7 @@ flagged as (
 select
     $run_id as run_id, f.period, f.source_file, f.sha256, f.sheet, f.source_row, f.group_code,
     k.column_name, f.check_name, k.severity,
-    left(f.nik, 6) || repeat('*', length(f.nik) - 10) || right(f.nik, 4) || ' (' || f.shown || ')' as failure_value,
+    masked_nik(f.nik) || ' (' || f.shown || ')' as failure_value,
     k.message, true as is_current
 from flagged as f
 join ref_checks as k using (check_name);

@@ -1,0 +1,296 @@
+"""A province run: one child run per chunk of regencies, each staging Parquet, then one publisher.
+
+`run_province`, the parent's one sequence: lock -> list the regencies of the region whose
+landing zone (`<raw_dir>/<regency code>/<YYYY-MM>/...`) changed since their committed manifest
+-> one child run per chunk of them (`ProvinceSteps`: in this process, or Prefect flow runs of a
+deployment on a work pool, flows/consolidate.py) -> read the committed manifests -> publish the
+province warehouse from the staged Parquet, unless nothing changed -> fail, naming them, when a
+child did not complete (what it had committed before stays published).
+
+`run_chunk`, a child's one sequence: for each regency of its chunk, today's `run_pipeline` over
+the regency's landing zone into its own state database and regency warehouse
+(`<work_dir>/<regency code>/`), then `stage_regency`: the published regency tables as Parquet
+(flows/store/staging.py). It hands back counts and paths, never frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from obstore.store import ObjectStore
+
+from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
+from flows.settings import Settings, state_path_for
+from flows.store import publish, reference, staging, state
+
+
+@dataclass(frozen=True)
+class RegencyOutcome:
+    """What a child hands back for one regency: counts and paths."""
+
+    regency_code: str
+    run_id: str
+    files_new: int
+    rows_loaded: int
+    staged: bool  # a new generation was staged (else the committed one was still current)
+    manifest: str  # the manifest's path under the staging URL
+    generation: str
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How one child run ended, for its chunk of regencies."""
+
+    regencies: tuple[str, ...]
+    completed: bool
+    message: str = ""  # why not, in one line
+    outcomes: tuple[RegencyOutcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProvinceSummary:
+    """What a province run did."""
+
+    run_id: str
+    regencies: tuple[str, ...]  # the regencies of the region with a landing zone
+    chunks: tuple[tuple[str, ...], ...]  # the ones that had changed, one child run each
+    children: tuple[ChildOutcome, ...]
+    published: bool
+    seconds: dict[str, float] = field(default_factory=dict)  # children, publish
+
+
+class ProvinceSteps(Protocol):
+    """How the child runs are executed."""
+
+    def run_children(
+        self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
+    ) -> list[ChildOutcome]: ...
+
+
+class InProcessSteps:
+    """Every child run in this process, one after the other (the plain sequence, without an orchestrator)."""
+
+    def __init__(self, steps: Steps | None = None) -> None:
+        self.steps = steps or PlainSteps()
+
+    def run_children(
+        self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
+    ) -> list[ChildOutcome]:
+        done = []
+        for chunk in chunks:
+            try:
+                outcomes = run_chunk(settings, chunk, run_id, options, self.steps, log)
+                done.append(ChildOutcome(tuple(chunk), True, outcomes=tuple(outcomes)))
+            except Exception as error:  # one regency's failure is reported; the others still publish
+                log.error("child run for %s failed: %s", ",".join(chunk), error)
+                done.append(ChildOutcome(tuple(chunk), False, f"{type(error).__name__}: {error}"))
+        return done
+
+
+def zone_signature(zone: Path) -> str:
+    """A digest of a landing zone's listing (path, size, modification time of every file), without reading any.
+
+    Cheap enough for the parent to tell which regencies changed (a regency month of 331 files lists in
+    milliseconds); links are not followed. A file touched without a change starts the child, which finds
+    nothing new by content (SHA-256) and stages nothing.
+    """
+    digest = hashlib.sha256()
+    for root, folders, files in os.walk(zone):
+        folders.sort()
+        for name in sorted(files):
+            path = Path(root, name)
+            try:
+                status = path.lstat()
+            except OSError:
+                continue
+            line = f"{path.relative_to(zone)}\0{status.st_size}\0{status.st_mtime_ns}\n"
+            digest.update(line.encode(errors="surrogateescape"))
+    return digest.hexdigest()
+
+
+def regency_settings(settings: Settings, regency_code: str) -> Settings:
+    """A regency's own run: its landing zone, its state and warehouse under work_dir, its villages only."""
+    return replace(
+        settings,
+        raw_dir=settings.raw_dir / regency_code,
+        warehouse=settings.work_dir / regency_code / "cakupan.duckdb",
+        region=regency_code,
+    )
+
+
+def run_chunk(
+    settings: Settings, regencies: list[str], run_id: str, options: RunOptions, steps: Steps, log: Logger
+) -> list[RegencyOutcome]:
+    """A child's sequence: each regency's run, then its staging. `settings.raw_dir` holds a folder per regency."""
+    store = staging.open_store(settings.staging)
+    outcomes = []
+    for code in regencies:
+        regency = regency_settings(settings, code)
+        signature = zone_signature(regency.raw_dir)  # before discovery: a file arriving later is seen next time
+        summary = run_pipeline(regency, f"{run_id}-{code}", options, steps, log)
+        manifest, staged = stage_regency(regency, store, code, signature)
+        log.info("regency %s: %s generation %s", code, "staged" if staged else "kept", manifest.generation)
+        counts = summary.counts
+        outcomes.append(
+            RegencyOutcome(
+                code,
+                summary.run_id,
+                counts["files_new"],
+                counts["rows_loaded"],
+                staged,
+                staging.manifest_path(code),
+                manifest.generation,
+            )
+        )
+    return outcomes
+
+
+def stage_regency(
+    regency: Settings, store: ObjectStore, regency_code: str, signature: str
+) -> tuple[staging.Manifest, bool]:
+    """Stage what the regency's warehouse holds, unless its committed manifest already is that; True if staged.
+
+    Decided from the state database, not from what this run did: a child killed after publishing
+    and before its manifest was committed stages at the next run, which finds nothing new.
+    """
+    with state.run_lock(regency.state), state.connect_state(regency.state) as con:
+        published = state.last_published(con)
+        if published is None:
+            raise RunFailedError(f"regency {regency_code} has no published warehouse to stage ({regency.warehouse})")
+        current = staging.read_manifest(store, regency_code)
+        if current is not None and current.source_run_id == published[0]:
+            if current.zone_signature != signature:
+                current = current.with_signature(signature)
+                staging.commit(store, current)
+            staging.remove_unlisted(store, regency_code, current.live)  # a killed child's leftovers
+            return current, False
+        frames = staging.regency_frames(con, regency.warehouse, regency_code)
+    return staging.stage(store, frames, regency_code, published[0], signature, published[1]), True
+
+
+def province_record(warehouse: Path) -> Path:
+    """What the province warehouse was last published from (manifests' generations), beside its lock."""
+    return state_path_for(warehouse).with_name(f"{warehouse.stem}.province.json")
+
+
+def staged_cache(warehouse: Path) -> Path:
+    """Where the publisher keeps the staged objects it read (only those the manifests name)."""
+    return state_path_for(warehouse).with_name(f"{warehouse.stem}.staged")
+
+
+def province_fingerprint(settings: Settings, manifests: dict[str, staging.Manifest]) -> str:
+    """What the province warehouse is built from: the generations staged, the views, statements, reference, settings."""
+    checks = sorted({manifest.pii_key_check for manifest in manifests.values()})
+    digest = hashlib.sha256(
+        publish.fingerprint(" ".join(checks).encode(), settings.provisional_below_pct, settings.region).encode()
+    )
+    for code, manifest in sorted(manifests.items()):
+        digest.update(f"{code}={manifest.generation}\n".encode())
+    return digest.hexdigest()
+
+
+def publish_province(
+    settings: Settings, store: ObjectStore, manifests: dict[str, staging.Manifest], run_id: str, log: Logger
+) -> bool:
+    """Publish the province warehouse from the committed manifests; False when it already is exactly that."""
+    if not manifests:
+        raise RunFailedError(f"no regency has staged output at {settings.staging}: nothing to publish")
+    keys = {manifest.pii_key_check for manifest in manifests.values()}
+    if len(keys) > 1:
+        by_key = {key: sorted(c for c, m in manifests.items() if m.pii_key_check == key) for key in keys}
+        groups = "; ".join(", ".join(codes) for codes in sorted(by_key.values()))
+        raise RunFailedError(
+            f"regencies were published with different person_id keys ({groups}): the same person would have "
+            "two ids; give every worker the same key (CAKUPAN_PII_KEY or a Prefect Secret block) and run again"
+        )
+    record_path = province_record(settings.warehouse)
+    fingerprint = province_fingerprint(settings, manifests)
+    last = json.loads(record_path.read_text()) if record_path.exists() else {}
+    if settings.warehouse.exists() and last.get("fingerprint") == fingerprint:
+        log.info("nothing new in any regency: %s is current, not republished", settings.warehouse)
+        return False
+    objects = staging.fetch(store, manifests.values(), staged_cache(settings.warehouse))
+    log.info("publishing %s from %d regencies", settings.warehouse, len(manifests))
+    publish.publish_staged(objects, settings.warehouse, run_id, settings.provisional_below_pct, settings.region)
+    record = {
+        "run_id": run_id,
+        "fingerprint": fingerprint,
+        "generations": {code: manifest.generation for code, manifest in sorted(manifests.items())},
+    }
+    written = record_path.with_name(f".{record_path.name}.writing")
+    written.write_text(json.dumps(record, indent=1))
+    written.replace(record_path)
+    return True
+
+
+def run_province(
+    settings: Settings,
+    run_id: str,
+    options: RunOptions | None = None,
+    steps: ProvinceSteps | None = None,
+    log: Logger | None = None,
+) -> ProvinceSummary:
+    """Run the changed regencies' children and publish `settings.warehouse` from what they staged."""
+    options, steps = options or RunOptions(), steps or InProcessSteps()
+    log = log or logging.getLogger("cakupan")
+    preflight(settings)
+    zones = settings.raw_dir
+    regencies = reference.load_regencies(region=settings.region)["regency_code"].to_list()
+    present = [code for code in regencies if (zones / code).is_dir()]
+    if not present:
+        raise RunFailedError(
+            f"{zones} holds no landing zone of a regency of {settings.region} "
+            f"(one folder per regency code, such as {zones / regencies[0]})"
+        )
+    store = staging.open_store(settings.staging)
+    seconds = {}
+    with state.run_lock(province_record(settings.warehouse)):
+        committed = staging.read_manifests(store, present)
+        changed = [
+            code
+            for code in present
+            if code not in committed or committed[code].zone_signature != zone_signature(zones / code)
+        ]
+        size = settings.regencies_per_child
+        chunks = [changed[start : start + size] for start in range(0, len(changed), size)]
+        log.info(
+            "%d regencies with a landing zone, %d changed: %d child run(s)", len(present), len(changed), len(chunks)
+        )
+        started = time.perf_counter()
+        children = steps.run_children(settings, chunks, run_id, options, log) if chunks else []
+        seconds["children"] = time.perf_counter() - started
+        started = time.perf_counter()
+        published = publish_province(settings, store, staging.read_manifests(store, present), run_id, log)
+        seconds["publish"] = time.perf_counter() - started
+    failed = [child for child in children if not child.completed]
+    if failed:
+        named = "; ".join(f"{','.join(child.regencies)}: {child.message}" for child in failed)
+        raise RunFailedError(
+            f"{len(failed)} child run(s) did not complete ({named}); the province warehouse holds what those "
+            "regencies staged before; run again to retry them"
+        )
+    return ProvinceSummary(
+        run_id, tuple(present), tuple(tuple(chunk) for chunk in chunks), tuple(children), published, seconds
+    )
+
+
+def summary_line(summary: ProvinceSummary) -> str:
+    """One line for an operator: children, regencies staged, whether the warehouse was republished."""
+    staged = [o.regency_code for child in summary.children for o in child.outcomes if o.staged]
+    return (
+        f"{len(summary.regencies)} regencies, {len(summary.chunks)} child run(s), {len(staged)} staged anew"
+        f"{' (' + ', '.join(staged) + ')' if staged else ''}; "
+        f"{'published' if summary.published else 'nothing new: not republished'}"
+    )
+
+
+def outcome_dicts(outcomes: list[RegencyOutcome]) -> list[dict[str, object]]:
+    """Outcomes as plain dicts (what a child flow returns through Prefect)."""
+    return [asdict(outcome) for outcome in outcomes]

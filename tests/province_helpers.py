@@ -1,0 +1,64 @@
+"""A small three-regency province for the consolidation tests: its zones, a correction, and comparisons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.store import reference
+from flows.store.catalog import view_docs
+from tests.helpers import ANI, BUDI, write_roster
+
+REGION = "33.01,33.02,33.03"
+# villages per regency: the third is larger, so its child runs long enough to be killed mid-way
+VILLAGES = {"33.01": 5, "33.02": 5, "33.03": 20}
+CORRECTED = "33.02"
+PATH_COLUMNS = {"source_file", "sheet", "run_id"}  # a province prefixes paths with the regency; run ids differ
+
+
+def write_province(root: Path) -> tuple[Path, Path]:
+    """April 2024 for a few villages of three regencies: one province zone (for a single run), and one zone each."""
+    from tools.generate import split_by_regency, write_landing_zone
+
+    villages = reference.load_villages(region=REGION).sort("village_code")
+    codes = pl.concat([villages.filter(pl.col("regency_code") == c).head(n) for c, n in VILLAGES.items()])
+    province, zones = root / "province", root / "zones"
+    write_landing_zone(
+        province, periods=("2024-04",), village_codes=codes["village_code"].to_list(), workers=1, region=REGION
+    )
+    split_by_regency(province, zones)
+    return province, zones
+
+
+def write_correction(province: Path, zones: Path) -> None:
+    """A corrected RT/RW roster for the first village of CORRECTED, in both layouts (the same bytes)."""
+    village = reference.load_villages(region=CORRECTED).sort("village_code").row(0, named=True)
+    name = f"{village['village_code']} {village['village_name']} revisi.xlsx"
+    first = zones / CORRECTED / "2024-04" / village["district_name"] / name
+    rows = [[ANI, "Ani", "P", "Ketua RT 001", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua RW 01", "Belum", ""]]
+    write_roster(first, {"RT RW": rows}, village["village_name"].upper(), village["district_name"].upper())
+    second = province / "2024-04" / CORRECTED / village["district_name"] / name
+    second.parent.mkdir(parents=True, exist_ok=True)
+    second.hardlink_to(first)
+
+
+def figure_views() -> list[str]:
+    """The views whose rows are figures (no paths or run ids): equal for a province and a single run."""
+    return [view.name for view in view_docs() if not PATH_COLUMNS & set(view.columns)]
+
+
+def figures(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every figure view's rows, and the tables' row counts by what they say, ordered."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = {name: con.sql(f"select * from {name} order by all").fetchall() for name in figure_views()}
+        found["roster"] = con.sql("select * exclude (source_file) from roster order by all").fetchall()
+        found["files"] = con.sql(
+            "select status, village_code, rows_read, rows_loaded, rows_counted, rows_superseded from ingested_files "
+            "order by all"
+        ).fetchall()
+        found["failures"] = con.sql(
+            "select check_name, severity, is_current, count(*) from validation_failures group by all order by all"
+        ).fetchall()
+    return found

@@ -1,0 +1,169 @@
+"""A province in plain calls (flows/province.py): one child per regency, staged Parquet, one publisher."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.province import InProcessSteps, ProvinceSummary, province_record, run_province
+from flows.run import PlainSteps, RunFailedError, RunOptions
+from flows.settings import Settings
+from flows.store import staging
+from tests.helpers import build_warehouse, nik_like_values
+from tests.province_helpers import CORRECTED, REGION, figures, write_correction, write_province
+from tests.test_catalog import catalog
+
+KEY = "a test key for the province"
+
+
+@pytest.fixture(autouse=True)
+def same_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("CAKUPAN_PII_KEY", KEY)  # every regency and the single run: the same person_id
+    yield
+
+
+def settings(root: Path, zones: Path) -> Settings:
+    return Settings(
+        zones,
+        root / "province.duckdb",
+        region=REGION,
+        workers=1,
+        staging_url=str(root / "staging"),
+        work_dir=root / "work",
+    )
+
+
+def province_run(config: Settings, steps: InProcessSteps | None = None, rekey: bool = False) -> ProvinceSummary:
+    return run_province(config, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True, rekey=rekey), steps)
+
+
+def staged_nik_like(url: str) -> list[str]:
+    """`object.column` of every staged text column holding a 16-digit run (sha256 aside, as for the warehouse)."""
+    found = []
+    for path in sorted(Path(url).rglob("*.parquet")):
+        frame = pl.read_parquet(path)
+        for column, dtype in frame.schema.items():
+            if dtype == pl.String and column != "sha256" and frame[column].str.contains(r"\d{16}").any():
+                found.append(f"{path.name}.{column}")
+    return found
+
+
+def test_a_province_equals_a_single_run_and_reruns_only_what_changed(tmp_path: Path) -> None:
+    province, zones = write_province(tmp_path)
+    config = settings(tmp_path, zones)
+
+    first = province_run(config)
+    assert first.chunks == (("33.01",), ("33.02",), ("33.03",)) and first.published
+    single = tmp_path / "single" / "cakupan.duckdb"
+    build_warehouse(province, single, region=REGION)
+    assert figures(config.warehouse) == figures(single)
+    assert figures(config.warehouse)["coverage_by_regency"], "the regency level is there"
+    assert catalog(config.warehouse) == catalog(single)  # the same tables, views, columns and types
+    assert nik_like_values(config.warehouse) == []
+    assert staged_nik_like(config.staging) == []  # only person_id and masked NIKs were staged
+
+    published = config.warehouse.stat().st_ino
+    again = province_run(config)
+    assert again.chunks == () and not again.published
+    assert config.warehouse.stat().st_ino == published  # nothing new in any regency: nothing done
+
+    write_correction(province, zones)
+    corrected = province_run(config)
+    assert corrected.chunks == ((CORRECTED,),) and corrected.published  # only the corrected regency's child
+    build_warehouse(province, single, region=REGION)
+    assert figures(config.warehouse) == figures(single)
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        corrected_village = con.sql(
+            "select members, enrolled from coverage_by_village where group_code = 'RT_RW' and village_code = "
+            "(select min(village_code) from villages where village_code like '33.02.%')"
+        ).fetchall()
+    assert corrected_village == [(2, 1)]  # the corrected roster replaced the village's RT/RW roster
+
+
+class FailingSteps(PlainSteps):
+    """Plain steps whose discovery fails in one regency's landing zone, as a child that dies there."""
+
+    def __init__(self, regency: str) -> None:
+        self.regency = regency
+
+    def discover(self, raw_dir: Path) -> pl.DataFrame:
+        if raw_dir.name == self.regency:
+            raise OSError(f"the share of {self.regency} went away")
+        return super().discover(raw_dir)
+
+
+def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(tmp_path: Path) -> None:
+    province, zones = write_province(tmp_path)
+    config = settings(tmp_path, zones)
+    with pytest.raises(RunFailedError, match=r"1 child run\(s\) did not complete \(33.03: OSError"):
+        province_run(config, InProcessSteps(FailingSteps("33.03")))
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        assert con.sql("select distinct regency_code from coverage_by_regency order by all").fetchall() == [
+            ("33.01",),
+            ("33.02",),
+        ]
+    retried = province_run(config)
+    assert retried.chunks == (("33.03",),) and retried.published
+    single = tmp_path / "single" / "cakupan.duckdb"
+    build_warehouse(province, single, region=REGION)
+    assert figures(config.warehouse) == figures(single)
+
+
+def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(tmp_path: Path) -> None:
+    _, zones = write_province(tmp_path)
+    config = settings(tmp_path, zones)
+    province_run(config)
+    store = staging.open_store(config.staging)
+    committed = staging.read_manifest(store, "33.01")
+    assert committed is not None
+    # a child killed between its objects and its manifest: objects of a generation no manifest names
+    empty = {table: pl.DataFrame({"period": ["2024-04"], "junk": ["half"]}) for table in staging.STAGED_TABLES}
+    leftovers = staging.write_generation(store, "33.01", "killed-generation", empty)
+    assert staging.read_manifest(store, "33.01") == committed
+    fetched = staging.fetch(store, [committed], tmp_path / "cache")
+    assert not any("killed-generation" in path for paths in fetched.values() for path in paths)
+    assert all((Path(config.staging) / path).exists() for paths in leftovers.values() for path in paths)
+    # the next commit for the regency removes them
+    (zones / "33.01" / "2024-04").touch()
+    for path in (zones / "33.01").rglob("*.xlsx"):
+        path.touch()
+    province_run(config)
+    assert not any((Path(config.staging) / path).exists() for paths in leftovers.values() for path in paths)
+
+
+def test_manifests_of_different_person_id_keys_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, zones = write_province(tmp_path)
+    config = settings(tmp_path, zones)
+    province_run(config)
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "another key")
+    for path in (zones / "33.02").rglob("*.xlsx"):
+        path.touch()
+    with pytest.raises(RunFailedError, match="person_id key changed"):
+        province_run(config)  # the regency's own run refuses a changed key
+    published = config.warehouse.stat().st_ino
+    with pytest.raises(RunFailedError, match=r"different person_id keys \(33.01, 33.03; 33.02\)"):
+        province_run(config, rekey=True)  # re-keyed in one regency only: the publisher refuses to mix them
+    assert config.warehouse.stat().st_ino == published
+    assert province_record(config.warehouse).exists()
+
+
+def test_cakupan_province_in_process_runs_the_plain_sequence(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _, zones = write_province(tmp_path)
+    arguments = ["province", "--raw", str(zones), "--warehouse", str(tmp_path / "jateng.duckdb"), "--region", REGION]
+    arguments += ["--staging", str(tmp_path / "staging"), "--work-dir", str(tmp_path / "work"), "--in-process"]
+    first = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)
+    assert first.exit_code == 0, first.output
+    assert "3 regencies, 3 child run(s), 3 staged anew (33.01, 33.02, 33.03); published" in first.output
+    again = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)
+    assert "0 child run(s), 0 staged anew; nothing new: not republished" in again.output
+    missing = CliRunner().invoke(app, [*arguments[:2], str(tmp_path / "nowhere"), *arguments[3:]])
+    assert missing.exit_code == 1 and "does not exist" in missing.output

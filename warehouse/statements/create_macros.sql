@@ -1,0 +1,17 @@
+-- Macros the statements share. Temporary: they live in the session (every connection to the
+-- state database, and the province publisher's), never in a database file.
+
+-- A file, sheet, reason or free-text value may hold a NIK (a file named after a person, a
+-- NIK typed into SUMBER IURAN): every run of 12 or more digits is shown as its first 6 and
+-- last 4, and one written with separators is hidden, as flows/ingest/validate.py (NIK_RUN,
+-- NIK_SPACED) does for cell values.
+create or replace temporary macro masked(text) as regexp_replace(
+    regexp_replace(text, '(\d{6})\d{2,}(\d{4})', '\1******\2', 'g'), '\d(?:[ .\-]?\d){11,}', '******', 'g'
+);
+
+-- A NIK as validation_failures shows it: its first 6 and last 4 digits ('330217******0001').
+create or replace temporary macro masked_nik(nik) as left(nik, 6) || repeat('*', length(nik) - 10) || right(nik, 4);
+
+-- The checks refresh_current.sql counts across rows (and the province publisher across regencies).
+create or replace temporary macro is_cross_row_check(check_name) as
+    check_name in ('nik_in_two_villages', 'enrolment_inconsistent');

@@ -1,0 +1,44 @@
+-- What a regency's child run stages for the province publisher (flows/province.py): the tables of
+-- the regency warehouse it published, attached as `published` (person_id keyed, NIK-like digits
+-- masked: no raw NIK, name or birth date leaves the state database), each path prefixed by the
+-- regency code ($regency_code) so paths stay unique across a province. Each roster row also carries
+-- its NIK as validation_failures shows it (masked_nik: first 6 and last 4 digits), so the province
+-- can repeat the cross-row checks over all its regencies; the regency's own cross-row warnings are
+-- left out, since the province counts them again. Every table gets the `period` it is partitioned by
+-- (a sheet, its file's). Each statement makes a temporary table flows/store/staging.py writes as Parquet.
+create or replace temporary table staged_roster as
+select p.* replace ($regency_code || '/' || p.source_file as source_file), masked_nik(r.nik) as nik_masked
+from published.roster as p
+join roster_rows as r
+    on r.sha256 = p.sha256 and masked(r.source_file) = p.source_file and masked(r.sheet) = p.sheet
+    and r.source_row = p.source_row;
+
+create or replace temporary table staged_ingested_files as
+select * replace ($regency_code || '/' || source_file as source_file)
+from published.ingested_files;
+
+create or replace temporary table staged_ingested_sheets as
+select s.* replace ($regency_code || '/' || s.source_file as source_file), f.period
+from published.ingested_sheets as s
+left join (
+    select source_file, any_value(period) as period from published.ingested_files group by source_file
+) as f on f.source_file = s.source_file;
+
+create or replace temporary table staged_validation_failures as
+select * replace ($regency_code || '/' || source_file as source_file)
+from published.validation_failures
+where not is_cross_row_check(check_name);
+
+create or replace temporary table staged_runs as
+select * from published.runs;
+
+-- verified coverage, payments and claims: keyed by person_id and the branch's numbers, so the
+-- province publisher keeps one of each payment and claim a person's regencies both staged
+create or replace temporary table staged_verification as
+select * from published.verification;
+
+create or replace temporary table staged_bpjs_contributions as
+select * from published.bpjs_contributions;
+
+create or replace temporary table staged_bpjs_claims as
+select * from published.bpjs_claims;
