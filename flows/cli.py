@@ -376,8 +376,17 @@ PeriodOption = Annotated[str | None, typer.Option(help="Only this period (YYYY-M
 VillageOption = Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")]
 
 
-def write_workbooks(command: str, out: Path, needs: dict[str, Path], write: Callable[[], list[Path]]) -> None:
+def write_workbooks(
+    command: str, out: Path, needs: dict[str, Path], write: Callable[[], list[Path]], village: str | None, region: str
+) -> list[Path]:
     """Check what a workbook command reads and where it writes, write the workbooks, say how many."""
+    from flows.store.reference import load_villages
+
+    if village is not None and village not in set(load_villages(region=region)["village_code"]):
+        typer.echo(
+            f"cakupan: {village!r} is not a village code of region {region} (for example 33.02.17.2008)", err=True
+        )
+        raise typer.Exit(2)
     for what, needed in needs.items():
         if not needed.exists():
             typer.echo(f"cakupan: no {what} at {needed}; run `cakupan run` first", err=True)
@@ -387,6 +396,7 @@ def write_workbooks(command: str, out: Path, needs: dict[str, Path], write: Call
     with one_line_failures(command):
         written = write()
     console.print(f"{len(written)} workbook(s) written to {out}")
+    return written
 
 
 @app.command()
@@ -404,7 +414,14 @@ def rejects(
     settings = settings_or_exit(config, warehouse=warehouse)
     villages = load_villages(region=settings.region)
     needs = {"state database": settings.state}
-    write_workbooks("rejects", out, needs, lambda: write_rejects(settings.state, villages, out, period, village))
+    write_workbooks(
+        "rejects",
+        out,
+        needs,
+        lambda: write_rejects(settings.state, villages, out, period, village),
+        village,
+        settings.region,
+    )
 
 
 @app.command()
@@ -416,16 +433,23 @@ def discrepancies(
     config: ConfigOption = None,
 ) -> None:
     """Write one workbook per village of the people whose reported status disagrees with BPJS, in Indonesian."""
-    from flows.outputs.discrepancies import write_discrepancies
+    from flows.outputs.discrepancies import verified_people, write_discrepancies
 
     settings = settings_or_exit(config, warehouse=warehouse)
     needs = {"state database": settings.state, "warehouse": settings.warehouse}
-    write_workbooks(
+    written = write_workbooks(
         "discrepancies",
         out,
         needs,
         lambda: write_discrepancies(settings.warehouse, settings.state, out, period, village),
+        village,
+        settings.region,
     )
+    if not written and not verified_people(settings.warehouse, period):
+        when = f"for {period}" if period else "for any month"
+        console.print(
+            f"[bold yellow]warning:[/] no BPJS participants export covers the rosters {when}: nothing to compare"
+        )
 
 
 @app.command()

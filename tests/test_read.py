@@ -151,3 +151,18 @@ def test_libreoffice_xls_and_ods(tmp_path: Path, target: str) -> None:
         timeout=180,
     )
     assert cells(tmp_path / f"roster.{target}") == ROWS
+
+
+@pytest.mark.parametrize(
+    ("start", "what"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
+        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (b"\x01\x02\x03\x04" * 50, "binary content"),
+    ],
+)
+def test_a_document_or_image_renamed_xlsx_is_refused_for_what_it_is(tmp_path: Path, start: bytes, what: str) -> None:
+    path = tmp_path / "kalitapen purwojati.xlsx"
+    path.write_bytes(start + b"stream text without any NUL byte " * 200)
+    with pytest.raises(UnreadableFileError, match=what):
+        read_workbook(path)

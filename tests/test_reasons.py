@@ -70,7 +70,17 @@ SAMPLES = [
         "village 'Ciberem' exists in several districts (Kebasen, Sumbang) and the file names none of them",
         "Desa 'Ciberem' ada di beberapa kecamatan (Kebasen, Sumbang)",
     ),
-    ("2024-04/x.xlsx", "village not found in the official list (village='X'; file 'x')", "Desa tidak ditemukan"),
+    (
+        "2024-04/x.xlsx",
+        "village not found in the official list (village='X', district='Y'; file '2024-04/x.xlsx')",
+        "Desa tidak ditemukan dalam daftar resmi (tertulis DESA 'X', KECAMATAN 'Y'; berkas '2024-04/x.xlsx')",
+    ),
+    (
+        "2024-04/r.xlsx",
+        "village not found in the official list (no DESA/KECAMATAN in the title block; file '2024-04/r.xlsx')",
+        "Desa tidak ditemukan dalam daftar resmi (tidak ada DESA atau KECAMATAN di judul lembar kerja; berkas",
+    ),
+    ("2024-04/a.xlsx", "a.xlsx: a PDF document, not a spreadsheet or text file", "Berkas ini dokumen atau gambar"),
     ("2024-04/a.xlsx", "superseded by 2024-04/b.xlsx", "Digantikan oleh berkas 2024-04/b.xlsx"),
     (
         "2024-04/a.xlsx",

@@ -255,3 +255,33 @@ def test_each_village_is_told_whom_to_follow_up_and_the_branch_what_to_fix(
     listed = openpyxl.load_workbook(rejects / "Ekspor BPJS - perlu diperbaiki.xlsx")["Perbaikan"]
     codes = sorted(row[-1].value for row in listed.iter_rows(min_row=5))
     assert codes == ["iuran_no_identifier", "peserta_kpj_invalid", "peserta_status_unknown"]
+
+
+def test_workbook_commands_refuse_an_unknown_village_and_never_write_through_a_link(
+    zone: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _, warehouse = zone
+    runner = CliRunner()
+    for command in ("discrepancies", "rejects"):
+        result = runner.invoke(
+            app, [command, "--warehouse", str(warehouse), "--out", str(tmp_path / command), "--village", "../../etc"]
+        )
+        assert result.exit_code == 2 and "is not a village code" in result.output
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "33.02.17.2008 Batuanten - selisih BPJS.xlsx").symlink_to(victim)
+    result = runner.invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "keep me"  # the link was replaced, not written through
+    written = out / "33.02.17.2008 Batuanten - selisih BPJS.xlsx"
+    assert not written.is_symlink() and written.stat().st_mode & 0o777 == 0o600
+    empty = runner.invoke(
+        app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out), "--period", "2030-01"]
+    )
+    assert empty.exit_code == 0 and "no BPJS participants export covers the rosters for 2030-01" in empty.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -40,6 +41,7 @@ class Gazetteer:
     codes: frozenset[str]
     by_key: dict[str, list[tuple[str, str, str]]]  # village_key -> (village_code, district_key, district_name)
     district_keys: frozenset[str]
+    key_of: dict[str, str]  # village_code -> village_key
 
 
 def build_gazetteer(villages: pl.DataFrame) -> Gazetteer:
@@ -53,7 +55,8 @@ def build_gazetteer(villages: pl.DataFrame) -> Gazetteer:
         "village_code", "village_key", "district_key", "district_name"
     ).iter_rows():
         by_key.setdefault(key, []).append((code, district_key, district))
-    return Gazetteer(frame, frozenset(frame["village_code"]), by_key, frozenset(frame["district_key"]))
+    key_of = dict(frame.select("village_code", "village_key").iter_rows())
+    return Gazetteer(frame, frozenset(frame["village_code"]), by_key, frozenset(frame["district_key"]), key_of)
 
 
 def split_district(text: str) -> tuple[str, str | None]:
@@ -65,36 +68,56 @@ def split_district(text: str) -> tuple[str, str | None]:
 WORD_SEPARATOR = re.compile(r"[\s_\-.,()]+")
 
 
-def read_as_village_and_district(text: str, gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
+def read_as_village_and_district(text: str, gazetteer: Gazetteer, *, whole: bool = True) -> list[tuple[str, str, str]]:
     """Villages that `text` names as "village, then district", using every word (`Kramat Kembaran`, `ciberem_sumbang`).
 
     Every split of the words is tried; a reading fits when its first part is a village of the
-    district its second part names.
+    district its second part names. With `whole` false, words after the district may follow
+    (`Randegan Wangon - LINMAS`, `Pekuncen Pekuncen Mei 2024`).
     """
     words = [word for word in WORD_SEPARATOR.split(text) if word]
     found: list[tuple[str, str, str]] = []
     for split in range(1, len(words)):
-        village_key, district_key = place_key(" ".join(words[:split])), place_key(" ".join(words[split:]))
-        found += [v for v in gazetteer.by_key.get(village_key, []) if v[1] == district_key and v not in found]
+        ends = [len(words)] if whole else range(split + 1, len(words) + 1)
+        for end in ends:
+            village_key, district_key = place_key(" ".join(words[:split])), place_key(" ".join(words[split:end]))
+            found += [v for v in gazetteer.by_key.get(village_key, []) if v[1] == district_key and v not in found]
     return found
 
 
-def contained_village(key: str, gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
-    """The last resort: the longest village names inside `key` (`DESABATUANTENAPRIL2024`).
+def contained_village(
+    key: str, gazetteer: Gazetteer, districts: frozenset[str] | set[str] = frozenset()
+) -> list[tuple[str, str, str]]:
+    """The last resort: the longest village names inside `key` (`DESABATUANTENAPRIL2024`), those of the
+    given districts first (`LAPORANPATIKRAJANOTOG`: Notog of Patikraja, not a longer name elsewhere).
 
     A name that is also a district's, when another village name is inside too, is read as the
     district: `KRAMATKEMBARAN` names the village Kramat in Kembaran, never the village Kembaran.
     """
     contained = [name for name in gazetteer.by_key if name and name in key]
     villages_only = [name for name in contained if name not in gazetteer.district_keys] or contained
-    longest = max(map(len, villages_only), default=0)
-    return [v for name in villages_only if len(name) == longest for v in gazetteer.by_key[name]]
+    local = [name for name in villages_only if any(v[1] in districts for v in gazetteer.by_key[name])]
+    names = local or villages_only
+    longest = max(map(len, names), default=0)
+    return [v for name in names if len(name) == longest for v in gazetteer.by_key[name]]
 
 
-def match_village(text: str, districts: list[str], gazetteer: Gazetteer) -> list[tuple[str, str, str]]:
+def districts_named(text: str, gazetteer: Gazetteer) -> list[str]:
+    """The district names inside `text`, as runs of up to three of its words (`Randegan Wangon - LINMAS` -> Wangon)."""
+    words = [word for word in WORD_SEPARATOR.split(text) if word]
+    spans = (" ".join(words[i : i + n]) for n in (3, 2, 1) for i in range(len(words) - n + 1))
+    return [span for span in spans if place_key(span) in gazetteer.district_keys]
+
+
+def match_village(
+    text: str, districts: list[str], gazetteer: Gazetteer, inferred: Sequence[str] = ()
+) -> list[tuple[str, str, str]]:
     """Villages named by `text`: the exact name, else the readings that use every word, else a contained name.
 
-    Narrowed to the given districts when any candidate lies in one of them.
+    Narrowed to the given districts (a title block's, a `Kec.` part, the folders) when any
+    candidate lies in one of them; else to a district named by other words of the text
+    (`inferred`: `Randegan Wangon - LINMAS`), never by the village's own name (`Pekuncen` is a
+    village of Jatilawang and a district too, so it narrows to neither).
     """
     key = place_key(text)
     if not key:
@@ -102,11 +125,17 @@ def match_village(text: str, districts: list[str], gazetteer: Gazetteer) -> list
     named = (
         gazetteer.by_key.get(key, [])
         or read_as_village_and_district(text, gazetteer)
-        or contained_village(key, gazetteer)
+        or read_as_village_and_district(text, gazetteer, whole=False)
+        or contained_village(key, gazetteer, {place_key(d) for d in [*districts, *inferred]})
     )
     district_keys = {place_key(d) for d in districts}
     in_district = [v for v in named if v[1] in district_keys]
-    return in_district or named
+    if len(in_district) == 1 or (in_district and not inferred):
+        return in_district
+    inferred_keys = {place_key(d) for d in inferred}
+    pool = in_district or named
+    elsewhere = [v for v in pool if v[1] in inferred_keys - {gazetteer.key_of[v[0]]}]
+    return elsewhere or pool
 
 
 def from_code(source_file: str, gazetteer: Gazetteer) -> str | None:
@@ -128,12 +157,23 @@ def place(title: dict[str, str], source_file: str, gazetteer: Gazetteer) -> Plac
         title_village, title_district = split_district(title["village"])
         districts = [d for d in (title.get("district"), title_district) if d]
         attempts.append((title_village, districts or folders + ([stem_district] if stem_district else [])))
-    attempts.append((stem_village, ([stem_district] if stem_district else []) + [title.get("district", "")] + folders))
+    # what follows `Kec.` is the kecamatan, and may go on (`Kec. Wangon April 2024`)
+    marked = (districts_named(stem_district, gazetteer) or [stem_district]) if stem_district else []
+    attempts.append((stem_village, [*marked, title.get("district", ""), *folders]))
+    # a folder named after the village (`2024-05/Cilongok/Batuanten/Rekap.xlsx`), deepest first; a folder
+    # named after a kecamatan is read as a village only below a kecamatan's folder (not as its namesake)
+    attempts += [
+        (folder, [title.get("district", ""), *folders[:depth]])
+        for depth, folder in reversed(list(enumerate(folders)))
+        if place_key(split_district(folder)[0]) not in gazetteer.district_keys
+        or any(place_key(upper) in gazetteer.district_keys for upper in folders[:depth])  # `Lumbir/Lumbir/`
+    ]
     coded = from_code(source_file, gazetteer)
     if coded:
         return Placement(coded)
+    inferred = districts_named(path.stem, gazetteer)
     for text, districts in attempts:
-        candidates = match_village(text, [d for d in districts if d], gazetteer)
+        candidates = match_village(text, [d for d in districts if d], gazetteer, inferred)
         if len(candidates) == 1:
             return Placement(candidates[0][0])
         if len(candidates) > 1:

@@ -89,6 +89,21 @@ def column_number(letters: bytes) -> int:
     return number
 
 
+# documents sent in place of a spreadsheet; without NUL bytes at their start (a PDF), they would read as text
+DOCUMENT_MAGIC = (
+    (b"%PDF", "PDF document"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"{\\rtf", "RTF document"),
+)
+
+
+def is_mostly_text(head: bytes) -> bool:
+    """Whether the start of a file reads as text: control bytes other than tab and line ends are rare."""
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
+    return controls <= len(head) // 100
+
+
 def sniff(name: str, data: bytes) -> str:
     """What the file really is: xlsx, ods, xls, encrypted, html or text."""
     if data.startswith(ZIP_MAGIC):
@@ -97,7 +112,9 @@ def sniff(name: str, data: bytes) -> str:
         return "encrypted" if "EncryptedPackage".encode("utf-16-le") in data else "xls"
     if data.startswith(UTF16_BOMS):  # "Unicode text" as Excel saves it
         return "text"
-    if b"\x00" in data[:4096]:
+    if document := next((kind for magic, kind in DOCUMENT_MAGIC if data.startswith(magic)), None):
+        raise UnreadableFileError(f"{name}: a {document}, not a spreadsheet or text file")
+    if b"\x00" in data[:4096] or (data[:4096] and not is_mostly_text(data[:4096])):
         raise UnreadableFileError(f"{name}: not a spreadsheet or text file (binary content)")
     if re.search(rb"<\s*(html|table)\b", data[:4096], re.IGNORECASE):
         return "html"

@@ -45,6 +45,22 @@ def partly_superseded(match: re.Match[str]) -> str:
     return f"Sebagian digantikan: {replaced}. Kelompok lain dari berkas ini tetap dihitung."
 
 
+def village_not_found(match: re.Match[str]) -> str:
+    """`village not found in the official list (village='X', district='Y'; file '...')` (flows/ingest/place.py)."""
+    written = dict(re.findall(r"(village|district)='([^']*)'", match.group(1)))
+    found = ", ".join(f"{WORDS[key]} '{value}'" for key, value in written.items()) or (
+        "tidak ada DESA atau KECAMATAN di judul lembar kerja"
+    )
+    return (
+        f"Desa tidak ditemukan dalam daftar resmi ({found}; berkas '{match.group(2)}'). Tulis nama desa dan "
+        "kecamatan di judul lembar kerja (DESA : ..., KECAMATAN : ...) atau di nama berkas (Desa Kecamatan.xlsx), "
+        "seperti dalam daftar resmi Kemendagri."
+    )
+
+
+WORDS = {"village": "tertulis DESA", "district": "KECAMATAN"}
+
+
 TRANSLATIONS: tuple[Translation, ...] = (
     # discovery: the file could not even be looked at
     said(
@@ -79,6 +95,11 @@ TRANSLATIONS: tuple[Translation, ...] = (
     said(
         r"password-protected",
         "Berkas dilindungi kata sandi. Simpan ulang tanpa kata sandi, lalu kirim kembali.",
+    ),
+    said(
+        r"^a (PDF document|PNG image|JPEG image|RTF document), not a spreadsheet",
+        "Berkas ini dokumen atau gambar, bukan lembar kerja. Kirim data dalam bentuk Excel (.xlsx atau .xls), "
+        "LibreOffice (.ods) atau .csv, bukan hasil cetak atau foto.",
     ),
     said(
         r"not a spreadsheet or text file \(binary content\)",
@@ -186,11 +207,7 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "Desa '{1}' ada di beberapa kecamatan ({2}) dan berkas tidak menyebut salah satunya. Tulis nama desa dan "
         "kecamatan di judul lembar kerja (DESA : ..., KECAMATAN : ...) atau di nama berkas (Desa Kecamatan.xlsx).",
     ),
-    said(
-        r"^village not found in the official list \((.*)\)$",
-        "Desa tidak ditemukan dalam daftar resmi ({1}). Tulis nama desa dan kecamatan di judul lembar kerja "
-        "(DESA : ..., KECAMATAN : ...) atau di nama berkas, seperti dalam daftar resmi Kemendagri.",
-    ),
+    said(r"^village not found in the official list \((.*); file '(.*)'\)$", village_not_found),
     # a newer file for the same village, month and group
     said(r"^superseded by (.*)$", "Digantikan oleh berkas {1}; berkas ini tidak dihitung lagi."),
     said(r"^superseded for (.*)$", partly_superseded),

@@ -132,3 +132,11 @@ def write_discrepancies(
         write_workbook(path, part.sort("period", "group_label", "name"), title, INSTRUCTION, LAYOUT)
         written.append(path)
     return written
+
+
+def verified_people(warehouse: Path, period: str | None) -> int:
+    """How many roster people of `period` (any, when None) a BPJS participants export covers."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        query = "select count(*) from verification where $period is null or period = $period"
+        (count,) = con.execute(query, {"period": period}).fetchall()[0]
+    return int(count)

@@ -10,6 +10,8 @@ sheet, `Keterangan`, explaining its columns and every check.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -179,7 +181,22 @@ CORRECTIONS = Layout(
 def write_workbook(
     path: Path, rows: pl.DataFrame, title: str, instruction: str = INSTRUCTION, layout: Layout = CORRECTIONS
 ) -> None:
-    """One workbook for a village; every cell is written as text or a number, never as a formula."""
+    """One workbook for a village; every cell is written as text or a number, never as a formula.
+
+    It is written to a new private file beside `path`, then renamed over it: whatever `path` was
+    (a link planted there, an older workbook) is replaced, never written through.
+    """
+    descriptor, written = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".xlsx")
+    os.close(descriptor)
+    try:
+        write_book(Path(written), rows, title, instruction, layout)
+        Path(written).replace(path)
+    except BaseException:
+        Path(written).unlink(missing_ok=True)
+        raise
+
+
+def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, layout: Layout) -> None:
     book = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrapped = book.add_format({"text_wrap": True, "valign": "top"})
@@ -201,7 +218,7 @@ def write_workbook(
         sheet.set_column(position, position, 45)
     write_legend(book.add_worksheet("Keterangan"), layout, bold, wrapped)
     book.close()
-    path.chmod(CORRECTIONS_MODE)
+    path.chmod(CORRECTIONS_MODE)  # mkstemp made it 0600 already; said here as the rule
 
 
 def write_legend(sheet: Worksheet, layout: Layout, bold: object, wrapped: object) -> None:

@@ -91,7 +91,7 @@ create or replace temporary macro month_number(period) as
 -- bpjs_status: the participant's status in the export (AKTIF, NON AKTIF, MENUNGGAK, BERAKHIR, MENINGGAL)
 -- segment: BPU (non-wage earner) or PU (wage earner), as BPJS records it
 -- paid_through: the last month covered by a contribution, from the export and the contributions paid, 'YYYY-MM'
--- months_unpaid: months from paid_through to the period (0 when paid up)
+-- months_unpaid: months from paid_through to the period (0 when paid up); null when BPJS does not know the person
 -- grace_months: months of arrears the segment's rule allows (grace_periods.csv) at the period
 -- warnings: disagreements between roster and export, comma-separated (nik_berbeda, nik_kosong_di_bpjs, kpj_berbeda, nama_berbeda, tanggal_lahir_berbeda)
 -- export_period: the participants export used, 'YYYY-MM'
@@ -145,7 +145,9 @@ measured as (
     select
         m.*,
         greatest(m.last_paid_month, paid.paid_month) as paid_through,
-        greatest(month_number(m.period) - month_number(greatest(m.last_paid_month, paid.paid_month)), 0) as months_unpaid,
+        case when m.matched_on is not null then
+            greatest(month_number(m.period) - month_number(greatest(m.last_paid_month, paid.paid_month)), 0)
+        end as months_unpaid,
         coalesce(grace.grace_months, 3) as grace_months
     from matched as m
     left join paid using (period, village_code, group_code, nik)
