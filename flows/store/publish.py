@@ -6,14 +6,15 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
+from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, VIEWS_DIR
 from flows.store import reference
-from flows.store.catalog import comment_tables, create_views, table_docs, view_docs
+from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, table_statements, view_docs
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
 
@@ -24,17 +25,33 @@ WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
 
 
-def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
+@dataclass(frozen=True)
+class PeriodChecks:
+    """Settings of the period views: the time zone due dates end in, and the outlier thresholds (Settings)."""
+
+    timezone: str = "Asia/Jakarta"
+    outlier_min_share: float = 0.3
+    outlier_min_change: int = 8
+    outlier_replaced_share: float = 0.5
+    outlier_min_drop: int = 2
+
+
+def fingerprint(
+    key: bytes,
+    provisional_below_pct: float,
+    region: str = BANYUMAS_REGENCY_CODE,
+    checks: PeriodChecks = PeriodChecks(),  # frozen: one shared default is safe
+) -> str:
     """What the published warehouse is built from besides the data: views, statements, reference files, settings.
 
     The person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
     the fingerprint (kept in the state's `runs`) must not let anyone test guesses of the key.
     """
-    digest = hashlib.sha256(f"{provisional_below_pct} {region}".encode())
+    digest = hashlib.sha256(f"{provisional_below_pct} {region} {checks}".encode())
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
-        STATEMENTS_DIR / "publish_tables.sql",
+        *table_statements(),
         *sorted(REFERENCE_DIR.glob("*.csv")),
     ]
     for path in sources:
@@ -49,6 +66,7 @@ def reference_frames(region: str) -> dict[str, pl.DataFrame]:
         "ref_districts": reference.load_districts(region=region),
         "ref_targets": reference.load_targets(),
         "ref_rates": reference.load_contribution_rates(),
+        "ref_due_dates": reference.load_due_dates(),
     }
 
 
@@ -81,6 +99,7 @@ def publish(
     run_id: str,
     provisional_below_pct: float,
     region: str = BANYUMAS_REGENCY_CODE,
+    checks: PeriodChecks = PeriodChecks(),
 ) -> None:
     """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -98,9 +117,11 @@ def publish(
                 "run_id": run_id,
                 "provisional_below_pct": provisional_below_pct,
                 "pii_key_source": key.source,
+                **asdict(checks),
             }
             with registered(state, reference_frames(region)), written_once(state), transaction(state):
-                run_script(state, "publish_tables", params)
+                for statements in TABLE_STATEMENTS:
+                    run_script(state, statements, params)
                 create_views(state, view_docs(), "analyst")
                 comment_tables(state, table_docs(), "analyst")
             state.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
