@@ -96,11 +96,11 @@ def close_regency(warehouse: Path, period: str, by: str = "auditor") -> int:
     return periods.close_period(state_of(warehouse), warehouse, period, periods.Scope(), districts, actor)
 
 
-def send_late_bpd(raw: Path, period: str, rows: list[list[str]] = LATE_BPD) -> Path:
-    """Batuanten's corrected BPD roster for `period`, over the file it sent (a new version of it).
+def send_late_bpd(raw: Path, period: str, rows: list[list[str]] = LATE_BPD, name: str = "Batuanten.xlsx") -> Path:
+    """Batuanten's corrected BPD roster for `period`, by default over the file it sent (a new version of it).
 
     Two files with the same rows are byte-identical (the second is ignored as a copy): give other rows.
     """
-    path = raw / period / "Cilongok" / "Batuanten.xlsx"
+    path = raw / period / "Cilongok" / name
     write_roster(path, {"BPD": rows})
     return path

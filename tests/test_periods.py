@@ -112,9 +112,8 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
 
     with pytest.raises(periods.PeriodActionError, match="not pending"):
         periods.accept_pending(state_of(warehouse), "2024-03", periods.Scope(), ["nope.xlsx"], periods.Actor("x"))
-    accepted = periods.accept_pending(
-        state_of(warehouse), "2024-03", periods.Scope(), [str(late.relative_to(raw))], periods.Actor("Surat 12", "Kabid")
-    )
+    kabid, named = periods.Actor("Surat 12", "Kabid"), [str(late.relative_to(raw))]
+    accepted = periods.accept_pending(state_of(warehouse), "2024-03", periods.Scope(), named, kabid)
     assert [file for _, file in accepted] == ["2024-03/Cilongok/Batuanten.xlsx"]
     build_warehouse(raw, warehouse)
 
@@ -272,7 +271,8 @@ def test_thresholds_are_settings_and_a_follow_up_status_is_recorded(
     checks = set(view(warehouse, "outliers")["check_name"])
     assert checks == {"enrolment_drop", "roster_replaced"}
 
-    flag = {"period": "2024-04", "village_code": "33.02.05.2003", "group_code": "LINMAS", "check_name": "members_change"}
+    flag = {"period": "2024-04", "village_code": "33.02.05.2003", "group_code": "LINMAS"}
+    flag["check_name"] = "members_change"
     with pytest.raises(periods.PeriodActionError, match="flags no outlier"):
         periods.follow_up(state_of(warehouse), warehouse, flag, "explained", periods.Actor("r"))
     flag["check_name"] = "roster_replaced"

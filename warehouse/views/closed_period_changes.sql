@@ -5,7 +5,7 @@
 -- is closed by one close. `unchanged` is false only after an accepted correction
 -- (period_actions, action 'accept'), which changes the figures on purpose and on the record.
 -- Grain: period, cut, district_code, village_code, group_code
--- Example: select period, cut, district_code, village_code, group_code, members_closed, members_now from closed_period_changes where not unchanged
+-- Example: select period, cut, count(*) as figures, count(*) filter (where not unchanged) as changed from closed_period_changes group by all order by all
 -- Columns:
 -- period: month, 'YYYY-MM'
 -- cut: 'group', 'district', 'district_group' or 'village_group' (as in coverage_base)
