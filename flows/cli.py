@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import polars as pl
 import typer
@@ -21,6 +21,9 @@ from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
 from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
+
+if TYPE_CHECKING:
+    from flows.store.periods import Actor, Scope
 
 app = typer.Typer(
     help="cakupan: BPJS Ketenagakerjaan (Jamsostek) coverage of village government in Kabupaten Banyumas.",
@@ -401,11 +404,14 @@ def period_action(command: str) -> Iterator[None]:
             fail(error, command=command)
 
 
-def region_districts(settings: Settings) -> pl.DataFrame:
-    """The kecamatan of the region (reference)."""
+def scoped(settings: Settings, kecamatan: str | None, reason: str, by: str | None) -> tuple[Scope, Actor, list[str]]:
+    """The scope named (a kecamatan or the regency), who acts and why, and the region's kecamatan codes."""
+    from flows.store import periods
     from flows.store.reference import load_districts
 
-    return load_districts(region=settings.region)
+    districts = load_districts(region=settings.region)
+    scope = periods.find_district(districts, kecamatan)
+    return scope, periods.operator(reason, by), list(districts["district_code"])
 
 
 @app.command()
@@ -428,10 +434,7 @@ def close(
 
     settings = settings_or_exit(config, warehouse=warehouse)
     with period_action("close"):
-        districts = region_districts(settings)
-        scope = periods.find_district(districts, kecamatan)
-        actor = periods.operator(reason, by)
-        codes = list(districts["district_code"])
+        scope, actor, codes = scoped(settings, kecamatan, reason, by)
         action_id = periods.close_period(settings.state, settings.warehouse, period, scope, codes, actor)
     console.print(f"{period} closed for {scope} by {actor.name} (action {action_id}); the next run publishes it")
 
@@ -453,10 +456,8 @@ def reopen(
 
     settings = settings_or_exit(config, warehouse=warehouse)
     with period_action("reopen"):
-        districts = region_districts(settings)
-        scope = periods.find_district(districts, kecamatan)
-        actor = periods.operator(reason, by)
-        action_id = periods.reopen_period(settings.state, period, scope, list(districts["district_code"]), actor)
+        scope, actor, codes = scoped(settings, kecamatan, reason, by)
+        action_id = periods.reopen_period(settings.state, period, scope, codes, actor)
     console.print(f"{period} reopened for {scope} by {actor.name} (action {action_id}); the next run publishes it")
 
 
@@ -487,8 +488,7 @@ def accept(
         raise typer.Exit(2)
     settings = settings_or_exit(config, warehouse=warehouse)
     with period_action("accept"):
-        scope = periods.find_district(region_districts(settings), kecamatan)
-        actor = periods.operator(reason, by)
+        scope, actor, _ = scoped(settings, kecamatan, reason, by)
         accepted = periods.accept_pending(settings.state, period, scope, file or [], actor)
     for action_id, source_file in accepted:
         console.print(f"accepted {mask_text(source_file)} (action {action_id})")

@@ -265,6 +265,7 @@ def ingest_and_publish(
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
         counts = state.finish_run(con, run_id, "publishing")
         rejections = state.rejected_files(con)
+        held = state.held_files(con)
         current = settings.warehouse.exists() and state.published_is_current(con, fingerprint(key, settings))
         if current:
             state.mark_run(con, run_id, "completed")
@@ -273,6 +274,8 @@ def ingest_and_publish(
     else:
         log.info("publishing %s", settings.warehouse)
         steps.publish(state_path, settings, run_id, key)
+    if held:
+        warnings.append(f"{held} file(s) held for closed periods (pending_corrections): cakupan accept or reopen")
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")

@@ -80,7 +80,8 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
 
     late = send_late_bpd(raw, "2024-03")
     send_late_bpd(raw, "2024-04", LATE_BPD[:2])  # a correction for an open month counts at once
-    build_warehouse(raw, warehouse)
+    summary = build_warehouse(raw, warehouse)
+    assert "1 file(s) held for closed periods (pending_corrections): cakupan accept or reopen" in summary.warnings
 
     assert figures(warehouse, "2024-03").equals(as_published)  # nothing of the closed month moved
     assert batuanten_bpd(warehouse, "2024-04") == (2, 1)

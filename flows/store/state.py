@@ -222,6 +222,12 @@ def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object) ->
     return 0 if since is None else int(since[0])
 
 
+def held_files(con: duckdb.DuckDBPyConnection) -> int:
+    """File versions held as pending for a closed period (hold_pending.sql)."""
+    (count,) = con.execute("select count(*) from ingested_files where status = 'pending'").fetchall()[0]
+    return int(count)
+
+
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     """Files currently rejected, with the reason, for the run summary (Prefect stores it: NIKs masked)."""
     query = "select source_file, period, reason from ingested_files where status = 'rejected' order by source_file"

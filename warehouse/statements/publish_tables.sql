@@ -92,7 +92,7 @@ join analyst.villages as v on v.village_code = r.village_code;
 -- sha256: content digest of this version of the file
 -- period: month folder the file was in, 'YYYY-MM'; null outside one
 -- village_code: the village it was placed on; null when it could not be placed
--- status: 'loaded', 'superseded', 'rejected' or 'ignored'
+-- status: 'loaded', 'superseded', 'rejected', 'ignored', or 'pending' (held for a closed period: pending_corrections)
 -- rows_read: rows under a roster header
 -- rows_loaded: rows that passed every error check
 -- rows_rejected: rows with at least one error
@@ -151,7 +151,7 @@ from ingested_sheets;
 -- severity: 'error' (the row or file is not counted) or 'warning' (counted, to check)
 -- failure_value: the cell as written (NIKs masked), or the other file of a conflict
 -- message: what is wrong and what to do, in Bahasa Indonesia
--- is_current: true while the file version it is about counts (or, for a rejected file, until a newer version arrives)
+-- is_current: true while the file version it is about counts or is held for a closed period (for a rejected file, until a newer version arrives)
 create table analyst.validation_failures as
 select run_id, period, masked(source_file) as source_file, sha256, masked(sheet) as sheet, source_row, group_code,
        column_name,
