@@ -425,8 +425,7 @@ def close(
 ) -> None:
     """Close a month for the regency or one kecamatan: its figures stay as published; later files wait for approval.
 
-    The published warehouse must show everything received (run first). Takes effect in the
-    warehouse at the next run.
+    The published warehouse must show everything received (run first). Takes effect at the next run.
 
     Example: cakupan close --period 2024-04 --reason "Angka April dilaporkan ke Bupati" --by "Sri (Dinsospermades)"
     """
