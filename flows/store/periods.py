@@ -110,16 +110,16 @@ def in_scope(scope: Scope, districts: list[str]) -> list[str]:
     return districts if scope.district_code is None else [scope.district_code]
 
 
-def check_published(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
-    """Refuse to snapshot a warehouse that does not show what the state holds."""
+def check_published(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
+    """Refuse to snapshot a warehouse that does not show what the state holds for `period`."""
     last = con.execute(
         "select started_at from runs where published is not null order by started_at desc limit 1"
     ).fetchone()
     if last is None or not warehouse.exists():
         raise PeriodActionError(f"{warehouse} has not been published yet: run `cakupan run` first")
-    if state.unpublished_changes(con, last[0]):
+    if state.unpublished_changes(con, last[0], period):
         raise PeriodActionError(
-            f"{warehouse} does not show everything received and decided yet: run `cakupan run` first, "
+            f"{warehouse} does not show everything received and decided for {period} yet: run `cakupan run` first, "
             "so the figures closed are the figures published"
         )
 
@@ -134,7 +134,7 @@ def close_period(
             raise PeriodActionError(f"no file has arrived for {period}: there is nothing to close")
         if set(in_scope(scope, districts)) <= set(closed_districts(con, period, districts)):
             raise PeriodActionError(f"{period} is already closed for {scope}")
-        check_published(con, warehouse)
+        check_published(con, warehouse, period)
         con.execute("attach $path as published (read_only)", {"path": str(warehouse)})
         try:
             with transaction(con):

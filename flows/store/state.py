@@ -212,12 +212,17 @@ def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bo
     return unpublished_changes(con, last[1]) == 0
 
 
-def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object) -> int:
-    """File versions recorded by runs, and period actions taken, after the run that published at `published_at`."""
+def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
+    """File versions recorded by runs, and period actions taken, after the run that published at `published_at`.
+
+    With `period`, only those of that period, and no follow-up (it changes no figure).
+    """
     since = con.execute(
-        "select (select count(*) from ingested_files join runs using (run_id) where runs.started_at > $published_at)"
-        " + (select count(*) from period_actions where acted_at > $published_at)",
-        {"published_at": published_at},
+        "select (select count(*) from ingested_files join runs using (run_id) "
+        "        where runs.started_at > $published_at and ($period is null or period = $period))"
+        " + (select count(*) from period_actions where acted_at > $published_at "
+        "    and ($period is null or (period = $period and action <> 'follow_up')))",
+        {"published_at": published_at, "period": period},
     ).fetchone()
     return 0 if since is None else int(since[0])
 
