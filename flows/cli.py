@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import polars as pl
 import typer
@@ -21,6 +21,9 @@ from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
 from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
+
+if TYPE_CHECKING:
+    from flows.store.periods import Actor, Scope
 
 app = typer.Typer(
     help="cakupan: BPJS Ketenagakerjaan (Jamsostek) coverage of village government in Kabupaten Banyumas.",
@@ -520,3 +523,145 @@ def report(
     with one_line_failures("report"):
         written = write_report(settings.warehouse, period, out, lang)  # type: ignore[arg-type]
     console.print(f"report written to {written}")
+
+
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why: recorded in the audit trail (period_actions).")]
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who acts, as recorded. [default: the operating system user]")
+]
+KecamatanOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kecamatan", help="Only this kecamatan, by name or code (Cilongok, 33.02.17). [default: the regency]"
+    ),
+]
+PeriodRequired = Annotated[str, typer.Option(help="The month (YYYY-MM).", callback=valid_period)]
+
+
+@contextmanager
+def period_action(command: str) -> Iterator[None]:
+    """A period action's failures (refused, busy, a path) end the command in one line."""
+    from flows.store.state import RunInProgressError
+
+    with one_line_failures(command):
+        try:
+            yield
+        except RunInProgressError as error:
+            fail(error, command=command)
+
+
+def scoped(settings: Settings, kecamatan: str | None, reason: str, by: str | None) -> tuple[Scope, Actor, list[str]]:
+    """The scope named (a kecamatan or the regency), who acts and why, and the region's kecamatan codes."""
+    from flows.store import periods
+    from flows.store.reference import load_districts
+
+    districts = load_districts(region=settings.region)
+    scope = periods.find_district(districts, kecamatan)
+    return scope, periods.operator(reason, by), list(districts["district_code"])
+
+
+@app.command()
+def close(
+    period: PeriodRequired,
+    reason: ReasonOption,
+    kecamatan: KecamatanOption = None,
+    by: ByOption = None,
+    warehouse: ReadWarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Close a month for the regency or one kecamatan: its figures stay as published; later files wait for approval.
+
+    The published warehouse must show everything received (run first). Takes effect at the next run.
+
+    Example: cakupan close --period 2024-04 --reason "Angka April dilaporkan ke Bupati" --by "Sri (Dinsospermades)"
+    """
+    from flows.store import periods
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    with period_action("close"):
+        scope, actor, codes = scoped(settings, kecamatan, reason, by)
+        action_id = periods.close_period(settings.state, settings.warehouse, period, scope, codes, actor)
+    console.print(f"{period} closed for {scope} by {actor.name} (action {action_id}); the next run publishes it")
+
+
+@app.command()
+def reopen(
+    period: PeriodRequired,
+    reason: ReasonOption,
+    kecamatan: KecamatanOption = None,
+    by: ByOption = None,
+    warehouse: ReadWarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Reopen a closed month: from the next run the newest file of each village counts again, held ones included.
+
+    Example: cakupan reopen --period 2024-04 --kecamatan Cilongok --reason "Koreksi data BPD Cilongok"
+    """
+    from flows.store import periods
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    with period_action("reopen"):
+        scope, actor, codes = scoped(settings, kecamatan, reason, by)
+        action_id = periods.reopen_period(settings.state, period, scope, codes, actor)
+    console.print(f"{period} reopened for {scope} by {actor.name} (action {action_id}); the next run publishes it")
+
+
+@app.command()
+def accept(
+    period: PeriodRequired,
+    reason: ReasonOption,
+    file: Annotated[
+        list[str] | None,
+        typer.Option("--file", help="A pending file: its path as in pending_corrections, or its sha256. Repeatable."),
+    ] = None,
+    all_pending: Annotated[
+        bool, typer.Option("--all", help="Accept every file pending for the period (and kecamatan).")
+    ] = False,
+    kecamatan: KecamatanOption = None,
+    by: ByOption = None,
+    warehouse: ReadWarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Accept late corrections held for a closed month: they count from the next run, recorded in the trail.
+
+    Example: cakupan accept --period 2024-04 --file "2024-04/Cilongok/Batuanten.xlsx" --reason "Surat Kades 12/5"
+    """
+    from flows.store import periods
+
+    if bool(file) == all_pending:
+        typer.echo("cakupan: give --file (one or more) or --all", err=True)
+        raise typer.Exit(2)
+    settings = settings_or_exit(config, warehouse=warehouse)
+    with period_action("accept"):
+        scope, actor, _ = scoped(settings, kecamatan, reason, by)
+        accepted = periods.accept_pending(settings.state, period, scope, file or [], actor)
+    for action_id, source_file in accepted:
+        console.print(f"accepted {mask_text(source_file)} (action {action_id})")
+    console.print(f"{len(accepted)} file(s) accepted for {period} by {actor.name}; the next run publishes them")
+
+
+@app.command("follow-up")
+def follow_up(
+    period: PeriodRequired,
+    village: Annotated[str, typer.Option(help="The village code (33.02.17.2008).")],
+    group: Annotated[str, typer.Option(help="The group: BPD, RT_RW, LKD, LINMAS or RENTAN.")],
+    check: Annotated[str, typer.Option(help="The outlier check, as in the view outliers (members_change, ...).")],
+    status: Annotated[str, typer.Option(help="investigating, explained, corrected, or open again.")],
+    reason: ReasonOption,
+    by: ByOption = None,
+    warehouse: ReadWarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set the follow-up status of an outlier flag (the view outliers), recorded in the audit trail.
+
+    Example: cakupan follow-up --period 2024-03 --village 33.02.17.2008 --group RT_RW --check members_change
+    --status explained --reason "RT baru dibentuk"
+    """
+    from flows.store import periods
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    flag = {"period": period, "village_code": village, "group_code": group, "check_name": check}
+    with period_action("follow-up"):
+        actor = periods.operator(reason, by)
+        action_id = periods.follow_up(settings.state, settings.warehouse, flag, status, actor)
+    console.print(f"{check} of {village} {group} {period} is now {status} (action {action_id})")

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from obstore.store import ObjectStore
 
-from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
+from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, period_checks, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state
 
@@ -218,7 +218,9 @@ def publish_province(
         return False
     objects = staging.fetch(store, manifests.values(), staged_cache(settings.warehouse))
     log.info("publishing %s from %d regencies", settings.warehouse, len(manifests))
-    publish.publish_staged(objects, settings.warehouse, run_id, settings.provisional_below_pct, settings.region)
+    publish.publish_staged(
+        objects, settings.warehouse, run_id, settings.provisional_below_pct, settings.region, period_checks(settings)
+    )
     record = {
         "run_id": run_id,
         "fingerprint": fingerprint,

@@ -78,13 +78,25 @@ class PlainSteps:
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
     with state.connect_state(state_path) as con:
-        publish.publish(con, settings.warehouse, key, run_id, settings.provisional_below_pct, settings.region)
+        checks = period_checks(settings)
+        publish.publish(con, settings.warehouse, key, run_id, settings.provisional_below_pct, settings.region, checks)
         state.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
 
 
 def fingerprint(key: PiiKey, settings: Settings) -> str:
     """What the published warehouse is built from besides the data."""
-    return publish.fingerprint(key.value, settings.provisional_below_pct, settings.region)
+    return publish.fingerprint(key.value, settings.provisional_below_pct, settings.region, period_checks(settings))
+
+
+def period_checks(settings: Settings) -> publish.PeriodChecks:
+    """The settings the period views are published with."""
+    return publish.PeriodChecks(
+        settings.timezone,
+        settings.outlier_min_share,
+        settings.outlier_min_change,
+        settings.outlier_replaced_share,
+        settings.outlier_min_drop,
+    )
 
 
 def preflight(settings: Settings) -> None:
@@ -253,6 +265,7 @@ def ingest_and_publish(
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
         counts = state.finish_run(con, run_id, "publishing")
         rejections = state.rejected_files(con)
+        held = state.held_files(con)
         current = settings.warehouse.exists() and state.published_is_current(con, fingerprint(key, settings))
         if current:
             state.mark_run(con, run_id, "completed")
@@ -261,6 +274,8 @@ def ingest_and_publish(
     else:
         log.info("publishing %s", settings.warehouse)
         steps.publish(state_path, settings, run_id, key)
+    if held:
+        warnings.append(f"{held} file(s) held for closed periods (pending_corrections): cakupan accept or reopen")
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")

@@ -81,6 +81,15 @@ class Settings:
     work_dir: Path = DEFAULT_WORK_DIR
     regencies_per_child: int = 1
     child_concurrency: int = 2
+    # month-to-month outlier flags (the view `outliers`, docs/operations.md): members or enrolled
+    # change by at least this share of the earlier figure and at least this many people (0 turns
+    # either condition off; the demo generator's largest natural change is 7 enrolled in a month)
+    outlier_min_share: float = 0.3
+    outlier_min_change: int = 8
+    # a roster is replaced when at least this share of the earlier roster's people left and as many came
+    outlier_replaced_share: float = 0.5
+    # enrolment drops when at least this many people enrolled before, still on the roster, are not now
+    outlier_min_drop: int = 2
 
     @property
     def state(self) -> Path:
@@ -156,6 +165,10 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError(f"must be at most {MAX_WORKERS}, the number of cores")
     if key == "file_timeout_seconds" and not 0 < value <= MAX_FILE_TIMEOUT:
         raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
+    if key in {"outlier_min_share", "outlier_replaced_share"} and not 0 <= value <= 1:
+        raise ValueError("must be a share from 0 to 1 (0.3 is 30%)")
+    if key in {"outlier_min_change", "outlier_min_drop"} and value < 0:
+        raise ValueError("must be at least 0")
     if key == "provisional_below_pct" and not 0 <= value <= 100:
         raise ValueError("must be a percentage from 0 to 100")
     if key == "region" and not REGION.fullmatch(value.replace(" ", "")):

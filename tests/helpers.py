@@ -76,3 +76,36 @@ def nik_like_values(warehouse: Path) -> list[str]:
 def zone_files(raw: Path) -> list[Path]:
     """Every file of a generated landing zone: the rosters and the BPJS exports."""
     return sorted(path for path in raw.rglob("*") if path.is_file() and "reference" not in path.parts)
+
+
+BATUANTEN = "33.02.17.2008"  # a desa in Cilongok (tests/conftest.py SMALL_VILLAGES)
+LATE_BPD = [  # a late BPD roster for Batuanten: two people, one row with a NIK too short (reported, not counted)
+    [ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"],
+    [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""],
+    ["330217120575", "Cahya", "L", "Anggota BPD", "Sudah", ""],
+]
+
+
+def state_of(warehouse: Path) -> Path:
+    """The state database of a warehouse."""
+    return Settings(warehouse=warehouse).state
+
+
+def close_regency(warehouse: Path, period: str, by: str = "auditor") -> int:
+    """Close `period` for the whole regency, as `cakupan close` does."""
+    from flows.store import periods
+    from flows.store.reference import load_districts
+
+    districts = list(load_districts()["district_code"])
+    actor = periods.Actor(f"{period} reported to the regent", by)
+    return periods.close_period(state_of(warehouse), warehouse, period, periods.Scope(), districts, actor)
+
+
+def send_late_bpd(raw: Path, period: str, rows: list[list[str]] = LATE_BPD, name: str = "Batuanten.xlsx") -> Path:
+    """Batuanten's corrected BPD roster for `period`, by default over the file it sent (a new version of it).
+
+    Two files with the same rows are byte-identical (the second is ignored as a copy): give other rows.
+    """
+    path = raw / period / "Cilongok" / name
+    write_roster(path, {"BPD": rows})
+    return path

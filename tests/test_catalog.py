@@ -9,7 +9,9 @@ import duckdb
 import pytest
 
 from flows.store.catalog import ViewDoc, in_dependency_order, table_docs, view_docs
-from tests.helpers import ANI, build_warehouse, write_roster
+from tests.conftest import SMALL_VILLAGES
+from tests.helpers import ANI, BATUANTEN, build_warehouse, close_regency, send_late_bpd, write_roster
+from tools.generate import Jump, write_landing_zone
 
 GOLDEN = Path(__file__).parent / "golden" / "catalog.txt"
 
@@ -105,10 +107,17 @@ def test_views_are_created_after_the_views_they_use_and_a_cycle_is_named() -> No
 
 
 @pytest.fixture(scope="module")
-def demo_warehouse(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated zone (five villages, four months), so every view has rows to be unique over."""
-    warehouse = tmp_path_factory.mktemp("demo") / "cakupan.duckdb"
-    build_warehouse(demo_zone[0], warehouse)
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated zone (five villages, four months) with a jump planted, 2024-03 closed and a late
+    correction held for it, so every view and table has rows to be unique over."""
+    root = tmp_path_factory.mktemp("demo")
+    raw, warehouse = root / "raw", root / "cakupan.duckdb"
+    jump = Jump(BATUANTEN, "RT_RW", "2024-02", "members_up")
+    write_landing_zone(raw, seed=42, village_codes=SMALL_VILLAGES, workers=1, jumps=[jump], bpjs_exports=True)
+    build_warehouse(raw, warehouse)
+    close_regency(warehouse, "2024-03")
+    send_late_bpd(raw, "2024-03")  # a new version of Batuanten's own file
+    build_warehouse(raw, warehouse)
     return warehouse
 
 

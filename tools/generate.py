@@ -201,12 +201,14 @@ class Person:
     start_date: dt.date | None = None
     contribution_source: str = ""
     contribution_idr: int = 0
+    reported_unenrolled: tuple[int, ...] = ()  # periods whose roster says Belum although enrolled (a planted drop)
 
     def present(self, period: int) -> bool:
         return self.first_period <= period <= self.last_period
 
     def enrolled(self, period: int) -> bool:
-        return self.enrolled_from is not None and period >= self.enrolled_from
+        enrolled = self.enrolled_from is not None and period >= self.enrolled_from
+        return enrolled and period not in self.reported_unenrolled
 
     def copy_enrolment(self, other: Person) -> None:
         """The same person on another roster: same membership, enrolled from the same period."""
@@ -375,6 +377,69 @@ def second_posts(people: Sequence[Person], rng: random.Random) -> list[Person]:
     return extra
 
 
+JUMP_KINDS = ("members_up", "members_down", "enrolment_drop", "roster_replaced")
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A jump planted in one village's roster of one group, from `period` on (`lasting`) or in that month only.
+
+    - `members_up`: as many new, unenrolled people join as were on the roster (members double);
+    - `members_down`: every second person is gone (members halve);
+    - `enrolment_drop`: everyone enrolled is reported not enrolled (Belum);
+    - `roster_replaced`: every person is replaced by a new one (new NIK) with the same enrolment.
+
+    A month-only jump is a wrong file: the next month's roster is the normal one again.
+    """
+
+    village_code: str
+    group_code: str
+    period: str
+    kind: str
+    lasting: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in JUMP_KINDS:
+            raise ValueError(f"jump kind {self.kind!r}: one of {', '.join(JUMP_KINDS)}")
+
+
+def absent_in(person: Person, start: int, end: int) -> list[Person]:
+    """The person off the roster from period `start` to `end`: their presence before and after, as separate rows."""
+    before = Person(**{**person.__dict__, "last_period": min(person.last_period, start - 1)})
+    after = Person(**{**person.__dict__, "first_period": max(person.first_period, end + 1)})
+    return [kept for kept in (before, after) if kept.first_period <= kept.last_period]
+
+
+def plant_jumps(people: list[Person], jumps: Sequence[Jump], periods: Sequence[str], seed: int) -> list[Person]:
+    """`people` with the jumps planted (people changed are copied, never mutated)."""
+    ids = Identities(random.Random(seed + 1), niks={p.nik for p in people})
+    for jump in jumps:
+        at = periods.index(jump.period)
+        end = len(periods) - 1 if jump.lasting else at
+        slot = (jump.village_code, jump.group_code)
+        on_roster = [p for p in people if (p.village_code, p.group_code) == slot and p.present(at)]
+        if not on_roster:
+            raise ValueError(f"{jump}: nobody on that roster in {jump.period}")
+        district = jump.village_code[:8]
+        changed = {"members_up": [], "members_down": on_roster[::2]}.get(jump.kind, on_roster)
+        kept = [p for p in people if not any(p is c for c in changed)]
+        if jump.kind == "enrolment_drop":
+            unenrolled = tuple(range(at, end + 1))
+            kept += [Person(**{**p.__dict__, "reported_unenrolled": unenrolled}) for p in changed]
+        else:
+            kept += [row for p in changed for row in absent_in(p, at, end)]
+        if jump.kind in ("members_up", "roster_replaced"):
+            for p in on_roster:
+                nik, name, sex, birth = random_identity(ids, district)
+                newcomer = Person(nik, name, sex, birth, p.village_code, p.group_code, p.role, p.rt, p.rw, at, end)
+                if jump.kind == "roster_replaced":
+                    newcomer.copy_enrolment(p)
+                    newcomer.kpj = ids.kpj() if p.kpj else ""
+                kept.append(newcomer)
+        people = kept
+    return people
+
+
 def people_truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.DataFrame:
     """One row per person per period, village and group they appear in, enrolled if enrolled in any row."""
     rows = [
@@ -474,13 +539,14 @@ def write_landing_zone(
     workers: int = 2,
     region: str = BANYUMAS_REGENCY_CODE,
     bpjs_exports: bool = False,
+    jumps: Sequence[Jump] = (),
 ) -> pl.DataFrame:
-    """Write the demo landing zone under `out_dir`; return its truth (see `truth`).
+    """Write the demo landing zone under `out_dir`, with `jumps` planted; return its truth (see `truth`).
 
     With `bpjs_exports`, also the BPJS branch's exports of each period under `<P>/BPJS/`
     (`tools.bpjs_exports.write_bpjs_exports`; call that for what reconciliation must find).
     """
-    people = build_people(seed, len(periods), region)
+    people = plant_jumps(build_people(seed, len(periods), region), jumps, periods, seed)
     if bpjs_exports:
         from tools.bpjs_exports import write_bpjs_exports  # it imports this module
 

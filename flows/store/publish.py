@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import polars as pl
 
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.store import reference
-from flows.store.catalog import comment_tables, create_views, table_docs, view_docs
+from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, view_docs
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
 from schemas.roster import check_catalog
@@ -25,16 +26,32 @@ WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
 
 
-STATEMENTS = ("create_macros", "publish_reference", "publish_tables", "publish_verification", "publish_staged_tables")
+STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "publish_staged_tables")
 
 
-def fingerprint(key: bytes, provisional_below_pct: float, region: str = BANYUMAS_REGENCY_CODE) -> str:
+@dataclass(frozen=True)
+class PeriodChecks:
+    """Settings of the period views: the time zone due dates end in, and the outlier thresholds (Settings)."""
+
+    timezone: str = "Asia/Jakarta"
+    outlier_min_share: float = 0.3
+    outlier_min_change: int = 8
+    outlier_replaced_share: float = 0.5
+    outlier_min_drop: int = 2
+
+
+def fingerprint(
+    key: bytes,
+    provisional_below_pct: float,
+    region: str = BANYUMAS_REGENCY_CODE,
+    checks: PeriodChecks = PeriodChecks(),  # frozen: one shared default is safe
+) -> str:
     """What the published warehouse is built from besides the data: views, statements, reference files, settings.
 
     The person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
     the fingerprint (kept in the state's `runs`) must not let anyone test guesses of the key.
     """
-    digest = hashlib.sha256(f"{provisional_below_pct} {region}".encode())
+    digest = hashlib.sha256(f"{provisional_below_pct} {region} {checks}".encode())
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
@@ -57,6 +74,7 @@ def reference_frames(region: str) -> dict[str, pl.DataFrame]:
         "ref_groups": reference.load_groups(),
         "ref_group_targets": reference.load_group_targets(),
         "ref_grace": reference.load_grace_periods(),
+        "ref_due_dates": reference.load_due_dates(),
     }
 
 
@@ -89,6 +107,7 @@ def publish(
     run_id: str,
     provisional_below_pct: float,
     region: str = BANYUMAS_REGENCY_CODE,
+    checks: PeriodChecks = PeriodChecks(),
 ) -> None:
     """Build the analyst warehouse from the state database and swap it in (`swap_in`)."""
     params = {
@@ -96,22 +115,28 @@ def publish(
         "run_id": run_id,
         "provisional_below_pct": provisional_below_pct,
         "pii_key_source": key.source,
+        **asdict(checks),
     }
     try:
         with registered(state, reference_frames(region)):
-            swap_in(state, warehouse, ["publish_reference", "publish_tables", "publish_verification"], params)
+            swap_in(state, warehouse, list(TABLE_STATEMENTS), params)
     finally:
         state.execute("drop table if exists pii_pads")  # the key's pads, made by publish_tables.sql
 
 
 def publish_staged(
-    objects: dict[str, list[str]], warehouse: Path, run_id: str, provisional_below_pct: float, region: str
+    objects: dict[str, list[str]],
+    warehouse: Path,
+    run_id: str,
+    provisional_below_pct: float,
+    region: str,
+    checks: PeriodChecks = PeriodChecks(),
 ) -> None:
     """Build the province warehouse from staged Parquet (local paths, by table) and swap it in (`swap_in`).
 
     Its own DuckDB session, in memory: the staged tables hold no raw NIK, and no state database is opened.
     """
-    params = {"run_id": run_id, "provisional_below_pct": provisional_below_pct}
+    params = {"run_id": run_id, "provisional_below_pct": provisional_below_pct, **asdict(checks)}
     params |= {f"{table}_objects": paths for table, paths in objects.items()}
     with duckdb.connect() as con, registered(con, {**reference_frames(region), "ref_checks": check_catalog()}):
         run_script(con, "create_macros")

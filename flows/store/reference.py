@@ -125,3 +125,22 @@ def load_grace_periods(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
     return pl.read_csv(reference_dir / "grace_periods.csv", try_parse_dates=True).with_columns(
         pl.col("valid_to").cast(pl.Date)
     )
+
+
+def load_due_dates(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """When a period's rosters are due, by the periods each rule applies to (raw/reference/due_dates.csv).
+
+    Columns: valid_from and valid_to (first and last period, 'YYYY-MM'; valid_to empty while in
+    force), months_after (the due month, counted from the period's), due_day (the last day, 1 to
+    28), grace_hours (after the end of that day, local time), source.
+    """
+    rules = pl.read_csv(
+        reference_dir / "due_dates.csv",
+        schema_overrides={"valid_from": pl.String, "valid_to": pl.String, "months_after": pl.Int32},
+    ).with_columns(pl.col("due_day", "grace_hours").cast(pl.Int32))
+    bad = rules.filter(
+        ~pl.col("due_day").is_between(1, 28) | (pl.col("months_after") < 0) | (pl.col("grace_hours") < 0)
+    )
+    if bad.height:
+        raise ValueError(f"{reference_dir / 'due_dates.csv'}: due_day must be 1-28, months_after and grace_hours >= 0")
+    return rules

@@ -47,6 +47,12 @@ STAGED_TABLES = (
     "verification",
     "bpjs_contributions",
     "bpjs_claims",
+    "due_dates",
+    "file_arrivals",
+    "period_actions",
+    "closed_versions",
+    "closed_figures",
+    "pending_corrections",
 )
 MANIFESTS = "manifests"
 NO_PERIOD = "none"  # the partition of rows without a period (a file outside a month folder, the runs)

@@ -51,6 +51,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute("use state")
             run_script(con, "create_state_tables")
             run_script(con, "create_macros")
+            run_script(con, "create_period_tables")
             fill_alasan(con)
             yield con
     finally:
@@ -104,9 +105,13 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
 
 
 def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Decide the current file version per (period, village, group), mark superseded ones, run cross-row checks."""
+    """Decide the current file version per (period, village, group), mark superseded ones, run cross-row checks.
+
+    Versions that arrived for a closed period are held as pending (hold_pending.sql) in the same transaction.
+    """
     with registered(con, {"ref_checks": check_catalog()}), transaction(con):
         run_script(con, "refresh_current", {"run_id": run_id})
+        run_script(con, "hold_pending")
         fill_alasan(con)
 
 
@@ -207,17 +212,37 @@ def last_published(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
 
 
 def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
-    """True when the last published warehouse was built with `fingerprint` and no file was recorded since."""
+    """True when the last published warehouse was built with `fingerprint` and nothing was recorded since.
+
+    Nothing: no file version, and no period action (a close, reopen, accept or follow-up republishes).
+    """
     last = con.execute(
         "select published, started_at from runs where published is not null order by started_at desc limit 1"
     ).fetchone()
     if last is None or last[0] != fingerprint:
         return False
+    return unpublished_changes(con, last[1]) == 0
+
+
+def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
+    """File versions recorded by runs, and period actions taken, after the run that published at `published_at`.
+
+    With `period`, only those of that period, and no follow-up (it changes no figure).
+    """
     since = con.execute(
-        "select count(*) from ingested_files join runs using (run_id) where runs.started_at > $published_at",
-        {"published_at": last[1]},
+        "select (select count(*) from ingested_files join runs using (run_id) "
+        "        where runs.started_at > $published_at and ($period is null or period = $period))"
+        " + (select count(*) from period_actions where acted_at > $published_at "
+        "    and ($period is null or (period = $period and action <> 'follow_up')))",
+        {"published_at": published_at, "period": period},
     ).fetchone()
-    return since is not None and since[0] == 0
+    return 0 if since is None else int(since[0])
+
+
+def held_files(con: duckdb.DuckDBPyConnection) -> int:
+    """File versions held as pending for a closed period (hold_pending.sql)."""
+    (count,) = con.execute("select count(*) from ingested_files where status = 'pending'").fetchall()[0]
+    return int(count)
 
 
 def rejected_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:

@@ -1,19 +1,27 @@
 -- Forget what was ingested for period $period (all periods when null), so that a full
--- refresh reads those files again. Runs are kept.
-delete from roster_rows where $period is null or period = $period;
-delete from validation_failures where $period is null or period = $period;
-delete from file_groups where $period is null or period = $period;
-delete from flagged_rows where $period is null or period = $period;
-delete from bpjs_peserta where $period is null or period = $period;
-delete from bpjs_iuran where $period is null or period = $period;
-delete from bpjs_klaim where $period is null or period = $period;
+-- refresh reads those files again. Runs are kept. The versions that count for a closed period
+-- are kept too (issue 21): their file may be gone from the landing zone (a correction written
+-- over it), and the closed figures must not move.
+create or replace temporary table kept_versions as
+select distinct g.sha256
+from governing_actions as a
+join file_groups as g using (sha256, group_code)
+where a.action = 'close' and g.is_current;
+
+delete from roster_rows where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
+delete from validation_failures where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
+delete from file_groups where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
+delete from flagged_rows where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
+delete from bpjs_peserta where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
+delete from bpjs_iuran where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
+delete from bpjs_klaim where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
 delete from sheet_columns where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
-);
+) and sha256 not in (select sha256 from kept_versions);
 delete from ingested_sheets where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
-);
-delete from ingested_files where $period is null or period = $period;
+) and sha256 not in (select sha256 from kept_versions);
+delete from ingested_files where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
 
 -- the published warehouse no longer matches the state: the next run republishes it
 update runs set published = null;

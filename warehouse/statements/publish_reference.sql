@@ -1,7 +1,7 @@
 -- Build the analyst warehouse's reference tables in the attached database `analyst`: the
 -- region's regencies, districts and villages, the targets, the contribution rates and the
 -- settings it was published with. Reads the registered frames ref_regencies, ref_districts,
--- ref_villages, ref_targets, ref_rates, ref_groups and ref_group_targets; $provisional_below_pct is the completeness threshold.
+-- ref_villages, ref_targets, ref_rates, ref_groups and ref_group_targets; $provisional_below_pct is the completeness threshold, $outlier_* the outlier thresholds.
 -- The same for a regency's warehouse (publish_tables.sql follows) and the province's
 -- (publish_staged_tables.sql follows).
 
@@ -76,6 +76,14 @@ from ref_rates;
 -- value: its value
 create table analyst.settings as
 select 'provisional_below_pct' as name, $provisional_below_pct::double as value;
+
+-- the outlier thresholds the view `outliers` reads, beside the other settings
+insert into analyst.settings
+values ('outlier_min_share', $outlier_min_share::double),
+    ('outlier_min_change', $outlier_min_change::double),
+    ('outlier_replaced_share', $outlier_replaced_share::double),
+    ('outlier_min_drop', $outlier_min_drop::double);
+
 
 -- groups: one row per roster group, with its labels (reference, raw/reference/groups.csv).
 -- Grain: group_code

@@ -78,3 +78,23 @@ qualify row_number() over (partition by payment_id order by group_code nulls las
 create table analyst.bpjs_claims as
 select * from read_parquet($bpjs_claims_objects, union_by_name = true, hive_partitioning = false)
 qualify row_number() over (partition by claim_no order by group_code nulls last) = 1;
+
+-- the periods of every regency: closing, holding and accepting happen per regency (its own
+-- `cakupan close`), and the province shows each regency's trail and snapshots side by side
+create table analyst.due_dates as
+select distinct * from read_parquet($due_dates_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.file_arrivals as
+select * from read_parquet($file_arrivals_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.period_actions as
+select * from read_parquet($period_actions_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.closed_versions as
+select * from read_parquet($closed_versions_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.closed_figures as
+select * from read_parquet($closed_figures_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.pending_corrections as
+select * from read_parquet($pending_corrections_objects, union_by_name = true, hive_partitioning = false);

@@ -78,7 +78,7 @@ join analyst.villages as v on v.village_code = r.village_code;
 -- sha256: content digest of this version of the file
 -- period: month folder the file was in, 'YYYY-MM'; null outside one
 -- village_code: the village it was placed on; null when it could not be placed
--- status: 'loaded', 'superseded', 'rejected' or 'ignored'
+-- status: 'loaded', 'superseded', 'rejected', 'ignored', or 'pending' (held for a closed period: pending_corrections)
 -- rows_read: rows under a roster header
 -- rows_loaded: rows that passed every error check
 -- rows_rejected: rows with at least one error
@@ -118,17 +118,18 @@ from ingested_files as f
 left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_file;
 
 -- ingested_sheets: one row per sheet of every file read: a roster, or ignored with the reason.
--- Grain: source_file, sheet
+-- Grain: source_file, sha256, sheet
 -- Example: select status, count(*) as sheets, sum(rows_read) as rows_read from ingested_sheets group by status
 -- Columns:
 -- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: content digest of the file version (ingested_files)
 -- sheet: sheet name
 -- status: 'roster' or 'ignored'
 -- reason: why ignored, in English
 -- alasan: the same in Bahasa Indonesia
 -- rows_read: rows under the roster header
 create table analyst.ingested_sheets as
-select masked(source_file) as source_file, masked(sheet) as sheet, status, masked(reason) as reason,
+select masked(source_file) as source_file, sha256, masked(sheet) as sheet, status, masked(reason) as reason,
        masked(alasan) as alasan, rows_read
 from ingested_sheets;
 
@@ -148,7 +149,7 @@ from ingested_sheets;
 -- severity: 'error' (the row or file is not counted) or 'warning' (counted, to check)
 -- failure_value: the cell as written (NIKs masked), or the other file of a conflict
 -- message: what is wrong and what to do, in Bahasa Indonesia
--- is_current: true while the file version it is about counts (or, for a rejected file, until a newer version arrives)
+-- is_current: true while the file version it is about counts or is held for a closed period (for a rejected file, until a newer version arrives)
 create table analyst.validation_failures as
 select run_id, period, masked(source_file) as source_file, sha256, masked(sheet) as sheet, source_row, group_code,
        column_name,

@@ -3,17 +3,20 @@
 -- broken by path; two files of one run in one slot are also reported as a conflict).
 -- Older versions become 'superseded' once none of their groups is current, naming the file
 -- that replaced them; their failures stay, marked as history.
+-- Issue 21: a version held by a closed period (the state view held_versions,
+-- create_period_tables.sql) ranks last and is never current; hold_pending.sql runs next.
 update file_groups as g
-set is_current = (ranked.rank_in_slot = 1)
+set is_current = (ranked.rank_in_slot = 1 and not ranked.held)
 from (
-    select fg.sha256, fg.group_code,
+    select fg.sha256, fg.group_code, h.sha256 is not null as held,
            row_number() over (
                partition by fg.period, fg.village_code, fg.group_code
-               order by r.started_at desc, fg.modified_at desc, fg.source_file desc
+               order by h.sha256 is not null, r.started_at desc, fg.modified_at desc, fg.source_file desc
            ) as rank_in_slot
     from file_groups as fg
     join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
     join runs as r on r.run_id = f.run_id
+    left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
 ) as ranked
 where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
@@ -44,7 +47,7 @@ from (
     from file_groups
     group by sha256, source_file
 ) as lost
-where f.status in ('loaded', 'superseded') and lost.sha256 = f.sha256 and lost.source_file = f.source_file;
+where f.status in ('loaded', 'superseded', 'pending') and lost.sha256 = f.sha256 and lost.source_file = f.source_file;
 
 -- a row's failure counts while its group's version does; a rejected file's, until a later
 -- version of the same file arrives

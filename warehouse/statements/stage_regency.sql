@@ -42,3 +42,23 @@ select * from published.bpjs_contributions;
 
 create or replace temporary table staged_bpjs_claims as
 select * from published.bpjs_claims;
+
+-- the periods' trail, locks, snapshots, arrivals and held corrections (publish_period_tables.sql):
+-- the province shows each regency's, its files named with the regency code like the others
+create or replace temporary table staged_due_dates as
+select * from published.due_dates;
+
+create or replace temporary table staged_file_arrivals as
+select * replace ($regency_code || '/' || source_file as source_file) from published.file_arrivals;
+
+create or replace temporary table staged_period_actions as
+select * replace ($regency_code || '/' || source_file as source_file) from published.period_actions;
+
+create or replace temporary table staged_closed_versions as
+select * from published.closed_versions;
+
+create or replace temporary table staged_closed_figures as
+select * from published.closed_figures;
+
+create or replace temporary table staged_pending_corrections as
+select * replace ($regency_code || '/' || source_file as source_file) from published.pending_corrections;

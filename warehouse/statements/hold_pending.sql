@@ -1,0 +1,45 @@
+-- Run right after refresh_current.sql, in its transaction (state.refresh_current). Records
+-- when each new file version first arrived, then holds the versions that arrived for a period
+-- after it was closed (held_versions, arrived_after_close): refresh_current.sql has already
+-- kept them out of the figures; here they become 'pending', saying why in English and
+-- Indonesian, and their row failures stay current so the village is told about them as usual
+-- (`cakupan rejects`). A held version is counted once accepted (`cakupan accept`) or once its
+-- period is reopened: the next refresh ranks it like any other.
+
+-- the run that first saw a version is its arrival (a full refresh reads it again later)
+insert into file_arrivals by name
+select f.sha256, f.source_file, f.run_id, r.started_at as arrived_at
+from ingested_files as f
+join runs as r using (run_id)
+where not exists (
+    select 1 from file_arrivals as a where a.sha256 = f.sha256 and a.source_file = f.source_file
+);
+
+update ingested_files as f
+set status = 'pending',
+    reason = 'held: ' || p.period || ' is closed for ' || p.scope || ' (action ' || p.close_action_id
+        || '); it counts once accepted (cakupan accept) or once the period is reopened',
+    alasan = 'ditahan: periode ' || p.period || ' sudah ditutup untuk ' || p.lingkup
+        || '. Berkas sudah dibaca dan diperiksa, tetapi angkanya baru dihitung setelah disetujui '
+        || 'operator kabupaten atau periode dibuka kembali.'
+from (
+    select
+        h.sha256,
+        h.source_file,
+        any_value(h.period) as period,
+        max(h.close_action_id) as close_action_id,
+        coalesce('kecamatan ' || any_value(c.district_code), 'the regency') as scope,
+        coalesce('kecamatan ' || any_value(c.district_code), 'seluruh kabupaten') as lingkup
+    from held_versions as h
+    join period_actions as c on c.action_id = h.close_action_id
+    where h.arrived_after_close
+    group by h.sha256, h.source_file
+) as p
+where f.sha256 = p.sha256 and f.source_file = p.source_file and f.status = 'superseded';
+
+-- a pending version's row failures are current: the village still fixes its file
+update validation_failures as v
+set is_current = true
+from held_versions as h
+where h.arrived_after_close and v.sha256 = h.sha256 and v.group_code = h.group_code
+  and v.check_name not in ('file_conflict', 'nik_in_two_villages', 'enrolment_inconsistent');
