@@ -15,7 +15,8 @@ REGION = "33.01,33.02,33.03"
 # villages per regency: the third is larger, so its child runs long enough to be killed mid-way
 VILLAGES = {"33.01": 5, "33.02": 5, "33.03": 20}
 CORRECTED = "33.02"
-PATH_COLUMNS = {"source_file", "sheet", "run_id", "first_received_at", "last_received_at"}  # paths get the regency; runs differ
+# a province prefixes paths with the regency; run ids and the times runs first saw a file differ
+PATH_COLUMNS = {"source_file", "sheet", "run_id", "first_received_at", "last_received_at"}
 
 
 def write_province(root: Path) -> tuple[Path, Path]:
