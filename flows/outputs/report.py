@@ -104,12 +104,33 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "claims_count": ("int", "Jumlah klaim", "Claims"),
     "claims_per_contribution": ("index", "Klaim per rupiah iuran", "Claims per rupiah contributed"),
     "year_group": ("text", "Tahun dan kelompok", "Year and group"),
+    "due_date": ("date", "Batas kirim", "Due"),
+    "on_time": ("int", "Tepat waktu", "On time"),
+    "late": ("int", "Terlambat", "Late"),
+    "missing": ("int", "Belum mengirim", "Missing"),
+    "not_yet_due": ("int", "Belum jatuh tempo", "Not yet due"),
+    "on_time_pct": ("pct", "Tepat waktu (%)", "On time (%)"),
+    "reporting_pct": ("pct", "Mengirim (%)", "Reported (%)"),
+    "period_state": ("status", "Status bulan", "Month"),
+    "acted_by": ("text", "Oleh", "By"),
+    "acted_at": ("moment", "Pada", "At"),
+    "reason": ("text", "Alasan", "Why"),
+    "files_pending": ("int", "Berkas ditahan", "Files held"),
+    "check_name": ("status", "Perubahan", "Change"),
+    "value_before": ("int", "Bulan sebelumnya", "Month before"),
+    "value_now": ("int", "Bulan ini", "This month"),
 }
 WORDS = {
     "provisional": ("sementara", "provisional"),
     "missing": ("belum mengirim", "missing"),
     "rejected": ("ditolak", "rejected"),
     "submitted": ("mengirim", "submitted"),
+    "closed": ("ditutup", "closed"),
+    "open": ("terbuka", "open"),
+    "members_change": ("jumlah orang berubah tajam", "members changed sharply"),
+    "enrolled_change": ("jumlah terdaftar berubah tajam", "enrolled changed sharply"),
+    "enrolment_drop": ("kepesertaan hilang", "enrolment dropped"),
+    "roster_replaced": ("daftar diganti hampir seluruhnya", "roster replaced"),
 }
 
 
@@ -144,6 +165,11 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
         return WORDS[str(value)][word]
     if kind == "period":
         return month_name(str(value), lang)
+    if kind == "date":
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+    if kind == "moment":
+        return timestamp(value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value)), lang)
     if kind == "int":
         return number(float(str(value)), 0, lang)
     if kind == "pct":
@@ -305,6 +331,39 @@ SECTIONS: dict[str, Section] = {
             "Klaim per rupiah iuran di atas 1 berarti manfaat yang diterima lebih besar dari iuran yang dibayar.",
             "Contributions paid and claims BPJS paid by payment date, from the branch's exports. Claims per rupiah "
             "contributed above 1 means members received more than they paid.",
+        ),
+    ),
+    "submission_timeliness": Section(
+        "select district_name, due_date, on_time, late, missing, not_yet_due, on_time_pct, reporting_pct "
+        "from submission_timeliness where period = $period order by on_time_pct, district_name",
+        ("Ketepatan waktu laporan per kecamatan", "Reporting on time by district"),
+        (
+            "Tepat waktu: berkas pertama yang diterima untuk bulan ini tiba sebelum batas kirim (tabel due_dates).",
+            "On time: the month's first file taken arrived by the due date (the due_dates table).",
+        ),
+    ),
+    "period_status": Section(
+        "select district_name, status as period_state, acted_by, acted_at, reason, files_pending "
+        "from period_status where period = $period "
+        "and (status = 'closed' or files_pending > 0 or acted_by is not null) order by district_name",
+        ("Bulan yang ditutup", "Closed months"),
+        (
+            "Angka bulan yang ditutup tidak berubah sampai perbaikan yang ditahan diterima (cakupan accept) atau "
+            "bulan dibuka kembali. Kosong: bulan ini belum ditutup di kecamatan mana pun.",
+            "A closed month's figures do not change until a held correction is accepted (cakupan accept) or the "
+            "month reopened. Empty: the month is closed nowhere.",
+        ),
+    ),
+    "outliers": Section(
+        f"select o.village_name, o.district_name, {LABEL} as group_label, o.check_name, o.value_before, o.value_now "
+        "from outliers o join groups g using (group_code) where o.period = $period and o.follow_up_status = 'open' "
+        "order by o.district_name, o.village_name, g.sort_order, o.check_name",
+        ("Perubahan tajam yang perlu ditindaklanjuti", "Sharp changes to follow up"),
+        (
+            "Perubahan dari bulan ke bulan yang tidak biasa (metode di docs/operations.md); bukan penolakan, "
+            "tetapi perlu diperiksa bersama desa. Tindak lanjut dicatat dengan cakupan follow-up.",
+            "Unusual month-to-month changes (method in docs/operations.md); not rejections, but to check with "
+            "the village. Follow-up is recorded with cakupan follow-up.",
         ),
     ),
     "data_quality_by_village": Section(
