@@ -7,13 +7,13 @@
 -- Grain: cut, period, district_code, village_code, group_code
 -- Example: select cut, count(*) as cut_rows from verification_base group by cut order by cut
 -- Columns:
--- cut: 'regency', 'group', 'district_group' or 'village_group': which keys the row is counted over
+-- cut: 'regency', 'group', 'district', 'district_group' or 'village_group': which keys the row is counted over
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17'); null in the 'regency' and 'group' cuts
 -- district_name: kecamatan name; null where district_code is
 -- village_code: Kemendagri village code ('33.02.17.2001'); null except in the 'village_group' cut
 -- village_name: desa or kelurahan name; null where village_code is
--- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN; null in the 'regency' cut
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN; null in the 'regency' and 'district' cuts
 -- group_label: the group's name in Indonesian; null where group_code is
 -- members: distinct people on the rosters
 -- reported_enrolled: those the village reports enrolled
@@ -42,6 +42,7 @@ counted as (
         case grouping(district_code, village_code, group_code)
             when 7 then 'regency'
             when 6 then 'group'
+            when 3 then 'district'
             when 2 then 'district_group'
             when 0 then 'village_group'
         end as cut,
@@ -60,6 +61,7 @@ counted as (
     group by grouping sets (
         (period),
         (period, group_code),
+        (period, district_code),
         (period, district_code, group_code),
         (period, district_code, village_code, group_code)
     )

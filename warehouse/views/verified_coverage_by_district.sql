@@ -1,14 +1,12 @@
--- verified_coverage_by_district: one row per period, kecamatan and group, for the periods a BPJS participants export covers.
+-- verified_coverage_by_district: one row per period and kecamatan (all groups), for the periods a BPJS participants export covers.
 -- Which kecamatan report enrolment that BPJS does not confirm? Reported and verified
--- coverage side by side per group.
--- Grain: period, district_code, group_code
--- Example: select district_name, group_label, reported_pct, verified_pct from verified_coverage_by_district where period = '2024-04' order by reported_pct - verified_pct desc limit 10
+-- coverage side by side over all groups, each person counted once.
+-- Grain: period, district_code
+-- Example: select district_name, reported_pct, verified_pct, not_found, inactive, in_arrears from verified_coverage_by_district where period = '2024-04' order by reported_pct - verified_pct desc limit 10
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
 -- district_name: kecamatan name
--- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
--- group_label: the group's name in Indonesian
 -- members: distinct people on the rosters
 -- reported_enrolled: those the village reports enrolled
 -- verified: those BPJS confirms active and paid up (terverifikasi)
@@ -19,11 +17,11 @@
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
 -- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
 with source as (
-    select * from verification_base where cut = 'district_group'
+    select * from verification_base where cut = 'district'
 ),
 
 final as (
-    select period, district_code, district_name, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, not_found, inactive, in_arrears, not_reported
+    select period, district_code, district_name, members, reported_enrolled, verified, reported_pct, verified_pct, not_found, inactive, in_arrears, not_reported
     from source
 )
 

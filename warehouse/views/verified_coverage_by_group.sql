@@ -1,7 +1,7 @@
 -- verified_coverage_by_group: one row per period and group, for the periods a BPJS participants export covers.
 -- How many of the people the villages report enrolled does BPJS confirm? Reported and
 -- verified coverage side by side, and how many disagree in each way. Do not add rows across
--- groups: a person in two groups counts in each (the distinct total over groups is verification_base's 'regency' cut).
+-- groups: a person in two groups counts in each (the distinct total over groups is verified_coverage_regency).
 -- Grain: period, group_code
 -- Example: select group_label, members, reported_enrolled, verified, reported_pct, verified_pct from verified_coverage_by_group where period = '2024-04' order by group_label
 -- Columns:

@@ -1,0 +1,30 @@
+-- verified_coverage_by_district_group: one row per period, kecamatan and group, for the periods a BPJS participants export covers.
+-- Which kecamatan report enrolment that BPJS does not confirm? Reported and verified
+-- coverage side by side per group.
+-- Grain: period, district_code, group_code
+-- Example: select district_name, group_label, reported_pct, verified_pct from verified_coverage_by_district_group where period = '2024-04' order by reported_pct - verified_pct desc limit 10
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- district_name: kecamatan name
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- group_label: the group's name in Indonesian
+-- members: distinct people on the rosters
+-- reported_enrolled: those the village reports enrolled
+-- verified: those BPJS confirms active and paid up (terverifikasi)
+-- reported_pct: 100 * reported_enrolled / members, one decimal
+-- verified_pct: 100 * verified / members, one decimal
+-- not_found: reported enrolled, unknown to BPJS (tidak_ditemukan)
+-- inactive: reported enrolled, no longer active at BPJS (non_aktif)
+-- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
+-- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
+with source as (
+    select * from verification_base where cut = 'district_group'
+),
+
+final as (
+    select period, district_code, district_name, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, not_found, inactive, in_arrears, not_reported
+    from source
+)
+
+select * from final
