@@ -26,6 +26,7 @@ from typing import Protocol
 
 from obstore.store import ObjectStore
 
+from flows.ingest.validate import mask_text
 from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, period_checks, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state
@@ -89,7 +90,7 @@ class InProcessSteps:
                 outcomes = run_chunk(settings, chunk, run_id, options, self.steps, log)
                 done.append(ChildOutcome(tuple(chunk), True, outcomes=tuple(outcomes)))
             except Exception as error:  # one regency's failure is reported; the others still publish
-                log.error("child run for %s failed: %s", ",".join(chunk), error)
+                log.error("child run for %s failed: %s", ",".join(chunk), mask_text(str(error)))
                 done.append(ChildOutcome(tuple(chunk), False, f"{type(error).__name__}: {error}"))
         return done
 
@@ -273,7 +274,7 @@ def run_province(
         seconds["publish"] = time.perf_counter() - started
     failed = [child for child in children if not child.completed]
     if failed:
-        named = "; ".join(f"{','.join(child.regencies)}: {child.message}" for child in failed)
+        named = "; ".join(f"{','.join(child.regencies)}: {mask_text(child.message)}" for child in failed)
         raise RunFailedError(
             f"{len(failed)} child run(s) did not complete ({named}); the province warehouse holds what those "
             "regencies staged before; run again to retry them"

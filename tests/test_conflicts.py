@@ -87,3 +87,19 @@ def test_a_conflict_resolved_by_a_later_file_is_history(tmp_path: Path) -> None:
     write_roster(raw / "2024-04" / "Cilongok" / "Batuanten final.xlsx", {"RT RW": [*RT, *RT_OTHER]})
     build_warehouse(raw, warehouse)
     assert {current for _, _, current in conflicts(warehouse)} == {False}
+
+
+def test_a_full_refresh_reads_old_files_again_without_inventing_conflicts(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"RT RW": RT})
+    build_warehouse(raw, warehouse)
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten revisi.xlsx", {"RT RW": RT_OTHER})
+    build_warehouse(raw, warehouse)
+    assert conflicts(warehouse) == set()
+    from flows.run import RunOptions, run_pipeline
+    from flows.settings import Settings
+
+    run_pipeline(Settings(raw, warehouse, workers=1), "refresh", RunOptions(allow_empty=True, full_refresh=True))
+    assert conflicts(warehouse) == set()  # one run read both again; they arrived in two
+    seen = files(warehouse)
+    assert seen["Batuanten.xlsx"][:2] == ("superseded", "superseded by 2024-04/Cilongok/Batuanten revisi.xlsx")

@@ -64,6 +64,7 @@ SAMPLES = [
     ("2024-04/a.xlsx", "sheet is empty", "Lembar kosong"),
     ("2024-04/b.xlsx", "holds several kinds of BPJS export (bpjs_iuran, bpjs_klaim); send", "Berkas berisi beberapa"),
     ("2024-04/b.xlsx", "not part of the BPJS export", "Bukan bagian dari ekspor BPJS"),
+    ("2024-04/b.xlsx", "a BPJS list inside a village's roster file; the branch's", "Daftar dari BPJS di dalam berkas"),
     ("2024-04/a.xlsx", "no roster header (NIK or NAMA with other known columns) in the first rows", "Tidak ada judul"),
     (
         "2024-04/Ciberem.xlsx",
@@ -82,6 +83,11 @@ SAMPLES = [
     ),
     ("2024-04/a.xlsx", "a.xlsx: a PDF document, not a spreadsheet or text file", "Berkas ini dokumen atau gambar"),
     ("2024-04/a.xlsx", "superseded by 2024-04/b.xlsx", "Digantikan oleh berkas 2024-04/b.xlsx"),
+    (
+        "2024-04/a.xlsx",
+        "superseded by 2024-04/a.xlsx (newer version)",
+        "Digantikan oleh berkas 2024-04/a.xlsx (versi yang lebih baru); berkas",
+    ),
     (
         "2024-04/a.xlsx",
         "superseded for BPD by 2024-04/b.xlsx; RT_RW by 2024-04/c.xlsx",

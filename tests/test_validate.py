@@ -149,3 +149,11 @@ def test_every_check_is_documented_for_auditors() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "ingestion.md").read_text()
     for row in check_catalog().iter_rows(named=True):
         assert f"| `{row['check_name']}` | {row['severity']} | {row['column_name']} | {row['message']} |" in doc
+
+
+def test_a_birth_date_that_disagrees_with_the_nik_is_flagged_but_never_shown() -> None:
+    _, failures = validate(
+        rows(nik=["3302175205800001"], birth_date=["01-01-1980"], status=["Belum"], role=["Ketua RT 001"])
+    )
+    mismatch = failures.filter(pl.col("check_name") == "nik_birth_date_mismatch")
+    assert mismatch.height == 1 and mismatch["failure_value"].to_list() == [None]  # personal data stays out

@@ -285,3 +285,54 @@ def test_workbook_commands_refuse_an_unknown_village_and_never_write_through_a_l
         app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out), "--period", "2030-01"]
     )
     assert empty.exit_code == 0 and "no BPJS participants export covers the rosters for 2030-01" in empty.output
+
+
+def test_one_person_under_two_kpjs_a_kpj_typed_twice_and_payments_split_by_programme(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shared = KPJ[EKO]  # typed for Eko and for Fajar on the roster: it names neither
+    roster = [
+        [ANI, "Ani", "P", "Ketua RT 001", "Sudah", KPJ[ANI]],
+        [EKO, "Eko", "L", "Ketua RT 004", "Sudah", shared],
+        [FAJAR, "Fajar", "L", "Ketua RT 005", "Sudah", shared],
+    ]
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"RT RW": roster})
+    peserta = [
+        ["99999999901", ANI, "Ani", "", "BPU", "JKK", "01/01/2020", "BERAKHIR", "2021-12"],  # an ended membership
+        peserta_row(ANI, "Ani", "AKTIF", "2024-04"),  # and the one in force
+    ]
+    write_xlsx(raw / "2024-04" / "BPJS" / "peserta.xlsx", PESERTA_HEADER, peserta)
+    payments = [
+        [shared, "", "2024-04", "10/04/2024", "10000", "APBDes"],  # JKK and JKM paid apart, the same day
+        [shared, "", "2024-04", "10/04/2024", "6800", "APBDes"],
+    ]
+    write_csv(
+        raw / "2024-04" / "BPJS" / "iuran.csv",
+        ["KPJ", "NIK", "BULAN_IURAN", "TGL_BAYAR", "NOMINAL", "SUMBER_IURAN"],
+        payments,
+    )
+    warehouse = tmp_path / "cakupan.duckdb"
+    build_warehouse(raw, warehouse)
+    assert statuses(warehouse)[masked(ANI)] == ("terverifikasi", "nik", None)  # one row: the KPJ in force
+    assert query(warehouse, "select count(*), sum(amount_idr), count(group_code) from bpjs_contributions") == [
+        (2, 16_800, 0)  # two payments, each once, on no group: the KPJ names two roster people
+    ]
+
+
+def test_a_village_file_with_a_bpjs_list_pasted_in_stays_the_villages(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    path = raw / "2024-04" / "Cilongok" / "Batuanten.xlsx"
+    write_roster(path, {"RT RW": ROSTER[:2]})
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    pasted = book.create_sheet("dari BPJS")
+    for row in [PESERTA_HEADER, *PESERTA]:
+        pasted.append(row)
+    book.save(path)
+    warehouse = tmp_path / "cakupan.duckdb"
+    build_warehouse(raw, warehouse)
+    assert query(warehouse, "select kind, status from ingested_files") == [("roster", "loaded")]
+    assert query(
+        warehouse, "select status, alasan like 'Daftar dari BPJS%' from ingested_sheets where sheet = 'dari BPJS'"
+    ) == [("ignored", True)]
+    assert query(warehouse, "select count(*) from verification") == [(0,)]  # no export: nothing verified

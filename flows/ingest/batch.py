@@ -153,9 +153,11 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
         reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
         return ExtractedFile(file, "rejected", reason, village_code=placed_by_path(file, gazetteer))
     exports = {sheet.name: find_export(sheet) for sheet in raw_sheets}
-    if any(exports.values()):
+    others = [structure_sheet(sheet) for sheet in raw_sheets if exports[sheet.name] is None]
+    if any(exports.values()) and not any(isinstance(sheet, Roster) for sheet in others):
         return extracted_export(file, exports)
-    sheets = [structure_sheet(sheet) for sheet in raw_sheets]
+    # a village's file with a BPJS list pasted in stays the village's: the list is not the branch's export
+    sheets = others + [IgnoredSheet(name, EXPORT_IN_ROSTER) for name, sheet in exports.items() if sheet is not None]
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
@@ -167,6 +169,9 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     if placement.village_code is None:
         return ExtractedFile(file, "rejected", placement.reason, rosters=rosters, ignored_sheets=ignored)
     return ExtractedFile(file, "placed", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
+
+
+EXPORT_IN_ROSTER = "a BPJS list inside a village's roster file; the branch's export is read from its own file"
 
 
 def extracted_export(file: DiscoveredFile, exports: dict[str, Roster | None]) -> ExtractedFile:

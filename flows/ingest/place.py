@@ -65,6 +65,7 @@ def split_district(text: str) -> tuple[str, str | None]:
     return (text[: match.start()], match.group(1)) if match else (text, None)
 
 
+MAX_NAME_WORDS = 12  # a village and kecamatan take a few words; every split of 800 words took 38 s
 WORD_SEPARATOR = re.compile(r"[\s_\-.,()]+")
 
 
@@ -75,7 +76,7 @@ def read_as_village_and_district(text: str, gazetteer: Gazetteer, *, whole: bool
     district its second part names. With `whole` false, words after the district may follow
     (`Randegan Wangon - LINMAS`, `Pekuncen Pekuncen Mei 2024`).
     """
-    words = [word for word in WORD_SEPARATOR.split(text) if word]
+    words = [word for word in WORD_SEPARATOR.split(text) if word][:MAX_NAME_WORDS]
     found: list[tuple[str, str, str]] = []
     for split in range(1, len(words)):
         ends = [len(words)] if whole else range(split + 1, len(words) + 1)

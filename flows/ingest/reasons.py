@@ -38,10 +38,19 @@ def said(pattern: str, alasan: str | Callable[[re.Match[str]], str]) -> Translat
     return Translation(re.compile(pattern, re.DOTALL), alasan)
 
 
+def newer(source_file: str) -> str:
+    """`a.xlsx (newer version)`, as refresh_current.sql names a file replaced by itself sent again."""
+    return source_file.replace(" (newer version)", " (versi yang lebih baru)")
+
+
+def superseded(match: re.Match[str]) -> str:
+    return f"Digantikan oleh berkas {newer(match.group(1))}; berkas ini tidak dihitung lagi."
+
+
 def partly_superseded(match: re.Match[str]) -> str:
     """`superseded for RT_RW by a.xlsx; LINMAS by b.xlsx` (warehouse/statements/refresh_current.sql)."""
     parts = [part.split(" by ", 1) for part in match.group(1).split("; ")]
-    replaced = "; ".join(f"kelompok {group.replace('_', '/')} oleh berkas {by}" for group, by in parts)
+    replaced = "; ".join(f"kelompok {group.replace('_', '/')} oleh berkas {newer(by)}" for group, by in parts)
     return f"Sebagian digantikan: {replaced}. Kelompok lain dari berkas ini tetap dihitung."
 
 
@@ -201,6 +210,11 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "Berkas berisi beberapa jenis ekspor BPJS sekaligus ({1}); ditolak. Kirim satu jenis ekspor per berkas.",
     ),
     said(r"^not part of the BPJS export$", "Bukan bagian dari ekspor BPJS; lembar ini tidak dibaca."),
+    said(
+        r"^a BPJS list inside a village's roster file",
+        "Daftar dari BPJS di dalam berkas daftar desa; lembar ini tidak dibaca (ekspor kantor cabang dibaca dari "
+        "berkasnya sendiri).",
+    ),
     # placement
     said(
         r"^village '(.*)' exists in several districts \((.*)\) and",
@@ -209,7 +223,7 @@ TRANSLATIONS: tuple[Translation, ...] = (
     ),
     said(r"^village not found in the official list \((.*); file '(.*)'\)$", village_not_found),
     # a newer file for the same village, month and group
-    said(r"^superseded by (.*)$", "Digantikan oleh berkas {1}; berkas ini tidak dihitung lagi."),
+    said(r"^superseded by (.*)$", superseded),
     said(r"^superseded for (.*)$", partly_superseded),
 )
 

@@ -83,7 +83,8 @@ def failures_of(
         .join(checks, on="check_name", how="left")
         .with_columns(
             severity=pl.lit(severity),
-            failure_value=mask_nik(pl.col("failure_value")),  # a NIK typed in any column, not only NIK
+            # a NIK typed in any column, not only NIK; a birth date is personal data: never shown
+            failure_value=pl.when(pl.col("column_name") != "birth_date").then(mask_nik(pl.col("failure_value"))),
         )
         .select(list(FAILURE_COLUMNS))
     )

@@ -77,7 +77,7 @@ qualify row_number() over (partition by payment_id order by group_code nulls las
 
 create table analyst.bpjs_claims as
 select * from read_parquet($bpjs_claims_objects, union_by_name = true, hive_partitioning = false)
-qualify row_number() over (partition by claim_no order by group_code nulls last) = 1;
+qualify row_number() over (partition by claim_id order by group_code nulls last) = 1;
 
 -- the periods of every regency: closing, holding and accepting happen per regency (its own
 -- `cakupan close`), and the province shows each regency's trail and snapshots side by side

@@ -11,14 +11,15 @@ from bpjs_peserta as p
 join file_groups as g on g.sha256 = p.sha256 and g.source_file = p.source_file and g.group_code = 'bpjs_peserta'
 where g.is_current;
 
--- payments and claims are facts: one per natural key, from the newest export that has it
+-- payments and claims are facts: one per natural key (a payment: member, month covered, date and
+-- amount, so JKK and JKM paid apart stay two), from the newest export that has it
 create or replace temporary view current_iuran as
 select i.*
 from bpjs_iuran as i
 join file_groups as g on g.sha256 = i.sha256 and g.source_file = i.source_file and g.group_code = 'bpjs_iuran'
 where g.is_current
 qualify row_number() over (
-    partition by coalesce(i.kpj, i.nik), i.month_covered, i.paid_date order by i.period desc, i.source_row
+    partition by coalesce(i.kpj, i.nik), i.month_covered, i.paid_date, i.amount_idr order by i.period desc, i.source_row
 ) = 1;
 
 create or replace temporary view current_klaim as
@@ -91,7 +92,7 @@ create or replace temporary macro month_number(period) as
 -- bpjs_status: the participant's status in the export (AKTIF, NON AKTIF, MENUNGGAK, BERAKHIR, MENINGGAL)
 -- segment: BPU (non-wage earner) or PU (wage earner), as BPJS records it
 -- paid_through: the last month covered by a contribution, from the export and the contributions paid, 'YYYY-MM'
--- months_unpaid: months from paid_through to the period (0 when paid up); null when BPJS does not know the person
+-- months_unpaid: months from paid_through to the period (0 when paid up, or when BPJS records no month paid: an AKTIF status alone counts); null when BPJS does not know the person
 -- grace_months: months of arrears the segment's rule allows (grace_periods.csv) at the period
 -- warnings: disagreements between roster and export, comma-separated (nik_berbeda, nik_kosong_di_bpjs, kpj_berbeda, nama_berbeda, tanggal_lahir_berbeda)
 -- export_period: the participants export used, 'YYYY-MM'
@@ -121,6 +122,12 @@ matched as (
     left join participants as by_nik on by_nik.export_period = f.export_period and by_nik.nik = r.nik
     left join participants as by_kpj
         on by_nik.kpj is null and by_kpj.export_period = f.export_period and by_kpj.kpj = r.kpj
+    -- one NIK under two KPJs (an ended membership and a new one): the participant who protects best
+    qualify row_number() over (
+        partition by r.period, r.village_code, r.group_code, r.nik
+        order by case coalesce(by_nik.status, by_kpj.status) when 'AKTIF' then 0 when 'MENUNGGAK' then 1 else 2 end,
+            coalesce(by_nik.last_paid_month, by_kpj.last_paid_month) desc nulls last
+    ) = 1
 ),
 
 -- the last month each matched person's contributions cover, up to the period: by KPJ or by NIK
@@ -226,13 +233,21 @@ select nik, max(kpj) as kpj,
 from reported_people
 group by nik;
 
+-- by KPJ, only a KPJ one roster NIK holds (a KPJ typed for two people names neither)
+create or replace temporary view kpj_groups as
+select kpj, any_value(nik) as nik, any_value(group_code) as group_code
+from person_groups
+where kpj is not null
+group by kpj
+having count(*) = 1;
+
 -- bpjs_contributions: one row per contribution paid (per member, month covered and payment date), from the current contributions exports.
 -- What was paid, for whom and when? Payments the branch recorded, deduplicated across
 -- exports, with the member's roster group (null when no roster lists them).
 -- Grain: payment_id
 -- Example: select year(paid_date) as year, group_code, sum(amount_idr) as paid_idr from bpjs_contributions group by all order by all
 -- Columns:
--- payment_id: keyed hash of the member, month covered and payment date
+-- payment_id: keyed hash of the member, month covered, payment date and amount
 -- person_id: keyed hash of the member's NIK (the export's, else the roster's of the same KPJ); null when neither is known
 -- group_code: the member's group on the rosters (BPD first, then RT_RW, LKD, LINMAS, RENTAN); null when on no roster
 -- month_covered: the month the contribution is for, 'YYYY-MM'
@@ -241,7 +256,7 @@ group by nik;
 -- contribution_source: who paid, as the export says (APBDes, APBD, Mandiri, ...)
 create table analyst.bpjs_contributions as
 select
-    person_id(coalesce(i.kpj, i.nik) || '|' || i.month_covered || '|' || i.paid_date) as payment_id,
+    person_id(coalesce(i.kpj, i.nik) || '|' || i.month_covered || '|' || i.paid_date || '|' || i.amount_idr) as payment_id,
     person_id(coalesce(i.nik, by_kpj.nik)) as person_id,
     coalesce(by_nik.group_code, by_kpj.group_code) as group_code,
     i.month_covered,
@@ -250,14 +265,15 @@ select
     masked(i.source) as contribution_source
 from current_iuran as i
 left join person_groups as by_nik on by_nik.nik = i.nik
-left join person_groups as by_kpj on by_kpj.kpj = i.kpj and by_nik.nik is null;
+left join kpj_groups as by_kpj on by_kpj.kpj = i.kpj and by_nik.nik is null;
 
 -- bpjs_claims: one row per claim paid (NO_KLAIM), from the current claims exports.
 -- What did BPJS pay out, for which programme and group?
--- Grain: claim_no
+-- Grain: claim_id
 -- Example: select year(paid_date) as year, program, sum(amount_idr) as paid_idr from bpjs_claims group by all order by all
 -- Columns:
--- claim_no: the branch's claim number
+-- claim_id: keyed hash of the branch's claim number (unique, where the masked number may not be)
+-- claim_no: the branch's claim number (NIK-like digits masked)
 -- person_id: keyed hash of the member's NIK (the export's, else the roster's of the same KPJ); null when neither is known
 -- group_code: the member's group on the rosters (BPD first, then RT_RW, LKD, LINMAS, RENTAN); null when on no roster
 -- program: JKK (work accident), JKM (death), JHT (old-age savings), JP or JKP
@@ -266,6 +282,7 @@ left join person_groups as by_kpj on by_kpj.kpj = i.kpj and by_nik.nik is null;
 -- amount_idr: rupiah paid
 create table analyst.bpjs_claims as
 select
+    person_id(k.claim_no) as claim_id,
     masked(k.claim_no) as claim_no,
     person_id(coalesce(k.nik, by_kpj.nik)) as person_id,
     coalesce(by_nik.group_code, by_kpj.group_code) as group_code,
@@ -275,4 +292,4 @@ select
     k.amount_idr
 from current_klaim as k
 left join person_groups as by_nik on by_nik.nik = k.nik
-left join person_groups as by_kpj on by_kpj.kpj = k.kpj and by_nik.nik is null;
+left join kpj_groups as by_kpj on by_kpj.kpj = k.kpj and by_nik.nik is null;

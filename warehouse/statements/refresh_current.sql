@@ -22,7 +22,11 @@ where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
 -- a version of a group that no longer counts names the file that counts instead
 update file_groups as g
-set superseded_by = case when g.is_current then null else winner.source_file end
+set superseded_by = case
+    when g.is_current then null
+    when winner.source_file = g.source_file then winner.source_file || ' (newer version)'  -- the same path, sent again
+    else winner.source_file
+end
 from (select period, village_code, group_code, source_file from file_groups where is_current) as winner
 where winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
 
@@ -73,10 +77,12 @@ where v.check_name <> 'file_conflict';
 delete from validation_failures where check_name = 'file_conflict';
 
 insert into validation_failures by name
-with slots as (
-    select g.sha256, g.source_file, g.period, g.village_code, g.group_code, g.is_current, f.run_id
+with slots as (  -- the run that first saw each version: a full refresh reads old files again, in one run
+    select g.sha256, g.source_file, g.period, g.village_code, g.group_code, g.is_current,
+           coalesce(a.run_id, f.run_id) as run_id
     from file_groups as g
     join ingested_files as f using (sha256, source_file)
+    left join file_arrivals as a using (sha256, source_file)
 )
 
 select
