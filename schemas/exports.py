@@ -14,7 +14,7 @@ from typing import Literal
 import pandera.polars as pa
 import polars as pl
 
-from schemas.roster import RowCheck, Severity, applies_to, catalog_of, pandera_check
+from schemas.roster import RowCheck, Severity, applies_to, catalog_of, schema_of
 
 ExportKind = Literal["bpjs_peserta", "bpjs_iuran", "bpjs_klaim"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("bpjs_peserta", "bpjs_iuran", "bpjs_klaim")
@@ -164,14 +164,7 @@ EXPORT_CHECKS: dict[ExportKind, tuple[RowCheck, ...]] = {
 @cache
 def export_schema(kind: ExportKind, severity: Severity) -> pa.DataFrameSchema:
     """The pandera schema of one export kind's checks of one severity, built once."""
-    columns: dict[str, list[pa.Check]] = {}
-    for check in EXPORT_CHECKS[kind]:
-        if check.severity == severity:
-            columns.setdefault(check.column, []).append(pandera_check(check))
-    return pa.DataFrameSchema(
-        {f"{column}_raw": pa.Column(nullable=True, checks=checks) for column, checks in columns.items()},
-        name=f"{kind}_{severity}s",
-    )
+    return schema_of(EXPORT_CHECKS[kind], severity, kind)
 
 
 def export_catalog() -> pl.DataFrame:

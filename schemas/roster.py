@@ -254,17 +254,22 @@ def pandera_check(check: RowCheck) -> pa.Check:
     return pa.Check(lambda data: data.lazyframe.select(check.rule), name=check.name, ignore_na=False)
 
 
-@cache
-def schema_for(severity: Severity) -> pa.DataFrameSchema:
-    """The pandera schema of one severity's checks, built once."""
+def schema_of(checks: Sequence[RowCheck], severity: Severity, name: str) -> pa.DataFrameSchema:
+    """A pandera schema of the checks of one severity, each on its `<column>_raw` column."""
     columns: dict[str, list[pa.Check]] = {}
-    for check in ROW_CHECKS:
+    for check in checks:
         if check.severity == severity:
             columns.setdefault(check.column, []).append(pandera_check(check))
     return pa.DataFrameSchema(
         {f"{column}_raw": pa.Column(nullable=True, checks=checks) for column, checks in columns.items()},
-        name=f"roster_row_{severity}s",
+        name=f"{name}_{severity}s",
     )
+
+
+@cache
+def schema_for(severity: Severity) -> pa.DataFrameSchema:
+    """The pandera schema of one severity's roster checks, built once."""
+    return schema_of(ROW_CHECKS, severity, "roster_row")
 
 
 def check_catalog() -> pl.DataFrame:
