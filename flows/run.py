@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +51,7 @@ class RunOptions:
     period: str | None = None  # with full_refresh: forget only this period
     allow_empty: bool = False  # an empty landing zone, period or vanished files are expected
     rekey: bool = False  # a new person_id key is expected: republish every person_id with it
+    started_at: datetime | None = None  # the run's clock (arrivals, due dates passed): now unless a test fixes it
 
 
 class Steps(Protocol):
@@ -228,7 +230,7 @@ def run_pipeline(
         with state.connect_state(state_path) as con:
             if options.full_refresh:
                 state.forget(con, options.period)
-            state.start_run(con, run_id)
+            state.start_run(con, run_id, options.started_at)
         with recorded(state_path, run_id):
             summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
     return summary.timed(time.perf_counter() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ def write_roster(
     book.close()
 
 
-def build_warehouse(raw: Path, warehouse: Path, **settings: Any) -> RunSummary:
-    """The run's one sequence without the orchestrator (flows/run.py), in this process."""
-    options = RunOptions(allow_empty=True)  # hand-made zones are a village or two
+def build_warehouse(raw: Path, warehouse: Path, started_at: dt.datetime | None = None, **settings: Any) -> RunSummary:
+    """The run's one sequence without the orchestrator (flows/run.py), in this process, at `started_at` (now)."""
+    options = RunOptions(allow_empty=True, started_at=started_at)  # hand-made zones are a village or two
     return run_pipeline(Settings(raw, warehouse, **{"workers": 1, **settings}), f"test-{uuid.uuid4()}", options)
 
 

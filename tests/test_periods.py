@@ -4,6 +4,7 @@ did what, timeliness against the due date, and month-to-month outlier flags with
 from __future__ import annotations
 
 import datetime as dt
+import math
 import shutil
 import uuid
 from pathlib import Path
@@ -304,15 +305,17 @@ def month(today: dt.date, back: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def test_timeliness_on_time_late_missing_and_not_yet_due(tmp_path: Path) -> None:
-    today = dt.datetime.now(dt.UTC).date()
+# The run's clock is fixed on days that straddle the due date (the 10th) and month ends: the
+# outcome must not depend on the day the suite runs (it failed on days 1-9 while it read the clock).
+@pytest.mark.parametrize("today", [dt.date(2026, 12, 1), dt.date(2026, 12, 6), dt.date(2026, 12, 9), dt.date(2027, 1, 31)])
+def test_timeliness_on_time_late_missing_and_not_yet_due(tmp_path: Path, today: dt.date) -> None:
     old, current = month(today, 3), month(today, 0)  # due long ago; due the 10th of next month
     raw = tmp_path / "raw"
     write_landing_zone(raw, seed=42, periods=(old, current), village_codes=SMALL_VILLAGES, workers=1)
     (raw / old / "Cilongok" / "Batuanten.xlsx").unlink()
     (raw / current / "Cilongok" / "Batuanten.xlsx").unlink()
     warehouse = tmp_path / "cakupan.duckdb"
-    build_warehouse(raw, warehouse)
+    build_warehouse(raw, warehouse, started_at=dt.datetime.combine(today, dt.time(12), dt.UTC))
 
     by_village = view(warehouse, "submission_timeliness_by_village").filter(
         pl.col("village_code").is_in(list(SMALL_VILLAGES))
@@ -323,7 +326,10 @@ def test_timeliness_on_time_late_missing_and_not_yet_due(tmp_path: Path) -> None
     assert {status[(current, code)] for code in others} == {"on_time"}
     assert (status[(old, BATUANTEN)], status[(current, BATUANTEN)]) == ("missing", "not_yet_due")
     late = by_village.filter((pl.col("period") == old) & (pl.col("status") == "late"))
-    assert (late["days_late"] > 60).all()
+    assert late["due_date"][0].isoformat() == f"{month(today, 2)}-10"
+    run_at = dt.datetime.combine(today, dt.time(12), dt.UTC)
+    assert set(late["first_received_at"]) == {run_at}
+    assert set(late["days_late"]) == {math.ceil((run_at - late["due_at"][0]).total_seconds() / 86400)}
     due = by_village.filter(pl.col("period") == current)["due_date"][0]
     next_month = month(today, -1)
     assert due.isoformat() == f"{next_month}-10"

@@ -6,6 +6,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -138,10 +139,10 @@ def forget(con: duckdb.DuckDBPyConnection, period: str | None) -> None:
         run_script(con, "forget_ingested", {"period": period})
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Record that a run has started; runs left 'running' by a killed process become 'abandoned'."""
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime | None = None) -> None:
+    """Record that a run has started (now, unless given); runs left 'running' by a killed process become 'abandoned'."""
     with transaction(con):
-        run_script(con, "start_run", {"run_id": run_id})
+        run_script(con, "start_run", {"run_id": run_id, "started_at": started_at or datetime.now(UTC)})
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str = "") -> dict[str, int]:
