@@ -307,7 +307,10 @@ def month(today: dt.date, back: int) -> str:
 
 # The run's clock is fixed on days that straddle the due date (the 10th) and month ends: the
 # outcome must not depend on the day the suite runs (it failed on days 1-9 while it read the clock).
-@pytest.mark.parametrize("today", [dt.date(2026, 12, 1), dt.date(2026, 12, 6), dt.date(2026, 12, 9), dt.date(2027, 1, 31)])
+DAYS = [dt.date(2026, 12, 1), dt.date(2026, 12, 6), dt.date(2026, 12, 9), dt.date(2027, 1, 31)]
+
+
+@pytest.mark.parametrize("today", DAYS)
 def test_timeliness_on_time_late_missing_and_not_yet_due(tmp_path: Path, today: dt.date) -> None:
     old, current = month(today, 3), month(today, 0)  # due long ago; due the 10th of next month
     raw = tmp_path / "raw"
