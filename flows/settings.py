@@ -31,6 +31,7 @@ DEFAULT_WORK_DIR = Path("warehouse") / "regencies"
 BANYUMAS_REGENCY_CODE = "33.02"
 JAWA_TENGAH_PROVINCE_CODE = "33"
 
+BPJS_FOLDER = re.compile(r"[\w\- ]{1,64}")
 REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
 REGION = re.compile(rf"{REGION_CODE.pattern}(,{REGION_CODE.pattern})*")  # '33', '33.02' or '33.01,33.02,33.03'
 
@@ -72,6 +73,10 @@ class Settings:
     workers: int = 0
     # seconds one file may take to read in a worker before the worker is ended and the file rejected
     file_timeout_seconds: float = 120.0
+    # the folder, directly inside each period folder, where the BPJS branch's exports land
+    # (raw/<YYYY-MM>/BPJS/, matched without regard to case): only files there are read as exports,
+    # and every file there must be one; a file anywhere else is a village's (docs/verification.md)
+    bpjs_folder: str = "BPJS"
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
     pii_key_block: str = ""
     # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
@@ -171,6 +176,8 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError("must be at least 0")
     if key == "provisional_below_pct" and not 0 <= value <= 100:
         raise ValueError("must be a percentage from 0 to 100")
+    if key == "bpjs_folder" and not BPJS_FOLDER.fullmatch(value):
+        raise ValueError("must be one folder name (letters, digits, spaces, '_' or '-'), such as BPJS")
     if key == "region" and not REGION.fullmatch(value.replace(" ", "")):
         raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02, or a list: 33.01,33.02")
     if key == "schedule":

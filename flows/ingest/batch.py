@@ -10,11 +10,17 @@ from typing import Literal
 import polars as pl
 
 from flows.ingest.discover import LINK, LOCK_FILE
-from flows.ingest.exports import EXPORT_ALIASES, find_export, validate_export, with_export_row_kinds
+from flows.ingest.exports import (
+    EXPORT_ALIASES,
+    export_only_columns,
+    find_export,
+    validate_export,
+    with_export_row_kinds,
+)
 from flows.ingest.headers import CANONICAL_COLUMNS, file_group
 from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
-from flows.ingest.read import CELL_PREFIX, ROSTER_SUFFIXES, UnreadableFileError, read_workbook
+from flows.ingest.read import CELL_PREFIX, ROSTER_SUFFIXES, RawSheet, UnreadableFileError, read_workbook
 from flows.ingest.structure import (
     IgnoredSheet,
     Roster,
@@ -89,6 +95,7 @@ class DiscoveredFile:
     sha256: str
     modified_at: float
     problem: str | None = None  # why it is not read (see discover.not_read)
+    from_branch: bool = False  # in the period's BPJS folder: read only as the branch's export (discover.from_branch)
 
 
 @dataclass(frozen=True)
@@ -152,16 +159,14 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
         reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
         return ExtractedFile(file, "rejected", reason, village_code=placed_by_path(file, gazetteer))
-    exports = {sheet.name: find_export(sheet) for sheet in raw_sheets}
-    others = [structure_sheet(sheet) for sheet in raw_sheets if exports[sheet.name] is None]
-    if any(exports.values()) and not any(isinstance(sheet, Roster) for sheet in others):
-        return extracted_export(file, exports)
-    # a village's file with a BPJS list pasted in stays the village's: the list is not the branch's export
-    sheets = others + [IgnoredSheet(name, EXPORT_IN_ROSTER) for name, sheet in exports.items() if sheet is not None]
+    if file.from_branch:
+        return extracted_export(file, {sheet.name: find_export(sheet) for sheet in raw_sheets})
+    sheets = [village_sheet(sheet) for sheet in raw_sheets]
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
-        reason = "no roster sheet (no header row with NIK or NAMA)"
+        listed = any(sheet.reason == EXPORT_IN_VILLAGE_FILE for sheet in ignored)
+        reason = EXPORT_OUTSIDE_BRANCH if listed else "no roster sheet (no header row with NIK or NAMA)"
         village = placed_by_path(file, gazetteer)
         return ExtractedFile(file, "rejected", reason, village_code=village, ignored_sheets=ignored)
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
@@ -171,15 +176,39 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     return ExtractedFile(file, "placed", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
 
 
-EXPORT_IN_ROSTER = "a BPJS list inside a village's roster file; the branch's export is read from its own file"
+EXPORT_IN_VILLAGE_FILE = "a BPJS list in a village's file; the branch's exports are read only from its BPJS folder"
+EXPORT_OUTSIDE_BRANCH = (
+    "looks like a BPJS export but is not in the period's BPJS folder: the branch's exports are read only "
+    "from there, and a village's folder holds rosters"
+)
+NOT_AN_EXPORT = "in the period's BPJS folder but not a BPJS export (no participants, contributions or claims header)"
+
+
+def village_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
+    """A sheet of a village's file: a roster, or ignored (a BPJS list in it is never the branch's export).
+
+    A sheet with the header of an export and of a roster is a roster unless the header has a
+    column only an export has (SEGMEN, BULAN IURAN TERAKHIR, TGL BAYAR, NO KLAIM, ...): a LINMAS
+    roster with a PROGRAM column is a roster.
+    """
+    structured = structure_sheet(sheet)
+    export = find_export(sheet)
+    if export is None or (isinstance(structured, Roster) and not export_only_columns(export)):
+        return structured
+    return IgnoredSheet(sheet.name, EXPORT_IN_VILLAGE_FILE)
 
 
 def extracted_export(file: DiscoveredFile, exports: dict[str, Roster | None]) -> ExtractedFile:
-    """A BPJS export: its export sheets (one kind per file); its other sheets ignored."""
+    """A file in the branch's folder: its export sheets (one kind per file); its other sheets ignored.
+
+    A file there without an export sheet is rejected, never read as a roster.
+    """
     found = tuple(sheet for sheet in exports.values() if sheet is not None)
     ignored = tuple(
         IgnoredSheet(name, "not part of the BPJS export") for name, sheet in exports.items() if sheet is None
     )
+    if not found:
+        return ExtractedFile(file, "rejected", NOT_AN_EXPORT, ignored_sheets=ignored, kind="bpjs")
     kinds = sorted({str(sheet.group_hint) for sheet in found})
     if len(kinds) > 1:
         reason = f"holds several kinds of BPJS export ({', '.join(kinds)}); send one kind per file"

@@ -93,6 +93,15 @@ def export_column(label: str | None) -> str | None:
     return ALIAS_TO_EXPORT_COLUMN.get(header_key(label)) if label else None
 
 
+# columns only an export has: a sheet with them is never a village's roster (flows/ingest/batch.py)
+EXPORT_ONLY = frozenset({"segment", "last_paid_month", "month_covered", "paid_date", "claim_no", "event_date"})
+
+
+def export_only_columns(export: Roster) -> set[str]:
+    """The columns of an export-shaped sheet that no roster carries."""
+    return set(export.columns) & EXPORT_ONLY
+
+
 def kind_of(columns: set[str]) -> ExportKind | None:
     """Which export a header row's columns make, if any."""
     if "claim_no" in columns and columns & {"event_date", "amount"}:

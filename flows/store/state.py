@@ -111,6 +111,7 @@ def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     Versions that arrived for a closed period are held as pending (hold_pending.sql) in the same transaction.
     """
     with registered(con, {"ref_checks": check_catalog()}), transaction(con):
+        run_script(con, "refresh_exports")
         run_script(con, "refresh_current", {"run_id": run_id})
         run_script(con, "hold_pending")
         fill_alasan(con)

@@ -206,3 +206,17 @@ create table if not exists bpjs_klaim (
     amount_idr bigint not null,
     run_id varchar not null
 );
+
+-- Each version of a BPJS export with its place in the order of arrival among the files of
+-- its kind and period: first the run that read it, then its modification time, then its path
+-- (refresh_exports.sql decides which count; publish_verification.sql prefers the later part).
+create or replace view export_versions as
+select
+    g.sha256, g.source_file, g.period, g.group_code as kind, g.is_current, g.superseded_by,
+    row_number() over (
+        partition by g.period, g.group_code order by r.started_at, g.modified_at, g.source_file
+    ) as arrival
+from file_groups as g
+join ingested_files as f using (sha256, source_file)
+join runs as r on r.run_id = f.run_id
+where g.village_code = 'BPJS';

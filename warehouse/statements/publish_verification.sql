@@ -4,20 +4,22 @@
 -- registered frame ref_grace (raw/reference/grace_periods.csv). Writes analyst.verification,
 -- analyst.bpjs_contributions and analyst.bpjs_claims; no NIK, name or birth date leaves.
 
--- the current version of each export (per kind and period, as file_groups decides it)
+-- the parts of each export that count (refresh_exports.sql): a person in two parts of one
+-- participants export is taken from the later part
 create or replace temporary view current_peserta as
 select p.*
 from bpjs_peserta as p
-join file_groups as g on g.sha256 = p.sha256 and g.source_file = p.source_file and g.group_code = 'bpjs_peserta'
-where g.is_current;
+join export_versions as e using (sha256, source_file)
+where e.is_current
+qualify dense_rank() over (partition by p.period, p.kpj order by e.arrival desc) = 1;
 
 -- payments and claims are facts: one per natural key (a payment: member, month covered, date and
 -- amount, so JKK and JKM paid apart stay two), from the newest export that has it
 create or replace temporary view current_iuran as
 select i.*
 from bpjs_iuran as i
-join file_groups as g on g.sha256 = i.sha256 and g.source_file = i.source_file and g.group_code = 'bpjs_iuran'
-where g.is_current
+join export_versions as e using (sha256, source_file)
+where e.is_current
 qualify row_number() over (
     partition by coalesce(i.kpj, i.nik), i.month_covered, i.paid_date, i.amount_idr order by i.period desc, i.source_row
 ) = 1;
@@ -25,9 +27,9 @@ qualify row_number() over (
 create or replace temporary view current_klaim as
 select k.*
 from bpjs_klaim as k
-join file_groups as g on g.sha256 = k.sha256 and g.source_file = k.source_file and g.group_code = 'bpjs_klaim'
-where g.is_current
-qualify row_number() over (partition by k.claim_no order by k.period desc, k.source_row) = 1;
+join export_versions as e using (sha256, source_file)
+where e.is_current
+qualify row_number() over (partition by k.claim_no order by k.period desc, e.arrival desc, k.source_row) = 1;
 
 -- one row per person on a current roster, period, village and group
 create or replace temporary view reported_people as

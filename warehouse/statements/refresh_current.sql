@@ -1,10 +1,11 @@
--- Decide which file version is current for each (period, village, group): the one that
+-- Decide which roster version is current for each (period, village, group): the one that
 -- arrived in the latest run, and among files of one run the most recently modified (ties
 -- broken by path; two files of one run in one slot are also reported as a conflict).
 -- Older versions become 'superseded' once none of their groups is current, naming the file
 -- that replaced them; their failures stay, marked as history.
 -- Issue 21: a version held by a closed period (the state view held_versions,
 -- create_period_tables.sql) ranks last and is never current; hold_pending.sql runs next.
+-- The BPJS exports' slots (village_code 'BPJS') were decided by refresh_exports.sql.
 update file_groups as g
 set is_current = (ranked.rank_in_slot = 1 and not ranked.held)
 from (
@@ -17,6 +18,7 @@ from (
     join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
     join runs as r on r.run_id = f.run_id
     left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
+    where fg.village_code <> 'BPJS'
 ) as ranked
 where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
@@ -28,7 +30,7 @@ set superseded_by = case
     else winner.source_file
 end
 from (select period, village_code, group_code, source_file from file_groups where is_current) as winner
-where winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
+where g.village_code <> 'BPJS' and winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
 
 -- a file is superseded once none of its groups counts, and says by what; one superseded for
 -- some groups only says which ('superseded for RT_RW by a.xlsx; LINMAS by b.xlsx')
