@@ -137,7 +137,8 @@ def new_versions(
     key = ["source_file", "sha256"]
     discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
     unseen = discovered.join(known, on=key, how="anti")
-    present = discovered.filter(pl.col("period").is_not_null() & pl.col("problem").is_null()).select(*key, "from_branch")
+    readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
+    present = discovered.filter(readable).select(*key, "from_branch")
     still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")
     first_path = pl.concat([still_there, present]).unique(["sha256", "from_branch"], keep="first", maintain_order=True)
     copies = unseen.join(first_path, on=["sha256", "from_branch"], suffix="_first").filter(
