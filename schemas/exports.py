@@ -8,6 +8,7 @@ a pandera schema over the normalised export rows.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from typing import Literal
 
@@ -23,29 +24,88 @@ PROGRAMS = ("JKK", "JKM", "JHT", "JP", "JKP")
 SEGMENTS = ("PU", "BPU")
 ASK_BRANCH = "Minta ekspor yang benar ke kantor cabang BPJS Ketenagakerjaan."
 
+# Plausible ranges (docs/verification.md). BPJS Ketenagakerjaan began in 2014 (Jamsostek before it,
+# from 1977): no contribution was paid, nor claim paid, before PROGRAMME_START. An export of a
+# period may hold payments made up to DATE_MARGIN_MONTHS after the period (it is drawn after the
+# month ends), and contributions paid up to MONTHS_AHEAD months ahead (a BPU member may prepay a year).
+PROGRAMME_START = date(2014, 1, 1)
+JAMSOSTEK_START = date(1977, 1, 1)
+DATE_MARGIN_MONTHS = 2
+MONTHS_AHEAD = 12
+# One contribution row is one month of one member: every programme together (JKK at most 1.74%,
+# JKM 0.30%, JHT 5.7%, JP 3%) is under 11% of a wage, so Rp 25,000,000 is the month of a Rp 227
+# million wage, far beyond any village official. One claim of more than Rp 5,000,000,000 (a JHT
+# balance or JKK benefit of that size) is not a village official's: both are refused as typing errors.
+MAX_CONTRIBUTION_IDR = 25_000_000
+MAX_CLAIM_IDR = 5_000_000_000
+PERIOD_START = pl.concat_str(pl.col("period"), pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False)
+LATEST_DATE = PERIOD_START.dt.offset_by(f"{DATE_MARGIN_MONTHS + 1}mo")  # exclusive
+LATEST_MONTH = PERIOD_START.dt.offset_by(f"{MONTHS_AHEAD}mo").dt.strftime("%Y-%m")
+FIRST_MONTH = PROGRAMME_START.strftime("%Y-%m")
+
 KPJ_VALID = pl.col("kpj").str.contains(r"^\d{11}$").fill_null(False)
 NIK_VALID = pl.col("nik").str.contains(r"^\d{16}$").fill_null(False)
 ONE_ID = KPJ_VALID | NIK_VALID
 
 
-def amount_check(name: str) -> RowCheck:
-    return RowCheck(
-        name,
-        "amount",
-        "error",
-        (pl.col("amount_idr") > 0).fill_null(False),
-        "NOMINAL kosong, bukan angka rupiah, atau tidak lebih dari nol.",
-        ASK_BRANCH,
+def amount_checks(prefix: str, most: int) -> tuple[RowCheck, ...]:
+    """An amount that is there, and within what one row can plausibly be."""
+    return (
+        RowCheck(
+            f"{prefix}_amount_invalid",
+            "amount",
+            "error",
+            (pl.col("amount_idr") > 0).fill_null(False),
+            "NOMINAL kosong, bukan angka rupiah, atau tidak lebih dari nol.",
+            ASK_BRANCH,
+        ),
+        RowCheck(
+            f"{prefix}_amount_implausible",
+            "amount",
+            "error",
+            applies_to(pl.col("amount_idr") > 0, pl.col("amount_idr") <= most),
+            f"NOMINAL lebih dari Rp {most:,}".replace(",", ".")
+            + " untuk satu baris: tidak wajar, kemungkinan salah ketik.",
+            ASK_BRANCH,
+        ),
     )
 
 
-def paid_date_check(name: str) -> RowCheck:
+def paid_date_checks(prefix: str) -> tuple[RowCheck, ...]:
+    """A payment date that is there, from the programme's start to a little after the export's period."""
+    return (
+        RowCheck(
+            f"{prefix}_paid_date_invalid",
+            "paid_date",
+            "error",
+            pl.col("paid_date").is_not_null(),
+            "TGL_BAYAR kosong atau bukan tanggal.",
+            ASK_BRANCH,
+        ),
+        RowCheck(
+            f"{prefix}_paid_date_out_of_range",
+            "paid_date",
+            "error",
+            applies_to(
+                pl.col("paid_date").is_not_null(),
+                (pl.col("paid_date") >= PROGRAMME_START) & (pl.col("paid_date") < LATEST_DATE),
+            ),
+            f"TGL_BAYAR sebelum {PROGRAMME_START:%d-%m-%Y} (awal BPJS Ketenagakerjaan) atau lebih dari "
+            f"{DATE_MARGIN_MONTHS} bulan setelah bulan ekspor: tanggal tidak mungkin.",
+            ASK_BRANCH,
+        ),
+    )
+
+
+def month_range_check(name: str, column: str, label: str, severity: Severity = "error") -> RowCheck:
+    """A month from the programme's start to MONTHS_AHEAD months after the export's period."""
     return RowCheck(
         name,
-        "paid_date",
-        "error",
-        pl.col("paid_date").is_not_null(),
-        "TGL_BAYAR kosong atau bukan tanggal.",
+        column,
+        severity,
+        applies_to(pl.col(column).is_not_null(), (pl.col(column) >= FIRST_MONTH) & (pl.col(column) <= LATEST_MONTH)),
+        f"{label} sebelum {FIRST_MONTH} (awal BPJS Ketenagakerjaan) atau lebih dari {MONTHS_AHEAD} bulan setelah "
+        "bulan ekspor: bulan tidak mungkin.",
         ASK_BRANCH,
     )
 
@@ -99,6 +159,18 @@ EXPORT_CHECKS: dict[ExportKind, tuple[RowCheck, ...]] = {
             "BULAN_IURAN_TERAKHIR bukan bulan (contoh yang dikenal: 2024-04, Apr-24, 04/2024).",
             ASK_BRANCH,
         ),
+        month_range_check("peserta_last_paid_month_out_of_range", "last_paid_month", "BULAN_IURAN_TERAKHIR"),
+        RowCheck(
+            "peserta_member_since_out_of_range",
+            "member_since",
+            "warning",
+            applies_to(
+                pl.col("member_since").is_not_null(),
+                (pl.col("member_since") >= JAMSOSTEK_START) & (pl.col("member_since") < LATEST_DATE),
+            ),
+            f"TGL_KEPESERTAAN sebelum {JAMSOSTEK_START:%Y} (awal Jamsostek) atau setelah bulan ekspor.",
+            "Periksa tanggal kepesertaannya; baris tetap dihitung untuk status kepesertaan.",
+        ),
         RowCheck(
             "peserta_program_unknown",
             "program",
@@ -126,8 +198,9 @@ EXPORT_CHECKS: dict[ExportKind, tuple[RowCheck, ...]] = {
             "BULAN_IURAN kosong atau bukan bulan (contoh yang dikenal: 2024-04, Apr-24, 04/2024).",
             ASK_BRANCH,
         ),
-        paid_date_check("iuran_paid_date_invalid"),
-        amount_check("iuran_amount_invalid"),
+        month_range_check("iuran_month_out_of_range", "month_covered", "BULAN_IURAN"),
+        *paid_date_checks("iuran"),
+        *amount_checks("iuran", MAX_CONTRIBUTION_IDR),
     ),
     "bpjs_klaim": (
         *id_checks("klaim"),
@@ -147,14 +220,26 @@ EXPORT_CHECKS: dict[ExportKind, tuple[RowCheck, ...]] = {
             "PROGRAM klaim tidak dikenal (yang dikenal: JKK, JKM, JHT, JP, JKP).",
             ASK_BRANCH,
         ),
-        paid_date_check("klaim_paid_date_invalid"),
-        amount_check("klaim_amount_invalid"),
+        *paid_date_checks("klaim"),
+        *amount_checks("klaim", MAX_CLAIM_IDR),
         RowCheck(
             "klaim_event_date_invalid",
             "event_date",
             "warning",
             applies_to(pl.col("event_date_raw").is_not_null(), pl.col("event_date").is_not_null()),
             "TGL_KEJADIAN bukan tanggal.",
+            "Periksa tanggal kejadiannya; klaim tetap dihitung menurut TGL_BAYAR.",
+        ),
+        RowCheck(
+            "klaim_event_date_out_of_range",
+            "event_date",
+            "warning",
+            applies_to(
+                pl.col("event_date").is_not_null(),
+                (pl.col("event_date") >= JAMSOSTEK_START)
+                & (pl.col("event_date") <= pl.coalesce(pl.col("paid_date"), LATEST_DATE)),
+            ),
+            f"TGL_KEJADIAN sebelum {JAMSOSTEK_START:%Y} atau setelah TGL_BAYAR: tanggal tidak mungkin.",
             "Periksa tanggal kejadiannya; klaim tetap dihitung menurut TGL_BAYAR.",
         ),
     ),

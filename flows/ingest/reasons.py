@@ -216,7 +216,7 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "dari folder BPJS bulan itu).",
     ),
     said(
-        r"^looks like a BPJS export but is not in the period's BPJS folder",
+        r"^looks like a BPJS export but is not in the period.s BPJS",
         "Berkas ini berbentuk ekspor data BPJS, bukan daftar anggota desa; ditolak. Ekspor BPJS hanya diterima "
         "dari kantor cabang di folder BPJS bulan itu. Desa mengirim daftar anggotanya dengan judul kolom NO, NIK, "
         "NAMA, JABATAN dan STATUS BPJS.",

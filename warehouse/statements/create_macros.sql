@@ -12,6 +12,14 @@ create or replace temporary macro masked(text) as regexp_replace(
 -- A NIK as validation_failures shows it: its first 6 and last 4 digits ('330217******0001').
 create or replace temporary macro masked_nik(nik) as left(nik, 6) || repeat('*', length(nik) - 10) || right(nik, 4);
 
+-- A name as a person compares names: case, accents, spacing and punctuation ignored, and the
+-- titles and degrees villages write before or after it taken off (`Hj. Siti Aminah, S.Pd.` is
+-- SITIAMINAH). The patterns come from raw/reference/name_titles.csv
+-- (reference.name_title_patterns), set as variables by the script that compares names.
+create or replace temporary macro name_key(name) as regexp_replace(regexp_replace(regexp_replace(
+    upper(strip_accents(name)), getvariable('name_titles_before'), ''), getvariable('name_titles_after'), ''
+), '[^A-Z]', '', 'g');
+
 -- The checks refresh_current.sql counts across rows (and the province publisher across regencies).
 create or replace temporary macro is_cross_row_check(check_name) as
     check_name in ('nik_in_two_villages', 'enrolment_inconsistent');

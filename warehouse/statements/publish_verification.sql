@@ -4,6 +4,11 @@
 -- registered frame ref_grace (raw/reference/grace_periods.csv). Writes analyst.verification,
 -- analyst.bpjs_contributions and analyst.bpjs_claims; no NIK, name or birth date leaves.
 
+-- titles and degrees that name_key (create_macros.sql) takes off names before comparing them
+set variable name_titles_before = $name_titles_before;
+
+set variable name_titles_after = $name_titles_after;
+
 -- the parts of each export that count (refresh_exports.sql): a person in two parts of one
 -- participants export is taken from the later part
 create or replace temporary view current_peserta as
@@ -185,7 +190,7 @@ judged as (
             case when matched_on = 'nik' and kpj is not null and kpj <> bpjs_kpj then 'kpj_berbeda' end,
             case
                 when matched_on is not null and name is not null and bpjs_name is not null
-                    and regexp_replace(upper(name), '[^A-Z]', '', 'g') <> regexp_replace(upper(bpjs_name), '[^A-Z]', '', 'g')
+                    and name_key(name) <> name_key(bpjs_name)
                     then 'nama_berbeda'
             end,
             case
