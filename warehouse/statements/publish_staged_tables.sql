@@ -3,6 +3,7 @@
 -- publish_tables.sql builds from one state database, with every path prefixed by its regency
 -- code. Only the objects the committed manifests name are read ($roster_objects, $ingested_files_objects,
 -- $ingested_sheets_objects, $validation_failures_objects, $runs_objects, $verification_objects,
+-- $verification_sources_objects,
 -- $bpjs_contributions_objects, $bpjs_claims_objects). Runs after publish_reference.sql (it reads
 -- analyst.villages), with the registered frame ref_checks (the check catalogue); $run_id names
 -- the province run. No NIK, name or birth date is staged: people are person_id, computed by
@@ -69,6 +70,9 @@ select * from read_parquet($runs_objects, union_by_name = true, hive_partitionin
 
 create table analyst.verification as
 select * from read_parquet($verification_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.verification_sources as
+select * from read_parquet($verification_sources_objects, union_by_name = true, hive_partitioning = false);
 
 -- a payment or claim two regencies' exports both hold is one
 create table analyst.bpjs_contributions as

@@ -300,3 +300,30 @@ select
 from current_klaim as k
 left join person_groups as by_nik on by_nik.nik = k.nik
 left join kpj_groups as by_kpj on by_kpj.kpj = k.kpj and by_nik.nik is null;
+
+-- verification_sources: one row per verified month and BPJS export file the verification read for it.
+-- Which of the branch's files is each month's verification based on? The parts of the
+-- participants export it matched against (all the files of that export's month that count),
+-- and every contributions file that counts (payments of any export, up to the month, extend
+-- paid_through). A file replaced by a later one (refresh_exports.sql) is not listed.
+-- Grain: period, source_file, sha256
+-- Example: select period, kind, export_period, source_file, rows_counted from verification_sources order by all
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- kind: bpjs_peserta (participants, matched against) or bpjs_iuran (contributions paid)
+-- export_period: the month folder the export file came from, 'YYYY-MM'
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: SHA-256 of the file's bytes: the version read
+-- rows_counted: the file's accepted rows
+create table analyst.verification_sources as
+with used as (
+    select distinct v.period, e.kind, e.period as export_period, e.source_file, e.sha256
+    from (select distinct period, export_period from analyst.verification) as v
+    join export_versions as e
+        on e.is_current
+        and ((e.kind = 'bpjs_peserta' and e.period = v.export_period) or e.kind = 'bpjs_iuran')
+)
+
+select u.period, u.kind, u.export_period, masked(u.source_file) as source_file, u.sha256, f.rows_loaded as rows_counted
+from used as u
+join ingested_files as f using (source_file, sha256);
