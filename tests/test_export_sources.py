@@ -143,6 +143,14 @@ def test_a_custom_branch_folder_is_the_only_place_exports_are_read(tmp_path: Pat
     assert file_status(tmp_path / "other.duckdb", "Peserta April.xlsx")[1] == "rejected"
 
 
+@pytest.mark.parametrize("folder", ["../elsewhere", "2024-04/BPJS", "", "a/b"])
+def test_the_branch_folder_setting_is_one_folder_name(folder: str) -> None:
+    from flows.settings import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="bpjs_folder"):
+        load_settings(environ={"CAKUPAN_BPJS_FOLDER": folder})
+
+
 def test_an_export_in_parts_and_formats_counts_every_part(
     baseline: tuple[Path, tuple[object, ...]], tmp_path: Path
 ) -> None:
@@ -153,6 +161,11 @@ def test_an_export_in_parts_and_formats_counts_every_part(
     build_warehouse(raw, warehouse)
     assert figures(warehouse) == baseline[1]
     assert query(warehouse, "select count(*) from ingested_files where status = 'superseded'") == [(0,)]
+    assert query(warehouse, "select kind, source_file, rows_counted from verification_sources order by all") == [
+        ("bpjs_iuran", "2024-04/BPJS/Iuran April.csv", 1),
+        ("bpjs_peserta", "2024-04/BPJS/Peserta April bagian 2.csv", 3),
+        ("bpjs_peserta", "2024-04/BPJS/Peserta April.xlsx", 3),
+    ]
     # a third part, later, with one person again: that person is taken from it, the rest stay
     write_csv(
         raw / "2024-04" / "BPJS" / "Peserta April bagian 3.csv",
