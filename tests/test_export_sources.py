@@ -129,7 +129,7 @@ def test_a_village_copy_of_the_export_never_stands_for_the_branch_file(tmp_path:
     shutil.move(tmp_path / "later", raw / "2024-04" / "BPJS")
     build_warehouse(raw, warehouse)
     assert statuses(warehouse)[masked(ANI)][0] == "terverifikasi"
-    assert file_status(warehouse, "BPJS/Peserta April.xlsx")[:2] == ("bpjs_peserta", "loaded")
+    assert file_status(warehouse, "BPJS/Peserta April.xlsx")[:2] == ("bpjs_participants", "loaded")
 
 
 def test_a_custom_branch_folder_is_the_only_place_exports_are_read(tmp_path: Path) -> None:
@@ -162,9 +162,9 @@ def test_an_export_in_parts_and_formats_counts_every_part(
     assert figures(warehouse) == baseline[1]
     assert query(warehouse, "select count(*) from ingested_files where status = 'superseded'") == [(0,)]
     assert query(warehouse, "select kind, source_file, rows_counted from verification_sources order by all") == [
-        ("bpjs_iuran", "2024-04/BPJS/Iuran April.csv", 1),
-        ("bpjs_peserta", "2024-04/BPJS/Peserta April bagian 2.csv", 3),
-        ("bpjs_peserta", "2024-04/BPJS/Peserta April.xlsx", 3),
+        ("bpjs_contributions", "2024-04/BPJS/Iuran April.csv", 1),
+        ("bpjs_participants", "2024-04/BPJS/Peserta April bagian 2.csv", 3),
+        ("bpjs_participants", "2024-04/BPJS/Peserta April.xlsx", 3),
     ]
     # a third part, later, with one person again: that person is taken from it, the rest stay
     write_csv(

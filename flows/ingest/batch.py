@@ -12,6 +12,7 @@ import polars as pl
 from flows.ingest.discover import LINK, LOCK_FILE
 from flows.ingest.exports import (
     EXPORT_ALIASES,
+    ExportSheet,
     export_only_columns,
     find_export,
     validate_export,
@@ -30,7 +31,7 @@ from flows.ingest.structure import (
     with_row_kinds,
 )
 from flows.ingest.validate import mask_nik, validate
-from schemas.exports import EXPORT_KINDS, ExportKind
+from schemas.exports import EXPORT_KINDS, EXPORTS
 
 FileStatus = Literal["placed", "rejected", "ignored"]  # a placed file becomes `loaded` when its batch is
 
@@ -42,7 +43,7 @@ FILE_COLUMNS = {
     "status": pl.String,
     "reason": pl.String,
     "modified_at": pl.Float64,
-    "kind": pl.String,  # 'roster', or the BPJS export it is (schemas/exports.py EXPORT_KINDS)
+    "kind": pl.String,  # 'roster', the BPJS export it is (schemas/exports.py EXPORTS), or 'bpjs' (not one)
 }
 SHEET_COLUMNS = {
     "sheet_index": pl.Int32,
@@ -106,9 +107,15 @@ class ExtractedFile:
     status: FileStatus
     reason: str = ""
     village_code: str | None = None
-    rosters: tuple[Roster, ...] = ()  # or, for a BPJS export, its export sheets
+    rosters: tuple[Roster, ...] = ()
+    exports: tuple[ExportSheet, ...] = ()  # of a file in the branch's folder
     kind: str = "roster"
     ignored_sheets: tuple[IgnoredSheet, ...] = ()
+
+    @property
+    def sheets(self) -> tuple[Roster | ExportSheet, ...]:
+        """Its roster or export sheets."""
+        return (*self.rosters, *self.exports)
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,7 @@ def village_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
     return IgnoredSheet(sheet.name, EXPORT_IN_VILLAGE_FILE)
 
 
-def extracted_export(file: DiscoveredFile, exports: dict[str, Roster | None]) -> ExtractedFile:
+def extracted_export(file: DiscoveredFile, exports: dict[str, ExportSheet | None]) -> ExtractedFile:
     """A file in the branch's folder: its export sheets (one kind per file); its other sheets ignored.
 
     A file there without an export sheet is rejected, never read as a roster.
@@ -209,14 +216,16 @@ def extracted_export(file: DiscoveredFile, exports: dict[str, Roster | None]) ->
     )
     if not found:
         return ExtractedFile(file, "rejected", NOT_AN_EXPORT, ignored_sheets=ignored, kind="bpjs")
-    kinds = sorted({str(sheet.group_hint) for sheet in found})
+    kinds = sorted({sheet.kind.name for sheet in found})
     if len(kinds) > 1:
         reason = f"holds several kinds of BPJS export ({', '.join(kinds)}); send one kind per file"
         return ExtractedFile(file, "rejected", reason, ignored_sheets=ignored, kind=kinds[0])
-    return ExtractedFile(file, "placed", kind=kinds[0], rosters=found, ignored_sheets=ignored)
+    return ExtractedFile(file, "placed", kind=kinds[0], exports=found, ignored_sheets=ignored)
 
 
-def stacked_sheets(placed: Sequence[tuple[ExtractedFile, Roster]], columns: Sequence[str]) -> pl.LazyFrame:
+def stacked_sheets(
+    placed: Sequence[tuple[ExtractedFile, Roster | ExportSheet]], columns: Sequence[str]
+) -> pl.LazyFrame:
     """The rows of placed files' sheets stacked, with their file, sheet and the given columns."""
     sheets = pl.DataFrame(
         [
@@ -226,17 +235,17 @@ def stacked_sheets(placed: Sequence[tuple[ExtractedFile, Roster]], columns: Sequ
                 e.file.sha256,
                 e.file.period,
                 e.village_code,
-                roster.sheet,
-                roster.group_hint or file_group(e.file.source_file),
-                roster.is_vulnerable_workers,
+                sheet.sheet,
+                (sheet.group_hint or file_group(e.file.source_file)) if isinstance(sheet, Roster) else None,
+                isinstance(sheet, Roster) and sheet.is_vulnerable_workers,
             )
-            for index, (e, roster) in enumerate(placed)
+            for index, (e, sheet) in enumerate(placed)
         ],
         schema=SHEET_COLUMNS,
         orient="row",
     )
     return (
-        stack_rosters([roster for _, roster in placed], columns)
+        stack_rosters([sheet for _, sheet in placed], columns)
         .lazy()
         .join(sheets.lazy(), on="sheet_index", how="left", maintain_order="left")
         .drop("sheet_index")
@@ -260,13 +269,13 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
     return with_row_kinds(stacked).collect()
 
 
-def export_frames(extracted: Sequence[ExtractedFile]) -> dict[ExportKind, pl.DataFrame]:
+def export_frames(extracted: Sequence[ExtractedFile]) -> dict[str, pl.DataFrame]:
     """Every row under an export header in the placed exports, by kind, with `row_kind`."""
     frames = {}
-    for kind in EXPORT_KINDS:
-        placed = [(e, sheet) for e in extracted if e.status == "placed" and e.kind == kind for sheet in e.rosters]
+    for kind in EXPORTS:
+        placed = [(e, sheet) for e in extracted if e.status == "placed" for sheet in e.exports if sheet.kind == kind]
         if placed:
-            frames[kind] = with_export_row_kinds(stacked_sheets(placed, list(EXPORT_ALIASES))).collect()
+            frames[kind.name] = with_export_row_kinds(stacked_sheets(placed, list(EXPORT_ALIASES))).collect()
     return frames
 
 
@@ -294,7 +303,7 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
 def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     """One row per sheet read: a roster with its row count, or ignored with the reason."""
     rows = [
-        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.body.height) for e in extracted for r in e.rosters
+        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.body.height) for e in extracted for r in e.sheets
     ] + [
         (e.file.sha256, e.file.source_file, i.sheet, "ignored", i.reason, 0)
         for e in extracted
@@ -316,7 +325,7 @@ def column_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
         (e.file.sha256, r.sheet, name, r.headers.get(name), column_letter(r.first_column + column_index(grid_column)))
         for e in extracted
         if e.status == "placed"
-        for r in e.rosters
+        for r in e.sheets
         for name, grid_column in r.columns.items()
     ]
     return pl.DataFrame(rows, schema=["sha256", "sheet", "column_name", "header", "letter"], orient="row")
@@ -328,7 +337,8 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
     exports = export_frames(extracted)
     accepted, failures, flagged = validate_rosters(rows) if rows.height else (pl.DataFrame(),) * 3
     checked = {
-        kind: validate_export(frame.filter(pl.col("row_kind") == "data"), kind) for kind, frame in exports.items()
+        kind: validate_export(frame.filter(pl.col("row_kind") == "data"), EXPORT_KINDS[kind])
+        for kind, frame in exports.items()
     }
     failures = stacked([failures, *(kind_failures for _, kind_failures in checked.values())])
     read = stacked([frame.select("sha256", "row_kind") for frame in (rows, *exports.values()) if frame.height])

@@ -13,7 +13,7 @@ set variable name_titles_after = $name_titles_after;
 -- participants export is taken from the later part
 create or replace temporary view current_peserta as
 select p.*
-from bpjs_peserta as p
+from bpjs_participants as p
 join export_versions as e using (sha256, source_file)
 where e.is_current
 qualify dense_rank() over (partition by p.period, p.kpj order by e.arrival desc) = 1;
@@ -22,7 +22,7 @@ qualify dense_rank() over (partition by p.period, p.kpj order by e.arrival desc)
 -- amount, so JKK and JKM paid apart stay two), from the newest export that has it
 create or replace temporary view current_iuran as
 select i.*
-from bpjs_iuran as i
+from bpjs_contributions as i
 join export_versions as e using (sha256, source_file)
 where e.is_current
 qualify row_number() over (
@@ -31,7 +31,7 @@ qualify row_number() over (
 
 create or replace temporary view current_klaim as
 select k.*
-from bpjs_klaim as k
+from bpjs_claims as k
 join export_versions as e using (sha256, source_file)
 where e.is_current
 qualify row_number() over (partition by k.claim_no order by k.period desc, e.arrival desc, k.source_row) = 1;
@@ -310,7 +310,7 @@ left join kpj_groups as by_kpj on by_kpj.kpj = k.kpj and by_nik.nik is null;
 -- Example: select period, kind, export_period, source_file, rows_counted from verification_sources order by all
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
--- kind: bpjs_peserta (participants, matched against) or bpjs_iuran (contributions paid)
+-- kind: bpjs_participants (participants, matched against) or bpjs_contributions (contributions paid)
 -- export_period: the month folder the export file came from, 'YYYY-MM'
 -- source_file: path under the landing zone (NIK-like digits masked)
 -- sha256: SHA-256 of the file's bytes: the version read
@@ -321,7 +321,7 @@ with used as (
     from (select distinct period, export_period from analyst.verification) as v
     join export_versions as e
         on e.is_current
-        and ((e.kind = 'bpjs_peserta' and e.period = v.export_period) or e.kind = 'bpjs_iuran')
+        and ((e.kind = 'bpjs_participants' and e.period = v.export_period) or e.kind = 'bpjs_contributions')
 )
 
 select u.period, u.kind, u.export_period, masked(u.source_file) as source_file, u.sha256, f.rows_loaded as rows_counted

@@ -9,7 +9,8 @@
 --   - it holds at least 95% of the earlier file's people (participants: KPJ; contributions: member,
 --     month, date and amount; claims: claim number).
 -- A version held by a closed period never counts and replaces nothing. Runs before
--- refresh_current.sql, which leaves the exports' slots (village_code 'BPJS') to this script.
+-- refresh_current.sql, which leaves the exports' slots (village_code 'BPJS') to this script, and
+-- after export_subjects.sql has listed each kind's subjects.
 create or replace temporary macro export_name(path) as trim(regexp_replace(
     lower(regexp_replace(regexp_extract(path, '[^/]*$'), '\.[^.]*$', '')), '[^a-z0-9]+', ' ', 'g'
 ));
@@ -17,14 +18,6 @@ create or replace temporary macro export_name(path) as trim(regexp_replace(
 create or replace temporary macro export_stem(path) as trim(regexp_replace(regexp_replace(
     export_name(path), '\b(revisi|rev|pengganti|perbaikan|koreksi|ralat|update)\b( ?\d+)?', ' ', 'g'
 ), '\s+', ' ', 'g'));
-
-create or replace temporary table export_subjects as
-select distinct sha256, source_file, kpj as subject from bpjs_peserta
-union
-select distinct sha256, source_file, concat_ws('|', coalesce(kpj, nik), month_covered, paid_date, amount_idr)
-from bpjs_iuran
-union
-select distinct sha256, source_file, claim_no from bpjs_klaim;
 
 create or replace temporary table export_decisions as
 with versions as (
