@@ -36,7 +36,7 @@ def test_each_kind_is_recognised_normalised_and_checked_from_its_entry(kind: Exp
 def test_a_header_is_one_kind_at_most() -> None:
     for kind in EXPORTS:
         header = set(kind.required | kind.any_of)
-        assert [k.name for k in EXPORTS if k.recognises(header)][0] == kind.name
+        assert next(k.name for k in EXPORTS if k.recognises(header)) == kind.name
 
 
 def test_each_kind_has_its_state_table_with_its_columns(tmp_path: Path) -> None:
