@@ -84,8 +84,7 @@ where ($period is null or period = $period) and ($village_code is null or villag
 """
 ROSTER_PEOPLE = """
 select r.period, r.village_code, r.group_code, r.nik, r.name, r.role, r.source_file, r.sheet, r.source_row
-from roster_rows as r
-join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+from current_roster_rows as r
 where ($period is null or r.period = $period) and ($village_code is null or r.village_code = $village_code)
 order by r.source_file, r.sheet, r.source_row
 """

@@ -176,6 +176,14 @@ set group_code = case group_code when 'bpjs_peserta' then 'bpjs_participants'
     when 'bpjs_iuran' then 'bpjs_contributions' else 'bpjs_claims' end
 where village_code = 'BPJS' and group_code in ('bpjs_peserta', 'bpjs_iuran', 'bpjs_klaim');
 
+-- The roster rows behind today's figures: those of the version of each (period, village,
+-- group) that counts (refresh_current.sql decides which). Every statement and output that
+-- reads the current rosters reads them here.
+create or replace view current_roster_rows as
+select r.*
+from roster_rows as r
+join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current;
+
 -- Each version of a BPJS export with its place in the order of arrival among the files of
 -- its kind and period: first the run that read it, then its modification time, then its path
 -- (refresh_exports.sql decides which count; publish_verification.sql prefers the later part).

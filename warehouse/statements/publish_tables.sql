@@ -64,8 +64,7 @@ select
     r.sha256,
     masked(r.sheet) as sheet,
     r.source_row
-from roster_rows as r
-join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+from current_roster_rows as r
 join analyst.villages as v on v.village_code = r.village_code;
 
 -- ingested_files: one row per file version received (path and content digest), whatever became of it.

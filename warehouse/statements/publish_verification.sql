@@ -44,8 +44,7 @@ select
     max(r.kpj) as kpj,
     max(r.name) as name,
     max(r.birth_date) as birth_date
-from roster_rows as r
-join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+from current_roster_rows as r
 group by all;
 
 -- one row per participant of each participants export: the worst status of their JKK and
