@@ -7,7 +7,6 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -184,7 +183,14 @@ def run_flow(
 
     started = time.perf_counter()
     try:
-        summary = nightly(config=config, **flags, **asdict(options))
+        summary = nightly(  # a run from the command line runs now: no started_at
+            config=config,
+            **flags,
+            full_refresh=options.full_refresh,
+            period=options.period,
+            allow_empty=options.allow_empty,
+            rekey=options.rekey,
+        )
     except Exception as error:
         fail(error, error, verbose)
     print_coverage(summary.coverage)
