@@ -24,8 +24,8 @@ DINI = "3302174101900004"  # a woman of Cilongok born 1 January 1990
 
 
 def uv() -> str:
-    """uv as `make install` leaves it: on the PATH, or bootstrapped into .tools/."""
-    found = shutil.which("uv") or PROJECT_ROOT / ".tools" / "bin" / "uv"
+    """uv as `make install` leaves it: the one running `make test` (`uv run` names it), on the PATH, or in .tools/."""
+    found = os.environ.get("UV") or shutil.which("uv") or PROJECT_ROOT / ".tools" / "bin" / "uv"
     assert Path(found).exists(), "uv is neither on the PATH nor in .tools/bin: run `make install`"
     return str(found)
 
