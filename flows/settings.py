@@ -7,6 +7,7 @@ Unknown keys are rejected, never silently ignored.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import re
@@ -19,10 +20,32 @@ from typing import Any
 
 from cronsim import CronSim, CronSimError
 
+# The repository's root when cakupan runs from a clone (when installed, the folder that holds the package).
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = PROJECT_ROOT / "raw" / "reference"
-VIEWS_DIR = PROJECT_ROOT / "warehouse" / "views"
-STATEMENTS_DIR = PROJECT_ROOT / "warehouse" / "statements"
+# The files the code reads at run time: the folder of the installed package that holds each kind
+# (flows/resources/<name>, mapped there by pyproject.toml's force-include), and its folder in the repository.
+PACKAGE_RESOURCES = "resources"
+RESOURCES = {"views": "warehouse/views", "statements": "warehouse/statements", "reference": "raw/reference"}
+
+
+def resource_dir(name: str) -> Path:
+    """The folder of one kind of resource (RESOURCES): inside the installed package, else in a clone's source tree.
+
+    Never the landing zone: a clone's `raw/reference/` is the source of the package's copy, read in
+    place so a change to it counts at the next run; an installed cakupan reads its own copy.
+    """
+    packaged = importlib.resources.files("flows") / PACKAGE_RESOURCES / name
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    in_clone = PROJECT_ROOT / RESOURCES[name]
+    if not in_clone.is_dir():
+        raise FileNotFoundError(f"cakupan is installed without its {name} ({packaged}): install the wheel again")
+    return in_clone
+
+
+VIEWS_DIR = resource_dir("views")
+STATEMENTS_DIR = resource_dir("statements")
+REFERENCE_DIR = resource_dir("reference")
 
 DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from flows.ingest.dates import MONTH_NAMES
 from flows.settings import BANYUMAS_REGENCY_CODE, region_codes
 from flows.store.reference import load_villages
 
@@ -64,20 +65,7 @@ OFFICIAL_HEADER = [
     "KETERANGAN",
 ]
 RENTAN_HEADER = [*OFFICIAL_HEADER[:5], "PEKERJAAN", *OFFICIAL_HEADER[6:]]
-MONTHS_ID = (
-    "JANUARI",
-    "FEBRUARI",
-    "MARET",
-    "APRIL",
-    "MEI",
-    "JUNI",
-    "JULI",
-    "AGUSTUS",
-    "SEPTEMBER",
-    "OKTOBER",
-    "NOVEMBER",
-    "DESEMBER",
-)
+MONTHS_ID = tuple(name.upper() for name in MONTH_NAMES["id"])  # as the regency's template writes them
 
 MALE_NAMES = (
     "Slamet",

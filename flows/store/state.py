@@ -125,6 +125,17 @@ class RunInProgressError(RuntimeError):
 
 
 @contextmanager
+def read_state(state: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The state database opened read-only, for a command beside the flow; RunInProgressError while a run writes it."""
+    try:
+        con = duckdb.connect(str(state), read_only=True)
+    except duckdb.IOException as error:
+        raise RunInProgressError(f"cannot open {state} now (is a run in progress?): {error}") from error
+    with con:
+        yield con
+
+
+@contextmanager
 def run_lock(state: Path) -> Iterator[None]:
     """Hold the one-run-at-a-time lock beside the state database, or fail at once."""
     state.parent.mkdir(parents=True, exist_ok=True)
