@@ -87,14 +87,16 @@ select action_id, action, period, district_code, village_code, group_code, check
 from period_actions;
 
 -- closed_versions: one row per file version a close locked, for each village and group of its period and scope.
--- Which version of each village's roster was behind the figures when the period was closed?
--- Grain: close_action_id, village_code, group_code
+-- Which version of each village's roster was behind the figures when the period was closed? One
+-- per village and group; the BPJS branch's exports (village_code 'BPJS', the kind as group_code)
+-- may have several, the parts of one export.
+-- Grain: close_action_id, village_code, group_code, sha256
 -- Example: select close_action_id, period, village_code, group_code, sha256 from closed_versions limit 5
 -- Columns:
 -- close_action_id: the close (period_actions.action_id)
 -- period: month, 'YYYY-MM'
--- village_code: Kemendagri village code, dotted ('33.02.17.2001')
--- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- village_code: Kemendagri village code, dotted ('33.02.17.2001'); 'BPJS' for the branch's exports
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN; for an export, its kind (bpjs_participants, bpjs_contributions, bpjs_claims)
 -- sha256: content digest of the version that counted
 create table analyst.closed_versions as
 select action_id as close_action_id, period, village_code, group_code, sha256
