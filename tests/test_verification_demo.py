@@ -103,11 +103,14 @@ def test_verified_coverage_by_group_is_the_truth_counted(regency: tuple[Path, Bp
         .agg(
             members=pl.col("nik").n_unique(),
             verified=pl.col("nik").filter(pl.col("status") == "terverifikasi").n_unique(),
+            protected=pl.col("nik").filter(pl.col("status").is_in(["terverifikasi", "belum_dilaporkan"])).n_unique(),
         )
         .sort("group_code")
     )
     got = frame(
         warehouse,
-        "select group_code, members, verified from verified_coverage_by_group where period = '2024-04' order by 1",
+        "select group_code, members, verified, protected from verified_coverage_by_group "
+        "where period = '2024-04' order by 1",
     )
     assert got.rows() == expected.rows()
+    assert all(protected > verified for _, _, verified, protected in got.rows())  # BPJS protects some reported Belum
