@@ -30,7 +30,7 @@
 -- bpjs_nik_masked: BPJS's NIK, masked, when it differs from the roster's
 -- tindakan: what to do, in Bahasa Indonesia
 with listed as (
-    select v.*, string_split(coalesce(v.warnings, ''), ', ') as warning_list, a.arrears_idr
+    select v.*, coalesce(string_split(v.warnings, ', '), []) as warning_list, a.arrears_idr
     from verification as v
     left join arrears_people as a using (period, village_code, group_code, person_id)
     where not (v.status = 'terverifikasi' and v.warnings is null) and not (v.status = 'tidak_terdaftar' and v.bpjs_status is null)
@@ -51,7 +51,7 @@ acted as (
                 'Iuran menunggak'
                 || case when months_unpaid > 0 then ' ' || months_unpaid || ' bulan (terakhir dibayar ' || paid_through || ')' else '' end
                 || ': bayar tunggakan'
-                || case when arrears_idr > 0 then ' sebesar Rp ' || format('{:t.}', arrears_idr) else '' end
+                || case when arrears_idr > 0 then ' sebesar Rp ' || replace(format('{:,}', arrears_idr), ',', '.') else '' end
                 || ' agar kembali terlindungi'
                 || case when reported_enrolled then '.' else ', lalu tulis statusnya Sudah.' end
             when status = 'tidak_ditemukan' then
@@ -60,26 +60,19 @@ acted as (
             when status = 'belum_dilaporkan' then
                 'Sudah aktif di BPJS tetapi dilaporkan Belum: tulis statusnya Sudah dan isi nomor KPJ-nya.'
         end as for_status,
-        concat_ws(
-            ' ',
-            case when list_contains(warning_list, 'nik_berbeda') then
+        -- each warning's own action, in the order of warnings
+        array_to_string([case warning
+            when 'nik_berbeda' then
                 'NIK di BPJS (' || bpjs_nik_masked || ') berbeda dengan di daftar desa: cocokkan dengan KTP, '
                 || 'lalu perbaiki daftar desa atau minta BPJS memperbaiki datanya.'
-            end,
-            case when list_contains(warning_list, 'nik_kosong_di_bpjs') then
-                'NIK kosong di data BPJS: minta kantor BPJS mencatat NIK sesuai KTP.'
-            end,
-            case when list_contains(warning_list, 'kpj_berbeda') then
-                'Nomor KPJ di daftar desa berbeda dengan di BPJS: perbaiki nomor KPJ di daftar desa.'
-            end,
-            case when list_contains(warning_list, 'nama_berbeda') then
+            when 'nik_kosong_di_bpjs' then 'NIK kosong di data BPJS: minta kantor BPJS mencatat NIK sesuai KTP.'
+            when 'kpj_berbeda' then 'Nomor KPJ di daftar desa berbeda dengan di BPJS: perbaiki nomor KPJ di daftar desa.'
+            when 'nama_berbeda' then
                 'Nama di BPJS berbeda: cocokkan dengan KTP, lalu perbaiki daftar desa atau minta BPJS memperbaikinya.'
-            end,
-            case when list_contains(warning_list, 'tanggal_lahir_berbeda') then
+            when 'tanggal_lahir_berbeda' then
                 'Tanggal lahir di BPJS berbeda: cocokkan dengan KTP, lalu perbaiki daftar desa atau minta BPJS '
                 || 'memperbaikinya.'
-            end
-        ) as for_warnings
+        end for warning in warning_list], ' ') as for_warnings
     from listed
 ),
 
