@@ -94,9 +94,10 @@ MEANINGS = {
     "BERKAS": "Berkas, lembar dan baris daftar desa tempat orang ini tercatat.",
 }
 INSTRUCTION = (
-    "Daftar ini memuat orang-orang yang status kepesertaannya menurut desa berbeda dengan data BPJS "
-    "Ketenagakerjaan. Lakukan yang tertulis di kolom YANG PERLU DILAKUKAN: perbaiki daftar desa, atau "
-    "uruskan pendaftaran dan pembayaran iurannya, lalu kirim daftar yang sudah diperbaiki bulan berikutnya."
+    "Daftar ini memuat orang-orang yang perlu ditindaklanjuti: status kepesertaannya menurut desa berbeda "
+    "dengan data BPJS Ketenagakerjaan, datanya berbeda, atau BPJS mengenalnya tetapi ia tidak terlindungi. "
+    "Lakukan yang tertulis di kolom YANG PERLU DILAKUKAN: perbaiki daftar desa, atau uruskan pendaftaran, "
+    "pengaktifan kembali, pembayaran iuran atau klaimnya, lalu kirim daftar yang sudah diperbaiki bulan berikutnya."
 )
 
 
