@@ -436,12 +436,18 @@ def rejects(
 @app.command()
 def discrepancies(
     out: OutOption,
-    period: PeriodOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="The month (YYYY-MM); the latest verified month by default.", callback=valid_period),
+    ] = None,
     village: VillageOption = None,
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write one workbook per village of the people whose reported status disagrees with BPJS, in Indonesian."""
+    """Write one workbook per village of the people whose reported status disagrees with BPJS, in Indonesian.
+
+    One month per workbook: --period, else the latest month a BPJS participants export verifies.
+    """
     from flows.outputs.discrepancies import verified_people, write_discrepancies
 
     settings = settings_or_exit(config, warehouse=warehouse)

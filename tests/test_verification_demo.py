@@ -103,11 +103,80 @@ def test_verified_coverage_by_group_is_the_truth_counted(regency: tuple[Path, Bp
         .agg(
             members=pl.col("nik").n_unique(),
             verified=pl.col("nik").filter(pl.col("status") == "terverifikasi").n_unique(),
+            protected=pl.col("nik").filter(pl.col("status").is_in(["terverifikasi", "belum_dilaporkan"])).n_unique(),
         )
         .sort("group_code")
     )
     got = frame(
         warehouse,
-        "select group_code, members, verified from verified_coverage_by_group where period = '2024-04' order by 1",
+        "select group_code, members, verified, protected from verified_coverage_by_group "
+        "where period = '2024-04' order by 1",
     )
     assert got.rows() == expected.rows()
+    assert got["protected"].sum() > got["verified"].sum()  # BPJS protects some people reported Belum
+
+
+def expected_action(status: str, bpjs_status: str | None) -> str | None:
+    """What the person's tindakan must say first (None: not to follow up), from BPJS's status and the match."""
+    if bpjs_status == "MENINGGAL":
+        return "Meninggal dunia menurut BPJS: laporkan kematiannya"
+    if bpjs_status in ("NON AKTIF", "BERAKHIR"):
+        return f"Kepesertaan di BPJS berstatus {bpjs_status}: aktifkan kembali"
+    if status == "menunggak" or (status == "tidak_terdaftar" and bpjs_status is not None):
+        return "Iuran menunggak"
+    return {"tidak_ditemukan": "Dilaporkan sudah terdaftar tetapi", "belum_dilaporkan": "Sudah aktif di BPJS"}.get(
+        status
+    )
+
+
+def test_every_persons_action_follows_bpjs_status_and_the_report(
+    regency: tuple[Path, BpjsTruth], tmp_path: Path
+) -> None:
+    warehouse, truth = regency
+    expected = truth.statuses.filter(pl.col("period") == "2024-04").select(
+        "village_code",
+        "group_code",
+        pl.col("nik").map_elements(person_id, return_dtype=pl.String).alias("person_id"),
+        pl.struct("status", "bpjs_status")
+        .map_elements(lambda r: expected_action(r["status"], r["bpjs_status"]), return_dtype=pl.String)
+        .alias("starts"),
+        pl.col("warnings").list.len().alias("warned"),
+        pl.col("warnings").list.contains("nik_differs").alias("nik_differs"),
+    )
+    listed = frame(
+        warehouse,
+        "select village_code, group_code, person_id, tindakan, arrears_idr, months_unpaid from "
+        "verification_discrepancies where period = '2024-04'",
+    )
+    joined = expected.join(listed, on=["village_code", "group_code", "person_id"], how="left")
+    should_list = pl.col("starts").is_not_null() | (pl.col("warned") > 0)
+    assert joined.filter(should_list != pl.col("tindakan").is_not_null()).is_empty()
+    with_status = joined.filter(pl.col("starts").is_not_null())
+    assert with_status.filter(~pl.col("tindakan").str.starts_with(pl.col("starts"))).is_empty()
+    assert joined.filter(pl.col("tindakan").str.contains("Tidak ada")).is_empty()
+    other_nik = joined.filter(pl.col("nik_differs"))
+    assert other_nik.height > 0 and other_nik["tindakan"].str.contains(r"NIK di BPJS \(\d{6}\*{6}\d{4}\)").all()
+    owing = joined.filter(pl.col("starts") == "Iuran menunggak", pl.col("months_unpaid") > 0)
+    amounts = owing["arrears_idr"] == owing["months_unpaid"] * 16_800
+    assert owing.height > 0 and amounts.all()
+    assert owing["tindakan"].str.contains("bayar tunggakan sebesar Rp ").all()
+    # the workbooks hold April alone by default: each person once
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    out = tmp_path / "selisih"
+    result = CliRunner().invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = sorted(out.iterdir())
+    assert len(written) == listed["village_code"].n_unique()
+    import openpyxl
+
+    rows = 0
+    for path in written[:20]:
+        sheet = openpyxl.load_workbook(path, read_only=True)["Selisih BPJS"]
+        months = {row[0] for row in sheet.iter_rows(min_row=5, values_only=True)}
+        assert months == {"2024-04"}, path
+        rows += sum(1 for _ in sheet.iter_rows(min_row=5))
+    first_villages = {path.name.split(" ")[0] for path in written[:20]}
+    assert rows == listed.filter(pl.col("village_code").is_in(first_villages)).height

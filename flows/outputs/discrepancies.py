@@ -2,8 +2,9 @@
 
 The verification (warehouse/statements/publish_verification.sql) is read from the analyst
 warehouse, where each person carries a masked NIK; the village secretary finds them by the
-name, post and roster row kept in the state database, joined here on the masked NIK. The
-NIK stays masked in the workbook.
+name, post and roster row kept in the state database, joined here on the masked NIK, and is
+given the KPJ BPJS holds for them (state table verified_kpj: no KPJ reaches the warehouse).
+The NIKs, the roster's and BPJS's, stay masked in the workbook. One month per workbook.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from flows.outputs.rejects import Layout, write_workbook
 from flows.store.sql import query_frame
 from flows.store.state import read_state
 
+NOT_AT_BPJS = "tidak ada"
+
 HEADERS = {
     "period": "BULAN",
     "group_label": "KELOMPOK",
@@ -30,72 +33,113 @@ HEADERS = {
     "hasil": "HASIL",
     "paid_through": "IURAN TERAKHIR",
     "months_unpaid": "BULAN BELUM DIBAYAR",
+    "arrears_idr": "TUNGGAKAN (Rp)",
     "catatan": "CATATAN",
+    "bpjs_kpj": "NOMOR KPJ DI BPJS",
+    "bpjs_nik_masked": "NIK DI BPJS (disamarkan)",
     "tindakan": "YANG PERLU DILAKUKAN",
     "source_file": "BERKAS",
     "sheet": "LEMBAR",
     "source_row": "BARIS",
 }
+# every code the workbook shows, in Indonesian, with what it means (the legend sheet lists them all)
 STATUS_LABELS = {
-    "tidak_ditemukan": "Tidak ditemukan di BPJS",
-    "non_aktif": "Tidak aktif lagi di BPJS",
-    "menunggak": "Iuran menunggak",
-    "belum_dilaporkan": "Sudah aktif di BPJS, dilaporkan Belum",
-    "terverifikasi": "Sesuai, ada data yang berbeda",
+    "terverifikasi": (
+        "Sesuai, ada data yang berbeda",
+        "Status sesuai dengan BPJS, tetapi ada data yang berbeda (lihat CATATAN).",
+    ),
+    "tidak_ditemukan": (
+        "Tidak ditemukan di BPJS",
+        "Desa melaporkan sudah terdaftar, tetapi BPJS tidak mengenal NIK maupun KPJ-nya.",
+    ),
+    "non_aktif": (
+        "Tidak aktif lagi di BPJS",
+        "Desa melaporkan sudah terdaftar, tetapi di BPJS berstatus NON AKTIF, BERAKHIR atau MENINGGAL.",
+    ),
+    "menunggak": (
+        "Iuran menunggak",
+        "Desa melaporkan sudah terdaftar; masih peserta, tetapi iurannya tertunggak lebih lama dari masa tenggang.",
+    ),
+    "belum_dilaporkan": (
+        "Sudah aktif di BPJS, dilaporkan Belum",
+        "BPJS mencatatnya aktif dan iurannya lunas, tetapi desa menulis Belum.",
+    ),
+    "tidak_terdaftar": (
+        "Dilaporkan Belum, tidak terlindungi di BPJS",
+        "Desa menulis Belum; BPJS mengenalnya, tetapi tidak aktif, sudah meninggal atau iurannya menunggak.",
+    ),
 }
 WARNING_LABELS = {
-    "nik_berbeda": "NIK di BPJS berbeda",
-    "nik_kosong_di_bpjs": "NIK kosong di data BPJS",
-    "kpj_berbeda": "nomor KPJ di BPJS berbeda",
-    "nama_berbeda": "nama di BPJS berbeda",
-    "tanggal_lahir_berbeda": "tanggal lahir di BPJS berbeda",
+    "nik_berbeda": ("NIK di BPJS berbeda", "Cocok lewat nomor KPJ, tetapi NIK di BPJS lain (lihat NIK DI BPJS)."),
+    "nik_kosong_di_bpjs": ("NIK kosong di data BPJS", "Cocok lewat nomor KPJ, tetapi BPJS tidak mencatat NIK-nya."),
+    "kpj_berbeda": ("nomor KPJ di BPJS berbeda", "Nomor KPJ di daftar desa lain dari nomor KPJ di BPJS."),
+    "nama_berbeda": ("nama di BPJS berbeda", "Nama di daftar desa berbeda dengan nama di BPJS."),
+    "tanggal_lahir_berbeda": ("tanggal lahir di BPJS berbeda", "Tanggal lahir di daftar desa berbeda dengan di BPJS."),
+}
+BPJS_STATUSES = {
+    "AKTIF": "Peserta aktif di BPJS.",
+    "MENUNGGAK": "Masih peserta, tetapi iurannya belum dibayar.",
+    "NON AKTIF": "Kepesertaan tidak aktif: perlu diaktifkan kembali dengan nomor KPJ yang lama.",
+    "BERAKHIR": "Kepesertaan sudah berakhir: perlu diaktifkan kembali dengan nomor KPJ yang lama.",
+    "MENINGGAL": "Peserta tercatat meninggal dunia: ahli waris dapat mengajukan klaim JKM.",
+    NOT_AT_BPJS: "NIK maupun nomor KPJ-nya tidak ada di data BPJS.",
 }
 MEANINGS = {
     "DILAPORKAN DESA": "Status yang ditulis desa di daftar: Sudah atau Belum terdaftar.",
-    "DATA BPJS": "Status orang ini di data kepesertaan kantor cabang BPJS Ketenagakerjaan.",
+    "DATA BPJS": "Status orang ini di data kepesertaan kantor cabang BPJS Ketenagakerjaan (lihat tabel di bawah).",
     "HASIL": "Hasil pencocokan daftar desa dengan data BPJS (lihat tabel di bawah).",
     "IURAN TERAKHIR": "Bulan terakhir yang sudah dibayar iurannya, menurut BPJS.",
-    "CATATAN": "Data yang berbeda antara daftar desa dan data BPJS.",
+    "TUNGGAKAN (Rp)": "Iuran yang belum dibayar: bulan belum dibayar dikali iuran minimum sebulan.",
+    "CATATAN": "Data yang berbeda antara daftar desa dan data BPJS (lihat tabel di bawah).",
+    "NOMOR KPJ DI BPJS": "Nomor kepesertaan orang ini di BPJS: tulis di daftar desa dan bawa ke kantor BPJS.",
+    "NIK DI BPJS (disamarkan)": "NIK yang dicatat BPJS, bila berbeda dengan NIK di daftar desa.",
     "BERKAS": "Berkas, lembar dan baris daftar desa tempat orang ini tercatat.",
 }
 INSTRUCTION = (
-    "Daftar ini memuat orang-orang yang status kepesertaannya menurut desa berbeda dengan data BPJS "
-    "Ketenagakerjaan. Lakukan yang tertulis di kolom YANG PERLU DILAKUKAN: perbaiki daftar desa, atau "
-    "uruskan pendaftaran dan pembayaran iurannya, lalu kirim daftar yang sudah diperbaiki bulan berikutnya."
+    "Daftar ini memuat orang-orang yang perlu ditindaklanjuti: status kepesertaannya menurut desa berbeda "
+    "dengan data BPJS Ketenagakerjaan, datanya berbeda, atau BPJS mengenalnya tetapi ia tidak terlindungi. "
+    "Lakukan yang tertulis di kolom YANG PERLU DILAKUKAN: perbaiki daftar desa, atau uruskan pendaftaran, "
+    "pengaktifan kembali, pembayaran iuran atau klaimnya, lalu kirim daftar yang sudah diperbaiki bulan berikutnya."
 )
 
 
-def status_codes() -> list[tuple[str, ...]]:
+def codes() -> list[tuple[str, ...]]:
+    """Every result, note and BPJS status the workbook shows, and what it means."""
     return [
-        ("Tidak ditemukan di BPJS", "Desa melaporkan sudah terdaftar, tetapi BPJS tidak mengenal NIK maupun KPJ-nya."),
-        ("Tidak aktif lagi di BPJS", "Dikenal BPJS tetapi berstatus NON AKTIF, BERAKHIR atau MENINGGAL."),
-        ("Iuran menunggak", "Masih peserta, tetapi iurannya tertunggak lebih lama dari masa tenggang."),
-        ("Sudah aktif di BPJS, dilaporkan Belum", "BPJS mencatatnya aktif, tetapi desa menulis Belum."),
-        ("Sesuai, ada data yang berbeda", "Status sesuai, tetapi nama, tanggal lahir, NIK atau KPJ berbeda."),
+        *(("HASIL", label, meaning) for label, meaning in STATUS_LABELS.values()),
+        *(("CATATAN", label, meaning) for label, meaning in WARNING_LABELS.values()),
+        *(("DATA BPJS", status, meaning) for status, meaning in BPJS_STATUSES.items()),
     ]
 
 
 LAYOUT = Layout(
-    "Selisih BPJS", HEADERS, MEANINGS, ("HASIL", "ARTINYA"), status_codes, ("name", "tindakan", "source_file")
+    "Selisih BPJS", HEADERS, MEANINGS, ("KOLOM", "ISI", "ARTINYA"), codes, ("name", "tindakan", "source_file")
 )
 
 
+LATEST = "select coalesce($period, max(period)) from verification"
 LISTED = """
 select * from verification_discrepancies
-where ($period is null or period = $period) and ($village_code is null or village_code = $village_code)
+where period = $period and ($village_code is null or village_code = $village_code)
 """
 ROSTER_PEOPLE = """
-select r.period, r.village_code, r.group_code, r.nik, r.name, r.role, r.source_file, r.sheet, r.source_row
+select r.period, r.village_code, r.group_code, r.nik, r.name, r.role, r.source_file, r.sheet, r.source_row, k.bpjs_kpj
 from current_roster_rows as r
-where ($period is null or r.period = $period) and ($village_code is null or r.village_code = $village_code)
+left join verified_kpj as k
+    on k.period = r.period and k.village_code = r.village_code and k.group_code = r.group_code and k.nik = r.nik
+where r.period = $period and ($village_code is null or r.village_code = $village_code)
 order by r.source_file, r.sheet, r.source_row
 """
 
 
 def select_discrepancies(warehouse: Path, state: Path, period: str | None, village_code: str | None) -> pl.DataFrame:
-    """The discrepancy list from the warehouse, with each person's name, post and roster row from the state."""
-    filters = {"period": period, "village_code": village_code}
+    """One month's discrepancy list (the latest verified when `period` is None) from the warehouse.
+
+    Each person gets their name, post and roster row, and the KPJ BPJS holds for them, from the state.
+    """
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        (month,) = con.execute(LATEST, {"period": period}).fetchall()[0]
+        filters = {"period": month, "village_code": village_code}
         listed = query_frame(con, LISTED, filters)
     with read_state(state) as con:
         rows = query_frame(con, ROSTER_PEOPLE, filters)
@@ -104,30 +148,36 @@ def select_discrepancies(warehouse: Path, state: Path, period: str | None, villa
         .drop("nik")
         .unique(["period", "village_code", "group_code", "nik_masked"], keep="first", maintain_order=True)
     )
+    labels = {code: label for code, (label, _) in WARNING_LABELS.items()}
     return listed.join(people, on=["period", "village_code", "group_code", "nik_masked"], how="left").with_columns(
         reported=pl.when(pl.col("reported_enrolled")).then(pl.lit("Sudah")).otherwise(pl.lit("Belum")),
-        bpjs=pl.col("bpjs_status").fill_null("tidak ada"),
-        hasil=pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status")),
-        catatan=pl.col("warnings").str.split(", ").list.eval(pl.element().replace(WARNING_LABELS)).list.join(", "),
+        bpjs=pl.col("bpjs_status").fill_null(NOT_AT_BPJS),
+        hasil=pl.col("status").replace_strict({code: label for code, (label, _) in STATUS_LABELS.items()}),
+        catatan=pl.col("warnings").str.split(", ").list.eval(pl.element().replace_strict(labels)).list.join(", "),
+        tindakan=pl.when(pl.col("bpjs_kpj").is_not_null())
+        .then(pl.concat_str(pl.col("tindakan"), pl.lit(" Nomor KPJ di BPJS: "), pl.col("bpjs_kpj"), pl.lit(".")))
+        .otherwise(pl.col("tindakan")),
     )
 
 
 def write_discrepancies(
     warehouse: Path, state: Path, out_dir: Path, period: str | None = None, village_code: str | None = None
 ) -> list[Path]:
-    """Write `<out>/<village code> <village name> - selisih BPJS.xlsx` for every village with people to follow up."""
+    """Write `<out>/<village code> <village name> - selisih BPJS.xlsx` for every village with people to follow up.
+
+    One month: `period`, else the latest month a participants export verifies.
+    """
     rows = select_discrepancies(warehouse, state, period, village_code)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for (code,), part in rows.group_by("village_code", maintain_order=True):
         first = part.row(0, named=True)
-        months = ", ".join(month_name(p) for p in sorted(set(part["period"])))
         title = (
             f"Selisih data kepesertaan BPJS Ketenagakerjaan: {first['village_name']}, "
-            f"Kecamatan {first['district_name']}, bulan {months}"
+            f"Kecamatan {first['district_name']}, bulan {month_name(first['period'])}"
         )
         path = out_dir / f"{code} {first['village_name']} - selisih BPJS.xlsx"
-        write_workbook(path, part.sort("period", "group_label", "name"), title, INSTRUCTION, LAYOUT)
+        write_workbook(path, part.sort("group_label", "name"), title, INSTRUCTION, LAYOUT)
         written.append(path)
     return written
 

@@ -26,7 +26,7 @@ WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
 
 
-STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "publish_staged_tables")
+STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "keep_verified_kpj", "publish_staged_tables")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,11 @@ def publish(
     region: str = BANYUMAS_REGENCY_CODE,
     checks: PeriodChecks = PeriodChecks(),
 ) -> None:
-    """Build the analyst warehouse from the state database and swap it in (`swap_in`)."""
+    """Build the analyst warehouse from the state database and swap it in (`swap_in`).
+
+    Then keep the KPJs the verification matched in the state database (keep_verified_kpj.sql):
+    the villages' selisih workbooks give them, the warehouse never holds them.
+    """
     params = {
         **hmac_pads(key.value),
         "run_id": run_id,
@@ -121,6 +125,8 @@ def publish(
     try:
         with registered(state, reference_frames(region)):
             swap_in(state, warehouse, list(TABLE_STATEMENTS), params)
+        with transaction(state):
+            run_script(state, "keep_verified_kpj")
     finally:
         state.execute("drop table if exists pii_pads")  # the key's pads, made by publish_tables.sql
 

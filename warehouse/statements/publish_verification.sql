@@ -75,35 +75,9 @@ group by period, kpj;
 create or replace temporary macro month_number(period) as
     cast(left(period, 4) as integer) * 12 + cast(right(period, 2) as integer);
 
--- verification: one row per period, village, group and person on a current roster, for the periods a participants export covers.
--- Is each person the village reports really protected? The roster side beside BPJS's side,
--- matched on NIK, else on KPJ (`matched_on`), with the newest participants export of the
--- period or before it. `status`: terverifikasi (reported enrolled, BPJS active and paid up
--- within the segment's grace), tidak_ditemukan (reported enrolled, unknown to BPJS), non_aktif
--- (known but NON AKTIF, BERAKHIR or MENINGGAL), menunggak (known, in arrears beyond the
--- grace), belum_dilaporkan (BPJS active and paid up, the village reports not enrolled),
--- tidak_terdaftar (neither). Disagreements in name, birth date, NIK or KPJ are warnings.
--- Grain: period, village_code, group_code, person_id
--- Example: select status, count(*) as people from verification where period = '2024-04' group by status order by people desc
--- Columns:
--- period: month the rosters report, 'YYYY-MM'
--- district_code: Kemendagri district code, dotted ('33.02.17')
--- village_code: Kemendagri village code, dotted ('33.02.17.2001')
--- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
--- person_id: keyed hash of the NIK, as in roster
--- nik_masked: the NIK's first 6 and last 4 digits, to find the person on the roster
--- reported_enrolled: the village reports the person enrolled ('Sudah')
--- status: terverifikasi, tidak_ditemukan, non_aktif, menunggak, belum_dilaporkan or tidak_terdaftar
--- matched_on: 'nik' or 'kpj' (the NIK did not match; see warnings), null when not found
--- bpjs_status: the participant's status in the export (AKTIF, NON AKTIF, MENUNGGAK, BERAKHIR, MENINGGAL)
--- segment: BPU (non-wage earner) or PU (wage earner), as BPJS records it
--- paid_through: the last month covered by a contribution, from the export and the contributions paid, 'YYYY-MM'
--- months_unpaid: months from paid_through to the period (0 when paid up, or when BPJS records no month paid: an AKTIF status alone counts); null when BPJS does not know the person
--- grace_months: months of arrears the segment's rule allows (grace_periods.csv) at the period
--- warnings: disagreements between roster and export, comma-separated (nik_berbeda, nik_kosong_di_bpjs, kpj_berbeda, nama_berbeda, tanggal_lahir_berbeda)
--- export_period: the participants export used, 'YYYY-MM'
--- tindakan: what to do, in Bahasa Indonesia
-create table analyst.verification as
+-- the matching, person by person, kept for this session: analyst.verification publishes it
+-- without NIK, KPJ, name or birth date; keep_verified_kpj.sql keeps the KPJs in the state database
+create or replace temporary table judged_people as
 with export_for as (
     select p.period, max(e.export_period) as export_period
     from (select distinct period from reported_people) as p
@@ -200,6 +174,38 @@ judged as (
     from measured
 )
 
+select * from judged;
+
+-- verification: one row per period, village, group and person on a current roster, for the periods a participants export covers.
+-- Is each person the village reports really protected? The roster side beside BPJS's side,
+-- matched on NIK, else on KPJ (`matched_on`), with the newest participants export of the
+-- period or before it. `status`: terverifikasi (reported enrolled, BPJS active and paid up
+-- within the segment's grace), tidak_ditemukan (reported enrolled, unknown to BPJS), non_aktif
+-- (known but NON AKTIF, BERAKHIR or MENINGGAL), menunggak (known, in arrears beyond the
+-- grace), belum_dilaporkan (BPJS active and paid up, the village reports not enrolled),
+-- tidak_terdaftar (neither). Disagreements in name, birth date, NIK or KPJ are warnings.
+-- What to do about each person is verification_discrepancies.tindakan.
+-- Grain: period, village_code, group_code, person_id
+-- Example: select status, count(*) as people from verification where period = '2024-04' group by status order by people desc
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- district_code: Kemendagri district code, dotted ('33.02.17')
+-- village_code: Kemendagri village code, dotted ('33.02.17.2001')
+-- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- person_id: keyed hash of the NIK, as in roster
+-- nik_masked: the NIK's first 6 and last 4 digits, to find the person on the roster
+-- reported_enrolled: the village reports the person enrolled ('Sudah')
+-- status: terverifikasi, tidak_ditemukan, non_aktif, menunggak, belum_dilaporkan or tidak_terdaftar
+-- matched_on: 'nik' or 'kpj' (the NIK did not match; see warnings), null when not found
+-- bpjs_status: the participant's status in the export (AKTIF, NON AKTIF, MENUNGGAK, BERAKHIR, MENINGGAL)
+-- segment: BPU (non-wage earner) or PU (wage earner), as BPJS records it
+-- paid_through: the last month covered by a contribution, from the export and the contributions paid, 'YYYY-MM'
+-- months_unpaid: months from paid_through to the period (0 when paid up, or when BPJS records no month paid: an AKTIF status alone counts); null when BPJS does not know the person
+-- grace_months: months of arrears the segment's rule allows (grace_periods.csv) at the period
+-- warnings: disagreements between roster and export, comma-separated (nik_berbeda, nik_kosong_di_bpjs, kpj_berbeda, nama_berbeda, tanggal_lahir_berbeda)
+-- export_period: the participants export used, 'YYYY-MM'
+-- bpjs_nik_masked: BPJS's NIK for the person, masked like nik_masked, when it differs from the roster's (nik_berbeda)
+create table analyst.verification as
 select
     j.period,
     v.district_code,
@@ -217,18 +223,8 @@ select
     j.grace_months,
     nullif(j.warnings, '') as warnings,
     j.export_period,
-    case j.status
-        when 'terverifikasi' then 'Tidak ada; sesuai dengan data BPJS.'
-        when 'tidak_ditemukan' then
-            'Dilaporkan sudah terdaftar tetapi tidak ada di data BPJS: periksa nomor KPJ dan NIK di kartu peserta; '
-            || 'jika belum terdaftar, daftarkan atau ubah status menjadi Belum.'
-        when 'non_aktif' then
-            'Kepesertaan BPJS tidak aktif lagi: aktifkan kembali di kantor BPJS atau ubah status menjadi Belum.'
-        when 'menunggak' then 'Iuran menunggak: bayar tunggakan agar kembali terlindungi.'
-        when 'belum_dilaporkan' then 'Sudah aktif di BPJS tetapi dilaporkan Belum: ubah status menjadi Sudah dan isi nomor KPJ.'
-        else 'Belum terdaftar: daftarkan ke BPJS Ketenagakerjaan.'
-    end as tindakan
-from judged as j
+    case when j.bpjs_nik <> j.nik then masked(j.bpjs_nik) end as bpjs_nik_masked
+from judged_people as j
 join analyst.villages as v using (village_code);
 
 -- the group a person is counted in for payments and claims: their group on a current roster

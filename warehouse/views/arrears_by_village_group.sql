@@ -2,7 +2,7 @@
 -- Who is behind with contributions, and what would it cost to bring them current? People
 -- BPJS knows as active or in arrears whose contributions stop before the period, with the
 -- months unpaid and their cost at the minimum monthly contribution valid at the period
--- (monthly_contribution; a wage earner's is costed the same, a floor).
+-- (arrears_people, person by person; a wage earner's is costed the same, a floor).
 -- Grain: period, village_code, group_code
 -- Example: select district_name, village_name, group_label, people_in_arrears, months_unpaid, cost_to_bring_current_idr from arrears_by_village_group where period = '2024-04' order by cost_to_bring_current_idr desc limit 10
 -- Columns:
@@ -16,16 +16,8 @@
 -- people_in_arrears: distinct people with months unpaid (within the grace or beyond it)
 -- beyond_grace: of them, those beyond their segment's grace (menunggak when reported enrolled)
 -- months_unpaid: months unpaid, summed over those people
--- cost_to_bring_current_idr: months_unpaid * the minimum monthly contribution, rupiah
-with owing as (
-    select period, village_code, group_code, person_id, max(months_unpaid) as months_unpaid,
-           bool_or(months_unpaid > grace_months) as beyond_grace
-    from verification
-    where months_unpaid > 0 and bpjs_status in ('AKTIF', 'MENUNGGAK')
-    group by all
-),
-
-final as (
+-- cost_to_bring_current_idr: the people's arrears_idr summed: months_unpaid * the minimum monthly contribution, rupiah
+with final as (
     select
         owing.period,
         villages.district_code,
@@ -37,11 +29,10 @@ final as (
         count(*) as people_in_arrears,
         count(*) filter (where owing.beyond_grace) as beyond_grace,
         sum(owing.months_unpaid)::bigint as months_unpaid,
-        (sum(owing.months_unpaid) * any_value(rate.monthly_rate_idr))::bigint as cost_to_bring_current_idr
-    from owing
+        sum(owing.arrears_idr)::bigint as cost_to_bring_current_idr
+    from arrears_people as owing
     join villages using (village_code)
     join groups using (group_code)
-    left join monthly_contribution as rate using (period)
     group by all
 )
 

@@ -1,8 +1,10 @@
 -- budget_base: one row per cut, period and the cut's keys, as in coverage_base.
 -- The one place the cost of the gap is computed: each coverage_base row's people not
 -- enrolled (members - enrolled, distinct people over the cut's keys) times the minimum
--- monthly BPU contribution valid in the period (monthly_contribution). Rows of one cut do not
--- add up to a coarser cut. budget_gap and budget_gap_total select its cuts; query those.
+-- monthly BPU contribution valid in the period (monthly_contribution); and, for the periods a
+-- BPJS participants export verifies, the gap as BPJS sees it: the people BPJS does not have
+-- active and paid up (members - protected of verification_base, whatever the village
+-- reports), at the same rate. Rows of one cut do not add up to a coarser cut. budget_gap and budget_gap_total select its cuts; query those.
 -- Grain: cut, period, district_code, village_code, group_code
 -- Example: select cut, sum(annual_cost_idr) as annual_cost_idr from budget_base where period = '2024-04' group by cut order by cut
 -- Columns:
@@ -18,6 +20,9 @@
 -- uncovered: those of them not enrolled in any of their rows
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah
+-- unprotected: those of them BPJS does not have active and paid up (members - protected of verification_base); null for a period no export verifies
+-- unprotected_monthly_cost_idr: unprotected * the minimum monthly contribution, rupiah; null where unprotected is
+-- unprotected_annual_cost_idr: 12 * unprotected_monthly_cost_idr, rupiah; null where unprotected is
 with source as (
     select * from coverage_base
 ),
@@ -35,9 +40,18 @@ final as (
         source.members,
         source.members - source.enrolled as uncovered,
         ((source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as monthly_cost_idr,
-        (12 * (source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as annual_cost_idr
+        (12 * (source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as annual_cost_idr,
+        verified.members - verified.protected as unprotected,
+        ((verified.members - verified.protected) * rate.monthly_rate_idr)::bigint as unprotected_monthly_cost_idr,
+        (12 * (verified.members - verified.protected) * rate.monthly_rate_idr)::bigint as unprotected_annual_cost_idr
     from source
     join monthly_contribution as rate using (period)
+    left join verification_base as verified
+        on verified.cut = source.cut
+        and verified.period = source.period
+        and verified.district_code is not distinct from source.district_code
+        and verified.village_code is not distinct from source.village_code
+        and verified.group_code is not distinct from source.group_code
 )
 
 select * from final

@@ -1,6 +1,7 @@
 -- budget_gap: one row per period, district (kecamatan) and group.
 -- What would enrolling the group's people not yet covered cost? Uncovered people times the
--- minimum non-wage-earner (BPU) contribution valid in that month (budget_base).
+-- minimum non-wage-earner (BPU) contribution valid in that month (budget_base); beside it,
+-- for the months a BPJS export verifies, the gap costed on the people BPJS does not protect.
 -- Do not add these rows across groups: a person on two groups' rosters is uncovered in
 -- each (demo April 2024: 30,517 by group against 30,301 distinct people). The district and
 -- regency totals over distinct people are budget_gap_total.
@@ -15,13 +16,17 @@
 -- uncovered: the group's members not enrolled (not additive across groups)
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah (not additive across groups)
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah (not additive across groups)
+-- unprotected: the group's members BPJS does not have active and paid up, whatever the village reports; null for a month no export verifies
+-- unprotected_monthly_cost_idr: unprotected * the minimum monthly contribution, rupiah; null where unprotected is
+-- unprotected_annual_cost_idr: 12 * unprotected_monthly_cost_idr, rupiah; null where unprotected is
 with source as (
     select * from budget_base where cut = 'district_group'
 ),
 
 final as (
     select
-        period, district_code, district_name, group_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr
+        period, district_code, district_name, group_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr,
+        unprotected, unprotected_monthly_cost_idr, unprotected_annual_cost_idr
     from source
 )
 

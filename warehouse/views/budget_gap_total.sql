@@ -2,7 +2,8 @@
 -- What would enrolling everyone not yet covered cost, counting each person once? Uncovered
 -- distinct people (a person on two groups' rosters once, covered if enrolled in any row)
 -- times the minimum monthly BPU contribution (budget_base). The 'kabupaten' row is
--- the regency total; pick it, or the 'kecamatan' rows, never add both.
+-- the regency total; pick it, or the 'kecamatan' rows, never add both. For the months a BPJS
+-- export verifies, the gap as BPJS sees it too: the people BPJS does not have active and paid up.
 -- Grain: period, district_code
 -- Example: select area_level, district_name, uncovered, annual_cost_idr from budget_gap_total where period = '2024-04' order by area_level, annual_cost_idr desc
 -- Columns:
@@ -14,6 +15,9 @@
 -- uncovered: those of them not enrolled in any row
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah
+-- unprotected: the area's distinct people BPJS does not have active and paid up, whatever the villages report; null for a month no export verifies
+-- unprotected_monthly_cost_idr: unprotected * the minimum monthly contribution, rupiah; null where unprotected is
+-- unprotected_annual_cost_idr: 12 * unprotected_monthly_cost_idr, rupiah; null where unprotected is
 with source as (
     select * from budget_base where cut in ('regency', 'district')
 ),
@@ -27,7 +31,10 @@ final as (
         members,
         uncovered,
         monthly_cost_idr,
-        annual_cost_idr
+        annual_cost_idr,
+        unprotected,
+        unprotected_monthly_cost_idr,
+        unprotected_annual_cost_idr
     from source
 )
 

@@ -1,7 +1,8 @@
 -- verification_base: one row per cut, period and the cut's keys, for the periods a BPJS participants export covers.
 -- The one place verified coverage is counted, beside the reported figure: distinct people,
 -- those the village reports enrolled, those BPJS confirms (terverifikasi) and each kind of
--- disagreement. Like coverage_base, each cut counts distinct people over its keys (a person
+-- disagreement, and those BPJS has active and paid up whatever the village reports
+-- (protected: terverifikasi or belum_dilaporkan), coverage as BPJS sees it. Like coverage_base, each cut counts distinct people over its keys (a person
 -- in two groups counts in each group, once in the regency). The verified_coverage_* views
 -- each select a cut; query those rather than this view.
 -- Grain: cut, period, district_code, village_code, group_code
@@ -20,6 +21,8 @@
 -- verified: those BPJS confirms active and paid up (status terverifikasi)
 -- reported_pct: 100 * reported_enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
+-- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
+-- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
 -- not_found: reported enrolled, unknown to BPJS (tidak_ditemukan)
 -- inactive: reported enrolled, no longer active at BPJS (non_aktif)
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
@@ -53,6 +56,7 @@ counted as (
         count(distinct person_id) as members,
         count(distinct person_id) filter (where reported_enrolled) as reported_enrolled,
         count(distinct person_id) filter (where status = 'terverifikasi') as verified,
+        count(distinct person_id) filter (where status in ('terverifikasi', 'belum_dilaporkan')) as protected,
         count(distinct person_id) filter (where status = 'tidak_ditemukan') as not_found,
         count(distinct person_id) filter (where status = 'non_aktif') as inactive,
         count(distinct person_id) filter (where status = 'menunggak') as in_arrears,
@@ -82,6 +86,8 @@ final as (
         counted.verified,
         round(100.0 * counted.reported_enrolled / counted.members, 1) as reported_pct,
         round(100.0 * counted.verified / counted.members, 1) as verified_pct,
+        counted.protected,
+        round(100.0 * counted.protected / counted.members, 1) as protected_pct,
         counted.not_found,
         counted.inactive,
         counted.in_arrears,

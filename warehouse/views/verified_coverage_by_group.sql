@@ -13,6 +13,8 @@
 -- verified: those BPJS confirms active and paid up (terverifikasi)
 -- reported_pct: 100 * reported_enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
+-- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
+-- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
 -- not_found: reported enrolled, unknown to BPJS (tidak_ditemukan)
 -- inactive: reported enrolled, no longer active at BPJS (non_aktif)
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
@@ -22,7 +24,7 @@ with source as (
 ),
 
 final as (
-    select period, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, not_found, inactive, in_arrears, not_reported
+    select period, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
     from source
 )
 
