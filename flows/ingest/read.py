@@ -70,6 +70,12 @@ class UnreadableFileError(Exception):
     """The file cannot be read as a roster; the message says why, in plain words, naming the file."""
 
 
+class PassingReadError(UnreadableFileError):
+    """The file could not be read this time for a reason of the moment (it changed or was swapped while read):
+    not a verdict on the file, which a later run reads again.
+    """
+
+
 @dataclass(frozen=True)
 class RawSheet:
     """One sheet as a grid of text cells; grid row i is the file's row i + 1, grid column j its column
@@ -131,19 +137,19 @@ def read_once(path: Path, sha256: str | None = None) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise UnreadableFileError(f"{path.name}: became a symbolic link after it was found; not followed") from None
+            raise PassingReadError(f"{path.name}: became a symbolic link after it was found; not followed") from None
         raise
     with os.fdopen(descriptor, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFileError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
+            raise PassingReadError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
         data = stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableFileError(
             f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MiB, more than a roster can be; refused"
         )
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise UnreadableFileError(
+        raise PassingReadError(
             f"{path.name}: changed or replaced after it was found (its content is not what was fingerprinted); "
             "not read in this run"
         )
