@@ -177,6 +177,20 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "Hapus isi di luar tabel daftar anggota (tekan Ctrl+End untuk menemukannya), lalu simpan dan kirim kembali.",
     ),
     said(
+        r"cannot be checked to its end \(malformed XML",
+        "Isi berkas tidak utuh atau tidak wajar (XML rusak) sehingga tidak dapat diperiksa sampai akhir; ditolak. "
+        + KIRIM_ULANG,
+    ),
+    said(
+        r"^its cells hold ([\d,]+) MiB of text",
+        "Sel-sel di berkas ini berisi {1} MiB teks (teks yang sama diulang di banyak sel), jauh lebih banyak dari "
+        "daftar anggota mana pun; ditolak. Hapus isi di luar tabel daftar anggota, lalu simpan dan kirim kembali.",
+    ),
+    said(
+        r"needed more memory than a reading worker may use",
+        "Membaca berkas ini membutuhkan memori lebih dari batas (isinya tidak wajar); ditolak. " + KIRIM_ULANG,
+    ),
+    said(
         r"^its workbook stream claims (\d+) MiB",
         "Isi berkas .xls mengaku berukuran {1} MiB, lebih besar dari daftar anggota mana pun; ditolak. " + KIRIM_ULANG,
     ),

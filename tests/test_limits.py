@@ -1,0 +1,130 @@
+"""Limits that hold whatever the file says (issue 26): the checker cannot be stopped early, text is budgeted.
+
+Each hostile file is built here, beside two ordinary rosters (tests/test_hostile.py), in xlsx and in ods: a
+malformed spot where expat stops and calamine reads on (an undefined entity in an attribute, a mismatched
+closing tag) followed by more columns than a roster has, and one long text shown by 100,000 cells.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ANI, write_roster
+from tests.test_hostile import ordinary_zone, record
+
+ODS_FIXTURE = Path(__file__).parent / "fixtures" / "libreoffice_per_group.ods"
+LONG = b"x" * 32_000  # within Excel's 32,767 characters a cell
+WIDE_ROW = b"<row>" + b'<c t="inlineStr"><is><t>x</t></is></c>' * 300 + b"</row>"  # no `r`: counted by the parser
+WIDE_ODS_ROW = (
+    b'<table:table-row table:number-rows-repeated="20001"><table:table-cell table:number-columns-repeated="1000" '
+    b'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+)
+
+
+def rewritten(path: Path, member: str, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite one member of a zip (the others copied as they are; ODS's mimetype first and stored)."""
+    copy = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            target.writestr(info, change(content) if info.filename == member else content)
+    copy.replace(path)
+
+
+def xlsx(raw: Path) -> Path:
+    path = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    write_roster(path, {"BPD": [[ANI, "X", "L", "Anggota BPD", "Sudah", ""]]}, village="KARANGTENGAH")
+    return path
+
+
+def ods(raw: Path) -> Path:
+    path = raw / "2024-04" / "Cilongok" / "Karangtengah.ods"
+    shutil.copy(ODS_FIXTURE, path)
+    return path
+
+
+def xlsx_bogus_entity(raw: Path) -> Path:
+    path = xlsx(raw)
+    sheet = "xl/worksheets/sheet1.xml"
+    rewritten(path, sheet, lambda x: x.replace(b"<dimension", b'<sheetPr codeName="&bogus;"/><dimension', 1))
+    rewritten(path, sheet, lambda x: x.replace(b"</sheetData>", WIDE_ROW + b"</sheetData>"))
+    return path
+
+
+def xlsx_mismatched_tag(raw: Path) -> Path:
+    path = xlsx(raw)
+    sheet = "xl/worksheets/sheet1.xml"
+    rewritten(path, sheet, lambda x: x.replace(b"<dimension", b"<sheetPr></sheetPrX><dimension", 1))
+    rewritten(path, sheet, lambda x: x.replace(b"</sheetData>", WIDE_ROW + b"</sheetData>"))
+    return path
+
+
+def xlsx_shared_string_everywhere(raw: Path) -> Path:
+    """100,000 cells (1,000 rows of 100) all showing one 32,000-character shared string: 3.2 GB of text."""
+    path = xlsx(raw)
+    rewritten(path, "xl/sharedStrings.xml", lambda x: x.replace(b"<si>", b"<si><t>" + LONG + b"</t></si><si>", 1))
+    columns = [f"{chr(65 + i // 26) if i >= 26 else ''}{chr(65 + i % 26)}" for i in range(100)]
+    rows = b"".join(
+        f'<row r="{r}">'.encode() + b"".join(f'<c r="{c}{r}" t="s"><v>0</v></c>'.encode() for c in columns) + b"</row>"
+        for r in range(10, 1010)
+    )
+    rewritten(path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"</sheetData>", rows + b"</sheetData>"))
+    return path
+
+
+def ods_bogus_entity(raw: Path) -> Path:
+    path = ods(raw)
+    bogus = b'<table:table-row table:style-name="&bogus;"'
+    rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", bogus, 1))
+    rewritten(path, "content.xml", lambda x: x.replace(b"</table:table>", WIDE_ODS_ROW + b"</table:table>", 1))
+    return path
+
+
+def ods_mismatched_tag(raw: Path) -> Path:
+    path = ods(raw)
+    rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", b"</text:span><table:table-row", 1))
+    rewritten(path, "content.xml", lambda x: x.replace(b"</table:table>", WIDE_ODS_ROW + b"</table:table>", 1))
+    return path
+
+
+def ods_long_text_repeated(raw: Path) -> Path:
+    """One 32,000-character cell repeated over 100 columns of 1,000 rows: 3.2 GB of text in a few KB."""
+    path = ods(raw)
+    row = (
+        b'<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="100" '
+        b'office:value-type="string"><text:p>' + LONG + b"</text:p></table:table-cell></table:table-row>"
+    )
+    rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", row + b"<table:table-row", 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (xlsx_bogus_entity, "cannot be checked to its end (malformed XML: undefined entity"),
+        (xlsx_mismatched_tag, "cannot be checked to its end (malformed XML: mismatched tag"),
+        (xlsx_shared_string_everywhere, "MiB of text (each shared or repeated text counted in every cell"),
+        (ods_bogus_entity, "cannot be checked to its end (malformed XML: undefined entity"),
+        (ods_mismatched_tag, "cannot be checked to its end (malformed XML: mismatched tag"),
+        (ods_long_text_repeated, "MiB of text (each shared or repeated text counted in every cell"),
+    ],
+)
+def test_a_file_the_checker_cannot_count_to_its_end_or_too_much_text_is_refused(
+    tmp_path: Path, build: Callable[[Path], Path], expected: str
+) -> None:
+    """Beside ordinary rosters, whose figures stay (checked by `record`); the hostile file is refused before
+    calamine reads it (the reason is the checker's own), with its reason in Indonesian.
+    """
+    raw = tmp_path / "raw"
+    ordinary_zone(raw)
+    hostile = build(raw)
+    assert hostile.stat().st_size < 300_000
+    found = record(tmp_path, hostile)
+    assert found["status"] == "rejected", found
+    assert expected in str(found["reason"]), found["reason"]
+    assert "Berkas tidak dapat diproses" not in str(found["alasan"])
