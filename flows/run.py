@@ -288,7 +288,9 @@ def ingest_and_publish(
     workers = worker_count(new.height, settings.workers)
     work = batches(new, settings.batch_size, workers)
     log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-    processor = BatchProcessor(raw_dir, gazetteer, workers, settings.file_timeout_seconds)
+    processor = BatchProcessor(
+        raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
+    )
     with processor, state.connect_state(state_path) as con:
         for period in retired:
             state.forget(con, period)

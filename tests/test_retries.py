@@ -70,6 +70,14 @@ def stalls_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer)
     return extract_file(raw_dir, file, gazetteer)
 
 
+def hungry_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
+    """`extract_file`, except that Pejogol's file wants 8 GiB (as calamine on a hostile file): past the ceiling."""
+    if "Pejogol" in file.source_file:
+        held = bytearray(8 * 2**30)
+        return ExtractedFile(file, "rejected", f"held {len(held)} bytes")  # not reached under the ceiling
+    return extract_file(raw_dir, file, gazetteer)
+
+
 class StandInSteps(PlainSteps):
     """The plain steps, with the workers reading through a stand-in for `extract_file`."""
 
@@ -104,6 +112,7 @@ def attempts(warehouse: Path) -> pl.DataFrame:
         (vanishes_on_pejogol, "cannot be read (FileNotFoundError"),
         (killed_on_pejogol, "the spreadsheet reader crashed"),
         (stalls_on_pejogol, "took longer than the limit of 1 seconds"),
+        (hungry_on_pejogol, "past the memory ceiling of a reading worker, worker_memory_mb"),
     ],
 )
 def test_a_failure_of_the_moment_is_read_again_by_the_next_run(tmp_path: Path, extract: Extract, reason: str) -> None:
@@ -182,7 +191,10 @@ def test_a_time_limit_that_would_reject_every_file_is_refused(value: str) -> Non
         load_settings(environ={"CAKUPAN_FILE_TIMEOUT_SECONDS": value})
 
 
-@pytest.mark.parametrize(("key", "value"), [("QUIET_SECONDS", "-1"), ("QUIET_SECONDS", "1e9"), ("FILE_RETRIES", "-1")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("QUIET_SECONDS", "-1"), ("QUIET_SECONDS", "1e9"), ("FILE_RETRIES", "-1"), ("WORKER_MEMORY_MB", "512")],
+)
 def test_the_quiet_period_and_the_retries_are_validated(key: str, value: str) -> None:
     with pytest.raises(ConfigError, match=key.lower()):
         load_settings(environ={f"CAKUPAN_{key}": value})

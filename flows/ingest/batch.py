@@ -152,6 +152,9 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
         return ExtractedFile(file, "rejected", str(error), placed_by_path(file, gazetteer), transient=transient)
     except (KeyboardInterrupt, SystemExit):
         raise
+    except MemoryError:  # the worker's ceiling (flows/ingest/workers.py); another moment may hold less
+        reason = f"{path.name}: reading this file needed more memory than a reading worker may use (worker_memory_mb)"
+        return ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer), transient=True)
     except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
         reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
         transient = isinstance(error, OSError)  # gone, or unreadable for a moment: not the file's content
