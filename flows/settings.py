@@ -81,7 +81,7 @@ class Settings:
     file_retries: int = 3
     # the address space (MiB) the kernel allows each reading worker (RLIMIT_AS): a file that needs more is
     # rejected, not the run (docs/performance.md: a run's peak memory)
-    worker_memory_mb: int = 3072
+    worker_memory_mb: int = 4096
     # a file modified this many seconds or less from the run's clock (either side) waits for a later run:
     # it may still be being copied or synced (0: read every file at once)
     quiet_seconds: float = 60.0
