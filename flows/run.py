@@ -173,8 +173,9 @@ def check_zone(
         problems.append(f"the newest period folder {raw_dir / latest} has no files")
     if problems and not options.allow_empty:
         raise RunFailedError(f"{'; '.join(problems)}; {ALLOW_EMPTY_HINT}")
-    warnings = problems + [f"{len(vanished)} file(s) ingested earlier are no longer in {raw_dir}"] * bool(vanished)
     retired = gone_periods if remaining else []
+    kept = len(set(vanished) - set(known.filter(pl.col("period").is_in(retired))["source_file"]))
+    warnings = problems + [f"{kept} file(s) ingested earlier are no longer in {raw_dir}"] * bool(kept)
     if retired:
         warnings.append(
             f"all {gone} file(s) of {', '.join(retired)} are gone from {raw_dir} (or it is no period that can "
@@ -273,6 +274,8 @@ def ingest_and_publish(
     vanished = discover.missing_files(discovered, known)
     latest = discover.latest_period(raw_dir, discovered, clock)
     warnings, retired = check_zone(raw_dir, discovered, known, vanished, latest, options)
+    forgotten = set(known.filter(pl.col("period").is_in(retired))["source_file"])
+    vanished = [path for path in vanished if path not in forgotten]  # their data is not kept: said once above
     new, copies = discover.new_versions(discovered, known)
     unread = discover.skipped(found, clock, settings.quiet_seconds)
     unread = unread.join(pl.concat([new, copies], how="diagonal").select("source_file"), on="source_file", how="semi")
