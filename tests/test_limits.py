@@ -17,6 +17,7 @@ import pytest
 from tests.helpers import ANI, write_roster
 from tests.test_hostile import ordinary_zone, record
 
+UNCHECKED = "cannot be checked to its end (malformed XML: "
 ODS_FIXTURE = Path(__file__).parent / "fixtures" / "libreoffice_per_group.ods"
 LONG = b"x" * 32_000  # within Excel's 32,767 characters a cell
 WIDE_ROW = b"<row>" + b'<c t="inlineStr"><is><t>x</t></is></c>' * 300 + b"</row>"  # no `r`: counted by the parser
@@ -48,20 +49,29 @@ def ods(raw: Path) -> Path:
     return path
 
 
-def xlsx_bogus_entity(raw: Path) -> Path:
-    path = xlsx(raw)
-    sheet = "xl/worksheets/sheet1.xml"
-    rewritten(path, sheet, lambda x: x.replace(b"<dimension", b'<sheetPr codeName="&bogus;"/><dimension', 1))
-    rewritten(path, sheet, lambda x: x.replace(b"</sheetData>", WIDE_ROW + b"</sheetData>"))
-    return path
+def xlsx_malformed(spot: bytes) -> Callable[[Path], Path]:
+    """An xlsx with `spot` (where expat stops) before its sheet's data, then a row wider than a roster."""
+
+    def build(raw: Path) -> Path:
+        path = xlsx(raw)
+        sheet = "xl/worksheets/sheet1.xml"
+        rewritten(path, sheet, lambda x: x.replace(b"<dimension", spot + b"<dimension", 1))
+        rewritten(path, sheet, lambda x: x.replace(b"</sheetData>", WIDE_ROW + b"</sheetData>"))
+        return path
+
+    return build
 
 
-def xlsx_mismatched_tag(raw: Path) -> Path:
-    path = xlsx(raw)
-    sheet = "xl/worksheets/sheet1.xml"
-    rewritten(path, sheet, lambda x: x.replace(b"<dimension", b"<sheetPr></sheetPrX><dimension", 1))
-    rewritten(path, sheet, lambda x: x.replace(b"</sheetData>", WIDE_ROW + b"</sheetData>"))
-    return path
+def ods_malformed(spot: bytes) -> Callable[[Path], Path]:
+    """An ods with `spot` at its first row, then 20,001 rows of 1,000 filled cells."""
+
+    def build(raw: Path) -> Path:
+        path = ods(raw)
+        rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", spot, 1))
+        rewritten(path, "content.xml", lambda x: x.replace(b"</table:table>", WIDE_ODS_ROW + b"</table:table>", 1))
+        return path
+
+    return build
 
 
 def xlsx_shared_string_everywhere(raw: Path) -> Path:
@@ -74,21 +84,6 @@ def xlsx_shared_string_everywhere(raw: Path) -> Path:
         for r in range(10, 1010)
     )
     rewritten(path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"</sheetData>", rows + b"</sheetData>"))
-    return path
-
-
-def ods_bogus_entity(raw: Path) -> Path:
-    path = ods(raw)
-    bogus = b'<table:table-row table:style-name="&bogus;"'
-    rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", bogus, 1))
-    rewritten(path, "content.xml", lambda x: x.replace(b"</table:table>", WIDE_ODS_ROW + b"</table:table>", 1))
-    return path
-
-
-def ods_mismatched_tag(raw: Path) -> Path:
-    path = ods(raw)
-    rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", b"</text:span><table:table-row", 1))
-    rewritten(path, "content.xml", lambda x: x.replace(b"</table:table>", WIDE_ODS_ROW + b"</table:table>", 1))
     return path
 
 
@@ -106,11 +101,11 @@ def ods_long_text_repeated(raw: Path) -> Path:
 @pytest.mark.parametrize(
     ("build", "expected"),
     [
-        (xlsx_bogus_entity, "cannot be checked to its end (malformed XML: undefined entity"),
-        (xlsx_mismatched_tag, "cannot be checked to its end (malformed XML: mismatched tag"),
+        (xlsx_malformed(b'<sheetPr codeName="&bogus;"/>'), UNCHECKED + "undefined entity"),
+        (xlsx_malformed(b"<sheetPr></sheetPrX>"), UNCHECKED + "mismatched tag"),
         (xlsx_shared_string_everywhere, "MiB of text (each shared or repeated text counted in every cell"),
-        (ods_bogus_entity, "cannot be checked to its end (malformed XML: undefined entity"),
-        (ods_mismatched_tag, "cannot be checked to its end (malformed XML: mismatched tag"),
+        (ods_malformed(b'<table:table-row table:style-name="&bogus;"'), UNCHECKED + "undefined entity"),
+        (ods_malformed(b"</text:span><table:table-row"), UNCHECKED + "mismatched tag"),
         (ods_long_text_repeated, "MiB of text (each shared or repeated text counted in every cell"),
     ],
 )

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -28,10 +26,11 @@ from flows.settings import ConfigError, Settings, load_settings
 from flows.store.sql import query_frame
 from flows.store.state import connect_state
 from tests.helpers import ANI, BUDI, CITRA, frame, state_of, view, write_roster
+from tests.test_batches import killed_on_karangtengah, stuck_on_karangtengah
 from tests.test_reasons import assert_said_in_indonesian
 
 CLOCK = dt.datetime(2024, 5, 10, 2, 0, tzinfo=dt.UTC)
-VILLAGES = {"Batuanten": ANI, "Pejogol": BUDI}  # two villages of Cilongok
+VILLAGES = {"Batuanten": ANI, "Karangtengah": BUDI}  # two villages of Cilongok (test_batches: stand-ins)
 
 
 def zone(raw: Path, period: str = "2024-04") -> None:
@@ -43,9 +42,9 @@ def zone(raw: Path, period: str = "2024-04") -> None:
         )
 
 
-def vanishes_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
-    """`extract_file`, except that Pejogol's file is gone while it is read, and then put back."""
-    if "Pejogol" not in file.source_file:
+def vanishes_on_karangtengah(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
+    """`extract_file`, except that Karangtengah's file is gone while it is read, and then put back."""
+    if "Karangtengah" not in file.source_file:
         return extract_file(raw_dir, file, gazetteer)
     path = raw_dir / file.source_file
     away = path.with_name("moved-away")
@@ -56,23 +55,9 @@ def vanishes_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazettee
         away.rename(path)
 
 
-def killed_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
-    """`extract_file`, except that the worker is killed (as by the kernel's memory killer) on Pejogol's file."""
-    if "Pejogol" in file.source_file:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return extract_file(raw_dir, file, gazetteer)
-
-
-def stalls_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
-    """`extract_file`, except that Pejogol's file takes past any time limit (a busy machine, a slow share)."""
-    if "Pejogol" in file.source_file:
-        time.sleep(3600)
-    return extract_file(raw_dir, file, gazetteer)
-
-
-def hungry_on_pejogol(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
-    """`extract_file`, except that Pejogol's file wants 8 GiB (as calamine on a hostile file): past the ceiling."""
-    if "Pejogol" in file.source_file:
+def hungry_on_karangtengah(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> ExtractedFile:
+    """`extract_file`, except that Karangtengah's file wants 8 GiB (as calamine on a hostile file): past the ceiling."""
+    if "Karangtengah" in file.source_file:
         held = bytearray(8 * 2**30)
         return ExtractedFile(file, "rejected", f"held {len(held)} bytes")  # not reached under the ceiling
     return extract_file(raw_dir, file, gazetteer)
@@ -109,10 +94,10 @@ def attempts(warehouse: Path) -> pl.DataFrame:
 @pytest.mark.parametrize(
     ("extract", "reason"),
     [
-        (vanishes_on_pejogol, "cannot be read (FileNotFoundError"),
-        (killed_on_pejogol, "the spreadsheet reader crashed"),
-        (stalls_on_pejogol, "took longer than the limit of 1 seconds"),
-        (hungry_on_pejogol, "past the memory ceiling of a reading worker, worker_memory_mb"),
+        (vanishes_on_karangtengah, "cannot be read (FileNotFoundError"),
+        (killed_on_karangtengah, "the spreadsheet reader crashed"),
+        (stuck_on_karangtengah, "took longer than the limit of 1 seconds"),
+        (hungry_on_karangtengah, "past the memory ceiling of a reading worker, worker_memory_mb"),
     ],
 )
 def test_a_failure_of_the_moment_is_read_again_by_the_next_run(tmp_path: Path, extract: Extract, reason: str) -> None:
@@ -129,7 +114,7 @@ def test_a_failure_of_the_moment_is_read_again_by_the_next_run(tmp_path: Path, e
     assert_said_in_indonesian(warehouse)
 
     summary = run(raw, warehouse, day=1)  # the same bytes at the same path: no --full-refresh, nothing resent
-    assert villages_counted(warehouse) == ["Batuanten", "Pejogol"]
+    assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]
     assert summary.counts["files_rejected"] == 0
     assert frame(warehouse, "select status from ingested_files order by source_file")["status"].to_list() == [
         "loaded",
@@ -142,14 +127,14 @@ def test_a_failure_of_the_moment_is_read_again_by_the_next_run(tmp_path: Path, e
         == 0
     )
     history = attempts(warehouse)  # the passing failure is kept
-    assert history["source_file"].to_list() == ["2024-04/Cilongok/Pejogol.xlsx"]
+    assert history["source_file"].to_list() == ["2024-04/Cilongok/Karangtengah.xlsx"]
 
 
 def test_retries_are_bounded_and_the_history_kept(tmp_path: Path) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
     zone(raw)
     for day in range(3):
-        run(raw, warehouse, StandInSteps(vanishes_on_pejogol), day, file_retries=1)
+        run(raw, warehouse, StandInSteps(vanishes_on_karangtengah), day, file_retries=1)
     run(raw, warehouse, day=3, file_retries=1)  # it would read now, but it had its retry
     assert villages_counted(warehouse) == ["Batuanten"]
     reason, said = frame(warehouse, "select reason, alasan from ingested_files where status = 'rejected'").row(0)
@@ -171,7 +156,7 @@ def test_a_file_still_being_written_waits_for_a_later_run(tmp_path: Path) -> Non
     os.utime(half, (CLOCK.timestamp() - 5,) * 2)  # written 5 s before the run's clock
 
     summary = run(raw, warehouse, quiet_seconds=60)
-    assert villages_counted(warehouse) == ["Batuanten", "Pejogol"]
+    assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]
     assert frame(warehouse, "select count(*) from ingested_files where source_file like '%Karanglo%'").item() == 0
     assert any("Karanglo.csv: modified less than 60 seconds (quiet_seconds)" in w for w in summary.warnings)
     with connect_state(state_of(warehouse)) as con:
