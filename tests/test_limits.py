@@ -74,28 +74,41 @@ def ods_malformed(spot: bytes) -> Callable[[Path], Path]:
     return build
 
 
-def xlsx_shared_string_everywhere(raw: Path) -> Path:
-    """100,000 cells (1,000 rows of 100) all showing one 32,000-character shared string: 3.2 GB of text."""
-    path = xlsx(raw)
-    rewritten(path, "xl/sharedStrings.xml", lambda x: x.replace(b"<si>", b"<si><t>" + LONG + b"</t></si><si>", 1))
-    columns = [f"{chr(65 + i // 26) if i >= 26 else ''}{chr(65 + i % 26)}" for i in range(100)]
-    rows = b"".join(
-        f'<row r="{r}">'.encode() + b"".join(f'<c r="{c}{r}" t="s"><v>0</v></c>'.encode() for c in columns) + b"</row>"
-        for r in range(10, 1010)
-    )
-    rewritten(path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"</sheetData>", rows + b"</sheetData>"))
-    return path
+def xlsx_shared_string_everywhere(index: str) -> Callable[[Path], Path]:
+    """100,000 cells (1,000 rows of 100) all showing one 32,000-character shared string (written as `index`):
+    3.2 GB of text.
+    """
+
+    def build(raw: Path) -> Path:
+        path = xlsx(raw)
+        shared = b"<si><t>" + LONG + b"</t></si><si>"
+        rewritten(path, "xl/sharedStrings.xml", lambda x: x.replace(b"<si>", shared, 1))
+        columns = [f"{chr(65 + i // 26) if i >= 26 else ''}{chr(65 + i % 26)}" for i in range(100)]
+        rows = "".join(
+            f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>{index}</v></c>' for c in columns) + "</row>"
+            for r in range(10, 1010)
+        )
+        rewritten(
+            path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+        )
+        return path
+
+    return build
 
 
-def ods_long_text_repeated(raw: Path) -> Path:
-    """One 32,000-character cell repeated over 100 columns of 1,000 rows: 3.2 GB of text in a few KB."""
-    path = ods(raw)
-    row = (
-        b'<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="100" '
-        b'office:value-type="string"><text:p>' + LONG + b"</text:p></table:table-cell></table:table-row>"
-    )
-    rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", row + b"<table:table-row", 1))
-    return path
+def ods_text_repeated(text: bytes) -> Callable[[Path], Path]:
+    """One cell of `text` repeated over 100 columns of 1,000 rows: gigabytes of text in a few KB."""
+
+    def build(raw: Path) -> Path:
+        path = ods(raw)
+        row = (
+            b'<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="100" '
+            b'office:value-type="string"><text:p>' + text + b"</text:p></table:table-cell></table:table-row>"
+        )
+        rewritten(path, "content.xml", lambda x: x.replace(b"<table:table-row", row + b"<table:table-row", 1))
+        return path
+
+    return build
 
 
 @pytest.mark.parametrize(
@@ -103,10 +116,12 @@ def ods_long_text_repeated(raw: Path) -> Path:
     [
         (xlsx_malformed(b'<sheetPr codeName="&bogus;"/>'), UNCHECKED + "undefined entity"),
         (xlsx_malformed(b"<sheetPr></sheetPrX>"), UNCHECKED + "mismatched tag"),
-        (xlsx_shared_string_everywhere, "MiB of text (each shared or repeated text counted in every cell"),
+        (xlsx_shared_string_everywhere("0"), "MiB of text (each shared or repeated text counted in every cell"),
         (ods_malformed(b'<table:table-row table:style-name="&bogus;"'), UNCHECKED + "undefined entity"),
         (ods_malformed(b"</text:span><table:table-row"), UNCHECKED + "mismatched tag"),
-        (ods_long_text_repeated, "MiB of text (each shared or repeated text counted in every cell"),
+        (ods_text_repeated(LONG), "MiB of text (each shared or repeated text counted in every cell"),
+        (xlsx_shared_string_everywhere(" &#48; "), "MiB of text"),  # the index as calamine reads it
+        (ods_text_repeated(b'<text:s text:c="32000"/>'), "MiB of text"),  # 32,000 spaces in a few bytes
     ],
 )
 def test_a_file_the_checker_cannot_count_to_its_end_or_too_much_text_is_refused(
