@@ -133,7 +133,7 @@ def run_once(raw: Path, work: Path, region: str, steps: BenchSteps) -> tuple[dic
     """`run_pipeline`, the sequence the nightly flow runs, with the time between discovery and publish as one stage."""
     started = time.perf_counter()
     summary = run_pipeline(
-        Settings(raw, work / "cakupan.duckdb", region=region), f"bench-{uuid.uuid4()}", OPTIONS, steps
+        Settings(raw, work / "cakupan.duckdb", region=region, quiet_seconds=0), f"bench-{uuid.uuid4()}", OPTIONS, steps
     )
     rest = time.perf_counter() - started - sum(steps.stages.values())
     workers = worker_count(summary.counts["files_new"])

@@ -40,7 +40,8 @@ def main() -> None:
     profiler = Profiler(interval=0.0005)
     with tempfile.TemporaryDirectory() as work:
         profiler.start()
-        run_pipeline(Settings(raw, Path(work) / "cakupan.duckdb", workers=1), "profile", OPTIONS, InProcessSteps())
+        settings = Settings(raw, Path(work) / "cakupan.duckdb", workers=1, quiet_seconds=0)
+        run_pipeline(settings, "profile", OPTIONS, InProcessSteps())
         profiler.stop()
     print(
         profiler.output(ConsoleRenderer(time="seconds", show_all=False, processor_options={"filter_threshold": 0.02}))

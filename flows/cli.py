@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 import uuid
@@ -264,6 +265,7 @@ def demo(
     with console.status("writing the demo landing zone"):
         write_landing_zone(settings.raw_dir, seed=seed, bpjs_exports=True)
     console.print(f"demo landing zone written to {settings.raw_dir} in {time.perf_counter() - started:.1f} s")
+    os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")  # the files were just written, whole, by this command
     run_flow(settings, RunOptions(), flags, config)
 
 

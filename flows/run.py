@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -36,6 +36,7 @@ from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 VANISHED_LOGGED = 20  # files named in the log; the count is in the summary and `runs`
+SKIPPED_SHOWN = 5  # files left unread for now named in the summary; all of them are in skipped_files
 ALLOW_EMPTY_HINT = "pass --allow-empty (flow parameter allow_empty) if that is expected"
 
 
@@ -153,12 +154,16 @@ def check_zone(
     vanished: list[str],
     latest: str | None,
     options: RunOptions,
-) -> list[str]:
-    """Refuse a zone that looks unmounted or unfilled; return the warnings for one that is merely odd."""
-    gone_periods = sorted(set(known["period"].drop_nulls()) - set(discovered["period"].drop_nulls()))
+) -> tuple[list[str], list[str]]:
+    """Refuse a zone that looks unmounted or unfilled; return the warnings for one that is merely odd, and the
+    periods whose every file is gone while other periods remain: they stop counting (`retire`).
+    """
+    known_periods = set(known["period"].drop_nulls())
+    gone_periods = sorted(known_periods - set(discovered["period"].drop_nulls()))
+    remaining = known_periods - set(gone_periods)
+    gone = known.filter(pl.col("period").is_in(gone_periods)).height
     problems = []
-    if gone_periods:
-        gone = known.filter(pl.col("period").is_in(gone_periods)).height
+    if gone_periods and not remaining:
         problems.append(
             f"all {gone} file(s) of {', '.join(gone_periods)} are gone from {raw_dir} (an unmounted share?)"
         )
@@ -168,8 +173,26 @@ def check_zone(
         problems.append(f"the newest period folder {raw_dir / latest} has no files")
     if problems and not options.allow_empty:
         raise RunFailedError(f"{'; '.join(problems)}; {ALLOW_EMPTY_HINT}")
-    warnings = problems + [f"{len(vanished)} file(s) ingested earlier are no longer in {raw_dir}"] * bool(vanished)
-    return warnings
+    retired = gone_periods if remaining else []
+    kept = len(set(vanished) - set(known.filter(pl.col("period").is_in(retired))["source_file"]))
+    warnings = problems + [f"{kept} file(s) ingested earlier are no longer in {raw_dir}"] * bool(kept)
+    if retired:
+        warnings.append(
+            f"all {gone} file(s) of {', '.join(retired)} are gone from {raw_dir} (or it is no period that can "
+            "exist): it no longer counts, except what a close keeps; its files are read again if they come back"
+        )
+    return warnings, retired
+
+
+def skipped_warning(skipped: pl.DataFrame) -> list[str]:
+    """The summary's line on the files this run left unread for now, naming the first few."""
+    if skipped.is_empty():
+        return []
+    shown = "; ".join(
+        mask_text(f"{row['source_file']}: {row['reason']}") for row in skipped.head(SKIPPED_SHOWN).iter_rows(named=True)
+    )
+    more = f"; and {skipped.height - SKIPPED_SHOWN} more (skipped_files)" if skipped.height > SKIPPED_SHOWN else ""
+    return [f"{skipped.height} file(s) not read in this run: {shown}{more}"]
 
 
 def checked_key(con: duckdb.DuckDBPyConnection, settings: Settings, options: RunOptions) -> PiiKey:
@@ -202,13 +225,14 @@ def process_new(
     steps: Steps,
     run_id: str,
     log: Logger,
+    retries: int,
 ) -> None:
     """Process the batches, at most the processor's window in flight, and load each as it comes."""
     submitted = windowed(lambda files: steps.submit(processor, files), work, processor.window)
     for number, outcome in enumerate(submitted, start=1):
         for row in outcome.files.filter(pl.col("status") != "placed").iter_rows(named=True):
             log.warning("%s %s: %s", row["status"], mask_text(row["source_file"]), mask_text(row["reason"]))
-        state.load_batch(con, outcome, run_id)
+        state.load_batch(con, outcome, run_id, retries)
         log.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
 
 
@@ -241,28 +265,41 @@ def ingest_and_publish(
 ) -> RunSummary:
     """The run's body, inside the lock and the record of failure."""
     state_path, raw_dir = settings.state, settings.raw_dir
-    discovered = steps.discover(raw_dir)
+    clock = options.started_at or datetime.now(UTC)
+    found = steps.discover(raw_dir)
+    discovered = discover.in_possible_periods(found, clock)
     with state.connect_state(state_path) as con:
-        known = state.known_versions(con)
+        known = state.known_versions(con, settings.file_retries)
         key = checked_key(con, settings, options)
     vanished = discover.missing_files(discovered, known)
-    latest = discover.latest_period(raw_dir, discovered)
-    warnings = check_zone(raw_dir, discovered, known, vanished, latest, options)
+    latest = discover.latest_period(raw_dir, discovered, clock)
+    warnings, retired = check_zone(raw_dir, discovered, known, vanished, latest, options)
+    forgotten = set(known.filter(pl.col("period").is_in(retired))["source_file"])
+    vanished = [path for path in vanished if path not in forgotten]  # their data is not kept: said once above
+    new, copies = discover.new_versions(discovered, known, settings.bpjs_folder)
+    unread = discover.skipped(found, clock, settings.quiet_seconds)
+    unread = unread.join(pl.concat([new, copies], how="diagonal").select("source_file"), on="source_file", how="semi")
+    new, copies = (frame.join(unread, on="source_file", how="anti") for frame in (new, copies))
+    warnings += skipped_warning(unread)
     for line in warnings:
         log.warning(line)
     for missing in vanished[:VANISHED_LOGGED]:
         log.warning("%s is no longer in the landing zone; its data is kept", mask_text(missing))
     if len(vanished) > VANISHED_LOGGED:
         log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
-    new, copies = discover.new_versions(discovered, known, settings.bpjs_folder)
     log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
     workers = worker_count(new.height, settings.workers)
     work = batches(new, settings.batch_size, workers)
     log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-    processor = BatchProcessor(raw_dir, gazetteer, workers, settings.file_timeout_seconds)
+    processor = BatchProcessor(
+        raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
+    )
     with processor, state.connect_state(state_path) as con:
+        for period in retired:
+            state.forget(con, period)
+        state.record_skipped(con, unread, run_id)
         state.record_copies(con, copies, run_id)
-        process_new(con, processor, work, steps, run_id, log)
+        process_new(con, processor, work, steps, run_id, log, settings.file_retries)
         state.refresh_current(con, run_id)
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
         counts = state.finish_run(con, run_id, "publishing")

@@ -62,6 +62,10 @@ ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
 MAX_FILE_TIMEOUT = 3600.0  # an hour for one file would already hold a night
+MIN_FILE_TIMEOUT = 1.0  # below a second, every file would be rejected: the limit is refused
+MAX_FILE_RETRIES = 100
+MIN_WORKER_MEMORY_MB = 1024  # a worker's imports alone reserve about 700 MiB of address space
+MAX_QUIET_SECONDS = 86_400.0  # a day: longer would leave a nightly run reading nothing new
 
 
 # Prefect settings cakupan changes unless they are set (read by Prefect at its import)
@@ -96,6 +100,15 @@ class Settings:
     workers: int = 0
     # seconds one file may take to read in a worker before the worker is ended and the file rejected
     file_timeout_seconds: float = 120.0
+    # later runs that read again a file whose reading failed for a passing reason (it vanished or changed
+    # while read, the time limit, a worker ended); after them its rejection stays (docs/operations.md)
+    file_retries: int = 3
+    # the address space (MiB) the kernel allows each reading worker (RLIMIT_AS): a file that needs more is
+    # rejected, not the run (docs/performance.md: a run's peak memory)
+    worker_memory_mb: int = 4096
+    # a file modified this many seconds or less from the run's clock (either side) waits for a later run:
+    # it may still be being copied or synced (0: read every file at once)
+    quiet_seconds: float = 60.0
     # the folder, directly inside each period folder, where the BPJS branch's exports land
     # (raw/<YYYY-MM>/BPJS/, matched without regard to case): only files there are read as exports,
     # and every file there must be one; a file anywhere else is a village's (docs/verification.md)
@@ -191,8 +204,14 @@ def check_value(key: str, value: Any) -> None:
             raise ValueError(f"must be at least {least}")
     if key == "workers" and value > MAX_WORKERS:
         raise ValueError(f"must be at most {MAX_WORKERS}, the number of cores")
-    if key == "file_timeout_seconds" and not 0 < value <= MAX_FILE_TIMEOUT:
-        raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
+    if key == "file_timeout_seconds" and not MIN_FILE_TIMEOUT <= value <= MAX_FILE_TIMEOUT:
+        raise ValueError(f"must be from {MIN_FILE_TIMEOUT:g} to {MAX_FILE_TIMEOUT:g} seconds")
+    if key == "worker_memory_mb" and value < MIN_WORKER_MEMORY_MB:
+        raise ValueError(f"must be at least {MIN_WORKER_MEMORY_MB} (MiB)")
+    if key == "file_retries" and not 0 <= value <= MAX_FILE_RETRIES:
+        raise ValueError(f"must be from 0 to {MAX_FILE_RETRIES}")
+    if key == "quiet_seconds" and not 0 <= value <= MAX_QUIET_SECONDS:
+        raise ValueError(f"must be from 0 to {MAX_QUIET_SECONDS:g} seconds (a day)")
     if key in {"outlier_min_share", "outlier_replaced_share"} and not 0 <= value <= 1:
         raise ValueError("must be a share from 0 to 1 (0.3 is 30%)")
     if key in {"outlier_min_change", "outlier_min_drop"} and value < 0:

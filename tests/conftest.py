@@ -14,6 +14,8 @@ from tools.generate import write_landing_zone
 
 use_prefect_defaults()  # as the CLI does, before any test module imports Prefect
 os.environ.setdefault("CAKUPAN_PII_KEY", "test-key-not-secret")
+# a test writes its files and runs at once: no quiet period (test_retries.py sets one where it is the subject)
+os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")
 
 # A desa in Cilongok, a kelurahan (no BPD), and the two Karangsari (a name found in two districts).
 SMALL_VILLAGES = ("33.02.17.2008", "33.02.24.1001", "33.02.20.2015", "33.02.05.2003", "33.02.01.2001")

@@ -37,9 +37,13 @@ def write_roster(
 
 
 def build_warehouse(raw: Path, warehouse: Path, started_at: dt.datetime | None = None, **settings: Any) -> RunSummary:
-    """The run's one sequence without the orchestrator (flows/run.py), in this process, at `started_at` (now)."""
+    """The run's one sequence without the orchestrator (flows/run.py), in this process, at `started_at` (now).
+
+    Files written just before are read (no quiet period) unless `quiet_seconds` is given.
+    """
     options = RunOptions(allow_empty=True, started_at=started_at)  # hand-made zones are a village or two
-    return run_pipeline(Settings(raw, warehouse, **{"workers": 1, **settings}), f"test-{uuid.uuid4()}", options)
+    given = {"workers": 1, "quiet_seconds": 0.0, **settings}
+    return run_pipeline(Settings(raw, warehouse, **given), f"test-{uuid.uuid4()}", options)
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:

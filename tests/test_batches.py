@@ -173,9 +173,19 @@ def test_a_file_past_the_time_limit_ends_its_worker_and_is_rejected_naming_the_l
 
 @pytest.mark.parametrize(
     ("environ", "accepted"),
-    [("0", False), ("-5", False), ("3601", False), ("soon", False), ("0.5", True), ("3600", True)],
+    [
+        ("0", False),
+        ("-5", False),
+        ("3601", False),
+        ("soon", False),
+        ("nan", False),
+        ("1e-9", False),  # every file would be rejected (issue 26)
+        ("0.5", False),
+        ("1", True),
+        ("3600", True),
+    ],
 )
-def test_the_time_limit_is_a_number_of_seconds_up_to_an_hour(environ: str, accepted: bool) -> None:
+def test_the_time_limit_is_a_number_of_seconds_from_one_to_an_hour(environ: str, accepted: bool) -> None:
     from flows.settings import ConfigError, load_settings
 
     if accepted:

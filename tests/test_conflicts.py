@@ -99,7 +99,8 @@ def test_a_full_refresh_reads_old_files_again_without_inventing_conflicts(tmp_pa
     from flows.run import RunOptions, run_pipeline
     from flows.settings import Settings
 
-    run_pipeline(Settings(raw, warehouse, workers=1), "refresh", RunOptions(allow_empty=True, full_refresh=True))
+    settings = Settings(raw, warehouse, workers=1, quiet_seconds=0)
+    run_pipeline(settings, "refresh", RunOptions(allow_empty=True, full_refresh=True))
     assert conflicts(warehouse) == set()  # one run read both again; they arrived in two
     seen = files(warehouse)
     assert seen["Batuanten.xlsx"][:2] == ("superseded", "superseded by 2024-04/Cilongok/Batuanten revisi.xlsx")

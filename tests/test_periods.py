@@ -109,7 +109,7 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
 
     # a later run, and a full refresh that reads every file again, keep the closed figures
     build_warehouse(raw, warehouse)
-    settings = Settings(raw, warehouse, workers=1)
+    settings = Settings(raw, warehouse, workers=1, quiet_seconds=0)
     run_pipeline(settings, f"test-{uuid.uuid4()}", RunOptions(full_refresh=True, allow_empty=True))
     assert figures(warehouse, "2024-03").equals(as_published)
     assert view(warehouse, "pending_corrections").height == 1
@@ -186,7 +186,7 @@ def test_a_close_refuses_a_warehouse_that_does_not_show_what_was_received(zone: 
     with pytest.raises(periods.PeriodActionError, match="nothing to close"):
         close_regency(warehouse, "2023-12")
     send_late_bpd(raw, "2024-03")
-    settings = Settings(raw, warehouse, workers=1)
+    settings = Settings(raw, warehouse, workers=1, quiet_seconds=0)
     # the files are read into the state, but the publish fails: the figures published are older
     staging_blocker = warehouse.with_name(f".{warehouse.name}.publishing")
     staging_blocker.mkdir()

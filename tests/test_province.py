@@ -33,6 +33,7 @@ def settings(root: Path, zones: Path) -> Settings:
         root / "province.duckdb",
         region=REGION,
         workers=1,
+        quiet_seconds=0,
         staging_url=str(root / "staging"),
         work_dir=root / "work",
     )

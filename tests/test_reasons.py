@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest.reasons import TRANSLATIONS, UNTRANSLATED, alasan
+from flows.ingest.reasons import TRANSLATIONS, UNTRANSLATED, alasan, passing_note
 from tests.helpers import query
 
 # (source_file, reason as the pipeline writes it, the start of what the secretary reads)
@@ -90,6 +90,21 @@ SAMPLES = [
     ("2024-04/a.xlsx", "a.xlsx: a PDF document, not a spreadsheet or text file", "Berkas ini dokumen atau gambar"),
     ("2024-04/a.xlsx", "superseded by 2024-04/b.xlsx", "Digantikan oleh berkas 2024-04/b.xlsx"),
     (
+        "2024-04/a.ods",
+        "a.ods: content.xml cannot be checked to its end (malformed XML: undefined entity: line 2, column 9); refused",
+        "Isi berkas tidak utuh atau tidak wajar (XML rusak)",
+    ),
+    (
+        "2024-04/a.xlsx",
+        "a.xlsx: its cells hold 3,051 MiB of text (each shared",
+        "Sel-sel di berkas ini berisi 3,051 MiB",
+    ),
+    (
+        "2024-04/a.xlsx",
+        "a.xlsx: reading this file needed more memory than a reading worker may use (worker_memory_mb)",
+        "Membaca berkas ini membutuhkan memori lebih dari batas",
+    ),
+    (
         "2024-04/a.xlsx",
         "superseded by 2024-04/a.xlsx (newer version)",
         "Digantikan oleh berkas 2024-04/a.xlsx (versi yang lebih baru); berkas",
@@ -122,6 +137,19 @@ def test_a_file_name_cannot_choose_the_reason() -> None:
         "2024-04/the file is empty (0 bytes).xlsx",
     )
     assert said is not None and said.startswith("Lembar kerja rusak")
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retries", "said"),
+    [
+        (1, 3, "akan dibaca lagi pada proses berikutnya (percobaan ke-1 dari 4)"),
+        (4, 3, "Sudah gagal dibaca 4 kali; tidak dibaca lagi"),
+    ],
+)
+def test_a_passing_failure_says_whether_it_is_read_again(attempt: int, retries: int, said: str) -> None:
+    reason = "a.xlsx: changed or replaced after it was found (its content is not what was fingerprinted)"
+    translated = alasan(reason + passing_note(attempt, retries), "2024-04/a.xlsx") or ""
+    assert translated.startswith("Berkas berubah atau diganti saat sedang dibaca") and said in translated
 
 
 def test_an_unknown_reason_is_still_said_in_indonesian_and_kept_whole() -> None:

@@ -33,7 +33,7 @@ def state_runs(warehouse: Path) -> pl.DataFrame:
 
 
 def run(raw: Path, warehouse: Path, **options: object) -> None:
-    run_pipeline(Settings(raw, warehouse, workers=1), str(uuid.uuid4()), RunOptions(**options))  # type: ignore[arg-type]
+    run_pipeline(Settings(raw, warehouse, workers=1, quiet_seconds=0), str(uuid.uuid4()), RunOptions(**options))  # type: ignore[arg-type]
 
 
 def failure(raw: Path, warehouse: Path, **options: object) -> str:

@@ -69,7 +69,7 @@ from flows.settings import state_path_for
 from tests.helpers import build_warehouse
 build_warehouse(Path(sys.argv[1]), Path(sys.argv[2]))
 with state.connect_state(state_path_for(Path(sys.argv[2]))) as con:
-    print(state.known_versions(con).height)
+    print(state.known_versions(con, retries=3).height)
 """
 
 

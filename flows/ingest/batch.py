@@ -21,7 +21,14 @@ from flows.ingest.exports import (
 from flows.ingest.headers import CANONICAL_COLUMNS, file_group
 from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
-from flows.ingest.read import CELL_PREFIX, ROSTER_SUFFIXES, RawSheet, UnreadableFileError, read_workbook
+from flows.ingest.read import (
+    CELL_PREFIX,
+    ROSTER_SUFFIXES,
+    PassingReadError,
+    RawSheet,
+    UnreadableFileError,
+    read_workbook,
+)
 from flows.ingest.structure import (
     IgnoredSheet,
     Roster,
@@ -44,6 +51,7 @@ FILE_COLUMNS = {
     "reason": pl.String,
     "modified_at": pl.Float64,
     "kind": pl.String,  # 'roster', the BPJS export it is (schemas/exports.py EXPORTS), or 'bpjs' (not one)
+    "transient": pl.Boolean,  # rejected for a reason of the moment: a later run reads it again (state.py)
 }
 SHEET_COLUMNS = {
     "sheet_index": pl.Int32,
@@ -111,6 +119,7 @@ class ExtractedFile:
     exports: tuple[ExportSheet, ...] = ()  # of a file in the branch's folder
     kind: str = "roster"
     ignored_sheets: tuple[IgnoredSheet, ...] = ()
+    transient: bool = False  # rejected for a reason of the moment (gone, changed, time limit, worker ended)
 
     @property
     def sheets(self) -> tuple[Roster | ExportSheet, ...]:
@@ -160,12 +169,17 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     try:
         raw_sheets = read_workbook(path, file.sha256)
     except UnreadableFileError as error:
-        return ExtractedFile(file, "rejected", str(error), village_code=placed_by_path(file, gazetteer))
+        transient = isinstance(error, PassingReadError)
+        return ExtractedFile(file, "rejected", str(error), placed_by_path(file, gazetteer), transient=transient)
     except (KeyboardInterrupt, SystemExit):
         raise
+    except MemoryError:  # the worker's ceiling (flows/ingest/workers.py); another moment may hold less
+        reason = f"{path.name}: reading this file needed more memory than a reading worker may use (worker_memory_mb)"
+        return ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer), transient=True)
     except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
         reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
-        return ExtractedFile(file, "rejected", reason, village_code=placed_by_path(file, gazetteer))
+        transient = isinstance(error, OSError)  # gone, or unreadable for a moment: not the file's content
+        return ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer), transient=transient)
     if file.from_branch:
         return extracted_export(file, {sheet.name: find_export(sheet) for sheet in raw_sheets})
     sheets = [village_sheet(sheet) for sheet in raw_sheets]
@@ -292,6 +306,7 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
                 e.reason,
                 e.file.modified_at,
                 e.kind,
+                e.transient,
             )
             for e in extracted
         ],
@@ -400,8 +415,13 @@ def process_batch(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gaz
 
 
 def crashed(file: DiscoveredFile, gazetteer: Gazetteer, reason: str) -> BatchOutcome:
-    """The outcome of a file whose reading killed the worker process: rejected, on the village its path names."""
-    return validate_batch([ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer))], gazetteer)
+    """The outcome of a file whose reading ended the worker process: rejected, on the village its path names.
+
+    The end may be the moment's (the time limit on a busy machine, the kernel's memory killer, the
+    worker's memory ceiling while another file held memory): a later run reads it again (`transient`).
+    """
+    rejected = ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer), transient=True)
+    return validate_batch([rejected], gazetteer)
 
 
 def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:

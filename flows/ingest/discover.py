@@ -11,11 +11,14 @@ import hashlib
 import os
 import re
 import stat
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 PERIOD_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+DATED_FOLDER = re.compile(r"^\d{4}-\d{2}$")  # looks like a period: 2024-13 and 9999-12 too
+FIRST_PERIOD = "2014-01"  # BPJS Ketenagakerjaan began on 1 January 2014: no roster is older
 LOCK_FILE = re.compile(r"^(~\$|\.~lock\.)")
 NOT_LANDING = frozenset({"reference"})
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -67,7 +70,9 @@ def entry(raw_dir: Path, path: Path) -> tuple[object, ...]:
             return not_read(relative, f"{LINK} to {target}, not followed", info.st_mtime)
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever; a device never ends
             return not_read(relative, "not a regular file (a pipe, socket or device)", info.st_mtime)
-        return (relative, period_of(Path(relative)), sha256_of(path), info.st_size, info.st_mtime, None)
+        digest = sha256_of(path)
+        after = path.lstat()  # a file written while it was hashed is as new as its last write (see `skipped`)
+        return (relative, period_of(Path(relative)), digest, after.st_size, max(info.st_mtime, after.st_mtime), None)
     except OSError as error:
         return not_read(relative, f"cannot be read: {error.strerror or error}")
 
@@ -101,15 +106,53 @@ def discover(raw_dir: Path) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row").sort("modified_at", "source_file")
 
 
-def latest_period(raw_dir: Path, discovered: pl.DataFrame) -> str | None:
-    """The newest period of the landing zone: its newest `YYYY-MM` folder, even an empty one."""
-    folders = {
-        path.name
-        for path in raw_dir.iterdir()
-        if PERIOD_FOLDER.match(path.name) and path.is_dir() and not is_link(path)
-    }
+def last_possible_period(clock: datetime) -> str:
+    """The month after the run's clock: a village may send next month's roster early, not later ones."""
+    year, month = divmod(clock.year * 12 + clock.month, 12)  # clock.month is 1-12: this is the next month
+    return f"{year:04d}-{month + 1:02d}"
+
+
+def is_possible(folder: str, clock: datetime) -> bool:
+    """Whether a folder name is a period that can exist: FIRST_PERIOD to the month after the clock."""
+    return bool(PERIOD_FOLDER.match(folder)) and FIRST_PERIOD <= folder <= last_possible_period(clock)
+
+
+def skipped(discovered: pl.DataFrame, clock: datetime, quiet_seconds: float) -> pl.DataFrame:
+    """(source_file, sha256, reason) of the files this run leaves unread for now, and records as such.
+
+    A file under a dated folder that is no possible period (`9999-12/`, `2024-13/`, `0000-01/`:
+    a folder of next year's month becomes possible in time), and a file modified within
+    `quiet_seconds` of the run's clock, either side (it may still be being copied or synced, and
+    a share's clock may run ahead): neither is remembered as read, so a later run reads it.
+    """
+    top = pl.col("source_file").str.extract(r"^([^/]+)/")
+    last = last_possible_period(clock)
+    possible = top.str.contains(PERIOD_FOLDER.pattern) & top.is_between(pl.lit(FIRST_PERIOD), pl.lit(last))
+    quiet = f"modified less than {quiet_seconds:g} seconds (quiet_seconds) from this run's start: it may still be "
+    reasons = (
+        pl.when(top.str.contains(DATED_FOLDER.pattern) & ~possible)
+        .then(pl.format(f"folder {{}}/ is not a period that can exist (from {FIRST_PERIOD} to {last}); not read", top))
+        .when(pl.col("problem").is_null() & ((pl.col("modified_at") - clock.timestamp()).abs() < quiet_seconds))
+        .then(pl.lit(quiet + "being copied; read by a later run"))
+    )
+    return (
+        discovered.with_columns(reason=reasons)
+        .filter(pl.col("reason").is_not_null())
+        .select("source_file", "sha256", "reason")
+    )
+
+
+def in_possible_periods(discovered: pl.DataFrame, clock: datetime) -> pl.DataFrame:
+    """`discovered` with the period of a file under a folder that is no possible period made null."""
+    possible = pl.col("period").is_between(pl.lit(FIRST_PERIOD), pl.lit(last_possible_period(clock)))
+    return discovered.with_columns(period=pl.when(possible).then(pl.col("period")))
+
+
+def latest_period(raw_dir: Path, discovered: pl.DataFrame, clock: datetime) -> str | None:
+    """The newest period of the landing zone: its newest possible `YYYY-MM` folder, even an empty one."""
+    folders = {path.name for path in raw_dir.iterdir() if path.is_dir() and not is_link(path)}
     periods = folders | set(discovered["period"].drop_nulls())
-    return max(periods, default=None)
+    return max((period for period in periods if is_possible(period, clock)), default=None)
 
 
 def from_branch(bpjs_folder: str) -> pl.Expr:
@@ -129,14 +172,16 @@ def new_versions(
     Both come with `from_branch` (in the period's BPJS folder). A copy is judged within its own
     source: a village's copy of the branch's export never stands for the branch's file, nor the other way.
 
-    A version already ingested (same path, same sha256) is neither: it is not read again.
+    A version already ingested (same path, same sha256) is neither: it is not read again, unless
+    it was rejected for a passing reason (`retry`: state.known_versions).
     A copy is content whose first path is still in the zone, under a period folder: a file
     moved out of a misnamed folder (`2024-5/` to `2024-05/`), or renamed, is judged by its new
     path. Empty files all share one digest; each is read (and rejected) on its own.
     """
     key = ["source_file", "sha256"]
     discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
-    unseen = discovered.join(known, on=key, how="anti")
+    settled = known.filter(~pl.col("retry")) if "retry" in known.columns else known  # a retry is read again
+    unseen = discovered.join(settled, on=key, how="anti")
     readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
     present = discovered.filter(readable).select(*key, "from_branch")
     still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")

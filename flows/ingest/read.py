@@ -28,8 +28,10 @@ import struct
 import xml.parsers.expat
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +52,10 @@ MAX_COLUMNS = 256
 # both inside the row and column limits); 100,000 rows of 40 columns are 4,000,000
 MAX_CELLS = 10_000_000
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a CSV or HTML roster: 100,000 rows of 40 short cells is about 30 MB
+# the text a workbook's cells decode to, each shared string once per cell using it and each ODS cell once
+# per repeat: 100,000 cells pointing at one 32,000-character shared string (3.2 GB of text, 6.2 GB in
+# calamine) are 204 KB of xlsx inside every other limit. 100,000 rows of 40 cells of 30 bytes are 120 MB.
+MAX_DECODED_TEXT_BYTES = 128 * 1024 * 1024
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 CELL_REFERENCE = re.compile(r"([A-Z]*)(\d*)")  # `ALL100000`; checked by Extent, not by calamine's range
 MAX_CELL_TEXT = 32_767  # Excel's own limit on a cell's text
@@ -68,6 +74,12 @@ TAG = re.compile(r"<[^<>]*>")
 
 class UnreadableFileError(Exception):
     """The file cannot be read as a roster; the message says why, in plain words, naming the file."""
+
+
+class PassingReadError(UnreadableFileError):
+    """The file could not be read this time for a reason of the moment (it changed or was swapped while read):
+    not a verdict on the file, which a later run reads again.
+    """
 
 
 @dataclass(frozen=True)
@@ -131,19 +143,19 @@ def read_once(path: Path, sha256: str | None = None) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise UnreadableFileError(f"{path.name}: became a symbolic link after it was found; not followed") from None
+            raise PassingReadError(f"{path.name}: became a symbolic link after it was found; not followed") from None
         raise
     with os.fdopen(descriptor, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFileError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
+            raise PassingReadError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
         data = stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableFileError(
             f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MiB, more than a roster can be; refused"
         )
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise UnreadableFileError(
+        raise PassingReadError(
             f"{path.name}: changed or replaced after it was found (its content is not what was fingerprinted); "
             "not read in this run"
         )
@@ -157,6 +169,7 @@ def check_archive(name: str, data: bytes) -> None:
             stream = io.BytesIO(data)
             unpacked = cells = 0
             kept: dict[str, bytes] = {}
+            text = DecodedText(name)
             for info in archive.infolist():
                 chunks = []
                 for chunk in inflated(stream, info):
@@ -168,13 +181,70 @@ def check_archive(name: str, data: bytes) -> None:
                         )
                     chunks.append(chunk)
                 content = b"".join(chunks)
-                cells += check_extent(name, info.filename, content)
+                cells += check_extent(name, info.filename, content, text)
                 if info.filename.lower() in WORKBOOK_PARTS:
                     kept.setdefault(info.filename.lower(), content)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, ValueError) as error:
         raise UnreadableFileError(f"{name}: damaged file (corrupt zip archive: {error})") from error
     check_cells(name, cells)
+    text.check()
     check_shared_parts(name, kept)
+
+
+class DecodedText:
+    """The bytes of text a workbook's cells decode to, refused past MAX_DECODED_TEXT_BYTES.
+
+    A shared string counts once per cell that uses it (`<c t="s"><v>index</v>`); an ODS cell's text
+    once per repeat of the cell and of its row (`Extent`); inline and other texts are in the
+    unpacked bytes already bounded by MAX_UNPACKED_BYTES.
+    """
+
+    def __init__(self, file_name: str) -> None:
+        self.file_name = file_name
+        self.shared: list[int] = []  # the byte length of each shared string, by index
+        self.uses: Counter[bytes] = Counter()  # how many cells use each shared string, by index as written
+        self.repeated = 0  # ODS text, times its repeats
+
+    def member(self, data: bytes) -> None:
+        """Take a member's shared strings (if it is the table of them) and its cells' uses of them."""
+        if XML_SHARED_TABLE.search(data):
+            lengths = [len(TAG_BYTES.sub(b"", body)) for body in XML_SHARED_STRING.findall(data)]
+            self.shared = [max(a, b) for a, b in zip_longest(self.shared, lengths, fillvalue=0)]
+        self.uses.update(XML_SHARED_CELL.findall(data))  # counted at C speed: 100,000 cells in 0.15 s
+
+    def add(self, size: int) -> None:
+        self.repeated += size
+        self.check_total(self.repeated)
+
+    def check(self) -> None:
+        shared = 0
+        for written, uses in self.uses.items():
+            index = html.unescape(written.decode("utf-8", "replace")).strip()
+            if index.isdigit() and int(index) < len(self.shared):  # other values name no shared string
+                shared += self.shared[int(index)] * uses
+        self.check_total(shared + self.repeated)
+
+    def check_total(self, total: int) -> None:
+        if total > MAX_DECODED_TEXT_BYTES:
+            raise UnreadableFileError(
+                f"{self.file_name}: its cells hold {total // 2**20:,} MiB of text (each shared or repeated text "
+                f"counted in every cell showing it); a roster holds at most {MAX_DECODED_TEXT_BYTES // 2**20} MiB; "
+                "refused"
+            )
+
+
+XML_SHARED_TABLE = re.compile(rb"<(?:[\w.\-]+:)?sst\b", re.IGNORECASE)
+# each <si>...</si> or <si/>, in order: an index is a position among them
+XML_SHARED_STRING = re.compile(
+    rb"<(?:[\w.\-]+:)?si\b[^<>]*?(?:/>|>(.*?)</(?:[\w.\-]+:)?si\s*>)", re.IGNORECASE | re.DOTALL
+)
+# a cell of type `s` (not `str`) and its value, the index of a shared string
+XML_SHARED_CELL = re.compile(
+    rb"<(?:[\w.\-]+:)?c\b[^<>]*?\st\s*=\s*[\"']?\s*s\s*[\"']?(?=[\s/>])[^<>]*>"
+    rb"\s*<(?:[\w.\-]+:)?v\b[^<>]*>([^<]{1,64})<",  # `7`, ` 7 ` or `&#55;`: read as calamine does
+    re.IGNORECASE,
+)
+TAG_BYTES = re.compile(rb"<[^<>]*>")
 
 
 WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
@@ -345,7 +415,7 @@ XML_CELL_WITHOUT_REF = re.compile(rb"<(?:[\w.\-]+:)?c(?=[\s/>])(?![^<>]*\sr\s*=)
 LONG_TEXT = re.compile(rb"(?:^|<)[^<]{%d,}" % (MAX_CELL_TEXT + 64))  # a tag's own bytes may count too
 
 
-def check_extent(file_name: str, member: str, data: bytes) -> int:
+def check_extent(file_name: str, member: str, data: bytes, text: DecodedText | None = None) -> int:
     """A member's texts and cell extent, whatever it is named: regular expressions at C speed for xlsx parts
     (distinct row numbers and column letters are few), the XML parser for ODS and for cells without `r`.
 
@@ -359,10 +429,12 @@ def check_extent(file_name: str, member: str, data: bytes) -> int:
     cells = XML_CELL_REF.findall(data)
     rows = {int(row) for row in XML_ROW_REF.findall(data)} | {int(row) for _, row in set(cells)}
     columns = {column_number(letters.upper()) for letters in {letters for letters, _ in cells}}
-    extent = Extent(file_name, member)
-    extent.reach(max(rows, default=0), max(columns, default=0))  # always: expat gives up on XML calamine reads
+    text = text or DecodedText(file_name)
+    text.member(data)
+    extent = Extent(file_name, member, text=text)
+    extent.reach(max(rows, default=0), max(columns, default=0))  # always, whatever the parser makes of it
     if member.rpartition("/")[2].lower() == "content.xml" or XML_CELL_WITHOUT_REF.search(data):
-        extent.feed(data)
+        extent.feed(data, final=True)
     return extent.far_row * extent.far_column
 
 
@@ -372,35 +444,46 @@ class Extent:
     Every XML member is read, whatever its name (a sheet may sit at `xl/data/s1.xml` or
     `sheet1.XML`): elements by local name whatever their prefix, attributes in any quoting,
     spacing or case; a cell without `r` is the next column; in ODS (`content.xml`), repeated
-    rows and cells count where they hold a value. A text longer than Excel allows in a cell (a
+    rows and cells count where they hold a value, and their text counts once per repeat
+    (`DecodedText`). A text longer than Excel allows in a cell (a
     120 MiB shared string used by 20 cells reached 5 GB in calamine) is refused by
-    `check_extent`. A member that is not XML stops being parsed. A Python handler per element
+    `check_extent`. A member the parser cannot read to its end (an undefined entity, a
+    mismatched closing tag: calamine reads on where expat stops, an 844-byte ODS to 20,001 x
+    1,000 cells) is refused: what was not counted cannot pass. A Python handler per element
     is slow (reading the regency month's 206 workbooks took 1.1 s this way, 0.05 s to inflate
     them), so `check_extent` uses it only where regular expressions cannot count: ODS repeats,
     and cells without `r`.
     """
 
-    WATCHED = frozenset({"row", "c", "table", "table-row", "table-cell", "covered-table-cell", "p"})
+    WATCHED = frozenset({"row", "c", "table", "table-row", "table-cell", "covered-table-cell", "p", "s"})
 
-    def __init__(self, file_name: str, member: str, parse: bool = True) -> None:
+    def __init__(self, file_name: str, member: str, parse: bool = True, text: DecodedText | None = None) -> None:
         self.file_name, self.member = file_name, member
         self.row = self.column = self.far_row = self.far_column = 0
-        self.repeat_rows = 1
+        self.repeat_rows = self.repeat_cells = 1
         self.row_has_value = False
+        self.text, self.cell_text = text, 0
         self.parser: xml.parsers.expat.XMLParserType | None = None
         if parse:  # not for a .xls sheet (`check_xls`), which only `reach`es
             self.parser = xml.parsers.expat.ParserCreate()
             self.parser.StartElementHandler = self.start
             if member.rpartition("/")[2].lower() == "content.xml":  # ODS rows repeat: count them at their end
                 self.parser.EndElementHandler = self.end
+                self.parser.CharacterDataHandler = self.characters
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        """Parse `chunk`; a member the parser cannot read to its end is refused (see the class)."""
         if self.parser is None:
             return
         try:
-            self.parser.Parse(chunk, False)
-        except xml.parsers.expat.ExpatError:
-            self.parser = None  # not XML: calamine reads no cells from it
+            self.parser.Parse(chunk, final)
+        except xml.parsers.expat.ExpatError as error:
+            raise UnreadableFileError(
+                f"{self.file_name}: {self.member} cannot be checked to its end (malformed XML: {error}); refused"
+            ) from None
+
+    def characters(self, data: str) -> None:
+        self.cell_text += len(data.encode())
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         local = name.rpartition(":")[2].lower()
@@ -424,16 +507,25 @@ class Extent:
             self.repeat_rows = int(values.get("number-rows-repeated", "1") or 1)
             self.column, self.row_has_value = 0, False
         elif local in {"table-cell", "covered-table-cell"}:
-            self.column += int(values.get("number-columns-repeated", "1") or 1)
+            self.repeat_cells = int(values.get("number-columns-repeated", "1") or 1)
+            self.column += self.repeat_cells
+            self.cell_text = sum(len(value.encode()) for key, value in values.items() if key.endswith("value"))
             if "value-type" in values:
                 self.reach(self.row + self.repeat_rows, self.column)
         elif local == "p":
             self.reach(self.row + self.repeat_rows, self.column)
+        elif local == "s":  # ods: `<text:s text:c="N"/>` is N spaces in the cell's text
+            count = values.get("c", "1").strip()
+            self.cell_text += int(count) if count.isdigit() else 1
 
     def end(self, name: str) -> None:
-        if name.rpartition(":")[2].lower() == "table-row":
+        local = name.rpartition(":")[2].lower()
+        if local == "table-row":
             self.row += self.repeat_rows
             self.repeat_rows = 1
+        elif local in {"table-cell", "covered-table-cell"} and self.text is not None:
+            self.text.add(self.cell_text * self.repeat_cells * self.repeat_rows)
+            self.cell_text, self.repeat_cells = 0, 1
 
     def reach(self, row: int, column: int) -> None:
         self.far_row, self.far_column = max(self.far_row, row), max(self.far_column, column)

@@ -177,6 +177,20 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "Hapus isi di luar tabel daftar anggota (tekan Ctrl+End untuk menemukannya), lalu simpan dan kirim kembali.",
     ),
     said(
+        r"cannot be checked to its end \(malformed XML",
+        "Isi berkas tidak utuh atau tidak wajar (XML rusak) sehingga tidak dapat diperiksa sampai akhir; ditolak. "
+        + KIRIM_ULANG,
+    ),
+    said(
+        r"^its cells hold ([\d,]+) MiB of text",
+        "Sel-sel di berkas ini berisi {1} MiB teks (teks yang sama diulang di banyak sel), jauh lebih banyak dari "
+        "daftar anggota mana pun; ditolak. Hapus isi di luar tabel daftar anggota, lalu simpan dan kirim kembali.",
+    ),
+    said(
+        r"needed more memory than a reading worker may use",
+        "Membaca berkas ini membutuhkan memori lebih dari batas (isinya tidak wajar); ditolak. " + KIRIM_ULANG,
+    ),
+    said(
         r"^its workbook stream claims (\d+) MiB",
         "Isi berkas .xls mengaku berukuran {1} MiB, lebih besar dari daftar anggota mana pun; ditolak. " + KIRIM_ULANG,
     ),
@@ -239,17 +253,45 @@ TRANSLATIONS: tuple[Translation, ...] = (
 )
 
 
+def passing_note(attempt: int, retries: int) -> str:
+    """What a passing failure's reason adds (state.with_attempts): whether a later run reads the file again."""
+    if attempt <= retries:
+        return f" [a passing failure: read again at the next run (attempt {attempt} of {retries + 1})]"
+    return (
+        f" [a passing failure {attempt} times: not read again (file_retries = {retries}); "
+        "resave and resend the file, or run with --full-refresh]"
+    )
+
+
+PASSING_NOTE = re.compile(
+    r" \[a passing failure(?:: read again at the next run \(attempt (\d+) of (\d+)\)| (\d+) times: .*)\]$"
+)
+
+
+def passing_alasan(match: re.Match[str]) -> str:
+    if match.group(1):
+        return (
+            f" Kegagalan sesaat: berkas akan dibaca lagi pada proses berikutnya (percobaan ke-{match.group(1)} "
+            f"dari {match.group(2)}); tidak perlu dikirim ulang jika berkasnya sudah benar."
+        )
+    return f" Sudah gagal dibaca {match.group(3)} kali; tidak dibaca lagi. Simpan ulang dan kirim kembali berkas ini."
+
+
 def alasan(reason: str | None, source_file: str | None = None) -> str | None:
     """The Indonesian for one English reason about `source_file`; none for an empty or missing reason.
 
     The file's own name, which starts most reasons, is taken off first: a name may hold any words.
+    A passing failure's note (`passing_note`) is said after the reason.
     """
     if not reason:
         return None
+    note = PASSING_NOTE.search(reason)
+    said_note = passing_alasan(note) if note else ""
+    reason = reason[: note.start()] if note else reason
     name = (source_file or "").rpartition("/")[2]
     detail = reason.removeprefix(f"{name}: ") if name else reason
     for translation in TRANSLATIONS:
         match = translation.pattern.search(detail)
         if match:
-            return translation.text(match)
-    return f"{UNTRANSLATED} ({reason}). Hubungi petugas kabupaten."
+            return translation.text(match) + said_note
+    return f"{UNTRANSLATED} ({reason}). Hubungi petugas kabupaten." + said_note

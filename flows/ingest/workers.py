@@ -9,7 +9,10 @@ memory does not grow with the number of files.
 
 Each file's reading has a time limit (`file_timeout_seconds`): the kernel ends a worker
 still on one file past it (SIGALRM, which no Rust or Python code in the worker can hold
-off), the file is rejected naming the limit and its batch goes on without it.
+off), the file is rejected naming the limit and its batch goes on without it. Each worker's
+address space is capped by the kernel (RLIMIT_AS, `worker_memory_mb`): a file that still gets
+past the checks of flows/ingest/read.py costs that file (its worker dies or raises MemoryError),
+and the run's memory stays bounded (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.spawn
 import os
+import resource
 import signal
 import threading
 import time
@@ -51,7 +55,10 @@ from flows.settings import Settings
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
 Extract = Callable[[Path, DiscoveredFile, Gazetteer], ExtractedFile]  # `extract_file`, or a test's stand-in
-CRASHED = "the spreadsheet reader crashed on this file (damaged or hostile content); save it again and resend"
+CRASHED = (
+    "the spreadsheet reader crashed on this file (damaged or hostile content, or past the memory ceiling of "
+    "a reading worker, worker_memory_mb); save it again and resend"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class Worker:
     gazetteer: Gazetteer
     timeout: float
     extract: Extract
+    memory_mb: int = Settings.worker_memory_mb
 
     def read(self, file: DiscoveredFile) -> ExtractedFile:
         """One file extracted, the process ended by the kernel if it takes longer than `timeout` seconds."""
@@ -157,6 +165,9 @@ def _start_worker(worker: Worker) -> None:
     global _worker
     die_with_parent()  # the forkserver, which dies with the run
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the time limit ends the process, whatever it is running
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = worker.memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling if hard == resource.RLIM_INFINITY else min(ceiling, hard), hard))
     _worker = worker
 
 
@@ -184,7 +195,7 @@ class InFlight:
     def result(self) -> BatchOutcome:
         try:
             return self.future.result()
-        except BrokenProcessPool:
+        except (BrokenProcessPool, MemoryError):  # a worker died, or hit its memory ceiling past the reading
             return self.processor.recover(self.files, self.pool)
 
 
@@ -202,9 +213,10 @@ class BatchProcessor:
         workers: int,
         file_timeout: float = Settings.file_timeout_seconds,
         extract: Extract = extract_file,
+        memory_mb: int = Settings.worker_memory_mb,
     ) -> None:
         self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
-        self.worker = Worker(raw_dir, gazetteer, file_timeout, extract)
+        self.worker = Worker(raw_dir, gazetteer, file_timeout, extract, memory_mb)
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.RLock()  # Prefect's task threads may submit and recover batches at once
 
@@ -304,7 +316,7 @@ class BatchProcessor:
         pool = self.current_pool()
         try:
             return [pool.submit(_process_in_worker, files).result()]
-        except BrokenProcessPool:
+        except (BrokenProcessPool, MemoryError):
             self.replace(pool)
         outcomes = []
         for file in files:
@@ -312,7 +324,7 @@ class BatchProcessor:
             started = time.monotonic()
             try:
                 outcomes.append(pool.submit(_process_in_worker, [file]).result())
-            except BrokenProcessPool:
+            except (BrokenProcessPool, MemoryError):
                 outcomes.append(self.lost(file, time.monotonic() - started))
                 self.replace(pool)
         return outcomes

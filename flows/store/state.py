@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
-from flows.ingest.reasons import alasan
+from flows.ingest.reasons import alasan, passing_note
 from flows.ingest.validate import mask_text
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
@@ -60,9 +60,39 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         os.umask(old_umask)
 
 
-def known_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """(source_file, sha256, period) of every file version already ingested."""
-    return query_frame(con, "select source_file, sha256, period from ingested_files")
+KNOWN_VERSIONS = """
+select f.source_file, f.sha256, f.period,
+       coalesce(f.transient, false) and f.status = 'rejected' and coalesce(a.attempts, 0) <= $retries as retry
+from ingested_files as f
+left join (
+    select source_file, sha256, count(*) as attempts from file_attempts group by source_file, sha256
+) as a using (source_file, sha256)
+"""
+
+
+def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame:
+    """(source_file, sha256, period, retry) of every file version already ingested.
+
+    `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again.
+    """
+    return query_frame(con, KNOWN_VERSIONS, {"retries": retries})
+
+
+def with_attempts(con: duckdb.DuckDBPyConnection, files: pl.DataFrame, retries: int) -> pl.DataFrame:
+    """`files` with each passing failure's reason saying whether a later run reads the file again."""
+    if "transient" not in files.columns or not files["transient"].any():
+        return files
+    earlier = query_frame(
+        con, "select source_file, sha256, count(*)::integer as earlier from file_attempts group by all"
+    )
+    counted = files.join(earlier, on=["source_file", "sha256"], how="left", maintain_order="left")
+    notes = [
+        reason + passing_note(earlier + 1, retries) if transient else reason
+        for reason, transient, earlier in zip(
+            counted["reason"], counted["transient"], counted["earlier"].fill_null(0), strict=True
+        )
+    ]
+    return files.with_columns(reason=pl.Series(notes, dtype=pl.String))
 
 
 def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -91,10 +121,10 @@ def fill_alasan(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"update {table} as t set alasan = s.alasan from said as s where {matched}")
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str) -> None:
-    """Record a batch of files, their rows and failures in one transaction."""
+def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str, retries: int) -> None:
+    """Record a batch of files, their rows and failures in one transaction (`retries`: the setting file_retries)."""
     frames = {
-        "batch_files": with_alasan(outcome.files),
+        "batch_files": with_alasan(with_attempts(con, outcome.files, retries)),
         "batch_rows": empty_like(con, outcome.rows, "roster_rows"),
         "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
@@ -187,8 +217,16 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
         pl.lit(None, dtype=pl.String).alias("kind"),  # not read again
         pl.format("same content as {}", "source_file_first").alias("reason"),
         *(pl.lit(0).alias(c) for c in COUNT_COLUMNS),
+        pl.lit(False).alias("transient"),
     )
-    load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id)
+    load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id, retries=0)
+
+
+def record_skipped(con: duckdb.DuckDBPyConnection, skipped: pl.DataFrame, run_id: str) -> None:
+    """Record the files this run leaves unread for now (discover.skipped), with why."""
+    frame = skipped.select("source_file", "sha256", "reason", pl.lit(run_id).alias("run_id"))
+    with registered(con, {"skipped": frame}), transaction(con):
+        con.execute("insert into skipped_files by name select * from skipped")
 
 
 def mark_run(

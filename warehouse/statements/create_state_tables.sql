@@ -197,3 +197,26 @@ from file_groups as g
 join ingested_files as f using (sha256, source_file)
 join runs as r on r.run_id = f.run_id
 where g.village_code = 'BPJS';
+
+-- Issue 26: a rejection for a reason of the moment (the file vanished or changed while it was
+-- read, the time limit, a worker ended: `transient`) is not the file's final verdict. Each such
+-- attempt is kept here; a later run reads the version again while its attempts are at most
+-- the setting file_retries (state.known_versions), replacing its record in ingested_files.
+alter table ingested_files add column if not exists transient boolean default false;
+
+create table if not exists file_attempts (
+    source_file varchar not null,
+    sha256 varchar not null,
+    run_id varchar not null,
+    reason varchar not null
+);
+
+-- Files a run left unread for now, with why: modified within the quiet period (still being
+-- copied?), or under a folder that is not a period that can exist. Nothing about them is
+-- remembered as read: a later run looks at them again.
+create table if not exists skipped_files (
+    run_id varchar not null,
+    source_file varchar not null,
+    sha256 varchar not null,
+    reason varchar not null
+);

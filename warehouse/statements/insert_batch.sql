@@ -2,11 +2,29 @@
 -- rows, their validation failures with the original cells of the failing rows, and their
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
 -- batch_flagged, batch_sheets and batch_columns (each export kind's rows: insert_export_rows.sql); $run_id names the run.
+
+-- A version already recorded is one read again after a passing failure (state.known_versions):
+-- its new record replaces the old one; the old attempt stays in file_attempts.
+create or replace temporary table retried as
+select f.source_file, f.sha256 from ingested_files as f join batch_files as b using (source_file, sha256);
+
+delete from validation_failures as v
+where exists (select 1 from retried as r where r.source_file = v.source_file and r.sha256 = v.sha256);
+
+delete from ingested_sheets as s
+where exists (select 1 from retried as r where r.source_file = s.source_file and r.sha256 = s.sha256);
+
+delete from ingested_files as f
+where exists (select 1 from retried as r where r.source_file = f.source_file and r.sha256 = f.sha256);
+
+insert into file_attempts by name
+select source_file, sha256, $run_id as run_id, reason from batch_files where transient;
+
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
        rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, alasan,
-       modified_at, kind, $run_id as run_id
+       modified_at, kind, transient, $run_id as run_id
 from batch_files;
 
 insert into file_groups by name
