@@ -65,10 +65,10 @@ def test_submission_status_per_village_and_district(warehouse: Path) -> None:
         )
     )
     assert (statuses["Batuanten"], statuses["Karanglo"], statuses["Pejogol"], statuses["Cilongok"]) == (
-        "submitted",
-        "submitted",
-        "rejected",
-        "missing",
+        "terkirim",
+        "terkirim",
+        "ditolak",
+        "belum_mengirim",
     )
     (cilongok,) = query(
         warehouse,

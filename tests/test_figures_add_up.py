@@ -146,22 +146,37 @@ def test_coverage_by_district_adjusted_adds_memberships_over_groups_and_expects_
         .group_by("period", "district_code")
         .agg(
             memberships=pl.col("members").sum(),
-            enrolled=pl.col("enrolled").sum(),
+            enrolled_memberships=pl.col("enrolled").sum(),
             expected=(pl.col("members") * pl.col("rate")).sum(),
         )
         .sort("period", "district_code")
     )
     got = frame(
         warehouse,
-        "select period, district_code, memberships, enrolled, expected_enrolled, coverage_index "
+        "select period, district_code, memberships, enrolled_memberships, expected_enrolled, coverage_index "
         "from coverage_by_district_adjusted order by period, district_code",
     )
-    assert (
-        got.select("period", "district_code", "memberships", "enrolled").to_dicts() == truth.drop("expected").to_dicts()
-    )
+    columns = ["period", "district_code", "memberships", "enrolled_memberships"]
+    assert got.select(columns).to_dicts() == truth.drop("expected").to_dicts()
     assert (got["expected_enrolled"] - truth["expected"].round(1)).abs().max() < 0.051  # type: ignore[operator]
-    index = (truth["enrolled"] / truth["expected"]).round(2)
+    index = (truth["enrolled_memberships"] / truth["expected"]).round(2)
     assert (got["coverage_index"] - index).abs().max() < 0.0051  # type: ignore[operator]
+
+
+def test_the_crude_coverage_of_a_district_is_one_figure_in_every_view(warehouse: Path) -> None:
+    """Issue 27: the adjusted view's crude_pct once counted memberships (22.4 beside 22.6)."""
+    crude = frame(
+        warehouse,
+        "select a.period, a.district_code, a.crude_pct, d.coverage_pct from coverage_by_district_adjusted a "
+        "full join coverage_by_district d using (period, district_code)",
+    )
+    assert crude.height > 0 and crude.filter(pl.col("crude_pct").ne_missing(pl.col("coverage_pct"))).is_empty()
+    regency = frame(
+        warehouse,
+        "select bool_and(abs(a.mix_adjusted_pct - a.coverage_index * r.coverage_pct) <= 0.005 * r.coverage_pct + 0.05 * a.coverage_index + 0.06) "
+        "as scaled from coverage_by_district_adjusted a join coverage_regency r using (period)",
+    )
+    assert regency["scaled"].to_list() == [True]  # scaled to the regency's one coverage figure (index rounded)
 
 
 def test_village_changes_count_each_person_once_across_groups(warehouse: Path, rows: pl.DataFrame) -> None:

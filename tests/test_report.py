@@ -83,7 +83,7 @@ def test_indonesian_numbers_dates_and_labels() -> None:
     assert cell(43_545_600, "annual_cost_idr") == "Rp 43.545.600"
     assert cell(-1.25, "pct_points_vs_regency") == "-1,2" and cell(0.5, "change_pct_points") == "+0,5"
     assert (cell(True, "is_provisional"), cell(False, "is_provisional")) == ("sementara", "")
-    assert (cell("missing", "status"), cell("rejected", "status", "en")) == ("belum mengirim", "rejected")
+    assert (cell("belum_mengirim", "status"), cell("ditolak", "status", "en")) == ("belum mengirim", "rejected")
     assert cell("2025-12", "due_period") == "Desember 2025"
     noon = dt.datetime(2026, 11, 30, 7, 5, tzinfo=dt.UTC)
     assert timestamp(noon, "id") == "30 November 2026, 14.05 WIB"
@@ -155,7 +155,7 @@ def test_the_regency_summary_and_the_missing_villages_per_kecamatan(page: tuple[
         ).fetchall()[0]
         per_district = con.execute(
             "select district_name, count(*) from submission_status_by_village "
-            "where period = '2024-04' and status = 'missing' group by all"
+            "where period = '2024-04' and status = 'belum_mengirim' group by all"
         ).fetchall()
     assert parser.cells[("regency_summary", 0, "members")] == [cell(members, "members")]
     listed = {

@@ -107,9 +107,10 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "due_date": ("date", "Batas kirim", "Due"),
     "on_time": ("int", "Tepat waktu", "On time"),
     "late": ("int", "Terlambat", "Late"),
-    "missing": ("int", "Belum mengirim", "Missing"),
+    "arrival_unknown": ("int", "Waktu kirim tidak diketahui", "Arrival unknown"),
+    "missing": ("int", "Belum mengirim, lewat batas", "Missing, past the due date"),
     "not_yet_due": ("int", "Belum jatuh tempo", "Not yet due"),
-    "on_time_pct": ("pct", "Tepat waktu (%)", "On time (%)"),
+    "on_time_pct": ("pct", "Tepat waktu (% yang diketahui)", "On time (% of known)"),
     "reporting_pct": ("pct", "Mengirim (%)", "Reported (%)"),
     "period_state": ("status", "Status bulan", "Month"),
     "acted_by": ("text", "Oleh", "By"),
@@ -122,9 +123,9 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
 }
 WORDS = {
     "provisional": ("sementara", "provisional"),
-    "missing": ("belum mengirim", "missing"),
-    "rejected": ("ditolak", "rejected"),
-    "submitted": ("mengirim", "submitted"),
+    "belum_mengirim": ("belum mengirim", "missing"),
+    "ditolak": ("ditolak", "rejected"),
+    "terkirim": ("mengirim", "submitted"),
     "closed": ("ditutup", "closed"),
     "open": ("terbuka", "open"),
     "members_change": ("jumlah orang berubah tajam", "members changed sharply"),
@@ -287,7 +288,7 @@ SECTIONS: dict[str, Section] = {
     ),
     "villages_not_submitted": Section(
         "select district_name, status, count(*) as villages, string_agg(village_name, ', ' order by village_name) "
-        "as village_names from submission_status_by_village where period = $period and status <> 'submitted' "
+        "as village_names from submission_status_by_village where period = $period and status <> 'terkirim' "
         "group by district_name, status order by district_name, status",
         ("Desa/kelurahan yang belum mengirim atau berkasnya ditolak", "Villages missing or rejected"),
         (
@@ -334,12 +335,19 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
     "submission_timeliness": Section(
-        "select district_name, due_date, on_time, late, missing, not_yet_due, on_time_pct, reporting_pct "
+        "select district_name, due_date, on_time, late, arrival_unknown, villages_rejected, missing, not_yet_due, "
+        "on_time_pct, reporting_pct "
         "from submission_timeliness where period = $period order by on_time_pct, district_name",
         ("Ketepatan waktu laporan per kecamatan", "Reporting on time by district"),
         (
-            "Tepat waktu: berkas pertama yang diterima untuk bulan ini tiba sebelum batas kirim (tabel due_dates).",
-            "On time: the month's first file taken arrived by the due date (the due_dates table).",
+            "Tepat waktu: berkas pertama yang diterima untuk bulan ini tiba sebelum batas kirim, menurut waktu "
+            "berkas itu disimpan di folder kiriman atau, bila waktu itu tidak dapat dipercaya, saat sistem pertama "
+            "kali melihatnya. Waktu kirim tidak diketahui: berkas dimuat belakangan (misalnya data lama yang "
+            "dimasukkan sekaligus) tanpa bukti kapan dikirim; desa itu tidak dihitung terlambat.",
+            "On time: the month's first file taken arrived by the due date, by the time it was saved in the "
+            "landing folder or, when that time cannot be trusted, when the system first saw it. Arrival unknown: "
+            "files loaded later (for example past months loaded at once) with no evidence of when they were sent; "
+            "such a village is not counted late.",
         ),
     ),
     "period_status": Section(
