@@ -173,7 +173,8 @@ def test_the_crude_coverage_of_a_district_is_one_figure_in_every_view(warehouse:
     assert crude.height > 0 and crude.filter(pl.col("crude_pct").ne_missing(pl.col("coverage_pct"))).is_empty()
     regency = frame(
         warehouse,
-        "select bool_and(abs(a.mix_adjusted_pct - a.coverage_index * r.coverage_pct) <= 0.005 * r.coverage_pct + 0.05 * a.coverage_index + 0.06) "
+        "select bool_and(abs(a.mix_adjusted_pct - a.coverage_index * r.coverage_pct) "
+        "<= 0.005 * r.coverage_pct + 0.05 * a.coverage_index + 0.06) "
         "as scaled from coverage_by_district_adjusted a join coverage_regency r using (period)",
     )
     assert regency["scaled"].to_list() == [True]  # scaled to the regency's one coverage figure (index rounded)
