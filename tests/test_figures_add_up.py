@@ -180,6 +180,26 @@ def test_the_crude_coverage_of_a_district_is_one_figure_in_every_view(warehouse:
     assert regency["scaled"].to_list() == [True]  # scaled to the regency's one coverage figure (index rounded)
 
 
+def test_the_recipe_for_a_set_of_groups_counts_each_person_once(warehouse: Path, rows: pl.DataFrame) -> None:
+    """docs/analysts.md, example 6: with RT/RW and Linmas a person in both counts once; with every group
+    the recipe gives coverage_by_district and coverage_regency again."""
+    doc = (Path(__file__).parent.parent / "docs" / "analysts.md").read_text()
+    recipe = doc[doc.index("### 6.") :].split('"')[1]
+    latest = rows.filter(pl.col("period") == rows["period"].max())
+    chosen = latest.filter(pl.col("group_code").is_in(["RT_RW", "LINMAS"]))
+    regency = frame(warehouse, recipe).filter(pl.col("district_name").is_null()).row(0, named=True)
+    assert regency["members"] == chosen["person_id"].n_unique()
+    assert regency["enrolled"] == chosen.filter(pl.col("enrolled"))["person_id"].n_unique()
+    every = recipe.replace("group_code in ('RT_RW', 'LINMAS')", "true")
+    got = frame(warehouse, every).filter(pl.col("district_name").is_not_null()).sort("district_name")
+    want = frame(
+        warehouse,
+        "select district_name, members, enrolled, coverage_pct from coverage_by_district "
+        "where period = (select max(period) from coverage_regency) order by district_name",
+    )
+    assert got.equals(want)
+
+
 def test_village_changes_count_each_person_once_across_groups(warehouse: Path, rows: pl.DataFrame) -> None:
     people = rows.group_by("period", "village_code", "person_id").agg(pl.col("enrolled").any())
     got = frame(

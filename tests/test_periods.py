@@ -43,7 +43,8 @@ def figures(warehouse: Path, period: str) -> pl.DataFrame:
     """coverage_base of a period, every cut, as published."""
     return frame(
         warehouse,
-        f"select {', '.join(KEYS)}, members, enrolled from coverage_base where period = '{period}' order by all",
+        f"select {', '.join(KEYS)}, members, enrolled from internal.coverage_base "
+        f"where period = '{period}' order by all",
     )
 
 

@@ -16,7 +16,7 @@
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah (not additive across groups)
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah (not additive across groups)
 with source as (
-    select * from budget_base where cut = 'district_group'
+    select * from internal.budget_base where cut = 'district_group'
 ),
 
 final as (

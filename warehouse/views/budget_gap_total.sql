@@ -15,7 +15,7 @@
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah
 with source as (
-    select * from budget_base where cut in ('regency', 'district')
+    select * from internal.budget_base where cut in ('regency', 'district')
 ),
 
 final as (

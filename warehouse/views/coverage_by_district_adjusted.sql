@@ -23,24 +23,24 @@
 -- rank_adjusted: the district's place by coverage_index, lowest first (ties share a place)
 -- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
 with district_groups as (
-    select * from coverage_base where cut = 'district_group'
+    select * from internal.coverage_base where cut = 'district_group'
 ),
 
 regency_groups as (
     select period, group_code, enrolled / members as regency_rate
-    from coverage_base
+    from internal.coverage_base
     where cut = 'group'
 ),
 
 regency as (
     select period, enrolled / members as regency_coverage_rate
-    from coverage_base
+    from internal.coverage_base
     where cut = 'regency'
 ),
 
 crude as (
     select period, district_code, coverage_pct as crude_pct
-    from coverage_base
+    from internal.coverage_base
     where cut = 'district'
 ),
 

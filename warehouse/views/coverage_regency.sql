@@ -15,7 +15,7 @@
 -- villages_missing: villages from which nothing arrived ('belum_mengirim')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 with source as (
-    select * from coverage_base where cut = 'regency'
+    select * from internal.coverage_base where cut = 'regency'
 ),
 
 reporting as (

@@ -4,7 +4,7 @@
 -- monthly BPU contribution valid in the period (monthly_contribution). Rows of one cut do not
 -- add up to a coarser cut. budget_gap and budget_gap_total select its cuts; query those.
 -- Grain: cut, period, district_code, village_code, group_code
--- Example: select cut, sum(annual_cost_idr) as annual_cost_idr from budget_base where period = '2024-04' group by cut order by cut
+-- Example: select cut, sum(annual_cost_idr) as annual_cost_idr from internal.budget_base where period = '2024-04' group by cut order by cut
 -- Columns:
 -- cut: 'regency', 'group', 'district', 'district_group' or 'village_group' (see coverage_base)
 -- period: month, 'YYYY-MM'
@@ -19,7 +19,7 @@
 -- monthly_cost_idr: uncovered * the minimum monthly contribution, rupiah
 -- annual_cost_idr: 12 * monthly_cost_idr, rupiah
 with source as (
-    select * from coverage_base
+    select * from internal.coverage_base
 ),
 
 final as (
@@ -37,7 +37,7 @@ final as (
         ((source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as monthly_cost_idr,
         (12 * (source.members - source.enrolled) * rate.monthly_rate_idr)::bigint as annual_cost_idr
     from source
-    join monthly_contribution as rate using (period)
+    join main.monthly_contribution as rate using (period)
 )
 
 select * from final
