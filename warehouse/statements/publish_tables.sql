@@ -86,7 +86,7 @@ join analyst.villages as v on v.village_code = r.village_code;
 -- rows_duplicate: loaded rows repeating an earlier row exactly, counted once
 -- rows_counted: loaded rows in today's figures (in roster)
 -- rows_superseded: loaded rows in groups a newer file replaced
--- reason: why rejected, ignored or superseded, in English with the technical detail
+-- reason: what became of it and why, in English with the technical detail (a file loaded whole says so)
 -- alasan: the same in Bahasa Indonesia, with what to do
 -- kind: 'roster' (a village's file), or the BPJS export it is: bpjs_peserta, bpjs_iuran or bpjs_klaim; null for a copy not read
 -- run_id: the run that read this version
@@ -113,7 +113,15 @@ select
     masked(f.source_file) as source_file, f.sha256, f.period, f.village_code, f.status, f.rows_read, f.rows_loaded,
     f.rows_rejected, f.rows_skipped, coalesce(f.rows_duplicate, 0) as rows_duplicate,
     coalesce(p.rows_counted, 0) as rows_counted, coalesce(p.rows_superseded, 0) as rows_superseded,
-    masked(f.reason) as reason, masked(f.alasan) as alasan, f.kind, f.run_id
+    -- every status says why in both languages; the state keeps '' for a file that counts whole
+    case
+        when f.reason <> '' then masked(f.reason) when f.status = 'loaded' then 'loaded: read, checked and counted'
+    end as reason,
+    case
+        when f.reason <> '' then masked(f.alasan)
+        when f.status = 'loaded' then 'dimuat: berkas sudah dibaca, diperiksa dan dihitung'
+    end as alasan,
+    f.kind, f.run_id
 from ingested_files as f
 left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_file;
 
@@ -125,12 +133,15 @@ left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_f
 -- sha256: content digest of the file version (ingested_files)
 -- sheet: sheet name
 -- status: 'roster' or 'ignored'
--- reason: why ignored, in English
+-- reason: why ignored, in English; a roster sheet says it was read
 -- alasan: the same in Bahasa Indonesia
 -- rows_read: rows under the roster header
 create table analyst.ingested_sheets as
-select masked(source_file) as source_file, sha256, masked(sheet) as sheet, status, masked(reason) as reason,
-       masked(alasan) as alasan, rows_read
+select
+    masked(source_file) as source_file, sha256, masked(sheet) as sheet, status,
+    case when reason <> '' then masked(reason) when status = 'roster' then 'roster: read' end as reason,
+    case when reason <> '' then masked(alasan) when status = 'roster' then 'daftar: lembar sudah dibaca' end as alasan,
+    rows_read
 from ingested_sheets;
 
 -- validation_failures: one row per failed check: of a row (with its sheet, row and column), of a whole file, or a conflict between files.
