@@ -221,3 +221,21 @@ def test_village_changes_count_each_person_once_across_groups(warehouse: Path, r
             len(enrolled_now - enrolled_before),
             len(enrolled_before - enrolled_now),
         )
+
+
+def test_every_skipped_row_is_listed_with_why(warehouse: Path) -> None:
+    """Issue 27: rows_skipped was a count only; skipped_rows lists each (file, sheet, row, why) in both languages."""
+    mismatched = frame(
+        warehouse,
+        "select f.source_file, f.rows_skipped, count(s.source_row) as listed from ingested_files f "
+        "left join skipped_rows s using (source_file, sha256) "
+        "group by all having f.rows_skipped <> count(s.source_row)",
+    )
+    assert mismatched.is_empty(), mismatched
+    kinds = frame(
+        warehouse,
+        "select row_kind, count(*) as n, bool_and(why <> '' and alasan <> '') as said from skipped_rows group by all",
+    )
+    assert {"total", "signature"} <= set(kinds["row_kind"]) and kinds["said"].all()
+    (total,) = frame(warehouse, "select sum(rows_skipped) as n from ingested_files").row(0)
+    assert total == kinds["n"].sum() > 0

@@ -50,6 +50,7 @@ SHEET_COLUMNS = {
 }
 COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped", "rows_duplicate")
 ROW_KEY = ("sha256", "sheet", "source_row")
+SKIPPED_COLUMNS = ("sha256", "source_file", "sheet", "source_row", "row_kind")  # what skipped_rows keeps
 LOADED_COLUMNS = (  # of an accepted row: what roster_rows keeps, nothing more crosses between processes
     *ROW_KEY,
     "source_file",
@@ -113,7 +114,8 @@ class BatchOutcome:
     normalised roster rows; `failures`: one row per failed check; `flagged`: the original
     cells of every row with a failure; `sheets`: one row per sheet read; `columns`: each
     roster sheet's columns as written (header and letter); `exports`: the accepted rows of
-    BPJS exports, by kind (their failures are in `failures`).
+    BPJS exports, by kind (their failures are in `failures`); `skipped`: every row read that is
+    not data (SKIPPED_COLUMNS: its file, sheet, row and `row_kind`, why it was skipped).
     """
 
     files: pl.DataFrame
@@ -123,6 +125,7 @@ class BatchOutcome:
     sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
     columns: pl.DataFrame = field(default_factory=pl.DataFrame)
     exports: dict[str, pl.DataFrame] = field(default_factory=dict)  # accepted export rows by kind
+    skipped: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def placed_by_path(file: DiscoveredFile, gazetteer: Gazetteer) -> str | None:
@@ -302,7 +305,7 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
         kind: validate_export(frame.filter(pl.col("row_kind") == "data"), kind) for kind, frame in exports.items()
     }
     failures = stacked([failures, *(kind_failures for _, kind_failures in checked.values())])
-    read = stacked([frame.select("sha256", "row_kind") for frame in (rows, *exports.values()) if frame.height])
+    read = stacked([frame.select(SKIPPED_COLUMNS) for frame in (rows, *exports.values()) if frame.height])
     return BatchOutcome(
         row_counts(file_table(extracted), read, failures),
         accepted.select(LOADED_COLUMNS) if accepted.height else pl.DataFrame(),
@@ -311,6 +314,7 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
         sheet_table(extracted),
         column_table(extracted),
         {kind: kind_accepted for kind, (kind_accepted, _) in checked.items()},
+        read.filter(pl.col("row_kind") != "data") if read.height else read,
     )
 
 
@@ -376,4 +380,5 @@ def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
         stacked([o.sheets for o in outcomes]),
         stacked([o.columns for o in outcomes]),
         {kind: stacked([o.exports.get(kind, pl.DataFrame()) for o in outcomes]) for kind in kinds},
+        stacked([o.skipped for o in outcomes]),
     )

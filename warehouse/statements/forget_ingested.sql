@@ -18,6 +18,9 @@ delete from bpjs_klaim where ($period is null or period = $period) and sha256 no
 delete from sheet_columns where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
 ) and sha256 not in (select sha256 from kept_versions);
+delete from skipped_rows where sha256 in (
+    select sha256 from ingested_files where $period is null or period = $period
+) and sha256 not in (select sha256 from kept_versions);
 delete from ingested_sheets where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
 ) and sha256 not in (select sha256 from kept_versions);

@@ -1,7 +1,7 @@
 -- Record one batch of processed files: their accounting, their groups, their accepted
 -- rows, their validation failures with the original cells of the failing rows, and their
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
--- batch_flagged, batch_sheets, batch_columns and batch_bpjs_<kind>; $run_id names the run.
+-- batch_flagged, batch_sheets, batch_columns, batch_skipped and batch_bpjs_<kind>; $run_id names the run.
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
@@ -49,6 +49,9 @@ select sha256, source_file, sheet, status, reason, alasan, rows_read from batch_
 
 insert into sheet_columns by name
 select * from batch_columns;
+
+insert into skipped_rows by name
+select * from batch_skipped;
 
 -- a rejected file is a failure of the whole file: its village is told why (`cakupan rejects`)
 insert into validation_failures by name

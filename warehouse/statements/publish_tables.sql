@@ -144,6 +144,48 @@ select
     rows_read
 from ingested_sheets;
 
+-- skipped_rows: one row per row read under a header that is not data, with why it was skipped.
+-- Which rows did cakupan not count, and why? The rows ingested_files.rows_skipped counts, listed
+-- for the auditor: blank rows, a totals row, the signature block under it, a section heading
+-- inside a sheet, or a row with no roster value.
+-- Grain: source_file, sha256, sheet, source_row
+-- Example: select source_file, sheet, source_row, why, alasan from skipped_rows where row_kind <> 'blank' limit 20
+-- Columns:
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: content digest of the file version (ingested_files)
+-- period: month folder the file was in, 'YYYY-MM'
+-- village_code: the village the file was placed on
+-- sheet: sheet name
+-- source_row: the row's number in the sheet, as a spreadsheet shows it
+-- row_kind: 'blank', 'total', 'signature', 'section' or 'no_data'
+-- why: why it was skipped, in English
+-- alasan: the same in Bahasa Indonesia
+create table analyst.skipped_rows as
+select
+    masked(s.source_file) as source_file,
+    s.sha256,
+    f.period,
+    f.village_code,
+    masked(s.sheet) as sheet,
+    s.source_row,
+    s.row_kind,
+    case s.row_kind
+        when 'blank' then 'blank row'
+        when 'total' then 'a totals row (JUMLAH / TOTAL)'
+        when 'signature' then 'below the totals row or a signature line: the signature block'
+        when 'section' then 'a section heading inside the sheet'
+        when 'no_data' then 'no roster value in the row (only a number or a label)'
+    end as why,
+    case s.row_kind
+        when 'blank' then 'baris kosong'
+        when 'total' then 'baris jumlah (JUMLAH / TOTAL)'
+        when 'signature' then 'di bawah baris jumlah atau baris tanda tangan: bagian tanda tangan'
+        when 'section' then 'judul bagian di dalam lembar'
+        when 'no_data' then 'baris tanpa isian daftar (hanya nomor atau keterangan)'
+    end as alasan
+from skipped_rows as s
+join ingested_files as f using (sha256, source_file);
+
 -- validation_failures: one row per failed check: of a row (with its sheet, row and column), of a whole file, or a conflict between files.
 -- Grain: run_id, source_file, sha256, sheet, source_row, group_code, check_name, failure_value
 -- Example: select check_name, severity, count(*) from validation_failures where is_current group by all order by 3 desc
