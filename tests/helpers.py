@@ -68,11 +68,11 @@ def nik_like_values(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         columns = con.sql(
             # a SHA-256 digest in hex holds 16 decimal digits in a row about once in 40 files: not a NIK
-            "select table_name, column_name from information_schema.columns "
+            "select table_schema, table_name, column_name from information_schema.columns "
             "where data_type = 'VARCHAR' and column_name <> 'sha256'"
         ).fetchall()
-        for table, column in columns:
-            sql = f"""select count(*) from "{table}" where regexp_matches("{column}", '\\d{{16}}')"""
+        for schema, table, column in columns:
+            sql = f"""select count(*) from "{schema}"."{table}" where regexp_matches("{column}", '\\d{{16}}')"""
             if con.sql(sql).fetchall() != [(0,)]:
                 found.append(f"{table}.{column}")
     return found

@@ -47,7 +47,7 @@ def write_correction(province: Path, zones: Path) -> None:
 
 def figure_views() -> list[str]:
     """The views whose rows are figures (no paths or run ids): equal for a province and a single run."""
-    return [view.name for view in view_docs() if not PATH_COLUMNS & set(view.columns)]
+    return [view.qualified for view in view_docs() if not PATH_COLUMNS & set(view.columns)]
 
 
 def figures(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:

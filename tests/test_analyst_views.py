@@ -65,10 +65,10 @@ def test_submission_status_per_village_and_district(warehouse: Path) -> None:
         )
     )
     assert (statuses["Batuanten"], statuses["Karanglo"], statuses["Pejogol"], statuses["Cilongok"]) == (
-        "submitted",
-        "submitted",
-        "rejected",
-        "missing",
+        "terkirim",
+        "terkirim",
+        "ditolak",
+        "belum_mengirim",
     )
     (cilongok,) = query(
         warehouse,
@@ -139,8 +139,8 @@ def test_every_file_and_village_reconciles_from_rows_read_to_rows_counted(wareho
         "where period = '2024-04' order by all",
     )
     assert files == [
-        ("Batuanten", "loaded", 4, 3, 1, 0, 3, 0, 0, True, False),
-        ("Karanglo", "loaded", 1, 1, 0, 0, 1, 0, 0, True, False),
+        ("Batuanten", "loaded", 4, 3, 1, 0, 3, 0, 0, True, True),
+        ("Karanglo", "loaded", 1, 1, 0, 0, 1, 0, 0, True, True),
         ("Pejogol", "rejected", 0, 0, 0, 0, 0, 0, 0, True, True),
     ]
     counted = query(warehouse, "select village_code, count(*) from roster where period = '2024-04' group by all")
@@ -149,3 +149,20 @@ def test_every_file_and_village_reconciles_from_rows_read_to_rows_counted(wareho
         "select village_code, rows_counted from village_reconciliation where period = '2024-04' and rows_counted > 0",
     )
     assert sorted(villages) == sorted(counted)
+
+
+def test_every_file_and_sheet_says_what_became_of_it_in_both_languages(warehouse: Path) -> None:
+    """Issue 27: a loaded file had reason '' and alasan null; every status now says why, in English and Indonesian."""
+    for table in ("ingested_files", "ingested_sheets", "file_reconciliation"):
+        unsaid = query(
+            warehouse,
+            f"select status, count(*) from {table} where coalesce(reason, '') = '' or coalesce(alasan, '') = '' "
+            "group by all",
+        )
+        assert unsaid == [], (table, unsaid)
+    statuses = {status for (status,) in query(warehouse, "select distinct status from ingested_files")}
+    assert {"loaded", "rejected"} <= statuses
+    (loaded,) = query(
+        warehouse, "select distinct alasan from ingested_files where status = 'loaded' and rows_superseded = 0"
+    )
+    assert loaded == ("dimuat: berkas sudah dibaca, diperiksa dan dihitung",)

@@ -27,9 +27,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def catalog(warehouse: Path) -> str:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.sql(
-            "select t.table_type, c.table_name, c.column_name, c.data_type from information_schema.columns c "
-            "join information_schema.tables t using (table_name) "
-            "order by t.table_type, c.table_name, c.ordinal_position"
+            "select t.table_type, replace(c.table_schema || '.' || c.table_name, 'main.', ''), c.column_name, "
+            "c.data_type from information_schema.columns c "
+            "join information_schema.tables t using (table_schema, table_name) "
+            "order by t.table_type, c.table_schema, c.table_name, c.ordinal_position"
         ).fetchall()
     return "".join(f"{kind.lower()} {table}.{column} {dtype}\n" for kind, table, column, dtype in rows)
 
@@ -43,12 +44,22 @@ def test_catalog_matches_the_golden_file(warehouse: Path) -> None:
 
 def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        views = dict(con.sql("select view_name, comment from duckdb_views() where not internal").fetchall())
+        views = dict(
+            con.sql(
+                "select replace(schema_name || '.' || view_name, 'main.', ''), comment from duckdb_views() "
+                "where not internal"
+            ).fetchall()
+        )
         columns = con.sql(
             "select c.table_name, c.column_name, c.comment from duckdb_columns() c "
-            "join duckdb_views() v on v.view_name = c.table_name where not v.internal"
+            "join duckdb_views() v on v.view_name = c.table_name and v.schema_name = c.schema_name where not v.internal"
         ).fetchall()
-    assert set(views) == {doc.name for doc in view_docs()}
+    assert set(views) == {doc.qualified for doc in view_docs()}
+    assert {doc.qualified for doc in view_docs() if doc.schema == "internal"} == {
+        "internal.coverage_base",
+        "internal.budget_base",
+        "internal.coverage_regency_base",
+    }  # the base views, apart from the views analysts query
     assert len(columns) >= 5 * len(views)
     assert all(views.values()), views
     undocumented = [(table, column) for table, column, comment in columns if not comment]
@@ -133,8 +144,10 @@ def test_every_view_declares_its_grain_among_its_columns_and_ends_unordered() ->
 def test_every_view_and_table_is_unique_on_its_grain(demo_warehouse: Path, view: ViewDoc) -> None:
     keys = ", ".join(view.grain)
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
-        (rows,) = con.execute(f"select count(*) from {view.name}").fetchall()[0]
-        repeated = con.execute(f"select {keys}, count(*) from {view.name} group by all having count(*) > 1").fetchall()
+        (rows,) = con.execute(f"select count(*) from {view.qualified}").fetchall()[0]
+        repeated = con.execute(
+            f"select {keys}, count(*) from {view.qualified} group by all having count(*) > 1"
+        ).fetchall()
     assert rows > 0 or view.name == "validation_failures", f"{view.name} is empty on the demo zone: nothing tested"
     assert repeated == [], f"{view.name} repeats its grain ({keys})"
 

@@ -52,7 +52,7 @@ def test_two_files_of_one_run_for_one_group_are_a_conflict_reported_on_both(tmp_
     # the copy that only had BPD lost it to the newer file: superseded, and by what
     assert seen["Batuanten salinan.xlsx"][:2] == ("superseded", "superseded by 2024-04/Cilongok/Batuanten.xlsx")
     assert seen["Batuanten salinan.xlsx"][2].startswith("Digantikan oleh berkas 2024-04/Cilongok/Batuanten.xlsx")
-    assert seen["Batuanten RT revisi.xlsx"][:2] == ("loaded", "")
+    assert seen["Batuanten RT revisi.xlsx"][:2] == ("loaded", "loaded: read, checked and counted")
     # every conflict is reported on both files, each naming the other
     assert conflicts(warehouse) == {
         ("Batuanten.xlsx", "Batuanten RT revisi.xlsx", True),
@@ -74,7 +74,7 @@ def test_a_correction_in_a_later_run_supersedes_without_a_conflict(tmp_path: Pat
 
     seen = files(warehouse)
     assert seen["Batuanten.xlsx"][:2] == ("superseded", "superseded by 2024-04/Cilongok/Batuanten perbaikan.xlsx")
-    assert seen["Batuanten perbaikan.xlsx"][:2] == ("loaded", "")
+    assert seen["Batuanten perbaikan.xlsx"][:2] == ("loaded", "loaded: read, checked and counted")
     assert conflicts(warehouse) == set()
 
 

@@ -146,22 +146,58 @@ def test_coverage_by_district_adjusted_adds_memberships_over_groups_and_expects_
         .group_by("period", "district_code")
         .agg(
             memberships=pl.col("members").sum(),
-            enrolled=pl.col("enrolled").sum(),
+            enrolled_memberships=pl.col("enrolled").sum(),
             expected=(pl.col("members") * pl.col("rate")).sum(),
         )
         .sort("period", "district_code")
     )
     got = frame(
         warehouse,
-        "select period, district_code, memberships, enrolled, expected_enrolled, coverage_index "
+        "select period, district_code, memberships, enrolled_memberships, expected_enrolled, coverage_index "
         "from coverage_by_district_adjusted order by period, district_code",
     )
-    assert (
-        got.select("period", "district_code", "memberships", "enrolled").to_dicts() == truth.drop("expected").to_dicts()
-    )
+    columns = ["period", "district_code", "memberships", "enrolled_memberships"]
+    assert got.select(columns).to_dicts() == truth.drop("expected").to_dicts()
     assert (got["expected_enrolled"] - truth["expected"].round(1)).abs().max() < 0.051  # type: ignore[operator]
-    index = (truth["enrolled"] / truth["expected"]).round(2)
+    index = (truth["enrolled_memberships"] / truth["expected"]).round(2)
     assert (got["coverage_index"] - index).abs().max() < 0.0051  # type: ignore[operator]
+
+
+def test_the_crude_coverage_of_a_district_is_one_figure_in_every_view(warehouse: Path) -> None:
+    """Issue 27: the adjusted view's crude_pct once counted memberships (22.4 beside 22.6)."""
+    crude = frame(
+        warehouse,
+        "select a.period, a.district_code, a.crude_pct, d.coverage_pct from coverage_by_district_adjusted a "
+        "full join coverage_by_district d using (period, district_code)",
+    )
+    assert crude.height > 0 and crude.filter(pl.col("crude_pct").ne_missing(pl.col("coverage_pct"))).is_empty()
+    regency = frame(
+        warehouse,
+        "select bool_and(abs(a.mix_adjusted_pct - a.coverage_index * r.coverage_pct) "
+        "<= 0.005 * r.coverage_pct + 0.05 * a.coverage_index + 0.06) "
+        "as scaled from coverage_by_district_adjusted a join coverage_regency r using (period)",
+    )
+    assert regency["scaled"].to_list() == [True]  # scaled to the regency's one coverage figure (index rounded)
+
+
+def test_the_recipe_for_a_set_of_groups_counts_each_person_once(warehouse: Path, rows: pl.DataFrame) -> None:
+    """docs/analysts.md, example 7: with RT/RW and Linmas a person in both counts once; with every group
+    the recipe gives coverage_by_district and coverage_regency again."""
+    doc = (Path(__file__).parent.parent / "docs" / "analysts.md").read_text()
+    recipe = doc[doc.index("### 7.") :].split('"')[1]
+    latest = rows.filter(pl.col("period") == rows["period"].max())
+    chosen = latest.filter(pl.col("group_code").is_in(["RT_RW", "LINMAS"]))
+    regency = frame(warehouse, recipe).filter(pl.col("district_name").is_null()).row(0, named=True)
+    assert regency["members"] == chosen["person_id"].n_unique()
+    assert regency["enrolled"] == chosen.filter(pl.col("enrolled"))["person_id"].n_unique()
+    every = recipe.replace("group_code in ('RT_RW', 'LINMAS')", "true")
+    got = frame(warehouse, every).filter(pl.col("district_name").is_not_null()).sort("district_name")
+    want = frame(
+        warehouse,
+        "select district_name, members, enrolled, coverage_pct from coverage_by_district "
+        "where period = (select max(period) from coverage_regency) order by district_name",
+    )
+    assert got.equals(want)
 
 
 def test_village_changes_count_each_person_once_across_groups(warehouse: Path, rows: pl.DataFrame) -> None:
@@ -185,3 +221,21 @@ def test_village_changes_count_each_person_once_across_groups(warehouse: Path, r
             len(enrolled_now - enrolled_before),
             len(enrolled_before - enrolled_now),
         )
+
+
+def test_every_skipped_row_is_listed_with_why(warehouse: Path) -> None:
+    """Issue 27: rows_skipped was a count only; skipped_rows lists each (file, sheet, row, why) in both languages."""
+    mismatched = frame(
+        warehouse,
+        "select f.source_file, f.rows_skipped, count(s.source_row) as listed from ingested_files f "
+        "left join skipped_rows s using (source_file, sha256) "
+        "group by all having f.rows_skipped <> count(s.source_row)",
+    )
+    assert mismatched.is_empty(), mismatched
+    kinds = frame(
+        warehouse,
+        "select row_kind, count(*) as n, bool_and(why <> '' and alasan <> '') as said from skipped_rows group by all",
+    )
+    assert {"total", "signature"} <= set(kinds["row_kind"]) and kinds["said"].all()
+    (total,) = frame(warehouse, "select sum(rows_skipped) as n from ingested_files").row(0)
+    assert total == kinds["n"].sum() > 0

@@ -160,7 +160,12 @@ def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
 
     def contents(warehouse: Path) -> dict[str, pl.DataFrame]:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            names = [name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()]
+            names = [
+                name
+                for (name,) in con.execute(
+                    "select replace(table_schema || '.' || table_name, 'main.', '') from information_schema.tables"
+                ).fetchall()
+            ]
         run_bound = {"runs"}  # its ids and times are the runs' own; so are arrival times (when a run first saw a file)
         return {
             name: view(warehouse, name).drop("run_id", strict=False).select(~cs.datetime())

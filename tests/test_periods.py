@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -17,7 +18,7 @@ from flows.cli import app
 from flows.run import RunOptions, run_pipeline
 from flows.settings import Settings
 from flows.store import periods
-from flows.store.reference import load_districts
+from flows.store.reference import load_districts, load_villages
 from tests.conftest import SMALL_VILLAGES
 from tests.helpers import (
     BATUANTEN,
@@ -30,6 +31,7 @@ from tests.helpers import (
     state_of,
     view,
     write_roster,
+    zone_files,
 )
 from tools.generate import Jump, write_landing_zone
 
@@ -41,7 +43,8 @@ def figures(warehouse: Path, period: str) -> pl.DataFrame:
     """coverage_base of a period, every cut, as published."""
     return frame(
         warehouse,
-        f"select {', '.join(KEYS)}, members, enrolled from coverage_base where period = '{period}' order by all",
+        f"select {', '.join(KEYS)}, members, enrolled from internal.coverage_base "
+        f"where period = '{period}' order by all",
     )
 
 
@@ -310,37 +313,105 @@ def month(today: dt.date, back: int) -> str:
 DAYS = [dt.date(2026, 12, 1), dt.date(2026, 12, 6), dt.date(2026, 12, 9), dt.date(2027, 1, 31)]
 
 
+def village_paths(raw: Path, period: str) -> dict[str, Path]:
+    """The zone's file of each village for `period`, by village code (the generator's names, as place.py reads them)."""
+    villages = load_villages().filter(pl.col("village_code").is_in(list(SMALL_VILLAGES)))
+    return {
+        row["village_code"]: raw / period / row["district_name"] / f"{row['village_name']}.xlsx"
+        for row in villages.iter_rows(named=True)
+    }
+
+
+def set_mtime(path: Path, moment: dt.datetime) -> None:
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
+
+
 @pytest.mark.parametrize("today", DAYS)
-def test_timeliness_on_time_late_missing_and_not_yet_due(tmp_path: Path, today: dt.date) -> None:
+def test_timeliness_from_arrival_evidence_and_tidak_diketahui_for_a_backfill(tmp_path: Path, today: dt.date) -> None:
+    """A first load of a past month (a backfill): the modification time is the only evidence of when a
+    file was sent. Trusted when set, in the month or after it and older than the run by more than a day:
+    before the due date on time, after it late. A time the copy could have left (within a day of the run)
+    or an impossible one (before the month began, after the run) is no evidence: 'tidak_diketahui',
+    never late. The current month's files, first seen before their due date, are on time whatever
+    their modification time (here after the run: not trusted)."""
     old, current = month(today, 3), month(today, 0)  # due long ago; due the 10th of next month
     raw = tmp_path / "raw"
     write_landing_zone(raw, seed=42, periods=(old, current), village_codes=SMALL_VILLAGES, workers=1)
-    (raw / old / "Cilongok" / "Batuanten.xlsx").unlink()
+    run_at = dt.datetime.combine(today, dt.time(12), dt.UTC)
+    due_old = dt.datetime.fromisoformat(f"{month(today, 2)}-10T23:59:00+07:00")
+    on_time, late, copied, impossible = (code for code in SMALL_VILLAGES if code != BATUANTEN)
+    files = village_paths(raw, old)
+    set_mtime(files[on_time], due_old - dt.timedelta(days=2))
+    set_mtime(files[late], due_old + dt.timedelta(days=3))
+    set_mtime(files[copied], run_at - dt.timedelta(hours=2))
+    set_mtime(files[impossible], dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+    files[BATUANTEN].unlink()
+    for path in village_paths(raw, current).values():
+        set_mtime(path, run_at + dt.timedelta(days=3))
     (raw / current / "Cilongok" / "Batuanten.xlsx").unlink()
     warehouse = tmp_path / "cakupan.duckdb"
-    build_warehouse(raw, warehouse, started_at=dt.datetime.combine(today, dt.time(12), dt.UTC))
+    build_warehouse(raw, warehouse, started_at=run_at)
 
     by_village = view(warehouse, "submission_timeliness_by_village").filter(
         pl.col("village_code").is_in(list(SMALL_VILLAGES))
     )
-    status = {(row["period"], row["village_code"]): row["status"] for row in by_village.iter_rows(named=True)}
-    others = [code for code in SMALL_VILLAGES if code != BATUANTEN]
-    assert {status[(old, code)] for code in others} == {"late"}
-    assert {status[(current, code)] for code in others} == {"on_time"}
-    assert (status[(old, BATUANTEN)], status[(current, BATUANTEN)]) == ("missing", "not_yet_due")
-    late = by_village.filter((pl.col("period") == old) & (pl.col("status") == "late"))
-    assert late["due_date"][0].isoformat() == f"{month(today, 2)}-10"
-    run_at = dt.datetime.combine(today, dt.time(12), dt.UTC)
-    assert set(late["first_received_at"]) == {run_at}
-    assert set(late["days_late"]) == {math.ceil((run_at - late["due_at"][0]).total_seconds() / 86400)}
-    due = by_village.filter(pl.col("period") == current)["due_date"][0]
-    next_month = month(today, -1)
-    assert due.isoformat() == f"{next_month}-10"
+    row = {(r["period"], r["village_code"]): r for r in by_village.iter_rows(named=True)}
+    status = {key: (r["status"], r["arrival_source"]) for key, r in row.items()}
+    assert status[(old, on_time)] == ("tepat_waktu", "mtime")
+    assert status[(old, late)] == ("terlambat", "mtime")
+    assert status[(old, copied)] == ("tidak_diketahui", "mtime")
+    assert status[(old, impossible)] == ("tidak_diketahui", "first_seen")
+    assert status[(old, BATUANTEN)] == ("belum_mengirim", None)
+    assert {status[(current, code)] for code in SMALL_VILLAGES if code != BATUANTEN} == {("tepat_waktu", "first_seen")}
+    assert status[(current, BATUANTEN)] == ("belum_jatuh_tempo", None)
+    assert row[(old, late)]["due_date"].isoformat() == f"{month(today, 2)}-10"
+    assert row[(old, late)]["first_received_at"] == due_old + dt.timedelta(days=3)
+    assert row[(old, late)]["days_late"] == math.ceil(
+        (due_old + dt.timedelta(days=3) - row[(old, late)]["due_at"]).total_seconds() / 86400
+    )
+    assert row[(old, copied)]["days_late"] is None and row[(old, impossible)]["first_received_at"] == run_at
+    assert row[(current, on_time)]["due_date"].isoformat() == f"{month(today, -1)}-10"
 
     cilongok = view(warehouse, "submission_timeliness").filter(pl.col("district_code") == "33.02.17")
-    expected = cilongok.select("period", "on_time", "late", "missing", "not_yet_due").sort("period").rows()
+    counts = cilongok.select("period", "on_time", "late", "arrival_unknown", "missing", "not_yet_due").sort("period")
     villages = cilongok["villages_expected"][0]
-    assert expected == [(old, 0, 0, villages, 0), (current, 0, 0, 0, villages)]
-    kembaran = view(warehouse, "submission_timeliness").filter(pl.col("district_code") == "33.02.20")
-    row = kembaran.filter(pl.col("period") == current).row(0, named=True)
-    assert row["on_time"] == 1 and abs(row["on_time_pct"] - 100 / row["villages_expected"]) <= 0.05
+    assert counts.rows() == [(old, 0, 0, 0, villages, 0), (current, 0, 0, 0, 0, villages)]
+    status_by_district = view(warehouse, "submission_status").select(
+        "period", "district_code", "villages_submitted", "villages_rejected", "villages_missing"
+    )
+    timeliness = view(warehouse, "submission_timeliness").select(
+        "period",
+        "district_code",
+        "villages_submitted",
+        "villages_rejected",
+        (pl.col("missing") + pl.col("not_yet_due")).alias("villages_missing"),
+    )
+    assert timeliness.sort("period", "district_code").equals(status_by_district.sort("period", "district_code"))
+
+
+def test_a_run_watching_when_the_due_date_passed_makes_a_file_first_seen_after_it_late(tmp_path: Path) -> None:
+    """Without a trusted modification time, a file first seen after the due date is late only if cakupan
+    was already watching the landing zone then: a run before the due date did not see it."""
+    raw = tmp_path / "raw"
+    write_landing_zone(raw, seed=42, periods=("2025-03",), village_codes=SMALL_VILLAGES, workers=1)
+    batuanten = raw / "2025-03" / "Cilongok" / "Batuanten.xlsx"
+    kept = batuanten.read_bytes()
+    batuanten.unlink()
+    first, second = dt.datetime(2025, 4, 5, 12, tzinfo=dt.UTC), dt.datetime(2025, 4, 20, 12, tzinfo=dt.UTC)
+    for path in zone_files(raw):
+        set_mtime(path, second + dt.timedelta(days=1))  # after both runs: not evidence
+    warehouse = tmp_path / "cakupan.duckdb"
+    build_warehouse(raw, warehouse, started_at=first)
+    batuanten.write_bytes(kept)
+    set_mtime(batuanten, second + dt.timedelta(days=1))
+    build_warehouse(raw, warehouse, started_at=second)
+    row = (
+        view(warehouse, "submission_timeliness_by_village")
+        .filter(pl.col("village_code") == BATUANTEN)
+        .row(0, named=True)
+    )
+    assert (row["status"], row["arrival_source"], row["first_received_at"]) == ("terlambat", "first_seen", second)
+    others = view(warehouse, "submission_timeliness_by_village").filter(
+        pl.col("village_code").is_in(list(SMALL_VILLAGES)) & (pl.col("village_code") != BATUANTEN)
+    )
+    assert set(others["status"]) == {"tepat_waktu"}

@@ -10,12 +10,14 @@ import pytest
 from flows.settings import REFERENCE_DIR
 from flows.store.reference import load_group_targets, load_groups
 
-HEADER = "group_code,target_pct,due_period,valid_from,valid_to,source\n"
+HEADER = "group_code,target_pct,due_period,valid_from,valid_to,source,set_by\n"
 
 
 def reference_with(tmp_path: Path, targets: str) -> Path:
+    """A reference folder with these target rows (set by the regency unless a row names who set it)."""
     shutil.copy(REFERENCE_DIR / "groups.csv", tmp_path / "groups.csv")
-    (tmp_path / "group_targets.csv").write_text(HEADER + targets)
+    rows = "".join((row if row.count(",") == 6 else f"{row},regency") + "\n" for row in targets.splitlines())
+    (tmp_path / "group_targets.csv").write_text(HEADER + rows)
     return tmp_path
 
 
@@ -25,7 +27,7 @@ def test_every_group_has_an_indonesian_label_and_the_shipped_targets_load() -> N
     assert groups.filter(groups["desa_only"])["group_code"].to_list() == ["BPD"]
     targets = load_group_targets()
     assert set(targets["group_code"]) == {"BPD", "RT_RW", "LINMAS"}
-    assert targets["source"].str.starts_with("Example target").all()  # the regency replaces them
+    assert targets["set_by"].to_list() == ["example"] * 3  # the regency replaces them with its own
 
 
 def test_a_target_changed_by_closing_its_row_loads(tmp_path: Path) -> None:
@@ -41,6 +43,7 @@ def test_a_target_changed_by_closing_its_row_loads(tmp_path: Path) -> None:
         ("RT,100,2025-12,2024-01-01,,a\n", "unknown group_code ['RT']"),
         ("LINMAS,140,2025-12,2024-01-01,,a\n", "target_pct outside 0-100"),
         ("LINMAS,100,12/2025,2024-01-01,,a\n", "due_period not written YYYY-MM"),
+        ("LINMAS,100,2025-12,2024-01-01,,a,kabupaten\n", "set_by not 'regency' or 'example'"),
     ],
 )
 def test_targets_that_make_no_sense_are_refused(tmp_path: Path, rows: str, reason: str) -> None:

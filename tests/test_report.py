@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.outputs.report import SECTIONS, cell, spread, timestamp
+from flows.outputs.report import COLUMNS, SECTIONS, cell, exact_rupiah, spread, timestamp
 from tests.helpers import ANI, BUDI, build_warehouse, write_roster
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -80,10 +80,15 @@ def test_the_page_is_self_contained(page: tuple[Path, Path]) -> None:
 def test_indonesian_numbers_dates_and_labels() -> None:
     assert cell(1234.5, "coverage_pct") == "1.234,5" and cell(1234.5, "coverage_pct", "en") == "1,234.5"
     assert cell(3379, "members") == "3.379" and cell(2024, "year") == "2024"
-    assert cell(43_545_600, "annual_cost_idr") == "Rp 43.545.600"
+    assert cell(43_545_600, "annual_cost_idr") == "Rp 43,5 juta" and cell(16_800, "monthly_cost_idr") == "Rp 16.800"
+    assert cell(6_108_681_600, "annual_cost_idr") == "Rp 6,1 miliar" and exact_rupiah(6_108_681_600, "id") == (
+        "Rp 6.108.681.600"
+    )
+    assert cell(6_108_681_600, "annual_cost_idr", "en") == "Rp 6.1 billion"
+    assert cell("nik_length", "top_check") == "NIK tidak 16 digit angka"  # the problem, never the check's code
     assert cell(-1.25, "pct_points_vs_regency") == "-1,2" and cell(0.5, "change_pct_points") == "+0,5"
     assert (cell(True, "is_provisional"), cell(False, "is_provisional")) == ("sementara", "")
-    assert (cell("missing", "status"), cell("rejected", "status", "en")) == ("belum mengirim", "rejected")
+    assert (cell("belum_mengirim", "status"), cell("ditolak", "status", "en")) == ("belum mengirim", "rejected")
     assert cell("2025-12", "due_period") == "Desember 2025"
     noon = dt.datetime(2026, 11, 30, 7, 5, tzinfo=dt.UTC)
     assert timestamp(noon, "id") == "30 November 2026, 14.05 WIB"
@@ -134,7 +139,7 @@ def test_figures_rendered_in_chromium_match_the_views(page: tuple[Path, Path], t
             for key, texts in rendered.items():
                 assert key in expected, key
                 assert all(text == expected[key] for text in texts), (key, texts, expected[key])
-            if view != "regency_summary":  # tables show every figure of their query
+            if view not in ("regency_summary", "trust"):  # tables show every figure of their query
                 assert set(rendered) == set(expected), view
             seen |= set(rendered)
     assert set(parser.cells) == seen  # no figure on the page comes from anywhere else
@@ -155,7 +160,7 @@ def test_the_regency_summary_and_the_missing_villages_per_kecamatan(page: tuple[
         ).fetchall()[0]
         per_district = con.execute(
             "select district_name, count(*) from submission_status_by_village "
-            "where period = '2024-04' and status = 'missing' group by all"
+            "where period = '2024-04' and status = 'belum_mengirim' group by all"
         ).fetchall()
     assert parser.cells[("regency_summary", 0, "members")] == [cell(members, "members")]
     listed = {
@@ -221,3 +226,62 @@ def test_a_closed_month_a_held_correction_and_sharp_changes_are_reported(tmp_pat
     assert "Batuanten" in sharp and "jumlah orang berubah tajam" in sharp
     timely = html[html.index('id="section-submission_timeliness"') : html.index('id="section-period_status"')]
     assert "10 April 2024" in timely  # the due date of March: the 10th of the following month
+
+
+class Text(HTMLParser):
+    """The words a reader sees: text outside tags, plus each table's column headings by table id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.skip += tag in ("style", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in ("style", "title")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.words.append(data)
+
+
+def test_every_label_shows_one_number_and_the_page_names_nothing_technical(page: tuple[Path, Path]) -> None:
+    """A label (a column heading) shown for the same kecamatan in two tables shows the same figure; the
+    summary's and the trust line's village counts are the per-kecamatan tables' totals; no table, column,
+    command, file or check code reaches the page."""
+    html = page[0].read_text()
+    parser = Cells()
+    parser.feed(html)
+    shown: dict[tuple[str, str, str], set[str]] = {}
+    tables: dict[tuple[str, str, str], set[str]] = {}
+    for (view, row, column), texts in parser.cells.items():
+        district = parser.cells.get((view, row, "district_name"))
+        group = parser.cells.get((view, row, "group_label"), [""])[0]
+        if district and column not in ("district_name", "group_label") and view != "villages_not_submitted":
+            key = (COLUMNS[column][1], district[0], group)
+            shown.setdefault(key, set()).update(texts)
+            tables.setdefault(key, set()).add(view)
+    assert not {key for key, texts in shown.items() if len(texts) > 1}
+    twice = {label for (label, _, _), views in tables.items() if len(views) > 1}
+    assert {"Ditolak", "Cakupan kasar (%)", "Catatan"} <= twice  # shown in two tables, one figure each
+
+    def total(view: str, column: str) -> int:
+        return sum(
+            int(texts[0].replace(".", "")) for (v, _, c), texts in parser.cells.items() if (v, c) == (view, column)
+        )
+
+    for column in ("villages_missing", "villages_rejected"):
+        assert total("regency_summary", column) == total("trust", column) == total("submission_status", column)
+    assert total("submission_timeliness", "villages_rejected") == total("submission_status", "villages_rejected")
+    text = Text()
+    text.feed(html)
+    visible = " ".join(text.words)
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", visible)  # table, column, status or check codes
+    for technical in ("cakupan accept", "cakupan follow-up", "docs/", "tabel ", ".csv", "due_dates"):
+        assert technical not in visible, technical
+    assert "perangkat" not in visible.lower()  # BPD, RT/RW, LKD and Linmas are not perangkat desa
+    assert "contoh bawaan aplikasi" in visible and "Target yang ditetapkan kabupaten" not in visible
+    assert re.search(r'title="Rp \d{1,3}(\.\d{3})+">Rp [\d,]+ (juta|miliar)<', html)
+    assert "Tahun yang datanya belum lengkap (2024)" in visible

@@ -9,6 +9,7 @@ benchmarks can compare the warehouse against it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import shutil
 from collections import defaultdict
@@ -167,6 +168,27 @@ OCCUPATIONS = (
 CONTRIBUTION_SOURCES = ("APBDes", "APBD", "Mandiri", "CSR")
 MINIMUM_CONTRIBUTION_IDR = 16_800
 FILE_CREATED = dt.datetime(2024, 5, 2, 8, 0)  # fixed, so the same seed writes byte-identical files
+
+# When each village sent its month's roster, set as the file's modification time (the arrival
+# evidence cakupan reads, docs/operations.md "Timeliness"): the roster is due on the 10th of the
+# following month (raw/reference/due_dates.csv). Shares of the villages, the rest on time.
+LATE_SHARE = 0.12  # sent 1-20 days after the due date
+COPIED_SHARE = 0.06  # the file keeps the time it was written here, as a copy into the landing zone would
+WIB = dt.timezone(dt.timedelta(hours=7))
+
+
+def sent_at(period: str, village_code: str, seed: int) -> dt.datetime | None:
+    """When the demo village sent `period`'s roster; None when its file keeps the time it was written."""
+    rng = random.Random(f"{seed}/{period}/{village_code}")
+    draw = rng.random()
+    if draw < COPIED_SHARE:
+        return None
+    year, month = (int(part) for part in period.split("-"))
+    due = dt.datetime(year + month // 12, month % 12 + 1, 10, 23, 59, tzinfo=WIB)
+    hour = dt.timedelta(hours=rng.randint(8, 16), minutes=rng.randint(0, 59)) - dt.timedelta(hours=23, minutes=59)
+    if draw < COPIED_SHARE + LATE_SHARE:
+        return due + dt.timedelta(days=rng.randint(1, 20)) + hour
+    return due - dt.timedelta(days=rng.randint(0, 9)) + hour
 
 
 @dataclass
@@ -451,9 +473,9 @@ def truth(people: Iterable[Person], periods: Sequence[str] = PERIODS) -> pl.Data
 
 
 def write_village_file(
-    path: Path, village: dict[str, str], period: str, rows: Sequence[Person], period_index: int
+    path: Path, village: dict[str, str], period: str, rows: Sequence[Person], period_index: int, seed: int = 42
 ) -> None:
-    """One village's roster workbook for one month: a title block, then one sheet per group."""
+    """One village's roster workbook for one month: a title block, then one sheet per group; dated when sent."""
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True})
     workbook.set_properties({"created": FILE_CREATED, "author": "cakupan demo"})
@@ -480,6 +502,9 @@ def write_village_file(
         sheet.write_string(footer + 3, 10, "Kepala Desa" if kind == "DESA" else "Lurah")
         sheet.write_string(footer + 6, 10, "Sugiyono")
     workbook.close()
+    sent = sent_at(period, village["village_code"], seed)
+    if sent is not None:
+        os.utime(path, (sent.timestamp(), sent.timestamp()))
 
 
 TITLED = ("{} S.Pd.", "Drs. {}", "{}, S.E., M.M.", "{} A.Md.")
@@ -566,6 +591,7 @@ def write_landing_zone(
             period,
             [p for p in by_village[village["village_code"]] if p.present(index)],
             index,
+            seed,
         )
         for index, period in enumerate(periods)
         for village in villages.iter_rows(named=True)

@@ -65,6 +65,7 @@ SHEET_COLUMNS = {
 }
 COUNT_COLUMNS = ("rows_read", "rows_loaded", "rows_rejected", "rows_skipped", "rows_duplicate")
 ROW_KEY = ("sha256", "sheet", "source_row")
+SKIPPED_COLUMNS = ("sha256", "source_file", "sheet", "source_row", "row_kind")  # what skipped_rows keeps
 LOADED_COLUMNS = (  # of an accepted row: what roster_rows keeps, nothing more crosses between processes
     *ROW_KEY,
     "source_file",
@@ -136,7 +137,8 @@ class BatchOutcome:
     normalised roster rows; `failures`: one row per failed check; `flagged`: the original
     cells of every row with a failure; `sheets`: one row per sheet read; `columns`: each
     roster sheet's columns as written (header and letter); `exports`: the accepted rows of
-    BPJS exports, by kind (their failures are in `failures`).
+    BPJS exports, by kind (their failures are in `failures`); `skipped`: every row read that is
+    not data (SKIPPED_COLUMNS: its file, sheet, row and `row_kind`, why it was skipped).
     """
 
     files: pl.DataFrame
@@ -146,6 +148,7 @@ class BatchOutcome:
     sheets: pl.DataFrame = field(default_factory=pl.DataFrame)
     columns: pl.DataFrame = field(default_factory=pl.DataFrame)
     exports: dict[str, pl.DataFrame] = field(default_factory=dict)  # accepted export rows by kind
+    skipped: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def placed_by_path(file: DiscoveredFile, gazetteer: Gazetteer) -> str | None:
@@ -356,7 +359,7 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
         for kind, frame in exports.items()
     }
     failures = stacked([failures, *(kind_failures for _, kind_failures in checked.values())])
-    read = stacked([frame.select("sha256", "row_kind") for frame in (rows, *exports.values()) if frame.height])
+    read = stacked([frame.select(SKIPPED_COLUMNS) for frame in (rows, *exports.values()) if frame.height])
     return BatchOutcome(
         row_counts(file_table(extracted), read, failures),
         accepted.select(LOADED_COLUMNS) if accepted.height else pl.DataFrame(),
@@ -365,6 +368,7 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
         sheet_table(extracted),
         column_table(extracted),
         {kind: kind_accepted for kind, (kind_accepted, _) in checked.items()},
+        read.filter(pl.col("row_kind") != "data") if read.height else read,
     )
 
 
@@ -400,6 +404,7 @@ def row_counts(files: pl.DataFrame, read: pl.DataFrame, failures: pl.DataFrame) 
         .join(duplicate, on="sha256", how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in COUNT_COLUMNS if c != "rows_loaded")
         .with_columns(rows_loaded=pl.col("rows_read") - pl.col("rows_rejected") - pl.col("rows_skipped"))
+        .select(*files.columns, *COUNT_COLUMNS)  # the order of a batch without rows: batches stack by position
     )
 
 
@@ -435,4 +440,5 @@ def merge_outcomes(outcomes: Sequence[BatchOutcome]) -> BatchOutcome:
         stacked([o.sheets for o in outcomes]),
         stacked([o.columns for o in outcomes]),
         {kind: stacked([o.exports.get(kind, pl.DataFrame()) for o in outcomes]) for kind in kinds},
+        stacked([o.skipped for o in outcomes]),
     )

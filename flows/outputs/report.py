@@ -19,6 +19,7 @@ import polars as pl
 
 from flows.ingest.dates import MONTH_NAMES, month_name
 from flows.store.sql import query_frame
+from schemas.roster import check_catalog
 
 Lang = Literal["id", "en"]
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")  # Western Indonesia Time: UTC+7, no daylight saving
@@ -40,13 +41,14 @@ svg text{font-size:11px;fill:#1d2733}svg .axis{stroke:#8895a3}svg .grid{stroke:#
 
 # What each column is, for formatting and for its heading: kind, Indonesian heading, English heading.
 # Kinds: int (1.234), pct (33,3), pct2 (0,04), pp (+1,2 percentage points), idr (Rp 1.234), index (0,87),
-# period (April 2024), flag (sementara), status (belum mengirim), text.
+# period (April 2024), flag (sementara), status (belum mengirim), check (a check's problem in Indonesian), text.
+# Rupiah (idr) read in juta/miliar ('Rp 6,1 miliar'); the exact amount is the cell's title (`exact_rupiah`).
 COLUMNS: dict[str, tuple[str, str, str]] = {
     "group_label": ("text", "Kelompok", "Group"),
     "district_name": ("text", "Kecamatan", "District (kecamatan)"),
     "village_name": ("text", "Desa/kelurahan", "Village"),
     "village_names": ("text", "Desa/kelurahan", "Villages"),
-    "top_check": ("text", "Pemeriksaan paling sering gagal", "Check failing most often"),
+    "top_check": ("check", "Masalah paling sering", "Most frequent problem"),
     "members": ("int", "Orang di daftar", "People on rosters"),
     "enrolled": ("int", "Sudah terdaftar", "Enrolled"),
     "uncovered": ("int", "Belum terdaftar", "Not enrolled"),
@@ -83,6 +85,15 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "annual_cost_idr": ("idr", "Biaya per tahun", "Cost a year"),
     "rows_loaded": ("int", "Baris dimuat", "Rows loaded"),
     "rows_rejected": ("int", "Baris ditolak", "Rows rejected"),
+    "files_rejected": ("int", "Berkas ditolak seluruhnya", "Files rejected whole"),
+    "set_by": ("status", "Ditetapkan oleh", "Set by"),
+    "newest_file_at": ("moment", "Berkas terbaru diterima", "Newest file received"),
+    "last_run_at": ("moment", "Proses terakhir", "Last run"),
+    "rosters_from": ("period", "Daftar desa dari", "Rosters from"),
+    "rosters_to": ("period", "sampai", "to"),
+    "payments_from": ("period", "Data pembayaran BPJS dari", "BPJS payments from"),
+    "payments_to": ("period", "sampai", "to"),
+    "is_partial": ("partial", "Catatan", "Note"),
     "error_rate": ("pct", "Tingkat kesalahan (%)", "Error rate (%)"),
     "reported_enrolled": ("int", "Dilaporkan terdaftar", "Reported enrolled"),
     "verified": ("int", "Terverifikasi BPJS", "Verified by BPJS"),
@@ -100,9 +111,10 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "due_date": ("date", "Batas kirim", "Due"),
     "on_time": ("int", "Tepat waktu", "On time"),
     "late": ("int", "Terlambat", "Late"),
-    "missing": ("int", "Belum mengirim", "Missing"),
+    "arrival_unknown": ("int", "Waktu kirim tidak diketahui", "Arrival unknown"),
+    "missing": ("int", "Belum mengirim, lewat batas", "Missing, past the due date"),
     "not_yet_due": ("int", "Belum jatuh tempo", "Not yet due"),
-    "on_time_pct": ("pct", "Tepat waktu (%)", "On time (%)"),
+    "on_time_pct": ("pct", "Tepat waktu (% yang diketahui)", "On time (% of known)"),
     "reporting_pct": ("pct", "Mengirim (%)", "Reported (%)"),
     "period_state": ("status", "Status bulan", "Month"),
     "acted_by": ("text", "Oleh", "By"),
@@ -115,9 +127,12 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
 }
 WORDS = {
     "provisional": ("sementara", "provisional"),
-    "missing": ("belum mengirim", "missing"),
-    "rejected": ("ditolak", "rejected"),
-    "submitted": ("mengirim", "submitted"),
+    "partial": ("tahun belum lengkap: jangan dibandingkan dengan tahun penuh", "part of the year only: not comparable"),
+    "example": ("contoh bawaan aplikasi, bukan keputusan kabupaten", "example shipped with cakupan, not the regency's"),
+    "regency": ("kabupaten", "the regency"),
+    "belum_mengirim": ("belum mengirim", "missing"),
+    "ditolak": ("ditolak", "rejected"),
+    "terkirim": ("mengirim", "submitted"),
     "closed": ("ditutup", "closed"),
     "open": ("terbuka", "open"),
     "members_change": ("jumlah orang berubah tajam", "members changed sharply"),
@@ -140,6 +155,22 @@ def timestamp(moment: dt.datetime, lang: Lang) -> str:
     return f"{local.day} {MONTH_NAMES[lang][local.month - 1]} {local.year}, {clock} WIB"
 
 
+def rupiah(value: float, lang: Lang) -> str:
+    """'Rp 6,1 miliar', 'Rp 43,5 juta', 'Rp 16.800': amounts read the way officials say them."""
+    for scale, words in ((1e12, ("triliun", "trillion")), (1e9, ("miliar", "billion")), (1e6, ("juta", "million"))):
+        if abs(value) >= scale:
+            return f"Rp {number(value / scale, 1, lang)} {words[0] if lang == 'id' else words[1]}"
+    return "Rp " + number(value, 0, lang)
+
+
+def exact_rupiah(value: object, lang: Lang) -> str:
+    """The exact amount behind `rupiah` ('Rp 6.108.681.600'), shown as the figure's title."""
+    return "Rp " + number(float(str(value)), 0, lang)
+
+
+CHECK_PROBLEMS = dict(check_catalog().select("check_name", "problem").iter_rows())
+
+
 def cell(value: object, column: str, lang: Lang = "id") -> str:
     """A figure's text as the page shows it, by the kind of its column (COLUMNS)."""
     if value is None:
@@ -148,6 +179,10 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
     word = 0 if lang == "id" else 1
     if kind == "flag":
         return WORDS["provisional"][word] if value else ""
+    if kind == "partial":
+        return WORDS["partial"][word] if value else ""
+    if kind == "check":  # an official reads what is wrong, never the check's code
+        return escape(CHECK_PROBLEMS.get(str(value), str(value)).rstrip("."))
     if kind == "status":
         return WORDS[str(value)][word]
     if kind == "period":
@@ -168,7 +203,7 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
     if kind == "index":
         return number(float(str(value)), 2, lang)
     if kind == "idr":
-        return "Rp " + number(float(str(value)), 0, lang)
+        return rupiah(float(str(value)), lang)
     return escape(str(value))
 
 
@@ -183,17 +218,41 @@ class Section:
 
 LABEL = "case when $lang = 'id' then g.group_label else g.group_label_en end"
 SECTIONS: dict[str, Section] = {
+    "trust": Section(
+        "select c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, v.verified_pct, "
+        "(select max(arrived_at) from file_arrivals) as newest_file_at, "
+        "(select max(started_at) from runs) as last_run_at "
+        "from coverage_regency c left join verified_coverage_regency v using (period) where c.period = $period",
+        ("Sejauh mana angka ini dapat dipercaya", "How far to trust these figures"),
+    ),
+    "data_years": Section(
+        "with rosters as (select left(period, 4) as year, min(period) as rosters_from, max(period) as rosters_to, "
+        "count(*) as months from coverage_regency where period <= $period group by all), "
+        "paid as (select paid_date from bpjs_contributions union all select paid_date from bpjs_claims), "
+        "payments as (select year(paid_date)::varchar as year, strftime(min(paid_date), '%Y-%m') as payments_from, "
+        "strftime(max(paid_date), '%Y-%m') as payments_to from paid group by all) "
+        "select year, r.rosters_from, r.rosters_to, p.payments_from, p.payments_to, "
+        "coalesce(r.months < 12, false) "
+        "or coalesce(p.payments_from > year || '-01' or p.payments_to < year || '-12', false) "
+        "as is_partial from rosters r full join payments p using (year) where year <= left($period, 4) order by year",
+        ("Data yang tercakup per tahun", "What each year holds"),
+        (
+            "Tahun yang datanya belum dua belas bulan ditandai: jumlah setahunnya belum dapat dibandingkan dengan "
+            "tahun yang lengkap.",
+            "A year with fewer than twelve months of data is marked: its yearly totals are not comparable with a "
+            "full year's.",
+        ),
+    ),
     "regency_summary": Section(
-        "select c.members, c.enrolled, c.coverage_pct, c.villages_expected, c.villages_submitted, "
+        "select c.members, c.enrolled, c.coverage_pct, v.verified_pct, c.villages_expected, c.villages_submitted, "
         "c.villages_rejected, c.villages_missing, b.uncovered, b.annual_cost_idr "
         "from coverage_regency c join budget_gap_total b on b.period = c.period and b.area_level = 'kabupaten' "
-        "where c.period = $period",
+        "left join verified_coverage_regency v on v.period = c.period where c.period = $period",
         ("Ringkasan kabupaten", "Regency summary"),
     ),
     "coverage_by_group": Section(
-        f"select {LABEL} as group_label, c.members, c.enrolled, c.coverage_pct, t.target_pct, t.due_period "
+        f"select {LABEL} as group_label, c.members, c.enrolled, c.coverage_pct "
         "from coverage_by_group c join groups g using (group_code) "
-        "left join target_progress t on t.period = c.period and t.group_code = c.group_code "
         "where c.period = $period order by g.sort_order",
         ("Cakupan per kelompok", "Coverage by group"),
         (
@@ -205,12 +264,15 @@ SECTIONS: dict[str, Section] = {
     ),
     "target_progress": Section(
         f"select {LABEL} as group_label, t.target_pct, t.due_period, t.coverage_pct, t.gap_people, "
-        "t.months_left, t.people_per_month from target_progress t join groups g using (group_code) "
+        "t.months_left, t.people_per_month, t.target_set_by as set_by "
+        "from target_progress t join groups g using (group_code) "
         "where t.period = $period order by g.sort_order",
         ("Target per kelompok", "Targets by group"),
         (
-            "Target yang ditetapkan kabupaten untuk tiap kelompok (tabel group_targets).",
-            "The targets the regency set for each group (the group_targets table).",
+            "Hanya baris yang ditetapkan oleh kabupaten adalah target kabupaten. Baris bertanda contoh dikirim "
+            "bersama aplikasi sebagai contoh: untuk kelompok itu kabupaten belum menetapkan target.",
+            "Only rows set by the regency are the regency's targets. Rows marked as examples were shipped with "
+            "the application: for those groups the regency has set no target.",
         ),
     ),
     "regency_target_context": Section(
@@ -252,7 +314,7 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
     "coverage_by_district": Section(
-        "select district_name, members, enrolled, coverage_pct, is_provisional "
+        "select district_name, members, enrolled, coverage_pct as crude_pct, is_provisional "
         "from coverage_by_district where period = $period order by coverage_pct, district_name",
         ("Cakupan kasar per kecamatan (semua kelompok)", "Crude coverage by district (all groups)"),
         (
@@ -274,7 +336,7 @@ SECTIONS: dict[str, Section] = {
     ),
     "villages_not_submitted": Section(
         "select district_name, status, count(*) as villages, string_agg(village_name, ', ' order by village_name) "
-        "as village_names from submission_status_by_village where period = $period and status <> 'submitted' "
+        "as village_names from submission_status_by_village where period = $period and status <> 'terkirim' "
         "group by district_name, status order by district_name, status",
         ("Desa/kelurahan yang belum mengirim atau berkasnya ditolak", "Villages missing or rejected"),
         (
@@ -288,9 +350,9 @@ SECTIONS: dict[str, Section] = {
         ("Biaya menutup kesenjangan per kecamatan", "Cost of closing the gap by district"),
         (
             "Orang yang belum terdaftar (dihitung sekali) dikalikan iuran minimum BPU yang berlaku bulan itu "
-            "(JKK + JKM, tabel contribution_rates).",
+            "(JKK + JKM). Arahkan penunjuk ke angka untuk melihat jumlah persisnya.",
             "People not enrolled (each counted once) times the minimum BPU contribution valid that month "
-            "(JKK + JKM, the contribution_rates table).",
+            "(JKK + JKM). Point at an amount to see it exactly.",
         ),
     ),
     "verified_coverage_by_group": Section(
@@ -321,12 +383,19 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
     "submission_timeliness": Section(
-        "select district_name, due_date, on_time, late, missing, not_yet_due, on_time_pct, reporting_pct "
+        "select district_name, due_date, on_time, late, arrival_unknown, villages_rejected, missing, not_yet_due, "
+        "on_time_pct, reporting_pct "
         "from submission_timeliness where period = $period order by on_time_pct, district_name",
         ("Ketepatan waktu laporan per kecamatan", "Reporting on time by district"),
         (
-            "Tepat waktu: berkas pertama yang diterima untuk bulan ini tiba sebelum batas kirim (tabel due_dates).",
-            "On time: the month's first file taken arrived by the due date (the due_dates table).",
+            "Tepat waktu: berkas pertama yang diterima untuk bulan ini tiba sebelum batas kirim, menurut waktu "
+            "berkas itu disimpan di folder kiriman atau, bila waktu itu tidak dapat dipercaya, saat sistem pertama "
+            "kali melihatnya. Waktu kirim tidak diketahui: berkas dimuat belakangan (misalnya data lama yang "
+            "dimasukkan sekaligus) tanpa bukti kapan dikirim; desa itu tidak dihitung terlambat.",
+            "On time: the month's first file taken arrived by the due date, by the time it was saved in the "
+            "landing folder or, when that time cannot be trusted, when the system first saw it. Arrival unknown: "
+            "files loaded later (for example past months loaded at once) with no evidence of when they were sent; "
+            "such a village is not counted late.",
         ),
     ),
     "period_status": Section(
@@ -335,10 +404,10 @@ SECTIONS: dict[str, Section] = {
         "and (status = 'closed' or files_pending > 0 or acted_by is not null) order by district_name",
         ("Bulan yang ditutup", "Closed months"),
         (
-            "Angka bulan yang ditutup tidak berubah sampai perbaikan yang ditahan diterima (cakupan accept) atau "
+            "Angka bulan yang ditutup tidak berubah sampai perbaikan yang ditahan disetujui operator kabupaten atau "
             "bulan dibuka kembali. Kosong: bulan ini belum ditutup di kecamatan mana pun.",
-            "A closed month's figures do not change until a held correction is accepted (cakupan accept) or the "
-            "month reopened. Empty: the month is closed nowhere.",
+            "A closed month's figures do not change until the regency's operator accepts a held correction or the "
+            "month is reopened. Empty: the month is closed nowhere.",
         ),
     ),
     "outliers": Section(
@@ -347,23 +416,29 @@ SECTIONS: dict[str, Section] = {
         "order by o.district_name, o.village_name, g.sort_order, o.check_name",
         ("Perubahan tajam yang perlu ditindaklanjuti", "Sharp changes to follow up"),
         (
-            "Perubahan dari bulan ke bulan yang tidak biasa (metode di docs/operations.md); bukan penolakan, "
-            "tetapi perlu diperiksa bersama desa. Tindak lanjut dicatat dengan cakupan follow-up.",
-            "Unusual month-to-month changes (method in docs/operations.md); not rejections, but to check with "
-            "the village. Follow-up is recorded with cakupan follow-up.",
+            "Perubahan dari bulan ke bulan yang tidak biasa; bukan penolakan, tetapi perlu diperiksa bersama desa. "
+            "Operator kabupaten mencatat hasil tindak lanjutnya.",
+            "Unusual month-to-month changes; not rejections, but to check with the village. The regency's "
+            "operator records the follow-up.",
         ),
     ),
     "data_quality_by_village": Section(
-        "select v.village_name, v.district_name, q.rows_loaded, q.rows_rejected, q.error_rate, q.top_check "
-        "from data_quality_by_village q join villages v using (village_code) "
-        "where q.period = $period order by q.error_rate desc, q.rows_rejected desc, v.village_name limit 10",
-        ("Desa/kelurahan dengan baris ditolak terbanyak", "Villages with the most rejected rows"),
+        "select v.village_name, v.district_name, q.files_rejected, q.rows_loaded, q.rows_rejected, q.error_rate, "
+        "q.top_check from data_quality_by_village q join villages v using (village_code) "
+        "where q.period = $period and (q.files_rejected > 0 or q.rows_rejected > 0) "
+        "order by q.files_rejected desc, q.error_rate desc nulls last, q.rows_rejected desc, v.village_name limit 10",
+        ("Desa/kelurahan dengan berkas atau baris ditolak terbanyak", "Villages with the most rejected files or rows"),
+        (
+            "Berkas yang ditolak seluruhnya lebih dulu, lalu tingkat kesalahan baris. Kosong: tidak ada yang ditolak.",
+            "Files rejected whole first, then the rows' error rate. Empty: nothing was rejected.",
+        ),
     ),
 }
 SUMMARY_CARDS = (  # (column, Indonesian, English) of the regency summary
     ("members", "orang di daftar desa (semua kelompok, dihitung sekali)", "people on village rosters, counted once"),
     ("enrolled", "sudah terdaftar BPJS Ketenagakerjaan", "enrolled in BPJS Ketenagakerjaan"),
-    ("coverage_pct", "cakupan (%)", "coverage (%)"),
+    ("coverage_pct", "cakupan menurut laporan desa (%)", "coverage as the villages report it (%)"),
+    ("verified_pct", "cakupan terverifikasi data BPJS (%)", "coverage verified by BPJS's data (%)"),
     ("villages_submitted", "desa/kelurahan mengirim", "villages submitted"),
     ("villages_rejected", "desa/kelurahan berkasnya ditolak", "villages whose files were rejected"),
     ("villages_missing", "desa/kelurahan belum mengirim", "villages that sent nothing"),
@@ -372,10 +447,12 @@ SUMMARY_CARDS = (  # (column, Indonesian, English) of the regency summary
 )
 TEXT = {
     "title": (
-        "Cakupan BPJS Ketenagakerjaan perangkat dan warga desa, Kabupaten Banyumas",
-        "BPJS Ketenagakerjaan coverage of village government, Kabupaten Banyumas",
+        "Cakupan BPJS Ketenagakerjaan anggota BPD, pengurus RT/RW dan LKD, Satlinmas serta pekerja rentan desa, "
+        "Kabupaten Banyumas",
+        "BPJS Ketenagakerjaan coverage of BPD members, RT/RW and LKD officials, Satlinmas and vulnerable "
+        "workers of the villages, Kabupaten Banyumas",
     ),
-    "made": ("Dibuat dari gudang data cakupan pada", "From the cakupan warehouse,"),
+    "made": ("Halaman ini ditulis pada", "This page was written on"),
     "of": ("dari", "of"),
     "one_month": (
         "Baru ada satu bulan data: perkembangan terlihat setelah bulan berikutnya masuk.",
@@ -390,8 +467,11 @@ def pick(pair: tuple[str, str], lang: Lang) -> str:
 
 
 def figure(name: str, index: int, column: str, value: object, lang: Lang, tag: str = "span") -> str:
-    """One figure, tagged with where it comes from."""
-    return f'<{tag} data-view="{name}" data-row="{index}" data-col="{column}">{cell(value, column, lang)}</{tag}>'
+    """One figure, tagged with where it comes from; a rounded rupiah amount carries the exact one as its title."""
+    exact = f' title="{exact_rupiah(value, lang)}"' if COLUMNS[column][0] == "idr" and value is not None else ""
+    return (
+        f'<{tag} data-view="{name}" data-row="{index}" data-col="{column}"{exact}>{cell(value, column, lang)}</{tag}>'
+    )
 
 
 def table_html(name: str, frame: pl.DataFrame, lang: Lang) -> str:
@@ -547,6 +627,8 @@ def summary_html(frame: pl.DataFrame, lang: Lang) -> str:
     row = frame.row(0, named=True)
     cards = []
     for column, label_id, label_en in SUMMARY_CARDS:
+        if row[column] is None:  # verified coverage before the branch's first export
+            continue
         suffix = ""
         if column == "villages_submitted":
             expected = figure("regency_summary", 0, "villages_expected", row["villages_expected"], lang)
@@ -555,6 +637,73 @@ def summary_html(frame: pl.DataFrame, lang: Lang) -> str:
         what = pick((label_id, label_en), lang)
         cards.append(f'<div class="card"><b>{value}{suffix}</b><span class="what">{what}</span></div>')
     return f'<div class="cards" id="regency_summary">{"".join(cards)}</div>'
+
+
+TRUST = {
+    "as_of": ("Data per:", "Data as of:"),
+    "newest": ("berkas terbaru diterima", "newest file received"),
+    "last_run": ("diproses terakhir", "last processed"),
+    "villages": (
+        "desa/kelurahan seharusnya mengirim; {missing} belum mengirim dan {rejected} berkasnya ditolak, sehingga "
+        "orang di desa/kelurahan itu tidak terhitung dalam angka di bawah.",
+        "villages should report; {missing} sent nothing and {rejected} had their files rejected, so the people "
+        "of those villages are not in the figures below.",
+    ),
+    "coverage": ("Cakupan menurut laporan desa", "Coverage as the villages report it"),
+    "verified": ("menurut data kepesertaan BPJS (terverifikasi)", "by BPJS's membership data (verified)"),
+    "unverified": (
+        "belum dapat diverifikasi: kantor cabang BPJS belum mengirim data untuk bulan ini.",
+        "not yet verified: the BPJS branch has sent no data for this month.",
+    ),
+    "targets": (
+        "Kabupaten belum menetapkan target per kelompok: target di bagian Target per kelompok hanya contoh.",
+        "The regency has set no target by group: the targets shown are examples only.",
+    ),
+}
+
+
+TRUST_PARTIAL = (
+    "Tahun yang datanya belum lengkap ({years}): jumlah tahunannya belum setahun penuh (lihat Data yang tercakup "
+    "per tahun).",
+    "Years whose data are incomplete ({years}): their yearly totals are not a full year's (see What each year holds).",
+)
+
+
+def trust_html(frame: pl.DataFrame, lang: Lang) -> str:
+    """What the figures rest on, before any figure: how recent, who is missing, reported beside verified."""
+    if frame.is_empty():
+        return f'<p class="note">{pick(TEXT["none"], lang)}</p>'
+    row = frame.row(0, named=True)
+
+    def shown(column: str) -> str:
+        return figure("trust", 0, column, row[column], lang)
+
+    villages = pick(TRUST["villages"], lang).format(
+        missing=shown("villages_missing"), rejected=shown("villages_rejected")
+    )
+    verified = (
+        f"{shown('verified_pct')}% {pick(TRUST['verified'], lang)}."
+        if row["verified_pct"] is not None
+        else pick(TRUST["unverified"], lang)
+    )
+    return (
+        f'<ul id="trust"><li>{pick(TRUST["as_of"], lang)} {pick(TRUST["newest"], lang)} {shown("newest_file_at")}; '
+        f"{pick(TRUST['last_run'], lang)} {shown('last_run_at')}.</li>"
+        f"<li>{shown('villages_expected')} {villages}</li>"
+        f"<li>{pick(TRUST['coverage'], lang)} {shown('coverage_pct')}%; {verified}</li></ul>"
+    )
+
+
+def trust_notes(frames: dict[str, pl.DataFrame], lang: Lang) -> str:
+    """The caveats other sections' data raise: targets that are only examples, years not yet complete."""
+    notes = []
+    targets = frames["target_progress"]
+    if not targets.is_empty() and set(targets["set_by"]) == {"example"}:
+        notes.append(pick(TRUST["targets"], lang))
+    years = frames["data_years"].filter(pl.col("is_partial"))
+    if not years.is_empty():
+        notes.append(pick(TRUST_PARTIAL, lang).format(years=", ".join(str(year) for year in years["year"])))
+    return "".join(f'<p class="note">{escape(note)}</p>' for note in notes)
 
 
 Chart = Callable[[pl.DataFrame, Lang], str]
@@ -580,7 +729,12 @@ def render(frames: dict[str, pl.DataFrame], period: str, lang: Lang = "id", now:
     for name, section in SECTIONS.items():
         frame = frames[name]
         note = pick(section.note, lang)
-        body = summary_html(frame, lang) if name == "regency_summary" else table_html(name, frame, lang)
+        if name == "regency_summary":
+            body = summary_html(frame, lang)
+        elif name == "trust":
+            body = trust_html(frame, lang) + trust_notes(frames, lang)
+        else:
+            body = table_html(name, frame, lang)
         chart = CHARTS[name](frame, lang) if name in CHARTS and not frame.is_empty() else ""
         css = ' class="context"' if name == "regency_target_context" else ""
         paragraph = f'<p class="note">{escape(note)}</p>' if note else ""

@@ -1,12 +1,18 @@
 """The warehouse's views as a catalogue: each `warehouse/views/<name>.sql` with the documentation in its header.
 
+Views analysts query live in the default schema (`main`); the internal base views that count a
+figure once for several views (`warehouse/views/internal/<name>.sql`) live in the schema
+`internal` (`internal.coverage_base`), apart from them. An internal view names what it reads with
+its schema (`main.roster_people`, `internal.coverage_base`): DuckDB binds an unqualified name in a
+view of another schema against the connection's default database, not the view's.
+
 `python -m flows.store.catalog > docs/views.md` writes the views' documentation page.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -24,17 +30,26 @@ class ViewDoc:
     columns: dict[str, str]
     example: str = ""
     grain: tuple[str, ...] = ()  # the columns one row is unique on
+    schema: str = "main"  # 'internal' for the base views under warehouse/views/internal/
+
+    @property
+    def qualified(self) -> str:
+        """How a query names it: `coverage_by_group`, or `internal.coverage_base` for an internal view."""
+        return self.name if self.schema == "main" else f"{self.schema}.{self.name}"
 
 
-def read_view(path: Path) -> ViewDoc:
-    """Parse `warehouse/views/<name>.sql`, whose header comment documents the view."""
+INTERNAL_SCHEMA = "internal"
+
+
+def read_view(path: Path, schema: str = "main") -> ViewDoc:
+    """Parse `warehouse/views/<name>.sql` (or `internal/<name>.sql`), whose header comment documents the view."""
     text = path.read_text()
     header = []
     for line in text.splitlines():
         if not line.startswith("--"):
             break
         header.append(line)
-    return documented(path.stem, header, text)
+    return replace(documented(path.stem, header, text), schema=schema)
 
 
 def documented(name: str, header: list[str], sql: str) -> ViewDoc:
@@ -77,8 +92,11 @@ def table_docs(statements: list[Path] | None = None) -> list[ViewDoc]:
 
 
 def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
-    """Every view of the warehouse, by name."""
-    return [read_view(path) for path in sorted(views_dir.glob("*.sql"))]
+    """Every view of the warehouse, by name: the analysts' views, then the internal base views."""
+    internal = sorted((views_dir / INTERNAL_SCHEMA).glob("*.sql"))
+    return [read_view(path) for path in sorted(views_dir.glob("*.sql"))] + [
+        read_view(path, INTERNAL_SCHEMA) for path in internal
+    ]
 
 
 def in_dependency_order(views: list[ViewDoc]) -> list[ViewDoc]:
@@ -102,8 +120,10 @@ def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc], catalog: 
 
     A view in an attached database reads that database's tables, there and once opened on its own.
     """
+    for schema in sorted({view.schema for view in views} - {"main"}):
+        con.execute(f"create schema if not exists {catalog}.{schema}")
     for view in in_dependency_order(views):
-        name = f"{catalog}.{view.name}"
+        name = f"{catalog}.{view.qualified}"
         con.execute(f"create view {name} as {view.sql}")
         con.execute(f"comment on view {name} is {sql_literal(view.description)}")
         for column, text in view.columns.items():
@@ -138,7 +158,16 @@ def views_markdown(views: list[ViewDoc], tables: list[ViewDoc]) -> str:
         "# Views",
         "",
     ]
-    lines += [line for view in views for line in documentation(view)]
+    lines += [line for view in views if view.schema == "main" for line in documentation(view)]
+    lines += [
+        "# Internal views (schema `internal`)",
+        "",
+        "Base views that count a figure once for the views above to select from; query the views above",
+        "instead. They live in the schema `internal` (`select * from internal.coverage_base`), one file",
+        "each in `warehouse/views/internal/`.",
+        "",
+    ]
+    lines += [line for view in views if view.schema != "main" for line in documentation(view)]
     lines += ["# Tables", "", "What the views are built from; `roster` is the row-level trail behind every figure.", ""]
     lines += [line for table in tables for line in documentation(table)]
     return "\n".join(lines)
@@ -146,7 +175,7 @@ def views_markdown(views: list[ViewDoc], tables: list[ViewDoc]) -> str:
 
 def documentation(doc: ViewDoc) -> list[str]:
     """One view's or table's section of docs/views.md."""
-    lines = [f"## `{doc.name}`", "", doc.description, ""]
+    lines = [f"## `{doc.qualified}`", "", doc.description, ""]
     if doc.grain:
         lines += [f"One row per {', '.join(f'`{column}`' for column in doc.grain)}.", ""]
     lines += ["| column | meaning |", "|---|---|"]

@@ -83,7 +83,10 @@ def load_groups(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
 
 
 def load_group_targets(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
-    """Per-group coverage targets, dated: group_code, target_pct, due_period, valid_from, valid_to, source.
+    """Per-group coverage targets, dated: group_code, target_pct, due_period, valid_from, valid_to, source, set_by.
+
+    `set_by` is 'regency' for a target the regency set, 'example' for the rows cakupan ships
+    (the report never presents an example as the regency's target).
 
     A target applies to the periods whose first day lies in [valid_from, valid_to]; the regency
     changes a target by closing its row (valid_to) and adding one. Rows that overlap for a group,
@@ -98,9 +101,12 @@ def load_group_targets(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
             "valid_from": pl.Date,
             "valid_to": pl.Date,
             "source": pl.String,
+            "set_by": pl.String,
         },
     )
     problems = []
+    if not targets["set_by"].is_in(["regency", "example"]).all():
+        problems.append("set_by not 'regency' or 'example'")
     unknown = set(targets["group_code"]) - set(load_groups(reference_dir)["group_code"])
     if unknown:
         problems.append(f"unknown group_code {sorted(unknown)}")

@@ -42,6 +42,7 @@ STAGED_TABLES = (
     "roster",
     "ingested_files",
     "ingested_sheets",
+    "skipped_rows",
     "validation_failures",
     "runs",
     "verification",

@@ -130,6 +130,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
         "batch_sheets": with_alasan(empty_like(con, outcome.sheets, "ingested_sheets")),
         "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
+        "batch_skipped": empty_like(con, outcome.skipped, "skipped_rows"),
         **{f"batch_{k.name}": empty_like(con, outcome.exports.get(k.name, pl.DataFrame()), k.name) for k in EXPORTS},
     }
     with registered(con, frames), transaction(con):

@@ -135,6 +135,16 @@ create table if not exists ingested_sheets (
 
 -- Each roster sheet's columns as the village wrote them: the header text and the column
 -- letter, so a corrections workbook names a cell as the village sees it (`STATUS BPJS`, D).
+-- Every row read that is not data, and why (issue 27: the auditor sees which rows were skipped,
+-- not only how many): 'blank', 'total', 'signature', 'section' or 'no_data' (structure.with_row_kinds).
+create table if not exists skipped_rows (
+    sha256 varchar not null,
+    source_file varchar not null,
+    sheet varchar not null,
+    source_row integer not null,
+    row_kind varchar not null
+);
+
 create table if not exists sheet_columns (
     sha256 varchar not null,
     sheet varchar not null,

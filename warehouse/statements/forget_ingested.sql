@@ -15,6 +15,9 @@ delete from flagged_rows where ($period is null or period = $period) and sha256 
 delete from sheet_columns where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
 ) and sha256 not in (select sha256 from kept_versions);
+delete from skipped_rows where sha256 in (
+    select sha256 from ingested_files where $period is null or period = $period
+) and sha256 not in (select sha256 from kept_versions);
 delete from ingested_sheets where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
 ) and sha256 not in (select sha256 from kept_versions);

@@ -1,7 +1,8 @@
 -- Record one batch of processed files: their accounting, their groups, their accepted
 -- rows, their validation failures with the original cells of the failing rows, and their
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
--- batch_flagged, batch_sheets and batch_columns (each export kind's rows: insert_export_rows.sql); $run_id names the run.
+-- batch_flagged, batch_sheets, batch_columns and batch_skipped (each export kind's rows: insert_export_rows.sql);
+-- $run_id names the run.
 
 -- A version already recorded is one read again after a passing failure (state.known_versions):
 -- its new record replaces the old one; the old attempt stays in file_attempts.
@@ -62,6 +63,9 @@ select sha256, source_file, sheet, status, reason, alasan, rows_read from batch_
 
 insert into sheet_columns by name
 select * from batch_columns;
+
+insert into skipped_rows by name
+select * from batch_skipped;
 
 -- a rejected file is a failure of the whole file: its village is told why (`cakupan rejects`)
 insert into validation_failures by name

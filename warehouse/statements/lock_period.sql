@@ -10,5 +10,5 @@ where is_current and period = $period and ($district_code is null or left(villag
 insert into period_snapshots by name
 select $action_id as action_id, cut, period, district_code, village_code, group_code, members, enrolled,
        coverage_pct, is_provisional
-from published.coverage_base
+from published.internal.coverage_base
 where period = $period and ($district_code is null or district_code = $district_code);

@@ -47,19 +47,59 @@ select
     source
 from dated;
 
--- file_arrivals: one row per file version received: when cakupan first saw it.
--- The arrival of a submission is the start of the run that first read that version of the file
--- (kept through a full refresh); submission_timeliness compares it with the period's due date.
+-- file_arrivals: one row per file version received: when it arrived, and on what evidence.
+-- A file's arrival is the earliest trustworthy evidence that it was sent: its modification time
+-- in the landing zone (arrival_source 'mtime') when that time is set, not before its month began
+-- and not after the run that first saw the file; otherwise the start of that run ('first_seen'),
+-- which only bounds the arrival from above. A modification time within a day of the run that
+-- first saw the file may be the moment a copy was made rather than when the village sent it
+-- (a backfill copied into the landing zone): such an arrival, like a first-seen one, is an upper
+-- bound (is_upper_bound). submission_timeliness_by_village calls an upper bound after the due
+-- date 'terlambat' only if cakupan was already watching the landing zone then (watched_since),
+-- and 'tidak_diketahui' otherwise.
 -- Grain: source_file, sha256
--- Example: select source_file, arrived_at from file_arrivals order by arrived_at desc limit 5
+-- Example: select source_file, arrived_at, arrival_source, is_upper_bound from file_arrivals order by arrived_at desc limit 5
 -- Columns:
 -- source_file: path under the landing zone (NIK-like digits masked)
 -- sha256: content digest of the file version
 -- run_id: the run that first read it
--- arrived_at: when that run started
+-- first_seen_at: when that run started (kept through a full refresh)
+-- modified_at: the file's modification time in the landing zone when last read; null when not set
+-- arrived_at: the arrival: modified_at when trustworthy, else first_seen_at
+-- arrival_source: 'mtime' (modified_at) or 'first_seen' (first_seen_at)
+-- is_upper_bound: the file arrived at arrived_at or earlier, exactly when is not known (first_seen, or an mtime within a day of first_seen)
+-- watched_since: when the first run of this installation started: files due before it were not being watched
 create table analyst.file_arrivals as
-select masked(source_file) as source_file, sha256, run_id, arrived_at
-from file_arrivals;
+with evidence as (
+    select
+        a.sha256,
+        a.source_file,
+        a.run_id,
+        a.arrived_at as first_seen_at,
+        case when f.modified_at > 0 then to_timestamp(f.modified_at) end as modified_at,
+        timezone($timezone, strptime(f.period || '-01', '%Y-%m-%d')) as period_starts_at
+    from file_arrivals as a
+    left join ingested_files as f using (sha256, source_file)
+),
+
+trusted as (
+    select
+        *,
+        coalesce(modified_at >= period_starts_at and modified_at <= first_seen_at, false) as mtime_trusted
+    from evidence
+)
+
+select
+    masked(source_file) as source_file,
+    sha256,
+    run_id,
+    first_seen_at,
+    modified_at,
+    case when mtime_trusted then modified_at else first_seen_at end as arrived_at,
+    case when mtime_trusted then 'mtime' else 'first_seen' end as arrival_source,
+    not mtime_trusted or modified_at > first_seen_at - interval 1 day as is_upper_bound,
+    (select min(started_at) from runs) as watched_since
+from trusted;
 
 -- period_actions: one row per action of the period audit trail, in the order taken.
 -- Who closed, reopened or accepted what, when and why; and who set an outlier flag's follow-up

@@ -108,6 +108,7 @@ from ref_groups;
 -- valid_from: first day the target applies
 -- valid_to: last day it applies; null while in force
 -- source: where the target comes from
+-- set_by: 'regency' (the regency set it) or 'example' (shipped with cakupan until the regency sets its own: not policy)
 create table analyst.group_targets as
-select group_code, target_pct, due_period, valid_from, valid_to, source
+select group_code, target_pct, due_period, valid_from, valid_to, source, set_by
 from ref_group_targets;

@@ -2,7 +2,7 @@
 -- regencies' child runs staged (stage_regency.sql, flows/store/staging.py): the tables
 -- publish_tables.sql builds from one state database, with every path prefixed by its regency
 -- code. Only the objects the committed manifests name are read ($roster_objects, $ingested_files_objects,
--- $ingested_sheets_objects, $validation_failures_objects, $runs_objects, $verification_objects,
+-- $ingested_sheets_objects, $skipped_rows_objects, $validation_failures_objects, $runs_objects, $verification_objects,
 -- $verification_sources_objects,
 -- $bpjs_contributions_objects, $bpjs_claims_objects). Runs after publish_reference.sql (it reads
 -- analyst.villages), with the registered frame ref_checks (the check catalogue); $run_id names
@@ -47,6 +47,9 @@ from staged_roster as r;
 
 create table analyst.ingested_files as
 select * from read_parquet($ingested_files_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.skipped_rows as
+select * from read_parquet($skipped_rows_objects, union_by_name = true, hive_partitioning = false);
 
 create table analyst.ingested_sheets as
 select * exclude (period) from read_parquet($ingested_sheets_objects, union_by_name = true, hive_partitioning = false);

@@ -85,7 +85,7 @@ join analyst.villages as v on v.village_code = r.village_code;
 -- rows_duplicate: loaded rows repeating an earlier row exactly, counted once
 -- rows_counted: loaded rows in today's figures (in roster)
 -- rows_superseded: loaded rows in groups a newer file replaced
--- reason: why rejected, ignored or superseded, in English with the technical detail
+-- reason: what became of it and why, in English with the technical detail (a file loaded whole says so)
 -- alasan: the same in Bahasa Indonesia, with what to do
 -- kind: 'roster' (a village's file), or the BPJS export it is: bpjs_participants, bpjs_contributions or bpjs_claims; null for a copy not read
 -- run_id: the run that read this version
@@ -112,7 +112,15 @@ select
     masked(f.source_file) as source_file, f.sha256, f.period, f.village_code, f.status, f.rows_read, f.rows_loaded,
     f.rows_rejected, f.rows_skipped, coalesce(f.rows_duplicate, 0) as rows_duplicate,
     coalesce(p.rows_counted, 0) as rows_counted, coalesce(p.rows_superseded, 0) as rows_superseded,
-    masked(f.reason) as reason, masked(f.alasan) as alasan, f.kind, f.run_id
+    -- every status says why in both languages; the state keeps '' for a file that counts whole
+    case
+        when f.reason <> '' then masked(f.reason) when f.status = 'loaded' then 'loaded: read, checked and counted'
+    end as reason,
+    case
+        when f.reason <> '' then masked(f.alasan)
+        when f.status = 'loaded' then 'dimuat: berkas sudah dibaca, diperiksa dan dihitung'
+    end as alasan,
+    f.kind, f.run_id
 from ingested_files as f
 left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_file;
 
@@ -124,13 +132,58 @@ left join placed_rows as p on p.sha256 = f.sha256 and p.source_file = f.source_f
 -- sha256: content digest of the file version (ingested_files)
 -- sheet: sheet name
 -- status: 'roster' or 'ignored'
--- reason: why ignored, in English
+-- reason: why ignored, in English; a roster sheet says it was read
 -- alasan: the same in Bahasa Indonesia
 -- rows_read: rows under the roster header
 create table analyst.ingested_sheets as
-select masked(source_file) as source_file, sha256, masked(sheet) as sheet, status, masked(reason) as reason,
-       masked(alasan) as alasan, rows_read
+select
+    masked(source_file) as source_file, sha256, masked(sheet) as sheet, status,
+    case when reason <> '' then masked(reason) when status = 'roster' then 'roster: read' end as reason,
+    case when reason <> '' then masked(alasan) when status = 'roster' then 'daftar: lembar sudah dibaca' end as alasan,
+    rows_read
 from ingested_sheets;
+
+-- skipped_rows: one row per row read under a header that is not data, with why it was skipped.
+-- Which rows did cakupan not count, and why? The rows ingested_files.rows_skipped counts, listed
+-- for the auditor: blank rows, a totals row, the signature block under it, a section heading
+-- inside a sheet, or a row with no roster value.
+-- Grain: source_file, sha256, sheet, source_row
+-- Example: select source_file, sheet, source_row, why, alasan from skipped_rows where row_kind <> 'blank' limit 20
+-- Columns:
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: content digest of the file version (ingested_files)
+-- period: month folder the file was in, 'YYYY-MM'
+-- village_code: the village the file was placed on
+-- sheet: sheet name
+-- source_row: the row's number in the sheet, as a spreadsheet shows it
+-- row_kind: 'blank', 'total', 'signature', 'section' or 'no_data'
+-- why: why it was skipped, in English
+-- alasan: the same in Bahasa Indonesia
+create table analyst.skipped_rows as
+select
+    masked(s.source_file) as source_file,
+    s.sha256,
+    f.period,
+    f.village_code,
+    masked(s.sheet) as sheet,
+    s.source_row,
+    s.row_kind,
+    case s.row_kind
+        when 'blank' then 'blank row'
+        when 'total' then 'a totals row (JUMLAH / TOTAL)'
+        when 'signature' then 'below the totals row or a signature line: the signature block'
+        when 'section' then 'a section heading inside the sheet'
+        when 'no_data' then 'no roster value in the row (only a number or a label)'
+    end as why,
+    case s.row_kind
+        when 'blank' then 'baris kosong'
+        when 'total' then 'baris jumlah (JUMLAH / TOTAL)'
+        when 'signature' then 'di bawah baris jumlah atau baris tanda tangan: bagian tanda tangan'
+        when 'section' then 'judul bagian di dalam lembar'
+        when 'no_data' then 'baris tanpa isian daftar (hanya nomor atau keterangan)'
+    end as alasan
+from skipped_rows as s
+join ingested_files as f using (sha256, source_file);
 
 -- validation_failures: one row per failed check: of a row (with its sheet, row and column), of a whole file, or a conflict between files.
 -- Grain: run_id, source_file, sha256, sheet, source_row, group_code, check_name, failure_value

@@ -24,6 +24,10 @@ left join (
     select source_file, any_value(period) as period from published.ingested_files group by source_file
 ) as f on f.source_file = s.source_file;
 
+create or replace temporary table staged_skipped_rows as
+select * replace ($regency_code || '/' || source_file as source_file)
+from published.skipped_rows;
+
 create or replace temporary table staged_validation_failures as
 select * replace ($regency_code || '/' || source_file as source_file)
 from published.validation_failures

@@ -20,7 +20,7 @@
 -- unprotected_monthly_cost_idr: unprotected * the minimum monthly contribution, rupiah; null where unprotected is
 -- unprotected_annual_cost_idr: 12 * unprotected_monthly_cost_idr, rupiah; null where unprotected is
 with source as (
-    select * from budget_base where cut = 'district_group'
+    select * from internal.budget_base where cut = 'district_group'
 ),
 
 final as (

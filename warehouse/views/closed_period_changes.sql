@@ -46,11 +46,11 @@ closed as (
 
 today as (
     select c.*, i.close_action_id
-    from coverage_base as c
+    from internal.coverage_base as c
     join in_force as i on i.period = c.period and i.district_code = c.district_code
     union all
     select c.*, r.close_action_id
-    from coverage_base as c
+    from internal.coverage_base as c
     join regency_in_force as r on r.period = c.period
     where c.district_code is null
 ),

@@ -14,7 +14,7 @@
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
 with source as (
-    select * from coverage_base where cut = 'district'
+    select * from internal.coverage_base where cut = 'district'
 ),
 
 final as (

@@ -20,12 +20,12 @@
 -- districts_in_group: how many districts have members of this group in the period
 -- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
 with source as (
-    select * from coverage_base where cut = 'district_group'
+    select * from internal.coverage_base where cut = 'district_group'
 ),
 
 regency as (
     select period, group_code, coverage_pct as regency_coverage_pct
-    from coverage_base
+    from internal.coverage_base
     where cut = 'group'
 ),
 

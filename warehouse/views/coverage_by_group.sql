@@ -13,7 +13,7 @@
 -- enrolled: those of them enrolled (not additive across groups)
 -- coverage_pct: 100 * enrolled / members, one decimal
 with source as (
-    select * from coverage_base where cut = 'group'
+    select * from internal.coverage_base where cut = 'group'
 ),
 
 final as (

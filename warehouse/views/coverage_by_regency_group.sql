@@ -12,7 +12,7 @@
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the regency reported than the threshold (see submission_status_by_regency)
 with source as (
-    select * from coverage_regency_base where cut = 'regency_group'
+    select * from internal.coverage_regency_base where cut = 'regency_group'
 ),
 
 final as (

@@ -16,7 +16,7 @@
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
 with source as (
-    select * from coverage_base where cut = 'village_group'
+    select * from internal.coverage_base where cut = 'village_group'
 ),
 
 final as (

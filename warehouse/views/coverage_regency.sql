@@ -10,12 +10,12 @@
 -- enrolled: those of them enrolled in any of their rows
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- villages_expected: villages of the region (official list)
--- villages_submitted: villages with a loaded file for the period
--- villages_rejected: villages whose files for the period could all not be taken
--- villages_missing: villages from which nothing arrived
+-- villages_submitted: villages that sent a file taken for the period (submission_status_by_village 'terkirim')
+-- villages_rejected: villages whose every file for the period was rejected as a whole ('ditolak')
+-- villages_missing: villages from which nothing arrived ('belum_mengirim')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 with source as (
-    select * from coverage_base where cut = 'regency'
+    select * from internal.coverage_base where cut = 'regency'
 ),
 
 reporting as (

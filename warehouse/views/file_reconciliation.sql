@@ -15,7 +15,7 @@
 -- sha256: content digest of this version of the file
 -- kind: 'roster', or the BPJS export it is (bpjs_participants, bpjs_contributions, bpjs_claims)
 -- status: 'loaded', 'superseded' (a newer file counts instead), 'rejected' or 'ignored'
--- reason: why rejected, ignored or superseded (English, with the technical detail)
+-- reason: what became of the file and why (English, with the technical detail; a file loaded whole says so)
 -- alasan: the same reason in Bahasa Indonesia, with what to do
 -- rows_read: rows under a roster header in the file
 -- rows_loaded: rows that passed every error check

@@ -8,9 +8,9 @@
 -- district_code: Kemendagri district code, dotted ('33.02.17')
 -- district_name: kecamatan name
 -- villages_expected: villages in the district (official list)
--- villages_submitted: villages with a loaded file for the period
--- villages_rejected: villages whose files for the period could all not be taken
--- villages_missing: villages from which nothing arrived for the period
+-- villages_submitted: villages that sent a file taken for the period (status 'terkirim')
+-- villages_rejected: villages whose every file for the period was rejected as a whole (status 'ditolak')
+-- villages_missing: villages from which nothing arrived for the period (status 'belum_mengirim')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
 with source as (
@@ -29,11 +29,11 @@ final as (
         district_code,
         district_name,
         count(*) as villages_expected,
-        count(*) filter (where status = 'submitted') as villages_submitted,
-        count(*) filter (where status = 'rejected') as villages_rejected,
-        count(*) filter (where status = 'missing') as villages_missing,
-        round(100.0 * count(*) filter (where status = 'submitted') / count(*), 1) as completeness_pct,
-        round(100.0 * count(*) filter (where status = 'submitted') / count(*), 1)
+        count(*) filter (where status = 'terkirim') as villages_submitted,
+        count(*) filter (where status = 'ditolak') as villages_rejected,
+        count(*) filter (where status = 'belum_mengirim') as villages_missing,
+        round(100.0 * count(*) filter (where status = 'terkirim') / count(*), 1) as completeness_pct,
+        round(100.0 * count(*) filter (where status = 'terkirim') / count(*), 1)
             < any_value(threshold.provisional_below_pct) as is_provisional
     from source
     cross join threshold

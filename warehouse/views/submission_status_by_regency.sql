@@ -9,8 +9,8 @@
 -- regency_name: regency or city name ('Kabupaten Banyumas')
 -- districts: kecamatan in the regency (official list)
 -- villages_expected: villages in the regency (official list)
--- villages_submitted: villages with a loaded file for the period
--- villages_rejected: villages whose files for the period could all not be taken
+-- villages_submitted: villages that sent a file taken for the period (status 'terkirim')
+-- villages_rejected: villages whose every file for the period was rejected as a whole (status 'ditolak')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
 with source as (
@@ -29,8 +29,8 @@ counted as (
         regency_code,
         count(distinct district_code) as districts,
         count(*) as villages_expected,
-        count(*) filter (where status = 'submitted') as villages_submitted,
-        count(*) filter (where status = 'rejected') as villages_rejected
+        count(*) filter (where status = 'terkirim') as villages_submitted,
+        count(*) filter (where status = 'ditolak') as villages_rejected
     from source
     group by period, regency_code
 ),

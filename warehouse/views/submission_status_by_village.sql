@@ -1,15 +1,18 @@
 -- submission_status_by_village: one row per period and village (every village of the region, every period seen).
--- Which villages reported this month? DHIS2-style reporting status: 'submitted' (a file was
--- loaded), 'rejected' (only files that could not be taken), 'missing' (nothing arrived).
+-- Which villages reported this month? The one definition of sent, rejected and missing that
+-- every other view and the report read: 'terkirim' (sent: a file was taken, that is loaded,
+-- later superseded, or held for a closed period), 'ditolak' (rejected: files arrived, but every
+-- one was rejected as a whole), 'belum_mengirim' (missing: nothing placed on the village arrived).
+-- Whether a sent file was on time is submission_timeliness_by_village.
 -- Grain: period, village_code
--- Example: select village_name, district_name from submission_status_by_village where period = '2024-04' and status <> 'submitted'
+-- Example: select village_name, district_name, status from submission_status_by_village where period = '2024-04' and status <> 'terkirim'
 -- Columns:
 -- period: month, 'YYYY-MM'
 -- village_code: Kemendagri village code, dotted ('33.02.17.2001')
 -- village_name: desa or kelurahan name
 -- district_code: Kemendagri district code, dotted ('33.02.17')
 -- district_name: kecamatan name
--- status: 'submitted', 'rejected' or 'missing'
+-- status: 'terkirim' (sent), 'ditolak' (rejected) or 'belum_mengirim' (missing)
 with periods as (
     select distinct period from ingested_files where period is not null
 ),
@@ -18,7 +21,7 @@ files as (
     select
         period,
         village_code,
-        bool_or(status in ('loaded', 'superseded')) as any_loaded,
+        bool_or(status in ('loaded', 'superseded', 'pending')) as any_taken,
         bool_or(status = 'rejected') as any_rejected
     from ingested_files
     where village_code is not null
@@ -33,9 +36,9 @@ final as (
         villages.district_code,
         districts.district_name,
         case
-            when files.any_loaded then 'submitted'
-            when files.any_rejected then 'rejected'
-            else 'missing'
+            when files.any_taken then 'terkirim'
+            when files.any_rejected then 'ditolak'
+            else 'belum_mengirim'
         end as status
     from periods
     cross join villages

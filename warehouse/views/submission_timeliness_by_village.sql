@@ -1,11 +1,18 @@
 -- submission_timeliness_by_village: one row per period received and village (every village of the region).
--- Did each village send its roster on time? DHIS2's "reporting on time": the first file of the
--- month that was taken (loaded, later superseded, or held for a closed period) is compared with
--- the period's due date (due_dates); its arrival is when a run first saw it (file_arrivals). A
--- village that sent nothing, or only files rejected as a whole, is 'missing' once the due date has
--- passed (as of the run that published this warehouse), 'not_yet_due' before.
+-- Did each village send its roster on time? DHIS2's "reporting on time": the arrival of the first
+-- file of the month that was taken (file_arrivals: its modification time in the landing zone when
+-- trustworthy, else when a run first saw it) is compared with the period's due date (due_dates).
+-- Sent, rejected and missing are submission_status_by_village's, never decided again here.
+-- 'tepat_waktu' (on time): arrived by the due date. 'terlambat' (late): arrived after it, on
+-- evidence: a trustworthy modification time older than the run that first saw the file, or a
+-- run of cakupan already watching the landing zone when the due date passed.
+-- 'tidak_diketahui' (arrival unknown): sent, but the only evidence is after the due date and
+-- nobody was watching then, as for months loaded in a backfill. 'ditolak' and 'belum_mengirim'
+-- as in submission_status_by_village, except that a village that sent nothing before its due
+-- date has passed (as of the run that published this warehouse) is 'belum_jatuh_tempo'.
+-- 'tanpa_batas_kirim': no rule of due_dates covers the period.
 -- Grain: period, village_code
--- Example: select village_name, status, first_received_at, days_late from submission_timeliness_by_village where period = '2024-04' and district_name = 'Cilongok'
+-- Example: select village_name, status, first_received_at, arrival_source, days_late from submission_timeliness_by_village where period = '2024-04' and district_name = 'Cilongok'
 -- Columns:
 -- period: month, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
@@ -13,17 +20,18 @@
 -- village_code: Kemendagri village code, dotted ('33.02.17.2001')
 -- village_name: desa or kelurahan name
 -- due_date: the last day to send the roster; null when no rule of due_dates covers the period
--- due_at: when a file first seen later is late
--- status: 'on_time', 'late', 'missing', 'not_yet_due', or 'no_due_date' (no rule covers the period)
--- first_received_at: when the first file taken arrived; null when none
+-- due_at: when a file arriving later is late
+-- status: 'tepat_waktu', 'terlambat', 'tidak_diketahui', 'ditolak', 'belum_mengirim', 'belum_jatuh_tempo' or 'tanpa_batas_kirim'
+-- submission_status: submission_status_by_village's status: 'terkirim', 'ditolak' or 'belum_mengirim'
+-- first_received_at: when the first file taken arrived (file_arrivals.arrived_at); null when none
+-- arrival_source: the evidence for first_received_at: 'mtime' or 'first_seen' (file_arrivals)
 -- last_received_at: when the latest file taken arrived (a correction)
 -- files_received: file versions taken (loaded, superseded or pending)
 -- first_file_at: when the first file of any kind (rejected included) placed on the village arrived
--- days_late: days from due_at to first_received_at when late, a part of a day counting as one
+-- days_late: days from due_at to first_received_at when 'terlambat', a part of a day counting as one
 with villages_by_period as (
-    select p.period, v.district_code, v.district_name, v.village_code, v.village_name
-    from (select distinct period from ingested_files where period is not null) as p
-    cross join villages as v
+    select s.period, s.district_code, s.district_name, s.village_code, s.village_name, s.status as sent
+    from submission_status_by_village as s
 ),
 
 received as (
@@ -31,6 +39,11 @@ received as (
         f.period,
         f.village_code,
         min(a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending')) as first_received_at,
+        arg_min(a.arrival_source, a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending'))
+            as arrival_source,
+        arg_min(a.is_upper_bound, a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending'))
+            as is_upper_bound,
+        any_value(a.watched_since) as watched_since,
         max(a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending')) as last_received_at,
         count(*) filter (where f.status in ('loaded', 'superseded', 'pending')) as files_received,
         min(a.arrived_at) as first_file_at
@@ -54,18 +67,25 @@ final as (
         d.due_date,
         d.due_at,
         case
-            when d.due_at is null then 'no_due_date'
-            when r.first_received_at <= d.due_at then 'on_time'
-            when r.first_received_at > d.due_at then 'late'
-            when as_of.published_at > d.due_at then 'missing'
-            else 'not_yet_due'
+            when v.sent = 'ditolak' then 'ditolak'
+            when d.due_at is null then 'tanpa_batas_kirim'
+            when v.sent = 'terkirim' and r.first_received_at <= d.due_at then 'tepat_waktu'
+            when v.sent = 'terkirim' and (not r.is_upper_bound or r.watched_since <= d.due_at) then 'terlambat'
+            when v.sent = 'terkirim' then 'tidak_diketahui'
+            when as_of.published_at <= d.due_at then 'belum_jatuh_tempo'
+            else 'belum_mengirim'
         end as status,
+        v.sent as submission_status,
         r.first_received_at,
+        r.arrival_source,
         r.last_received_at,
         coalesce(r.files_received, 0) as files_received,
         r.first_file_at,
-        case when r.first_received_at > d.due_at then ceil((epoch(r.first_received_at) - epoch(d.due_at)) / 86400)::integer end
-            as days_late
+        case
+            when v.sent = 'terkirim' and r.first_received_at > d.due_at
+                and (not r.is_upper_bound or r.watched_since <= d.due_at)
+                then ceil((epoch(r.first_received_at) - epoch(d.due_at)) / 86400)::integer
+        end as days_late
     from villages_by_period as v
     cross join as_of
     left join due_dates as d using (period)

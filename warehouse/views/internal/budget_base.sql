@@ -6,7 +6,7 @@
 -- active and paid up (members - protected of verification_base, whatever the village
 -- reports), at the same rate. Rows of one cut do not add up to a coarser cut. budget_gap and budget_gap_total select its cuts; query those.
 -- Grain: cut, period, district_code, village_code, group_code
--- Example: select cut, sum(annual_cost_idr) as annual_cost_idr from budget_base where period = '2024-04' group by cut order by cut
+-- Example: select cut, sum(annual_cost_idr) as annual_cost_idr from internal.budget_base where period = '2024-04' group by cut order by cut
 -- Columns:
 -- cut: 'regency', 'group', 'district', 'district_group' or 'village_group' (see coverage_base)
 -- period: month, 'YYYY-MM'
@@ -24,7 +24,7 @@
 -- unprotected_monthly_cost_idr: unprotected * the minimum monthly contribution, rupiah; null where unprotected is
 -- unprotected_annual_cost_idr: 12 * unprotected_monthly_cost_idr, rupiah; null where unprotected is
 with source as (
-    select * from coverage_base
+    select * from internal.coverage_base
 ),
 
 final as (
@@ -45,8 +45,8 @@ final as (
         ((verified.members - verified.protected) * rate.monthly_rate_idr)::bigint as unprotected_monthly_cost_idr,
         (12 * (verified.members - verified.protected) * rate.monthly_rate_idr)::bigint as unprotected_annual_cost_idr
     from source
-    join monthly_contribution as rate using (period)
-    left join verification_base as verified
+    join main.monthly_contribution as rate using (period)
+    left join main.verification_base as verified
         on verified.cut = source.cut
         and verified.period = source.period
         and verified.district_code is not distinct from source.district_code

@@ -6,7 +6,7 @@
 -- group, once in the district and once in the regency). The coverage_* and budget_* views
 -- each select a cut; query those rather than this view.
 -- Grain: cut, period, district_code, village_code, group_code
--- Example: select cut, count(*) as cut_rows from coverage_base where period = '2024-04' group by cut order by cut
+-- Example: select cut, count(*) as cut_rows from internal.coverage_base where period = '2024-04' group by cut order by cut
 -- Columns:
 -- cut: 'regency', 'group', 'district', 'district_group' or 'village_group': which keys the row is counted over
 -- period: month the rosters report, 'YYYY-MM'
@@ -21,7 +21,7 @@
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status); null where district_code is
 with people as (
-    select * from roster_people
+    select * from main.roster_people
 ),
 
 counted as (
@@ -65,10 +65,10 @@ final as (
         round(100.0 * counted.enrolled / counted.members, 1) as coverage_pct,
         case when counted.district_code is not null then coalesce(status.is_provisional, true) end as is_provisional
     from counted
-    left join submission_status as status using (period, district_code)
-    left join districts on districts.district_code = counted.district_code
-    left join villages on villages.village_code = counted.village_code
-    left join groups on groups.group_code = counted.group_code
+    left join main.submission_status as status using (period, district_code)
+    left join main.districts on districts.district_code = counted.district_code
+    left join main.villages on villages.village_code = counted.village_code
+    left join main.groups on groups.group_code = counted.group_code
 )
 
 select * from final

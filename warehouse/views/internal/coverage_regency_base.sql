@@ -5,7 +5,7 @@
 -- coverage_by_regency_group each select one cut of it; query those rather than this view. It
 -- counts as coverage_base does, over the regency keys coverage_base does not carry.
 -- Grain: cut, period, regency_code, group_code
--- Example: select cut, count(*) as cut_rows from coverage_regency_base where period = '2024-04' group by cut order by cut
+-- Example: select cut, count(*) as cut_rows from internal.coverage_regency_base where period = '2024-04' group by cut order by cut
 -- Columns:
 -- cut: 'regency' or 'regency_group': which keys the row is counted over
 -- period: month the rosters report, 'YYYY-MM'
@@ -17,8 +17,8 @@
 -- is_provisional: true when fewer villages of the regency reported than the threshold (see submission_status_by_regency)
 with people as (
     select people.*, districts.regency_code
-    from roster_people as people
-    join districts using (district_code)
+    from main.roster_people as people
+    join main.districts using (district_code)
 ),
 
 counted as (
@@ -40,7 +40,7 @@ final as (
         round(100.0 * counted.enrolled / counted.members, 1) as coverage_pct,
         coalesce(status.is_provisional, true) as is_provisional
     from counted
-    left join submission_status_by_regency as status using (period, regency_code)
+    left join main.submission_status_by_regency as status using (period, regency_code)
 )
 
 select * from final
