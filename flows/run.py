@@ -80,25 +80,8 @@ class PlainSteps:
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
     with state.connect_state(state_path) as con:
-        checks = period_checks(settings)
-        publish.publish(con, settings.warehouse, key, run_id, settings.provisional_below_pct, settings.region, checks)
-        state.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
-
-
-def fingerprint(key: PiiKey, settings: Settings) -> str:
-    """What the published warehouse is built from besides the data."""
-    return publish.fingerprint(key.value, settings.provisional_below_pct, settings.region, period_checks(settings))
-
-
-def period_checks(settings: Settings) -> publish.PeriodChecks:
-    """The settings the period views are published with."""
-    return publish.PeriodChecks(
-        settings.timezone,
-        settings.outlier_min_share,
-        settings.outlier_min_change,
-        settings.outlier_replaced_share,
-        settings.outlier_min_drop,
-    )
+        publish.publish(con, settings, key, run_id)
+        state.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
 
 
 def preflight(settings: Settings) -> None:
@@ -268,7 +251,9 @@ def ingest_and_publish(
         counts = state.finish_run(con, run_id, "publishing")
         rejections = state.rejected_files(con)
         held = state.held_files(con)
-        current = settings.warehouse.exists() and state.published_is_current(con, fingerprint(key, settings))
+        current = settings.warehouse.exists() and state.published_is_current(
+            con, publish.fingerprint(key.value, settings)
+        )
         if current:
             state.mark_run(con, run_id, "completed")
     if current:
