@@ -244,18 +244,20 @@ def ingest_and_publish(
     log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
     processor = BatchProcessor(raw_dir, gazetteer, workers, settings.file_timeout_seconds)
     with processor, state.connect_state(state_path) as con:
-        state.record_copies(con, copies, run_id)
+        if copies.height:
+            state.record_copies(con, copies, run_id)
         process_new(con, processor, work, steps, run_id, log)
-        state.refresh_current(con, run_id)
+        fingerprint = publish.fingerprint(key.value, settings)
+        current = settings.warehouse.exists() and state.published_is_current(con, fingerprint)
+        if not current:  # else nothing was recorded since the last publish: the current versions stand
+            state.refresh_current(con, run_id)
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
         counts = state.finish_run(con, run_id, "publishing")
         rejections = state.rejected_files(con)
         held = state.held_files(con)
-        current = settings.warehouse.exists() and state.published_is_current(
-            con, publish.fingerprint(key.value, settings)
-        )
         if current:
             state.mark_run(con, run_id, "completed")
+            coverage = state.published_coverage(con)
     if current:
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:
@@ -266,4 +268,7 @@ def ingest_and_publish(
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")
-    return summarize(run_id, {**counts, **checks}, rejections, settings.warehouse, warnings)
+    if not current:
+        with state.connect_state(state_path) as con:
+            coverage = state.published_coverage(con)
+    return summarize(run_id, {**counts, **checks}, coverage, rejections, warnings)

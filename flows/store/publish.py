@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +25,7 @@ WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
 
 
-STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "publish_staged_tables")
+STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "summarize_coverage", "publish_staged_tables")
 
 
 def fingerprint(key: bytes, settings: Settings) -> str:
@@ -92,9 +92,12 @@ def publish(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, r
     params = {**settings.figures, **hmac_pads(key.value), "run_id": run_id, "pii_key_source": key.source}
     try:
         with registered(state, reference_frames(settings.region)):
-            swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params)
+            swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params, ["summarize_coverage"])
+        with transaction(state):  # what the run summary shows, kept for a run that finds nothing new
+            state.execute("create or replace table published_coverage as from summary_coverage")
     finally:
         state.execute("drop table if exists pii_pads")  # the key's pads, made by publish_tables.sql
+        state.execute("drop table if exists summary_coverage")
 
 
 def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: str) -> None:
@@ -110,11 +113,18 @@ def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: st
         swap_in(con, settings.warehouse, ["publish_reference", "publish_staged_tables"], params)
 
 
-def swap_in(con: duckdb.DuckDBPyConnection, warehouse: Path, scripts: list[str], params: dict[str, object]) -> None:
+def swap_in(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    scripts: list[str],
+    params: dict[str, object],
+    over_views: Sequence[str] = (),
+) -> None:
     """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename.
 
     `scripts` (warehouse/statements/) create its tables in the attached database `analyst`; the
-    views and the tables' comments follow in the same transaction.
+    views and the tables' comments follow in the same transaction, then `over_views` (scripts
+    that read the views into temporary tables).
     """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
@@ -131,6 +141,8 @@ def swap_in(con: duckdb.DuckDBPyConnection, warehouse: Path, scripts: list[str],
                     run_script(con, script, params)
                 create_views(con, view_docs(), "analyst")
                 comment_tables(con, table_docs(), "analyst")
+                for script in over_views:
+                    run_script(con, script, params)
             con.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
             con.execute("detach analyst")
