@@ -33,6 +33,7 @@ CHANGED: dict[str, Any] = {
     "region": "33.01,33.02",
     "workers": 1,
     "file_timeout_seconds": 30.0,
+    "bpjs_folder": "EKSPOR",
     "pii_key_block": "cakupan-pii-key",
     "staging_url": "s3://bucket/prefix",
     "work_dir": Path("elsewhere/regencies"),

@@ -89,7 +89,13 @@ def publish(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, r
 
     Every figure setting is a parameter of the statements (`$provisional_below_pct`, `$timezone`, ...).
     """
-    params = {**settings.figures, **hmac_pads(key.value), "run_id": run_id, "pii_key_source": key.source}
+    params: dict[str, object] = {
+        **settings.figures,
+        **hmac_pads(key.value),
+        "run_id": run_id,
+        "pii_key_source": key.source,
+        **reference.name_title_patterns(),
+    }
     try:
         with registered(state, reference_frames(settings.region)):
             swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params, ["summarize_coverage"])
