@@ -17,6 +17,7 @@ import pandas as pd
 from flows.ingest.headers import canonical_column, sheet_group
 from flows.ingest.normalize import ENROLLED_WORDS, NOT_ENROLLED_WORDS, ROLE_GROUPS
 from flows.ingest.place import build_gazetteer, place
+from flows.settings import BANYUMAS_REGENCY_CODE
 from flows.store.reference import load_villages
 
 ENGINES = {".xlsx": "openpyxl", ".xls": "xlrd", ".ods": "odf"}
@@ -84,7 +85,7 @@ def roster_rows(frame: pd.DataFrame, sheet: str) -> list[dict[str, object]]:
 
 def run_baseline(raw_dir: Path, warehouse: Path) -> int:
     """Read every file under `raw_dir`, count coverage per period, village and group into `warehouse`; rows kept."""
-    villages = build_gazetteer(load_villages())
+    villages = build_gazetteer(load_villages(region=BANYUMAS_REGENCY_CODE))
     records = []
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(raw_dir).as_posix()

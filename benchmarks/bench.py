@@ -49,7 +49,6 @@ SEED = 42
 PROVINCE_SHARES = (0.25, 0.5, 1.0)  # of the province's files, to see how time grows
 RUN = "bench"
 KEY = PiiKey(b"bench", "bench")  # the person_id key of the `stages` scenario, which publishes by itself
-PROVISIONAL_BELOW_PCT = Settings.provisional_below_pct
 OPTIONS = RunOptions(allow_empty=True)  # a share of the province may leave its newest period out
 EXCLUDED: dict[str, float] = {}  # start-up time a scenario reports apart from its work
 BASELINE: dict[str, float] = {}  # the raw-read floor, timed in the same process as a scenario, for its ratio
@@ -188,7 +187,8 @@ def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str,
             rows += outcome.rows.height
         state.start_run(con, RUN)
         timed(times, "refresh", lambda: state.refresh_current(con, RUN))
-        timed(times, "publish", lambda: publish.publish(con, warehouse, KEY, RUN, PROVISIONAL_BELOW_PCT, region))
+        published = Settings(raw, warehouse, region=region)
+        timed(times, "publish", lambda: publish.publish(con, published, KEY, RUN))
     return times, rows
 
 

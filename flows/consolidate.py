@@ -64,6 +64,7 @@ class DeploymentSteps:
                 "work_dir": str(settings.work_dir.resolve()),
                 "parent_run_id": run_id,
                 "allow_empty": options.allow_empty,
+                "figures": settings.figures,  # every regency is published as the province is (region aside)
             }
 
         submitted = windowed(
@@ -81,15 +82,22 @@ def regency_chunk(
     parent_run_id: str | None = None,
     config: Path | None = None,
     allow_empty: bool = False,
+    figures: dict[str, Any] | None = None,
 ) -> list[dict[str, object]] | State[None]:
     """Run and stage each regency of the chunk: `raw_dir/<code>/` into `work_dir/<code>/`, staged at `staging_url`.
 
-    Settings not given come from where the child runs (its worker's cakupan.toml and CAKUPAN_*),
-    the person_id key included: give every worker the same one.
+    `figures` are the parent's figure settings (Settings.figures), so that every regency is published
+    with them. Other settings not given come from where the child runs (its worker's cakupan.toml and
+    CAKUPAN_*), the person_id key included: give every worker the same one.
     """
     logger = get_run_logger()
     logger.info("regencies %s in process %d", ",".join(regencies), os.getpid())
-    overrides: dict[str, Any] = {"raw_dir": raw_dir, "staging_url": staging_url, "work_dir": work_dir}
+    overrides: dict[str, Any] = {
+        **(figures or {}),
+        "raw_dir": raw_dir,
+        "staging_url": staging_url,
+        "work_dir": work_dir,
+    }
     try:
         settings = load_settings(config, **overrides)
         run_id = str(flow_run.get_id() or uuid.uuid4())

@@ -27,7 +27,7 @@ from typing import Protocol
 from obstore.store import ObjectStore
 
 from flows.ingest.validate import mask_text
-from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, period_checks, preflight, run_pipeline
+from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state
 
@@ -167,13 +167,24 @@ def stage_regency(
             raise RunFailedError(f"regency {regency_code} has no published warehouse to stage ({regency.warehouse})")
         current = staging.read_manifest(store, regency_code)
         if current is not None and current.source_run_id == published[0]:
-            if current.zone_signature != signature:
-                current = current.with_signature(signature)
+            if (current.zone_signature, current.figures_digest) != (signature, regency.figures_digest):
+                current = current.with_listing(signature, regency.figures_digest)
                 staging.commit(store, current)
             staging.remove_unlisted(store, regency_code, current.live)  # a killed child's leftovers
             return current, False
         frames = staging.regency_frames(con, regency.warehouse, regency_code)
-    return staging.stage(store, frames, regency_code, published[0], signature, published[1]), True
+    return staging.stage(
+        store, frames, regency_code, published[0], signature, published[1], regency.figures_digest
+    ), True
+
+
+def is_current(settings: Settings, regency_code: str, manifest: staging.Manifest | None) -> bool:
+    """True when the regency's committed output was staged from its landing zone as it is, with these settings."""
+    return (
+        manifest is not None
+        and manifest.zone_signature == zone_signature(settings.raw_dir / regency_code)
+        and manifest.figures_digest == regency_settings(settings, regency_code).figures_digest
+    )
 
 
 def province_record(warehouse: Path) -> Path:
@@ -189,9 +200,7 @@ def staged_cache(warehouse: Path) -> Path:
 def province_fingerprint(settings: Settings, manifests: dict[str, staging.Manifest]) -> str:
     """What the province warehouse is built from: the generations staged, the views, statements, reference, settings."""
     checks = sorted({manifest.pii_key_check for manifest in manifests.values()})
-    digest = hashlib.sha256(
-        publish.fingerprint(" ".join(checks).encode(), settings.provisional_below_pct, settings.region).encode()
-    )
+    digest = hashlib.sha256(publish.fingerprint(" ".join(checks).encode(), settings).encode())
     for code, manifest in sorted(manifests.items()):
         digest.update(f"{code}={manifest.generation}\n".encode())
     return digest.hexdigest()
@@ -219,9 +228,7 @@ def publish_province(
         return False
     objects = staging.fetch(store, manifests.values(), staged_cache(settings.warehouse))
     log.info("publishing %s from %d regencies", settings.warehouse, len(manifests))
-    publish.publish_staged(
-        objects, settings.warehouse, run_id, settings.provisional_below_pct, settings.region, period_checks(settings)
-    )
+    publish.publish_staged(objects, settings, run_id)
     record = {
         "run_id": run_id,
         "fingerprint": fingerprint,
@@ -256,11 +263,7 @@ def run_province(
     seconds = {}
     with state.run_lock(province_record(settings.warehouse)):
         committed = staging.read_manifests(store, present)
-        changed = [
-            code
-            for code in present
-            if code not in committed or committed[code].zone_signature != zone_signature(zones / code)
-        ]
+        changed = [code for code in present if not is_current(settings, code, committed.get(code))]
         size = settings.regencies_per_child
         chunks = [changed[start : start + size] for start in range(0, len(changed), size)]
         log.info(

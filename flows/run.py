@@ -81,25 +81,8 @@ class PlainSteps:
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
     with state.connect_state(state_path) as con:
-        checks = period_checks(settings)
-        publish.publish(con, settings.warehouse, key, run_id, settings.provisional_below_pct, settings.region, checks)
-        state.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
-
-
-def fingerprint(key: PiiKey, settings: Settings) -> str:
-    """What the published warehouse is built from besides the data."""
-    return publish.fingerprint(key.value, settings.provisional_below_pct, settings.region, period_checks(settings))
-
-
-def period_checks(settings: Settings) -> publish.PeriodChecks:
-    """The settings the period views are published with."""
-    return publish.PeriodChecks(
-        settings.timezone,
-        settings.outlier_min_share,
-        settings.outlier_min_change,
-        settings.outlier_replaced_share,
-        settings.outlier_min_drop,
-    )
+        publish.publish(con, settings, key, run_id)
+        state.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
 
 
 def preflight(settings: Settings) -> None:
@@ -298,16 +281,20 @@ def ingest_and_publish(
         for period in retired:
             state.forget(con, period)
         state.record_skipped(con, unread, run_id)
-        state.record_copies(con, copies, run_id)
+        if copies.height:
+            state.record_copies(con, copies, run_id)
         process_new(con, processor, work, steps, run_id, log, settings.file_retries)
-        state.refresh_current(con, run_id)
+        fingerprint = publish.fingerprint(key.value, settings)
+        current = settings.warehouse.exists() and state.published_is_current(con, fingerprint)
+        if not current:  # else nothing was recorded since the last publish: the current versions stand
+            state.refresh_current(con, run_id)
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
         counts = state.finish_run(con, run_id, "publishing")
         rejections = state.rejected_files(con)
         held = state.held_files(con)
-        current = settings.warehouse.exists() and state.published_is_current(con, fingerprint(key, settings))
         if current:
             state.mark_run(con, run_id, "completed")
+            coverage = state.published_coverage(con)
     if current:
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:
@@ -318,4 +305,7 @@ def ingest_and_publish(
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")
-    return summarize(run_id, {**counts, **checks}, rejections, settings.warehouse, warnings)
+    if not current:
+        with state.connect_state(state_path) as con:
+            coverage = state.published_coverage(con)
+    return summarize(run_id, {**counts, **checks}, coverage, rejections, warnings)

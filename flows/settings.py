@@ -7,13 +7,14 @@ Unknown keys are rejected, never silently ignored.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import json
 import os
 import re
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,51 +87,73 @@ class ConfigError(ValueError):
     """A configuration value or key that cannot be used; the message names where it came from."""
 
 
+# What each setting is for (the `role` in its field's metadata; tests/test_settings.py fails on a field without one):
+# FIGURES: a published figure depends on it, so it is in both publishers' fingerprints (a change republishes
+# the regency and province warehouses, and re-runs every regency of a province); OPERATION: where files are
+# and how a run works, never a figure (the data a run reads or holds is tracked by the state, not here).
+FIGURES, OPERATION = "figures", "operation"
+ROLES = (FIGURES, OPERATION)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run can be configured with."""
+    """Everything a run can be configured with; each default written here only."""
 
-    raw_dir: Path = DEFAULT_RAW_DIR
-    warehouse: Path = DEFAULT_WAREHOUSE
-    schedule: str = "0 2 * * *"
-    timezone: str = "Asia/Jakarta"
-    batch_size: int = 256
-    provisional_below_pct: float = 80.0
-    region: str = BANYUMAS_REGENCY_CODE  # a province, a regency, or regencies separated by commas
-    workers: int = 0
-    # seconds one file may take to read in a worker before the worker is ended and the file rejected
-    file_timeout_seconds: float = 120.0
+    raw_dir: Path = field(default=DEFAULT_RAW_DIR, metadata={"role": OPERATION})
+    warehouse: Path = field(default=DEFAULT_WAREHOUSE, metadata={"role": OPERATION})
+    schedule: str = field(default="0 2 * * *", metadata={"role": OPERATION})
+    # the regency's time zone: the schedule's, and the one due dates end in (submission_timeliness)
+    timezone: str = field(default="Asia/Jakarta", metadata={"role": FIGURES})
+    batch_size: int = field(default=256, metadata={"role": OPERATION})
+    provisional_below_pct: float = field(default=80.0, metadata={"role": FIGURES})
+    # a province, a regency, or regencies separated by commas
+    region: str = field(default=BANYUMAS_REGENCY_CODE, metadata={"role": FIGURES})
+    workers: int = field(default=0, metadata={"role": OPERATION})
+    # seconds one file may take to read in a worker before the worker is ended and the file rejected: a
+    # guard for the machine, applied to files as they are read (a full refresh reads every file again)
+    file_timeout_seconds: float = field(default=120.0, metadata={"role": OPERATION})
     # later runs that read again a file whose reading failed for a passing reason (it vanished or changed
     # while read, the time limit, a worker ended); after them its rejection stays (docs/operations.md)
-    file_retries: int = 3
+    file_retries: int = field(default=3, metadata={"role": OPERATION})
     # the address space (MiB) the kernel allows each reading worker (RLIMIT_AS): a file that needs more is
     # rejected, not the run (docs/performance.md: a run's peak memory)
-    worker_memory_mb: int = 4096
+    worker_memory_mb: int = field(default=4096, metadata={"role": OPERATION})
     # a file modified this many seconds or less from the run's clock (either side) waits for a later run:
     # it may still be being copied or synced (0: read every file at once)
-    quiet_seconds: float = 60.0
+    quiet_seconds: float = field(default=60.0, metadata={"role": OPERATION})
     # the folder, directly inside each period folder, where the BPJS branch's exports land
     # (raw/<YYYY-MM>/BPJS/, matched without regard to case): only files there are read as exports,
     # and every file there must be one; a file anywhere else is a village's (docs/verification.md)
-    bpjs_folder: str = "BPJS"
+    bpjs_folder: str = field(default="BPJS", metadata={"role": OPERATION})
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
-    pii_key_block: str = ""
+    # (the key itself, not where it is kept, is in the fingerprints: flows/store/publish.py)
+    pii_key_block: str = field(default="", metadata={"role": OPERATION})
     # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
     # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
     # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once
-    staging_url: str = ""
-    work_dir: Path = DEFAULT_WORK_DIR
-    regencies_per_child: int = 1
-    child_concurrency: int = 2
+    staging_url: str = field(default="", metadata={"role": OPERATION})
+    work_dir: Path = field(default=DEFAULT_WORK_DIR, metadata={"role": OPERATION})
+    regencies_per_child: int = field(default=1, metadata={"role": OPERATION})
+    child_concurrency: int = field(default=2, metadata={"role": OPERATION})
     # month-to-month outlier flags (the view `outliers`, docs/operations.md): members or enrolled
     # change by at least this share of the earlier figure and at least this many people (0 turns
     # either condition off; the demo generator's largest natural change is 7 enrolled in a month)
-    outlier_min_share: float = 0.3
-    outlier_min_change: int = 8
+    outlier_min_share: float = field(default=0.3, metadata={"role": FIGURES})
+    outlier_min_change: int = field(default=8, metadata={"role": FIGURES})
     # a roster is replaced when at least this share of the earlier roster's people left and as many came
-    outlier_replaced_share: float = 0.5
+    outlier_replaced_share: float = field(default=0.5, metadata={"role": FIGURES})
     # enrolment drops when at least this many people enrolled before, still on the roster, are not now
-    outlier_min_drop: int = 2
+    outlier_min_drop: int = field(default=2, metadata={"role": FIGURES})
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The settings published figures depend on, by name: what both publishers' fingerprints hold."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["role"] == FIGURES}
+
+    @property
+    def figures_digest(self) -> str:
+        """A digest of `figures`: what a regency's staged output records it was published with."""
+        return hashlib.sha256(json.dumps(self.figures, sort_keys=True).encode()).hexdigest()
 
     @property
     def state(self) -> Path:

@@ -13,7 +13,7 @@ import xlsxwriter
 
 from flows.outputs.summary import RunSummary
 from flows.run import RunOptions, run_pipeline
-from flows.settings import Settings
+from flows.settings import BANYUMAS_REGENCY_CODE, Settings
 from flows.store.sql import query_frame
 
 HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
@@ -101,7 +101,7 @@ def close_regency(warehouse: Path, period: str, by: str = "auditor") -> int:
     from flows.store import periods
     from flows.store.reference import load_districts
 
-    districts = list(load_districts()["district_code"])
+    districts = list(load_districts(region=BANYUMAS_REGENCY_CODE)["district_code"])
     actor = periods.Actor(f"{period} reported to the regent", by)
     return periods.close_period(state_of(warehouse), warehouse, period, periods.Scope(), districts, actor)
 

@@ -17,7 +17,7 @@ from flows.ingest.batch import DiscoveredFile, ExtractedFile, extract_file, proc
 from flows.ingest.discover import discover
 from flows.ingest.place import Gazetteer, build_gazetteer, place
 from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
-from flows.settings import JAWA_TENGAH_PROVINCE_CODE
+from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE
 from flows.store import reference
 from tools.generate import write_landing_zone
 
@@ -69,7 +69,7 @@ def test_batches_are_even_at_most_size_and_one_per_worker(n_files: int, size: in
 
 def frames_of(raw: Path, workers: int) -> dict[str, pl.DataFrame]:
     """Every batch outcome (batches of 3 files) concatenated, sorted to compare; 0 workers: in this process."""
-    gazetteer = build_gazetteer(reference.load_villages())
+    gazetteer = build_gazetteer(reference.load_villages(region=BANYUMAS_REGENCY_CODE))
     if workers:
         with BatchProcessor(raw, gazetteer, workers) as processor:
             outcomes = list(processor.outcomes(discover(raw), batch_size=3))
@@ -98,7 +98,9 @@ def test_a_file_gone_since_discovery_is_rejected_by_its_worker_and_the_batch_goe
         )
     found = discover(raw)
     (raw / "2024-04" / "Batuanten.csv").unlink()
-    with BatchProcessor(raw, build_gazetteer(reference.load_villages()), workers=2) as processor:
+    with BatchProcessor(
+        raw, build_gazetteer(reference.load_villages(region=BANYUMAS_REGENCY_CODE)), workers=2
+    ) as processor:
         outcomes = list(processor.outcomes(found, batch_size=2))
     files = pl.concat([o.files for o in outcomes], how="diagonal").sort("source_file")
     assert files["status"].to_list() == ["rejected", "placed"]
@@ -119,7 +121,9 @@ def cilongok_zone(tmp_path: Path, villages: tuple[str, ...]) -> Path:
 
 def outcome_files(raw: Path, found: pl.DataFrame, workers: int, batch_size: int, **options: object) -> pl.DataFrame:
     """Every file's record after processing `found` in worker processes, by path."""
-    with BatchProcessor(raw, build_gazetteer(reference.load_villages()), workers, **options) as processor:  # type: ignore[arg-type]
+    with BatchProcessor(
+        raw, build_gazetteer(reference.load_villages(region=BANYUMAS_REGENCY_CODE)), workers, **options
+    ) as processor:  # type: ignore[arg-type]
         outcomes = list(processor.outcomes(found, batch_size=batch_size))
     return pl.concat([o.files for o in outcomes], how="diagonal").sort("source_file")
 

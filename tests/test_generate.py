@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.settings import BANYUMAS_REGENCY_CODE
 from flows.store.reference import load_villages
 from tools.generate import APRIL_TOTALS, PERIODS, build_people, truth, write_landing_zone
 
@@ -31,7 +32,7 @@ def test_coverage_rises_toward_april_in_every_group() -> None:
 
 def test_every_village_reports_and_only_desa_have_a_bpd() -> None:
     april = truth(build_people(seed=42)).filter(pl.col("period") == "2024-04")
-    villages = load_villages()
+    villages = load_villages(region=BANYUMAS_REGENCY_CODE)
     assert april["village_code"].n_unique() == 331
     bpd = april.filter(pl.col("group_code") == "BPD").join(villages, on="village_code")
     assert set(bpd["village_type"]) == {"desa"}

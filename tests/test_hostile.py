@@ -204,7 +204,7 @@ def test_a_nik_anywhere_is_masked_in_the_analyst_file_and_the_corrections(tmp_pa
     import openpyxl
 
     from flows.outputs.rejects import write_rejects
-    from flows.settings import state_path_for
+    from flows.settings import BANYUMAS_REGENCY_CODE, state_path_for
     from flows.store.reference import load_villages
     from tests.helpers import nik_like_values
 
@@ -218,7 +218,9 @@ def test_a_nik_anywhere_is_masked_in_the_analyst_file_and_the_corrections(tmp_pa
     assert name == "2024-04/Cilongok/Karangtengah/330217******0007.xlsx"
     failures = view(warehouse, "validation_failures").filter(pl.col("column_name") == "kpj")
     assert failures["failure_value"].to_list() == ["330217******0007"]
-    written = write_rejects(state_path_for(warehouse), load_villages(), tmp_path / "out", None, None)
+    written = write_rejects(
+        state_path_for(warehouse), load_villages(region=BANYUMAS_REGENCY_CODE), tmp_path / "out", None, None
+    )
     cells = [
         str(value)
         for path in written

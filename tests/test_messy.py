@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from flows.settings import BANYUMAS_REGENCY_CODE
 from flows.store.catalog import table_docs
 from flows.store.reference import load_villages
 from tests.conftest import SMALL_VILLAGES
@@ -14,7 +15,7 @@ from tests.helpers import build_warehouse, frame
 from tests.test_reasons import assert_said_in_indonesian
 from tools.messy import Expected, write_messy_zone
 
-MESSY_VILLAGES = tuple(sorted({*load_villages()["village_code"].head(36), *SMALL_VILLAGES}))
+MESSY_VILLAGES = tuple(sorted({*load_villages(region=BANYUMAS_REGENCY_CODE)["village_code"].head(36), *SMALL_VILLAGES}))
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Expected]:
 
 
 def coverage_truth(people: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    districts = load_villages().select("village_code", "district_code")
+    districts = load_villages(region=BANYUMAS_REGENCY_CODE).select("village_code", "district_code")
     return (
         people.join(districts, on="village_code")
         .group_by(*keys, "nik")

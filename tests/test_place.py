@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from flows.ingest.place import Gazetteer, build_gazetteer, place, place_key
+from flows.settings import BANYUMAS_REGENCY_CODE
 from flows.store.reference import load_villages
 
 
 @pytest.fixture(scope="module")
 def villages() -> Gazetteer:
-    return build_gazetteer(load_villages())
+    return build_gazetteer(load_villages(region=BANYUMAS_REGENCY_CODE))
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.settings import state_path_for
+from flows.settings import Settings, state_path_for
 from flows.store import publish, state
 from flows.store.pii import PiiKey
 from tests.helpers import ANI, build_warehouse, query, write_roster
@@ -31,7 +31,7 @@ def test_publish_leaves_no_write_ahead_log_and_restores_duckdbs_settings(tmp_pat
     assert sorted(path.name for path in warehouse.parent.iterdir() if path.is_file()) == ["cakupan.duckdb"]
     assert query(warehouse, "select count(*) from roster") == [(1,)]
     with state.connect_state(state_path_for(warehouse)) as con:
-        publish.publish(con, warehouse, PiiKey(b"key", "test"), "again", 80.0)
+        publish.publish(con, Settings(warehouse=warehouse), PiiKey(b"key", "test"), "again")
         settings = con.sql(
             "select current_setting('checkpoint_threshold'), current_setting('disabled_compression_methods')"
         ).fetchall()
@@ -52,7 +52,7 @@ def test_the_analyst_file_is_written_in_small_row_groups_without_fsst(tmp_path: 
             " 'Kecamatan Sumbang/Desa Batuanten/laporan bulan April nomor ' || i as source_file"
             f" from roster_rows as r, range(1, {copies}) as copies(i)"
         )
-        publish.publish(con, warehouse, PiiKey(b"key", "test"), "again", 80.0)
+        publish.publish(con, Settings(warehouse=warehouse), PiiKey(b"key", "test"), "again")
     assert query(warehouse, "select count(*) from roster") == [(copies,)]
     groups = query(warehouse, "select count(distinct row_group_id) from pragma_storage_info('roster')")
     assert groups == [(3,)]
@@ -65,7 +65,7 @@ import sys
 sys.modules["pyarrow"] = None  # any import of it fails (pandas, if installed, does without it)
 from pathlib import Path
 from flows.store import state
-from flows.settings import state_path_for
+from flows.settings import Settings, state_path_for
 from tests.helpers import build_warehouse
 build_warehouse(Path(sys.argv[1]), Path(sys.argv[2]))
 with state.connect_state(state_path_for(Path(sys.argv[2]))) as con:

@@ -138,10 +138,12 @@ def test_one_month_per_workbook_chosen_by_period(zone: Path, tmp_path: Path) -> 
 def test_the_analyst_warehouse_has_no_kpj_and_arrears_are_costed_once(zone: Path) -> None:
     assert query(zone, "select count(*) from validation_failures") == [(0,)]  # every person is on the roster
     kpjs = list(KPJ.values())
-    for table, column in query(
-        zone, "select table_name, column_name from duckdb_columns() where data_type = 'VARCHAR' and not internal"
+    for schema, table, column in query(
+        zone,
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where data_type = 'VARCHAR' and not internal",
     ):
-        values = {str(v) for (v,) in query(zone, f'select distinct "{column}" from "{table}"')}
+        values = {str(v) for (v,) in query(zone, f'select distinct "{column}" from "{schema}"."{table}"')}
         assert not any(kpj in value for kpj in kpjs for value in values), (table, column)
     people = query(zone, "select sum(arrears_idr) from arrears_people where period = '2024-04'")
     villages = query(

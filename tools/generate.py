@@ -317,7 +317,7 @@ def build_people(seed: int = 42, n_periods: int = len(PERIODS), region: str = BA
     rng = random.Random(seed)
     ids = Identities(rng)
     villages = load_villages(region=region).sort("village_code")
-    scale = villages.height / load_villages().height  # APRIL_TOTALS are Banyumas's
+    scale = villages.height / load_villages(region=BANYUMAS_REGENCY_CODE).height  # APRIL_TOTALS are Banyumas's
     people: list[Person] = []
     officials_by_village: dict[str, list[Person]] = defaultdict(list)
     for group, totals in APRIL_TOTALS.items():

@@ -27,6 +27,7 @@ import openpyxl
 import polars as pl
 import xlsxwriter
 
+from flows.settings import BANYUMAS_REGENCY_CODE
 from flows.store.reference import load_villages
 from tools.generate import MONTHS_ID, PERIODS, SHEET_NAMES, Person, build_people, people_truth, truth
 
@@ -581,7 +582,7 @@ def write_messy_zone(
     rng = random.Random(seed)
     all_periods = PERIODS[: PERIODS.index(periods[-1]) + 1]
     people = build_people(seed, len(all_periods))
-    villages = load_villages()
+    villages = load_villages(region=BANYUMAS_REGENCY_CODE)
     if village_codes is not None:
         villages = villages.filter(pl.col("village_code").is_in(list(village_codes)))
         people = [p for p in people if p.village_code in set(village_codes)]

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-import duckdb
 import polars as pl
-
-from flows.store.sql import query_frame
 
 
 @dataclass(frozen=True)
@@ -46,27 +42,13 @@ def coverage_markdown(coverage: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-COVERAGE = """
-select c.*, v.verified, v.verified_pct
-from coverage_by_group as c
-left join verified_coverage_by_group as v using (period, group_code)
-order by c.period, c.group_code
-"""
-
-
 def shown(value: float | None) -> str:
     """A figure, or a dash where BPJS has sent no export for the period."""
     return "-" if value is None else f"{value:,}"
 
 
-def read_coverage(warehouse: Path) -> pl.DataFrame:
-    """coverage_by_group from the published warehouse (opened read-only), with what BPJS verifies beside it."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return query_frame(con, COVERAGE)
-
-
 def summarize(
-    run_id: str, counts: dict[str, int], rejections: list[dict[str, str]], warehouse: Path, warnings: list[str]
+    run_id: str, counts: dict[str, int], coverage: pl.DataFrame, rejections: list[dict[str, str]], warnings: list[str]
 ) -> RunSummary:
     """Assemble the summary of a finished run."""
-    return RunSummary(run_id, counts, read_coverage(warehouse), rejections, warnings)
+    return RunSummary(run_id, counts, coverage, rejections, warnings)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
+from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR, Settings
 from flows.store import reference
 from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, view_docs
 from flows.store.pii import PiiKey, hmac_pads
@@ -26,32 +25,17 @@ WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
 
 
-STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "keep_verified_kpj", "publish_staged_tables")
+STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "summarize_coverage", "keep_verified_kpj", "publish_staged_tables")
 
 
-@dataclass(frozen=True)
-class PeriodChecks:
-    """Settings of the period views: the time zone due dates end in, and the outlier thresholds (Settings)."""
-
-    timezone: str = "Asia/Jakarta"
-    outlier_min_share: float = 0.3
-    outlier_min_change: int = 8
-    outlier_replaced_share: float = 0.5
-    outlier_min_drop: int = 2
-
-
-def fingerprint(
-    key: bytes,
-    provisional_below_pct: float,
-    region: str = BANYUMAS_REGENCY_CODE,
-    checks: PeriodChecks = PeriodChecks(),  # frozen: one shared default is safe
-) -> str:
+def fingerprint(key: bytes, settings: Settings) -> str:
     """What the published warehouse is built from besides the data: views, statements, reference files, settings.
 
-    The person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
+    The settings are those published figures depend on (`Settings.figures`), all of them. The
+    person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
     the fingerprint (kept in the state's `runs`) must not let anyone test guesses of the key.
     """
-    digest = hashlib.sha256(f"{provisional_below_pct} {region} {checks}".encode())
+    digest = hashlib.sha256(settings.figures_digest.encode())
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
@@ -100,61 +84,57 @@ def written_once(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute(f"reset {name}")
 
 
-def publish(
-    state: duckdb.DuckDBPyConnection,
-    warehouse: Path,
-    key: PiiKey,
-    run_id: str,
-    provisional_below_pct: float,
-    region: str = BANYUMAS_REGENCY_CODE,
-    checks: PeriodChecks = PeriodChecks(),
-) -> None:
-    """Build the analyst warehouse from the state database and swap it in (`swap_in`).
+def publish(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, run_id: str) -> None:
+    """Build the analyst warehouse `settings.warehouse` from the state database and swap it in (`swap_in`).
 
-    Then keep the KPJs the verification matched in the state database (keep_verified_kpj.sql):
-    the villages' selisih workbooks give them, the warehouse never holds them.
+    Every figure setting is a parameter of the statements (`$provisional_below_pct`, `$timezone`, ...).
+    Then, in the state database, keep what the run summary shows (for a run that finds nothing new)
+    and the KPJs the verification matched (keep_verified_kpj.sql): the villages' selisih workbooks
+    give them, the warehouse never holds them.
     """
-    params = {
+    params: dict[str, object] = {
+        **settings.figures,
         **hmac_pads(key.value),
         "run_id": run_id,
-        "provisional_below_pct": provisional_below_pct,
         "pii_key_source": key.source,
-        **asdict(checks),
         **reference.name_title_patterns(),
     }
     try:
-        with registered(state, reference_frames(region)):
-            swap_in(state, warehouse, list(TABLE_STATEMENTS), params)
-        with transaction(state):
+        with registered(state, reference_frames(settings.region)):
+            swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params, ["summarize_coverage"])
+        with transaction(state):  # one transaction writes one database: the state's after the warehouse's
+            state.execute("create or replace table published_coverage as from summary_coverage")
             run_script(state, "keep_verified_kpj")
     finally:
         state.execute("drop table if exists pii_pads")  # the key's pads, made by publish_tables.sql
+        state.execute("drop table if exists summary_coverage")
 
 
-def publish_staged(
-    objects: dict[str, list[str]],
-    warehouse: Path,
-    run_id: str,
-    provisional_below_pct: float,
-    region: str,
-    checks: PeriodChecks = PeriodChecks(),
-) -> None:
-    """Build the province warehouse from staged Parquet (local paths, by table) and swap it in (`swap_in`).
+def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: str) -> None:
+    """Build the province warehouse `settings.warehouse` from staged Parquet (local paths, by table), swap it in.
 
     Its own DuckDB session, in memory: the staged tables hold no raw NIK, and no state database is opened.
     """
-    params = {"run_id": run_id, "provisional_below_pct": provisional_below_pct, **asdict(checks)}
+    params = {**settings.figures, "run_id": run_id}
     params |= {f"{table}_objects": paths for table, paths in objects.items()}
-    with duckdb.connect() as con, registered(con, {**reference_frames(region), "ref_checks": check_catalog()}):
+    frames = {**reference_frames(settings.region), "ref_checks": check_catalog()}
+    with duckdb.connect() as con, registered(con, frames):
         run_script(con, "create_macros")
-        swap_in(con, warehouse, ["publish_reference", "publish_staged_tables"], params)
+        swap_in(con, settings.warehouse, ["publish_reference", "publish_staged_tables"], params)
 
 
-def swap_in(con: duckdb.DuckDBPyConnection, warehouse: Path, scripts: list[str], params: dict[str, object]) -> None:
+def swap_in(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    scripts: list[str],
+    params: dict[str, object],
+    over_views: Sequence[str] = (),
+) -> None:
     """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename.
 
     `scripts` (warehouse/statements/) create its tables in the attached database `analyst`; the
-    views and the tables' comments follow in the same transaction.
+    views and the tables' comments follow in the same transaction, then `over_views` (scripts
+    that read the views into temporary tables).
     """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
@@ -171,6 +151,8 @@ def swap_in(con: duckdb.DuckDBPyConnection, warehouse: Path, scripts: list[str],
                     run_script(con, script, params)
                 create_views(con, view_docs(), "analyst")
                 comment_tables(con, table_docs(), "analyst")
+                for script in over_views:
+                    run_script(con, script, params)
             con.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
             con.execute("detach analyst")

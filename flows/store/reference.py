@@ -2,7 +2,8 @@
 
 The lists cover the province; a run places files against its region only (Settings.region:
 `33.02`, Kabupaten Banyumas, unless configured; or several regencies, `33.01,33.02`), so a
-village name is ambiguous only within the region.
+village name is ambiguous only within the region. The region is always given: its default is
+written once, in Settings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, region_codes
+from flows.settings import REFERENCE_DIR, region_codes
 
 
 def village_type(code: pl.Expr) -> pl.Expr:
@@ -28,7 +29,7 @@ def in_region(code: pl.Expr, region: str) -> pl.Expr:
     )
 
 
-def load_regencies(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:
+def load_regencies(reference_dir: Path = REFERENCE_DIR, *, region: str) -> pl.DataFrame:
     """One row per regency (kabupaten) or city (kota) of the region: regency_code, regency_name."""
     regencies = pl.read_csv(reference_dir / "regencies.csv", infer_schema=False)
     return regencies.filter(in_region(pl.col("regency_code"), region) | in_within(pl.col("regency_code"), region))
@@ -39,20 +40,20 @@ def in_within(code: pl.Expr, region: str) -> pl.Expr:
     return pl.any_horizontal([pl.lit(part).str.starts_with(code + ".") for part in region_codes(region)])
 
 
-def load_districts(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:
+def load_districts(reference_dir: Path = REFERENCE_DIR, *, region: str) -> pl.DataFrame:
     """One row per district of the region: district_code, regency_code, district_name."""
     districts = pl.read_csv(reference_dir / "districts.csv", infer_schema=False)
     return districts.filter(in_region(pl.col("district_code"), region))
 
 
-def load_villages(reference_dir: Path = REFERENCE_DIR, region: str = BANYUMAS_REGENCY_CODE) -> pl.DataFrame:
+def load_villages(reference_dir: Path = REFERENCE_DIR, *, region: str) -> pl.DataFrame:
     """One row per village of the region with its district.
 
     Columns: village_code, district_code, village_name, village_type, regency_code, district_name.
     """
     villages = pl.read_csv(reference_dir / "villages.csv", infer_schema=False)
     return villages.filter(in_region(pl.col("village_code"), region)).join(
-        load_districts(reference_dir, region), on="district_code", how="inner"
+        load_districts(reference_dir, region=region), on="district_code", how="inner"
     )
 
 

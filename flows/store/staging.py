@@ -82,15 +82,16 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)  # rows staged per table
     staged_at: str = ""
     replaced: str = ""  # the generation this one replaced, kept one more round for a publisher still reading it
+    figures_digest: str = ""  # the figure settings the regency was published with (Settings.figures_digest)
 
     @property
     def live(self) -> set[str]:
         """The generations whose objects must stay."""
         return {self.generation, self.replaced} - {""}
 
-    def with_signature(self, zone_signature: str) -> Manifest:
-        """The same objects, for a landing zone listed anew (touched files, nothing new)."""
-        return Manifest(**{**asdict(self), "zone_signature": zone_signature})
+    def with_listing(self, zone_signature: str, figures_digest: str) -> Manifest:
+        """The same objects, for a landing zone listed anew (touched files, nothing new) or settings recorded anew."""
+        return Manifest(**{**asdict(self), "zone_signature": zone_signature, "figures_digest": figures_digest})
 
 
 def manifest_path(regency_code: str) -> str:
@@ -173,6 +174,7 @@ def stage(
     source_run_id: str,
     zone_signature: str,
     pii_key_check: str,
+    figures_digest: str,
 ) -> Manifest:
     """Write a new generation of the regency's tables, commit its manifest, then drop older leftovers."""
     previous = read_manifest(store, regency_code)
@@ -188,6 +190,7 @@ def stage(
         {table: frame.height for table, frame in frames.items()},
         datetime.now(UTC).isoformat(timespec="seconds"),
         previous.generation if previous else "",
+        figures_digest,
     )
     commit(store, manifest)
     remove_unlisted(store, regency_code, manifest.live)

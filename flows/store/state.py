@@ -280,10 +280,10 @@ def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bo
     """
     last = con.execute(
         "select published, started_at from runs where published is not null order by started_at desc limit 1"
-    ).fetchone()
-    if last is None or last[0] != fingerprint:
+    ).fetchall()  # to the end: an unfinished result would block the connection's next statement
+    if not last or last[0][0] != fingerprint:
         return False
-    return unpublished_changes(con, last[1]) == 0
+    return unpublished_changes(con, last[0][1]) == 0
 
 
 def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
@@ -297,8 +297,16 @@ def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, pe
         " + (select count(*) from period_actions where acted_at > $published_at "
         "    and ($period is null or (period = $period and action <> 'follow_up')))",
         {"published_at": published_at, "period": period},
-    ).fetchone()
-    return 0 if since is None else int(since[0])
+    ).fetchall()
+    return int(since[0][0])
+
+
+def published_coverage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Coverage by group as the last published warehouse shows it, kept by the publisher (summarize_coverage.sql).
+
+    The run summary's figures, without opening the warehouse and computing its views again.
+    """
+    return query_frame(con, "select * from published_coverage order by period, group_code")
 
 
 def held_files(con: duckdb.DuckDBPyConnection) -> int:
