@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
-from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
+from flows.privacy import mask_text
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
 from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
 

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from obstore.store import ObjectStore
 
-from flows.ingest.validate import mask_text
+from flows.privacy import mask_text
 from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, period_checks, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state

@@ -27,9 +27,9 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
-from flows.ingest.validate import mask_text
 from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
+from flows.privacy import mask_text
 from flows.settings import Settings
 from flows.store import publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key

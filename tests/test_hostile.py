@@ -517,7 +517,7 @@ def test_a_zip_behind_ole2_magic_or_with_xml_expat_refuses_is_still_checked(tmp_
 MASK_ADVERSARIAL = """
 import sys
 import polars as pl
-from flows.ingest.validate import mask_nik, mask_text
+from flows.privacy import mask_nik, mask_text
 
 size = int(sys.argv[1])
 for unit in ("1 ", "1  ", "1 2 3 4 5 6 7 8 9 0 1x", "12345678901 ", "1.2-3 4.5-6 7.8-9 0.1-", "1" * 11 + "-"):

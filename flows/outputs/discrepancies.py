@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.ingest.validate import mask_nik
 from flows.outputs.rejects import Layout, StateBusyError, month_name, write_workbook
+from flows.privacy import mask_nik
 from flows.store.sql import query_frame
 
 HEADERS = {

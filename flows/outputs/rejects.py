@@ -22,7 +22,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from flows.ingest.place import place_key
-from flows.ingest.validate import mask_nik
+from flows.privacy import mask_nik
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
 from schemas.roster import check_catalog

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.privacy import mask_variables
 from flows.settings import BANYUMAS_REGENCY_CODE, REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR
 from flows.store import reference
 from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, view_docs
@@ -139,7 +140,7 @@ def publish_staged(
     params = {"run_id": run_id, "provisional_below_pct": provisional_below_pct, **asdict(checks)}
     params |= {f"{table}_objects": paths for table, paths in objects.items()}
     with duckdb.connect() as con, registered(con, {**reference_frames(region), "ref_checks": check_catalog()}):
-        run_script(con, "create_macros")
+        run_script(con, "create_macros", mask_variables())
         swap_in(con, warehouse, ["publish_reference", "publish_staged_tables"], params)
 
 

@@ -14,7 +14,7 @@ import polars as pl
 
 from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
 from flows.ingest.reasons import alasan
-from flows.ingest.validate import mask_text
+from flows.privacy import mask_text, mask_variables
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
 from schemas.exports import EXPORT_KINDS
@@ -51,7 +51,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             con.execute("use state")
             run_script(con, "create_state_tables")
-            run_script(con, "create_macros")
+            run_script(con, "create_macros", mask_variables())
             run_script(con, "create_period_tables")
             fill_alasan(con)
             yield con
