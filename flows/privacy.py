@@ -71,6 +71,7 @@ def patterns() -> dict[str, str]:
     """The patterns of the three rules, written once for Python's `re`, DuckDB (RE2) and polars (Rust)."""
     separators = separator_class()
     return {
+        "nik_candidate": f"(?:[0-9][^0-9]*){{{MIN_DIGITS}}}",
         "nik_number_only": f"[0-9{separators}]*",
         "nik_contiguous": CONTIGUOUS,
         "nik_spaced": f"[0-9](?:[{separators}]*[0-9]){{{MIN_DIGITS - 1},}}",
@@ -78,17 +79,18 @@ def patterns() -> dict[str, str]:
 
 
 @cache
-def compiled() -> tuple[dict[int, str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def compiled() -> tuple[dict[int, str], list[re.Pattern[str]]]:
     """`patterns()` compiled for Python, with the digit rewriting as a `str.translate` table."""
-    found = patterns()
     table = {ord(char): digit for char, digit in unicode_forms()[0].items()}
-    return table, re.compile(found["nik_number_only"]), re.compile(CONTIGUOUS), re.compile(found["nik_spaced"])
+    return table, [re.compile(pattern) for pattern in patterns().values()]
 
 
 def mask_text(text: str) -> str:
     """Every NIK-like value in one text masked: log lines, artifacts, workbook cells, the report."""
-    table, number_only, contiguous, spaced = compiled()
-    ascii_digits = text if text.isascii() else text.translate(table)
+    table, (candidate, number_only, contiguous, spaced) = compiled()
+    ascii_digits = text.translate(table)
+    if ascii_digits == text and not candidate.search(text):
+        return text
     digits = re.sub(r"[^0-9]", "", ascii_digits)
     if len(digits) >= MIN_DIGITS and number_only.fullmatch(ascii_digits):
         return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
@@ -114,7 +116,9 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
     )
 
 
-def mask_variables() -> dict[str, str]:
+def mask_variables() -> dict[str, str | int | list[str]]:
     """The patterns and the digit rewriting, as the variables create_macros.sql sets for its `masked` macro."""
     forms, _ = unicode_forms()
-    return {**patterns(), "nik_digit_forms": "".join(forms), "nik_digit_values": "".join(forms.values())}
+    by_digit = ["[" + "".join(char for char, value in forms.items() if value == str(d)) + "]" for d in range(10)]
+    other_digits = "[" + "".join(forms) + "]"
+    return {**patterns(), "nik_digit_forms": by_digit, "nik_other_digits": other_digits, "nik_min_digits": MIN_DIGITS}
