@@ -24,6 +24,7 @@ position ends at the end of its run of digits and separators.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import cache
@@ -122,3 +123,18 @@ def mask_variables() -> dict[str, str | int | list[str]]:
     by_digit = ["[" + "".join(char for char, value in forms.items() if value == str(d)) + "]" for d in range(10)]
     other_digits = "[" + "".join(forms) + "]"
     return {**patterns(), "nik_digit_forms": by_digit, "nik_other_digits": other_digits, "nik_min_digits": MIN_DIGITS}
+
+
+class MaskingFilter(logging.Filter):
+    """Masks every record a logger passes on (its console, Prefect's API): a path or a reason may name a person."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = mask_text(record.getMessage()), None
+        return True
+
+
+def mask_logs(log: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> None:
+    """Make `log`'s logger mask every record it passes on (once, however often it is asked)."""
+    logger = log.logger if isinstance(log, logging.LoggerAdapter) else log
+    if not any(isinstance(each, MaskingFilter) for each in logger.filters):
+        logger.addFilter(MaskingFilter())

@@ -29,7 +29,7 @@ from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
 from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
-from flows.privacy import mask_text
+from flows.privacy import mask_logs, mask_text
 from flows.settings import Settings
 from flows.store import publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
@@ -222,6 +222,7 @@ def run_pipeline(
     """Run the pipeline once over `settings.raw_dir` and publish `settings.warehouse`."""
     options, steps = options or RunOptions(), steps or PlainSteps()
     log = log or logging.getLogger("cakupan")
+    mask_logs(log)
     started = time.perf_counter()
     preflight(settings)
     state_path = settings.state

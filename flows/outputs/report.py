@@ -17,6 +17,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from flows.privacy import mask_text
 from flows.store.sql import query_frame
 
 Lang = Literal["id", "en"]
@@ -182,7 +183,7 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
         return number(float(str(value)), 2, lang)
     if kind == "idr":
         return "Rp " + number(float(str(value)), 0, lang)
-    return escape(str(value))
+    return escape(mask_text(str(value)))
 
 
 @dataclass(frozen=True)
@@ -463,7 +464,7 @@ def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang)
         y = top + row * index
         bar = 0 if not amount else width * min(float(amount), maximum) / maximum
         parts.append(
-            f'<text x="{left - 6:.1f}" y="{y + 15}" text-anchor="end">{escape(str(text))}</text>'
+            f'<text x="{left - 6:.1f}" y="{y + 15}" text-anchor="end">{escape(mask_text(str(text)))}</text>'
             f'<rect x="{left:.1f}" y="{y + 3}" width="{bar:.1f}" height="15" fill="#2f6f9f"/>'
             f'<text x="{left + bar + 4:.1f}" y="{y + 15}">{figure(name, index, value, amount, lang, "tspan")}</text>'
         )
