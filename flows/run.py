@@ -31,7 +31,7 @@ from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, w
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
 from flows.settings import Settings
-from flows.store import publish, reference, state
+from flows.store import paths, publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -112,6 +112,10 @@ def preflight(settings: Settings) -> None:
         raise RunFailedError(f"landing zone {raw} cannot be read by this user")
     if warehouse.is_dir():
         raise RunFailedError(f"warehouse {warehouse} is a folder; give the path of a .duckdb file")
+    try:
+        paths.check_warehouse(warehouse)
+    except paths.WrongPathError as error:
+        raise RunFailedError(str(error)) from None
     existing = next(p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists() or p == Path(p.anchor))
     if not existing.is_dir():
         raise RunFailedError(f"warehouse {warehouse} cannot be written: {existing} is not a folder")
@@ -124,7 +128,14 @@ def preflight(settings: Settings) -> None:
 
 
 def record_failure(settings: Settings, run_id: str, reason: str) -> None:
-    """Record a run that failed before it could start, when the state database can be written at all."""
+    """Record a run that failed before it could start, when the state database can be written at all.
+
+    Not when the warehouse given is no warehouse: its "state database" would be a new file somewhere odd.
+    """
+    try:
+        paths.check_warehouse(settings.warehouse)
+    except paths.WrongPathError:
+        return
     try:
         with state.run_lock(settings.state), state.connect_state(settings.state) as con:
             state.start_run(con, run_id)

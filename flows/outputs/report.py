@@ -18,6 +18,8 @@ import duckdb
 import polars as pl
 
 from flows.privacy import mask_text
+from flows.settings import state_path_for
+from flows.store.paths import check_output
 from flows.store.sql import query_frame
 
 Lang = Literal["id", "en"]
@@ -619,7 +621,11 @@ def latest_period(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def write_report(warehouse: Path, period: str | None, out: Path, lang: Lang = "id") -> Path:
-    """Query the views for `period` (the latest when None; read-only) and write the page to `out`."""
+    """Query the views for `period` (the latest when None; read-only) and write the page to `out`.
+
+    `out` must be a new file or an older page: never the warehouse, its state database or another file.
+    """
+    check_output(out, [warehouse, state_path_for(warehouse)])
     with duckdb.connect(str(warehouse), read_only=True) as con:
         period = period or latest_period(con)
         if period is None:
