@@ -38,6 +38,7 @@ ENV_PREFIX = "CAKUPAN_"
 SECRET_ENV = frozenset({"CAKUPAN_PII_KEY"})  # read where it is used, never stored in Settings
 MAX_WORKERS = os.cpu_count() or 1  # more only contend for the cores and multiply memory (0.5 GB each)
 MAX_FILE_TIMEOUT = 3600.0  # an hour for one file would already hold a night
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)  # DuckDB's memory_limit
 
 
 # Prefect settings cakupan changes unless they are set (read by Prefect at its import)
@@ -90,6 +91,12 @@ class Settings:
     outlier_replaced_share: float = 0.5
     # enrolment drops when at least this many people enrolled before, still on the roster, are not now
     outlier_min_drop: int = 2
+    # `cakupan sql`: DuckDB's memory limit for the session, the longest a query may run before it is
+    # interrupted, and the most rows and bytes of text fetched into Python (docs/analysts.md)
+    sql_memory_limit: str = "1GB"
+    sql_timeout_seconds: float = 60.0
+    sql_max_rows: int = 100_000
+    sql_max_bytes: int = 64 * 2**20
 
     @property
     def state(self) -> Path:
@@ -163,7 +170,11 @@ def check_value(key: str, value: Any) -> None:
             raise ValueError(f"must be at least {least}")
     if key == "workers" and value > MAX_WORKERS:
         raise ValueError(f"must be at most {MAX_WORKERS}, the number of cores")
-    if key == "file_timeout_seconds" and not 0 < value <= MAX_FILE_TIMEOUT:
+    if key == "sql_memory_limit" and not MEMORY_SIZE.fullmatch(value.strip()):
+        raise ValueError("must be a size such as 512MB or 2GB")
+    if key in {"sql_max_rows", "sql_max_bytes"} and value < 1:
+        raise ValueError("must be at least 1")
+    if key in {"file_timeout_seconds", "sql_timeout_seconds"} and not 0 < value <= MAX_FILE_TIMEOUT:
         raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
     if key in {"outlier_min_share", "outlier_replaced_share"} and not 0 <= value <= 1:
         raise ValueError("must be a share from 0 to 1 (0.3 is 30%)")
