@@ -145,15 +145,25 @@ def record_failure(settings: Settings, run_id: str, reason: str) -> None:
 
 
 @contextmanager
-def recorded(state_path: Path, run_id: str) -> Iterator[None]:
-    """Inside it, any failure marks the run `failed` with a one-line message before it propagates."""
+def recorded(state_path: Path, run_id: str, started_at: datetime | None = None) -> Iterator[None]:
+    """Inside it, any failure marks the run `failed` with a one-line message before it propagates.
+
+    While another process holds the state database open, the failure is kept beside it and recorded
+    by the next connection (state.defer_failure), and the run fails with that one line.
+    """
     try:
         yield
     except BaseException as error:
-        text = str(error) if isinstance(error, RunFailedError) else f"{type(error).__name__}: {error}"
+        said = isinstance(error, RunFailedError | state.StateLockedError)  # already one line for an operator
+        text = str(error) if said else f"{type(error).__name__}: {error}"
         message = mask_text(" ".join(text.split()))  # published in `runs`: a path may name a person
-        with state.connect_state(state_path) as con:
-            state.finish_run(con, run_id, "failed", message)
+        try:
+            with state.connect_state(state_path) as con:
+                state.finish_run(con, run_id, "failed", message)
+        except state.StateLockedError:
+            state.defer_failure(state_path, run_id, started_at, message)
+        if isinstance(error, state.StateLockedError):
+            raise RunFailedError(str(error)) from None
         raise
 
 
@@ -239,11 +249,15 @@ def run_pipeline(
     state_path = settings.state
     gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
     with state.run_lock(state_path):
-        with state.connect_state(state_path) as con:
-            if options.full_refresh:
-                state.forget(con, options.period)
-            state.start_run(con, run_id, options.started_at)
-        with recorded(state_path, run_id):
+        try:
+            with state.connect_state(state_path) as con:
+                if options.full_refresh:
+                    state.forget(con, options.period)
+                state.start_run(con, run_id, options.started_at)
+        except state.StateLockedError as error:  # a reader holds it: the failure waits for the next connection
+            state.defer_failure(state_path, run_id, options.started_at, mask_text(str(error)))
+            raise RunFailedError(str(error)) from None
+        with recorded(state_path, run_id, options.started_at):
             summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
     return summary.timed(time.perf_counter() - started)
 
