@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
@@ -182,7 +183,7 @@ def run_flow(
         fail(error, error, verbose)
     print_coverage(summary.coverage)
     for warning in summary.warnings:
-        console.print(f"[bold yellow]warning:[/] {warning}")
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")  # a folder name is no markup
     counts = summary.counts
     console.print(
         f"files: {counts['files_loaded']} loaded, {counts['files_rejected']} rejected, "

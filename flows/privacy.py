@@ -5,12 +5,14 @@ any Unicode form count: every character whose NFKC form is one digit or that is 
 (fullwidth `３`, mathematical `𝟑`, superscript `³`, circled `③`, Arabic-Indic `٣`) is first
 rewritten as its ASCII digit. A separator is any character that only spaces or joins: whitespace
 of any kind (non-breaking and ideographic spaces too), dashes, `_` and the other connectors, dots,
-commas, apostrophes and backticks (and their fullwidth forms), invisible format characters
-(zero-width space, soft hyphen) and control characters. A path's `/` is not a separator.
+apostrophes and backticks (and their fullwidth forms), invisible format characters (zero-width
+space, soft hyphen) and control characters. A path's `/` is not a separator, nor is a comma
+between values (`2024-03, 2024-04` is a list of months, not a NIK) except in a value that is only a
+number (`3302,1752,0580,0001`).
 
 Then, over the rewritten text:
 
-1. a value that is only a number (digits and separators) with 12 or more digits keeps its first 6
+1. a value that is only a number (digits, separators and commas) with 12 or more digits keeps its first 6
    and last 4 digits, one `*` per hidden digit (`3302 1752 0580 0001` -> `330217******0001`);
 2. otherwise each run of 12 or more digits in a row keeps its first 6 and last 4 (`330217******0001`);
 3. and each run of 12 or more digits with separators between them is hidden (`******`).
@@ -32,7 +34,7 @@ from functools import cache
 import polars as pl
 
 MIN_DIGITS = 12  # a NIK has 16; 12 catches one typed short or cut
-ASCII_SEPARATORS = " ._-,'`"  # and the control characters (tab, line breaks...)
+ASCII_SEPARATORS = " ._-'`"  # and the control characters (tab, line breaks...)
 SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc")
 EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
@@ -73,7 +75,7 @@ def patterns() -> dict[str, str]:
     separators = separator_class()
     return {
         "nik_candidate": f"(?:[0-9][^0-9]*){{{MIN_DIGITS}}}",
-        "nik_number_only": f"[0-9{separators}]*",
+        "nik_number_only": f"[0-9{separators},]*",
         "nik_contiguous": CONTIGUOUS,
         "nik_spaced": f"[0-9](?:[{separators}]*[0-9]){{{MIN_DIGITS - 1},}}",
     }

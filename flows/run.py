@@ -243,7 +243,8 @@ def run_pipeline(
     """Run the pipeline once over `settings.raw_dir` and publish `settings.warehouse`."""
     options, steps = options or RunOptions(), steps or PlainSteps()
     log = log or logging.getLogger("cakupan")
-    mask_logs(log)
+    for logger in (log, logging.getLogger("cakupan")):  # the run's (Prefect's) and the modules' own
+        mask_logs(logger)
     started = time.perf_counter()
     preflight(settings)
     state_path = settings.state
@@ -307,4 +308,4 @@ def ingest_and_publish(
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")
-    return summarize(run_id, {**counts, **checks}, rejections, settings.warehouse, warnings)
+    return summarize(run_id, {**counts, **checks}, rejections, settings.warehouse, [mask_text(w) for w in warnings])

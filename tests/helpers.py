@@ -61,9 +61,9 @@ def view(warehouse: Path, name: str) -> pl.DataFrame:
 
 
 # What a reader could join into one number: NFKC folds fullwidth, mathematical and circled digits, decimal
-# digits of any script count, and whitespace, dashes, dots, commas, quotes, `_` and invisible characters are
+# digits of any script count, and whitespace, dashes, dots, quotes, `_` and invisible characters are
 # dropped. Written apart from flows/privacy.py on purpose: the scan must not share the mask's blind spots.
-JOINERS = re.compile(r"[\s._,'`\u00ad\u2010-\u2015\u2212\u200b-\u200f\u2060\ufeff\-]")
+JOINERS = re.compile(r"[\s._'`\u00ad\u2010-\u2015\u2212\u200b-\u200f\u2060\ufeff\-]")
 
 
 def holds_nik(text: str) -> bool:
