@@ -7,7 +7,6 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -143,11 +142,11 @@ def one_line_failures(command: str) -> Iterator[None]:
     """Expected failures of a reading or writing command (a path, a query, a busy state) end it in one line."""
     import duckdb
 
-    from flows.outputs.rejects import StateBusyError
+    from flows.store.state import RunInProgressError
 
     try:
         yield
-    except (OSError, ValueError, duckdb.Error, pl.exceptions.PolarsError, StateBusyError) as error:
+    except (OSError, ValueError, duckdb.Error, pl.exceptions.PolarsError, RunInProgressError) as error:
         fail(error, command=command)
 
 
@@ -177,8 +176,14 @@ def run_flow(
 
     started = time.perf_counter()
     try:
-        asked = {key: value for key, value in asdict(options).items() if key != "started_at"}  # the flow's clock: now
-        summary = nightly(config=config, **flags, **asked)
+        summary = nightly(  # a run from the command line runs now: no started_at
+            config=config,
+            **flags,
+            full_refresh=options.full_refresh,
+            period=options.period,
+            allow_empty=options.allow_empty,
+            rekey=options.rekey,
+        )
     except Exception as error:
         fail(error, error, verbose)
     print_coverage(summary.coverage)
@@ -528,18 +533,6 @@ KecamatanOption = Annotated[
 PeriodRequired = Annotated[str, typer.Option(help="The month (YYYY-MM).", callback=valid_period)]
 
 
-@contextmanager
-def period_action(command: str) -> Iterator[None]:
-    """A period action's failures (refused, busy, a path) end the command in one line."""
-    from flows.store.state import RunInProgressError
-
-    with one_line_failures(command):
-        try:
-            yield
-        except RunInProgressError as error:
-            fail(error, command=command)
-
-
 def scoped(settings: Settings, kecamatan: str | None, reason: str, by: str | None) -> tuple[Scope, Actor, list[str]]:
     """The scope named (a kecamatan or the regency), who acts and why, and the region's kecamatan codes."""
     from flows.store import periods
@@ -568,7 +561,7 @@ def close(
     from flows.store import periods
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    with period_action("close"):
+    with one_line_failures("close"):
         scope, actor, codes = scoped(settings, kecamatan, reason, by)
         action_id = periods.close_period(settings.state, settings.warehouse, period, scope, codes, actor)
     console.print(f"{period} closed for {scope} by {actor.name} (action {action_id}); the next run publishes it")
@@ -590,7 +583,7 @@ def reopen(
     from flows.store import periods
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    with period_action("reopen"):
+    with one_line_failures("reopen"):
         scope, actor, codes = scoped(settings, kecamatan, reason, by)
         action_id = periods.reopen_period(settings.state, period, scope, codes, actor)
     console.print(f"{period} reopened for {scope} by {actor.name} (action {action_id}); the next run publishes it")
@@ -622,7 +615,7 @@ def accept(
         typer.echo("cakupan: give --file (one or more) or --all", err=True)
         raise typer.Exit(2)
     settings = settings_or_exit(config, warehouse=warehouse)
-    with period_action("accept"):
+    with one_line_failures("accept"):
         scope, actor, _ = scoped(settings, kecamatan, reason, by)
         accepted = periods.accept_pending(settings.state, period, scope, file or [], actor)
     for action_id, source_file in accepted:
@@ -651,7 +644,7 @@ def follow_up(
 
     settings = settings_or_exit(config, warehouse=warehouse)
     flag = {"period": period, "village_code": village, "group_code": group, "check_name": check}
-    with period_action("follow-up"):
+    with one_line_failures("follow-up"):
         actor = periods.operator(reason, by)
         action_id = periods.follow_up(settings.state, settings.warehouse, flag, status, actor)
     console.print(f"{check} of {village} {group} {period} is now {status} (action {action_id})")

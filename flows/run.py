@@ -281,7 +281,7 @@ def ingest_and_publish(
         log.warning("%s is no longer in the landing zone; its data is kept", mask_text(missing))
     if len(vanished) > VANISHED_LOGGED:
         log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
-    new, copies = discover.new_versions(discovered, known)
+    new, copies = discover.new_versions(discovered, known, settings.bpjs_folder)
     log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
     workers = worker_count(new.height, settings.workers)
     work = batches(new, settings.batch_size, workers)

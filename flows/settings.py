@@ -7,6 +7,7 @@ Unknown keys are rejected, never silently ignored.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import re
@@ -19,10 +20,32 @@ from typing import Any
 
 from cronsim import CronSim, CronSimError
 
+# The repository's root when cakupan runs from a clone (when installed, the folder that holds the package).
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = PROJECT_ROOT / "raw" / "reference"
-VIEWS_DIR = PROJECT_ROOT / "warehouse" / "views"
-STATEMENTS_DIR = PROJECT_ROOT / "warehouse" / "statements"
+# The files the code reads at run time: the folder of the installed package that holds each kind
+# (flows/resources/<name>, mapped there by pyproject.toml's force-include), and its folder in the repository.
+PACKAGE_RESOURCES = "resources"
+RESOURCES = {"views": "warehouse/views", "statements": "warehouse/statements", "reference": "raw/reference"}
+
+
+def resource_dir(name: str) -> Path:
+    """The folder of one kind of resource (RESOURCES): inside the installed package, else in a clone's source tree.
+
+    Never the landing zone: a clone's `raw/reference/` is the source of the package's copy, read in
+    place so a change to it counts at the next run; an installed cakupan reads its own copy.
+    """
+    packaged = importlib.resources.files("flows") / PACKAGE_RESOURCES / name
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    in_clone = PROJECT_ROOT / RESOURCES[name]
+    if not in_clone.is_dir():
+        raise FileNotFoundError(f"cakupan is installed without its {name} ({packaged}): install the wheel again")
+    return in_clone
+
+
+VIEWS_DIR = resource_dir("views")
+STATEMENTS_DIR = resource_dir("statements")
+REFERENCE_DIR = resource_dir("reference")
 
 DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"
@@ -31,6 +54,7 @@ DEFAULT_WORK_DIR = Path("warehouse") / "regencies"
 BANYUMAS_REGENCY_CODE = "33.02"
 JAWA_TENGAH_PROVINCE_CODE = "33"
 
+BPJS_FOLDER = re.compile(r"[\w\- ]{1,64}")
 REGION_CODE = re.compile(r"\d{2}(\.\d{2})?")
 REGION = re.compile(rf"{REGION_CODE.pattern}(,{REGION_CODE.pattern})*")  # '33', '33.02' or '33.01,33.02,33.03'
 
@@ -73,6 +97,10 @@ class Settings:
     workers: int = 0
     # seconds one file may take to read in a worker before the worker is ended and the file rejected
     file_timeout_seconds: float = 120.0
+    # the folder, directly inside each period folder, where the BPJS branch's exports land
+    # (raw/<YYYY-MM>/BPJS/, matched without regard to case): only files there are read as exports,
+    # and every file there must be one; a file anywhere else is a village's (docs/verification.md)
+    bpjs_folder: str = "BPJS"
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
     pii_key_block: str = ""
     # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
@@ -182,6 +210,8 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError("must be at least 0")
     if key == "provisional_below_pct" and not 0 <= value <= 100:
         raise ValueError("must be a percentage from 0 to 100")
+    if key == "bpjs_folder" and not BPJS_FOLDER.fullmatch(value):
+        raise ValueError("must be one folder name (letters, digits, spaces, '_' or '-'), such as BPJS")
     if key == "region" and not REGION.fullmatch(value.replace(" ", "")):
         raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02, or a list: 33.01,33.02")
     if key == "schedule":

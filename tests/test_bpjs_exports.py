@@ -20,6 +20,7 @@ from tools.bpjs_exports import (
     CONTRIBUTION_COLUMNS,
     PARTICIPANT_ALIASES,
     PARTICIPANT_COLUMNS,
+    SPLIT_PERIOD,
     STATUS_CODES,
     BpjsTruth,
     export_paths,
@@ -75,8 +76,15 @@ def read_sheet(path: Path) -> pl.DataFrame:
 
 
 def read_participants(path: Path) -> pl.DataFrame:
-    frame = read_sheet(path)
+    frame = pl.read_csv(path, separator=";", infer_schema=False) if path.suffix == ".csv" else read_sheet(path)
     return frame.rename({c: TO_CONTRACT.get(c, c) for c in frame.columns})
+
+
+def participants_of(root: Path, period: str) -> pl.DataFrame:
+    """Every part of a period's participants export (the generator splits one month in two)."""
+    parts = sorted(export_paths(root, period)[0].parent.glob("Peserta*"))
+    assert len(parts) == (2 if PERIODS.index(period) == SPLIT_PERIOD else 1)
+    return pl.concat([read_participants(part) for part in parts], how="diagonal_relaxed")
 
 
 def read_contributions(path: Path) -> pl.DataFrame:
@@ -190,7 +198,7 @@ def reconcile_from_files(root: Path, people: list[Person]) -> pl.DataFrame:
     reported = people_truth(people)
     for number, period in enumerate(PERIODS):
         month = number + 2024 * 12
-        frame = read_participants(export_paths(root, period)[0]).unique("KPJ")
+        frame = participants_of(root, period).unique("KPJ")
         bpjs = {}
         for kpj, nik, name, birth, status, last in frame.select(
             "KPJ", "NIK", "NAMA", "TGL_LAHIR", "STATUS", "BULAN_IURAN_TERAKHIR"
@@ -250,7 +258,7 @@ def test_last_paid_month_is_the_last_month_paid_by_the_end_of_the_period(regency
     for number, period in enumerate(PERIODS):
         end = dt.date(2024, number + 2, 1) - dt.timedelta(days=1)
         last_paid = contributions.filter(pl.col("paid") <= end).group_by("KPJ").agg(pl.col("month").max())
-        frame = read_participants(export_paths(root, period)[0]).unique("KPJ")
+        frame = participants_of(root, period).unique("KPJ")
         stated = frame.select(
             "KPJ", month=pl.col("BULAN_IURAN_TERAKHIR").map_elements(month_number, return_dtype=pl.Int64)
         )
@@ -271,7 +279,7 @@ def test_enrolled_roster_people_are_active_paid_up_members_under_their_kpj(
     monthly = all_contributions(root).filter(pl.col("paid") >= dt.date(2024, 1, 1))["amount"].value_counts()
     assert monthly.sort("count")["amount"][-1] == 16_800  # the BPU minimum is by far the commonest
     never = {p.nik for p in people} - {p.nik for p in people if p.enrolled_from is not None}
-    listed = set(read_participants(export_paths(root, "2024-04")[0])["NIK"].drop_nulls())
+    listed = set(participants_of(root, "2024-04")["NIK"].drop_nulls())
     planted_d = set(truth.planted.filter(pl.col("kind") == "d")["nik"])
     # the never-enrolled BPJS knows are the planted (d) and vulnerable workers covered in 2022-2023
     history = truth.statuses.filter(
@@ -322,8 +330,8 @@ def test_a_few_villages_get_their_share_of_the_regency_exports(
     ours = {p.nik for p in people if p.village_code in SMALL_VILLAGES}
     everyone = {p.nik for p in people}
     for period in PERIODS:
-        members, contributions, _ = export_paths(tmp_path, period)
-        listed = read_participants(members)
+        _, contributions, _ = export_paths(tmp_path, period)
+        listed = participants_of(tmp_path, period)
         assert listed.height > 0
         niks = set(listed["NIK"].drop_nulls())
         assert niks & everyone <= ours and len(niks - everyone) <= 0.05 * len(niks)  # the rest: mistyped NIKs

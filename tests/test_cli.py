@@ -131,6 +131,23 @@ def test_second_concurrent_run_exits_with_a_clear_message(demo_zone: tuple[Path,
     assert not warehouse.exists()
 
 
+@pytest.mark.parametrize("command", ["rejects", "discrepancies"])
+def test_a_workbook_command_while_a_run_writes_the_state_exits_with_one_line(tmp_path: Path, command: str) -> None:
+    """The state database held by a writer (a run, here this test): the command says so and exits 1."""
+    from tests.helpers import ANI, build_warehouse, write_roster
+
+    write_roster(
+        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
+    )
+    warehouse = tmp_path / "c.duckdb"
+    build_warehouse(tmp_path / "raw", warehouse)
+    with duckdb.connect(str(state_path_for(warehouse))):
+        done = cakupan(command, "--out", str(tmp_path / "out"), "--warehouse", str(warehouse))
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"cakupan {command} failed: cannot open {state_path_for(warehouse)} now (is a run in "), line
+
+
 def test_sql_prints_a_table_or_csv_and_refuses_to_write(tmp_path: Path) -> None:
     from tests.helpers import ANI, build_warehouse, write_roster
 

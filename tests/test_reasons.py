@@ -62,9 +62,15 @@ SAMPLES = [
     ),
     ("2024-04/a.xlsx", "no roster sheet (no header row with NIK or NAMA)", "Tidak ada daftar anggota"),
     ("2024-04/a.xlsx", "sheet is empty", "Lembar kosong"),
-    ("2024-04/b.xlsx", "holds several kinds of BPJS export (bpjs_iuran, bpjs_klaim); send", "Berkas berisi beberapa"),
+    (
+        "2024-04/b.xlsx",
+        "holds several kinds of BPJS export (bpjs_contributions, bpjs_claims); send",
+        "Berkas berisi beberapa",
+    ),
     ("2024-04/b.xlsx", "not part of the BPJS export", "Bukan bagian dari ekspor BPJS"),
-    ("2024-04/b.xlsx", "a BPJS list inside a village's roster file; the branch's", "Daftar dari BPJS di dalam berkas"),
+    ("2024-04/b.xlsx", "a BPJS list in a village's file; the branch's exports are", "Daftar dari BPJS di dalam berkas"),
+    ("2024-04/b.xlsx", "looks like a BPJS export but is not in the period's BPJS", "Berkas ini berbentuk ekspor"),
+    ("2024-04/BPJS/b.xlsx", "in the period's BPJS folder but not a BPJS export (no", "Berkas di folder BPJS ini"),
     ("2024-04/a.xlsx", "no roster header (NIK or NAMA with other known columns) in the first rows", "Tidak ada judul"),
     (
         "2024-04/Ciberem.xlsx",

@@ -86,7 +86,7 @@ def zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("verify")
     raw = root / "raw"
     write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"RT RW": ROSTER})
-    bpjs = raw / "2024-04" / "kiriman BPJS"
+    bpjs = raw / "2024-04" / "bpjs"
     write_xlsx(
         bpjs / "data peserta.xlsx", PESERTA_HEADER, [*PESERTA, ["123", "", "X", "", "", "", "", "??", ""]], "DAFTAR"
     )
@@ -166,11 +166,11 @@ def test_exports_are_recognised_checked_and_every_row_accounted_for(zone: tuple[
     )
     assert files == [
         ("2024-04/Cilongok/Batuanten.xlsx", "roster", "loaded", 8, 8, 0, 0, True),
-        ("2024-04/kiriman BPJS/data peserta.xlsx", "bpjs_peserta", "loaded", 8, 6, 1, 1, True),
-        ("2024-04/kiriman BPJS/iuran april.csv", "bpjs_iuran", "loaded", 4, 3, 1, 0, True),
-        ("2024-04/kiriman BPJS/klaim.xlsx", "bpjs_klaim", "loaded", 2, 1, 0, 1, True),
+        ("2024-04/bpjs/data peserta.xlsx", "bpjs_participants", "loaded", 8, 6, 1, 1, True),
+        ("2024-04/bpjs/iuran april.csv", "bpjs_contributions", "loaded", 4, 3, 1, 0, True),
+        ("2024-04/bpjs/klaim.xlsx", "bpjs_claims", "loaded", 2, 1, 0, 1, True),
     ]
-    failures = query(warehouse, "select check_name, message from validation_failures where source_file like '%BPJS%'")
+    failures = query(warehouse, "select check_name, message from validation_failures where source_file like '%/bpjs/%'")
     assert {name for name, _ in failures} == {"peserta_kpj_invalid", "peserta_status_unknown", "iuran_no_identifier"}
     paid = query(warehouse, "select count(*), sum(amount_idr) from bpjs_contributions")
     assert paid == [(2, 33_600)]  # the payment written twice is one payment
@@ -194,11 +194,11 @@ def test_a_newer_export_of_the_same_kind_and_month_replaces_the_older(zone: tupl
     warehouse = tmp_path / "cakupan.duckdb"
     build_warehouse(copy, warehouse)
     corrected = [*PESERTA, peserta_row(CITRA, "Citra", "AKTIF", "2024-04")]
-    write_xlsx(copy / "2024-04" / "kiriman BPJS" / "data peserta revisi.xlsx", PESERTA_HEADER, corrected)
+    write_xlsx(copy / "2024-04" / "bpjs" / "data peserta revisi.xlsx", PESERTA_HEADER, corrected)
     build_warehouse(copy, warehouse)
     assert statuses(warehouse)[masked(CITRA)] == ("terverifikasi", "nik", None)
     old = query(warehouse, "select status, reason from ingested_files where source_file like '%data peserta.xlsx'")
-    assert old == [("superseded", "superseded by 2024-04/kiriman BPJS/data peserta revisi.xlsx")]
+    assert old == [("superseded", "superseded by 2024-04/bpjs/data peserta revisi.xlsx")]
     # a later month's rosters are verified against the newest export before them
     write_roster(copy / "2024-05" / "Cilongok" / "Batuanten.xlsx", {"RT RW": ROSTER})
     build_warehouse(copy, warehouse)

@@ -641,6 +641,23 @@ def write_claims(path: Path, rows: Sequence[tuple[Participant, Claim]]) -> None:
     workbook.close()
 
 
+SPLIT_PERIOD = 2  # the third month's participants export comes in two parts: an xlsx and a csv
+
+
+def write_participants_csv(path: Path, rows: Sequence[Participant], period: int, period_number: int) -> None:
+    """A second part of a participants export, as the branch might send it: CSV, `;`, dates as dd/mm/yyyy text."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow(PARTICIPANT_ALIASES)
+        for number, part in enumerate(rows):
+            status = spell_status(part.statuses[period_number], period_number, number)
+            last_paid = spell_month(part.last_paid(period), period_number, number) or ""
+            for program in part.programs:
+                dates = (f"{part.birth_date:%d/%m/%Y}", f"{part.joined:%d/%m/%Y}")
+                identity = [part.kpj, part.export_nik or "", part.name, dates[0], part.segment, program]
+                out.writerow([*identity, dates[1], status, last_paid])
+
+
 def export_paths(out_dir: Path, period: str) -> tuple[Path, Path, Path]:
     folder = out_dir / period / "BPJS"
     return folder / f"Peserta BPJS TK {period}.xlsx", folder / f"Iuran {period}.csv", folder / f"Klaim {period}.xlsx"
@@ -788,7 +805,15 @@ def write_bpjs_exports(
         month = period_index(period)
         members_path, contributions_path, claims_path = export_paths(out_dir, period)
         members_path.parent.mkdir(parents=True, exist_ok=True)
-        write_participants(members_path, [p for p in ordered if p.known(month)], month, number)
+        known = [p for p in ordered if p.known(month)]
+        if number == SPLIT_PERIOD:  # in parts: each participant whole in one of them
+            half = len(known) // 2
+            write_participants(members_path, known[:half], month, number)
+            write_participants_csv(
+                members_path.with_name(f"{members_path.stem} bagian 2.csv"), known[half:], month, number
+            )
+        else:
+            write_participants(members_path, known, month, number)
         payments = [(p, pay) for p in ordered for pay in p.payments if in_file(pay.paid, month, number)]
         payments.sort(key=lambda row: (row[1].paid, row[0].kpj, row[1].month))
         write_contributions(contributions_path, payments, number)

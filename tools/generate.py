@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from flows.ingest.dates import MONTH_NAMES
 from flows.settings import BANYUMAS_REGENCY_CODE, region_codes
 from flows.store.reference import load_villages
 
@@ -64,20 +65,7 @@ OFFICIAL_HEADER = [
     "KETERANGAN",
 ]
 RENTAN_HEADER = [*OFFICIAL_HEADER[:5], "PEKERJAAN", *OFFICIAL_HEADER[6:]]
-MONTHS_ID = (
-    "JANUARI",
-    "FEBRUARI",
-    "MARET",
-    "APRIL",
-    "MEI",
-    "JUNI",
-    "JULI",
-    "AGUSTUS",
-    "SEPTEMBER",
-    "OKTOBER",
-    "NOVEMBER",
-    "DESEMBER",
-)
+MONTHS_ID = tuple(name.upper() for name in MONTH_NAMES["id"])  # as the regency's template writes them
 
 MALE_NAMES = (
     "Slamet",
@@ -494,6 +482,19 @@ def write_village_file(
     workbook.close()
 
 
+TITLED = ("{} S.Pd.", "Drs. {}", "{}, S.E., M.M.", "{} A.Md.")
+
+
+def as_written(person: Person) -> str:
+    """The name as the village writes it: one person in 20 with a title or degree that the KTP (and BPJS) lacks."""
+    serial = int(person.nik[-4:])
+    if serial % 20:
+        return person.name
+    if serial % 40 == 0:
+        return f"{'Hj.' if person.sex == 'P' else 'H.'} {person.name}"
+    return TITLED[serial // 40 % len(TITLED)].format(person.name)
+
+
 def write_person(
     sheet: xlsxwriter.worksheet.Worksheet,
     row: int,
@@ -505,7 +506,7 @@ def write_person(
     """One roster row, NIK and KPJ written as text."""
     sheet.write_number(row, 0, number)
     sheet.write_string(row, 1, person.nik)
-    sheet.write_string(row, 2, person.name)
+    sheet.write_string(row, 2, as_written(person))
     sheet.write_string(row, 3, person.sex)
     sheet.write_datetime(row, 4, person.birth_date, date_format)
     sheet.write_string(row, 5, person.role)

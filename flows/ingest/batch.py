@@ -10,11 +10,18 @@ from typing import Literal
 import polars as pl
 
 from flows.ingest.discover import LINK, LOCK_FILE
-from flows.ingest.exports import EXPORT_ALIASES, find_export, validate_export, with_export_row_kinds
+from flows.ingest.exports import (
+    EXPORT_ALIASES,
+    ExportSheet,
+    export_only_columns,
+    find_export,
+    validate_export,
+    with_export_row_kinds,
+)
 from flows.ingest.headers import CANONICAL_COLUMNS, file_group
 from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
-from flows.ingest.read import CELL_PREFIX, ROSTER_SUFFIXES, UnreadableFileError, read_workbook
+from flows.ingest.read import CELL_PREFIX, ROSTER_SUFFIXES, RawSheet, UnreadableFileError, read_workbook
 from flows.ingest.structure import (
     IgnoredSheet,
     Roster,
@@ -25,7 +32,7 @@ from flows.ingest.structure import (
 )
 from flows.ingest.validate import validate
 from flows.privacy import mask_nik
-from schemas.exports import EXPORT_KINDS, ExportKind
+from schemas.exports import EXPORT_KINDS, EXPORTS
 
 FileStatus = Literal["placed", "rejected", "ignored"]  # a placed file becomes `loaded` when its batch is
 
@@ -37,7 +44,7 @@ FILE_COLUMNS = {
     "status": pl.String,
     "reason": pl.String,
     "modified_at": pl.Float64,
-    "kind": pl.String,  # 'roster', or the BPJS export it is (schemas/exports.py EXPORT_KINDS)
+    "kind": pl.String,  # 'roster', the BPJS export it is (schemas/exports.py EXPORTS), or 'bpjs' (not one)
 }
 SHEET_COLUMNS = {
     "sheet_index": pl.Int32,
@@ -90,6 +97,7 @@ class DiscoveredFile:
     sha256: str
     modified_at: float
     problem: str | None = None  # why it is not read (see discover.not_read)
+    from_branch: bool = False  # in the period's BPJS folder: read only as the branch's export (discover.from_branch)
 
 
 @dataclass(frozen=True)
@@ -100,9 +108,15 @@ class ExtractedFile:
     status: FileStatus
     reason: str = ""
     village_code: str | None = None
-    rosters: tuple[Roster, ...] = ()  # or, for a BPJS export, its export sheets
+    rosters: tuple[Roster, ...] = ()
+    exports: tuple[ExportSheet, ...] = ()  # of a file in the branch's folder
     kind: str = "roster"
     ignored_sheets: tuple[IgnoredSheet, ...] = ()
+
+    @property
+    def sheets(self) -> tuple[Roster | ExportSheet, ...]:
+        """Its roster or export sheets."""
+        return (*self.rosters, *self.exports)
 
 
 @dataclass(frozen=True)
@@ -153,16 +167,14 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
         reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
         return ExtractedFile(file, "rejected", reason, village_code=placed_by_path(file, gazetteer))
-    exports = {sheet.name: find_export(sheet) for sheet in raw_sheets}
-    others = [structure_sheet(sheet) for sheet in raw_sheets if exports[sheet.name] is None]
-    if any(exports.values()) and not any(isinstance(sheet, Roster) for sheet in others):
-        return extracted_export(file, exports)
-    # a village's file with a BPJS list pasted in stays the village's: the list is not the branch's export
-    sheets = others + [IgnoredSheet(name, EXPORT_IN_ROSTER) for name, sheet in exports.items() if sheet is not None]
+    if file.from_branch:
+        return extracted_export(file, {sheet.name: find_export(sheet) for sheet in raw_sheets})
+    sheets = [village_sheet(sheet) for sheet in raw_sheets]
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
-        reason = "no roster sheet (no header row with NIK or NAMA)"
+        listed = any(sheet.reason == EXPORT_IN_VILLAGE_FILE for sheet in ignored)
+        reason = EXPORT_OUTSIDE_BRANCH if listed else "no roster sheet (no header row with NIK or NAMA)"
         village = placed_by_path(file, gazetteer)
         return ExtractedFile(file, "rejected", reason, village_code=village, ignored_sheets=ignored)
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
@@ -172,23 +184,49 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     return ExtractedFile(file, "placed", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
 
 
-EXPORT_IN_ROSTER = "a BPJS list inside a village's roster file; the branch's export is read from its own file"
+EXPORT_IN_VILLAGE_FILE = "a BPJS list in a village's file; the branch's exports are read only from its BPJS folder"
+EXPORT_OUTSIDE_BRANCH = (
+    "looks like a BPJS export but is not in the period's BPJS folder: the branch's exports are read only "
+    "from there, and a village's folder holds rosters"
+)
+NOT_AN_EXPORT = "in the period's BPJS folder but not a BPJS export (no participants, contributions or claims header)"
 
 
-def extracted_export(file: DiscoveredFile, exports: dict[str, Roster | None]) -> ExtractedFile:
-    """A BPJS export: its export sheets (one kind per file); its other sheets ignored."""
+def village_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
+    """A sheet of a village's file: a roster, or ignored (a BPJS list in it is never the branch's export).
+
+    A sheet with the header of an export and of a roster is a roster unless the header has a
+    column only an export has (SEGMEN, BULAN IURAN TERAKHIR, TGL BAYAR, NO KLAIM, ...): a LINMAS
+    roster with a PROGRAM column is a roster.
+    """
+    structured = structure_sheet(sheet)
+    export = find_export(sheet)
+    if export is None or (isinstance(structured, Roster) and not export_only_columns(export)):
+        return structured
+    return IgnoredSheet(sheet.name, EXPORT_IN_VILLAGE_FILE)
+
+
+def extracted_export(file: DiscoveredFile, exports: dict[str, ExportSheet | None]) -> ExtractedFile:
+    """A file in the branch's folder: its export sheets (one kind per file); its other sheets ignored.
+
+    A file there without an export sheet is rejected, never read as a roster.
+    """
     found = tuple(sheet for sheet in exports.values() if sheet is not None)
     ignored = tuple(
         IgnoredSheet(name, "not part of the BPJS export") for name, sheet in exports.items() if sheet is None
     )
-    kinds = sorted({str(sheet.group_hint) for sheet in found})
+    if not found:
+        return ExtractedFile(file, "rejected", NOT_AN_EXPORT, ignored_sheets=ignored, kind="bpjs")
+    kinds = sorted({sheet.kind.name for sheet in found})
     if len(kinds) > 1:
         reason = f"holds several kinds of BPJS export ({', '.join(kinds)}); send one kind per file"
         return ExtractedFile(file, "rejected", reason, ignored_sheets=ignored, kind=kinds[0])
-    return ExtractedFile(file, "placed", kind=kinds[0], rosters=found, ignored_sheets=ignored)
+    return ExtractedFile(file, "placed", kind=kinds[0], exports=found, ignored_sheets=ignored)
 
 
-def stacked_sheets(placed: Sequence[tuple[ExtractedFile, Roster]], columns: Sequence[str]) -> pl.LazyFrame:
+def stacked_sheets(
+    placed: Sequence[tuple[ExtractedFile, Roster | ExportSheet]], columns: Sequence[str]
+) -> pl.LazyFrame:
     """The rows of placed files' sheets stacked, with their file, sheet and the given columns."""
     sheets = pl.DataFrame(
         [
@@ -198,17 +236,17 @@ def stacked_sheets(placed: Sequence[tuple[ExtractedFile, Roster]], columns: Sequ
                 e.file.sha256,
                 e.file.period,
                 e.village_code,
-                roster.sheet,
-                roster.group_hint or file_group(e.file.source_file),
-                roster.is_vulnerable_workers,
+                sheet.sheet,
+                (sheet.group_hint or file_group(e.file.source_file)) if isinstance(sheet, Roster) else None,
+                isinstance(sheet, Roster) and sheet.is_vulnerable_workers,
             )
-            for index, (e, roster) in enumerate(placed)
+            for index, (e, sheet) in enumerate(placed)
         ],
         schema=SHEET_COLUMNS,
         orient="row",
     )
     return (
-        stack_rosters([roster for _, roster in placed], columns)
+        stack_rosters([sheet for _, sheet in placed], columns)
         .lazy()
         .join(sheets.lazy(), on="sheet_index", how="left", maintain_order="left")
         .drop("sheet_index")
@@ -232,13 +270,13 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
     return with_row_kinds(stacked).collect()
 
 
-def export_frames(extracted: Sequence[ExtractedFile]) -> dict[ExportKind, pl.DataFrame]:
+def export_frames(extracted: Sequence[ExtractedFile]) -> dict[str, pl.DataFrame]:
     """Every row under an export header in the placed exports, by kind, with `row_kind`."""
     frames = {}
-    for kind in EXPORT_KINDS:
-        placed = [(e, sheet) for e in extracted if e.status == "placed" and e.kind == kind for sheet in e.rosters]
+    for kind in EXPORTS:
+        placed = [(e, sheet) for e in extracted if e.status == "placed" for sheet in e.exports if sheet.kind == kind]
         if placed:
-            frames[kind] = with_export_row_kinds(stacked_sheets(placed, list(EXPORT_ALIASES))).collect()
+            frames[kind.name] = with_export_row_kinds(stacked_sheets(placed, list(EXPORT_ALIASES))).collect()
     return frames
 
 
@@ -266,7 +304,7 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
 def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     """One row per sheet read: a roster with its row count, or ignored with the reason."""
     rows = [
-        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.body.height) for e in extracted for r in e.rosters
+        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.body.height) for e in extracted for r in e.sheets
     ] + [
         (e.file.sha256, e.file.source_file, i.sheet, "ignored", i.reason, 0)
         for e in extracted
@@ -288,7 +326,7 @@ def column_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
         (e.file.sha256, r.sheet, name, r.headers.get(name), column_letter(r.first_column + column_index(grid_column)))
         for e in extracted
         if e.status == "placed"
-        for r in e.rosters
+        for r in e.sheets
         for name, grid_column in r.columns.items()
     ]
     return pl.DataFrame(rows, schema=["sha256", "sheet", "column_name", "header", "letter"], orient="row")
@@ -300,7 +338,8 @@ def validate_batch(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> 
     exports = export_frames(extracted)
     accepted, failures, flagged = validate_rosters(rows) if rows.height else (pl.DataFrame(),) * 3
     checked = {
-        kind: validate_export(frame.filter(pl.col("row_kind") == "data"), kind) for kind, frame in exports.items()
+        kind: validate_export(frame.filter(pl.col("row_kind") == "data"), EXPORT_KINDS[kind])
+        for kind, frame in exports.items()
     }
     failures = stacked([failures, *(kind_failures for _, kind_failures in checked.values())])
     read = stacked([frame.select("sha256", "row_kind") for frame in (rows, *exports.values()) if frame.height])

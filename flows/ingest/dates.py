@@ -1,9 +1,19 @@
-"""Dates from whole-number year, month and day, as polars expressions, without a round trip through text."""
+"""The calendar: month names, and dates from whole-number year, month and day as polars expressions.
+
+Month names are written once, here: the villages' dates are read with them (normalize.py), the
+corrections workbooks and the report say them.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
+MONTH_NAMES = {  # January first
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}  # fmt: skip
 UNIX_EPOCH_FROM_YEAR_0 = 719_468  # days from 0000-03-01 to 1970-01-01
 DAYS_PER_400_YEARS = 146_097
 
@@ -34,3 +44,9 @@ def civil_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     days = era * DAYS_PER_400_YEARS + day_of_era - UNIX_EPOCH_FROM_YEAR_0
     exists = month.is_between(1, 12) & day.is_between(1, days_in_month(year, month))
     return pl.when(exists).then(days).cast(pl.Date)
+
+
+def month_name(period: str, lang: str = "id") -> str:
+    """`2024-04` -> `April 2024` (in Bahasa Indonesia unless `lang` is `en`)."""
+    year, month = period.split("-")
+    return f"{MONTH_NAMES[lang][int(month) - 1]} {year}"

@@ -112,8 +112,22 @@ def latest_period(raw_dir: Path, discovered: pl.DataFrame) -> str | None:
     return max(periods, default=None)
 
 
-def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def from_branch(bpjs_folder: str) -> pl.Expr:
+    """Whether a discovered file lies in its period's BPJS branch folder (`<YYYY-MM>/<bpjs_folder>/...`)."""
+    second = pl.col("source_file").str.split("/").list.get(1, null_on_oob=True)
+    inside = pl.col("source_file").str.count_matches("/") >= 2  # a file named like the folder is not in it
+    return (pl.col("period").is_not_null() & inside & (second.str.to_lowercase() == bpjs_folder.lower())).fill_null(
+        False
+    )
+
+
+def new_versions(
+    discovered: pl.DataFrame, known: pl.DataFrame, bpjs_folder: str = "BPJS"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split the landing zone into (file versions to ingest, copies of content already seen elsewhere).
+
+    Both come with `from_branch` (in the period's BPJS folder). A copy is judged within its own
+    source: a village's copy of the branch's export never stands for the branch's file, nor the other way.
 
     A version already ingested (same path, same sha256) is neither: it is not read again.
     A copy is content whose first path is still in the zone, under a period folder: a file
@@ -121,11 +135,13 @@ def new_versions(discovered: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.Data
     path. Empty files all share one digest; each is read (and rejected) on its own.
     """
     key = ["source_file", "sha256"]
+    discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
     unseen = discovered.join(known, on=key, how="anti")
-    present = discovered.filter(pl.col("period").is_not_null() & pl.col("problem").is_null()).select(key)
-    still_there = known.select(key).join(present, on=key, how="semi")
-    first_path = pl.concat([still_there, present]).unique("sha256", keep="first", maintain_order=True)
-    copies = unseen.join(first_path, on="sha256", suffix="_first").filter(
+    readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
+    present = discovered.filter(readable).select(*key, "from_branch")
+    still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")
+    first_path = pl.concat([still_there, present]).unique(["sha256", "from_branch"], keep="first", maintain_order=True)
+    copies = unseen.join(first_path, on=["sha256", "from_branch"], suffix="_first").filter(
         (pl.col("source_file") != pl.col("source_file_first")) & (pl.col("sha256") != EMPTY_SHA256)
     )
     return unseen.join(copies, on="source_file", how="anti"), copies

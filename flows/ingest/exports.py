@@ -13,15 +13,16 @@ or skipped (blank, totals).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from flows.ingest.headers import header_key
 from flows.ingest.normalize import MONTH_NUMBERS, clean_nik, parse_date, rupiah, tidy_text, words
 from flows.ingest.read import RawSheet
-from flows.ingest.structure import MAX_TITLE_ROWS, Roster
+from flows.ingest.structure import MAX_TITLE_ROWS
 from flows.ingest.validate import failures_of
-from schemas.exports import PROGRAMS, ExportKind, export_catalog, export_schema
+from schemas.exports import EXPORTS, LOCATION_COLUMNS, PROGRAMS, ExportKind, export_catalog, export_schema
 
 EXPORT_ALIASES: dict[str, tuple[str, ...]] = {
     "kpj": ("KPJ", "NO KPJ", "NOMOR KPJ", "NO PESERTA", "NOMOR PESERTA", "NO KARTU"),
@@ -42,22 +43,6 @@ EXPORT_ALIASES: dict[str, tuple[str, ...]] = {
 }
 ALIAS_TO_EXPORT_COLUMN = {alias: column for column, aliases in EXPORT_ALIASES.items() for alias in aliases}
 ROSTER_ONLY = frozenset({"JABATAN", "KEDUDUKAN", "PEKERJAAN", "JENIS PEKERJAAN"})
-# the columns each kind keeps, normalised (what the state database stores of it)
-KIND_COLUMNS: dict[ExportKind, tuple[str, ...]] = {
-    "bpjs_peserta": (
-        "kpj",
-        "nik",
-        "name",
-        "birth_date",
-        "segment",
-        "program",
-        "member_since",
-        "status",
-        "last_paid_month",
-    ),
-    "bpjs_iuran": ("kpj", "nik", "month_covered", "paid_date", "amount_idr", "source"),
-    "bpjs_klaim": ("claim_no", "kpj", "nik", "program", "event_date", "paid_date", "amount_idr"),
-}
 STATUS_WORDS = {
     "AKTIF": "AKTIF",
     "A": "AKTIF",
@@ -93,19 +78,35 @@ def export_column(label: str | None) -> str | None:
     return ALIAS_TO_EXPORT_COLUMN.get(header_key(label)) if label else None
 
 
+# columns only an export has: a sheet with them is never a village's roster (flows/ingest/batch.py)
+EXPORT_ONLY = frozenset({"segment", "last_paid_month", "month_covered", "paid_date", "claim_no", "event_date"})
+
+
+@dataclass(frozen=True)
+class ExportSheet:
+    """An export sheet: the grid under its header as read, its kind, and which grid column is which export column."""
+
+    sheet: str
+    kind: ExportKind
+    body: pl.DataFrame
+    columns: dict[str, str]
+    first_row: int
+    headers: dict[str, str] = field(default_factory=dict)  # export column -> its header as written
+    first_column: int = 0  # the sheet column (0 = A) of grid column 0
+
+
+def export_only_columns(export: ExportSheet) -> set[str]:
+    """The columns of an export-shaped sheet that no roster carries."""
+    return set(export.columns) & EXPORT_ONLY
+
+
 def kind_of(columns: set[str]) -> ExportKind | None:
-    """Which export a header row's columns make, if any."""
-    if "claim_no" in columns and columns & {"event_date", "amount"}:
-        return "bpjs_klaim"
-    if {"month_covered", "paid_date", "amount"} <= columns:
-        return "bpjs_iuran"
-    if {"kpj", "status"} <= columns and columns & {"segment", "program", "last_paid_month"}:
-        return "bpjs_peserta"
-    return None
+    """Which export a header row's columns make, if any (the registry's kinds in order)."""
+    return next((kind for kind in EXPORTS if kind.recognises(columns)), None)
 
 
-def find_export(sheet: RawSheet) -> Roster | None:
-    """The sheet as an export (a `Roster` whose `group_hint` is its kind), or None when it is not one."""
+def find_export(sheet: RawSheet) -> ExportSheet | None:
+    """The sheet as an export, or None when it is not one."""
     top = sheet.grid.head(MAX_TITLE_ROWS + 2).rows()
     for index, cells in enumerate(top):
         if any(cell and header_key(cell) in ROSTER_ONLY for cell in cells):
@@ -118,16 +119,8 @@ def find_export(sheet: RawSheet) -> Roster | None:
                 columns[column], headers[column] = name, " ".join((cell or "").split())
         kind = kind_of(set(columns))
         if kind:
-            return Roster(
-                sheet.name,
-                kind,
-                False,
-                {},
-                sheet.grid.slice(index + 1),
-                columns,
-                index + 2,
-                headers,
-                sheet.first_column,
+            return ExportSheet(
+                sheet.name, kind, sheet.grid.slice(index + 1), columns, index + 2, headers, sheet.first_column
             )
     return None
 
@@ -192,7 +185,7 @@ def normalised(kind: ExportKind) -> list[pl.Expr]:
         "claim_no": tidy_text("claim_no_raw").str.to_uppercase(),
         "event_date": parse_date(pl.col("event_date_raw")),
     }
-    return [{**common, **typed}[column].alias(column) for column in KIND_COLUMNS[kind]]
+    return [{**common, **typed}[column].alias(column) for column in kind.columns]
 
 
 def with_export_row_kinds(rows: pl.LazyFrame) -> pl.LazyFrame:
@@ -216,14 +209,11 @@ def validate_export(rows: pl.DataFrame, kind: ExportKind) -> tuple[pl.DataFrame,
     )
     catalog = export_catalog()
     failures = pl.concat(
-        [failures_of(typed, severity, export_schema(kind, severity), catalog) for severity in ("error", "warning")]
+        [failures_of(typed, severity, export_schema(kind.name, severity), catalog) for severity in ("error", "warning")]
     )
     rejected = failures.filter(pl.col("severity") == "error")["row_index"].unique().implode()
-    accepted = typed.filter(~pl.col("row_index").is_in(rejected)).select(*LOCATION, *KIND_COLUMNS[kind])
-    located = failures.join(typed.select("row_index", *LOCATION), on="row_index").with_columns(
+    accepted = typed.filter(~pl.col("row_index").is_in(rejected)).select(*LOCATION_COLUMNS, *kind.columns)
+    located = failures.join(typed.select("row_index", *LOCATION_COLUMNS), on="row_index").with_columns(
         rejects_row=pl.col("row_index").is_in(rejected), group_code=pl.lit(None, pl.String)
     )
     return accepted, located.drop("row_index")
-
-
-LOCATION = ("sha256", "source_file", "period", "sheet", "source_row")

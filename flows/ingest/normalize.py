@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.ingest.dates import civil_date, full_year
+from flows.ingest.dates import MONTH_NAMES, civil_date, full_year
 from flows.ingest.headers import CANONICAL_COLUMNS
 
 ENROLLED_WORDS = ("SUDAH", "SUDAH TERDAFTAR", "TERDAFTAR", "AKTIF", "YA", "Y", "V", "✓", "√", "1")
@@ -12,26 +12,12 @@ NOT_ENROLLED_WORDS = ("BELUM", "BELUM TERDAFTAR", "TIDAK", "T", "NON AKTIF", "NO
 MALE_WORDS = ("L", "LK", "LAKI LAKI", "LAKI", "PRIA")
 FEMALE_WORDS = ("P", "PR", "PEREMPUAN", "WANITA")
 
+# what villages write for a month besides its name and the name's first three letters
+MONTH_VARIANTS = {2: ("PEB", "PEBRUARI"), 8: ("AGT", "AGS"), 9: ("SEPT",), 11: ("NOPEMBER",)}
 MONTH_NUMBERS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("JAN", "JANUARI"),
-            ("FEB", "FEBRUARI", "PEB", "PEBRUARI"),
-            ("MAR", "MARET"),
-            ("APR", "APRIL"),
-            ("MEI",),
-            ("JUN", "JUNI"),
-            ("JUL", "JULI"),
-            ("AGU", "AGT", "AGS", "AGUSTUS"),
-            ("SEP", "SEPT", "SEPTEMBER"),
-            ("OKT", "OKTOBER"),
-            ("NOV", "NOPEMBER", "NOVEMBER"),
-            ("DES", "DESEMBER"),
-        ),
-        start=1,
-    )
-    for name in names
+    written: number
+    for number, name in enumerate(MONTH_NAMES["id"], start=1)
+    for written in (name.upper(), name[:3].upper(), *MONTH_VARIANTS.get(number, ()))
 }
 EXCEL_EPOCH = pl.date(1899, 12, 30)
 

@@ -149,7 +149,13 @@ def from_code(source_file: str, gazetteer: Gazetteer) -> str | None:
 
 
 def place(title: dict[str, str], source_file: str, gazetteer: Gazetteer) -> Placement:
-    """Match (district, village) against the official list: title block, then a code in the path, then names."""
+    """The village a file reports, in this order: a village code in the path places it outright; else the village
+    the title block names (in its district), then the file's name, then its folders, deepest first, each matched
+    against the official list (match_village). A name found in several districts, none of them named, places nothing.
+    """
+    coded = from_code(source_file, gazetteer)
+    if coded:
+        return Placement(coded)
     path = PurePosixPath(source_file)
     stem_village, stem_district = split_district(path.stem)
     folders = list(path.parts[1:-1])
@@ -169,9 +175,6 @@ def place(title: dict[str, str], source_file: str, gazetteer: Gazetteer) -> Plac
         if place_key(split_district(folder)[0]) not in gazetteer.district_keys
         or any(place_key(upper) in gazetteer.district_keys for upper in folders[:depth])  # `Lumbir/Lumbir/`
     ]
-    coded = from_code(source_file, gazetteer)
-    if coded:
-        return Placement(coded)
     inferred = districts_named(path.stem, gazetteer)
     for text, districts in attempts:
         candidates = match_village(text, [d for d in districts if d], gazetteer, inferred)

@@ -211,9 +211,20 @@ TRANSLATIONS: tuple[Translation, ...] = (
     ),
     said(r"^not part of the BPJS export$", "Bukan bagian dari ekspor BPJS; lembar ini tidak dibaca."),
     said(
-        r"^a BPJS list inside a village's roster file",
-        "Daftar dari BPJS di dalam berkas daftar desa; lembar ini tidak dibaca (ekspor kantor cabang dibaca dari "
-        "berkasnya sendiri).",
+        r"^a BPJS list in a village's file",
+        "Daftar dari BPJS di dalam berkas desa; lembar ini tidak dibaca (ekspor kantor cabang BPJS hanya dibaca "
+        "dari folder BPJS bulan itu).",
+    ),
+    said(
+        r"^looks like a BPJS export but is not in the period.s BPJS",
+        "Berkas ini berbentuk ekspor data BPJS, bukan daftar anggota desa; ditolak. Ekspor BPJS hanya diterima "
+        "dari kantor cabang di folder BPJS bulan itu. Desa mengirim daftar anggotanya dengan judul kolom NO, NIK, "
+        "NAMA, JABATAN dan STATUS BPJS.",
+    ),
+    said(
+        r"^in the period's BPJS folder but not a BPJS export",
+        "Berkas di folder BPJS ini bukan ekspor BPJS (tidak ada judul kolom data kepesertaan, iuran atau klaim); "
+        "ditolak. Folder BPJS hanya untuk ekspor kantor cabang; daftar desa disimpan di folder desanya.",
     ),
     # placement
     said(

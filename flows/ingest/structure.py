@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import polars as pl
 
@@ -162,7 +163,20 @@ def with_row_kinds(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def stack_rosters(rosters: Sequence[Roster], columns: Sequence[str] = CANONICAL_COLUMNS) -> pl.DataFrame:
+class SheetBody(Protocol):
+    """What stacking needs of a roster or export sheet: its grid body and where each column is."""
+
+    @property
+    def body(self) -> pl.DataFrame: ...
+
+    @property
+    def columns(self) -> dict[str, str]: ...
+
+    @property
+    def first_row(self) -> int: ...
+
+
+def stack_rosters(rosters: Sequence[SheetBody], columns: Sequence[str] = CANONICAL_COLUMNS) -> pl.DataFrame:
     """The rows of many roster (or export) sheets in one frame, cleaned once for all of them.
 
     Columns: `sheet_index` (position in `rosters`), `source_row`, every one of `columns`
@@ -186,7 +200,7 @@ def stack_rosters(rosters: Sequence[Roster], columns: Sequence[str] = CANONICAL_
     )
 
 
-def mapped_column(name: str, rosters: Sequence[tuple[int, Roster]]) -> pl.Expr:
+def mapped_column(name: str, rosters: Sequence[tuple[int, SheetBody]]) -> pl.Expr:
     """Canonical column `name` of stacked sheets: each sheet's own grid column for it."""
     sources: dict[str, list[int]] = {}
     for index, roster in rosters:

@@ -92,7 +92,9 @@ def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[Disco
     files and one of 159 would keep one worker busy while the other waits.
     """
     records = [
-        DiscoveredFile(r["source_file"], r["period"], r["sha256"], r["modified_at"], r.get("problem"))
+        DiscoveredFile(
+            r["source_file"], r["period"], r["sha256"], r["modified_at"], r.get("problem"), r.get("from_branch", False)
+        )
         for r in files.iter_rows(named=True)
     ]
     count = min(len(records), max(-(-len(records) // size), workers))

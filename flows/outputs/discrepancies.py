@@ -13,9 +13,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.outputs.rejects import Layout, StateBusyError, month_name, write_workbook
+from flows.ingest.dates import month_name
+from flows.outputs.rejects import Layout, write_workbook
 from flows.privacy import mask_nik
 from flows.store.sql import query_frame
+from flows.store.state import read_state
 
 HEADERS = {
     "period": "BULAN",
@@ -84,8 +86,7 @@ where ($period is null or period = $period) and ($village_code is null or villag
 """
 ROSTER_PEOPLE = """
 select r.period, r.village_code, r.group_code, r.nik, r.name, r.role, r.source_file, r.sheet, r.source_row
-from roster_rows as r
-join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+from current_roster_rows as r
 where ($period is null or r.period = $period) and ($village_code is null or r.village_code = $village_code)
 order by r.source_file, r.sheet, r.source_row
 """
@@ -96,11 +97,8 @@ def select_discrepancies(warehouse: Path, state: Path, period: str | None, villa
     filters = {"period": period, "village_code": village_code}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         listed = query_frame(con, LISTED, filters)
-    try:
-        with duckdb.connect(str(state), read_only=True) as con:
-            rows = query_frame(con, ROSTER_PEOPLE, filters)
-    except duckdb.IOException as error:
-        raise StateBusyError(f"cannot open {state} now (is a run in progress?): {error}") from error
+    with read_state(state) as con:
+        rows = query_frame(con, ROSTER_PEOPLE, filters)
     people = (
         rows.with_columns(nik_masked=mask_nik(pl.col("nik")), source_file=mask_nik(pl.col("source_file")))
         .drop("nik")

@@ -16,15 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import duckdb
 import polars as pl
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from flows.ingest.dates import month_name
 from flows.ingest.place import place_key
 from flows.privacy import mask_nik, mask_text
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
+from flows.store.state import read_state
 from schemas.roster import check_catalog
 
 # column -> header in the workbook, in Indonesian for the village secretary
@@ -74,20 +75,6 @@ COLUMN_LABELS = {  # a checked column the sheet does not have, by what it should
     "contribution": "IURAN",
 }
 WHOLE_FILE = "berkas"
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 INSTRUCTION = (
     "Perbaiki setiap baris di berkas desa sesuai kolom YANG PERLU DIPERBAIKI, lalu kirim kembali berkas yang "
     "sudah diperbaiki dengan nama yang sama. Baris DITOLAK belum dihitung; baris PERINGATAN sudah dihitung "
@@ -104,10 +91,6 @@ EXPORT_INSTRUCTION = (
 )
 
 
-class StateBusyError(RuntimeError):
-    """The state database is held by a running flow."""
-
-
 def select_rejects(state: Path, period: str | None, village_code: str | None) -> pl.DataFrame:
     """Current failures with the cells of their rows and the checked column as written (state read-only).
 
@@ -115,12 +98,9 @@ def select_rejects(state: Path, period: str | None, village_code: str | None) ->
     (the file is read by them), and the file named by a conflict are masked here: a file may
     be named after a person's NIK.
     """
-    try:
-        with duckdb.connect(str(state), read_only=True) as con:
-            query = (STATEMENTS_DIR / "select_rejects.sql").read_text()
-            rows = query_frame(con, query, {"period": period, "village_code": village_code})
-    except duckdb.IOException as error:
-        raise StateBusyError(f"cannot open {state} now (is a run in progress?): {error}") from error
+    with read_state(state) as con:
+        query = (STATEMENTS_DIR / "select_rejects.sql").read_text()
+        rows = query_frame(con, query, {"period": period, "village_code": village_code})
     return rows.with_columns(
         *(mask_nik(pl.col(c)) for c in ("source_file", "sheet", "failure_value")),
         column=column_as_written(),
@@ -137,12 +117,6 @@ def column_as_written() -> pl.Expr:
         .then(pl.format("{} (kolom {})", pl.coalesce(pl.col("header"), usual), pl.col("letter")))
         .otherwise(pl.format("{} (kolom tidak ada)", usual))
     )
-
-
-def month_name(period: str) -> str:
-    """`2024-04` -> `April 2024`."""
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
 
 
 CORRECTIONS_MODE = 0o600  # masked, but still about named people: their reader forwards them by hand

@@ -17,21 +17,14 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from flows.ingest.dates import MONTH_NAMES, month_name
 from flows.privacy import mask_text
 from flows.settings import state_path_for
 from flows.store.paths import check_output
 from flows.store.sql import query_frame
 
 Lang = Literal["id", "en"]
-LANGS: tuple[Lang, ...] = ("id", "en")
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")  # Western Indonesia Time: UTC+7, no daylight saving
-
-MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}  # fmt: skip
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733;padding:0 1rem}
@@ -143,17 +136,11 @@ def number(value: float, decimals: int, lang: Lang) -> str:
     return text.translate(str.maketrans(",.", ".,")) if lang == "id" else text
 
 
-def month_name(period: str, lang: Lang) -> str:
-    """'2024-04' -> 'April 2024'."""
-    year, month = period.split("-")
-    return f"{MONTHS[lang][int(month) - 1]} {year}"
-
-
 def timestamp(moment: dt.datetime, lang: Lang) -> str:
     """'30 November 2026, 14.05 WIB' (English: '14:05')."""
     local = moment.astimezone(WIB)
     clock = f"{local:%H.%M}" if lang == "id" else f"{local:%H:%M}"
-    return f"{local.day} {MONTHS[lang][local.month - 1]} {local.year}, {clock} WIB"
+    return f"{local.day} {MONTH_NAMES[lang][local.month - 1]} {local.year}, {clock} WIB"
 
 
 def cell(value: object, column: str, lang: Lang = "id") -> str:
@@ -170,7 +157,7 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
         return month_name(str(value), lang)
     if kind == "date":
         day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-        return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+        return f"{day.day} {MONTH_NAMES[lang][day.month - 1]} {day.year}"
     if kind == "moment":
         return timestamp(value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value)), lang)
     if kind == "int":

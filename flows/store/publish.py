@@ -117,6 +117,7 @@ def publish(
         "provisional_below_pct": provisional_below_pct,
         "pii_key_source": key.source,
         **asdict(checks),
+        **reference.name_title_patterns(),
     }
     try:
         with registered(state, reference_frames(region)):

@@ -7,6 +7,8 @@ village name is ambiguous only within the region.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -125,6 +127,37 @@ def load_grace_periods(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
     return pl.read_csv(reference_dir / "grace_periods.csv", try_parse_dates=True).with_columns(
         pl.col("valid_to").cast(pl.Date)
     )
+
+
+def load_name_titles(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:
+    """Titles and degrees written before or after a name (raw/reference/name_titles.csv): title, position, meaning."""
+    return pl.read_csv(reference_dir / "name_titles.csv", schema_overrides={"title": pl.String})
+
+
+def title_pattern(titles: Sequence[str]) -> str:
+    """One regular expression for any of `titles`, each dot optional and followed by optional spaces."""
+    spelled = [
+        r"\.?\s*".join(re.escape(part) for part in title.upper().rstrip(".").split("."))
+        for title in sorted(titles, key=len, reverse=True)  # the longest first: S.Pd.I. before S.Pd.
+    ]
+    return "(?:" + "|".join(spelled) + ")"
+
+
+def name_title_patterns(reference_dir: Path = REFERENCE_DIR) -> dict[str, str]:
+    """The patterns the SQL macro `name_key` (create_macros.sql) takes titles and degrees off a name with.
+
+    `name_titles_before`: any run of titles at the start, each ended by a dot or a space
+    (`HJ.`, `DRS. H.`); `name_titles_after`: any run of degrees at the end, each after a space or
+    a comma (`, S.PD., M.PD.`).
+    """
+    titles = load_name_titles(reference_dir)
+    by_position = {
+        position: titles.filter(pl.col("position") == position)["title"].to_list() for position in ("before", "after")
+    }
+    return {
+        "name_titles_before": rf"^\s*(?:{title_pattern(by_position['before'])}(?:\.\s*|\s+))+",
+        "name_titles_after": rf"(?:[\s,]+{title_pattern(by_position['after'])}\.?)+[\s,.]*$",
+    }
 
 
 def load_due_dates(reference_dir: Path = REFERENCE_DIR) -> pl.DataFrame:

@@ -23,13 +23,33 @@ def split_statements(script: str) -> list[str]:
 
 
 def run_script(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None, directory: Path = STATEMENTS_DIR
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    directory: Path = STATEMENTS_DIR,
+    fill: dict[str, str] | None = None,
 ) -> None:
-    """Execute `warehouse/statements/<name>.sql`, giving each statement only the parameters it names."""
-    for statement in split_statements((directory / f"{name}.sql").read_text()):
+    """Execute `warehouse/statements/<name>.sql`, giving each statement only the parameters it names.
+
+    `fill` puts names the code holds (a table from the export registry, never a value read from
+    a file) where the script's statements, not its comments, say `{key}`.
+    """
+    script = (directory / f"{name}.sql").read_text()
+    if fill:
+        script = "\n".join(
+            line if line.lstrip().startswith("--") else filled(line, fill) for line in script.splitlines()
+        )
+    for statement in split_statements(script):
         names = PARAMETER.findall(re.sub(r"--[^\n]*", "", statement))
         used = {key: value for key, value in (params or {}).items() if key in names}
         con.execute(statement, used or None)
+
+
+def filled(line: str, fill: dict[str, str]) -> str:
+    """`line` with each `{key}` of `fill` replaced by its text."""
+    for key, text in fill.items():
+        line = line.replace(f"{{{key}}}", text)
+    return line
 
 
 @contextmanager

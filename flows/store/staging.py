@@ -45,6 +45,7 @@ STAGED_TABLES = (
     "validation_failures",
     "runs",
     "verification",
+    "verification_sources",
     "bpjs_contributions",
     "bpjs_claims",
     "due_dates",

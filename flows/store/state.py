@@ -19,7 +19,7 @@ from flows.ingest.reasons import alasan
 from flows.privacy import mask_text, mask_variables
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
-from schemas.exports import EXPORT_KINDS
+from schemas.exports import EXPORTS
 from schemas.roster import check_catalog
 
 PRIVATE_DIR_MODE = 0o700
@@ -56,6 +56,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                 raise locked_error(path, error) from None
             con.execute("use state")
             run_script(con, "create_state_tables")
+            for_each_export(con, "create_export_table")
             record_deferred_failures(con, path)
             run_script(con, "create_macros", mask_variables())
             run_script(con, "create_period_tables")
@@ -146,10 +147,11 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
         "batch_sheets": with_alasan(empty_like(con, outcome.sheets, "ingested_sheets")),
         "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
-        **{f"batch_{kind}": empty_like(con, outcome.exports.get(kind, pl.DataFrame()), kind) for kind in EXPORT_KINDS},
+        **{f"batch_{k.name}": empty_like(con, outcome.exports.get(k.name, pl.DataFrame()), k.name) for k in EXPORTS},
     }
     with registered(con, frames), transaction(con):
         run_script(con, "insert_batch", {"run_id": run_id})
+        for_each_export(con, "insert_export_rows", {"run_id": run_id})
 
 
 def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -158,6 +160,8 @@ def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     Versions that arrived for a closed period are held as pending (hold_pending.sql) in the same transaction.
     """
     with registered(con, {"ref_checks": check_catalog()}), transaction(con):
+        for_each_export(con, "export_subjects")
+        run_script(con, "refresh_exports")
         run_script(con, "refresh_current", {"run_id": run_id})
         run_script(con, "hold_pending")
         fill_alasan(con)
@@ -165,6 +169,17 @@ def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 class RunInProgressError(RuntimeError):
     """Another run holds the state database."""
+
+
+@contextmanager
+def read_state(state: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The state database opened read-only, for a command beside the flow; RunInProgressError while a run writes it."""
+    try:
+        con = duckdb.connect(str(state), read_only=True)
+    except duckdb.IOException as error:
+        raise RunInProgressError(f"cannot open {state} now (is a run in progress?): {error}") from error
+    with con:
+        yield con
 
 
 @contextmanager
@@ -184,6 +199,13 @@ def forget(con: duckdb.DuckDBPyConnection, period: str | None) -> None:
     """Drop what was ingested (for one period, or all) so a full refresh re-reads it."""
     with transaction(con):
         run_script(con, "forget_ingested", {"period": period})
+        for_each_export(con, "forget_export_rows", {"period": period})
+
+
+def for_each_export(con: duckdb.DuckDBPyConnection, script: str, params: dict[str, object] | None = None) -> None:
+    """Run `script` once for each kind of BPJS export, its `{table}`, `{columns}` and `{subject}` from the registry."""
+    for kind in EXPORTS:
+        run_script(con, script, params, fill={"table": kind.name, "columns": kind.column_ddl, "subject": kind.subject})
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime | None = None) -> None:

@@ -152,57 +152,48 @@ alter table file_groups add column if not exists superseded_by varchar;
 alter table ingested_files add column if not exists rows_duplicate integer;  -- later exact copies, loaded once
 
 -- What kind of file each is: a village's roster, or one of the BPJS branch's exports
--- (bpjs_peserta, bpjs_iuran, bpjs_klaim; flows/ingest/exports.py). An export's version is
--- current per (period, kind): file_groups holds it with village_code 'BPJS' and the kind as
--- group_code, so a later export of the same kind and period supersedes it as for rosters.
+-- (schemas/exports.py EXPORTS; 'bpjs' for a file in the branch's folder that is none). An
+-- export's version has a slot per (period, kind) in file_groups, with village_code 'BPJS' and
+-- the kind as group_code (refresh_exports.sql decides which count). The exports' accepted rows,
+-- with raw NIKs and names like roster_rows, are in one table per kind, named as the kind
+-- (create_export_table.sql, made from the registry).
 alter table ingested_files add column if not exists kind varchar default 'roster';
 
--- The exports' accepted rows, with raw NIKs and names: like roster_rows, only here.
-create table if not exists bpjs_peserta (
-    sha256 varchar not null,
-    source_file varchar not null,
-    period varchar not null,
-    sheet varchar not null,
-    source_row integer not null,
-    kpj varchar,
-    nik varchar,
-    name varchar,
-    birth_date date,
-    segment varchar,
-    program varchar,
-    member_since date,
-    status varchar not null,
-    last_paid_month varchar,
-    run_id varchar not null
-);
+-- The kinds had Indonesian names before they took the warehouse's (an older state database)
+alter table if exists bpjs_peserta rename to bpjs_participants;
 
-create table if not exists bpjs_iuran (
-    sha256 varchar not null,
-    source_file varchar not null,
-    period varchar not null,
-    sheet varchar not null,
-    source_row integer not null,
-    kpj varchar,
-    nik varchar,
-    month_covered varchar not null,
-    paid_date date not null,
-    amount_idr bigint not null,
-    source varchar,
-    run_id varchar not null
-);
+alter table if exists bpjs_iuran rename to bpjs_contributions;
 
-create table if not exists bpjs_klaim (
-    sha256 varchar not null,
-    source_file varchar not null,
-    period varchar not null,
-    sheet varchar not null,
-    source_row integer not null,
-    claim_no varchar not null,
-    kpj varchar,
-    nik varchar,
-    program varchar not null,
-    event_date date,
-    paid_date date not null,
-    amount_idr bigint not null,
-    run_id varchar not null
-);
+alter table if exists bpjs_klaim rename to bpjs_claims;
+
+update ingested_files
+set kind = case kind when 'bpjs_peserta' then 'bpjs_participants' when 'bpjs_iuran' then 'bpjs_contributions'
+    else 'bpjs_claims' end
+where kind in ('bpjs_peserta', 'bpjs_iuran', 'bpjs_klaim');
+
+update file_groups
+set group_code = case group_code when 'bpjs_peserta' then 'bpjs_participants'
+    when 'bpjs_iuran' then 'bpjs_contributions' else 'bpjs_claims' end
+where village_code = 'BPJS' and group_code in ('bpjs_peserta', 'bpjs_iuran', 'bpjs_klaim');
+
+-- The roster rows behind today's figures: those of the version of each (period, village,
+-- group) that counts (refresh_current.sql decides which). Every statement and output that
+-- reads the current rosters reads them here.
+create or replace view current_roster_rows as
+select r.*
+from roster_rows as r
+join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current;
+
+-- Each version of a BPJS export with its place in the order of arrival among the files of
+-- its kind and period: first the run that read it, then its modification time, then its path
+-- (refresh_exports.sql decides which count; publish_verification.sql prefers the later part).
+create or replace view export_versions as
+select
+    g.sha256, g.source_file, g.period, g.group_code as kind, g.is_current, g.superseded_by,
+    row_number() over (
+        partition by g.period, g.group_code order by r.started_at, g.modified_at, g.source_file
+    ) as arrival
+from file_groups as g
+join ingested_files as f using (sha256, source_file)
+join runs as r on r.run_id = f.run_id
+where g.village_code = 'BPJS';

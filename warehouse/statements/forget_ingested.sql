@@ -12,9 +12,6 @@ delete from roster_rows where ($period is null or period = $period) and sha256 n
 delete from validation_failures where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
 delete from file_groups where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
 delete from flagged_rows where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
-delete from bpjs_peserta where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
-delete from bpjs_iuran where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
-delete from bpjs_klaim where ($period is null or period = $period) and sha256 not in (select sha256 from kept_versions);
 delete from sheet_columns where sha256 in (
     select sha256 from ingested_files where $period is null or period = $period
 ) and sha256 not in (select sha256 from kept_versions);

@@ -42,4 +42,4 @@ update validation_failures as v
 set is_current = true
 from held_versions as h
 where h.arrived_after_close and v.sha256 = h.sha256 and v.group_code = h.group_code
-  and v.check_name not in ('file_conflict', 'nik_in_two_villages', 'enrolment_inconsistent');
+  and v.check_name <> 'file_conflict' and not is_cross_row_check(v.check_name);

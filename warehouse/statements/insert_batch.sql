@@ -1,7 +1,7 @@
 -- Record one batch of processed files: their accounting, their groups, their accepted
 -- rows, their validation failures with the original cells of the failing rows, and their
 -- sheets. Reads the registered frames batch_files, batch_rows, batch_failures,
--- batch_flagged, batch_sheets, batch_columns and batch_bpjs_<kind>; $run_id names the run.
+-- batch_flagged, batch_sheets and batch_columns (each export kind's rows: insert_export_rows.sql); $run_id names the run.
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
@@ -24,11 +24,6 @@ select sha256, source_file, period, 'BPJS' as village_code, kind as group_code, 
 from batch_files
 where kind <> 'roster' and status = 'placed';
 
-insert into bpjs_peserta by name select columns(lambda c: c <> 'run_id'), $run_id as run_id from batch_bpjs_peserta;
-
-insert into bpjs_iuran by name select columns(lambda c: c <> 'run_id'), $run_id as run_id from batch_bpjs_iuran;
-
-insert into bpjs_klaim by name select columns(lambda c: c <> 'run_id'), $run_id as run_id from batch_bpjs_klaim;
 
 insert into roster_rows by name
 select sha256, source_file, sheet, source_row, period, village_code, group_code, nik, name, sex,

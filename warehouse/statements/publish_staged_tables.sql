@@ -3,6 +3,7 @@
 -- publish_tables.sql builds from one state database, with every path prefixed by its regency
 -- code. Only the objects the committed manifests name are read ($roster_objects, $ingested_files_objects,
 -- $ingested_sheets_objects, $validation_failures_objects, $runs_objects, $verification_objects,
+-- $verification_sources_objects,
 -- $bpjs_contributions_objects, $bpjs_claims_objects). Runs after publish_reference.sql (it reads
 -- analyst.villages), with the registered frame ref_checks (the check catalogue); $run_id names
 -- the province run. No NIK, name or birth date is staged: people are person_id, computed by
@@ -13,33 +14,19 @@ create or replace temporary table staged_roster as
 select * from read_parquet($roster_objects, union_by_name = true, hive_partitioning = false)
 semi join analyst.villages using (village_code);
 
--- The cross-row warnings, counted again over the whole province as refresh_current.sql counts
--- them in one state database, by person_id (the keyed hash of the NIK) instead of the NIK: the
+-- The cross-row warnings, counted again over the whole province with the one definition
+-- refresh_current.sql counts them with in one state database (create_macros.sql, cross_row_flags), by person_id (the keyed hash of the NIK) instead of the NIK: the
 -- same person in two villages in one period, of any regency, and one person enrolled in one row
 -- and not in another. Staged failures hold none of them (each regency's are left out).
+create or replace temporary view province_people as
+select *, person_id as person from staged_roster;
+
 create or replace temporary table province_checks as
-with two_villages as (
-    select period, person_id from staged_roster group by period, person_id having count(distinct village_code) > 1
-),
-
-inconsistent as (
-    select period, person_id from staged_roster group by period, person_id
-    having bool_or(enrolled) and not bool_and(enrolled)
-),
-
-flagged as (
-    select c.*, 'nik_in_two_villages' as check_name, c.village_code as shown
-    from staged_roster as c semi join two_villages using (period, person_id)
-    union all
-    select c.*, 'enrolment_inconsistent' as check_name, case when c.enrolled then 'sudah' else 'belum' end
-    from staged_roster as c semi join inconsistent using (period, person_id)
-)
-
 select
     $run_id as run_id, f.period, f.source_file, f.sha256, f.sheet, f.source_row, f.group_code,
     k.column_name, f.check_name, k.severity, f.nik_masked || ' (' || f.shown || ')' as failure_value,
     k.message, true as is_current
-from flagged as f
+from cross_row_flags('province_people') as f
 join ref_checks as k using (check_name);
 
 create table analyst.validation_failures as
@@ -69,6 +56,9 @@ select * from read_parquet($runs_objects, union_by_name = true, hive_partitionin
 
 create table analyst.verification as
 select * from read_parquet($verification_objects, union_by_name = true, hive_partitioning = false);
+
+create table analyst.verification_sources as
+select * from read_parquet($verification_sources_objects, union_by_name = true, hive_partitioning = false);
 
 -- a payment or claim two regencies' exports both hold is one
 create table analyst.bpjs_contributions as

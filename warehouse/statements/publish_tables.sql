@@ -64,8 +64,7 @@ select
     r.sha256,
     masked(r.sheet) as sheet,
     r.source_row
-from roster_rows as r
-join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+from current_roster_rows as r
 join analyst.villages as v on v.village_code = r.village_code;
 
 -- ingested_files: one row per file version received (path and content digest), whatever became of it.
@@ -88,17 +87,17 @@ join analyst.villages as v on v.village_code = r.village_code;
 -- rows_superseded: loaded rows in groups a newer file replaced
 -- reason: why rejected, ignored or superseded, in English with the technical detail
 -- alasan: the same in Bahasa Indonesia, with what to do
--- kind: 'roster' (a village's file), or the BPJS export it is: bpjs_peserta, bpjs_iuran or bpjs_klaim; null for a copy not read
+-- kind: 'roster' (a village's file), or the BPJS export it is: bpjs_participants, bpjs_contributions or bpjs_claims; null for a copy not read
 -- run_id: the run that read this version
 create table analyst.ingested_files as
 with loaded_rows as (
     select sha256, source_file, group_code from roster_rows
     union all
-    select sha256, source_file, 'bpjs_peserta' from bpjs_peserta
+    select sha256, source_file, 'bpjs_participants' from bpjs_participants
     union all
-    select sha256, source_file, 'bpjs_iuran' from bpjs_iuran
+    select sha256, source_file, 'bpjs_contributions' from bpjs_contributions
     union all
-    select sha256, source_file, 'bpjs_klaim' from bpjs_klaim
+    select sha256, source_file, 'bpjs_claims' from bpjs_claims
 ),
 
 placed_rows as (

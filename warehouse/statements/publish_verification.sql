@@ -4,30 +4,37 @@
 -- registered frame ref_grace (raw/reference/grace_periods.csv). Writes analyst.verification,
 -- analyst.bpjs_contributions and analyst.bpjs_claims; no NIK, name or birth date leaves.
 
--- the current version of each export (per kind and period, as file_groups decides it)
+-- titles and degrees that name_key (create_macros.sql) takes off names before comparing them
+set variable name_titles_before = $name_titles_before;
+
+set variable name_titles_after = $name_titles_after;
+
+-- the parts of each export that count (refresh_exports.sql): a person in two parts of one
+-- participants export is taken from the later part
 create or replace temporary view current_peserta as
 select p.*
-from bpjs_peserta as p
-join file_groups as g on g.sha256 = p.sha256 and g.source_file = p.source_file and g.group_code = 'bpjs_peserta'
-where g.is_current;
+from bpjs_participants as p
+join export_versions as e using (sha256, source_file)
+where e.is_current
+qualify dense_rank() over (partition by p.period, p.kpj order by e.arrival desc) = 1;
 
 -- payments and claims are facts: one per natural key (a payment: member, month covered, date and
 -- amount, so JKK and JKM paid apart stay two), from the newest export that has it
 create or replace temporary view current_iuran as
 select i.*
-from bpjs_iuran as i
-join file_groups as g on g.sha256 = i.sha256 and g.source_file = i.source_file and g.group_code = 'bpjs_iuran'
-where g.is_current
+from bpjs_contributions as i
+join export_versions as e using (sha256, source_file)
+where e.is_current
 qualify row_number() over (
     partition by coalesce(i.kpj, i.nik), i.month_covered, i.paid_date, i.amount_idr order by i.period desc, i.source_row
 ) = 1;
 
 create or replace temporary view current_klaim as
 select k.*
-from bpjs_klaim as k
-join file_groups as g on g.sha256 = k.sha256 and g.source_file = k.source_file and g.group_code = 'bpjs_klaim'
-where g.is_current
-qualify row_number() over (partition by k.claim_no order by k.period desc, k.source_row) = 1;
+from bpjs_claims as k
+join export_versions as e using (sha256, source_file)
+where e.is_current
+qualify row_number() over (partition by k.claim_no order by k.period desc, e.arrival desc, k.source_row) = 1;
 
 -- one row per person on a current roster, period, village and group
 create or replace temporary view reported_people as
@@ -37,8 +44,7 @@ select
     max(r.kpj) as kpj,
     max(r.name) as name,
     max(r.birth_date) as birth_date
-from roster_rows as r
-join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
+from current_roster_rows as r
 group by all;
 
 -- one row per participant of each participants export: the worst status of their JKK and
@@ -183,7 +189,7 @@ judged as (
             case when matched_on = 'nik' and kpj is not null and kpj <> bpjs_kpj then 'kpj_berbeda' end,
             case
                 when matched_on is not null and name is not null and bpjs_name is not null
-                    and regexp_replace(upper(name), '[^A-Z]', '', 'g') <> regexp_replace(upper(bpjs_name), '[^A-Z]', '', 'g')
+                    and name_key(name) <> name_key(bpjs_name)
                     then 'nama_berbeda'
             end,
             case
@@ -293,3 +299,30 @@ select
 from current_klaim as k
 left join person_groups as by_nik on by_nik.nik = k.nik
 left join kpj_groups as by_kpj on by_kpj.kpj = k.kpj and by_nik.nik is null;
+
+-- verification_sources: one row per verified month and BPJS export file the verification read for it.
+-- Which of the branch's files is each month's verification based on? The parts of the
+-- participants export it matched against (all the files of that export's month that count),
+-- and every contributions file that counts (payments of any export, up to the month, extend
+-- paid_through). A file replaced by a later one (refresh_exports.sql) is not listed.
+-- Grain: period, source_file, sha256
+-- Example: select period, kind, export_period, source_file, rows_counted from verification_sources order by all
+-- Columns:
+-- period: month the rosters report, 'YYYY-MM'
+-- kind: bpjs_participants (participants, matched against) or bpjs_contributions (contributions paid)
+-- export_period: the month folder the export file came from, 'YYYY-MM'
+-- source_file: path under the landing zone (NIK-like digits masked)
+-- sha256: SHA-256 of the file's bytes: the version read
+-- rows_counted: the file's accepted rows
+create table analyst.verification_sources as
+with used as (
+    select distinct v.period, e.kind, e.period as export_period, e.source_file, e.sha256
+    from (select distinct period, export_period from analyst.verification) as v
+    join export_versions as e
+        on e.is_current
+        and ((e.kind = 'bpjs_participants' and e.period = v.export_period) or e.kind = 'bpjs_contributions')
+)
+
+select u.period, u.kind, u.export_period, masked(u.source_file) as source_file, u.sha256, f.rows_loaded as rows_counted
+from used as u
+join ingested_files as f using (source_file, sha256);

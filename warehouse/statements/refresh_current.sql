@@ -1,10 +1,11 @@
--- Decide which file version is current for each (period, village, group): the one that
+-- Decide which roster version is current for each (period, village, group): the one that
 -- arrived in the latest run, and among files of one run the most recently modified (ties
 -- broken by path; two files of one run in one slot are also reported as a conflict).
 -- Older versions become 'superseded' once none of their groups is current, naming the file
 -- that replaced them; their failures stay, marked as history.
 -- Issue 21: a version held by a closed period (the state view held_versions,
 -- create_period_tables.sql) ranks last and is never current; hold_pending.sql runs next.
+-- The BPJS exports' slots (village_code 'BPJS') were decided by refresh_exports.sql.
 update file_groups as g
 set is_current = (ranked.rank_in_slot = 1 and not ranked.held)
 from (
@@ -17,6 +18,7 @@ from (
     join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
     join runs as r on r.run_id = f.run_id
     left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
+    where fg.village_code <> 'BPJS'
 ) as ranked
 where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
@@ -28,7 +30,7 @@ set superseded_by = case
     else winner.source_file
 end
 from (select period, village_code, group_code, source_file from file_groups where is_current) as winner
-where winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
+where g.village_code <> 'BPJS' and winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
 
 -- a file is superseded once none of its groups counts, and says by what; one superseded for
 -- some groups only says which ('superseded for RT_RW by a.xlsx; LINMAS by b.xlsx')
@@ -94,40 +96,22 @@ join slots as b
     and b.run_id = a.run_id and (b.sha256, b.source_file) <> (a.sha256, a.source_file)
 join ref_checks as k on k.check_name = 'file_conflict';
 
--- Cross-row warnings over the current rows, recomputed by every run: the same NIK in two
--- villages in one period, and one person enrolled in one row and not in another.
+-- Cross-row warnings over the current rows, recomputed by every run (create_macros.sql,
+-- cross_row_flags): the same NIK in two villages in one period, and one person enrolled in one
+-- row and not in another.
 -- Reads the registered frame ref_checks (the check catalog); $run_id names the run.
 delete from validation_failures where is_cross_row_check(check_name);
 
+create or replace temporary view cross_row_people as
+select *, nik as person from current_roster_rows;
+
 insert into validation_failures by name
-with current_rows as (
-    select r.*
-    from roster_rows as r
-    join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current
-),
-
-two_villages as (
-    select period, nik from current_rows group by period, nik having count(distinct village_code) > 1
-),
-
-inconsistent as (
-    select period, nik from current_rows group by period, nik having bool_or(enrolled) and not bool_and(enrolled)
-),
-
-flagged as (
-    select c.*, 'nik_in_two_villages' as check_name, c.village_code as shown
-    from current_rows as c semi join two_villages using (period, nik)
-    union all
-    select c.*, 'enrolment_inconsistent' as check_name, case when c.enrolled then 'sudah' else 'belum' end
-    from current_rows as c semi join inconsistent using (period, nik)
-)
-
 select
     $run_id as run_id, f.period, f.source_file, f.sha256, f.sheet, f.source_row, f.group_code,
     k.column_name, f.check_name, k.severity,
     masked_nik(f.nik) || ' (' || f.shown || ')' as failure_value,
     k.message, true as is_current
-from flagged as f
+from cross_row_flags('cross_row_people') as f
 join ref_checks as k using (check_name);
 
 update roster_rows as r

@@ -37,6 +37,9 @@ select * from published.runs;
 create or replace temporary table staged_verification as
 select * from published.verification;
 
+create or replace temporary table staged_verification_sources as
+select * replace ($regency_code || '/' || source_file as source_file) from published.verification_sources;
+
 create or replace temporary table staged_bpjs_contributions as
 select * from published.bpjs_contributions;
 

@@ -43,14 +43,14 @@ final as (
         year,
         nullif(group_key, '-') as group_code,
         groups.group_label,
-        coalesce(paid.contributions_idr, 0)::bigint as contributions_idr,
+        coalesce(paid.contributions_idr, 0)::hugeint as contributions_idr,
         coalesce(paid.members_paying, 0) as members_paying,
-        coalesce(claimed.claims_idr, 0)::bigint as claims_idr,
+        coalesce(claimed.claims_idr, 0)::hugeint as claims_idr,
         coalesce(claimed.claims_count, 0) as claims_count,
-        coalesce(claimed.claims_jkk_idr, 0)::bigint as claims_jkk_idr,
-        coalesce(claimed.claims_jkm_idr, 0)::bigint as claims_jkm_idr,
-        coalesce(claimed.claims_jht_idr, 0)::bigint as claims_jht_idr,
-        coalesce(claimed.claims_other_idr, 0)::bigint as claims_other_idr,
+        coalesce(claimed.claims_jkk_idr, 0)::hugeint as claims_jkk_idr,
+        coalesce(claimed.claims_jkm_idr, 0)::hugeint as claims_jkm_idr,
+        coalesce(claimed.claims_jht_idr, 0)::hugeint as claims_jht_idr,
+        coalesce(claimed.claims_other_idr, 0)::hugeint as claims_other_idr,
         round(claimed.claims_idr / nullif(paid.contributions_idr, 0), 2) as claims_per_contribution
     from paid
     full join claimed using (year, group_key)

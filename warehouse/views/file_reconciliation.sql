@@ -13,7 +13,7 @@
 -- village_name: desa or kelurahan name
 -- source_file: path under the landing zone (NIK-like digits masked)
 -- sha256: content digest of this version of the file
--- kind: 'roster', or the BPJS export it is (bpjs_peserta, bpjs_iuran, bpjs_klaim)
+-- kind: 'roster', or the BPJS export it is (bpjs_participants, bpjs_contributions, bpjs_claims)
 -- status: 'loaded', 'superseded' (a newer file counts instead), 'rejected' or 'ignored'
 -- reason: why rejected, ignored or superseded (English, with the technical detail)
 -- alasan: the same reason in Bahasa Indonesia, with what to do
