@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
-from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
+from flows.privacy import mask_text
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
 from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
 
@@ -69,14 +70,6 @@ WorkersOption = Annotated[
 ]
 
 
-# DuckDB settings that confine `cakupan sql` to the warehouse file; locked, so a query cannot undo them
-CONFINED_SESSION: dict[str, str | bool | int | float | list[str]] = {
-    "enable_external_access": False,
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "lock_configuration": True,
-}
 VerboseOption = Annotated[bool, typer.Option("--verbose", help="Print the traceback of a failure.")]
 
 
@@ -196,7 +189,7 @@ def run_flow(
         fail(error, error, verbose)
     print_coverage(summary.coverage)
     for warning in summary.warnings:
-        console.print(f"[bold yellow]warning:[/] {warning}")
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")  # a folder name is no markup
     counts = summary.counts
     console.print(
         f"files: {counts['files_loaded']} loaded, {counts['files_rejected']} rejected, "
@@ -475,35 +468,31 @@ def sql(
     warehouse: ReadWarehouseOption = None,
     config: ConfigOption = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    excel_id: Annotated[
+        bool,
+        typer.Option("--excel-id", help="CSV for Excel set to Indonesian: `;` between fields, decimal commas."),
+    ] = False,
 ) -> None:
     """Run a read-only query on the warehouse and print the result.
 
     The session reads the warehouse and nothing else: no other file (no ATTACH, read_csv,
-    COPY TO, EXPORT), no extension install or load, and no setting can be changed back.
+    COPY TO, EXPORT), no extension install or load, and no setting can be changed back. It has
+    a memory and a time limit and fetches at most sql_max_rows rows (settings, docs/analysts.md).
 
     Example: cakupan sql "select * from coverage_by_group where period = '2024-04' order by group_code"
     """
-    import duckdb
+    from flows.outputs.query import as_csv, as_table, run_query
 
     settings = settings_or_exit(config, warehouse=warehouse)
-    with (
-        one_line_failures("sql"),
-        duckdb.connect(str(settings.warehouse), read_only=True, config=CONFINED_SESSION) as con,
-    ):
-        internal = con.execute("select count(*) from duckdb_tables() where table_name = 'roster_rows'").fetchall()
-        if internal != [(0,)]:  # the state database holds raw NIKs: only the flow opens it
-            fail(f"{settings.warehouse} is cakupan's internal state database, not the analyst warehouse", command="sql")
-        result = con.sql(query)
-        columns, rows = result.columns, result.fetchall()
-    if csv:
-        with one_line_failures("sql"):  # nested values (lists, structs) have no CSV form
-            text = pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None).write_csv()
+    with one_line_failures("sql"):
+        result = run_query(settings.warehouse, query, settings)
+        text = as_csv(result, excel_id) if csv or excel_id else None
+    if result.truncated:
+        typer.echo(f"cakupan sql: showing {result.truncated}", err=True)
+    if text is None:
+        console.print(as_table(result))
+    else:
         typer.echo(text, nl=False)
-        return
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
-    console.print(table)
 
 
 @app.command()

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from obstore.store import ObjectStore
 
-from flows.ingest.validate import mask_text
+from flows.privacy import mask_logs, mask_text
 from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state
@@ -250,6 +250,7 @@ def run_province(
     """Run the changed regencies' children and publish `settings.warehouse` from what they staged."""
     options, steps = options or RunOptions(), steps or InProcessSteps()
     log = log or logging.getLogger("cakupan")
+    mask_logs(log)
     preflight(settings)
     zones = settings.raw_dir
     regencies = reference.load_regencies(region=settings.region)["regency_code"].to_list()

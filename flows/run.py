@@ -27,11 +27,11 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
-from flows.ingest.validate import mask_text
 from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
+from flows.privacy import mask_logs, mask_text
 from flows.settings import Settings
-from flows.store import publish, reference, state
+from flows.store import paths, publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -96,6 +96,10 @@ def preflight(settings: Settings) -> None:
         raise RunFailedError(f"landing zone {raw} cannot be read by this user")
     if warehouse.is_dir():
         raise RunFailedError(f"warehouse {warehouse} is a folder; give the path of a .duckdb file")
+    try:
+        paths.check_warehouse(warehouse)
+    except paths.WrongPathError as error:
+        raise RunFailedError(str(error)) from None
     existing = next(p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists() or p == Path(p.anchor))
     if not existing.is_dir():
         raise RunFailedError(f"warehouse {warehouse} cannot be written: {existing} is not a folder")
@@ -108,7 +112,14 @@ def preflight(settings: Settings) -> None:
 
 
 def record_failure(settings: Settings, run_id: str, reason: str) -> None:
-    """Record a run that failed before it could start, when the state database can be written at all."""
+    """Record a run that failed before it could start, when the state database can be written at all.
+
+    Not when the warehouse given is no warehouse: its "state database" would be a new file somewhere odd.
+    """
+    try:
+        paths.check_warehouse(settings.warehouse)
+    except paths.WrongPathError:
+        return
     try:
         with state.run_lock(settings.state), state.connect_state(settings.state) as con:
             state.start_run(con, run_id)
@@ -118,15 +129,25 @@ def record_failure(settings: Settings, run_id: str, reason: str) -> None:
 
 
 @contextmanager
-def recorded(state_path: Path, run_id: str) -> Iterator[None]:
-    """Inside it, any failure marks the run `failed` with a one-line message before it propagates."""
+def recorded(state_path: Path, run_id: str, started_at: datetime | None = None) -> Iterator[None]:
+    """Inside it, any failure marks the run `failed` with a one-line message before it propagates.
+
+    While another process holds the state database open, the failure is kept beside it and recorded
+    by the next connection (state.defer_failure), and the run fails with that one line.
+    """
     try:
         yield
     except BaseException as error:
-        text = str(error) if isinstance(error, RunFailedError) else f"{type(error).__name__}: {error}"
+        said = isinstance(error, RunFailedError | state.StateLockedError)  # already one line for an operator
+        text = str(error) if said else f"{type(error).__name__}: {error}"
         message = mask_text(" ".join(text.split()))  # published in `runs`: a path may name a person
-        with state.connect_state(state_path) as con:
-            state.finish_run(con, run_id, "failed", message)
+        try:
+            with state.connect_state(state_path) as con:
+                state.finish_run(con, run_id, "failed", message)
+        except state.StateLockedError:
+            state.defer_failure(state_path, run_id, started_at, message)
+        if isinstance(error, state.StateLockedError):
+            raise RunFailedError(str(error)) from None
         raise
 
 
@@ -229,16 +250,22 @@ def run_pipeline(
     """Run the pipeline once over `settings.raw_dir` and publish `settings.warehouse`."""
     options, steps = options or RunOptions(), steps or PlainSteps()
     log = log or logging.getLogger("cakupan")
+    for logger in (log, logging.getLogger("cakupan")):  # the run's (Prefect's) and the modules' own
+        mask_logs(logger)
     started = time.perf_counter()
     preflight(settings)
     state_path = settings.state
     gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
     with state.run_lock(state_path):
-        with state.connect_state(state_path) as con:
-            if options.full_refresh:
-                state.forget(con, options.period)
-            state.start_run(con, run_id, options.started_at)
-        with recorded(state_path, run_id):
+        try:
+            with state.connect_state(state_path) as con:
+                if options.full_refresh:
+                    state.forget(con, options.period)
+                state.start_run(con, run_id, options.started_at)
+        except state.StateLockedError as error:  # a reader holds it: the failure waits for the next connection
+            state.defer_failure(state_path, run_id, options.started_at, mask_text(str(error)))
+            raise RunFailedError(str(error)) from None
+        with recorded(state_path, run_id, options.started_at):
             summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
     return summary.timed(time.perf_counter() - started)
 
@@ -308,4 +335,4 @@ def ingest_and_publish(
     if not current:
         with state.connect_state(state_path) as con:
             coverage = state.published_coverage(con)
-    return summarize(run_id, {**counts, **checks}, coverage, rejections, warnings)
+    return summarize(run_id, {**counts, **checks}, coverage, rejections, [mask_text(w) for w in warnings])

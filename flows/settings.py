@@ -67,6 +67,7 @@ MIN_FILE_TIMEOUT = 1.0  # below a second, every file would be rejected: the limi
 MAX_FILE_RETRIES = 100
 MIN_WORKER_MEMORY_MB = 1024  # a worker's imports alone reserve about 700 MiB of address space
 MAX_QUIET_SECONDS = 86_400.0  # a day: longer would leave a nightly run reading nothing new
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)  # DuckDB's memory_limit
 
 
 # Prefect settings cakupan changes unless they are set (read by Prefect at its import)
@@ -144,6 +145,12 @@ class Settings:
     outlier_replaced_share: float = field(default=0.5, metadata={"role": FIGURES})
     # enrolment drops when at least this many people enrolled before, still on the roster, are not now
     outlier_min_drop: int = field(default=2, metadata={"role": FIGURES})
+    # `cakupan sql`: DuckDB's memory limit for the session, the longest a query may run before it is
+    # interrupted, and the most rows and bytes of text fetched into Python (docs/analysts.md)
+    sql_memory_limit: str = field(default="1GB", metadata={"role": OPERATION})
+    sql_timeout_seconds: float = field(default=60.0, metadata={"role": OPERATION})
+    sql_max_rows: int = field(default=100_000, metadata={"role": OPERATION})
+    sql_max_bytes: int = field(default=64 * 2**20, metadata={"role": OPERATION})
 
     @property
     def figures(self) -> dict[str, Any]:
@@ -235,6 +242,12 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError(f"must be from 0 to {MAX_FILE_RETRIES}")
     if key == "quiet_seconds" and not 0 <= value <= MAX_QUIET_SECONDS:
         raise ValueError(f"must be from 0 to {MAX_QUIET_SECONDS:g} seconds (a day)")
+    if key == "sql_memory_limit" and not MEMORY_SIZE.fullmatch(value.strip()):
+        raise ValueError("must be a size such as 512MB or 2GB")
+    if key in {"sql_max_rows", "sql_max_bytes"} and value < 1:
+        raise ValueError("must be at least 1")
+    if key == "sql_timeout_seconds" and not 0 < value <= MAX_FILE_TIMEOUT:
+        raise ValueError(f"must be more than 0 and at most {MAX_FILE_TIMEOUT:g} seconds")
     if key in {"outlier_min_share", "outlier_replaced_share"} and not 0 <= value <= 1:
         raise ValueError("must be a share from 0 to 1 (0.3 is 30%)")
     if key in {"outlier_min_change", "outlier_min_drop"} and value < 0:

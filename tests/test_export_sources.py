@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.privacy import mask_variables
 from flows.store import reference
 from flows.store.sql import run_script
 from tests.helpers import ANI, BUDI, CITRA, build_warehouse, query, write_roster
@@ -232,7 +233,7 @@ NAMES = [  # (as the village writes it, as BPJS records the KTP name, the same p
 @pytest.mark.parametrize(("village", "bpjs", "same"), NAMES)
 def test_names_are_compared_without_titles_case_spacing_or_punctuation(village: str, bpjs: str, same: bool) -> None:
     with duckdb.connect() as con:
-        run_script(con, "create_macros")
+        run_script(con, "create_macros", mask_variables())
         for name, pattern in reference.name_title_patterns().items():
             con.execute(f"set variable {name} = $pattern", {"pattern": pattern})
         assert con.execute("select name_key($a) = name_key($b)", {"a": village, "b": bpjs}).fetchall() == [(same,)]

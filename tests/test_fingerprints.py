@@ -46,6 +46,10 @@ CHANGED: dict[str, Any] = {
     "outlier_min_change": 3,
     "outlier_replaced_share": 0.8,
     "outlier_min_drop": 5,
+    "sql_memory_limit": "2GB",
+    "sql_timeout_seconds": 10.0,
+    "sql_max_rows": 10,
+    "sql_max_bytes": 1024,
 }
 KEY = b"a test key"
 

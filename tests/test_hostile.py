@@ -519,10 +519,12 @@ def test_a_zip_behind_ole2_magic_or_with_xml_expat_refuses_is_still_checked(tmp_
 MASK_ADVERSARIAL = """
 import sys
 import polars as pl
-from flows.ingest.validate import mask_nik, mask_text
+from flows.privacy import mask_nik, mask_text
 
 size = int(sys.argv[1])
-for unit in ("1 ", "1  ", "1 2 3 4 5 6 7 8 9 0 1x", "12345678901 ", "1.2-3 4.5-6 7.8-9 0.1-", "1" * 11 + "-"):
+units = ("1 ", "1  ", "1 2 3 4 5 6 7 8 9 0 1x", "12345678901 ", "1.2-3 4.5-6 7.8-9 0.1-", "1" * 11 + "-")
+wide = ("\uff11_", "\uff11\u00a0" * 11 + "x", "1" + " " * 1000, ("1" + "\u200b" * 50) * 11 + "x")
+for unit in units + wide:
     text = unit * (size // len(unit))
     masked = mask_text(text)
     frame = pl.DataFrame({"v": [text]}).select(mask_nik(pl.col("v")))
@@ -532,11 +534,12 @@ print("done")
 
 
 def test_the_nik_masks_finish_on_megabytes_of_digits_and_separators(tmp_path: Path) -> None:
-    """NIK_SPACED and NIK_RUN run on every failure, log line and artifact: they must stay linear.
+    """flows/privacy.py's patterns run on every failure, log line and artifact: they must stay linear.
 
-    Runs of digits and single separators just short of a match, or matching for a megabyte,
-    take well under a second each (measured: 0.13 s for 960,000 characters); a pattern
-    that backtracks quadratically would need hours on 2 MB, far past the minute allowed.
+    Runs of digits (ASCII, fullwidth) and separators (NBSP, zero-width spaces, long runs of
+    spaces) just short of a match, or matching for a megabyte, take at most about 3 s per
+    megabyte each in Python's `re` (measured: 0.13 to 2.9 s); a pattern that backtracks
+    quadratically would need hours on 2 MB, far past the two minutes allowed.
     """
     import subprocess
     import sys

@@ -37,7 +37,8 @@ from flows.ingest.structure import (
     structure_sheet,
     with_row_kinds,
 )
-from flows.ingest.validate import mask_nik, validate
+from flows.ingest.validate import validate
+from flows.privacy import mask_nik
 from schemas.exports import EXPORT_KINDS, EXPORTS
 
 FileStatus = Literal["placed", "rejected", "ignored"]  # a placed file becomes `loaded` when its batch is

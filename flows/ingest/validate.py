@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
 from flows.ingest.headers import CANONICAL_COLUMNS
+from flows.privacy import mask_nik
 from schemas.roster import SET_CHECKS, Severity, check_catalog, schema_for
 
 SET_CHECKS_BY_NAME = {check.name: check for check in SET_CHECKS}
@@ -21,37 +20,6 @@ FAILURE_COLUMNS = {
     "failure_value": pl.String,
     "message": pl.String,
 }
-
-
-# The masking rule, also in create_macros.sql (the `masked` macro) and `mask_text` below. Both patterns
-# are linear in Python's backtracking `re` too: a separator and a digit never compete for a character,
-# so an attempt ends within 12 digits or matches (2 MB of `1 ` repeated: tests/test_hostile.py).
-NIK_RUN = r"(\d{6})\d{2,}(\d{4})"  # 12 digits or more in a row: shown as first 6 and last 4
-NIK_SPACED = r"\d(?:[ .\-]?\d){11,}"  # 12 digits or more with single separators (3302.1752.0580.0020): hidden
-
-
-def mask_nik(value: pl.Expr) -> pl.Expr:
-    """Every NIK-like value in a text masked (`330217******0001`), whatever column it was typed in.
-
-    A value that is only a number with separators (`3302 1752 0580 0001`, `'3302...`) keeps
-    its digits' first 6 and last 4; a longer text has each run of 12 or more digits masked.
-    """
-    digits = value.str.replace_all(r"\D", "")
-    number_only = value.str.contains(r"^[\s\d.,'`\-]*$")
-    return (
-        pl.when(number_only & (digits.str.len_chars() >= 12))
-        .then(
-            pl.concat_str(
-                digits.str.head(6), pl.lit("*").repeat_by(digits.str.len_chars() - 10).list.join(""), digits.str.tail(4)
-            )
-        )
-        .otherwise(value.str.replace_all(NIK_RUN, "${1}******${2}").str.replace_all(NIK_SPACED, "******"))
-    )
-
-
-def mask_text(text: str) -> str:
-    """`mask_nik` for one text outside a frame: log lines and artifacts, which Prefect stores and shows."""
-    return re.sub(NIK_SPACED, "******", re.sub(NIK_RUN, r"\1******\2", text))
 
 
 def failures_of(

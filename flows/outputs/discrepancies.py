@@ -15,8 +15,8 @@ import duckdb
 import polars as pl
 
 from flows.ingest.dates import month_name
-from flows.ingest.validate import mask_nik
 from flows.outputs.rejects import Layout, write_workbook
+from flows.privacy import mask_nik
 from flows.store.sql import query_frame
 from flows.store.state import read_state
 

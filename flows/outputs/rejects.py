@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from flows.ingest.dates import month_name
 from flows.ingest.place import place_key
-from flows.ingest.validate import mask_nik
+from flows.privacy import mask_nik, mask_text
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
 from flows.store.state import read_state
@@ -155,7 +155,7 @@ CORRECTIONS = Layout(
 def write_workbook(
     path: Path, rows: pl.DataFrame, title: str, instruction: str = INSTRUCTION, layout: Layout = CORRECTIONS
 ) -> None:
-    """One workbook for a village; every cell is written as text or a number, never as a formula.
+    """One workbook for a village; every cell is written as text (NIKs masked) or a number, never as a formula.
 
     It is written to a new private file beside `path`, then renamed over it: whatever `path` was
     (a link planted there, an older workbook) is replaced, never written through.
@@ -175,15 +175,15 @@ def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, lay
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrapped = book.add_format({"text_wrap": True, "valign": "top"})
     sheet = book.add_worksheet(layout.sheet)
-    sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    sheet.write_string(0, 0, mask_text(title), book.add_format({"bold": True, "font_size": 13}))
     sheet.write_string(1, 0, instruction)
     sheet.write_row(3, 0, list(layout.headers.values()), bold)
     for index, row in enumerate(rows.select(list(layout.headers)).iter_rows(), start=4):
         for column, value in enumerate(row):
             if isinstance(value, int):
                 sheet.write_number(index, column, value)
-            elif value is not None:
-                sheet.write_string(index, column, str(value), wrapped)
+            elif value is not None:  # a header, a sheet or a file may be named after a person: NIKs masked
+                sheet.write_string(index, column, mask_text(str(value)), wrapped)
     sheet.freeze_panes(4, 0)
     sheet.autofilter(3, 0, 3 + rows.height, len(layout.headers) - 1)
     sheet.set_column(0, len(layout.headers) - 1, 16)

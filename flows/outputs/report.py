@@ -18,6 +18,9 @@ import duckdb
 import polars as pl
 
 from flows.ingest.dates import MONTH_NAMES, month_name
+from flows.privacy import mask_text
+from flows.settings import state_path_for
+from flows.store.paths import check_output
 from flows.store.sql import query_frame
 from schemas.roster import check_catalog
 
@@ -204,7 +207,7 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
         return number(float(str(value)), 2, lang)
     if kind == "idr":
         return rupiah(float(str(value)), lang)
-    return escape(str(value))
+    return escape(mask_text(str(value)))
 
 
 @dataclass(frozen=True)
@@ -530,7 +533,7 @@ def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang)
         y = top + row * index
         bar = 0 if not amount else width * min(float(amount), maximum) / maximum
         parts.append(
-            f'<text x="{left - 6:.1f}" y="{y + 15}" text-anchor="end">{escape(str(text))}</text>'
+            f'<text x="{left - 6:.1f}" y="{y + 15}" text-anchor="end">{escape(mask_text(str(text)))}</text>'
             f'<rect x="{left:.1f}" y="{y + 3}" width="{bar:.1f}" height="15" fill="#2f6f9f"/>'
             f'<text x="{left + bar + 4:.1f}" y="{y + 15}">{figure(name, index, value, amount, lang, "tspan")}</text>'
         )
@@ -759,7 +762,11 @@ def latest_period(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def write_report(warehouse: Path, period: str | None, out: Path, lang: Lang = "id") -> Path:
-    """Query the views for `period` (the latest when None; read-only) and write the page to `out`."""
+    """Query the views for `period` (the latest when None; read-only) and write the page to `out`.
+
+    `out` must be a new file or an older page: never the warehouse, its state database or another file.
+    """
+    check_output(out, [warehouse, state_path_for(warehouse)])
     with duckdb.connect(str(warehouse), read_only=True) as con:
         period = period or latest_period(con)
         if period is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.privacy import mask_variables
 from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR, Settings
 from flows.store import reference
 from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, view_docs
@@ -119,7 +120,7 @@ def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: st
     params |= {f"{table}_objects": paths for table, paths in objects.items()}
     frames = {**reference_frames(settings.region), "ref_checks": check_catalog()}
     with duckdb.connect() as con, registered(con, frames):
-        run_script(con, "create_macros")
+        run_script(con, "create_macros", mask_variables())
         swap_in(con, settings.warehouse, ["publish_reference", "publish_staged_tables"], params)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +16,7 @@ import polars as pl
 
 from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
 from flows.ingest.reasons import alasan, passing_note
-from flows.ingest.validate import mask_text
+from flows.privacy import mask_text, mask_variables
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
 from schemas.exports import EXPORTS
@@ -48,16 +50,61 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     old_umask = os.umask(0o077)
     try:
         with duckdb.connect() as con:
-            con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
+            try:
+                con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
+            except duckdb.IOException as error:
+                raise locked_error(path, error) from None
             con.execute("use state")
             run_script(con, "create_state_tables")
             for_each_export(con, "create_export_table")
-            run_script(con, "create_macros")
+            record_deferred_failures(con, path)
+            run_script(con, "create_macros", mask_variables())
             run_script(con, "create_period_tables")
             fill_alasan(con)
             yield con
     finally:
         os.umask(old_umask)
+
+
+class StateLockedError(OSError):
+    """Another process (a reader: the DuckDB CLI, a notebook) holds the state database open (an OSError: busy)."""
+
+
+def locked_error(path: Path, error: duckdb.IOException) -> duckdb.IOException | StateLockedError:
+    """DuckDB's lock error as one line naming the database and the process that holds it; other errors as they are."""
+    if "lock" not in str(error).lower():
+        return error
+    holder = re.search(r"\(PID (\d+)\)", str(error))
+    by = f" by process {holder.group(1)}" if holder else ""
+    return StateLockedError(
+        f"the state database {path} is held open{by}; only the flow opens it: close that session and run again"
+    )
+
+
+def deferred_failures_path(state: Path) -> Path:
+    """Where a run that could not open the state database leaves its failure, for the next connection to record."""
+    return state.parent / f"{state.name}.failed-runs.jsonl"
+
+
+def defer_failure(state: Path, run_id: str, started_at: datetime | None, message: str) -> None:
+    """Keep a failed run's record until the state database can be written (it is locked by a reader now)."""
+    now = datetime.now(UTC)
+    line = {"run_id": run_id, "started_at": (started_at or now).isoformat(), "finished_at": now.isoformat()}
+    descriptor = os.open(deferred_failures_path(state), os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "a") as handle:
+        handle.write(json.dumps({**line, "message": message}) + "\n")
+
+
+def record_deferred_failures(con: duckdb.DuckDBPyConnection, state: Path) -> None:
+    """Record in `runs` the failures runs left while the state database was locked (defer_failure)."""
+    deferred = deferred_failures_path(state)
+    if not deferred.exists():
+        return
+    with transaction(con):
+        for line in deferred.read_text().splitlines():
+            if line.strip():
+                run_script(con, "record_deferred_failure", json.loads(line))
+    deferred.unlink()
 
 
 KNOWN_VERSIONS = """

@@ -1,0 +1,142 @@
+"""Mask NIKs in every text that leaves the state database: one definition for Python, polars and SQL.
+
+A NIK-like value is 12 or more digits in a row, or with only separators between them. Digits of
+any Unicode form count: every character whose NFKC form is one digit or that is a decimal digit
+(fullwidth `３`, mathematical `𝟑`, superscript `³`, circled `③`, Arabic-Indic `٣`) is first
+rewritten as its ASCII digit. A separator is any character that only spaces or joins: whitespace
+of any kind (non-breaking and ideographic spaces too), dashes, `_` and the other connectors, dots,
+apostrophes and backticks (and their fullwidth forms), invisible format characters (zero-width
+space, soft hyphen) and control characters. A path's `/` is not a separator, nor is a comma
+between values (`2024-03, 2024-04` is a list of months, not a NIK) except in a value that is only a
+number (`3302,1752,0580,0001`).
+
+Then, over the rewritten text:
+
+1. a value that is only a number (digits, separators and commas) with 12 or more digits keeps its first 6
+   and last 4 digits, one `*` per hidden digit (`3302 1752 0580 0001` -> `330217******0001`);
+2. otherwise each run of 12 or more digits in a row keeps its first 6 and last 4 (`330217******0001`);
+3. and each run of 12 or more digits with separators between them is hidden (`******`).
+
+`mask_text` (a Python string), `mask_nik` (a polars expression) and the SQL macro `masked`
+(warehouse/statements/create_macros.sql, given these patterns by `mask_variables`) apply the same
+patterns, and tests/fixtures/nik_mask_cases.csv holds the cases all three must agree on. Every
+pattern is linear: a separator and a digit never compete for a character, so an attempt at a
+position ends at the end of its run of digits and separators.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import cache
+
+import polars as pl
+
+MIN_DIGITS = 12  # a NIK has 16; 12 catches one typed short or cut
+ASCII_SEPARATORS = " ._-'`"  # and the control characters (tab, line breaks...)
+SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc")
+EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
+PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
+CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
+HIDDEN = "******"
+
+
+@cache
+def unicode_forms() -> tuple[dict[str, str], str]:
+    """(every non-ASCII digit character -> its ASCII digit, every separator character)."""
+    digits: dict[str, str] = {}
+    separators = [ASCII_SEPARATORS, EXTRA_SEPARATORS, *(chr(code) for code in range(1, 0x80) if chr(code).isspace())]
+    separators += [chr(code) for code in (*range(1, 0x20), 0x7F) if not chr(code).isspace()]
+    for plane in PLANES:
+        for code in plane:
+            char = chr(code)
+            category = unicodedata.category(char)
+            if category in ("Cs", "Cn", "Co"):
+                continue
+            normal = unicodedata.normalize("NFKC", char)
+            if category == "Nd":
+                digits[char] = str(unicodedata.decimal(char))
+            elif len(normal) == 1 and normal in "0123456789":
+                digits[char] = normal
+            elif category in SEPARATOR_CATEGORIES or (len(normal) == 1 and normal in ASCII_SEPARATORS):
+                separators.append(char)
+    return digits, "".join(separators)
+
+
+def separator_class() -> str:
+    """The separators as the inside of a regex character class, the same for Python, RE2 and Rust."""
+    return "".join("\\" + char if char in "\\]^-[&~" else char for char in unicode_forms()[1])
+
+
+@cache
+def patterns() -> dict[str, str]:
+    """The patterns of the three rules, written once for Python's `re`, DuckDB (RE2) and polars (Rust)."""
+    separators = separator_class()
+    return {
+        "nik_candidate": f"(?:[0-9][^0-9]*){{{MIN_DIGITS}}}",
+        "nik_number_only": f"[0-9{separators},]*",
+        "nik_contiguous": CONTIGUOUS,
+        "nik_spaced": f"[0-9](?:[{separators}]*[0-9]){{{MIN_DIGITS - 1},}}",
+    }
+
+
+@cache
+def compiled() -> tuple[dict[int, str], list[re.Pattern[str]]]:
+    """`patterns()` compiled for Python, with the digit rewriting as a `str.translate` table."""
+    table = {ord(char): digit for char, digit in unicode_forms()[0].items()}
+    return table, [re.compile(pattern) for pattern in patterns().values()]
+
+
+def mask_text(text: str) -> str:
+    """Every NIK-like value in one text masked: log lines, artifacts, workbook cells, the report."""
+    table, (candidate, number_only, contiguous, spaced) = compiled()
+    ascii_digits = text.translate(table)
+    if ascii_digits == text and not candidate.search(text):
+        return text
+    digits = re.sub(r"[^0-9]", "", ascii_digits)
+    if len(digits) >= MIN_DIGITS and number_only.fullmatch(ascii_digits):
+        return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
+    return spaced.sub(HIDDEN, contiguous.sub(rf"\g<1>{HIDDEN}\g<2>", ascii_digits))
+
+
+def mask_nik(value: pl.Expr) -> pl.Expr:
+    """`mask_text` as a polars expression, for whole columns (failure values, flagged cells)."""
+    forms, _ = unicode_forms()
+    found = patterns()
+    ascii_digits = value.str.replace_many(list(forms), list(forms.values()))
+    digits = ascii_digits.str.replace_all(r"[^0-9]", "")
+    count = digits.str.len_chars()
+    number_only = ascii_digits.str.contains(f"^{found['nik_number_only']}$")
+    return (
+        pl.when(number_only & (count >= MIN_DIGITS))
+        .then(pl.concat_str(digits.str.head(6), pl.lit("*").repeat_by(count - 10).list.join(""), digits.str.tail(4)))
+        .otherwise(
+            ascii_digits.str.replace_all(found["nik_contiguous"], f"${{1}}{HIDDEN}${{2}}").str.replace_all(
+                found["nik_spaced"], HIDDEN
+            )
+        )
+    )
+
+
+def mask_variables() -> dict[str, str | int | list[str]]:
+    """The patterns and the digit rewriting, as the variables create_macros.sql sets for its `masked` macro."""
+    forms, _ = unicode_forms()
+    by_digit = ["[" + "".join(char for char, value in forms.items() if value == str(d)) + "]" for d in range(10)]
+    other_digits = "[" + "".join(forms) + "]"
+    return {**patterns(), "nik_digit_forms": by_digit, "nik_other_digits": other_digits, "nik_min_digits": MIN_DIGITS}
+
+
+class MaskingFilter(logging.Filter):
+    """Masks every record a logger passes on (its console, Prefect's API): a path or a reason may name a person."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = mask_text(record.getMessage()), None
+        return True
+
+
+def mask_logs(log: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> None:
+    """Make `log`'s logger mask every record it passes on (once, however often it is asked)."""
+    logger = log.logger if isinstance(log, logging.LoggerAdapter) else log
+    if not any(isinstance(each, MaskingFilter) for each in logger.filters):
+        logger.addFilter(MaskingFilter())

@@ -1,0 +1,144 @@
+"""One masking rule for Python, polars and SQL, checked against one list of cases."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.privacy import mask_nik, mask_text, mask_variables
+from flows.store.sql import run_script
+
+CASES = json.loads((Path(__file__).parent / "fixtures" / "nik_mask_cases.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    """A DuckDB session with the macros every state connection and the province publisher create."""
+    connection = duckdb.connect()
+    run_script(connection, "create_macros", mask_variables())
+    return connection
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["why"] for case in CASES])
+def test_python_polars_and_sql_mask_every_case_alike(case: dict[str, str], con: duckdb.DuckDBPyConnection) -> None:
+    assert mask_text(case["text"]) == case["masked"]
+    assert pl.DataFrame({"v": [case["text"]]}).select(mask_nik(pl.col("v"))).item() == case["masked"]
+    assert con.execute("select masked($text)", {"text": case["text"]}).fetchall() == [(case["masked"],)]
+
+
+def test_the_cases_cover_every_form_named_in_the_issue() -> None:
+    """Fullwidth digits, underscores, non-breaking spaces, header cells and sheet names are among the cases."""
+    texts = "".join(case["text"] for case in CASES)
+    assert all(form in texts for form in ("\uff13", "_", "\u00a0", "\u200b", "NO KPJ (NIK", "BPD 33"))
+    assert all(case["masked"].isascii() or "\uff21" in case["masked"] for case in CASES)
+
+
+FORMS = {  # one NIK-like value per form; each reaches one place below
+    "fullwidth": "\uff13\uff13\uff10\uff12\uff11\uff17\uff15\uff12\uff10\uff15\uff18\uff10\uff10\uff10\uff10\uff11",
+    "underscores": "3302_1752_0580_0002",
+    "nbsp": "3302\u00a01752\u00a00580\u00a00003",
+    "plain": "3302175205800004",
+    "fullwidth_underscores": "\uff13\uff13\uff10\uff12\uff3f\uff11\uff17\uff15\uff12\uff3f"
+    "\uff10\uff15\uff18\uff10\uff3f\uff10\uff10\uff10\uff15",
+    "zero_width": "3302\u200b1752\u200b0580\u200b0006",
+    "dots": "3302.1752.0580.0007",
+    "narrow_spaces": "3302\u202f1752\u202f0580\u202f0008",
+}
+ROSTER_HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", f"NO KPJ (NIK {FORMS['plain']})", "SUMBER IURAN"]
+
+
+def write_sheets(path: Path, sheets: dict[str, list[list[str]]], header: list[str], village: str) -> None:
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(path)
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, [f"DESA : {village}"])
+        sheet.write_row(1, 0, ["KECAMATAN : CILONGOK"])
+        sheet.write_row(3, 0, header)
+        for index, row in enumerate(rows, start=1):
+            for column, value in enumerate([str(index), *row]):
+                sheet.write_string(3 + index, column, value)
+    book.close()
+
+
+def nik_zone(raw: Path) -> None:
+    """NIKs in every form, in folder, file and sheet names, a header cell, cells and an export."""
+    from tests.helpers import ANI, BUDI
+
+    rows = [
+        [ANI, "Ani", "P", "Anggota BPD", "Sudah", FORMS["fullwidth"], f"APBDes {FORMS['nbsp']}"],
+        [BUDI, "Budi", "L", f"Ketua BPD {FORMS['dots']}", "Sudah", FORMS["underscores"], "APBDes"],
+        [FORMS["zero_width"], "Cici", "P", "Anggota BPD", "Sudah", "", ""],
+    ]
+    sheets = {f"BPD {FORMS['underscores']}": rows}
+    write_sheets(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", sheets, ROSTER_HEADER, "BATUANTEN")
+    folder = raw / "2024-04" / "Cilongok" / f"Karangtengah {FORMS['fullwidth_underscores']}"
+    write_sheets(folder / f"{FORMS['fullwidth']}.xlsx", {"BPD": rows[:1]}, ROSTER_HEADER, "KARANGTENGAH")
+    broken = raw / "2024-04" / "Cilongok" / "Pejogol" / f"{FORMS['narrow_spaces']}.xlsx"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    export = raw / "2024-04" / "kiriman BPJS" / f"peserta {FORMS['nbsp']}.csv"
+    export.parent.mkdir(parents=True)
+    header = "NO KPJ;NIK;NAMA LENGKAP;TGL LAHIR;SEGMEN;PROGRAM;TGL_KEPESERTAAN;STATUS KEPESERTAAN;BLTH IURAN TERAKHIR"
+    export.write_text(f"{header}\n12345678901;3302171001700003;Zaki;;BPU;JKK;01/01/2024;Aktif;Apr-24\n")
+
+
+def test_no_nik_in_any_form_reaches_the_warehouse_a_log_an_artifact_a_workbook_or_the_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.outputs.report import write_report
+    from flows.store import state
+    from tests.helpers import build_warehouse, close_regency, holds_nik, nik_like_values, state_of
+
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    nik_zone(raw)
+    caplog.set_level(logging.INFO)
+    build_warehouse(raw, warehouse)
+    close_regency(warehouse, "2024-04", by=f"operator {FORMS['fullwidth']}")
+    runner = CliRunner()
+    reason = f"dibuka lagi: NIK {FORMS['zero_width']} salah ketik"
+    reopened = runner.invoke(app, ["reopen", "--period", "2024-04", "--warehouse", str(warehouse), "--reason", reason])
+    assert reopened.exit_code == 0, reopened.output
+    build_warehouse(raw, warehouse)
+    assert "dibuka lagi: NIK ****** salah ketik" in [r for (r,) in query_all(warehouse, "period_actions", "reason")]
+
+    assert nik_like_values(warehouse) == []
+    with state.connect_state(state_of(warehouse)) as con:
+        artifact = state.rejected_files(con)
+    assert artifact and not [v for row in artifact for v in row.values() if holds_nik(v)]
+    assert not [r.getMessage() for r in caplog.records if holds_nik(r.getMessage())]
+
+    outputs = tmp_path / "out"
+    for command in ("rejects", "discrepancies"):
+        result = runner.invoke(app, [command, "--warehouse", str(warehouse), "--out", str(outputs / command)])
+        assert result.exit_code == 0 and not holds_nik(result.output), result.output
+    cells = []
+    for book_path in outputs.rglob("*.xlsx"):
+        book = openpyxl.load_workbook(book_path)
+        cells += [book_path.name, *book.sheetnames]
+        cells += [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v]
+    assert any(cell.startswith("NO KPJ (NIK 330217******0004)") for cell in cells)  # the corrections' KOLOM
+    assert "BPD ******" in cells  # the discrepancies' LEMBAR
+    assert not [cell for cell in cells if holds_nik(cell)]
+    page = write_report(warehouse, "2024-04", tmp_path / "report.html").read_text()
+    texts = re.split(r"<[^>]*>", page)  # what the page shows (SVG coordinates joined by dots are no NIK)
+    assert "Batuanten" in texts and not [text for text in texts if holds_nik(html.unescape(text))]
+
+
+def query_all(warehouse: Path, table: str, column: str) -> list[tuple[str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(f"select {column} from {table}").fetchall()
