@@ -169,6 +169,48 @@ def test_a_cron_schedule_fires_by_itself_through_serve_and_a_work_pool(
         assert got == expected
 
 
+def test_serve_after_the_demo_runs_every_night_from_another_directory(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """`make demo`'s route (relative paths from the project folder, a key file made on the first run), then
+    `cakupan serve` started elsewhere with absolute paths: the scheduled runs take the same key and complete."""
+    raw, truth = demo_zone
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    shutil.copytree(raw, project / "raw")
+    elsewhere.mkdir()
+    env = {k: v for k, v in server.items() if not k.startswith("CAKUPAN_")}  # the key file, as `make demo` leaves it
+    demo = subprocess.run([*CAKUPAN, "run"], env=env, cwd=project, capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stderr
+    key_file = project / "warehouse" / ".cakupan" / "pii.key"
+    assert key_file.exists()
+    warehouse = project / "warehouse" / "cakupan.duckdb"
+    ids = view(warehouse, "roster")["person_id"]
+    (project / "raw" / "2024-04" / "Cilongok" / "Batuanten.xlsx").touch()  # unchanged bytes: nothing new to read
+
+    serve = start(
+        [*CAKUPAN, "serve", "--raw", str(project / "raw"), "--warehouse", str(warehouse), "--schedule", EVERY_MINUTE],
+        env,
+        tmp_path / "serve.log",
+        cwd=elsewhere,
+    )
+    api, deadline, mine = server["PREFECT_API_URL"], time.monotonic() + 200, []
+    try:
+        while time.monotonic() < deadline:
+            found = [r for r in flow_runs(api, "nightly") if r["parameters"].get("warehouse") == str(warehouse)]
+            mine = [r["state_type"] for r in found if r["auto_scheduled"]]
+            if "COMPLETED" in mine or "FAILED" in mine or "CRASHED" in mine:
+                break
+            time.sleep(2)
+    finally:
+        stop(serve)
+    assert "COMPLETED" in mine, (mine, (tmp_path / "serve.log").read_text()[-3000:])
+    assert "FAILED" not in mine and "key changed" not in (tmp_path / "serve.log").read_text()
+    assert view(warehouse, "roster")["person_id"].equals(ids)  # one key: every person_id kept
+    expected = truth.filter(pl.col("period") == "2024-04").select("members").sum().item()
+    got = view(warehouse, "coverage_by_village").filter(pl.col("period") == "2024-04")["members"].sum()
+    assert got == expected
+
+
 def test_the_server_scheduler_works_with_the_locked_sqlalchemy() -> None:
     """The pin itself: a lock that lets SQLAlchemy 2.1 back in fails here before the slow test says why."""
     import sqlalchemy
