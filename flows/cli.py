@@ -20,7 +20,14 @@ from flows.ingest.discover import PERIOD_FOLDER
 from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
 from flows.run import RunFailedError, RunOptions, preflight, record_failure
-from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
+from flows.settings import (
+    DEFAULT_CONFIG_FILE,
+    ConfigError,
+    Settings,
+    load_settings,
+    use_own_prefect_home,
+    use_prefect_defaults,
+)
 
 if TYPE_CHECKING:
     from flows.store.periods import Actor, Scope
@@ -174,6 +181,7 @@ def run_flow(
     if reaped := reap_orphans():
         console.print(f"ended {len(reaped)} process(es) left behind by a killed run: {reaped}")
     mark_children()
+    use_own_prefect_home(settings.state.parent / "prefect")
 
     from prefect.settings import get_current_settings
 

@@ -54,6 +54,21 @@ def use_prefect_defaults() -> None:
         os.environ.setdefault(name, value)
 
 
+def use_own_prefect_home(home: Path) -> None:
+    """Give the temporary Prefect server of a run (no PREFECT_API_URL) its own home; call before Prefect is imported.
+
+    Its database then lives in `home`, not in ~/.prefect: a real server on the machine, or
+    another Prefect version that migrated ~/.prefect/prefect.db, cannot break it, and a killed
+    run never shows as Running in the real server's UI. The user's profiles are still read
+    from the home they were in, so a profile naming a server keeps working.
+    """
+    if "PREFECT_API_URL" in os.environ or "PREFECT_HOME" in os.environ:
+        return  # a server is named, or the home is chosen: not cakupan's to change
+    os.environ.setdefault("PREFECT_PROFILES_PATH", str(Path.home() / ".prefect" / "profiles.toml"))
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(home.resolve())
+
+
 class ConfigError(ValueError):
     """A configuration value or key that cannot be used; the message names where it came from."""
 
