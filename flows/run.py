@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -81,10 +82,29 @@ class PlainSteps:
 
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
     """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
+    check_room(state_path, settings.warehouse)
     with state.connect_state(state_path) as con:
         checks = period_checks(settings)
         publish.publish(con, settings.warehouse, key, run_id, settings.provisional_below_pct, settings.region, checks)
         state.mark_run(con, run_id, "completed", fingerprint(key, settings), key)
+
+
+def check_room(state_path: Path, warehouse: Path) -> None:
+    """Fail before publishing, in one line, when the warehouse's disk cannot hold the publish.
+
+    Publishing needs about the state database's size again (DuckDB's checkpoint of it) and
+    two copies of the warehouse (the new one written beside the old until the rename); a
+    first publish counts the state database's size for the warehouse.
+    """
+    state_size = state_path.stat().st_size if state_path.exists() else 0
+    copy = warehouse.stat().st_size if warehouse.exists() else state_size
+    needed, free = state_size + 2 * copy, shutil.disk_usage(warehouse.parent).free
+    if free < needed:
+        raise RunFailedError(
+            f"not enough disk space to publish {warehouse}: {free / 2**20:,.0f} MB free on its disk, about "
+            f"{needed / 2**20:,.0f} MB needed (the state database and two warehouse copies); nothing published, "
+            "the data read is kept: free some space and run again"
+        )
 
 
 def fingerprint(key: PiiKey, settings: Settings) -> str:

@@ -261,6 +261,25 @@ def test_private_files_are_set_back_to_0600_on_every_run(tmp_path: Path, monkeyp
     assert "pii.key" in modes and private.stat().st_mode & 0o777 == 0o700
 
 
+def test_publishing_without_the_disk_space_it_needs_fails_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    run(raw, warehouse)
+    published, size = warehouse.stat().st_ino, warehouse.stat().st_size
+    roster(raw, "2024-04", "Pejogol", BUDI)
+    real = shutil.disk_usage
+    almost_full = 2 * size  # room for the new copy, not for the state's checkpoint as well
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=almost_full))
+    message = failure(raw, warehouse)
+    assert message.startswith(f"not enough disk space to publish {warehouse}:") and "nothing published" in message
+    assert warehouse.stat().st_ino == published and not list(warehouse.parent.glob("*.publishing"))
+    monkeypatch.setattr(shutil, "disk_usage", real)
+    run(raw, warehouse)  # room again: the file read last time is published without being read again
+    assert view(warehouse, "roster").height == 2
+
+
 class LosingSteps(PlainSteps):
     """Plain steps whose landing zone (or one folder of it) is renamed away before batch `at` is read."""
 
