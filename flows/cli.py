@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 import traceback
 import uuid
@@ -363,7 +365,7 @@ def alerts(
         bool, typer.Option(help="The webhook is on a private or loopback address (an intranet service).")
     ] = False,
 ) -> None:
-    """Tell someone when a nightly run fails or dies: a webhook block and two automations on the Prefect server.
+    """Save the alerts webhook and the heartbeat automation on the Prefect server (then run `cakupan watch`).
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan alerts --webhook-url https://hooks.slack.com/...
     """
@@ -379,8 +381,31 @@ def alerts(
         )
         raise typer.Exit(2)
     names = install_alerts(webhook_url, timedelta(seconds=silent_after), allow_private_url)
-    console.print(f"automations on the Prefect server: {', '.join(names)}")
-    console.print("set PREFECT_FLOWS_HEARTBEAT_FREQUENCY=60 for `cakupan serve` or the worker, so silent runs are seen")
+    console.print(f"webhook block and automation on the Prefect server: {', '.join(names)}")
+    console.print("keep `cakupan watch` running beside the server: it posts the alerts")
+
+
+@app.command()
+def watch(
+    stale_after: Annotated[
+        float, typer.Option(help="Hours without a completed nightly or province run before it is posted.", min=0.01)
+    ] = 26.0,
+    every: Annotated[float, typer.Option(help="Seconds between two looks at the server.", min=1)] = 20.0,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Post every failed or crashed cakupan run once, and a night without a completed run, until stopped.
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan watch --stale-after 26
+    """
+    from datetime import timedelta
+
+    from flows.alerts import watch as watch_server
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        watch_server(settings.state.parent / "alerts.json", timedelta(hours=stale_after), every)
 
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")]

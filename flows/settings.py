@@ -44,7 +44,9 @@ MAX_FILE_TIMEOUT = 3600.0  # an hour for one file would already hold a night
 PREFECT_DEFAULTS = {
     # Prefect's temporary server needs longer than its 20 s default on a cold machine (prefect#16397)
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry: an office may be offline
+    # a run's process tells the server it is alive every minute, so a killed run is marked Crashed (flows/alerts.py)
+    "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "60",
 }
 
 

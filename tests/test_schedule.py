@@ -234,30 +234,90 @@ class Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_failed_nightly_run_is_posted_to_the_alerts_webhook(server: dict[str, str], tmp_path: Path) -> None:
-    """`cakupan alerts` on a real server: a run that fails (an empty landing zone) reaches the webhook by itself."""
+def posts_within(seconds: float) -> list[dict[str, str]]:
+    """Every body the webhook receives within `seconds`."""
+    found, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            found.append(Hook.received.get(timeout=left))
+        except queue.Empty:
+            break
+    return found
+
+
+def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_missed_night_too(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """`cakupan alerts` then `cakupan watch` on a real server, a webhook on 127.0.0.1: a failure of each cakupan flow
+    posted once and soon; a completed run and a failure from before the watcher never; nothing again on restart."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.alerts import Watched, poll
+
     receiver = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    def cakupan(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CAKUPAN, *args], env=server, capture_output=True, text=True, timeout=300)
+
+    watcher_log, watch = tmp_path / "watch.log", [*CAKUPAN, "watch", "--every", "2", "--warehouse", str(tmp_path / "w")]
     try:
-        installed = subprocess.run(
-            [*CAKUPAN, "alerts", "--webhook-url", url, "--allow-private-url"],
-            env=server,
-            capture_output=True,
-            text=True,
-        )
+        installed = cakupan("alerts", "--webhook-url", url, "--allow-private-url")
         assert installed.returncode == 0, installed.stderr
-        empty = tmp_path / "raw"
-        empty.mkdir()
-        failed = subprocess.run(
-            [*CAKUPAN, "run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb")],
+        before = cakupan("run", "--raw", str(empty), "--warehouse", str(tmp_path / "before.duckdb"))
+        assert before.returncode == 1  # failed before the watcher ever started: never posted
+        watcher = start(watch, server, watcher_log)
+        time.sleep(5)
+        failed = cakupan("run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb"))
+        assert failed.returncode == 1 and "has no files" in failed.stderr
+        province = cakupan(
+            "province", "--raw", str(empty), "--region", "33.02", "--warehouse", str(tmp_path / "p.duckdb")
+        )
+        assert province.returncode == 1, province.stdout
+        chunk = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from flows.consolidate import regency_chunk; "
+                "regency_chunk(regencies=['33.02'], raw_dir=sys.argv[1], work_dir=sys.argv[2], "
+                "staging_url=sys.argv[2])",
+                str(empty),
+                str(tmp_path / "work"),
+            ],
             env=server,
             capture_output=True,
             text=True,
+            timeout=300,
         )
-        assert failed.returncode == 1 and "has no files" in failed.stderr
-        posted = Hook.received.get(timeout=90)
+        assert chunk.returncode != 0 or "Failed" in chunk.stdout + chunk.stderr
+        completed = cakupan("run", "--raw", str(demo_zone[0]), "--warehouse", str(tmp_path / "ok.duckdb"))
+        assert completed.returncode == 0, completed.stderr
+        posted = posts_within(60)
+        while len(posted) < 3 and (more := posts_within(30)):
+            posted += more
+        posted += posts_within(8)  # four more looks at the server: no duplicate
+        stop(watcher)
+        watcher = start(watch, server, watcher_log)  # restarted (or reinstalled): nothing replayed
+        replayed = posts_within(10)
+        stop(watcher)
     finally:
         receiver.shutdown()
-    assert "nightly run" in posted["text"] and "Failed" in posted["text"]
-    assert f"landing zone {empty} has no files" in posted["text"]
+    texts = sorted(post["text"] for post in posted)
+    assert len(texts) == 3, (texts, watcher_log.read_text()[-3000:])
+    assert [text.split()[1] for text in texts] == ["nightly", "province", "regency-chunk"]
+    assert all("Failed" in text.splitlines()[0] for text in texts)
+    assert f"landing zone {empty} has no files" in texts[0]
+    assert replayed == []
+
+    with temporary_settings(updates={PREFECT_API_URL: server["PREFECT_API_URL"]}):
+        watched = Watched(since=datetime.now(UTC).isoformat())  # the failures above ended before: not due
+        later = datetime.now(UTC) + timedelta(hours=27)  # a night and more without a completed run
+        due = poll(watched, timedelta(hours=26), later)
+        assert [subject for subject, _ in due] == ["cakupan: no completed run"]
+        assert poll(watched, timedelta(hours=26), later) == []  # once per missed stretch
+        assert poll(watched, timedelta(hours=26), datetime.now(UTC)) == []  # fresh: nothing
