@@ -21,7 +21,7 @@ from rich.table import Table
 from flows.ingest.discover import PERIOD_FOLDER
 from flows.ingest.validate import mask_text
 from flows.orphans import mark_children, reap_orphans
-from flows.run import RunFailedError, RunOptions, preflight, record_failure
+from flows.run import RunFailedError, RunOptions, one_line, preflight, record_failure
 from flows.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
@@ -137,19 +137,12 @@ def print_coverage(coverage: pl.DataFrame) -> None:
     console.print(table)
 
 
-def described(error: BaseException) -> str:
-    """An error as one line; a file system error names its path (Python's own text may not)."""
-    if isinstance(error, OSError) and error.filename is not None:
-        return mask_text(f"{error.filename}: {error.strerror or error}")
-    return mask_text(" ".join(str(error).split()))
-
-
 def fail(reason: object, error: BaseException | None = None, verbose: bool = False, command: str = "run") -> NoReturn:
     """End a failed command with one line on stderr (and the traceback only when asked for)."""
     if verbose and error is not None:
         traceback.print_exception(error)
     typer.echo(
-        f"cakupan {command} failed: {described(reason) if isinstance(reason, BaseException) else reason}", err=True
+        f"cakupan {command} failed: {one_line(reason) if isinstance(reason, BaseException) else reason}", err=True
     )
     raise typer.Exit(1)
 

@@ -27,10 +27,9 @@ from flows.ingest import discover
 from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor, HasResult
 from flows.outputs.summary import RunSummary
-from flows.run import RunFailedError, RunOptions, publish_warehouse, run_pipeline
-from flows.settings import ConfigError, Settings, load_settings
+from flows.run import EXPECTED_FAILURES, RunOptions, one_line, publish_warehouse, run_pipeline
+from flows.settings import Settings, load_settings
 from flows.store.pii import PiiKey
-from flows.store.state import RunInProgressError
 
 # An error that a second try cannot mend: the path is wrong, not the share's connection.
 LASTING_OS_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
@@ -109,9 +108,9 @@ def nightly(
     try:
         settings = load_settings(config, **overrides)
         summary = run_pipeline(settings, str(flow_run.get_id() or uuid.uuid4()), options, PrefectSteps(), logger)
-    except (RunFailedError, ConfigError, RunInProgressError) as error:
-        logger.error("run failed: %s", error)
-        return Failed(message=str(error))
+    except EXPECTED_FAILURES as error:  # one line, no traceback
+        logger.error("run failed: %s", one_line(error))
+        return Failed(message=one_line(error))
     create_markdown_artifact(summary.markdown(), key="nightly-summary", description="cakupan run summary")
     post_rejections(summary.rejections)
     logger.info("run %s completed in %.1f s", summary.run_id, summary.seconds)

@@ -31,7 +31,7 @@ from flows.ingest.place import Gazetteer, build_gazetteer
 from flows.ingest.validate import mask_text
 from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
-from flows.settings import Settings
+from flows.settings import ConfigError, Settings
 from flows.store import publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
@@ -44,6 +44,17 @@ LOST_AT_LEAST = 3  # files, at least
 
 class RunFailedError(RuntimeError):
     """A run that cannot go on for a reason an operator can fix; the message is one line and names the path."""
+
+
+# what a flow ends Failed with in one line, no traceback: an operator's reason, a path, a database
+EXPECTED_FAILURES = (RunFailedError, ConfigError, state.RunInProgressError, OSError, duckdb.Error)
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line, NIKs masked; a file system error names its path (Python's own text may not)."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return mask_text(f"{error.filename}: {error.strerror or error}")
+    return mask_text(" ".join(str(error).split()))
 
 
 @dataclass(frozen=True)

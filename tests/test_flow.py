@@ -176,18 +176,23 @@ def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
 def test_the_rejections_artifact_is_posted_only_when_they_change_and_capped() -> None:
     import json
 
+    from prefect import flow
     from prefect.artifacts import Artifact
+
+    @flow
+    def posted(rows: list[dict[str, str]]) -> bool:
+        return post_rejections(rows)
 
     def shown() -> int:
         data = getattr(Artifact.get(REJECTIONS_KEY), "data", "[]")
         return len(json.loads(data) if isinstance(data, str) else data)
 
     rows = [{"source_file": f"2024-04/Cilongok/{i}.xlsx", "period": "2024-04", "reason": "bad"} for i in range(1200)]
-    assert post_rejections(rows)
+    assert posted(rows)
     assert shown() == REJECTIONS_SHOWN  # 20,000 rejected files no longer post a 4 MB table
     assert "files rejected: 1200, the first 500 shown" in str(getattr(Artifact.get(REJECTIONS_KEY), "description", ""))
-    assert not post_rejections(rows)  # nothing changed: nothing posted
+    assert not posted(rows)  # nothing changed: nothing posted
     changed = [*rows[:-1], {**rows[-1], "reason": "another reason"}]  # beyond the rows shown: still a change
-    assert post_rejections(changed)
-    assert post_rejections([])  # none left: said once
-    assert not post_rejections([])
+    assert posted(changed)
+    assert posted([])  # none left: said once
+    assert not posted([])
