@@ -30,6 +30,7 @@ from flows.settings import (
     use_own_prefect_home,
     use_prefect_defaults,
 )
+from flows.store.state import newest_run
 
 if TYPE_CHECKING:
     from flows.store.periods import Actor, Scope
@@ -185,11 +186,19 @@ def run_flow(
 
     start_forkserver()  # workers' imports overlap Prefect's start-up
 
-    started = time.perf_counter()
+    started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
     try:
         asked = {name: value for name, value in asdict(options).items() if name != "started_at"}  # the clock: now
         summary = nightly(config=config, **flags, **asked)
     except Exception as error:
+        after = newest_run(settings.state) if settings.state.exists() else None
+        if after is not None and after != before and after[1] == "completed":  # Prefect failed, not the data
+            console.print(
+                f"[bold yellow]warning:[/] run {after[0]} completed and published {settings.warehouse}, but Prefect "
+                f"could not record it ({one_line(error)}): its state in the Prefect UI may be wrong",
+                soft_wrap=True,  # one line in a log
+            )
+            return
         fail(error, error, verbose)
     print_coverage(summary.coverage)
     for warning in summary.warnings:

@@ -59,13 +59,9 @@ def start(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJEC
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A real `prefect server start` on a free loopback port, its own database, a 2 s scheduler loop.
-
-    Yields the environment that points clients (serve, worker, prefect CLI) at it.
-    """
-    home = tmp_path_factory.mktemp("prefect-home")
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """A real `prefect server start` on a free loopback port, its own database, a 2 s scheduler loop, once it
+    answers; and the environment that points clients (serve, worker, prefect CLI) at it."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
@@ -82,18 +78,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     log = home / "server.log"
     process = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"prefect server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return process, {**env, "SERVER_LOG": str(log)}
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop(process)
+    pytest.fail(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real server for the module (`start_server`); yields the environment that points clients at it."""
+    process, env = start_server(tmp_path_factory.mktemp("prefect-home"))
     try:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"prefect server exited:\n{log.read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
-        yield {**env, "SERVER_LOG": str(log)}
+        yield env
     finally:
         stop(process)
 
@@ -321,3 +324,30 @@ def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_miss
         assert [subject for subject, _ in due] == ["cakupan: no completed run"]
         assert poll(watched, timedelta(hours=26), later) == []  # once per missed stretch
         assert poll(watched, timedelta(hours=26), datetime.now(UTC)) == []  # fresh: nothing
+
+
+def test_a_run_whose_prefect_server_is_lost_finishes_and_its_published_data_stands(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """The server killed while the run publishes: the run ends within bounded retries, says the data stands."""
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    process, env = start_server(home)
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    log = tmp_path / "run.log"
+    try:
+        run = start([*CAKUPAN, "run", "--raw", str(demo_zone[0]), "--warehouse", str(warehouse)], env, log)
+        deadline = time.monotonic() + 300
+        while "publishing" not in log.read_text() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)  # the server is gone from here on
+        killed = time.monotonic()
+        run.wait(timeout=240)  # bounded retries: a run never hangs on a lost server
+        print(f"the run ended {time.monotonic() - killed:.1f} s after its server was killed")
+    finally:
+        stop(process)
+    out = log.read_text()
+    assert run.returncode == 0, out[-3000:]
+    said = " ".join(out.split())  # the console wraps long lines
+    assert f"completed and published {warehouse}, but Prefect could not record it" in said, out[-3000:]
+    assert view(warehouse, "coverage_by_village").height > 0
