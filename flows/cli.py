@@ -293,7 +293,7 @@ def serve(
 
     from flows.nightly import deployment
 
-    prefect_serve(deployment(settings, config))
+    prefect_serve(deployment(settings, config), pause_on_shutdown=False)  # a restart keeps the schedule going
 
 
 @app.command()

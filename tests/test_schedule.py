@@ -9,6 +9,7 @@ process and a process worker (the route of prefect.yaml) pick up and complete.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -208,6 +209,8 @@ def test_serve_after_the_demo_runs_every_night_from_another_directory(
         stop(serve)
     assert "COMPLETED" in mine, (mine, (tmp_path / "serve.log").read_text()[-3000:])
     assert "FAILED" not in mine and "key changed" not in (tmp_path / "serve.log").read_text()
+    found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": ["nightly"]}}}, timeout=10)
+    assert [d["paused"] for d in found.json()] == [False]  # serve stopped: the schedule goes on, runs wait as Late
     assert view(warehouse, "roster")["person_id"].equals(ids)  # one key: every person_id kept
     expected = truth.filter(pl.col("period") == "2024-04").select("members").sum().item()
     got = view(warehouse, "coverage_by_village").filter(pl.col("period") == "2024-04")["members"].sum()
@@ -351,3 +354,45 @@ def test_a_run_whose_prefect_server_is_lost_finishes_and_its_published_data_stan
     said = " ".join(out.split())  # the console wraps long lines
     assert f"completed and published {warehouse}, but Prefect could not record it" in said, out[-3000:]
     assert view(warehouse, "coverage_by_village").height > 0
+
+
+def test_a_killed_run_is_marked_crashed_by_its_heartbeats_and_posted_once(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """A run SIGKILLed mid-way runs no hook: the heartbeat automation marks it Crashed, the watcher posts it."""
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    while not Hook.received.empty():  # what earlier tests' watchers posted
+        Hook.received.get()
+    try:
+        installed = subprocess.run(
+            [*CAKUPAN, "alerts", "--webhook-url", url, "--allow-private-url", "--silent-after", "90"],
+            env=server,
+            capture_output=True,
+            text=True,
+        )
+        assert installed.returncode == 0, installed.stderr
+        watcher = start(
+            [*CAKUPAN, "watch", "--every", "2", "--warehouse", str(tmp_path / "w")], server, tmp_path / "w.log"
+        )
+        log = tmp_path / "run.log"
+        run = start(
+            [*CAKUPAN, "run", "--raw", str(demo_zone[0]), "--warehouse", str(tmp_path / "c.duckdb")], server, log
+        )
+        deadline = time.monotonic() + 120
+        while "batches of up to" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(run.pid, signal.SIGKILL)  # as the out-of-memory killer would: no hook, no final state
+        run.wait()
+        posted = posts_within(1)
+        with contextlib.suppress(queue.Empty):  # 90 s of silence, a proactive evaluation, a look by the watcher
+            posted.append(Hook.received.get(timeout=240))
+        posted += posts_within(10)  # five more looks: no duplicate
+        stop(watcher)
+    finally:
+        receiver.shutdown()
+    assert len(posted) == 1, (posted, (tmp_path / "w.log").read_text()[-2000:])
+    first = posted[0]["text"]
+    assert first.startswith("cakupan: nightly run") and "Crashed" in first.splitlines()[0]
+    assert "no heartbeat for 90 s" in first
