@@ -7,6 +7,7 @@ import logging
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -293,6 +294,8 @@ def serve(
 
     from flows.nightly import deployment
 
+    # Prefect 3.8's SIGTERM handler calls an async stop without awaiting it: its warning is noise in the service log
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     prefect_serve(deployment(settings, config), pause_on_shutdown=False)  # a restart keeps the schedule going
 
 
