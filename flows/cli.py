@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +23,16 @@ from rich.table import Table
 from flows.ingest.discover import PERIOD_FOLDER
 from flows.orphans import mark_children, reap_orphans
 from flows.privacy import mask_text
-from flows.run import RunFailedError, RunOptions, preflight, record_failure
-from flows.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings, use_prefect_defaults
+from flows.run import RunFailedError, RunOptions, one_line, preflight, record_failure
+from flows.settings import (
+    DEFAULT_CONFIG_FILE,
+    ConfigError,
+    Settings,
+    load_settings,
+    use_own_prefect_home,
+    use_prefect_defaults,
+)
+from flows.store.state import newest_run
 
 if TYPE_CHECKING:
     from flows.store.periods import Actor, Scope
@@ -121,19 +132,12 @@ def print_coverage(coverage: pl.DataFrame) -> None:
     console.print(table)
 
 
-def described(error: BaseException) -> str:
-    """An error as one line; a file system error names its path (Python's own text may not)."""
-    if isinstance(error, OSError) and error.filename is not None:
-        return mask_text(f"{error.filename}: {error.strerror or error}")
-    return mask_text(" ".join(str(error).split()))
-
-
 def fail(reason: object, error: BaseException | None = None, verbose: bool = False, command: str = "run") -> NoReturn:
     """End a failed command with one line on stderr (and the traceback only when asked for)."""
     if verbose and error is not None:
         traceback.print_exception(error)
     typer.echo(
-        f"cakupan {command} failed: {described(reason) if isinstance(reason, BaseException) else reason}", err=True
+        f"cakupan {command} failed: {one_line(reason) if isinstance(reason, BaseException) else reason}", err=True
     )
     raise typer.Exit(1)
 
@@ -167,6 +171,7 @@ def run_flow(
     if reaped := reap_orphans():
         console.print(f"ended {len(reaped)} process(es) left behind by a killed run: {reaped}")
     mark_children()
+    use_own_prefect_home(settings.state.parent / "prefect")
 
     from prefect.settings import get_current_settings
 
@@ -175,7 +180,7 @@ def run_flow(
 
     start_forkserver()  # workers' imports overlap Prefect's start-up
 
-    started = time.perf_counter()
+    started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
     try:
         summary = nightly(  # a run from the command line runs now: no started_at
             config=config,
@@ -186,6 +191,14 @@ def run_flow(
             rekey=options.rekey,
         )
     except Exception as error:
+        after = newest_run(settings.state) if settings.state.exists() else None
+        if after is not None and after != before and after[1] == "completed":  # Prefect failed, not the data
+            console.print(
+                f"[bold yellow]warning:[/] run {after[0]} completed and published {settings.warehouse}, but Prefect "
+                f"could not record it ({one_line(error)}): its state in the Prefect UI may be wrong",
+                soft_wrap=True,  # one line in a log
+            )
+            return
         fail(error, error, verbose)
     print_coverage(summary.coverage)
     for warning in summary.warnings:
@@ -281,7 +294,9 @@ def serve(
 
     from flows.nightly import deployment
 
-    prefect_serve(deployment(settings, config))
+    # Prefect 3.8's SIGTERM handler calls an async stop without awaiting it: its warning is noise in the service log
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
+    prefect_serve(deployment(settings, config), pause_on_shutdown=False)  # a restart keeps the schedule going
 
 
 @app.command()
@@ -355,7 +370,7 @@ def alerts(
         bool, typer.Option(help="The webhook is on a private or loopback address (an intranet service).")
     ] = False,
 ) -> None:
-    """Tell someone when a nightly run fails or dies: a webhook block and two automations on the Prefect server.
+    """Save the alerts webhook and the heartbeat automation on the Prefect server (then run `cakupan watch`).
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan alerts --webhook-url https://hooks.slack.com/...
     """
@@ -371,8 +386,31 @@ def alerts(
         )
         raise typer.Exit(2)
     names = install_alerts(webhook_url, timedelta(seconds=silent_after), allow_private_url)
-    console.print(f"automations on the Prefect server: {', '.join(names)}")
-    console.print("set PREFECT_FLOWS_HEARTBEAT_FREQUENCY=60 for `cakupan serve` or the worker, so silent runs are seen")
+    console.print(f"webhook block and automation on the Prefect server: {', '.join(names)}")
+    console.print("keep `cakupan watch` running beside the server: it posts the alerts")
+
+
+@app.command()
+def watch(
+    stale_after: Annotated[
+        float, typer.Option(help="Hours without a completed nightly or province run before it is posted.", min=0.01)
+    ] = 26.0,
+    every: Annotated[float, typer.Option(help="Seconds between two looks at the server.", min=1)] = 20.0,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Post every failed or crashed cakupan run once, and a night without a completed run, until stopped.
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan watch --stale-after 26
+    """
+    from datetime import timedelta
+
+    from flows.alerts import watch as watch_server
+
+    settings = settings_or_exit(config, warehouse=warehouse)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        watch_server(settings.state.parent / "alerts.json", timedelta(hours=stale_after), every)
 
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")]

@@ -26,9 +26,8 @@ from prefect.states import Failed
 from flows.ingest.workers import windowed
 from flows.nightly import PrefectSteps
 from flows.province import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
-from flows.run import Logger, RunFailedError, RunOptions
-from flows.settings import ConfigError, Settings, load_settings
-from flows.store.state import RunInProgressError
+from flows.run import EXPECTED_FAILURES, Logger, RunOptions, one_line
+from flows.settings import Settings, load_settings
 
 CHILD_DEPLOYMENT = "regency-chunk/regency-chunk"
 POLL_SECONDS = 2.0  # how often the parent asks the server whether a child has ended
@@ -102,9 +101,9 @@ def regency_chunk(
         settings = load_settings(config, **overrides)
         run_id = str(flow_run.get_id() or uuid.uuid4())
         outcomes = run_chunk(settings, regencies, run_id, RunOptions(allow_empty=allow_empty), PrefectSteps(), logger)
-    except (RunFailedError, ConfigError, RunInProgressError) as error:
-        logger.error("child run failed: %s", error)
-        return Failed(message=str(error))
+    except EXPECTED_FAILURES as error:  # one line, no traceback
+        logger.error("child run failed: %s", one_line(error))
+        return Failed(message=one_line(error))
     return outcome_dicts(outcomes)
 
 
@@ -138,8 +137,8 @@ def province(
         summary = run_province(
             settings, run_id, RunOptions(allow_empty=allow_empty), DeploymentSteps(deployment), logger
         )
-    except (RunFailedError, ConfigError, RunInProgressError) as error:
-        logger.error("province run failed: %s", error)
-        return Failed(message=str(error))
+    except EXPECTED_FAILURES as error:  # one line, no traceback
+        logger.error("province run failed: %s", one_line(error))
+        return Failed(message=one_line(error))
     logger.info("province run %s: %s", run_id, summary_line(summary))
     return summary

@@ -7,13 +7,15 @@ worker's configuration and every default is written once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from pathlib import Path
 from typing import Any, cast
 
 import polars as pl
 from prefect import Task, flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import Artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.deployments.runner import RunnerDeployment
@@ -25,14 +27,15 @@ from flows.ingest import discover
 from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor, HasResult
 from flows.outputs.summary import RunSummary
-from flows.run import RunFailedError, RunOptions, publish_warehouse, run_pipeline
-from flows.settings import ConfigError, Settings, load_settings
+from flows.run import EXPECTED_FAILURES, RunOptions, one_line, publish_warehouse, run_pipeline
+from flows.settings import Settings, load_settings
 from flows.store.pii import PiiKey
-from flows.store.state import RunInProgressError
 
 # An error that a second try cannot mend: the path is wrong, not the share's connection.
 LASTING_OS_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
 RETRY_DELAYS: list[float] = [2, 5, 15]
+REJECTIONS_KEY = "nightly-file-rejections"
+REJECTIONS_SHOWN = 500  # rows of the rejections artifact; every rejected file is in ingested_files
 
 
 def is_transient_io_error(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
@@ -105,14 +108,34 @@ def nightly(
     try:
         settings = load_settings(config, **overrides)
         summary = run_pipeline(settings, str(flow_run.get_id() or uuid.uuid4()), options, PrefectSteps(), logger)
-    except (RunFailedError, ConfigError, RunInProgressError) as error:
-        logger.error("run failed: %s", error)
-        return Failed(message=str(error))
+    except EXPECTED_FAILURES as error:  # one line, no traceback
+        logger.error("run failed: %s", one_line(error))
+        return Failed(message=one_line(error))
     create_markdown_artifact(summary.markdown(), key="nightly-summary", description="cakupan run summary")
-    if summary.rejections:
-        create_table_artifact(summary.rejections, key="nightly-file-rejections", description="files rejected")
+    post_rejections(summary.rejections)
     logger.info("run %s completed in %.1f s", summary.run_id, summary.seconds)
     return summary
+
+
+def post_rejections(rejections: list[dict[str, str]]) -> bool:
+    """The table artifact of rejected files, only when they changed since the last one, at most REJECTIONS_SHOWN rows.
+
+    Whether they changed is read from the last artifact's description, which carries a digest
+    of every rejection (not only those shown). True when an artifact was created.
+    """
+    digest = hashlib.sha256(json.dumps(rejections, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    shown = rejections[:REJECTIONS_SHOWN]
+    more = f", the first {len(shown)} shown (all in ingested_files)" if len(rejections) > len(shown) else ""
+    description = f"files rejected: {len(rejections)}{more} [{digest}]"
+    last = cast(Any, Artifact.get(REJECTIONS_KEY))  # a sync call: Prefect types it as maybe-awaitable
+    if (last.description if last else f"files rejected: 0 [{empty_digest()}]") == description:
+        return False
+    create_table_artifact(shown, key=REJECTIONS_KEY, description=description)
+    return True
+
+
+def empty_digest() -> str:
+    return hashlib.sha256(b"[]").hexdigest()[:16]
 
 
 def deployment(settings: Settings, config: Path | None = None) -> RunnerDeployment:

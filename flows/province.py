@@ -65,6 +65,7 @@ class ProvinceSummary:
     children: tuple[ChildOutcome, ...]
     published: bool
     seconds: dict[str, float] = field(default_factory=dict)  # children, publish
+    staged: tuple[str, ...] = ()  # regencies whose committed manifest the children replaced (a new generation)
 
 
 class ProvinceSteps(Protocol):
@@ -274,8 +275,14 @@ def run_province(
         children = steps.run_children(settings, chunks, run_id, options, log) if chunks else []
         seconds["children"] = time.perf_counter() - started
         started = time.perf_counter()
-        published = publish_province(settings, store, staging.read_manifests(store, present), run_id, log)
+        manifests = staging.read_manifests(store, present)
+        published = publish_province(settings, store, manifests, run_id, log)
         seconds["publish"] = time.perf_counter() - started
+    staged = tuple(
+        code
+        for code, manifest in manifests.items()
+        if code not in committed or committed[code].generation != manifest.generation
+    )  # from the manifests, not the children's return values: a child on a pool returns nothing the parent reads
     failed = [child for child in children if not child.completed]
     if failed:
         named = "; ".join(f"{','.join(child.regencies)}: {mask_text(child.message)}" for child in failed)
@@ -284,13 +291,13 @@ def run_province(
             "regencies staged before; run again to retry them"
         )
     return ProvinceSummary(
-        run_id, tuple(present), tuple(tuple(chunk) for chunk in chunks), tuple(children), published, seconds
+        run_id, tuple(present), tuple(tuple(chunk) for chunk in chunks), tuple(children), published, seconds, staged
     )
 
 
 def summary_line(summary: ProvinceSummary) -> str:
     """One line for an operator: children, regencies staged, whether the warehouse was republished."""
-    staged = [o.regency_code for child in summary.children for o in child.outcomes if o.staged]
+    staged = sorted(summary.staged)
     return (
         f"{len(summary.regencies)} regencies, {len(summary.chunks)} child run(s), {len(staged)} staged anew"
         f"{' (' + ', '.join(staged) + ')' if staged else ''}; "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from flows.ingest.place import Gazetteer, build_gazetteer
 from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
-from flows.settings import Settings
+from flows.settings import ConfigError, Settings
 from flows.store import paths, publish, reference, state
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
@@ -38,10 +39,23 @@ Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 VANISHED_LOGGED = 20  # files named in the log; the count is in the summary and `runs`
 SKIPPED_SHOWN = 5  # files left unread for now named in the summary; all of them are in skipped_files
 ALLOW_EMPTY_HINT = "pass --allow-empty (flow parameter allow_empty) if that is expected"
+LOST_SHARE = 0.25  # of a period's files to read, gone during the run: a lost share, not a file or two moved
+LOST_AT_LEAST = 3  # files, at least
 
 
 class RunFailedError(RuntimeError):
     """A run that cannot go on for a reason an operator can fix; the message is one line and names the path."""
+
+
+# what a flow ends Failed with in one line, no traceback: an operator's reason, a path, a database
+EXPECTED_FAILURES = (RunFailedError, ConfigError, state.RunInProgressError, OSError, duckdb.Error)
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line, NIKs masked; a file system error names its path (Python's own text may not)."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return mask_text(f"{error.filename}: {error.strerror or error}")
+    return mask_text(" ".join(str(error).split()))
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,7 @@ class RunOptions:
     full_refresh: bool = False
     period: str | None = None  # with full_refresh: forget only this period
     allow_empty: bool = False  # an empty landing zone, period or vanished files are expected
-    rekey: bool = False  # a new person_id key is expected: republish every person_id with it
+    rekey: bool = False  # a new person_id key is expected: always republish every person_id with it
     started_at: datetime | None = None  # the run's clock (arrivals, due dates passed): now unless a test fixes it
 
 
@@ -83,6 +97,24 @@ def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: Pi
     with state.connect_state(state_path) as con:
         publish.publish(con, settings, key, run_id)
         state.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
+
+
+def check_room(state_path: Path, warehouse: Path) -> None:
+    """Fail before publishing, in one line, when the warehouse's disk cannot hold the publish.
+
+    Publishing needs about the state database's size again (DuckDB's checkpoint of it) and
+    two copies of the warehouse (the new one written beside the old until the rename); a
+    first publish counts the state database's size for the warehouse.
+    """
+    state_size = state_path.stat().st_size if state_path.exists() else 0
+    copy = warehouse.stat().st_size if warehouse.exists() else state_size
+    needed, free = state_size + 2 * copy, shutil.disk_usage(warehouse.parent).free
+    if free < needed:
+        raise RunFailedError(
+            f"not enough disk space to publish {warehouse}: {free / 2**20:,.0f} MB free on its disk, about "
+            f"{needed / 2**20:,.0f} MB needed (the state database and two warehouse copies); nothing published, "
+            "the data read is kept: free some space and run again"
+        )
 
 
 def preflight(settings: Settings) -> None:
@@ -202,24 +234,47 @@ def skipped_warning(skipped: pl.DataFrame) -> list[str]:
 def checked_key(con: duckdb.DuckDBPyConnection, settings: Settings, options: RunOptions) -> PiiKey:
     """The person_id key; refused when it is not the one the warehouse was published with, unless re-keying.
 
-    The key file is made only for a warehouse never published with a recorded key (or when re-keying).
+    A key is what it is (its keyed check), not where it is read from: the same key by another
+    path, from another working directory or moved into a Secret block is accepted. The key
+    file is made only for a warehouse never published with a recorded key (or when re-keying).
     """
     last = state.published_key(con)
     key = resolve_key(settings, create=last is None or options.rekey)
-    if key is not None and (last is None or last == (key.source, key.check) or options.rekey):
+    if key is not None and (last is None or last[1] == key.check or options.rekey):
         return key
-    was = f"the {last[0]}" if last else "no recorded key"
+    assert last is not None  # with no recorded key, a key is always found or made
+    raise RunFailedError(key_changed(last, key, settings))
+
+
+def key_changed(last: tuple[str, str], key: PiiKey | None, settings: Settings) -> str:
+    """One line naming where each key came from, how to give the run the published one, and what --rekey does."""
+    source, check = last
     if key is None:
-        now = f"there is none ({PII_KEY_ENV} is not set and there is no key file {key_file(settings)})"
-    elif last and last[0] == key.source:
-        now = f"the {key.source} holds another key"
+        now = (
+            f"this run has no key (no Secret block named by pii_key_block, {PII_KEY_ENV} not set, "
+            f"no key file {key_file(settings).resolve()})"
+        )
+        rekey = "--rekey would make a new random key file and change every person_id"
     else:
-        now = f"it now comes from the {key.source}"
-    raise RunFailedError(
-        f"the person_id key changed: the warehouse was published with the key from {was}, but {now}. "
-        "Every person_id would change: restore the key, or run with --rekey (flow parameter rekey) "
-        "to republish every person_id with the new one"
+        now = f"this run's key, from the {key.source}, is another key (check {key.check})"
+        rekey = (
+            f"only if the key from the {key.source} is the one to keep, run with --rekey (flow parameter rekey): "
+            "every person_id is recomputed with it and the warehouse republished"
+        )
+    return (
+        f"the person_id key changed: the warehouse was published with the key from the {source} (check {check}), "
+        f"but {now}. Nothing was changed. To keep every person_id, give this run that key "
+        f"({reach(source)}); {rekey}"
     )
+
+
+def reach(source: str) -> str:
+    """How a run is given the key from `source` (as flows/store/pii.py names sources)."""
+    if source.startswith("Prefect Secret block"):
+        return f"CAKUPAN_PII_KEY_BLOCK={source.split(maxsplit=3)[-1].strip(chr(39))} in its environment"
+    if source.startswith("environment variable"):
+        return f"set {PII_KEY_ENV} to the same value"
+    return f"put back the key file {source.removeprefix('key file ')}, with no block named and {PII_KEY_ENV} unset"
 
 
 def process_new(
@@ -231,13 +286,54 @@ def process_new(
     log: Logger,
     retries: int,
 ) -> None:
-    """Process the batches, at most the processor's window in flight, and load each as it comes."""
+    """Process the batches, at most the processor's window in flight, and load each as it comes.
+
+    Each outcome is checked for a lost share before it is recorded (`check_share`).
+    """
+    to_read: dict[str | None, list[str]] = {}
+    for file in (file for files in work for file in files if file.problem is None):  # read at discovery
+        to_read.setdefault(file.period, []).append(file.source_file)
     submitted = windowed(lambda files: steps.submit(processor, files), work, processor.window)
     for number, outcome in enumerate(submitted, start=1):
+        check_share(processor.raw_dir, outcome, to_read)
         for row in outcome.files.filter(pl.col("status") != "placed").iter_rows(named=True):
             log.warning("%s %s: %s", row["status"], mask_text(row["source_file"]), mask_text(row["reason"]))
         state.load_batch(con, outcome, run_id, retries)
         log.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
+
+
+def check_share(raw_dir: Path, outcome: BatchOutcome, to_read: dict[str | None, list[str]]) -> None:
+    """Fail the run, before the batch is recorded, when the zone or a large share of a period's files is gone.
+
+    When a file of the batch was rejected and is no longer there, every file of its period
+    this run reads is looked for: a share gone (an unmounted or renamed folder) fails the
+    run, so no village is told to resend a good file and nothing is recorded for them; a
+    file or two moved away is an ordinary rejection.
+    """
+    after = "nothing published; the files not read are read again at the next run"
+    if not zone_readable(raw_dir):
+        raise RunFailedError(f"landing zone {raw_dir} became unreadable during the run (an unmounted share?): {after}")
+    rejected = outcome.files.filter(pl.col("status") == "rejected")
+    periods = {p for s, p in zip(rejected["source_file"], rejected["period"], strict=True) if gone(raw_dir, s)}
+    for period in sorted(periods & to_read.keys(), key=str):
+        files = to_read[period]
+        lost = sum(gone(raw_dir, source) for source in files)
+        if lost >= LOST_AT_LEAST and lost >= LOST_SHARE * len(files):
+            raise RunFailedError(
+                f"{lost} of the {len(files)} file(s) to read for {period or 'no period'} vanished from "
+                f"{raw_dir} during the run (an unmounted or moved folder?): {after}"
+            )
+
+
+def gone(raw_dir: Path, source_file: str) -> bool:
+    return not os.access(raw_dir / source_file, os.R_OK)
+
+
+def zone_readable(raw_dir: Path) -> bool:
+    try:
+        return raw_dir.is_dir() and os.access(raw_dir, os.R_OK | os.X_OK) and any(True for _ in raw_dir.iterdir())
+    except OSError:
+        return False
 
 
 def run_pipeline(
@@ -312,7 +408,7 @@ def ingest_and_publish(
             state.record_copies(con, copies, run_id)
         process_new(con, processor, work, steps, run_id, log, settings.file_retries)
         fingerprint = publish.fingerprint(key.value, settings)
-        current = settings.warehouse.exists() and state.published_is_current(con, fingerprint)
+        current = not options.rekey and settings.warehouse.exists() and state.published_is_current(con, fingerprint)
         if not current:  # else nothing was recorded since the last publish: the current versions stand
             state.refresh_current(con, run_id)
         checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
@@ -326,6 +422,7 @@ def ingest_and_publish(
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:
         log.info("publishing %s", settings.warehouse)
+        check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
         steps.publish(state_path, settings, run_id, key)
     if held:
         warnings.append(f"{held} file(s) held for closed periods (pending_corrections): cakupan accept or reopen")

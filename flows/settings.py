@@ -74,7 +74,11 @@ MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNO
 PREFECT_DEFAULTS = {
     # Prefect's temporary server needs longer than its 20 s default on a cold machine (prefect#16397)
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry: an office may be offline
+    # a run's process tells the server it is alive every minute, so a killed run is marked Crashed (flows/alerts.py)
+    "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "60",
+    # a lost server costs a run seconds, not minutes: 2 retries (2 + 4 s) per request instead of 5 (62 s)
+    "PREFECT_CLIENT_MAX_RETRIES": "2",
 }
 
 
@@ -82,6 +86,21 @@ def use_prefect_defaults() -> None:
     """Set PREFECT_DEFAULTS where not set already; call before Prefect is imported."""
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
+
+
+def use_own_prefect_home(home: Path) -> None:
+    """Give the temporary Prefect server of a run (no PREFECT_API_URL) its own home; call before Prefect is imported.
+
+    Its database then lives in `home`, not in ~/.prefect: a real server on the machine, or
+    another Prefect version that migrated ~/.prefect/prefect.db, cannot break it, and a killed
+    run never shows as Running in the real server's UI. The user's profiles are still read
+    from the home they were in, so a profile naming a server keeps working.
+    """
+    if "PREFECT_API_URL" in os.environ or "PREFECT_HOME" in os.environ:
+        return  # a server is named, or the home is chosen: not cakupan's to change
+    os.environ.setdefault("PREFECT_PROFILES_PATH", str(Path.home() / ".prefect" / "profiles.toml"))
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(home.resolve())
 
 
 class ConfigError(ValueError):

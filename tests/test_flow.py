@@ -14,7 +14,7 @@ import polars.selectors as cs
 import pytest
 from prefect.exceptions import FailedRun
 
-from flows.nightly import nightly
+from flows.nightly import REJECTIONS_KEY, REJECTIONS_SHOWN, nightly, post_rejections
 from flows.settings import state_path_for
 from tests.helpers import build_warehouse, nik_like_values, view, zone_files
 from tools.generate import write_landing_zone
@@ -176,3 +176,28 @@ def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
     assert flow_tables.keys() == plain_tables.keys() and len(flow_tables) > 20
     for name, frame in flow_tables.items():
         assert frame.equals(plain_tables[name]), name
+
+
+def test_the_rejections_artifact_is_posted_only_when_they_change_and_capped() -> None:
+    import json
+
+    from prefect import flow
+    from prefect.artifacts import Artifact
+
+    @flow
+    def posted(rows: list[dict[str, str]]) -> bool:
+        return post_rejections(rows)
+
+    def shown() -> int:
+        data = getattr(Artifact.get(REJECTIONS_KEY), "data", "[]")
+        return len(json.loads(data) if isinstance(data, str) else data)
+
+    rows = [{"source_file": f"2024-04/Cilongok/{i}.xlsx", "period": "2024-04", "reason": "bad"} for i in range(1200)]
+    assert posted(rows)
+    assert shown() == REJECTIONS_SHOWN  # 20,000 rejected files no longer post a 4 MB table
+    assert "files rejected: 1200, the first 500 shown" in str(getattr(Artifact.get(REJECTIONS_KEY), "description", ""))
+    assert not posted(rows)  # nothing changed: nothing posted
+    changed = [*rows[:-1], {**rows[-1], "reason": "another reason"}]  # beyond the rows shown: still a change
+    assert posted(changed)
+    assert posted([])  # none left: said once
+    assert not posted([])

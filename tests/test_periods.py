@@ -131,6 +131,8 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
     assert set(changed["district_code"].drop_nulls()) == {"33.02.17"}
     assert set(changed["group_code"].drop_nulls()) == {"BPD"}
     village = changed.filter(pl.col("cut") == "village_group")
+    assert village.select("district_name", "village_name", "group_code").rows() == [("Cilongok", "Batuanten", "BPD")]
+    assert changed.filter(pl.col("group_code").is_not_null())["group_label"].is_not_null().all()  # names by codes
     assert village.select("members_closed", "enrolled_closed", "members_now", "enrolled_now").rows() == [
         (*before, 2, 1)
     ]

@@ -155,6 +155,7 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
         # run 2: only the killed regency runs again; the province is whole
         second = province_run()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert f"1 child run(s), 1 staged anew ({KILLED})" in second.stdout  # counted from the pool's children
         runs = child_runs(api)
         assert len(runs) == 4
         newest = max(runs, key=lambda r: str(r["created"]))
@@ -167,6 +168,7 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
         write_correction(province_zone, zones)
         third = province_run()
         assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+        assert f"1 staged anew ({CORRECTED})" in third.stdout
         runs = child_runs(api)
         assert len(runs) == 5
         newest = max(runs, key=lambda r: str(r["created"]))

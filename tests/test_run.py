@@ -12,7 +12,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.run import RunFailedError, RunOptions, run_pipeline
+from flows.ingest.batch import BatchOutcome, DiscoveredFile
+from flows.ingest.workers import BatchProcessor, HasResult
+from flows.run import PlainSteps, RunFailedError, RunOptions, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish
 from flows.store.catalog import ViewDoc
@@ -125,10 +127,13 @@ def test_a_changed_person_id_key_is_refused_unless_rekeying(tmp_path: Path, monk
     monkeypatch.delenv("CAKUPAN_PII_KEY")  # a serve process started without the variable
     message = failure(raw, warehouse)
     assert "published with the key from the environment variable CAKUPAN_PII_KEY" in message
-    assert "there is none" in message and "--rekey" in message
+    assert "this run has no key" in message and "set CAKUPAN_PII_KEY to the same value" in message
+    assert "--rekey would make a new random key file" in message  # what --rekey would do, said before it is done
     assert not (state_path_for(warehouse).parent / "pii.key").exists()  # no key file made behind the operator's back
     monkeypatch.setenv("CAKUPAN_PII_KEY", "another key")
-    assert "holds another key" in failure(raw, warehouse)
+    message = failure(raw, warehouse)
+    assert "this run's key, from the environment variable CAKUPAN_PII_KEY, is another key" in message
+    assert "only if the key from the environment variable CAKUPAN_PII_KEY is the one to keep" in message
     assert view(warehouse, "roster")["person_id"].to_list() == ids  # nothing republished
 
     run(raw, warehouse, rekey=True)
@@ -139,6 +144,53 @@ def test_a_changed_person_id_key_is_refused_unless_rekeying(tmp_path: Path, monk
     assert (last["status"], last["pii_key_source"]) == ("completed", "environment variable CAKUPAN_PII_KEY")
     run(raw, warehouse)  # the new key is now the published one
     assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
+
+
+def test_the_key_is_what_it_is_not_the_path_it_is_read_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key file reached by a relative path, then an absolute one from elsewhere, then the same value
+    from the environment: one key, accepted every time; another key names both sources."""
+    monkeypatch.delenv("CAKUPAN_PII_KEY", raising=False)
+    monkeypatch.delenv("CAKUPAN_PII_KEY_BLOCK", raising=False)
+    project = tmp_path / "project"
+    roster(project / "raw", "2024-04")
+    monkeypatch.chdir(project)
+    run(Path("raw"), Path("warehouse/cakupan.duckdb"))  # as `make demo` runs, from the project root
+    ids = view(project / "warehouse" / "cakupan.duckdb", "roster")["person_id"].to_list()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # as `serve`, a worker or a cron run it: absolute paths, another directory
+    raw, warehouse = project / "raw", project / "warehouse" / "cakupan.duckdb"
+    roster(raw, "2024-04", "Pejogol", BUDI)
+    run(raw, warehouse)
+    assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "a stale key")
+    message = failure(raw, warehouse)
+    assert f"published with the key from the key file {project / 'warehouse' / '.cakupan' / 'pii.key'}" in message
+    assert "this run's key, from the environment variable CAKUPAN_PII_KEY, is another key" in message
+    assert "with no block named and CAKUPAN_PII_KEY unset" in message
+
+    key = (project / "warehouse" / ".cakupan" / "pii.key").read_text()
+    monkeypatch.setenv("CAKUPAN_PII_KEY", key)  # the same key moved into the environment (or a block)
+    roster(raw, "2024-04", "Jatisaba", BUDI)
+    run(raw, warehouse)
+    assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
+    roster_ids = view(warehouse, "roster").filter(pl.col("village_code") == "33.02.17.2008")["person_id"].to_list()
+    assert roster_ids == ids  # every person_id kept
+
+
+def test_rekey_republishes_even_when_nothing_else_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "the key")
+    run(raw, warehouse)
+    published = warehouse.stat().st_ino
+    run(raw, warehouse)
+    assert warehouse.stat().st_ino == published  # nothing new: not republished
+    run(raw, warehouse, rekey=True)
+    assert warehouse.stat().st_ino != published  # --rekey always republishes
+    runs = view(warehouse, "runs").sort("started_at")
+    assert runs["status"].to_list()[-1] == "completed" and runs["pii_key_source"].to_list()[-1] is not None
 
 
 def test_links_are_recorded_never_followed(tmp_path: Path) -> None:
@@ -207,3 +259,80 @@ def test_private_files_are_set_back_to_0600_on_every_run(tmp_path: Path, monkeyp
     modes = {path.name: path.stat().st_mode & 0o777 for path in private.iterdir()}
     assert modes and set(modes.values()) == {0o600}, modes
     assert "pii.key" in modes and private.stat().st_mode & 0o777 == 0o700
+
+
+def test_publishing_without_the_disk_space_it_needs_fails_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    run(raw, warehouse)
+    published, size = warehouse.stat().st_ino, warehouse.stat().st_size
+    roster(raw, "2024-04", "Pejogol", BUDI)
+    real = shutil.disk_usage
+    almost_full = 2 * size  # room for the new copy, not for the state's checkpoint as well
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=almost_full))
+    message = failure(raw, warehouse)
+    assert message.startswith(f"not enough disk space to publish {warehouse}:") and "nothing published" in message
+    assert warehouse.stat().st_ino == published and not list(warehouse.parent.glob("*.publishing"))
+    monkeypatch.setattr(shutil, "disk_usage", real)
+    run(raw, warehouse)  # room again: the file read last time is published without being read again
+    assert view(warehouse, "roster").height == 2
+
+
+class LosingSteps(PlainSteps):
+    """Plain steps whose landing zone (or one folder of it) is renamed away before batch `at` is read."""
+
+    def __init__(self, lost: Path, at: int) -> None:
+        self.lost, self.at, self.submitted = lost, at, 0
+
+    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        self.submitted += 1
+        if self.submitted == self.at:
+            self.lost.rename(self.lost.with_name(f"{self.lost.name}.away"))
+        return super().submit(processor, files)
+
+
+@pytest.mark.parametrize("lost", ["", "2024-04"], ids=["the zone", "a period folder"])
+def test_a_share_lost_mid_run_fails_the_night_and_the_next_run_heals(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, lost: str
+) -> None:
+    source, _ = demo_zone
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    for period in ("2024-01", "2024-02", "2024-03"):
+        shutil.copytree(source / period, raw / period)
+    settings = Settings(raw, warehouse, workers=1, batch_size=2)
+    run_pipeline(settings, str(uuid.uuid4()))
+    published, before = warehouse.stat().st_ino, rejected_files(warehouse)
+    shutil.copytree(source / "2024-04", raw / "2024-04")  # 8 new files: 4 batches of 2
+
+    gone = raw / lost
+    with pytest.raises(RunFailedError) as raised:
+        run_pipeline(settings, str(uuid.uuid4()), steps=LosingSteps(gone, at=3))
+    message = str(raised.value)
+    assert "\n" not in message and "during the run" in message and "nothing published" in message
+    assert (f"landing zone {raw} became unreadable" if not lost else "vanished from") in message
+    assert warehouse.stat().st_ino == published  # the analysts keep last night's figures
+    runs = state_runs(warehouse)
+    assert (runs["status"].to_list()[-1], runs["message"].to_list()[-1]) == ("failed", message)
+    assert rejected_files(warehouse) == before  # no good file told to be re-saved and resent
+
+    gone.with_name(f"{gone.name}.away").rename(gone)  # the share is back
+    run_pipeline(settings, str(uuid.uuid4()))  # no --full-refresh
+    clean = tmp_path / "clean" / "c.duckdb"
+    run_pipeline(Settings(raw, clean, workers=1), str(uuid.uuid4()))
+    assert view(warehouse, "coverage_by_village").equals(view(clean, "coverage_by_village"))
+    files = "select source_file, status from ingested_files order by all"  # which copy is "the same as" may differ
+    assert query_frame_of(warehouse, files).equals(query_frame_of(clean, files))
+
+
+def rejected_files(warehouse: Path) -> list[str]:
+    return query_frame_of(warehouse, "select source_file from ingested_files where status = 'rejected'")[
+        "source_file"
+    ].to_list()
+
+
+def query_frame_of(warehouse: Path, sql: str) -> pl.DataFrame:
+    """A query on the state database of `warehouse` (every file, ever)."""
+    with duckdb.connect(str(state_path_for(warehouse)), read_only=True) as con:
+        return query_frame(con, sql)

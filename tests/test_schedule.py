@@ -9,6 +9,7 @@ process and a process worker (the route of prefect.yaml) pick up and complete.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -59,13 +60,9 @@ def start(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJEC
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A real `prefect server start` on a free loopback port, its own database, a 2 s scheduler loop.
-
-    Yields the environment that points clients (serve, worker, prefect CLI) at it.
-    """
-    home = tmp_path_factory.mktemp("prefect-home")
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """A real `prefect server start` on a free loopback port, its own database, a 2 s scheduler loop, once it
+    answers; and the environment that points clients (serve, worker, prefect CLI) at it."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
@@ -82,18 +79,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     log = home / "server.log"
     process = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"prefect server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return process, {**env, "SERVER_LOG": str(log)}
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop(process)
+    pytest.fail(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real server for the module (`start_server`); yields the environment that points clients at it."""
+    process, env = start_server(tmp_path_factory.mktemp("prefect-home"))
     try:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"prefect server exited:\n{log.read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
-        yield {**env, "SERVER_LOG": str(log)}
+        yield env
     finally:
         stop(process)
 
@@ -169,6 +173,50 @@ def test_a_cron_schedule_fires_by_itself_through_serve_and_a_work_pool(
         assert got == expected
 
 
+def test_serve_after_the_demo_runs_every_night_from_another_directory(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """`make demo`'s route (relative paths from the project folder, a key file made on the first run), then
+    `cakupan serve` started elsewhere with absolute paths: the scheduled runs take the same key and complete."""
+    raw, truth = demo_zone
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    shutil.copytree(raw, project / "raw")
+    elsewhere.mkdir()
+    env = {k: v for k, v in server.items() if not k.startswith("CAKUPAN_")}  # the key file, as `make demo` leaves it
+    demo = subprocess.run([*CAKUPAN, "run"], env=env, cwd=project, capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stderr
+    key_file = project / "warehouse" / ".cakupan" / "pii.key"
+    assert key_file.exists()
+    warehouse = project / "warehouse" / "cakupan.duckdb"
+    ids = view(warehouse, "roster")["person_id"]
+    (project / "raw" / "2024-04" / "Cilongok" / "Batuanten.xlsx").touch()  # unchanged bytes: nothing new to read
+
+    serve = start(
+        [*CAKUPAN, "serve", "--raw", str(project / "raw"), "--warehouse", str(warehouse), "--schedule", EVERY_MINUTE],
+        env,
+        tmp_path / "serve.log",
+        cwd=elsewhere,
+    )
+    api, deadline, mine = server["PREFECT_API_URL"], time.monotonic() + 200, []
+    try:
+        while time.monotonic() < deadline:
+            found = [r for r in flow_runs(api, "nightly") if r["parameters"].get("warehouse") == str(warehouse)]
+            mine = [r["state_type"] for r in found if r["auto_scheduled"]]
+            if "COMPLETED" in mine or "FAILED" in mine or "CRASHED" in mine:
+                break
+            time.sleep(2)
+    finally:
+        stop(serve)
+    assert "COMPLETED" in mine, (mine, (tmp_path / "serve.log").read_text()[-3000:])
+    assert "FAILED" not in mine and "key changed" not in (tmp_path / "serve.log").read_text()
+    found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": ["nightly"]}}}, timeout=10)
+    assert [d["paused"] for d in found.json()] == [False]  # serve stopped: the schedule goes on, runs wait as Late
+    assert view(warehouse, "roster")["person_id"].equals(ids)  # one key: every person_id kept
+    expected = truth.filter(pl.col("period") == "2024-04").select("members").sum().item()
+    got = view(warehouse, "coverage_by_village").filter(pl.col("period") == "2024-04")["members"].sum()
+    assert got == expected
+
+
 def test_the_server_scheduler_works_with_the_locked_sqlalchemy() -> None:
     """The pin itself: a lock that lets SQLAlchemy 2.1 back in fails here before the slow test says why."""
     import sqlalchemy
@@ -192,30 +240,159 @@ class Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_failed_nightly_run_is_posted_to_the_alerts_webhook(server: dict[str, str], tmp_path: Path) -> None:
-    """`cakupan alerts` on a real server: a run that fails (an empty landing zone) reaches the webhook by itself."""
+def posts_within(seconds: float) -> list[dict[str, str]]:
+    """Every body the webhook receives within `seconds`."""
+    found, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            found.append(Hook.received.get(timeout=left))
+        except queue.Empty:
+            break
+    return found
+
+
+def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_missed_night_too(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """`cakupan alerts` then `cakupan watch` on a real server, a webhook on 127.0.0.1: a failure of each cakupan flow
+    posted once and soon; a completed run and a failure from before the watcher never; nothing again on restart."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.alerts import Watched, poll
+
     receiver = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    def cakupan(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CAKUPAN, *args], env=server, capture_output=True, text=True, timeout=300)
+
+    watcher_log, watch = tmp_path / "watch.log", [*CAKUPAN, "watch", "--every", "2", "--warehouse", str(tmp_path / "w")]
+    try:
+        installed = cakupan("alerts", "--webhook-url", url, "--allow-private-url")
+        assert installed.returncode == 0, installed.stderr
+        before = cakupan("run", "--raw", str(empty), "--warehouse", str(tmp_path / "before.duckdb"))
+        assert before.returncode == 1  # failed before the watcher ever started: never posted
+        watcher = start(watch, server, watcher_log)
+        time.sleep(5)
+        failed = cakupan("run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb"))
+        assert failed.returncode == 1 and "has no files" in failed.stderr
+        province = cakupan(
+            "province", "--raw", str(empty), "--region", "33.02", "--warehouse", str(tmp_path / "p.duckdb")
+        )
+        assert province.returncode == 1, province.stdout
+        chunk = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from flows.consolidate import regency_chunk; "
+                "regency_chunk(regencies=['33.02'], raw_dir=sys.argv[1], work_dir=sys.argv[2], "
+                "staging_url=sys.argv[2])",
+                str(empty),
+                str(tmp_path / "work"),
+            ],
+            env=server,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert chunk.returncode != 0 or "Failed" in chunk.stdout + chunk.stderr
+        completed = cakupan("run", "--raw", str(demo_zone[0]), "--warehouse", str(tmp_path / "ok.duckdb"))
+        assert completed.returncode == 0, completed.stderr
+        posted = posts_within(60)
+        while len(posted) < 3 and (more := posts_within(30)):
+            posted += more
+        posted += posts_within(8)  # four more looks at the server: no duplicate
+        stop(watcher)
+        watcher = start(watch, server, watcher_log)  # restarted (or reinstalled): nothing replayed
+        replayed = posts_within(10)
+        stop(watcher)
+    finally:
+        receiver.shutdown()
+    texts = sorted(post["text"] for post in posted)
+    assert len(texts) == 3, (texts, watcher_log.read_text()[-3000:])
+    assert [text.split()[1] for text in texts] == ["nightly", "province", "regency-chunk"]
+    assert all("Failed" in text.splitlines()[0] for text in texts)
+    assert f"landing zone {empty} has no files" in texts[0]
+    assert replayed == []
+
+    with temporary_settings(updates={PREFECT_API_URL: server["PREFECT_API_URL"]}):
+        watched = Watched(since=datetime.now(UTC).isoformat())  # the failures above ended before: not due
+        later = datetime.now(UTC) + timedelta(hours=27)  # a night and more without a completed run
+        due = poll(watched, timedelta(hours=26), later)
+        assert [subject for subject, _ in due] == ["cakupan: no completed run"]
+        assert poll(watched, timedelta(hours=26), later) == []  # once per missed stretch
+        assert poll(watched, timedelta(hours=26), datetime.now(UTC)) == []  # fresh: nothing
+
+
+def test_a_run_whose_prefect_server_is_lost_finishes_and_its_published_data_stands(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """The server killed while the run publishes: the run ends within bounded retries, says the data stands."""
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    process, env = start_server(home)
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    log = tmp_path / "run.log"
+    try:
+        run = start([*CAKUPAN, "run", "--raw", str(demo_zone[0]), "--warehouse", str(warehouse)], env, log)
+        deadline = time.monotonic() + 300
+        while "publishing" not in log.read_text() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)  # the server is gone from here on
+        killed = time.monotonic()
+        run.wait(timeout=240)  # bounded retries: a run never hangs on a lost server
+        print(f"the run ended {time.monotonic() - killed:.1f} s after its server was killed")
+    finally:
+        stop(process)
+    out = log.read_text()
+    assert run.returncode == 0, out[-3000:]
+    said = " ".join(out.split())  # the console wraps long lines
+    assert f"completed and published {warehouse}, but Prefect could not record it" in said, out[-3000:]
+    assert view(warehouse, "coverage_by_village").height > 0
+
+
+def test_a_killed_run_is_marked_crashed_by_its_heartbeats_and_posted_once(
+    server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """A run SIGKILLed mid-way runs no hook: the heartbeat automation marks it Crashed, the watcher posts it."""
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    while not Hook.received.empty():  # what earlier tests' watchers posted
+        Hook.received.get()
     try:
         installed = subprocess.run(
-            [*CAKUPAN, "alerts", "--webhook-url", url, "--allow-private-url"],
+            [*CAKUPAN, "alerts", "--webhook-url", url, "--allow-private-url", "--silent-after", "90"],
             env=server,
             capture_output=True,
             text=True,
         )
         assert installed.returncode == 0, installed.stderr
-        empty = tmp_path / "raw"
-        empty.mkdir()
-        failed = subprocess.run(
-            [*CAKUPAN, "run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb")],
-            env=server,
-            capture_output=True,
-            text=True,
+        watcher = start(
+            [*CAKUPAN, "watch", "--every", "2", "--warehouse", str(tmp_path / "w")], server, tmp_path / "w.log"
         )
-        assert failed.returncode == 1 and "has no files" in failed.stderr
-        posted = Hook.received.get(timeout=90)
+        log = tmp_path / "run.log"
+        run = start(
+            [*CAKUPAN, "run", "--raw", str(demo_zone[0]), "--warehouse", str(tmp_path / "c.duckdb")], server, log
+        )
+        deadline = time.monotonic() + 120
+        while "batches of up to" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(run.pid, signal.SIGKILL)  # as the out-of-memory killer would: no hook, no final state
+        run.wait()
+        posted = posts_within(1)
+        with contextlib.suppress(queue.Empty):  # 90 s of silence, a proactive evaluation, a look by the watcher
+            posted.append(Hook.received.get(timeout=240))
+        posted += posts_within(10)  # five more looks: no duplicate
+        stop(watcher)
     finally:
         receiver.shutdown()
-    assert "nightly run" in posted["text"] and "Failed" in posted["text"]
-    assert f"landing zone {empty} has no files" in posted["text"]
+    assert len(posted) == 1, (posted, (tmp_path / "w.log").read_text()[-2000:])
+    first = posted[0]["text"]
+    assert first.startswith("cakupan: nightly run") and "Crashed" in first.splitlines()[0]
+    assert "no heartbeat for 90 s" in first

@@ -2,9 +2,11 @@
 
 Sources, first found wins: a Prefect Secret block named by the `pii_key_block` setting,
 `$CAKUPAN_PII_KEY`, the key file beside the state database (made, mode 0600, on first use
-only). A run records the source and a keyed check of the key it published with, so a run
-whose key changed (a `serve` process started without the variable falls back to the file)
-is refused instead of silently changing every `person_id` (flows/run.py `check_key`).
+only). A run records the source and a keyed check of the key it published with. The key's
+identity is that check, never the source's text: the same key reached by another path,
+from another working directory or moved into a block is the same key. A run whose key
+changed (a `serve` process started without the variable falls back to the file) is refused
+instead of silently changing every `person_id` (flows/run.py `checked_key`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def resolve_key(settings: Settings, create: bool) -> PiiKey | None:
         with os.fdopen(descriptor, "w") as stream:
             stream.write(secrets.token_hex(32))
     path.chmod(0o600)
-    return PiiKey(path.read_text().strip().encode(), f"key file {path}")
+    return PiiKey(path.read_text().strip().encode(), f"key file {path.resolve()}")
 
 
 def hmac_pads(key: bytes) -> dict[str, bytes]:

@@ -286,6 +286,16 @@ def mark_run(
     run_script(con, "mark_run", {**params, **keyed})
 
 
+def newest_run(state_path: Path) -> tuple[str, str] | None:
+    """(run_id, status) of the newest run recorded; None without a readable state database."""
+    try:
+        with connect_state(state_path) as con:
+            row = con.execute("select run_id, status from runs order by started_at desc limit 1").fetchone()
+    except (OSError, duckdb.Error):
+        return None
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
 def published_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """(source, check) of the person_id key the last published warehouse was built with, if recorded."""
     row = con.execute(

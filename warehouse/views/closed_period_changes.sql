@@ -10,8 +10,11 @@
 -- period: month, 'YYYY-MM'
 -- cut: 'group', 'district', 'district_group' or 'village_group' (as in coverage_base)
 -- district_code: Kemendagri district code; null in the 'group' cut
+-- district_name: kecamatan name; null where district_code is
 -- village_code: Kemendagri village code; null except in the 'village_group' cut
+-- village_name: desa or kelurahan name; null where village_code is
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN; null in the 'district' cut
+-- group_label: the group's name in Indonesian; null where group_code is
 -- close_action_id: the close in force (period_actions.action_id)
 -- members_closed: members when closed; null for a figure that did not exist then
 -- enrolled_closed: enrolled when closed
@@ -55,7 +58,7 @@ today as (
     where c.district_code is null
 ),
 
-final as (
+compared as (
     select
         coalesce(closed.period, today.period) as period,
         coalesce(closed.cut, today.cut) as cut,
@@ -74,6 +77,23 @@ final as (
         and today.district_code is not distinct from closed.district_code
         and today.village_code is not distinct from closed.village_code
         and today.group_code is not distinct from closed.group_code
+),
+
+final as (
+    select
+        compared.period,
+        compared.cut,
+        compared.district_code,
+        districts.district_name,
+        compared.village_code,
+        villages.village_name,
+        compared.group_code,
+        groups.group_label,
+        compared.* exclude (period, cut, district_code, village_code, group_code)
+    from compared
+    left join districts on districts.district_code = compared.district_code
+    left join villages on villages.village_code = compared.village_code
+    left join groups on groups.group_code = compared.group_code
 )
 
 select * from final
