@@ -295,3 +295,25 @@ def test_absurd_amounts_and_dates_are_refused_and_nothing_fails(tmp_path: Path) 
     result = CliRunner().invoke(app, ["report", "--warehouse", str(warehouse), "--out", str(report)])
     assert result.exit_code == 0, result.output
     assert "Rp 42.000.000" in report.read_text() or "42" in report.read_text()
+
+
+def test_a_branch_list_past_a_rosters_row_limit_is_read_as_the_export(
+    baseline: tuple[Path, tuple[object, ...]], tmp_path: Path
+) -> None:
+    raw = copy_of(baseline, tmp_path)
+    # the branch's whole list: our people among 150,000 rows of others (a roster stops at 100,000)
+    others = [
+        [f"9{n:010d}", "", f"PESERTA {n}", "", "BPU", "JKK", "01/01/2024", "AKTIF", "2024-04"] for n in range(150_000)
+    ]
+    (raw / "2024-04" / "BPJS" / "Peserta April.xlsx").unlink()
+    write_csv(raw / "2024-04" / "BPJS" / "Peserta April seluruh cabang.csv", PESERTA_HEADER, [*PESERTA, *others])
+    write_csv(raw / "2024-04" / "Cilongok" / "daftar panjang.csv", ["NO", "NIK", "NAMA"], [["1", ANI, "Ani"]] * 100_001)
+    warehouse = tmp_path / "cakupan.duckdb"
+    build_warehouse(raw, warehouse)
+    assert file_status(warehouse, "seluruh cabang.csv")[:2] == ("bpjs_participants", "loaded")
+    assert query(warehouse, "select rows_loaded from ingested_files where source_file like '%seluruh%'") == [
+        (150_000 + len(PESERTA),)
+    ]
+    assert figures(warehouse) == baseline[1]
+    kind, status, reason, _ = file_status(warehouse, "daftar panjang.csv")
+    assert (kind, status) == ("roster", "rejected") and "a roster has at most 100,000 rows" in str(reason)

@@ -23,6 +23,8 @@ from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
 from flows.ingest.read import (
     CELL_PREFIX,
+    EXPORT_LIMITS,
+    ROSTER_LIMITS,
     ROSTER_SUFFIXES,
     PassingReadError,
     RawSheet,
@@ -171,7 +173,7 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     if path.suffix.lower() not in ROSTER_SUFFIXES:
         return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
     try:
-        raw_sheets = read_workbook(path, file.sha256)
+        raw_sheets = read_workbook(path, file.sha256, EXPORT_LIMITS if file.from_branch else ROSTER_LIMITS)
     except UnreadableFileError as error:
         transient = isinstance(error, PassingReadError)
         return ExtractedFile(file, "rejected", str(error), placed_by_path(file, gazetteer), transient=transient)

@@ -30,6 +30,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
@@ -56,6 +57,40 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024  # a CSV or HTML roster: 100,000 rows of 40 sh
 # per repeat: 100,000 cells pointing at one 32,000-character shared string (3.2 GB of text, 6.2 GB in
 # calamine) are 204 KB of xlsx inside every other limit. 100,000 rows of 40 cells of 30 bytes are 120 MB.
 MAX_DECODED_TEXT_BYTES = 128 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large a file may be, by what it is meant to be: a village's roster, or the branch's export.
+
+    A branch's export is a list of the whole regency (Banyumas: about 38,000 people, 115,000 rows of
+    one participant and programme) or of a province (Jawa Tengah: about 1.2 million rows); a larger
+    one is sent in parts (docs/verification.md). Memory follows the cells: calamine builds about 80
+    bytes a cell, so 25,000,000 cells stay under the reading worker's ceiling (worker_memory_mb).
+    """
+
+    what: str
+    rows: int
+    cells: int
+    text_bytes: int
+    file_bytes: int
+    unpacked_bytes: int
+    decoded_text_bytes: int
+
+
+ROSTER_LIMITS = ReadLimits(
+    "a roster", MAX_ROWS, MAX_CELLS, MAX_TEXT_BYTES, MAX_FILE_BYTES, MAX_UNPACKED_BYTES, MAX_DECODED_TEXT_BYTES
+)
+EXPORT_LIMITS = ReadLimits("a BPJS export", 1_500_000, 25_000_000, 2**29, 2**29, 2**30, 2**30)
+# the limits of the file being read (read_workbook sets them for its call; every check reads them)
+ACTIVE_LIMITS: ContextVar[ReadLimits] = ContextVar("ACTIVE_LIMITS", default=ROSTER_LIMITS)
+
+
+def limits() -> ReadLimits:
+    """The limits of the file being read."""
+    return ACTIVE_LIMITS.get()
+
+
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 CELL_REFERENCE = re.compile(r"([A-Z]*)(\d*)")  # `ALL100000`; checked by Extent, not by calamine's range
 MAX_CELL_TEXT = 32_767  # Excel's own limit on a cell's text
@@ -149,10 +184,10 @@ def read_once(path: Path, sha256: str | None = None) -> bytes:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise PassingReadError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
-        data = stream.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
+        data = stream.read(limits().file_bytes + 1)
+    if len(data) > limits().file_bytes:
         raise UnreadableFileError(
-            f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MiB, more than a roster can be; refused"
+            f"{path.name}: larger than {limits().file_bytes // 2**20} MiB, more than {limits().what} can be; refused"
         )
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise PassingReadError(
@@ -174,9 +209,9 @@ def check_archive(name: str, data: bytes) -> None:
                 chunks = []
                 for chunk in inflated(stream, info):
                     unpacked += len(chunk)
-                    if unpacked > MAX_UNPACKED_BYTES:
+                    if unpacked > limits().unpacked_bytes:
                         raise UnreadableFileError(
-                            f"{name}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB "
+                            f"{name}: unpacks to more than {limits().unpacked_bytes // 2**20} MiB "
                             f"(its headers claim {info.file_size // 2**20} MiB for {info.filename}); refused"
                         )
                     chunks.append(chunk)
@@ -192,11 +227,11 @@ def check_archive(name: str, data: bytes) -> None:
 
 
 class DecodedText:
-    """The bytes of text a workbook's cells decode to, refused past MAX_DECODED_TEXT_BYTES.
+    """The bytes of text a workbook's cells decode to, refused past limits().decoded_text_bytes.
 
     A shared string counts once per cell that uses it (`<c t="s"><v>index</v>`); an ODS cell's text
     once per repeat of the cell and of its row (`Extent`); inline and other texts are in the
-    unpacked bytes already bounded by MAX_UNPACKED_BYTES.
+    unpacked bytes already bounded by limits().unpacked_bytes.
     """
 
     def __init__(self, file_name: str) -> None:
@@ -225,11 +260,11 @@ class DecodedText:
         self.check_total(shared + self.repeated)
 
     def check_total(self, total: int) -> None:
-        if total > MAX_DECODED_TEXT_BYTES:
+        if total > limits().decoded_text_bytes:
             raise UnreadableFileError(
                 f"{self.file_name}: its cells hold {total // 2**20:,} MiB of text (each shared or repeated text "
-                f"counted in every cell showing it); a roster holds at most {MAX_DECODED_TEXT_BYTES // 2**20} MiB; "
-                "refused"
+                f"counted in every cell showing it); {limits().what} holds at most "
+                f"{limits().decoded_text_bytes // 2**20} MiB; refused"
             )
 
 
@@ -298,10 +333,10 @@ def part_path(target: str) -> str:
 
 
 def check_cells(name: str, cells: int) -> None:
-    if cells > MAX_CELLS:
+    if cells > limits().cells:
         raise UnreadableFileError(
             f"{name}: its sheets span {cells:,} cells (rows x columns to each sheet's farthest cell); "
-            f"a roster workbook spans at most {MAX_CELLS:,}; refused"
+            f"{limits().what} spans at most {limits().cells:,}; refused"
         )
 
 
@@ -329,9 +364,10 @@ def check_xls(name: str, data: bytes) -> None:
         ]
         cells = 0
         for entry in streams:
-            if entry.size > MAX_UNPACKED_BYTES:
+            if entry.size > limits().unpacked_bytes:
                 raise UnreadableFileError(
-                    f"{name}: its workbook stream claims {entry.size // 2**20} MiB, more than a roster can be; refused"
+                    f"{name}: its workbook stream claims {entry.size // 2**20} MiB, "
+                    f"more than {limits().what} can be; refused"
                 )
             stream = document._open(entry.isectStart, entry.size).read(entry.size)
             offsets = [
@@ -529,18 +565,28 @@ class Extent:
 
     def reach(self, row: int, column: int) -> None:
         self.far_row, self.far_column = max(self.far_row, row), max(self.far_column, column)
-        if self.far_row > MAX_ROWS or self.far_column > MAX_COLUMNS:
+        if self.far_row > limits().rows or self.far_column > MAX_COLUMNS:
             raise UnreadableFileError(
                 f"{self.file_name}: {self.member} has a cell at column {self.far_column}, row {self.far_row}; "
-                f"a roster has at most {MAX_COLUMNS} columns and {MAX_ROWS:,} rows; refused"
+                f"{limits().what} has at most {MAX_COLUMNS} columns and {limits().rows:,} rows; refused"
             )
 
 
-def read_workbook(path: Path, sha256: str | None = None) -> list[RawSheet]:
+def read_workbook(path: Path, sha256: str | None = None, within: ReadLimits = ROSTER_LIMITS) -> list[RawSheet]:
     """Every sheet of a spreadsheet, all cells as text, no rows skipped, whatever its extension says.
 
-    Given `sha256` (discovery's), the file is read only if it is still what discovery found.
+    Given `sha256` (discovery's), the file is read only if it is still what discovery found. It is
+    refused past the limits `within` (a roster's, unless the file is the branch's export).
     """
+    token = ACTIVE_LIMITS.set(within)
+    try:
+        return read_within_limits(path, sha256)
+    finally:
+        ACTIVE_LIMITS.reset(token)
+
+
+def read_within_limits(path: Path, sha256: str | None) -> list[RawSheet]:
+    """`read_workbook`'s reading, under the limits it set."""
     data = read_once(path, sha256)
     if not data:
         raise UnreadableFileError(f"{path.name}: the file is empty (0 bytes)")
@@ -550,13 +596,15 @@ def read_workbook(path: Path, sha256: str | None = None) -> list[RawSheet]:
     if kind in {"html", "text"}:
         rows = html_rows if kind == "html" else text_rows
         size = len(data)
-        if size > MAX_TEXT_BYTES:  # a 300 MB CSV inside every other limit took 4.4 GB to read
-            limit = MAX_TEXT_BYTES // 2**20
+        if size > limits().text_bytes:  # a 300 MB CSV inside every other limit took 4.4 GB to read
+            limit = limits().text_bytes // 2**20
             raise UnreadableFileError(
-                f"{path.name}: {size // 2**20} MiB, more than a roster can be (at most {limit}); refused"
+                f"{path.name}: {size // 2**20} MiB, more than {limits().what} can be (at most {limit}); refused"
             )
-        if kind == "text" and (lines := data.count(b"\n")) > MAX_ROWS:  # before parsing: 1,000,000 rows took 1.5 s
-            raise UnreadableFileError(f"{path.name}: {lines:,} lines; a roster has at most {MAX_ROWS:,} rows; refused")
+        if kind == "text" and (lines := data.count(b"\n")) > limits().rows:  # before parsing: 1,000,000 rows took 1.5 s
+            raise UnreadableFileError(
+                f"{path.name}: {lines:,} lines; {limits().what} has at most {limits().rows:,} rows; refused"
+            )
         try:
             return [RawSheet(path.stem, grid_of(rows(decode(data))))]
         except UnreadableFileError as error:
@@ -637,10 +685,12 @@ def html_rows(text: str) -> list[list[str]]:
 def grid_of(rows: list[list[str]]) -> pl.DataFrame:
     """A grid of text cells from ragged rows, empty cells as null, trailing empty columns dropped.
 
-    A grid past MAX_ROWS rows or with a filled cell past MAX_COLUMNS is refused, never cut.
+    A grid past limits().rows rows or with a filled cell past MAX_COLUMNS is refused, never cut.
     """
-    if len(rows) > MAX_ROWS:
-        raise UnreadableFileError(f"{len(rows):,} rows; a roster has at most {MAX_ROWS:,}: split the file; refused")
+    if len(rows) > limits().rows:
+        raise UnreadableFileError(
+            f"{len(rows):,} rows; {limits().what} has at most {limits().rows:,}: split the file; refused"
+        )
     wide = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row[MAX_COLUMNS:])), None)
     if wide is not None:
         raise UnreadableFileError(f"row {wide + 1} has a filled cell past column {MAX_COLUMNS}; refused")

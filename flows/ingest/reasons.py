@@ -130,12 +130,12 @@ TRANSLATIONS: tuple[Translation, ...] = (
         "daftar anggota, lalu simpan dan kirim kembali.",
     ),
     said(
-        r"(\d+) MiB, more than a roster can be \(at most (\d+)\)",
+        r"(\d+) MiB, more than (?:a roster|a BPJS export) can be \(at most (\d+)\)",
         "Berkas berukuran {1} MiB, lebih besar dari daftar anggota mana pun (paling besar {2} MiB); ditolak. "
         "Periksa apakah berkas yang dikirim sudah benar.",
     ),
     said(
-        r"([\d,]+) (?:lines|rows); a roster has at most ([\d,]+)",
+        r"([\d,]+) (?:lines|rows); (?:a roster|a BPJS export) has at most ([\d,]+)",
         "Berkas berisi {1} baris, lebih dari batas {2} baris untuk satu daftar; ditolak. "
         "Periksa apakah berkas yang dikirim sudah benar.",
     ),
