@@ -161,7 +161,17 @@ def test_coverage_as_bpjs_sees_it_beside_the_reported_and_the_gap_costed_on_it(z
         assert query(zone, f"select {columns} from {view} where period = '2024-04'") == expected, view
     for view in ("verified_coverage_by_district_group", "verified_coverage_by_village"):
         assert query(zone, f"select {columns} from {view} where period = '2024-04'") == expected, view
-    cuts = query(zone, "select distinct cut, protected from verification_base where period = '2024-04' order by 1")
+    cuts = query(
+        zone, "select distinct cut, protected from internal.verification_base where period = '2024-04' order by 1"
+    )
+    # like the reported views: provisional while the kecamatan has not reported enough, ranked in its group
+    flags = "select rank_in_group, is_provisional from verified_coverage_by_district_group where period = '2024-04'"
+    reported = "select rank_in_group, is_provisional from coverage_by_district_group where period = '2024-04'"
+    assert query(zone, flags) == query(zone, reported) == [(1, True)]
+    provisional = "select is_provisional from {} where period = '2024-04'"
+    assert query(zone, provisional.format("verified_coverage_by_district")) == query(
+        zone, provisional.format("coverage_by_district")
+    )
     assert cuts == [(cut, 4) for cut in ("district", "district_group", "group", "regency", "village_group")]
     gap = "uncovered, annual_cost_idr, unprotected, unprotected_annual_cost_idr"
     costed = (8, 12 * 8 * MONTH_RATE, 12, 12 * 12 * MONTH_RATE)

@@ -18,12 +18,14 @@
 -- inactive: reported enrolled, no longer active at BPJS (non_aktif)
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
 -- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
+-- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
 with source as (
-    select * from verification_base where cut = 'district'
+    select * from internal.verification_base where cut = 'district'
 ),
 
 final as (
-    select period, district_code, district_name, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
+    select period, district_code, district_name, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported,
+        is_provisional
     from source
 )
 

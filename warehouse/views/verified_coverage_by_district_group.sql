@@ -20,12 +20,18 @@
 -- inactive: reported enrolled, no longer active at BPJS (non_aktif)
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
 -- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
+-- rank_in_group: the district's place among the districts with this group, lowest verified coverage first (ties share a place)
+-- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status)
 with source as (
-    select * from verification_base where cut = 'district_group'
+    select * from internal.verification_base where cut = 'district_group'
 ),
 
 final as (
-    select period, district_code, district_name, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
+    select
+        period, district_code, district_name, group_code, group_label, members, reported_enrolled, verified,
+        reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported,
+        rank() over (partition by period, group_code order by verified_pct) as rank_in_group,
+        is_provisional
     from source
 )
 

@@ -20,7 +20,7 @@
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
 -- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
 with source as (
-    select * from verification_base where cut = 'group'
+    select * from internal.verification_base where cut = 'group'
 ),
 
 final as (

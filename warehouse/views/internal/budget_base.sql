@@ -46,7 +46,7 @@ final as (
         (12 * (verified.members - verified.protected) * rate.monthly_rate_idr)::bigint as unprotected_annual_cost_idr
     from source
     join main.monthly_contribution as rate using (period)
-    left join main.verification_base as verified
+    left join internal.verification_base as verified
         on verified.cut = source.cut
         and verified.period = source.period
         and verified.district_code is not distinct from source.district_code

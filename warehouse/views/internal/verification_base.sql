@@ -6,7 +6,7 @@
 -- in two groups counts in each group, once in the regency). The verified_coverage_* views
 -- each select a cut; query those rather than this view.
 -- Grain: cut, period, district_code, village_code, group_code
--- Example: select cut, count(*) as cut_rows from verification_base group by cut order by cut
+-- Example: select cut, count(*) as cut_rows from internal.verification_base group by cut order by cut
 -- Columns:
 -- cut: 'regency', 'group', 'district', 'district_group' or 'village_group': which keys the row is counted over
 -- period: month the rosters report, 'YYYY-MM'
@@ -27,6 +27,7 @@
 -- inactive: reported enrolled, no longer active at BPJS (non_aktif)
 -- in_arrears: reported enrolled, behind with contributions beyond the grace (menunggak)
 -- not_reported: active at BPJS, reported not enrolled (belum_dilaporkan)
+-- is_provisional: as in coverage_base: true while fewer of the kecamatan's villages reported than the threshold; null where district_code is
 with people as (
     select
         period,
@@ -36,7 +37,7 @@ with people as (
         person_id,
         reported_enrolled,
         status
-    from verification
+    from main.verification
 ),
 
 counted as (
@@ -91,11 +92,18 @@ final as (
         counted.not_found,
         counted.inactive,
         counted.in_arrears,
-        counted.not_reported
+        counted.not_reported,
+        coverage.is_provisional
     from counted
-    left join districts on districts.district_code = counted.district_code
-    left join villages on villages.village_code = counted.village_code
-    left join groups on groups.group_code = counted.group_code
+    left join internal.coverage_base as coverage
+        on coverage.cut = counted.cut
+        and coverage.period = counted.period
+        and coverage.district_code is not distinct from counted.district_code
+        and coverage.village_code is not distinct from counted.village_code
+        and coverage.group_code is not distinct from counted.group_code
+    left join main.districts on districts.district_code = counted.district_code
+    left join main.villages on villages.village_code = counted.village_code
+    left join main.groups on groups.group_code = counted.group_code
 )
 
 select * from final
