@@ -8,6 +8,7 @@ person by person with the zone without it.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -167,6 +168,12 @@ def test_an_export_in_parts_and_formats_counts_every_part(
         ("bpjs_participants", "2024-04/BPJS/Peserta April bagian 2.csv", 3),
         ("bpjs_participants", "2024-04/BPJS/Peserta April.xlsx", 3),
     ]
+    report = tmp_path / "laporan.html"
+    result = CliRunner().invoke(app, ["report", "--warehouse", str(warehouse), "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    page = report.read_text()
+    section = page[page.index("Data BPJS yang dipakai untuk verifikasi") :]
+    assert re.search(r"kepesertaan.*?April 2024.*?>2<.*?>6<", section, re.S), section[:2000]
     # a third part, later, with one person again: that person is taken from it, the rest stay
     write_csv(
         raw / "2024-04" / "BPJS" / "Peserta April bagian 3.csv",

@@ -66,6 +66,10 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "rank_adjusted": ("int", "Peringkat setara (1 = terendah)", "Adjusted rank (1 = lowest)"),
     "is_provisional": ("flag", "Catatan", "Note"),
     "period": ("period", "Bulan", "Month"),
+    "export_kind": ("text", "Jenis data", "Kind of data"),
+    "export_period": ("period", "Bulan ekspor", "Export month"),
+    "export_files": ("int", "Berkas", "Files"),
+    "rows_counted": ("int", "Baris dipakai", "Rows used"),
     "change_pct_points": ("pp", "Perubahan (poin)", "Change (points)"),
     "villages_expected": ("int", "Desa/kel. seharusnya", "Villages expected"),
     "villages_submitted": ("int", "Mengirim", "Submitted"),
@@ -369,6 +373,21 @@ SECTIONS: dict[str, Section] = {
             "(dalam masa tenggang). Kosong bila kantor cabang belum mengirim ekspor untuk bulan ini atau sebelumnya.",
             "Verified: reported enrolled, and active and paid up (within the grace) in BPJS's participant export. "
             "Empty until the branch sends an export for this month or before it.",
+        ),
+    ),
+    "verification_sources": Section(
+        "select case kind when 'bpjs_participants' then case when $lang = 'id' then 'kepesertaan' else 'participants' "
+        "end else case when $lang = 'id' then 'iuran' else 'contributions' end end as export_kind, "
+        "export_period, count(*) as export_files, sum(rows_counted) as rows_counted "
+        "from verification_sources where period = $period group by all order by export_kind desc, export_period",
+        ("Data BPJS yang dipakai untuk verifikasi", "The BPJS data the verification used"),
+        (
+            "Ekspor kantor cabang BPJS yang dibaca untuk verifikasi bulan ini: semua bagian daftar kepesertaan "
+            "bulan itu (atau bulan terakhir sebelumnya) dan data iuran. Berkas yang sudah diganti dengan revisinya "
+            "tidak dipakai. Nama tiap berkas dapat dilihat analis data.",
+            "The branch's exports this month's verification read: every part of the participants list of the "
+            "month (or the latest month before it) and the contributions. A file replaced by its revision is not "
+            "used. Analysts can see each file's name.",
         ),
     ),
     "claims_vs_contributions": Section(
