@@ -317,7 +317,7 @@ DAYS = [dt.date(2026, 12, 1), dt.date(2026, 12, 6), dt.date(2026, 12, 9), dt.dat
 
 def village_paths(raw: Path, period: str) -> dict[str, Path]:
     """The zone's file of each village for `period`, by village code (the generator's names, as place.py reads them)."""
-    villages = load_villages().filter(pl.col("village_code").is_in(list(SMALL_VILLAGES)))
+    villages = load_villages(region=BANYUMAS_REGENCY_CODE).filter(pl.col("village_code").is_in(list(SMALL_VILLAGES)))
     return {
         row["village_code"]: raw / period / row["district_name"] / f"{row['village_name']}.xlsx"
         for row in villages.iter_rows(named=True)
