@@ -76,6 +76,9 @@ def holds_nik(text: str) -> bool:
     return re.search(r"[0-9]{16}", JOINERS.sub("", folded)) is not None
 
 
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def nik_like_values(warehouse: Path) -> list[str]:
     """`table.column` of every text column of every table and view that holds a NIK in any form (`holds_nik`)."""
     found = []
@@ -88,7 +91,8 @@ def nik_like_values(warehouse: Path) -> list[str]:
         for schema, table, column in columns:
             sql = f"""select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null"""
             values = con.sql(sql).fetchall()
-            if any(holds_nik(value) for (value,) in values):
+            # a SHA-256 digest in hex (a fingerprint) holds 16 decimal digits in a row now and then: not a NIK
+            if any(holds_nik(value) and not HEX_DIGEST.fullmatch(str(value)) for (value,) in values):
                 found.append(f"{table}.{column}")
     return found
 
