@@ -142,7 +142,7 @@ def test_verified_beside_reported_and_the_discrepancy_list(zone: tuple[Path, Pat
     _, warehouse = zone
     group = query(
         warehouse,
-        "select members, reported_enrolled, verified, not_found, inactive, in_arrears, not_reported "
+        "select members, enrolled, verified, not_found, inactive, in_arrears, not_reported "
         "from verified_coverage_by_group where period = '2024-04'",
     )
     assert group == [(8, 6, 3, 1, 1, 1, 1)]

@@ -155,7 +155,7 @@ def test_the_analyst_warehouse_has_no_kpj_and_arrears_are_costed_once(zone: Path
 def test_coverage_as_bpjs_sees_it_beside_the_reported_and_the_gap_costed_on_it(zone: Path) -> None:
     # April: 16 people, 8 reported Sudah; BPJS has 4 active and paid up: 2 reported Sudah
     # (terverifikasi), 2 reported Belum (belum_dilaporkan)
-    columns = "members, reported_enrolled, verified, protected, protected_pct"
+    columns = "members, enrolled, verified, protected, protected_pct"
     expected = [(16, 8, 2, 4, 25.0)]
     for view in ("verified_coverage_regency", "verified_coverage_by_group", "verified_coverage_by_district"):
         assert query(zone, f"select {columns} from {view} where period = '2024-04'") == expected, view

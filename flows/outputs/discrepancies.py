@@ -150,7 +150,7 @@ def select_discrepancies(warehouse: Path, state: Path, period: str | None, villa
     )
     labels = {code: label for code, (label, _) in WARNING_LABELS.items()}
     return listed.join(people, on=["period", "village_code", "group_code", "nik_masked"], how="left").with_columns(
-        reported=pl.when(pl.col("reported_enrolled")).then(pl.lit("Sudah")).otherwise(pl.lit("Belum")),
+        reported=pl.when(pl.col("enrolled")).then(pl.lit("Sudah")).otherwise(pl.lit("Belum")),
         bpjs=pl.col("bpjs_status").fill_null(NOT_AT_BPJS),
         hasil=pl.col("status").replace_strict({code: label for code, (label, _) in STATUS_LABELS.items()}),
         catatan=pl.col("warnings").str.split(", ").list.eval(pl.element().replace_strict(labels)).list.join(", "),

@@ -53,9 +53,9 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "village_names": ("text", "Desa/kelurahan", "Villages"),
     "top_check": ("check", "Masalah paling sering", "Most frequent problem"),
     "members": ("int", "Orang di daftar", "People on rosters"),
-    "enrolled": ("int", "Sudah terdaftar", "Enrolled"),
+    "enrolled": ("int", "Terdaftar menurut desa", "Enrolled as reported"),
     "uncovered": ("int", "Belum terdaftar", "Not enrolled"),
-    "coverage_pct": ("pct", "Cakupan (%)", "Coverage (%)"),
+    "coverage_pct": ("pct", "Cakupan dilaporkan (%)", "Reported coverage (%)"),
     "regency_coverage_pct": ("pct", "Cakupan kabupaten (%)", "Regency coverage (%)"),
     "pct_points_vs_regency": ("pp", "Selisih dari kabupaten (poin)", "Versus the regency (points)"),
     "rank_in_group": ("int", "Peringkat (1 = terendah)", "Rank (1 = lowest)"),
@@ -102,9 +102,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "payments_to": ("period", "sampai", "to"),
     "is_partial": ("partial", "Catatan", "Note"),
     "error_rate": ("pct", "Tingkat kesalahan (%)", "Error rate (%)"),
-    "reported_enrolled": ("int", "Dilaporkan terdaftar", "Reported enrolled"),
     "verified": ("int", "Terverifikasi BPJS", "Verified by BPJS"),
-    "reported_pct": ("pct", "Cakupan dilaporkan (%)", "Reported coverage (%)"),
     "verified_pct": ("pct", "Cakupan terverifikasi (%)", "Verified coverage (%)"),
     "not_found": ("int", "Tidak ditemukan", "Not found"),
     "inactive": ("int", "Tidak aktif", "Inactive"),
@@ -363,7 +361,7 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
     "verified_coverage_by_group": Section(
-        f"select {LABEL} as group_label, v.members, v.reported_enrolled, v.verified, v.reported_pct, "
+        f"select {LABEL} as group_label, v.members, v.enrolled, v.verified, v.coverage_pct, "
         "v.verified_pct, v.not_found, v.inactive, v.in_arrears, v.not_reported "
         "from verified_coverage_by_group v join groups g using (group_code) "
         "where v.period = $period order by g.sort_order",

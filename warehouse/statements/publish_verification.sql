@@ -40,7 +40,7 @@ qualify row_number() over (partition by k.claim_no order by k.period desc, e.arr
 create or replace temporary view reported_people as
 select
     r.period, r.village_code, r.group_code, r.nik,
-    bool_or(r.enrolled) as reported_enrolled,
+    bool_or(r.enrolled) as enrolled,
     max(r.kpj) as kpj,
     max(r.name) as name,
     max(r.birth_date) as birth_date
@@ -148,12 +148,12 @@ judged as (
     select
         *,
         case
-            when matched_on is null then case when reported_enrolled then 'tidak_ditemukan' else 'tidak_terdaftar' end
+            when matched_on is null then case when enrolled then 'tidak_ditemukan' else 'tidak_terdaftar' end
             when bpjs_status in ('NON AKTIF', 'BERAKHIR', 'MENINGGAL')
-                then case when reported_enrolled then 'non_aktif' else 'tidak_terdaftar' end
+                then case when enrolled then 'non_aktif' else 'tidak_terdaftar' end
             when bpjs_status = 'MENUNGGAK' or coalesce(months_unpaid, 0) > grace_months
-                then case when reported_enrolled then 'menunggak' else 'tidak_terdaftar' end
-            when reported_enrolled then 'terverifikasi'
+                then case when enrolled then 'menunggak' else 'tidak_terdaftar' end
+            when enrolled then 'terverifikasi'
             else 'belum_dilaporkan'
         end as status,
         concat_ws(
@@ -194,7 +194,7 @@ select * from judged;
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
 -- person_id: keyed hash of the NIK, as in roster
 -- nik_masked: the NIK's first 6 and last 4 digits, to find the person on the roster
--- reported_enrolled: the village reports the person enrolled ('Sudah')
+-- enrolled: the village reports the person enrolled ('Sudah')
 -- status: terverifikasi, tidak_ditemukan, non_aktif, menunggak, belum_dilaporkan or tidak_terdaftar
 -- matched_on: 'nik' or 'kpj' (the NIK did not match; see warnings), null when not found
 -- bpjs_status: the participant's status in the export (AKTIF, NON AKTIF, MENUNGGAK, BERAKHIR, MENINGGAL)
@@ -213,7 +213,7 @@ select
     j.group_code,
     person_id(j.nik) as person_id,
     masked(j.nik) as nik_masked,
-    j.reported_enrolled,
+    j.enrolled,
     j.status,
     j.matched_on,
     j.bpjs_status,

@@ -20,7 +20,7 @@
 -- group_label: the group's name in Indonesian
 -- person_id: keyed hash of the NIK, as in roster
 -- nik_masked: the NIK's first 6 and last 4 digits
--- reported_enrolled: the village reports the person enrolled
+-- enrolled: the village reports the person enrolled
 -- status: tidak_ditemukan, non_aktif, menunggak, belum_dilaporkan, tidak_terdaftar (known to BPJS), or terverifikasi with warnings
 -- bpjs_status: the participant's status in the export; null when not found
 -- paid_through: the last month covered by a contribution, 'YYYY-MM'
@@ -46,14 +46,14 @@ acted as (
             when bpjs_status in ('NON AKTIF', 'BERAKHIR') then
                 'Kepesertaan di BPJS berstatus ' || bpjs_status || ': aktifkan kembali di kantor BPJS '
                 || 'Ketenagakerjaan dengan nomor KPJ yang lama (bukan pendaftaran baru)'
-                || case when reported_enrolled then ', dan sampai aktif tulis statusnya Belum.' else '.' end
+                || case when enrolled then ', dan sampai aktif tulis statusnya Belum.' else '.' end
             when status in ('menunggak', 'tidak_terdaftar') then
                 'Iuran menunggak'
                 || case when months_unpaid > 0 then ' ' || months_unpaid || ' bulan (terakhir dibayar ' || paid_through || ')' else '' end
                 || ': bayar tunggakan'
                 || case when arrears_idr > 0 then ' sebesar Rp ' || replace(format('{:,}', arrears_idr), ',', '.') else '' end
                 || ' agar kembali terlindungi'
-                || case when reported_enrolled then '.' else ', lalu tulis statusnya Sudah.' end
+                || case when enrolled then '.' else ', lalu tulis statusnya Sudah.' end
             when status = 'tidak_ditemukan' then
                 'Dilaporkan sudah terdaftar tetapi NIK dan KPJ-nya tidak ada di data BPJS: periksa kartu peserta; '
                 || 'jika belum terdaftar, daftarkan ke BPJS Ketenagakerjaan dan sampai terdaftar tulis statusnya Belum.'
@@ -87,7 +87,7 @@ final as (
         groups.group_label,
         a.person_id,
         a.nik_masked,
-        a.reported_enrolled,
+        a.enrolled,
         a.status,
         a.bpjs_status,
         a.paid_through,

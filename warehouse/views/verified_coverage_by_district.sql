@@ -2,15 +2,15 @@
 -- Which kecamatan report enrolment that BPJS does not confirm? Reported and verified
 -- coverage side by side over all groups, each person counted once.
 -- Grain: period, district_code
--- Example: select district_name, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears from verified_coverage_by_district where period = '2024-04' order by reported_pct - verified_pct desc limit 10
+-- Example: select district_name, coverage_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears from verified_coverage_by_district where period = '2024-04' order by coverage_pct - verified_pct desc limit 10
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
 -- district_name: kecamatan name
 -- members: distinct people on the rosters
--- reported_enrolled: those the village reports enrolled
+-- enrolled: those the village reports enrolled
 -- verified: those BPJS confirms active and paid up (terverifikasi)
--- reported_pct: 100 * reported_enrolled / members, one decimal
+-- coverage_pct: 100 * enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
 -- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
 -- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
@@ -24,7 +24,7 @@ with source as (
 ),
 
 final as (
-    select period, district_code, district_name, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported,
+    select period, district_code, district_name, members, enrolled, verified, coverage_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported,
         is_provisional
     from source
 )

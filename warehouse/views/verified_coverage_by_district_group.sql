@@ -2,7 +2,7 @@
 -- Which kecamatan report enrolment that BPJS does not confirm? Reported and verified
 -- coverage side by side per group.
 -- Grain: period, district_code, group_code
--- Example: select district_name, group_label, reported_pct, verified_pct from verified_coverage_by_district_group where period = '2024-04' order by reported_pct - verified_pct desc limit 10
+-- Example: select district_name, group_label, coverage_pct, verified_pct from verified_coverage_by_district_group where period = '2024-04' order by coverage_pct - verified_pct desc limit 10
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
@@ -10,9 +10,9 @@
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
 -- group_label: the group's name in Indonesian
 -- members: distinct people on the rosters
--- reported_enrolled: those the village reports enrolled
+-- enrolled: those the village reports enrolled
 -- verified: those BPJS confirms active and paid up (terverifikasi)
--- reported_pct: 100 * reported_enrolled / members, one decimal
+-- coverage_pct: 100 * enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
 -- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
 -- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
@@ -28,8 +28,8 @@ with source as (
 
 final as (
     select
-        period, district_code, district_name, group_code, group_label, members, reported_enrolled, verified,
-        reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported,
+        period, district_code, district_name, group_code, group_label, members, enrolled, verified,
+        coverage_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported,
         rank() over (partition by period, group_code order by verified_pct) as rank_in_group,
         is_provisional
     from source

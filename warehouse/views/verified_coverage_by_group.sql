@@ -3,15 +3,15 @@
 -- verified coverage side by side, and how many disagree in each way. Do not add rows across
 -- groups: a person in two groups counts in each (the distinct total over groups is verified_coverage_regency).
 -- Grain: period, group_code
--- Example: select group_label, members, reported_enrolled, verified, reported_pct, verified_pct from verified_coverage_by_group where period = '2024-04' order by group_label
+-- Example: select group_label, members, enrolled, verified, coverage_pct, verified_pct from verified_coverage_by_group where period = '2024-04' order by group_label
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
 -- group_label: the group's name in Indonesian
 -- members: distinct people on the rosters
--- reported_enrolled: those the village reports enrolled
+-- enrolled: those the village reports enrolled
 -- verified: those BPJS confirms active and paid up (terverifikasi)
--- reported_pct: 100 * reported_enrolled / members, one decimal
+-- coverage_pct: 100 * enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
 -- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
 -- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
@@ -24,7 +24,7 @@ with source as (
 ),
 
 final as (
-    select period, group_code, group_label, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
+    select period, group_code, group_label, members, enrolled, verified, coverage_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
     from source
 )
 

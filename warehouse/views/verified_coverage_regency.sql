@@ -2,13 +2,13 @@
 -- The regency in one line: reported and verified coverage over all groups, each person
 -- counted once, and how many disagree in each way.
 -- Grain: period
--- Example: select period, members, reported_pct, verified_pct from verified_coverage_regency order by period
+-- Example: select period, members, coverage_pct, verified_pct from verified_coverage_regency order by period
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- members: distinct people on the rosters
--- reported_enrolled: those the village reports enrolled
+-- enrolled: those the village reports enrolled
 -- verified: those BPJS confirms active and paid up (terverifikasi)
--- reported_pct: 100 * reported_enrolled / members, one decimal
+-- coverage_pct: 100 * enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
 -- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
 -- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
@@ -21,7 +21,7 @@ with source as (
 ),
 
 final as (
-    select period, members, reported_enrolled, verified, reported_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
+    select period, members, enrolled, verified, coverage_pct, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported
     from source
 )
 

@@ -17,9 +17,9 @@
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN; null in the 'regency' and 'district' cuts
 -- group_label: the group's name in Indonesian; null where group_code is
 -- members: distinct people on the rosters
--- reported_enrolled: those the village reports enrolled
+-- enrolled: those the village reports enrolled
 -- verified: those BPJS confirms active and paid up (status terverifikasi)
--- reported_pct: 100 * reported_enrolled / members, one decimal
+-- coverage_pct: 100 * enrolled / members, one decimal
 -- verified_pct: 100 * verified / members, one decimal
 -- protected: those BPJS has active and paid up within the grace, whatever the village reports (terverifikasi or belum_dilaporkan)
 -- protected_pct: 100 * protected / members, one decimal: coverage as BPJS sees it
@@ -35,7 +35,7 @@ with people as (
         village_code,
         group_code,
         person_id,
-        reported_enrolled,
+        enrolled,
         status
     from main.verification
 ),
@@ -55,7 +55,7 @@ counted as (
         village_code,
         group_code,
         count(distinct person_id) as members,
-        count(distinct person_id) filter (where reported_enrolled) as reported_enrolled,
+        count(distinct person_id) filter (where enrolled) as enrolled,
         count(distinct person_id) filter (where status = 'terverifikasi') as verified,
         count(distinct person_id) filter (where status in ('terverifikasi', 'belum_dilaporkan')) as protected,
         count(distinct person_id) filter (where status = 'tidak_ditemukan') as not_found,
@@ -83,9 +83,9 @@ final as (
         counted.group_code,
         groups.group_label,
         counted.members,
-        counted.reported_enrolled,
+        counted.enrolled,
         counted.verified,
-        round(100.0 * counted.reported_enrolled / counted.members, 1) as reported_pct,
+        round(100.0 * counted.enrolled / counted.members, 1) as coverage_pct,
         round(100.0 * counted.verified / counted.members, 1) as verified_pct,
         counted.protected,
         round(100.0 * counted.protected / counted.members, 1) as protected_pct,
