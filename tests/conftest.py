@@ -1,4 +1,5 @@
-"""Shared fixtures: a seeded demo landing zone in tmp dirs, one Prefect test harness per session."""
+"""Shared fixtures: a seeded demo landing zone in tmp dirs, one Prefect test harness and one real Prefect server per
+session (per xdist worker)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import polars as pl
 import pytest
 
 from flows.settings import use_prefect_defaults
+from tests.helpers import clear_server, start_server, stop
 from tools.generate import write_landing_zone
 
 use_prefect_defaults()  # as the CLI does, before any test module imports Prefect
@@ -28,6 +30,25 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One real `prefect server start` on 127.0.0.1 for the session (`start_server`); yields the environment that
+    points clients at it. Tests take it through `prefect_server`, which clears it first."""
+    process, env = start_server(tmp_path_factory.mktemp("prefect-home"))
+    try:
+        yield env
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def prefect_server(prefect_server_process: dict[str, str]) -> dict[str, str]:
+    """The session's real Prefect server with no automation, deployment, flow run or work pool left by another test;
+    the environment that points clients (serve, workers, runs, the prefect CLI) at it."""
+    clear_server(prefect_server_process["PREFECT_API_URL"])
+    return prefect_server_process
 
 
 @pytest.fixture(scope="session")

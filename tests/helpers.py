@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import http.server
+import json
+import os
+import queue
 import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 import unicodedata
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import polars as pl
 import xlsxwriter
 
 from flows.outputs.summary import RunSummary
 from flows.run import RunOptions, run_pipeline
-from flows.settings import BANYUMAS_REGENCY_CODE, Settings
+from flows.settings import BANYUMAS_REGENCY_CODE, PROJECT_ROOT, Settings
 from flows.store.sql import query_frame
 
 HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
@@ -133,3 +146,148 @@ def send_late_bpd(raw: Path, period: str, rows: list[list[str]] = LATE_BPD, name
     path = raw / period / "Cilongok" / name
     write_roster(path, {"BPD": rows})
     return path
+
+
+# A real Prefect server for the tests that need one (tests/conftest.py `prefect_server`)
+
+PREFECT_BIN = Path(sys.executable).parent
+CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
+SERVER_START_SECONDS = 180  # 13-17 s here, up to ~75 s on a cold machine while SQLite migrates
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process started with its own session, and everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def start(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT_ROOT) -> subprocess.Popen[bytes]:
+    """`command` in its own session (so `stop` ends all it starts), its output in `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """A real `prefect server start` on a free loopback port with its own database, once it answers; and the
+    environment that points clients (serve, workers, runs, the prefect CLI) at it, with `SERVER_LOG` its log.
+
+    Its loops are short so that a test waits seconds, not minutes, for what they do: the scheduler
+    (runs of a new deployment) and the proactive automations (a run gone silent, checked every 2 s);
+    clients poll for work every 2 s, a `serve` process runs one flow run at a time, and runs send a heartbeat
+    every 30 s (Prefect's minimum).
+    """
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api,
+        "PREFECT_UI_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_CLIENT_MAX_RETRIES": os.environ.get("PREFECT_CLIENT_MAX_RETRIES", "2"),
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",  # not 100 ahead: a test cron fires every few seconds
+        "PREFECT_SERVER_EVENTS_PROACTIVE_GRANULARITY": "PT2S",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        "PREFECT_RUNNER_PROCESS_LIMIT": "1",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+    }
+    log = home / "server.log"
+    command = [str(PREFECT_BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    process = start(command, env, log)
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"prefect server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return process, {**env, "SERVER_LOG": str(log)}
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop(process)
+    raise RuntimeError(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+def clear_server(api: str) -> None:
+    """Delete every automation, deployment, flow run and work pool of a test server: the next test starts afresh
+    (no schedule of an earlier test fires, no automation of one marks another's runs)."""
+    for kind, key in (("automations", "id"), ("deployments", "id"), ("flow_runs", "id"), ("work_pools", "name")):
+        while found := httpx.post(f"{api}/{kind}/filter", json={"limit": 200}, timeout=30).json():
+            for item in found:
+                httpx.delete(f"{api}/{kind}/{item[key]}", timeout=30)
+            if kind == "automations":  # their filter takes no limit: one page is all of them
+                break
+
+
+def flow_runs(api: str, deployment: str) -> list[dict[str, Any]]:
+    """The flow runs of the deployments named `deployment`, as the server reports them."""
+    found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": [deployment]}}}, timeout=10)
+    ids = [d["id"] for d in found.json()]
+    if not ids:
+        return []
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": ids}}}, timeout=10)
+    return list(runs.json())
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, every: float = 0.5) -> bool:
+    """Poll `condition` until it holds (True) or `seconds` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver: keeps every JSON body POSTed to it (`webhook`)."""
+
+    received: queue.Queue[dict[str, str]] = queue.Queue()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.put(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def webhook() -> Iterator[str]:
+    """A webhook receiver on 127.0.0.1 while inside (nothing received yet); yields its URL."""
+    while not Hook.received.empty():  # what an earlier test's watcher posted
+        Hook.received.get()
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
+def posts_within(seconds: float, until: int | None = None) -> list[dict[str, str]]:
+    """Every body the webhook receives within `seconds` (or as soon as there are `until` of them)."""
+    found, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0 and (until is None or len(found) < until):
+        try:
+            found.append(Hook.received.get(timeout=left))
+        except queue.Empty:
+            break
+    return found
