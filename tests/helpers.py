@@ -26,9 +26,10 @@ import httpx
 import polars as pl
 import xlsxwriter
 
+from flows.ingest.reasons import CATALOGUE
 from flows.outputs.summary import RunSummary
 from flows.run import RunOptions, run_pipeline
-from flows.settings import BANYUMAS_REGENCY_CODE, PROJECT_ROOT, Settings
+from flows.settings import BANYUMAS_REGENCY_CODE, PROJECT_ROOT, Settings, state_path_for
 from flows.store.sql import query_frame
 
 HEADER = ["NO", "NIK", "NAMA", "JK", "JABATAN", "STATUS", "NO KPJ"]
@@ -58,7 +59,39 @@ def build_warehouse(raw: Path, warehouse: Path, started_at: dt.datetime | None =
     """
     options = RunOptions(allow_empty=True, started_at=started_at)  # hand-made zones are a village or two
     given = {"workers": 1, "quiet_seconds": 0.0, **settings}
-    return run_pipeline(Settings(raw, warehouse, **given), f"test-{uuid.uuid4()}", options)
+    summary = run_pipeline(Settings(raw, warehouse, **given), f"test-{uuid.uuid4()}", options)
+    assert_reasons_catalogued(state_path_for(warehouse))
+    return summary
+
+
+def assert_reasons_catalogued(state: Path) -> None:
+    """Every reason the state database records (files, sheets, files left for later) is an entry of the catalogue
+    (flows/ingest/reasons.py), said in English and Indonesian: no path that rejects, ignores, skips, supersedes
+    or holds a file records a bare text. Checked after every run a test builds.
+    """
+    codes = ", ".join(f"'{code}'" for code in CATALOGUE)
+    uncatalogued = " or ".join(
+        [
+            "reason_code is null",
+            f"reason_code not in ({codes})",
+            "coalesce(reason, '') = ''",
+            "coalesce(alasan, '') = ''",
+            "reason_params is null",
+        ]
+    )
+    with duckdb.connect(str(state), read_only=True) as con:
+        found = con.sql(
+            f"""
+            select 'ingested_files', source_file, reason_code, reason from ingested_files
+            where (coalesce(reason, '') <> '' or reason_code is not null) and ({uncatalogued})
+            union all
+            select 'ingested_sheets', source_file, reason_code, reason from ingested_sheets
+            where status <> 'roster' and ({uncatalogued})
+            union all
+            select 'skipped_files', source_file, reason_code, reason from skipped_files where {uncatalogued}
+            """
+        ).fetchall()
+    assert found == [], found
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:

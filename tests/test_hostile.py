@@ -19,8 +19,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from tests.helpers import ANI, BUDI, build_warehouse, view, write_roster
-from tests.test_reasons import assert_said_in_indonesian
+from flows.settings import state_path_for
+from tests.helpers import ANI, BUDI, assert_reasons_catalogued, build_warehouse, view, write_roster
 
 ORDINARY = {"Batuanten": ANI, "Pejogol": BUDI}  # two villages of Cilongok, one BPD member each, enrolled
 
@@ -43,7 +43,7 @@ def run_beside_ordinary(tmp_path: Path) -> dict[str, dict[str, object]]:
     )
     assert coverage.select("village_name", "members", "enrolled").rows() == [("Batuanten", 1, 1), ("Pejogol", 1, 1)]
     files = view(warehouse, "ingested_files")
-    assert_said_in_indonesian(warehouse)
+    assert_reasons_catalogued(state_path_for(warehouse))
     return {row["source_file"]: row for row in files.iter_rows(named=True)}
 
 

@@ -7,12 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.settings import BANYUMAS_REGENCY_CODE
+from flows.settings import BANYUMAS_REGENCY_CODE, state_path_for
 from flows.store.catalog import table_docs
 from flows.store.reference import load_villages
 from tests.conftest import SMALL_VILLAGES
-from tests.helpers import build_warehouse, frame
-from tests.test_reasons import assert_said_in_indonesian
+from tests.helpers import assert_reasons_catalogued, build_warehouse, frame
 from tools.messy import Expected, write_messy_zone
 
 MESSY_VILLAGES = tuple(sorted({*load_villages(region=BANYUMAS_REGENCY_CODE)["village_code"].head(36), *SMALL_VILLAGES}))
@@ -94,7 +93,7 @@ def test_every_file_gets_its_status_and_every_row_is_accounted_for(messy: tuple[
     assert "password-protected" in reasons["2024-04/Dikunci.xlsx"]
     assert "lock file" in reasons["2024-04/~$Batuanten.xlsx"]
     assert "ANTAH BERANTAH" in reasons["2024-04/Antah Berantah.xlsx"]
-    assert_said_in_indonesian(warehouse)
+    assert_reasons_catalogued(state_path_for(warehouse))
     # validation_failures is empty on the clean demo zone: its grain is checked here
     grain = next(doc for doc in table_docs() if doc.name == "validation_failures").grain
     failures = frame(warehouse, "select * from validation_failures")

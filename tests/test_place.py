@@ -33,9 +33,11 @@ def test_name_in_two_districts_is_placed_by_the_folder(villages: Gazetteer) -> N
 
 def test_ambiguous_or_unknown_village_is_not_guessed(villages: Gazetteer) -> None:
     ambiguous = place({"village": "Karangsari"}, "2024-04/data.xlsx", villages)
-    assert ambiguous.village_code is None and "Kebasen" in ambiguous.reason and "Kembaran" in ambiguous.reason
+    assert ambiguous.village_code is None and ambiguous.reason is not None
+    assert ambiguous.reason.code == "several_districts" and "Kebasen" in ambiguous.reason.alasan
+    assert "Kembaran" in ambiguous.reason.english
     unknown = place({"village": "Atlantis"}, "2024-04/data.xlsx", villages)
-    assert unknown.village_code is None and "Atlantis" in unknown.reason
+    assert unknown.village_code is None and unknown.reason is not None and "Atlantis" in unknown.reason.alasan
 
 
 @pytest.mark.parametrize(

@@ -22,12 +22,11 @@ from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Extract, HasResult
 from flows.outputs.summary import RunSummary
 from flows.run import PlainSteps, RunOptions, run_pipeline
-from flows.settings import ConfigError, Settings, load_settings
+from flows.settings import ConfigError, Settings, load_settings, state_path_for
 from flows.store.sql import query_frame
 from flows.store.state import connect_state
-from tests.helpers import ANI, BUDI, CITRA, frame, state_of, view, write_roster
+from tests.helpers import ANI, BUDI, CITRA, assert_reasons_catalogued, frame, state_of, view, write_roster
 from tests.test_batches import killed_on_karangtengah, stuck_on_karangtengah
-from tests.test_reasons import assert_said_in_indonesian
 
 CLOCK = dt.datetime(2024, 5, 10, 2, 0, tzinfo=dt.UTC)
 VILLAGES = {"Batuanten": ANI, "Karangtengah": BUDI}  # two villages of Cilongok (test_batches: stand-ins)
@@ -111,7 +110,7 @@ def test_a_failure_of_the_moment_is_read_again_by_the_next_run(tmp_path: Path, e
     rejected = frame(warehouse, "select reason, alasan from ingested_files where status = 'rejected'").row(0)
     assert reason in rejected[0] and "read again at the next run (attempt 1 of 4)" in rejected[0]
     assert "akan dibaca lagi pada proses berikutnya (percobaan ke-1 dari 4)" in rejected[1]
-    assert_said_in_indonesian(warehouse)
+    assert_reasons_catalogued(state_path_for(warehouse))
 
     summary = run(raw, warehouse, day=1)  # the same bytes at the same path: no --full-refresh, nothing resent
     assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]

@@ -83,7 +83,7 @@ def test_sheet_without_roster_header_is_ignored_with_reason(tmp_path: Path) -> N
     book.add_worksheet("Rekap").write_row(0, 0, ["KELOMPOK", "JUMLAH"])
     book.close()
     (ignored,) = [structure_sheet(s) for s in read_workbook(path)]
-    assert isinstance(ignored, IgnoredSheet) and "no roster header" in ignored.reason
+    assert isinstance(ignored, IgnoredSheet) and "no roster header" in ignored.reason.english
 
 
 def test_unreadable_file_names_the_file(tmp_path: Path) -> None:

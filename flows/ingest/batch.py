@@ -9,7 +9,7 @@ from typing import Literal
 
 import polars as pl
 
-from flows.ingest.discover import LINK, LOCK_FILE
+from flows.ingest.discover import LOCK_FILE
 from flows.ingest.exports import (
     EXPORT_ALIASES,
     ExportSheet,
@@ -31,6 +31,22 @@ from flows.ingest.read import (
     UnreadableFileError,
     read_workbook,
 )
+from flows.ingest.reasons import (
+    EXPORT_IN_VILLAGE_FILE,
+    EXPORT_OUTSIDE_BRANCH,
+    LEFT_LOCK_FILE,
+    NO_ROSTER_SHEET,
+    NOT_A_SPREADSHEET,
+    NOT_AN_EXPORT,
+    NOT_PART_OF_EXPORT,
+    OUTSIDE_PERIOD,
+    READ_FAILED,
+    REASON_COLUMNS,
+    SEVERAL_EXPORT_KINDS,
+    SYMBOLIC_LINK,
+    WORKER_MEMORY,
+    Said,
+)
 from flows.ingest.structure import (
     IgnoredSheet,
     Roster,
@@ -51,7 +67,7 @@ FILE_COLUMNS = {
     "period": pl.String,
     "village_code": pl.String,
     "status": pl.String,
-    "reason": pl.String,
+    **dict.fromkeys(REASON_COLUMNS, pl.String),  # a reason of the catalogue (flows/ingest/reasons.py), or ''
     "modified_at": pl.Float64,
     "kind": pl.String,  # 'roster', the BPJS export it is (schemas/exports.py EXPORTS), or 'bpjs' (not one)
     "transient": pl.Boolean,  # rejected for a reason of the moment: a later run reads it again (state.py)
@@ -107,7 +123,7 @@ class DiscoveredFile:
     period: str | None
     sha256: str
     modified_at: float
-    problem: str | None = None  # why it is not read (see discover.not_read)
+    problem: str | None = None  # why it is not read: a catalogue reason, packed (see discover.not_read)
     from_branch: bool = False  # in the period's BPJS folder: read only as the branch's export (discover.from_branch)
 
 
@@ -117,7 +133,7 @@ class ExtractedFile:
 
     file: DiscoveredFile
     status: FileStatus
-    reason: str = ""
+    reason: Said | None = None
     village_code: str | None = None
     rosters: tuple[Roster, ...] = ()
     exports: tuple[ExportSheet, ...] = ()  # of a file in the branch's folder
@@ -163,27 +179,28 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     """Read a file's sheets, find its rosters and the village it reports."""
     path = raw_dir / file.source_file
     if file.problem:
-        if file.problem.startswith(LINK):
-            return ExtractedFile(file, "ignored", file.problem)
-        return ExtractedFile(file, "rejected", file.problem, village_code=placed_by_path(file, gazetteer))
+        problem = Said.unpacked(file.problem)
+        if problem.reason == SYMBOLIC_LINK:  # a link is ignored; other problems reject the file
+            return ExtractedFile(file, "ignored", problem)
+        return ExtractedFile(file, "rejected", problem, village_code=placed_by_path(file, gazetteer))
     if file.period is None:
-        return ExtractedFile(file, "ignored", "not under a raw/<YYYY-MM>/ period folder")
+        return ExtractedFile(file, "ignored", OUTSIDE_PERIOD())
     if LOCK_FILE.match(path.name):
-        return ExtractedFile(file, "ignored", "lock file left by Excel or LibreOffice, not a submission")
+        return ExtractedFile(file, "ignored", LEFT_LOCK_FILE())
     if path.suffix.lower() not in ROSTER_SUFFIXES:
-        return ExtractedFile(file, "ignored", f"not a spreadsheet ({path.suffix or 'no extension'})")
+        return ExtractedFile(file, "ignored", NOT_A_SPREADSHEET(suffix=path.suffix or "no extension"))
     try:
         raw_sheets = read_workbook(path, file.sha256, EXPORT_LIMITS if file.from_branch else ROSTER_LIMITS)
     except UnreadableFileError as error:
         transient = isinstance(error, PassingReadError)
-        return ExtractedFile(file, "rejected", str(error), placed_by_path(file, gazetteer), transient=transient)
+        return ExtractedFile(file, "rejected", error.said, placed_by_path(file, gazetteer), transient=transient)
     except (KeyboardInterrupt, SystemExit):
         raise
     except MemoryError:  # the worker's ceiling (flows/ingest/workers.py); another moment may hold less
-        reason = f"{path.name}: reading this file needed more memory than a reading worker may use (worker_memory_mb)"
+        reason = WORKER_MEMORY(file=path.name)
         return ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer), transient=True)
     except BaseException as error:  # gone or replaced since discovery; a reader's panic (pyo3: a BaseException)
-        reason = f"{path.name}: cannot be read ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+        reason = READ_FAILED(file=path.name, error=f"{type(error).__name__}: {' '.join(str(error).split())[:200]}")
         transient = isinstance(error, OSError)  # gone, or unreadable for a moment: not the file's content
         return ExtractedFile(file, "rejected", reason, placed_by_path(file, gazetteer), transient=transient)
     if file.from_branch:
@@ -192,8 +209,8 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     rosters = tuple(s for s in sheets if isinstance(s, Roster))
     ignored = tuple(s for s in sheets if isinstance(s, IgnoredSheet))
     if not rosters:
-        listed = any(sheet.reason == EXPORT_IN_VILLAGE_FILE for sheet in ignored)
-        reason = EXPORT_OUTSIDE_BRANCH if listed else "no roster sheet (no header row with NIK or NAMA)"
+        listed = any(sheet.reason.reason == EXPORT_IN_VILLAGE_FILE for sheet in ignored)
+        reason = EXPORT_OUTSIDE_BRANCH() if listed else NO_ROSTER_SHEET()
         village = placed_by_path(file, gazetteer)
         return ExtractedFile(file, "rejected", reason, village_code=village, ignored_sheets=ignored)
     title = next((r.title for r in rosters if "village" in r.title), rosters[0].title)
@@ -201,14 +218,6 @@ def extract_file(raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer) -> E
     if placement.village_code is None:
         return ExtractedFile(file, "rejected", placement.reason, rosters=rosters, ignored_sheets=ignored)
     return ExtractedFile(file, "placed", village_code=placement.village_code, rosters=rosters, ignored_sheets=ignored)
-
-
-EXPORT_IN_VILLAGE_FILE = "a BPJS list in a village's file; the branch's exports are read only from its BPJS folder"
-EXPORT_OUTSIDE_BRANCH = (
-    "looks like a BPJS export but is not in the period's BPJS folder: the branch's exports are read only "
-    "from there, and a village's folder holds rosters"
-)
-NOT_AN_EXPORT = "in the period's BPJS folder but not a BPJS export (no participants, contributions or claims header)"
 
 
 def village_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
@@ -222,7 +231,7 @@ def village_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
     export = find_export(sheet)
     if export is None or (isinstance(structured, Roster) and not export_only_columns(export)):
         return structured
-    return IgnoredSheet(sheet.name, EXPORT_IN_VILLAGE_FILE)
+    return IgnoredSheet(sheet.name, EXPORT_IN_VILLAGE_FILE())
 
 
 def extracted_export(file: DiscoveredFile, exports: dict[str, ExportSheet | None]) -> ExtractedFile:
@@ -231,14 +240,12 @@ def extracted_export(file: DiscoveredFile, exports: dict[str, ExportSheet | None
     A file there without an export sheet is rejected, never read as a roster.
     """
     found = tuple(sheet for sheet in exports.values() if sheet is not None)
-    ignored = tuple(
-        IgnoredSheet(name, "not part of the BPJS export") for name, sheet in exports.items() if sheet is None
-    )
+    ignored = tuple(IgnoredSheet(name, NOT_PART_OF_EXPORT()) for name, sheet in exports.items() if sheet is None)
     if not found:
-        return ExtractedFile(file, "rejected", NOT_AN_EXPORT, ignored_sheets=ignored, kind="bpjs")
+        return ExtractedFile(file, "rejected", NOT_AN_EXPORT(), ignored_sheets=ignored, kind="bpjs")
     kinds = sorted({sheet.kind.name for sheet in found})
     if len(kinds) > 1:
-        reason = f"holds several kinds of BPJS export ({', '.join(kinds)}); send one kind per file"
+        reason = SEVERAL_EXPORT_KINDS(kinds=", ".join(kinds))
         return ExtractedFile(file, "rejected", reason, ignored_sheets=ignored, kind=kinds[0])
     return ExtractedFile(file, "placed", kind=kinds[0], exports=found, ignored_sheets=ignored)
 
@@ -309,7 +316,7 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
                 e.file.period,
                 e.village_code,
                 e.status,
-                e.reason,
+                *recorded(e.reason),
                 e.file.modified_at,
                 e.kind,
                 e.transient,
@@ -324,15 +331,27 @@ def file_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
 def sheet_table(extracted: Sequence[ExtractedFile]) -> pl.DataFrame:
     """One row per sheet read: a roster with its row count, or ignored with the reason."""
     rows = [
-        (e.file.sha256, e.file.source_file, r.sheet, "roster", "", r.body.height) for e in extracted for r in e.sheets
+        (e.file.sha256, e.file.source_file, r.sheet, "roster", *recorded(None), r.body.height)
+        for e in extracted
+        for r in e.sheets
     ] + [
-        (e.file.sha256, e.file.source_file, i.sheet, "ignored", i.reason, 0)
+        (e.file.sha256, e.file.source_file, i.sheet, "ignored", *recorded(i.reason), 0)
         for e in extracted
         for i in e.ignored_sheets
     ]
     return pl.DataFrame(
-        rows, schema=["sha256", "source_file", "sheet", "status", "reason", "rows_read"], orient="row"
-    ).with_columns(pl.col("rows_read").cast(pl.Int32))
+        rows,
+        schema={
+            **dict.fromkeys(["sha256", "source_file", "sheet", "status", *REASON_COLUMNS], pl.String),
+            "rows_read": pl.Int32,
+        },
+        orient="row",
+    )
+
+
+def recorded(reason: Said | None) -> tuple[str | None, ...]:
+    """A reason's columns (REASON_COLUMNS); a file or sheet that needs none has '' as its reason."""
+    return reason.recorded() if reason else ("", None, None, None)
 
 
 def column_index(grid_column: str) -> int:
@@ -422,7 +441,7 @@ def process_batch(raw_dir: Path, files: Sequence[DiscoveredFile], gazetteer: Gaz
     return validate_batch([extract_file(raw_dir, file, gazetteer) for file in files], gazetteer)
 
 
-def crashed(file: DiscoveredFile, gazetteer: Gazetteer, reason: str) -> BatchOutcome:
+def crashed(file: DiscoveredFile, gazetteer: Gazetteer, reason: Said) -> BatchOutcome:
     """The outcome of a file whose reading ended the worker process: rejected, on the village its path names.
 
     The end may be the moment's (the time limit on a busy machine, the kernel's memory killer, the

@@ -16,6 +16,18 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.ingest.reasons import (
+    FILE_UNREADABLE,
+    FOLDER_UNREADABLE,
+    IMPOSSIBLE_PERIOD,
+    NAME_NOT_UTF8,
+    NOT_REGULAR_FILE,
+    REASON_COLUMNS,
+    STILL_COPYING,
+    SYMBOLIC_LINK,
+    Said,
+)
+
 PERIOD_FOLDER = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 DATED_FOLDER = re.compile(r"^\d{4}-\d{2}$")  # looks like a period: 2024-13 and 9999-12 too
 FIRST_PERIOD = "2014-01"  # BPJS Ketenagakerjaan began on 1 January 2014: no roster is older
@@ -29,9 +41,9 @@ DISCOVERED_SCHEMA = {
     "sha256": pl.String,
     "size_bytes": pl.Int64,
     "modified_at": pl.Float64,
-    "problem": pl.String,  # why the file is not read (a link, unreadable, not UTF-8), or null
+    # why the file is not read (a link, unreadable, not UTF-8): a reason of the catalogue (Said.packed), or null
+    "problem": pl.String,
 }
-LINK = "symbolic link"  # a link is ignored; other problems reject the file (its village must send it again)
 
 
 def sha256_of(path: Path) -> str:
@@ -49,10 +61,10 @@ def period_of(relative: Path) -> str | None:
     return top if PERIOD_FOLDER.match(top) else None
 
 
-def not_read(relative: str, problem: str, modified_at: float = 0.0) -> tuple[object, ...]:
+def not_read(relative: str, problem: Said, modified_at: float = 0.0) -> tuple[object, ...]:
     """A row for an entry that is not read: its digest stands for its path and problem, so it is recorded once."""
-    digest = hashlib.sha256(f"not read: {relative}: {problem}".encode()).hexdigest()
-    return (relative, period_of(Path(relative)), digest, 0, modified_at, problem)
+    digest = hashlib.sha256(f"not read: {relative}: {problem.english}".encode()).hexdigest()
+    return (relative, period_of(Path(relative)), digest, 0, modified_at, problem.packed())
 
 
 def entry(raw_dir: Path, path: Path) -> tuple[object, ...]:
@@ -62,19 +74,19 @@ def entry(raw_dir: Path, path: Path) -> tuple[object, ...]:
         relative.encode()
     except UnicodeEncodeError:
         shown = os.fsencode(relative).decode("utf-8", "backslashreplace")
-        return not_read(shown, "file name is not valid UTF-8 (rename the file)")
+        return not_read(shown, NAME_NOT_UTF8())
     try:
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode):
             target = os.fsencode(path.readlink()).decode("utf-8", "backslashreplace")
-            return not_read(relative, f"{LINK} to {target}, not followed", info.st_mtime)
+            return not_read(relative, SYMBOLIC_LINK(target=target), info.st_mtime)
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever; a device never ends
-            return not_read(relative, "not a regular file (a pipe, socket or device)", info.st_mtime)
+            return not_read(relative, NOT_REGULAR_FILE(), info.st_mtime)
         digest = sha256_of(path)
         after = path.lstat()  # a file written while it was hashed is as new as its last write (see `skipped`)
         return (relative, period_of(Path(relative)), digest, after.st_size, max(info.st_mtime, after.st_mtime), None)
     except OSError as error:
-        return not_read(relative, f"cannot be read: {error.strerror or error}")
+        return not_read(relative, FILE_UNREADABLE(error=str(error.strerror or error)))
 
 
 def is_link(path: Path) -> bool:
@@ -102,7 +114,7 @@ def discover(raw_dir: Path) -> pl.DataFrame:
         rows += [entry(raw_dir, here / name) for name in sorted([*files, *links])]
     for error in unlisted:
         relative = Path(error.filename).relative_to(raw_dir).as_posix()
-        rows.append(not_read(f"{relative}/", f"folder cannot be read: {error.strerror or error}"))
+        rows.append(not_read(f"{relative}/", FOLDER_UNREADABLE(error=str(error.strerror or error))))
     return pl.DataFrame(rows, schema=DISCOVERED_SCHEMA, orient="row").sort("modified_at", "source_file")
 
 
@@ -118,7 +130,8 @@ def is_possible(folder: str, clock: datetime) -> bool:
 
 
 def skipped(discovered: pl.DataFrame, clock: datetime, quiet_seconds: float) -> pl.DataFrame:
-    """(source_file, sha256, reason) of the files this run leaves unread for now, and records as such.
+    """The files this run leaves unread for now, and records as such: source_file, sha256 and the reason
+    (SKIPPED_COLUMNS: in English, its code and parameters, in Indonesian).
 
     A file under a dated folder that is no possible period (`9999-12/`, `2024-13/`, `0000-01/`:
     a folder of next year's month becomes possible in time), and a file modified within
@@ -128,18 +141,27 @@ def skipped(discovered: pl.DataFrame, clock: datetime, quiet_seconds: float) -> 
     top = pl.col("source_file").str.extract(r"^([^/]+)/")
     last = last_possible_period(clock)
     possible = top.str.contains(PERIOD_FOLDER.pattern) & top.is_between(pl.lit(FIRST_PERIOD), pl.lit(last))
-    quiet = f"modified less than {quiet_seconds:g} seconds (quiet_seconds) from this run's start: it may still be "
-    reasons = (
-        pl.when(top.str.contains(DATED_FOLDER.pattern) & ~possible)
-        .then(pl.format(f"folder {{}}/ is not a period that can exist (from {FIRST_PERIOD} to {last}); not read", top))
-        .when(pl.col("problem").is_null() & ((pl.col("modified_at") - clock.timestamp()).abs() < quiet_seconds))
-        .then(pl.lit(quiet + "being copied; read by a later run"))
+    impossible = top.str.contains(DATED_FOLDER.pattern) & ~possible
+    copying = pl.col("problem").is_null() & ((pl.col("modified_at") - clock.timestamp()).abs() < quiet_seconds)
+    left = discovered.filter(impossible | copying).select(
+        "source_file", "sha256", top.alias("top"), impossible.alias("impossible")
     )
-    return (
-        discovered.with_columns(reason=reasons)
-        .filter(pl.col("reason").is_not_null())
-        .select("source_file", "sha256", "reason")
-    )
+    rows = [
+        (
+            source_file,
+            sha256,
+            *(
+                IMPOSSIBLE_PERIOD(folder=folder, first=FIRST_PERIOD, last=last)
+                if is_impossible
+                else STILL_COPYING(seconds=quiet_seconds)
+            ).recorded(),
+        )
+        for source_file, sha256, folder, is_impossible in left.iter_rows()
+    ]
+    return pl.DataFrame(rows, schema=SKIPPED_COLUMNS, orient="row")
+
+
+SKIPPED_COLUMNS = {"source_file": pl.String, "sha256": pl.String, **dict.fromkeys(REASON_COLUMNS, pl.String)}
 
 
 def in_possible_periods(discovered: pl.DataFrame, clock: datetime) -> pl.DataFrame:

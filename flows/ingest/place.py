@@ -9,6 +9,15 @@ from pathlib import PurePosixPath
 
 import polars as pl
 
+from flows.ingest.reasons import (
+    NOTHING_WRITTEN,
+    SEVERAL_DISTRICTS,
+    VILLAGE_NOT_FOUND,
+    WRITTEN_DISTRICT,
+    WRITTEN_VILLAGE,
+    Said,
+)
+
 PREFIXES = r"^(DESA\s*/\s*KELURAHAN|DESA|KELURAHAN|KEL|KECAMATAN|KEC|DS)\b\.?\s*"
 DISTRICT_MARK = re.compile(r"\bKEC(?:AMATAN)?\b\.?\s*[:\-_]?\s*(.+)$", re.IGNORECASE)
 # a village's Kemendagri code: province, regency, district, village (`33.02.17.2008`, `3302172008`)
@@ -20,7 +29,7 @@ class Placement:
     """The village a file reports, or why it could not be placed."""
 
     village_code: str | None
-    reason: str = ""
+    reason: Said | None = None
 
 
 def place_key(name: str) -> str:
@@ -182,10 +191,9 @@ def place(title: dict[str, str], source_file: str, gazetteer: Gazetteer) -> Plac
             return Placement(candidates[0][0])
         if len(candidates) > 1:
             names = ", ".join(sorted({district for _, _, district in candidates}))
-            return Placement(
-                None,
-                f"village {text.strip()!r} exists in several districts ({names}) and the file names none of them; "
-                "write KECAMATAN in the title block",
-            )
-    found = ", ".join(f"{k}={v!r}" for k, v in title.items() if k != "month") or "no DESA/KECAMATAN in the title block"
-    return Placement(None, f"village not found in the official list ({found}; file {source_file!r})")
+            return Placement(None, SEVERAL_DISTRICTS(village=text.strip(), districts=names))
+    written = [WRITTEN[key](name=value) for key, value in title.items() if key in WRITTEN]
+    return Placement(None, VILLAGE_NOT_FOUND(written=written or NOTHING_WRITTEN(), file=source_file))
+
+
+WRITTEN = {"village": WRITTEN_VILLAGE, "district": WRITTEN_DISTRICT}  # what the title block named

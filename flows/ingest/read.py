@@ -40,6 +40,35 @@ import fastexcel
 import olefile
 import polars as pl
 
+from flows.ingest.reasons import (
+    BECAME_LINK,
+    BINARY_CONTENT,
+    CELL_TEXT_TOO_LONG,
+    CELL_TOO_FAR,
+    CELLS_SPAN,
+    CHANGED_WHILE_READ,
+    CORRUPT_ZIP,
+    DAMAGED_CSV,
+    DAMAGED_SPREADSHEET,
+    DAMAGED_XLS,
+    DECODED_TEXT,
+    DOCUMENT_OR_IMAGE,
+    EMPTY_FILE,
+    FILE_TOO_LARGE,
+    MALFORMED_XML,
+    NO_LONGER_REGULAR,
+    PASSWORD,
+    SHARED_PART,
+    TEXT_TOO_LARGE,
+    TOO_MANY_LINES,
+    TOO_MANY_ROWS,
+    TOO_WIDE,
+    UNPACKS_TOO_LARGE,
+    XLS_DIMENSIONS,
+    XLS_STREAM,
+    Said,
+)
+
 ROSTER_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -108,7 +137,14 @@ TAG = re.compile(r"<[^<>]*>")
 
 
 class UnreadableFileError(Exception):
-    """The file cannot be read as a roster; the message says why, in plain words, naming the file."""
+    """The file cannot be read as a roster: `said`, a reason of the catalogue (flows/ingest/reasons.py) naming the file.
+
+    Its message is the reason in English.
+    """
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said.english)
+        self.said = said
 
 
 class PassingReadError(UnreadableFileError):
@@ -160,9 +196,9 @@ def sniff(name: str, data: bytes) -> str:
     if data.startswith(UTF16_BOMS):  # "Unicode text" as Excel saves it
         return "text"
     if document := next((kind for magic, kind in DOCUMENT_MAGIC if data.startswith(magic)), None):
-        raise UnreadableFileError(f"{name}: a {document}, not a spreadsheet or text file")
+        raise UnreadableFileError(DOCUMENT_OR_IMAGE(file=name, document=document))
     if b"\x00" in data[:4096] or (data[:4096] and not is_mostly_text(data[:4096])):
-        raise UnreadableFileError(f"{name}: not a spreadsheet or text file (binary content)")
+        raise UnreadableFileError(BINARY_CONTENT(file=name))
     if re.search(rb"<\s*(html|table)\b", data[:4096], re.IGNORECASE):
         return "html"
     return "text"
@@ -178,22 +214,19 @@ def read_once(path: Path, sha256: str | None = None) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise PassingReadError(f"{path.name}: became a symbolic link after it was found; not followed") from None
+            raise PassingReadError(BECAME_LINK(file=path.name)) from None
         raise
     with os.fdopen(descriptor, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise PassingReadError(f"{path.name}: is no longer a regular file (a pipe, socket or device); not read")
+            raise PassingReadError(NO_LONGER_REGULAR(file=path.name))
         data = stream.read(limits().file_bytes + 1)
     if len(data) > limits().file_bytes:
         raise UnreadableFileError(
-            f"{path.name}: larger than {limits().file_bytes // 2**20} MiB, more than {limits().what} can be; refused"
+            FILE_TOO_LARGE(file=path.name, limit_mib=limits().file_bytes // 2**20, what=limits().what)
         )
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise PassingReadError(
-            f"{path.name}: changed or replaced after it was found (its content is not what was fingerprinted); "
-            "not read in this run"
-        )
+        raise PassingReadError(CHANGED_WHILE_READ(file=path.name))
     return data
 
 
@@ -211,8 +244,12 @@ def check_archive(name: str, data: bytes) -> None:
                     unpacked += len(chunk)
                     if unpacked > limits().unpacked_bytes:
                         raise UnreadableFileError(
-                            f"{name}: unpacks to more than {limits().unpacked_bytes // 2**20} MiB "
-                            f"(its headers claim {info.file_size // 2**20} MiB for {info.filename}); refused"
+                            UNPACKS_TOO_LARGE(
+                                file=name,
+                                limit_mib=limits().unpacked_bytes // 2**20,
+                                claimed_mib=info.file_size // 2**20,
+                                member=info.filename,
+                            )
                         )
                     chunks.append(chunk)
                 content = b"".join(chunks)
@@ -220,7 +257,7 @@ def check_archive(name: str, data: bytes) -> None:
                 if info.filename.lower() in WORKBOOK_PARTS:
                     kept.setdefault(info.filename.lower(), content)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, ValueError) as error:
-        raise UnreadableFileError(f"{name}: damaged file (corrupt zip archive: {error})") from error
+        raise UnreadableFileError(CORRUPT_ZIP(file=name, error=str(error))) from error
     check_cells(name, cells)
     text.check()
     check_shared_parts(name, kept)
@@ -262,9 +299,12 @@ class DecodedText:
     def check_total(self, total: int) -> None:
         if total > limits().decoded_text_bytes:
             raise UnreadableFileError(
-                f"{self.file_name}: its cells hold {total // 2**20:,} MiB of text (each shared or repeated text "
-                f"counted in every cell showing it); {limits().what} holds at most "
-                f"{limits().decoded_text_bytes // 2**20} MiB; refused"
+                DECODED_TEXT(
+                    file=self.file_name,
+                    mib=total // 2**20,
+                    what=limits().what,
+                    limit_mib=limits().decoded_text_bytes // 2**20,
+                )
             )
 
 
@@ -307,10 +347,7 @@ def check_shared_parts(name: str, parts: dict[str, bytes]) -> None:
             continue
         part = part_path(target)
         if part in seen:
-            raise UnreadableFileError(
-                f"{name}: sheets {seen[part]} and {position} of the workbook are one part ({part}), "
-                "which would be read once for each; refused"
-            )
+            raise UnreadableFileError(SHARED_PART(file=name, first=seen[part], second=position, part=part))
         seen[part] = position
 
 
@@ -334,10 +371,7 @@ def part_path(target: str) -> str:
 
 def check_cells(name: str, cells: int) -> None:
     if cells > limits().cells:
-        raise UnreadableFileError(
-            f"{name}: its sheets span {cells:,} cells (rows x columns to each sheet's farthest cell); "
-            f"{limits().what} spans at most {limits().cells:,}; refused"
-        )
+        raise UnreadableFileError(CELLS_SPAN(file=name, cells=cells, what=limits().what, limit=limits().cells))
 
 
 BIFF_EOF, BIFF_BOUNDSHEET, BIFF_DIMENSIONS, BIFF_STRING = 0x000A, 0x0085, 0x0200, 0x0207
@@ -365,10 +399,7 @@ def check_xls(name: str, data: bytes) -> None:
         cells = 0
         for entry in streams:
             if entry.size > limits().unpacked_bytes:
-                raise UnreadableFileError(
-                    f"{name}: its workbook stream claims {entry.size // 2**20} MiB, "
-                    f"more than {limits().what} can be; refused"
-                )
+                raise UnreadableFileError(XLS_STREAM(file=name, mib=entry.size // 2**20, what=limits().what))
             stream = document._open(entry.isectStart, entry.size).read(entry.size)
             offsets = [
                 struct.unpack_from("<I", body)[0]
@@ -379,7 +410,7 @@ def check_xls(name: str, data: bytes) -> None:
     except UnreadableFileError:
         raise
     except Exception as error:  # olefile raises several types for a damaged container
-        raise UnreadableFileError(f"{name}: damaged .xls (its OLE2 container cannot be read: {error})") from error
+        raise UnreadableFileError(DAMAGED_XLS(file=name, error=str(error))) from error
     check_cells(name, cells)
 
 
@@ -409,9 +440,7 @@ def sheet_cells(name: str, stream: bytes, offset: int, number: int) -> int:
             layout = "<HHHH" if len(body) == 10 else "<IIHH"
             first_row, past_row, first_column, past_column = struct.unpack_from(layout, body)
             if first_row > past_row or first_column > past_column:
-                raise UnreadableFileError(
-                    f"{name}: sheet {number} of the workbook has a DIMENSIONS record ending before it starts; refused"
-                )
+                raise UnreadableFileError(XLS_DIMENSIONS(file=name, sheet=number))
             extent.reach(past_row, past_column)
     return extent.far_row * extent.far_column
 
@@ -458,10 +487,7 @@ def check_extent(file_name: str, member: str, data: bytes, text: DecodedText | N
     Returns the cells (rows x columns) the member spans, which calamine would build.
     """
     if LONG_TEXT.search(data):
-        raise UnreadableFileError(
-            f"{file_name}: {member} holds a text of more than {MAX_CELL_TEXT:,} characters, "
-            "more than a spreadsheet cell can; refused"
-        )
+        raise UnreadableFileError(CELL_TEXT_TOO_LONG(file=file_name, member=member, limit=MAX_CELL_TEXT))
     cells = XML_CELL_REF.findall(data)
     rows = {int(row) for row in XML_ROW_REF.findall(data)} | {int(row) for _, row in set(cells)}
     columns = {column_number(letters.upper()) for letters in {letters for letters, _ in cells}}
@@ -515,7 +541,7 @@ class Extent:
             self.parser.Parse(chunk, final)
         except xml.parsers.expat.ExpatError as error:
             raise UnreadableFileError(
-                f"{self.file_name}: {self.member} cannot be checked to its end (malformed XML: {error}); refused"
+                MALFORMED_XML(file=self.file_name, member=self.member, error=str(error))
             ) from None
 
     def characters(self, data: str) -> None:
@@ -567,8 +593,15 @@ class Extent:
         self.far_row, self.far_column = max(self.far_row, row), max(self.far_column, column)
         if self.far_row > limits().rows or self.far_column > MAX_COLUMNS:
             raise UnreadableFileError(
-                f"{self.file_name}: {self.member} has a cell at column {self.far_column}, row {self.far_row}; "
-                f"{limits().what} has at most {MAX_COLUMNS} columns and {limits().rows:,} rows; refused"
+                CELL_TOO_FAR(
+                    file=self.file_name,
+                    member=self.member,
+                    column=self.far_column,
+                    row=self.far_row,
+                    what=limits().what,
+                    columns=MAX_COLUMNS,
+                    rows=limits().rows,
+                )
             )
 
 
@@ -589,26 +622,25 @@ def read_within_limits(path: Path, sha256: str | None) -> list[RawSheet]:
     """`read_workbook`'s reading, under the limits it set."""
     data = read_once(path, sha256)
     if not data:
-        raise UnreadableFileError(f"{path.name}: the file is empty (0 bytes)")
+        raise UnreadableFileError(EMPTY_FILE(file=path.name))
     kind = sniff(path.name, data)
     if kind == "encrypted":
-        raise UnreadableFileError(f"{path.name}: the workbook is password-protected; send it without a password")
+        raise UnreadableFileError(PASSWORD(file=path.name, detail="send it without a password"))
     if kind in {"html", "text"}:
-        rows = html_rows if kind == "html" else text_rows
         size = len(data)
         if size > limits().text_bytes:  # a 300 MB CSV inside every other limit took 4.4 GB to read
             limit = limits().text_bytes // 2**20
             raise UnreadableFileError(
-                f"{path.name}: {size // 2**20} MiB, more than {limits().what} can be (at most {limit}); refused"
+                TEXT_TOO_LARGE(file=path.name, mib=size // 2**20, what=limits().what, limit_mib=limit)
             )
         if kind == "text" and (lines := data.count(b"\n")) > limits().rows:  # before parsing: 1,000,000 rows took 1.5 s
             raise UnreadableFileError(
-                f"{path.name}: {lines:,} lines; {limits().what} has at most {limits().rows:,} rows; refused"
+                TOO_MANY_LINES(file=path.name, lines=lines, what=limits().what, rows=limits().rows)
             )
-        try:
-            return [RawSheet(path.stem, grid_of(rows(decode(data))))]
-        except UnreadableFileError as error:
-            raise UnreadableFileError(f"{path.name}: {error}") from None
+        text = decode(data)
+        return [
+            RawSheet(path.stem, grid_of(path.name, text_rows(path.name, text) if kind == "text" else html_rows(text)))
+        ]
     if kind in {"xlsx", "ods"} or zipfile.is_zipfile(io.BytesIO(data)):  # a zip behind OLE2 magic is checked too
         check_archive(path.name, data)
     if kind == "xls":
@@ -628,8 +660,8 @@ def excel_sheets(path: Path, data: bytes) -> list[RawSheet]:
     except Exception as error:  # calamine raises several unrelated types for a bad file
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         if re.search(r"password|encrypt", message, re.IGNORECASE):
-            raise UnreadableFileError(f"{path.name}: the workbook is password-protected ({message})") from error
-        raise UnreadableFileError(f"{path.name}: damaged or unreadable spreadsheet ({message})") from error
+            raise UnreadableFileError(PASSWORD(file=path.name, detail=message)) from error
+        raise UnreadableFileError(DAMAGED_SPREADSHEET(file=path.name, error=message)) from error
 
 
 def first_used_column(sheet: fastexcel.ExcelSheet) -> int:
@@ -648,7 +680,7 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def text_rows(text: str) -> list[list[str]]:
+def text_rows(name: str, text: str) -> list[list[str]]:
     """Rows of delimited text; the delimiter is the one that splits the first rows into the most fields.
 
     Fields are counted after CSV quoting is applied, so a `,` inside a quoted `;`-separated
@@ -667,7 +699,7 @@ def text_rows(text: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as error:  # an unclosed quote would otherwise swallow every row after it
-        raise UnreadableFileError(f"damaged CSV near line {reader.line_num}: {error}") from error
+        raise UnreadableFileError(DAMAGED_CSV(file=name, line=reader.line_num, error=str(error))) from error
 
 
 def html_rows(text: str) -> list[list[str]]:
@@ -682,18 +714,16 @@ def html_rows(text: str) -> list[list[str]]:
     ]
 
 
-def grid_of(rows: list[list[str]]) -> pl.DataFrame:
+def grid_of(name: str, rows: list[list[str]]) -> pl.DataFrame:
     """A grid of text cells from ragged rows, empty cells as null, trailing empty columns dropped.
 
     A grid past limits().rows rows or with a filled cell past MAX_COLUMNS is refused, never cut.
     """
     if len(rows) > limits().rows:
-        raise UnreadableFileError(
-            f"{len(rows):,} rows; {limits().what} has at most {limits().rows:,}: split the file; refused"
-        )
+        raise UnreadableFileError(TOO_MANY_ROWS(file=name, lines=len(rows), what=limits().what, rows=limits().rows))
     wide = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row[MAX_COLUMNS:])), None)
     if wide is not None:
-        raise UnreadableFileError(f"row {wide + 1} has a filled cell past column {MAX_COLUMNS}; refused")
+        raise UnreadableFileError(TOO_WIDE(file=name, row=wide + 1, columns=MAX_COLUMNS))
     cells = [[cell.strip() or None for cell in row[:MAX_COLUMNS]] for row in rows]
     width = max((i + 1 for row in cells for i, cell in enumerate(row) if cell is not None), default=0)
     return pl.DataFrame(

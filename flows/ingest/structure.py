@@ -11,6 +11,7 @@ import polars as pl
 
 from flows.ingest.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
 from flows.ingest.read import CELL_PREFIX, RawSheet
+from flows.ingest.reasons import NO_ROSTER_HEADER, SHEET_EMPTY, Said
 
 MAX_TITLE_ROWS = 8
 MIN_HEADER_MATCHES = 3
@@ -69,7 +70,7 @@ class IgnoredSheet:
     """A sheet that holds no roster (an empty `Sheet1`, a `Rekap`), with the reason."""
 
     sheet: str
-    reason: str
+    reason: Said
 
 
 @dataclass(frozen=True)
@@ -215,10 +216,10 @@ def mapped_column(name: str, rosters: Sequence[tuple[int, SheetBody]]) -> pl.Exp
 def structure_sheet(sheet: RawSheet) -> Roster | IgnoredSheet:
     """Recognise a roster sheet, or say why the sheet is not one."""
     if sheet.grid.height == 0:
-        return IgnoredSheet(sheet.name, "sheet is empty")
+        return IgnoredSheet(sheet.name, SHEET_EMPTY())
     header = find_header(sheet.grid)
     if header is None:
-        return IgnoredSheet(sheet.name, "no roster header (NIK or NAMA with other known columns) in the first rows")
+        return IgnoredSheet(sheet.name, NO_ROSTER_HEADER())
     return Roster(
         sheet=sheet.name,
         group_hint=sheet_group(sheet.name),

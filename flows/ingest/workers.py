@@ -50,15 +50,12 @@ from flows.ingest.batch import (
 )
 from flows.ingest.place import Gazetteer
 from flows.ingest.preload import MAIN_MODULE, die_with_parent
+from flows.ingest.reasons import READER_CRASHED, TIMED_OUT
 from flows.settings import Settings
 
 T = TypeVar("T")
 R = TypeVar("R", covariant=True)
 Extract = Callable[[Path, DiscoveredFile, Gazetteer], ExtractedFile]  # `extract_file`, or a test's stand-in
-CRASHED = (
-    "the spreadsheet reader crashed on this file (damaged or hostile content, or past the memory ceiling of "
-    "a reading worker, worker_memory_mb); save it again and resend"
-)
 
 
 @dataclass(frozen=True)
@@ -302,12 +299,8 @@ class BatchProcessor:
         """The outcome of a file whose worker died `seconds` after it was given the file: past the limit, or a crash."""
         limit = self.worker.timeout
         if seconds >= limit:
-            reason = (
-                f"reading this file took longer than the limit of {limit:g} seconds (file_timeout_seconds); "
-                "stopped. Save it again and resend, or ask the operator to raise the limit"
-            )
-            return crashed(file, self.gazetteer, reason)
-        return crashed(file, self.gazetteer, CRASHED)
+            return crashed(file, self.gazetteer, TIMED_OUT(seconds=limit))
+        return crashed(file, self.gazetteer, READER_CRASHED())
 
     def whole_or_one_by_one(self, files: list[DiscoveredFile]) -> list[BatchOutcome]:
         """The files as one batch; if a worker dies again (not while reading), each alone: never a loop."""

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
-from flows.ingest.reasons import alasan, passing_note
+from flows.ingest.reasons import REASON_COLUMNS, SAME_CONTENT, Said, passing_note
 from flows.privacy import mask_text, mask_variables
 from flows.store.pii import PiiKey
 from flows.store.sql import query_frame, registered, run_script, transaction
@@ -38,7 +38,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     created 0600 (the publisher sets the analyst warehouse's own mode); files that were made
     with another mode (an older version, a copy, a restore) are set back to 0600 each time.
 
-    Reasons recorded before they were said in Indonesian get their `alasan` (fill_alasan).
+    Reasons recorded as a code and parameters only get their texts (fill_reasons).
     The database is attached with row groups of
     STATE_ROW_GROUP_SIZE rows (the option lasts while it is attached, so it is given each time).
     """
@@ -60,7 +60,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             record_deferred_failures(con, path)
             run_script(con, "create_macros", mask_variables())
             run_script(con, "create_period_tables")
-            fill_alasan(con)
+            fill_reasons(con)
             yield con
     finally:
         os.umask(old_umask)
@@ -126,7 +126,7 @@ def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame
 
 
 def with_attempts(con: duckdb.DuckDBPyConnection, files: pl.DataFrame, retries: int) -> pl.DataFrame:
-    """`files` with each passing failure's reason saying whether a later run reads the file again."""
+    """`files` with each passing failure's reason saying, in both languages, whether a later run reads it again."""
     if "transient" not in files.columns or not files["transient"].any():
         return files
     earlier = query_frame(
@@ -134,12 +134,17 @@ def with_attempts(con: duckdb.DuckDBPyConnection, files: pl.DataFrame, retries: 
     )
     counted = files.join(earlier, on=["source_file", "sha256"], how="left", maintain_order="left")
     notes = [
-        reason + passing_note(earlier + 1, retries) if transient else reason
-        for reason, transient, earlier in zip(
-            counted["reason"], counted["transient"], counted["earlier"].fill_null(0), strict=True
-        )
+        passing_note(earlier + 1, retries) if transient else None
+        for transient, earlier in zip(counted["transient"], counted["earlier"].fill_null(0), strict=True)
     ]
-    return files.with_columns(reason=pl.Series(notes, dtype=pl.String))
+    return files.with_columns(
+        reason=pl.Series(
+            [r + n.english if n else r for r, n in zip(files["reason"], notes, strict=True)], dtype=pl.String
+        ),
+        alasan=pl.Series(
+            [a + n.alasan if n else a for a, n in zip(files["alasan"], notes, strict=True)], dtype=pl.String
+        ),
+    )
 
 
 def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -147,35 +152,43 @@ def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) 
     return frame if frame.width else query_frame(con, f"select * from {table} limit 0")
 
 
-def with_alasan(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` (files or sheets, with `reason` and `source_file`) with each reason in Indonesian as `alasan`."""
-    said = [alasan(reason, source) for reason, source in zip(frame["reason"], frame["source_file"], strict=True)]
-    return frame.with_columns(alasan=pl.Series(said, dtype=pl.String))
-
-
-def fill_alasan(con: duckdb.DuckDBPyConnection) -> None:
-    """Say in Indonesian every recorded reason that is not yet (a statement that changes a reason clears it)."""
+def fill_reasons(con: duckdb.DuckDBPyConnection) -> None:
+    """Say in both languages every reason a statement recorded as its catalogue code and parameters only
+    (refresh_current.sql, hold_pending.sql: a statement that changes a reason clears its texts).
+    """
     for table, key in (
         ("ingested_files", ("source_file", "sha256")),
         ("ingested_sheets", ("source_file", "sha256", "sheet")),
     ):
         pending = query_frame(
-            con, f"select {', '.join(key)}, reason from {table} where alasan is null and reason <> ''"
+            con,
+            f"select {', '.join(key)}, reason_code, reason_params from {table} "
+            "where reason_code is not null and (reason is null or alasan is null)",
         )
         if pending.height:
+            said = [
+                Said.from_json(code, params)
+                for code, params in pending.select("reason_code", "reason_params").iter_rows()
+            ]
+            texts = pending.select(*key).with_columns(
+                reason=pl.Series([s.english for s in said], dtype=pl.String),
+                alasan=pl.Series([s.alasan for s in said], dtype=pl.String),
+            )
             matched = " and ".join(f"t.{column} = s.{column}" for column in key)
-            with registered(con, {"said": with_alasan(pending)}):
-                con.execute(f"update {table} as t set alasan = s.alasan from said as s where {matched}")
+            with registered(con, {"said": texts}):
+                con.execute(
+                    f"update {table} as t set reason = s.reason, alasan = s.alasan from said as s where {matched}"
+                )
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str, retries: int) -> None:
     """Record a batch of files, their rows and failures in one transaction (`retries`: the setting file_retries)."""
     frames = {
-        "batch_files": with_alasan(with_attempts(con, outcome.files, retries)),
+        "batch_files": with_attempts(con, outcome.files, retries),
         "batch_rows": empty_like(con, outcome.rows, "roster_rows"),
         "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
         "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
-        "batch_sheets": with_alasan(empty_like(con, outcome.sheets, "ingested_sheets")),
+        "batch_sheets": empty_like(con, outcome.sheets, "ingested_sheets"),
         "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
         "batch_skipped": empty_like(con, outcome.skipped, "skipped_rows"),
         **{f"batch_{k.name}": empty_like(con, outcome.exports.get(k.name, pl.DataFrame()), k.name) for k in EXPORTS},
@@ -195,7 +208,7 @@ def refresh_current(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         run_script(con, "refresh_exports")
         run_script(con, "refresh_current", {"run_id": run_id})
         run_script(con, "hold_pending")
-        fill_alasan(con)
+        fill_reasons(con)
 
 
 class RunInProgressError(RuntimeError):
@@ -255,7 +268,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message
 
 def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: str) -> None:
     """Record files whose content was already ingested under another path as ignored."""
-    files = copies.select(
+    said = [SAME_CONTENT(first=first).recorded() for first in copies["source_file_first"]]
+    reasons = pl.DataFrame(said, schema=dict.fromkeys(REASON_COLUMNS, pl.String), orient="row")
+    files = pl.concat([copies, reasons], how="horizontal").select(
         "source_file",
         "sha256",
         "period",
@@ -263,7 +278,7 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
         pl.lit(None, dtype=pl.String).alias("village_code"),
         pl.lit("ignored").alias("status"),
         pl.lit(None, dtype=pl.String).alias("kind"),  # not read again
-        pl.format("same content as {}", "source_file_first").alias("reason"),
+        *REASON_COLUMNS,
         *(pl.lit(0).alias(c) for c in COUNT_COLUMNS),
         pl.lit(False).alias("transient"),
     )
@@ -272,7 +287,7 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
 
 def record_skipped(con: duckdb.DuckDBPyConnection, skipped: pl.DataFrame, run_id: str) -> None:
     """Record the files this run leaves unread for now (discover.skipped), with why."""
-    frame = skipped.select("source_file", "sha256", "reason", pl.lit(run_id).alias("run_id"))
+    frame = skipped.select("source_file", "sha256", *REASON_COLUMNS, pl.lit(run_id).alias("run_id"))
     with registered(con, {"skipped": frame}), transaction(con):
         con.execute("insert into skipped_files by name select * from skipped")
 

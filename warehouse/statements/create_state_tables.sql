@@ -154,7 +154,7 @@ create table if not exists sheet_columns (
 );
 
 -- Reasons in Indonesian beside the English ones (flows/ingest/reasons.py: written with each
--- batch, and by state.fill_alasan where a statement changed a reason and cleared it), and
+-- batch, and by state.fill_reasons where a statement changed a reason and cleared it), and
 -- for each version of a group that no longer counts, the file that replaced it.
 alter table ingested_files add column if not exists alasan varchar;
 alter table ingested_sheets add column if not exists alasan varchar;
@@ -230,3 +230,15 @@ create table if not exists skipped_files (
     sha256 varchar not null,
     reason varchar not null
 );
+
+-- Issue 30: every reason is an entry of one catalogue (flows/ingest/reasons.py): its code and
+-- its parameters (JSON) are recorded beside its English and Indonesian texts. A statement that
+-- decides a reason (refresh_current.sql, hold_pending.sql) sets only the code and parameters
+-- and clears the texts, which state.fill_reasons renders from the catalogue.
+alter table ingested_files add column if not exists reason_code varchar;
+alter table ingested_files add column if not exists reason_params varchar;
+alter table ingested_sheets add column if not exists reason_code varchar;
+alter table ingested_sheets add column if not exists reason_params varchar;
+alter table skipped_files add column if not exists reason_code varchar;
+alter table skipped_files add column if not exists reason_params varchar;
+alter table skipped_files add column if not exists alasan varchar;

@@ -1,8 +1,8 @@
 -- Run right after refresh_current.sql, in its transaction (state.refresh_current). Records
 -- when each new file version first arrived, then holds the versions that arrived for a period
 -- after it was closed (held_versions, arrived_after_close): refresh_current.sql has already
--- kept them out of the figures; here they become 'pending', saying why in English and
--- Indonesian, and their row failures stay current so the village is told about them as usual
+-- kept them out of the figures; here they become 'pending', saying why (a reason of the
+-- catalogue), and their row failures stay current so the village is told about them as usual
 -- (`cakupan rejects`). A held version is counted once accepted (`cakupan accept`) or once its
 -- period is reopened: the next refresh ranks it like any other.
 
@@ -15,21 +15,24 @@ where not exists (
     select 1 from file_arrivals as a where a.sha256 = f.sha256 and a.source_file = f.source_file
 );
 
+-- the reason is the catalogue's held_regency or held_district (flows/ingest/reasons.py), said in
+-- both languages by state.fill_reasons
 update ingested_files as f
 set status = 'pending',
-    reason = 'held: ' || p.period || ' is closed for ' || p.scope || ' (action ' || p.close_action_id
-        || '); it counts once accepted (cakupan accept) or once the period is reopened',
-    alasan = 'ditahan: periode ' || p.period || ' sudah ditutup untuk ' || p.lingkup
-        || '. Berkas sudah dibaca dan diperiksa, tetapi angkanya baru dihitung setelah disetujui '
-        || 'operator kabupaten atau periode dibuka kembali.'
+    reason_code = case when p.district is null then 'held_regency' else 'held_district' end,
+    reason_params = case
+        when p.district is null then json_object('period', p.period, 'action', p.close_action_id)
+        else json_object('period', p.period, 'action', p.close_action_id, 'district', p.district)
+    end::varchar,
+    reason = null,
+    alasan = null
 from (
     select
         h.sha256,
         h.source_file,
         any_value(h.period) as period,
         max(h.close_action_id) as close_action_id,
-        coalesce('kecamatan ' || any_value(c.district_code), 'the regency') as scope,
-        coalesce('kecamatan ' || any_value(c.district_code), 'seluruh kabupaten') as lingkup
+        any_value(c.district_code) as district
     from held_versions as h
     join period_actions as c on c.action_id = h.close_action_id
     where h.arrived_after_close

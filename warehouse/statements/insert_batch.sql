@@ -24,7 +24,7 @@ select source_file, sha256, $run_id as run_id, reason from batch_files where tra
 insert into ingested_files by name
 select source_file, sha256, period, village_code,
        case status when 'placed' then 'loaded' else status end as status,  -- loaded by this very transaction
-       rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, alasan,
+       rows_read, rows_loaded, rows_rejected, rows_skipped, rows_duplicate, reason, reason_code, reason_params, alasan,
        modified_at, kind, transient, $run_id as run_id
 from batch_files;
 
@@ -59,7 +59,7 @@ insert into flagged_rows by name
 select * from batch_flagged;
 
 insert into ingested_sheets by name
-select sha256, source_file, sheet, status, reason, alasan, rows_read from batch_sheets;
+select sha256, source_file, sheet, status, reason, reason_code, reason_params, alasan, rows_read from batch_sheets;
 
 insert into sheet_columns by name
 select * from batch_columns;

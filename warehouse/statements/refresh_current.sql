@@ -24,32 +24,49 @@ where g.sha256 = ranked.sha256 and g.group_code = ranked.group_code;
 
 -- a version of a group that no longer counts names the file that counts instead
 update file_groups as g
-set superseded_by = case
-    when g.is_current then null
-    when winner.source_file = g.source_file then winner.source_file || ' (newer version)'  -- the same path, sent again
-    else winner.source_file
-end
+set superseded_by = case when g.is_current then null else winner.source_file end
 from (select period, village_code, group_code, source_file from file_groups where is_current) as winner
 where g.village_code <> 'BPJS' and winner.period = g.period and winner.village_code = g.village_code and winner.group_code = g.group_code;
 
--- a file is superseded once none of its groups counts, and says by what; one superseded for
--- some groups only says which ('superseded for RT_RW by a.xlsx; LINMAS by b.xlsx')
+-- the file that replaced a version, as a reason's parameter: itself sent again is its newer version
+create or replace temporary macro replaced_by(winner, own) as case
+    when winner = own then json_object('code', 'newer_version', 'params', json_object('file', winner))
+    else to_json(winner)
+end;
+
+-- A file is superseded once none of its groups counts, and says by what; one superseded for
+-- some groups only says which. The reason is an entry of the catalogue (flows/ingest/reasons.py:
+-- superseded, superseded_for of superseded_group): its code and parameters are recorded here, and
+-- a changed reason's texts are cleared for state.fill_reasons to say again in both languages.
 update ingested_files as f
 set status = case when lost.kept then 'loaded' else 'superseded' end,
-    reason = lost.reason,
-    alasan = case when lost.reason = f.reason then f.alasan end  -- a changed reason is said again (state.fill_alasan)
+    reason_code = lost.said ->> '$.code',
+    reason_params = (lost.said -> '$.params')::varchar,
+    reason = case
+        when lost.said is null then ''
+        when f.reason_code = lost.said ->> '$.code' and f.reason_params = (lost.said -> '$.params')::varchar then f.reason
+    end,
+    alasan = case
+        when f.reason_code = lost.said ->> '$.code' and f.reason_params = (lost.said -> '$.params')::varchar then f.alasan
+    end
 from (
     select
         sha256,
         source_file,
         bool_or(is_current) as kept,
         case
-            when bool_and(is_current) then ''
-            when not bool_or(is_current) and count(distinct superseded_by) = 1
-                then 'superseded by ' || any_value(superseded_by)
-            else 'superseded for ' || string_agg(group_code || ' by ' || superseded_by, '; ' order by group_code)
-                filter (where not is_current)
-        end as reason
+            when bool_and(is_current) then null
+            when not bool_or(is_current) and count(distinct superseded_by) = 1 then json_object(
+                'code', 'superseded', 'params', json_object('by', replaced_by(any_value(superseded_by), source_file))
+            )
+            else json_object('code', 'superseded_for', 'params', json_object('groups', to_json(list(
+                json_object('code', 'superseded_group', 'params', json_object(
+                    'group', group_code,
+                    'label', replace(group_code, '_', '/'),
+                    'by', replaced_by(superseded_by, source_file)
+                )) order by group_code
+            ) filter (where not is_current))))
+        end as said
     from file_groups
     group by sha256, source_file
 ) as lost

@@ -39,10 +39,7 @@ replaced as (
     select
         a.sha256,
         a.source_file,
-        arg_max(
-            case when b.source_file = a.source_file then b.source_file || ' (newer version)' else b.source_file end,
-            b.arrival
-        ) as superseded_by
+        arg_max(b.source_file, b.arrival) as superseded_by
     from versions as a
     join versions as b on b.period = a.period and b.kind = a.kind and b.arrival > a.arrival and not b.held
     left join shared as s
