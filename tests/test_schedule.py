@@ -60,9 +60,10 @@ def start(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJEC
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    """A real `prefect server start` on a free loopback port, its own database, a 2 s scheduler loop, once it
-    answers; and the environment that points clients (serve, worker, prefect CLI) at it."""
+def start_server(home: Path, database: str = "") -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """A real `prefect server start` on a free loopback port, its own database (SQLite in `home`, or the
+    `database` URL), a 2 s scheduler loop, once it answers; and the environment that points clients
+    (serve, worker, prefect CLI) at it."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
@@ -75,6 +76,7 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        **({"PREFECT_API_DATABASE_CONNECTION_URL": database} if database else {}),
     }
     log = home / "server.log"
     process = start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
