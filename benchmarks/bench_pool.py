@@ -1,70 +1,44 @@
-"""The province through a Prefect process work pool (part of `make bench`; `python benchmarks/bench_pool.py [N]`).
+"""The province through its engine against the same work in one process (part of `make bench`).
 
-The province corpus of bench.py (April 2024, every village of Jawa Tengah, cached), split into one
-landing zone per regency, run by `cakupan province` against a real Prefect server with one and
-with two process workers (each one flow run at a time), staging in a local folder. N limits the
-run to the first N regencies (default: all 35). Reports end-to-end time, per child run the
-orchestration overhead (its flow run's wall time less its regency run's own time, recorded in
-the regency's state database, and the wait before a worker started it), the publisher's time,
-and the peak memory (proportional set size) of each worker's process tree and of the parent's.
+`python benchmarks/bench_pool.py [N]`: the province corpus of bench.py (April 2024, every village of
+Jawa Tengah, cached), split into one landing zone per regency, its first N regencies (default: all
+35). A Prefect server on PostgreSQL (Debian's package, as docs/operations.md runs it; SQLite when it
+is not installed) and a Dask scheduler with one long-lived worker (one unit at a time: a unit
+already uses both cores for its files), warmed with one unit first, as a province office keeps it.
+Then, in one go and alternating, for the first half of the regencies and for all of them:
+`cakupan province --in-process` (every regency one after the other in one process, no Prefect, no
+Dask) and `cakupan province --dask-scheduler` (each regency a unit on the worker), each into fresh
+folders. Reports end to end and the children's phase of each, the ratio, and the overhead per
+unit: (engine children - in-process children) / regencies, and the per-regency cost of each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
-
-import duckdb
-import httpx
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import CACHE, RESULTS, province_corpus, tree_pss_mb  # noqa: E402
-from flows.settings import state_path_for  # noqa: E402
+from benchmarks.bench import CACHE, RESULTS, province_corpus  # noqa: E402
+from tests.province_helpers import postgresql, postgresql_bin  # noqa: E402
+from tests.test_schedule import free_port, start, start_server, stop  # noqa: E402
 
 BIN = Path(sys.executable).parent
-POOL = "cakupan-bench"
+CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def zones(regencies: int) -> tuple[Path, str]:
-    """The province corpus as one landing zone per regency (hard links), and the region of the first N."""
+def zones(regencies: int) -> tuple[Path, list[str]]:
+    """The province corpus as one landing zone per regency (hard links), and the codes of the first N."""
     from tools.generate import split_by_regency
 
     split = CACHE / "province-42-zones"
@@ -72,136 +46,88 @@ def zones(regencies: int) -> tuple[Path, str]:
         shutil.rmtree(split, ignore_errors=True)
         split_by_regency(province_corpus(), split)
         (split / "complete").touch()
-    codes = sorted(p.name for p in split.iterdir() if p.is_dir())[:regencies]
-    return split, ",".join(codes)
+    return split, sorted(p.name for p in split.iterdir() if p.is_dir())[:regencies]
 
 
-def seconds(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
+@contextlib.contextmanager
+def engine(home: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """A Prefect server (on PostgreSQL when installed) and a Dask scheduler with one worker; their environment."""
+    database = postgresql() if postgresql_bin() is not None else contextlib.nullcontext("")
+    with database as url:
+        server, env = start_server(home, url)
+        env = {**env, "CAKUPAN_PII_KEY": "bench"}
+        port = free_port()
+        address = f"tcp://127.0.0.1:{port}"
+        dask = str(BIN / "dask")
+        processes = [server]
+        try:
+            scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+            scheduler_env = {**env, "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+            processes.append(start(scheduler, scheduler_env, home / "scheduler.log"))
+            worker = [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
+            worker_env = {**env, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+            processes.append(start(worker, worker_env, home / "worker.log"))
+            yield env, address
+        finally:
+            for process in reversed(processes):
+                stop(process)
 
 
-def measure(workers: int, raw: Path, region: str, home: Path) -> dict[str, object]:
-    """One province run through a fresh server and pool with `workers` process workers."""
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-        "CAKUPAN_PII_KEY": "bench",
-    }
-    server = start(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, home / "server.log"
-    )
-    pool: list[subprocess.Popen[bytes]] = []
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        prefect = str(BIN / "prefect")
-        subprocess.run(
-            [prefect, "work-pool", "create", POOL, "--type", "process"], env=env, check=True, capture_output=True
-        )
-        config = yaml.safe_load((ROOT / "prefect.yaml").read_text())
-        config["deployments"] = [d for d in config["deployments"] if d["name"] == "regency-chunk"]
-        config["deployments"][0]["work_pool"]["name"] = POOL
-        (home / "prefect.yaml").write_text(yaml.safe_dump(config))
-        subprocess.run(
-            [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(home / "prefect.yaml")],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        pool = [
-            start([prefect, "worker", "start", "--pool", POOL, "--limit", "1"], env, home / f"worker-{n}.log")
-            for n in range(workers)
-        ]
-        warehouse, work = home / "province" / "jateng.duckdb", home / "work"
-        command = [
-            sys.executable,
-            "-c",
-            "from flows.cli import app; app()",
-            "province",
-            "--raw",
-            str(raw),
-            "--warehouse",
-            str(warehouse),
-            "--region",
-            region,
-            "--staging",
-            str(home / "staging"),
-            "--work-dir",
-            str(work),
-            "--child-concurrency",
-            str(workers),
-            "--allow-empty",
-        ]
-        peaks = {"parent": 0.0, **{f"worker {n + 1}": 0.0 for n in range(workers)}}
-        started = time.perf_counter()
-        parent = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(0.25):
-                peaks["parent"] = max(peaks["parent"], tree_pss_mb(parent.pid))
-                for n, worker in enumerate(pool):
-                    peaks[f"worker {n + 1}"] = max(peaks[f"worker {n + 1}"], tree_pss_mb(worker.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        out = parent.communicate()[0].decode()
-        total = time.perf_counter() - started
-        done.set()
-        sampler.join()
-        if parent.returncode != 0:
-            raise RuntimeError(out[-3000:])
-        stages = dict(re.findall(r"(children|publish)\s+([\d.]+)\s+s", out))  # rich may wrap the line
-        found = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=30).json()
-        children = [r for r in found if r["parameters"].get("regencies")]
-        overheads, waits = [], []
-        for child in children:
-            code = child["parameters"]["regencies"][0]
-            with duckdb.connect(str(state_path_for(work / code / "cakupan.duckdb")), read_only=True) as con:
-                own = con.sql("select epoch(max(finished_at) - min(started_at)) from runs").fetchall()[0][0]
-            wall = seconds(child["end_time"]) - seconds(child["start_time"])
-            overheads.append(wall - float(own))
-            waits.append(seconds(child["start_time"]) - seconds(child["created"]))
-        return {
-            "workers": workers,
-            "children": len(children),
-            "end_to_end_s": total,
-            "children_s": float(stages.get("children", "nan")),
-            "publish_s": float(stages.get("publish", "nan")),
-            "overhead_per_child_median_s": statistics.median(overheads),
-            "overhead_per_child_min_max_s": [min(overheads), max(overheads)],
-            "wait_before_start_median_s": statistics.median(waits),
-            "peak_pss_mb": peaks,
-        }
-    finally:
-        for worker in pool:
-            stop(worker)
-        stop(server)
+def province(raw: Path, codes: list[str], out: Path, env: dict[str, str], *flags: str) -> dict[str, float]:
+    """One `cakupan province` run into fresh folders under `out`: end to end, children and publish seconds."""
+    command = [
+        *CAKUPAN,
+        "province",
+        "--raw",
+        str(raw),
+        "--region",
+        ",".join(codes),
+        "--warehouse",
+        str(out / "province.duckdb"),
+        "--staging",
+        str(out / "staging"),
+        "--work-dir",
+        str(out / "work"),
+        "--allow-empty",
+        *flags,
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    total = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stdout[-3000:] + done.stderr[-3000:])
+    stages = dict(re.findall(r"(children|publish)\s+([\d.]+)\s+s", done.stdout))  # rich may wrap the line
+    return {"end_to_end_s": total, **{f"{name}_s": float(seconds) for name, seconds in stages.items()}}
 
 
 def main(regencies: int = 35) -> dict[str, object]:
-    raw, region = zones(regencies)
-    results = {}
-    for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as home:
-            results[f"{workers} worker(s)"] = measure(workers, raw, region, Path(home))
-    files = sum(1 for code in region.split(",") for _ in (raw / code).rglob("*.xlsx"))
-    print(f"province via a work pool: {len(region.split(','))} regencies, {files} files")
-    for name, result in results.items():
-        print(f"{name}: {json.dumps(result)}")
+    raw, codes = zones(regencies)
+    sizes = {"half": codes[: len(codes) // 2], "all": codes}
+    files = {name: sum(1 for code in chosen for _ in (raw / code).rglob("*.xlsx")) for name, chosen in sizes.items()}
+    results: dict[str, object] = {"files": files, "regencies": {name: len(c) for name, c in sizes.items()}}
+    with tempfile.TemporaryDirectory() as folder, engine(Path(folder)) as (env, address):
+        home = Path(folder)
+        results["database"] = "postgresql" if "DATABASE_CONNECTION_URL" in str(env) else "sqlite"
+        results["api"] = env["PREFECT_API_URL"]
+        warm = province(raw, codes[:1], home / "warm", env, "--dask-scheduler", address)  # cold imports, once
+        results["warm_up_one_regency"] = warm
+        for name, chosen in sizes.items():
+            single = province(raw, chosen, home / f"{name}-single", env, "--in-process")
+            through = province(raw, chosen, home / f"{name}-engine", env, "--dask-scheduler", address)
+            count = len(chosen)
+            results[name] = {
+                "in_process": single,
+                "engine": through,
+                "ratio_end_to_end": through["end_to_end_s"] / single["end_to_end_s"],
+                "ratio_children": through["children_s"] / single["children_s"],
+                "overhead_per_unit_s": (through["children_s"] - single["children_s"]) / count,
+                "in_process_per_regency_s": single["children_s"] / count,
+                "engine_per_regency_s": through["children_s"] / count,
+            }
+    results["load_average"] = os.getloadavg()
+    print(f"province through the engine: {json.dumps(results, indent=1)}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_pool.json").write_text(json.dumps({"files": files, "results": results}, indent=2))
+    (RESULTS / "bench_pool.json").write_text(json.dumps(results, indent=2))
     return results
 
 

@@ -314,16 +314,15 @@ def province(
     work_dir: Annotated[Path | None, typer.Option(help="Where each regency keeps its state and warehouse.")] = None,
     regencies_per_child: Annotated[int | None, typer.Option(help="Regencies per child run.")] = None,
     child_concurrency: Annotated[int | None, typer.Option(help="Child runs at once.")] = None,
-    in_process: Annotated[
-        bool, typer.Option(help="Run every child in this process, without Prefect (no server or work pool).")
-    ] = False,
-    deployment: Annotated[
-        str, typer.Option(help="The child deployment, on a work pool.")
-    ] = "regency-chunk/regency-chunk",
+    dask_scheduler: Annotated[
+        str | None,
+        typer.Option(help="The Dask scheduler whose workers run the children (tcp://host:8786); else a local cluster."),
+    ] = None,
+    in_process: Annotated[bool, typer.Option(help="Run every child in this process, without Prefect or Dask.")] = False,
     allow_empty: Annotated[bool, typer.Option(help="An empty landing zone or newest period is expected.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run a child per changed regency (through a deployment on a work pool) and publish the province warehouse.
+    """Run a child per changed regency (on a Dask cluster's long-lived workers) and publish the province warehouse.
 
     Example: cakupan province --raw /srv/zones --region 33 --staging s3://cakupan/staging --warehouse jateng.duckdb
     """
@@ -335,6 +334,7 @@ def province(
         work_dir=work_dir,
         regencies_per_child=regencies_per_child,
         child_concurrency=child_concurrency,
+        dask_scheduler=dask_scheduler,
     )
     settings = settings_or_exit(config, **flags)
     from flows.province import run_province, summary_line
@@ -346,7 +346,7 @@ def province(
         else:
             from flows.consolidate import province as province_flow
 
-            outcome = province_flow(config=config, deployment=deployment, allow_empty=allow_empty, **flags)
+            outcome = province_flow(config=config, allow_empty=allow_empty, **flags)
             if not hasattr(outcome, "chunks"):
                 fail(getattr(outcome, "message", outcome))
             summary = outcome

@@ -1,12 +1,16 @@
-"""The province on Prefect: a parent flow that starts one child flow run per chunk of regencies.
+"""The province on Prefect: a parent flow whose regency chunks run on the long-lived workers of a Dask cluster.
 
 A thin layer over flows/province.py. The parent (`province`) runs `run_province` with
-`DeploymentSteps`: each chunk of changed regencies becomes a flow run of the `regency-chunk`
-deployment (`run_deployment`), on a work pool whose workers sit where the landing zones are, at
-most `child_concurrency` at once. A child (`regency_chunk`) runs `run_chunk` and returns counts
-and paths only; what it produced travels as staged Parquet and its manifest, never through
-Prefect. The parent waits for every child's final state (a SIGKILLed child ends Crashed, set by
-its worker), then publishes what is committed.
+`DaskSteps`: each chunk of changed regencies becomes a task run (`regency_unit`) submitted
+through prefect-dask's `DaskTaskRunner` to a Dask cluster (`dask_scheduler`, or a local one of
+`child_concurrency` worker processes started for the run). A Dask worker is a long-lived
+process: it keeps its imports (polars, pandera, Prefect, the pipeline) and its forkserver
+between units, and the scheduler pushes each unit to it as it frees, with no polling. A unit
+runs the `regency-chunk` flow (`run_chunk`) inside its worker and returns counts and paths
+only; what it produced travels as staged Parquet and its manifest, never through Dask or
+Prefect. A worker that dies (SIGKILL, a machine lost) is seen by the scheduler at once: its
+unit runs again on another worker (up to Dask's `allowed-failures`, then the chunk is reported
+failed); the regency resumes from its state database like any killed run.
 """
 
 from __future__ import annotations
@@ -14,43 +18,49 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
+import dask
+import distributed
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import FlowRun, State
-from prefect.deployments import run_deployment
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
-from prefect.states import Failed
+from prefect.states import Crashed, Failed
+from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
-from flows.ingest.workers import windowed
 from flows.nightly import PrefectSteps
 from flows.province import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
 from flows.run import EXPECTED_FAILURES, Logger, RunOptions, one_line
 from flows.settings import Settings, load_settings
 
-CHILD_DEPLOYMENT = "regency-chunk/regency-chunk"
-POLL_SECONDS = 2.0  # how often the parent asks the server whether a child has ended
+# a Dask worker runs its units in a daemonic process by default, which may not start children (a unit's
+# regency run starts its forkserver and reading workers); and a unit is sent to a worker only when the
+# worker is free, so that a long unit holds no other unit back and a worker's death costs one unit
+CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.worker-saturation": 1.0}
 
 
-@task(cache_policy=NO_CACHE)
-def run_child(deployment: str, parameters: dict[str, Any]) -> ChildOutcome:
-    """Start one child flow run of `deployment` and wait for its final state."""
-    started = run_deployment(deployment, parameters=parameters, timeout=None, poll_interval=POLL_SECONDS)
-    child = cast(FlowRun, started)  # a sync call: Prefect types it as maybe-awaitable
-    state = child.state
-    regencies = tuple(parameters["regencies"])
-    if state is not None and state.is_completed():
-        return ChildOutcome(regencies, True)
-    said = f"{state.name}: {state.message}" if state is not None else "no state"
-    return ChildOutcome(regencies, False, " ".join(f"flow run {child.name} {said}".split()))
+@task(name="regency-unit", cache_policy=NO_CACHE)
+def regency_unit(parameters: dict[str, Any]) -> State[Any]:
+    """One chunk of regencies on a Dask worker: the `regency-chunk` flow, in the worker's own process."""
+    # by the module: Dask ships this function by value, and the flow's annotations resolve in its module
+    from flows import consolidate
+
+    return consolidate.regency_chunk(**parameters, return_state=True)
 
 
-class DeploymentSteps:
-    """Each chunk a flow run of the child deployment, at most `settings.child_concurrency` in flight."""
+def task_runner(settings: Settings) -> DaskTaskRunner:
+    """The Dask cluster units run on: `settings.dask_scheduler`, else a local one of `child_concurrency` workers."""
+    if settings.dask_scheduler:
+        return DaskTaskRunner(address=settings.dask_scheduler)
+    # one thread a worker: a unit already uses every core for its files (its reading workers)
+    cluster = {"n_workers": settings.child_concurrency, "threads_per_worker": 1, "processes": True}
+    return DaskTaskRunner(cluster_kwargs={**cluster, "dashboard_address": None})
 
-    def __init__(self, deployment: str = CHILD_DEPLOYMENT) -> None:
-        self.deployment = deployment
+
+class DaskSteps:
+    """Each chunk a task run on the Dask cluster's workers, as many at once as the cluster has worker threads."""
 
     def run_children(
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
@@ -66,10 +76,38 @@ class DeploymentSteps:
                 "figures": settings.figures,  # every regency is published as the province is (region aside)
             }
 
-        submitted = windowed(
-            lambda chunk: run_child.submit(self.deployment, parameters(chunk)), chunks, settings.child_concurrency
-        )
-        return list(submitted)
+        with dask.config.set(CLUSTER_CONFIG), task_runner(settings) as runner:
+            futures = {}
+            for chunk in chunks:
+                future = runner.submit(regency_unit, {"parameters": parameters(chunk)})
+                futures[future.wrapped_future] = (tuple(chunk), future)
+            outcomes = {}
+            # each outcome taken as its unit ends, and released: a result left on a worker that later dies would
+            # be computed again (Dask recomputes lost results a client still holds)
+            with distributed.Client.as_current(runner.client):  # the client as_completed finds
+                for done in distributed.as_completed(futures):  # type: ignore[no-untyped-call]
+                    regencies, future = futures.pop(done)
+                    outcomes[regencies] = child_outcome(regencies, future)
+                    done.release()
+            return [outcomes[tuple(chunk)] for chunk in chunks]
+
+
+def child_outcome(regencies: tuple[str, ...], future: PrefectDaskFuture[Any]) -> ChildOutcome:
+    """How a unit ended: its flow run's final state, or why Dask gave it up (its workers died: KilledWorker).
+
+    A unit whose worker died leaves its task run Running (nobody is left to end it): it is marked Crashed here.
+    """
+    try:
+        # the unit's task run state (prefect-dask submits with return_type="state"): its flow run's, which it returns
+        state = future.wrapped_future.result()
+    except Exception as error:
+        message = f"{type(error).__name__}: {one_line(error)}"
+        with get_client(sync_client=True) as client:
+            client.set_task_run_state(future.task_run_id, Crashed(message=message), force=True)
+        return ChildOutcome(regencies, False, f"task run {future.task_run_id} Crashed: {message}")
+    if state.is_completed():
+        return ChildOutcome(regencies, True)
+    return ChildOutcome(regencies, False, " ".join(f"{state.name}: {state.message}".split()))
 
 
 @flow(name="regency-chunk")
@@ -117,7 +155,7 @@ def province(
     work_dir: Path | None = None,
     regencies_per_child: int | None = None,
     child_concurrency: int | None = None,
-    deployment: str = CHILD_DEPLOYMENT,
+    dask_scheduler: str | None = None,
     allow_empty: bool = False,
 ) -> ProvinceSummary | State[None]:
     """Run a child for each changed regency of `region` under `raw_dir`, then publish the province `warehouse`."""
@@ -130,13 +168,12 @@ def province(
         "work_dir": work_dir,
         "regencies_per_child": regencies_per_child,
         "child_concurrency": child_concurrency,
+        "dask_scheduler": dask_scheduler,
     }
     try:
         settings = load_settings(config, **overrides)
         run_id = str(flow_run.get_id() or uuid.uuid4())
-        summary = run_province(
-            settings, run_id, RunOptions(allow_empty=allow_empty), DeploymentSteps(deployment), logger
-        )
+        summary = run_province(settings, run_id, RunOptions(allow_empty=allow_empty), DaskSteps(), logger)
     except EXPECTED_FAILURES as error:  # one line, no traceback
         logger.error("province run failed: %s", one_line(error))
         return Failed(message=one_line(error))

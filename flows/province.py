@@ -2,8 +2,8 @@
 
 `run_province`, the parent's one sequence: lock -> list the regencies of the region whose
 landing zone (`<raw_dir>/<regency code>/<YYYY-MM>/...`) changed since their committed manifest
--> one child run per chunk of them (`ProvinceSteps`: in this process, or Prefect flow runs of a
-deployment on a work pool, flows/consolidate.py) -> read the committed manifests -> publish the
+-> one child run per chunk of them (`ProvinceSteps`: in this process, or units on the long-lived
+workers of a Dask cluster, flows/consolidate.py) -> read the committed manifests -> publish the
 province warehouse from the staged Parquet, unless nothing changed -> fail, naming them, when a
 child did not complete (what it had committed before stays published).
 

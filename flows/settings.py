@@ -150,11 +150,14 @@ class Settings:
     pii_key_block: str = field(default="", metadata={"role": OPERATION})
     # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
     # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
-    # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once
+    # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once (the
+    # workers of the local Dask cluster a run starts when no scheduler is given), and the Dask
+    # scheduler whose long-lived workers run the children (tcp://host:8786; empty: a local cluster)
     staging_url: str = field(default="", metadata={"role": OPERATION})
     work_dir: Path = field(default=DEFAULT_WORK_DIR, metadata={"role": OPERATION})
     regencies_per_child: int = field(default=1, metadata={"role": OPERATION})
     child_concurrency: int = field(default=2, metadata={"role": OPERATION})
+    dask_scheduler: str = field(default="", metadata={"role": OPERATION})
     # month-to-month outlier flags (the view `outliers`, docs/operations.md): members or enrolled
     # change by at least this share of the earlier figure and at least this many people (0 turns
     # either condition off; the demo generator's largest natural change is 7 enrolled in a month)

@@ -211,7 +211,7 @@ def start(command: list[str], env: dict[str, str], log: Path, cwd: Path = PROJEC
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+def start_server(home: Path, database: str = "") -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """A real `prefect server start` on a free loopback port with its own database, once it answers; and the
     environment that points clients (serve, workers, runs, the prefect CLI) at it, with `SERVER_LOG` its log.
 
@@ -236,6 +236,7 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
         "PREFECT_RUNNER_PROCESS_LIMIT": "1",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        **({"PREFECT_API_DATABASE_CONNECTION_URL": database} if database else {}),
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
     }
     log = home / "server.log"

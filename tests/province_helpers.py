@@ -1,7 +1,15 @@
-"""A small three-regency province for the consolidation tests: its zones, a correction, and comparisons."""
+"""A small three-regency province for the consolidation tests: its zones, a correction, comparisons, and the
+PostgreSQL a province's Prefect server runs on."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -63,3 +71,45 @@ def figures(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
             "select check_name, severity, is_current, count(*) from validation_failures group by all order by all"
         ).fetchall()
     return found
+
+
+def postgresql_bin() -> Path | None:
+    """Where Debian's `postgresql` package put initdb and pg_ctl (the newest version), if it is installed."""
+    found = shutil.which("pg_ctl")
+    if found and Path(found).resolve().with_name("initdb").exists():
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return versions[-1].parent if versions else None
+
+
+@contextmanager
+def postgresql() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on a free loopback port (trust authentication, loopback only); yields the
+    asyncpg URL of its database for PREFECT_API_DATABASE_CONNECTION_URL. PostgreSQL refuses to run as root: as
+    root, the cluster runs as the package's `postgres` user."""
+    bin_dir = postgresql_bin()
+    if bin_dir is None:
+        raise FileNotFoundError("initdb and pg_ctl not found: install Debian's postgresql package (.ci/run does)")
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    folder = Path(tempfile.mkdtemp(prefix="cakupan-pg-"))  # not under pytest's tmp_path: postgres must reach it
+    if as_user:
+        shutil.chown(folder, "postgres")
+    data, log = folder / "data", folder / "postgres.log"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    pg_ctl = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data)]
+    try:
+        subprocess.run(
+            [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "prefect", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -c listen_addresses=127.0.0.1 -k {folder}"
+        subprocess.run([*pg_ctl, "-l", str(log), "-w", "-o", options, "start"], check=True, capture_output=True)
+        try:
+            yield f"postgresql+asyncpg://prefect@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run([*pg_ctl, "-m", "immediate", "-w", "stop"], capture_output=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

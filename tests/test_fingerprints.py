@@ -42,6 +42,7 @@ CHANGED: dict[str, Any] = {
     "work_dir": Path("elsewhere/regencies"),
     "regencies_per_child": 3,
     "child_concurrency": 1,
+    "dask_scheduler": "tcp://127.0.0.1:8786",
     "outlier_min_share": 0.5,
     "outlier_min_change": 3,
     "outlier_replaced_share": 0.8,

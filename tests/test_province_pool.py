@@ -1,8 +1,8 @@
-"""The province on a real Prefect server: a process work pool with two workers, staging on S3 (moto on loopback).
+"""The province on a real Prefect server on PostgreSQL: a Dask cluster with two long-lived workers, S3 staging (moto).
 
-Three regencies; a child killed mid-way (SIGKILL, while it loads its batches); a re-run that runs only
-that regency; a corrected file that re-runs only its regency; a re-run with nothing new that does
-nothing; and figures equal to a single-process run of the same files.
+Three regencies; a worker killed mid-way through its unit (SIGKILL, while it loads its batches); a re-run
+that runs only that regency; a corrected file that re-runs only its regency; a re-run with nothing new that
+does nothing; and figures equal to a single-process run of the same files.
 """
 
 from __future__ import annotations
@@ -13,20 +13,28 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from flows.settings import PROJECT_ROOT
 from tests.helpers import build_warehouse
-from tests.province_helpers import CORRECTED, REGION, figures, write_correction, write_province
-from tests.test_schedule import BIN, free_port, server, start, stop  # noqa: F401 (server: the fixture)
+from tests.province_helpers import (
+    CORRECTED,
+    REGION,
+    figures,
+    postgresql,
+    postgresql_bin,
+    write_correction,
+    write_province,
+)
+from tests.helpers import PREFECT_BIN as BIN
+from tests.helpers import free_port, start, start_server, stop
 
 KEY = "the province's person_id key"
-POOL = "cakupan-province-test"
 KILLED = "33.03"
 CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
 
@@ -59,31 +67,72 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         stop(process)
 
 
-def child_runs(api: str) -> list[dict[str, object]]:
-    """Every flow run of the regency-chunk deployment."""
-    found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"name": {"any_": ["regency-chunk"]}}})
-    ids = [d["id"] for d in found.json()]
-    runs = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": ids}}})
-    return list(runs.json())
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real Prefect server whose database is a PostgreSQL cluster of its own (Debian's package, a free port)."""
+    if postgresql_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian's postgresql package; .ci/run installs it)")
+    with postgresql() as database:
+        process, env = start_server(tmp_path_factory.mktemp("prefect-home"), database)
+        try:
+            yield env
+        finally:
+            stop(process)
 
 
-def kill_child_when_loading(logs: list[Path], regency: str, process: subprocess.Popen[bytes]) -> bool:
-    """SIGKILL the child flow run of `regency` once it has loaded its first batch; True if it was killed."""
+def chunk_runs(api: str) -> list[dict[str, object]]:
+    """Every flow run of the `regency-chunk` flow (one per unit, with its parameters), the newest last."""
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"flows": {"name": {"any_": ["regency-chunk"]}}}).json()
+    return sorted(runs, key=lambda run: str(run["created"]))
+
+
+def unit_runs(api: str) -> list[dict[str, object]]:
+    """Every task run of a regency unit (`regency-unit`), the newest last."""
+    runs = httpx.post(f"{api}/task_runs/filter", json={"task_runs": {"name": {"like_": "regency-unit"}}}).json()
+    return sorted(runs, key=lambda run: str(run["created"]))
+
+
+def kill_worker_when_loading(logs: list[Path], regency: str, process: subprocess.Popen[bytes]) -> bool:
+    """SIGKILL the Dask worker process running `regency` once it has loaded its first batch; True if killed."""
     pid, name = None, None
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
         text = "".join(log.read_text(errors="replace") for log in logs if log.exists())
-        if pid is None and (found := re.search(rf"Flow run '([^']+)' - regencies {regency} in process (\d+)", text)):
+        if pid is None and (found := re.search(rf"run '([^']+)' - regencies {regency} in process (\d+)", text)):
             name, pid = found.group(1), int(found.group(2))
-        if pid is not None and re.search(rf"Flow run '{re.escape(str(name))}' - loaded batch 1 of", text):
+        if pid is not None and re.search(rf"run '{re.escape(str(name))}' - loaded batch 1 of", text):
             os.kill(pid, signal.SIGKILL)
             return True
         time.sleep(0.05)
     return False
 
 
-def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
-    server: dict[str, str],  # noqa: F811
+def dask_cluster(env: dict[str, str], folder: Path) -> tuple[str, list[subprocess.Popen[bytes]], list[Path]]:
+    """A Dask scheduler and two workers (one process, one thread each), as a province runs them; their logs."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    # a killed worker fails its unit at once (Dask's default re-runs it on another worker up to 3 times);
+    # a unit goes to a worker only when it is free (as flows/consolidate.py sets for a local cluster)
+    scheduler_env = {
+        **env,
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+        "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
+    }
+    dask = str(BIN / "dask")
+    scheduler = start(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        scheduler_env,
+        folder / "scheduler.log",
+    )
+    logs = [folder / "worker-1.log", folder / "worker-2.log"]
+    worker_env = {**env, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    command = [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
+    workers = [start([*command, "--name", log.stem], worker_env, log) for log in logs]
+    return address, [scheduler, *workers], logs
+
+
+def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
+    server: dict[str, str],
     s3: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -93,25 +142,7 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
     # batches of two files, read in the child's own process: the killed child is killed mid-way
     env = {**server, **s3, "CAKUPAN_PII_KEY": KEY, "CAKUPAN_BATCH_SIZE": "2", "CAKUPAN_WORKERS": "1"}
     api = server["PREFECT_API_URL"]
-    prefect = str(BIN / "prefect")
-    subprocess.run([prefect, "work-pool", "create", POOL, "--type", "process"], env=env, check=True)
-    config = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())
-    config["deployments"] = [d for d in config["deployments"] if d["name"] == "regency-chunk"]
-    config["deployments"][0]["work_pool"]["name"] = POOL
-    prefect_file = tmp_path / "prefect.yaml"
-    prefect_file.write_text(yaml.safe_dump(config))
-    subprocess.run(
-        [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        check=True,
-        capture_output=True,
-    )
-    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
-    workers = [
-        start([prefect, "worker", "start", "--pool", POOL, "--name", log.stem, "--limit", "1"], env, log)
-        for log in logs
-    ]
+    address, cluster, logs = dask_cluster(env, tmp_path)
     command = [
         *CAKUPAN,
         "province",
@@ -125,8 +156,8 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
         "s3://cakupan/staging",
         "--work-dir",
         str(work),
-        "--child-concurrency",
-        "2",
+        "--dask-scheduler",
+        address,
         "--allow-empty",
     ]
 
@@ -136,11 +167,11 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
     try:
         # run 1: the third regency's child is killed while it loads its batches
         first = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        killed = kill_child_when_loading(logs, KILLED, first)
+        killed = kill_worker_when_loading(logs, KILLED, first)
         out = first.communicate(timeout=400)[0].decode()
         assert killed, (out[-3000:], [log.read_text()[-3000:] for log in logs])
         assert first.returncode == 1, out[-3000:]
-        assert f"{KILLED}: flow run" in out and "Crashed" in out, out[-3000:]
+        assert f"{KILLED}: task run" in out and "Crashed: KilledWorker" in out, out[-3000:]
         monkeypatch.setenv("CAKUPAN_PII_KEY", KEY)
         from tests.helpers import query
 
@@ -148,18 +179,16 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
             ("33.01",),
             ("33.02",),
         ]
-        runs = child_runs(api)
-        assert len(runs) == 3
-        assert sorted(str(r["state_type"]) for r in runs) == ["COMPLETED", "COMPLETED", "CRASHED"]
+        units = unit_runs(api)
+        assert sorted(str(r["state_type"]) for r in units) == ["COMPLETED", "COMPLETED", "CRASHED"]
 
         # run 2: only the killed regency runs again; the province is whole
         second = province_run()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-        assert f"1 child run(s), 1 staged anew ({KILLED})" in second.stdout  # counted from the pool's children
-        runs = child_runs(api)
-        assert len(runs) == 4
-        newest = max(runs, key=lambda r: str(r["created"]))
-        assert newest["parameters"]["regencies"] == [KILLED] and newest["state_type"] == "COMPLETED"
+        assert f"1 child run(s), 1 staged anew ({KILLED})" in second.stdout  # counted from the manifests
+        assert [chunk["parameters"]["regencies"] for chunk in chunk_runs(api)][-1] == [KILLED]
+        units = unit_runs(api)
+        assert len(units) == 4 and units[-1]["state_type"] == "COMPLETED"
         single = tmp_path / "single" / "cakupan.duckdb"
         build_warehouse(province_zone, single, region=REGION)
         assert figures(warehouse) == figures(single)
@@ -169,22 +198,24 @@ def test_a_province_through_a_work_pool_with_two_workers_and_s3_staging(
         third = province_run()
         assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
         assert f"1 staged anew ({CORRECTED})" in third.stdout
-        runs = child_runs(api)
-        assert len(runs) == 5
-        newest = max(runs, key=lambda r: str(r["created"]))
-        assert newest["parameters"]["regencies"] == [CORRECTED]
+        assert len(unit_runs(api)) == 5
+        assert [chunk["parameters"]["regencies"] for chunk in chunk_runs(api)][-1] == [CORRECTED]
         build_warehouse(province_zone, single, region=REGION)
         assert figures(warehouse) == figures(single)
 
-        # run 4: nothing new anywhere: no child run, no publish
+        # run 4: nothing new anywhere: no unit, no publish
         published = warehouse.stat().st_ino
         fourth = province_run()
         assert fourth.returncode == 0, fourth.stdout[-3000:] + fourth.stderr[-3000:]
         assert "0 child run(s)" in fourth.stdout and "not republished" in fourth.stdout
-        assert len(child_runs(api)) == 5
+        assert len(unit_runs(api)) == 5
         assert warehouse.stat().st_ino == published
-        # both workers took child runs (each runs one at a time: --limit 1)
-        assert all("regencies " in log.read_text() for log in logs), [log.read_text()[-2000:] for log in logs]
+        # both workers took units, and a worker process ran several (five units, three worker processes in all,
+        # the killed one's replacement included): its imports and forkserver were kept between them
+        texts = [log.read_text(errors="replace") for log in logs]
+        assert all("regencies " in text for text in texts), [text[-2000:] for text in texts]
+        processes = Counter(re.findall(r"- regencies [\d.,]+ in process (\d+)", "".join(texts)))
+        assert sum(processes.values()) == 5 and max(processes.values()) >= 2, processes
     finally:
-        for worker in workers:
-            stop(worker)
+        for process in cluster:
+            stop(process)
