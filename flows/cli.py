@@ -175,10 +175,10 @@ def run_flow(
 
     from prefect.settings import get_current_settings
 
-    from flows.ingest.workers import start_forkserver
+    from flows.ingest.workers import warm_up
     from flows.nightly import nightly
 
-    start_forkserver()  # workers' imports overlap Prefect's start-up
+    warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
 
     started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
     try:

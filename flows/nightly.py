@@ -57,9 +57,9 @@ def process_batch(processor: BatchProcessor, files: list[DiscoveredFile]) -> Bat
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
-def publish_analyst_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
-    """Publish the analyst warehouse atomically, then record the run as completed."""
-    publish_warehouse(state_path, settings, run_id, key)
+def publish_analyst_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+    """Publish the analyst warehouse atomically, then record the run as completed; the coverage it published."""
+    return publish_warehouse(state_path, settings, run_id, key)
 
 
 class PrefectSteps:
@@ -71,8 +71,8 @@ class PrefectSteps:
     def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         return process_batch.submit(processor, files)
 
-    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
-        publish_analyst_warehouse(state_path, settings, run_id, key)
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+        return publish_analyst_warehouse(state_path, settings, run_id, key)
 
 
 @flow(name="nightly")

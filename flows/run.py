@@ -28,7 +28,7 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.batch import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
-from flows.ingest.workers import BatchProcessor, HasResult, batches, windowed, worker_count
+from flows.ingest.workers import BatchProcessor, HasResult, batches, warm_up, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
 from flows.settings import ConfigError, Settings
@@ -76,7 +76,7 @@ class Steps(Protocol):
 
     def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]: ...
 
-    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None: ...
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame: ...
 
 
 class PlainSteps:
@@ -88,15 +88,19 @@ class PlainSteps:
     def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         return processor.submit(files)
 
-    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
-        publish_warehouse(state_path, settings, run_id, key)
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+        return publish_warehouse(state_path, settings, run_id, key)
 
 
-def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> None:
-    """Publish the analyst warehouse atomically, then record the run as completed with what it published."""
+def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+    """Publish the analyst warehouse atomically, record the run as completed with what it published; its coverage.
+
+    The coverage (the run summary's, `state.published_coverage`) is read in the same connection to the state.
+    """
     with state.connect_state(state_path) as con:
         publish.publish(con, settings, key, run_id)
         state.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
+        return state.published_coverage(con)
 
 
 def check_room(state_path: Path, warehouse: Path) -> None:
@@ -351,6 +355,7 @@ def run_pipeline(
     started = time.perf_counter()
     preflight(settings)
     state_path = settings.state
+    warm_up(settings.raw_dir, state_path)  # the workers' imports overlap the state's checks and discovery
     gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
     with state.run_lock(state_path):
         try:
@@ -374,62 +379,61 @@ def ingest_and_publish(
     clock = options.started_at or datetime.now(UTC)
     found = steps.discover(raw_dir)
     discovered = discover.in_possible_periods(found, clock)
-    with state.connect_state(state_path) as con:
+    with state.connect_state(state_path) as con:  # one connection from the checks to the run's end
         known = state.known_versions(con, settings.file_retries)
         key = checked_key(con, settings, options)
-    vanished = discover.missing_files(discovered, known)
-    latest = discover.latest_period(raw_dir, discovered, clock)
-    warnings, retired = check_zone(raw_dir, discovered, known, vanished, latest, options)
-    forgotten = set(known.filter(pl.col("period").is_in(retired))["source_file"])
-    vanished = [path for path in vanished if path not in forgotten]  # their data is not kept: said once above
-    new, copies = discover.new_versions(discovered, known, settings.bpjs_folder)
-    unread = discover.skipped(found, clock, settings.quiet_seconds)
-    unread = unread.join(pl.concat([new, copies], how="diagonal").select("source_file"), on="source_file", how="semi")
-    new, copies = (frame.join(unread, on="source_file", how="anti") for frame in (new, copies))
-    warnings += skipped_warning(unread)
-    for line in warnings:
-        log.warning(line)
-    for missing in vanished[:VANISHED_LOGGED]:
-        log.warning("%s is no longer in the landing zone; its data is kept", mask_text(missing))
-    if len(vanished) > VANISHED_LOGGED:
-        log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
-    log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
-    workers = worker_count(new.height, settings.workers)
-    work = batches(new, settings.batch_size, workers)
-    log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-    processor = BatchProcessor(
-        raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
-    )
-    with processor, state.connect_state(state_path) as con:
-        for period in retired:
-            state.forget(con, period)
-        state.record_skipped(con, unread, run_id)
-        if copies.height:
-            state.record_copies(con, copies, run_id)
-        process_new(con, processor, work, steps, run_id, log, settings.file_retries)
-        fingerprint = publish.fingerprint(key.value, settings)
-        current = not options.rekey and settings.warehouse.exists() and state.published_is_current(con, fingerprint)
-        if not current:  # else nothing was recorded since the last publish: the current versions stand
-            state.refresh_current(con, run_id)
-        checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
-        counts = state.finish_run(con, run_id, "publishing")
-        rejections = state.rejected_files(con)
-        held = state.held_files(con)
-        if current:
-            state.mark_run(con, run_id, "completed")
-            coverage = state.published_coverage(con)
+        vanished = discover.missing_files(discovered, known)
+        latest = discover.latest_period(raw_dir, discovered, clock)
+        warnings, retired = check_zone(raw_dir, discovered, known, vanished, latest, options)
+        forgotten = set(known.filter(pl.col("period").is_in(retired))["source_file"])
+        vanished = [path for path in vanished if path not in forgotten]  # their data is not kept: said once above
+        new, copies = discover.new_versions(discovered, known, settings.bpjs_folder)
+        unread = discover.skipped(found, clock, settings.quiet_seconds)
+        unread = unread.join(
+            pl.concat([new, copies], how="diagonal").select("source_file"), on="source_file", how="semi"
+        )
+        new, copies = (frame.join(unread, on="source_file", how="anti") for frame in (new, copies))
+        warnings += skipped_warning(unread)
+        for line in warnings:
+            log.warning(line)
+        for missing in vanished[:VANISHED_LOGGED]:
+            log.warning("%s is no longer in the landing zone; its data is kept", mask_text(missing))
+        if len(vanished) > VANISHED_LOGGED:
+            log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
+        log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
+        workers = worker_count(new.height, settings.workers)
+        work = batches(new, settings.batch_size, workers)
+        log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
+        processor = BatchProcessor(
+            raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
+        )
+        with processor:
+            for period in retired:
+                state.forget(con, period)
+            state.record_skipped(con, unread, run_id)
+            if copies.height:
+                state.record_copies(con, copies, run_id)
+            process_new(con, processor, work, steps, run_id, log, settings.file_retries)
+            fingerprint = publish.fingerprint(key.value, settings)
+            current = not options.rekey and settings.warehouse.exists() and state.published_is_current(con, fingerprint)
+            if not current:  # else nothing was recorded since the last publish: the current versions stand
+                state.refresh_current(con, run_id)
+            checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
+            counts = state.finish_run(con, run_id, "publishing")
+            rejections = state.rejected_files(con)
+            held = state.held_files(con)
+            if current:
+                state.mark_run(con, run_id, "completed")
+                coverage = state.published_coverage(con)
     if current:
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:
         log.info("publishing %s", settings.warehouse)
         check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
-        steps.publish(state_path, settings, run_id, key)
+        coverage = steps.publish(state_path, settings, run_id, key)
     if held:
         warnings.append(f"{held} file(s) held for closed periods (pending_corrections): cakupan accept or reopen")
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")
-    if not current:
-        with state.connect_state(state_path) as con:
-            coverage = state.published_coverage(con)
     return summarize(run_id, {**counts, **checks}, coverage, rejections, [mask_text(w) for w in warnings])

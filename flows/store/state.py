@@ -313,11 +313,11 @@ def newest_run(state_path: Path) -> tuple[str, str] | None:
 
 def published_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """(source, check) of the person_id key the last published warehouse was built with, if recorded."""
-    row = con.execute(
+    rows = con.execute(  # fetched to the end: a result left open blocks `register` on the connection
         "select pii_key_source, pii_key_check from runs where pii_key_check is not null "
         "order by started_at desc limit 1"
-    ).fetchone()
-    return None if row is None else (str(row[0]), str(row[1]))
+    ).fetchall()
+    return None if not rows else (str(rows[0][0]), str(rows[0][1]))
 
 
 def record_checks(
