@@ -542,6 +542,14 @@ def report(
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    site: Annotated[
+        Path | None,
+        typer.Option(
+            "--site",
+            help="Write instead the offline site into this folder: a page for the regency, each kecamatan and "
+            "each desa, every month on each, in Bahasa Indonesia (docs/site.md).",
+        ),
+    ] = None,
     lang: Annotated[
         str,
         typer.Option(
@@ -555,12 +563,21 @@ def report(
     summary, coverage and targets by group, districts compared like with like, trend, completeness, the
     villages missing or rejected per kecamatan, the cost of closing the gap and the worst data-quality villages.
 
+    With --site DIR, the offline drill-down site instead (every month; --period and --lang do not apply).
+
     Example: cakupan report --out laporan.html
     """
 
     from flows.outputs.report import write_report
 
     settings = settings_or_exit(config, warehouse=warehouse)
+    if site is not None:
+        from flows.outputs.site import write_site
+
+        with one_line_failures("report"):
+            pages = write_site(settings.warehouse, site)
+        console.print(f"site written to {site}: {len(pages)} pages; open {site / 'index.html'}")
+        return
     with one_line_failures("report"):
         written = write_report(settings.warehouse, period, out, lang)  # type: ignore[arg-type]
     console.print(f"report written to {written}")

@@ -1,0 +1,835 @@
+"""The offline drill-down site: a page for the regency, one per kecamatan and one per desa, every month on each.
+
+`cakupan report --site DIR` writes it from the analyst warehouse, read-only. Every figure is a
+value of a documented view, in the words and number formats of the one-page report
+(`flows.outputs.report`: its COLUMNS, WORDS, TRUST and chart functions); each PART below is one
+query over every month and place at once, split in polars by place and month, so the whole
+regency over a year is written in seconds. Each figure carries `data-view`, `data-row` and
+`data-col`, inside a month's panel (`data-period`), so a test reads a page back against the views.
+
+The pages work from a folder, a shared drive or a USB stick (`file://`): no server, no network,
+no file outside the site; CSS, the month picker, the desa search and the charts are inline. With
+scripts off the latest month shows and the month links still work (CSS `:target`). A province
+warehouse (flows/consolidate.py, several regencies) gets a province index and a page set per regency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.ingest.dates import month_name
+from flows.outputs.discrepancies import STATUS_LABELS
+from flows.outputs.report import (
+    COLUMNS,
+    CSS,
+    SECTIONS,
+    SUMMARY_CARDS,
+    TEXT,
+    TRUST,
+    bars_svg,
+    cell,
+    exact_rupiah,
+    summary_html,
+    timestamp,
+    trend_svg,
+)
+from flows.settings import state_path_for
+from flows.store.paths import check_output
+from flows.store.sql import query_frame
+from schemas.roster import check_catalog
+
+# Columns the one-page report has no use for, in the words of the villages' workbooks (rejects.py,
+# discrepancies.py) and of the report's own headings: kind, Indonesian heading (as COLUMNS, Indonesian only).
+TIMELINESS = {  # submission_timeliness_by_village.status -> the report's heading for the same count
+    "tepat_waktu": COLUMNS["on_time"][1],
+    "terlambat": COLUMNS["late"][1],
+    "tidak_diketahui": COLUMNS["arrival_unknown"][1],
+    "ditolak": COLUMNS["villages_rejected"][1],
+    "belum_mengirim": COLUMNS["missing"][1],
+    "belum_jatuh_tempo": COLUMNS["not_yet_due"][1],
+    "tanpa_batas_kirim": "Tanpa batas kirim",
+}
+SEVERITY = {"error": "DITOLAK", "warning": "PERINGATAN"}  # as the corrections workbook says them
+FIXES = dict(check_catalog().select("check_name", "fix").iter_rows())
+SITE_COLUMNS: dict[str, tuple[str, str]] = {
+    "timeliness": ("timeliness", "Ketepatan waktu"),
+    "first_received_at": ("moment", "Berkas pertama diterima"),
+    "days_late": ("int", "Hari terlambat"),
+    "sheet": ("text", "Lembar"),
+    "source_rows": ("rows", "Baris"),
+    "severity": ("severity", "Tingkat"),
+    "problem": ("check", "Masalah"),
+    "fix": ("fix", "Yang perlu diperbaiki"),
+    "failures": ("int", "Jumlah"),
+    "result": ("result", "Hasil"),
+    "meaning": ("meaning", "Artinya"),
+    "people": ("int", "Orang"),
+    "alasan": ("text", "Alasan"),
+    "months_unpaid": ("int", "Bulan belum dibayar"),
+    "arrears_idr": ("idr", "Tunggakan"),
+}
+
+
+def shown(value: object, column: str) -> str:
+    """A figure's text: the report's `cell` for its columns, the workbooks' words for the site's own."""
+    if column in COLUMNS:
+        return cell(value, column)
+    if value is None:
+        return ""
+    kind = SITE_COLUMNS[column][0]
+    if kind == "timeliness":
+        return escape(TIMELINESS[str(value)])
+    if kind == "severity":
+        return SEVERITY[str(value)]
+    if kind == "fix":
+        return escape(FIXES.get(str(value), ""))
+    if kind == "result":
+        return escape(STATUS_LABELS[str(value)][0])
+    if kind == "meaning":
+        return escape(STATUS_LABELS[str(value)][1])
+    if kind == "int":
+        return cell(value, "members")
+    if kind == "idr":
+        return cell(value, "annual_cost_idr")
+    if kind == "moment":
+        return cell(value, "acted_at")
+    if kind == "rows":  # row numbers from the views, never a person's data: not passed through the NIK mask
+        return escape(str(value))
+    if kind == "check":
+        return cell(value, "top_check")
+    return cell(value, "reason")  # text, masked and escaped, or a moment
+
+
+def heading(column: str) -> str:
+    return COLUMNS[column][1] if column in COLUMNS else SITE_COLUMNS[column][1]
+
+
+def tagged(view: str, row: int, column: str, value: object, tag: str = "span", attrs: str = "") -> str:
+    """One figure, tagged with where it comes from (as report.figure); rupiah carries the exact amount."""
+    if (COLUMNS.get(column) or SITE_COLUMNS[column])[0] == "idr" and value is not None:
+        attrs += f' title="{exact_rupiah(value, "id")}"'
+    return f'<{tag} data-view="{view}" data-row="{row}" data-col="{column}"{attrs}>{shown(value, column)}</{tag}>'
+
+
+# --- the parts: one query over every month and place each -----------------------------------------------
+
+GROUPED = "join (select group_code, sort_order from groups) g using (group_code)"  # the order groups are shown in
+KEYS = ("regency_code", "district_code", "village_code")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A query over every month and place, and what a page says about it.
+
+    `sql` returns `period` (unless `monthly` is False), the column `key` names the page's place by
+    (none for the whole warehouse), the columns the table shows, and the code columns of `links`
+    (a shown column -> the code of the page it links to); rows come in the order they are shown.
+    """
+
+    sql: str
+    title: str
+    note: str = ""
+    key: str | None = None
+    links: tuple[tuple[str, str], ...] = ()
+    chart: tuple[str, str] | None = None  # (label column, value column) of a bar chart
+    monthly: bool = True
+
+
+def note_of(section: str) -> str:
+    return SECTIONS[section].note[0]
+
+
+def title_of(section: str) -> str:
+    return SECTIONS[section].title[0]
+
+
+NEWEST = (
+    "(select max(arrived_at) from file_arrivals) as newest_file_at, (select max(started_at) from runs) as last_run_at"
+)
+BY_REGENCY = "left(district_code, 5)"  # a kecamatan's regency: '33.02' of '33.02.17'
+DISTRICT_LINK = (("district_name", "district_code"),)
+VILLAGE_LINK = (("village_name", "village_code"),)
+GROUP_TABLE = (
+    "group_label, members, enrolled, coverage_pct, verified, verified_pct, not_found, inactive, in_arrears, "
+    "not_reported"
+)
+VERIFIED = ("verified", "verified_pct", "not_found", "inactive", "in_arrears", "not_reported")
+
+
+def verified_join(view: str, keys: str) -> str:
+    return f"left join (select period, {keys}, {', '.join(VERIFIED)} from {view}) v using (period, {keys})"
+
+
+# The trust line, the summary cards, coverage by group and the trend, per kind of page. `whole` is the
+# warehouse's region (a regency, or the province of a province warehouse); `regency` a regency of a province.
+TOP: dict[str, dict[str, Part]] = {
+    "whole": {
+        "trust": Part(
+            "select c.period, c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, "
+            f"v.verified_pct, {NEWEST} from coverage_regency c left join verified_coverage_regency v using (period)",
+            title_of("trust"),
+        ),
+        "regency_summary": Part(
+            "select c.period, c.members, c.enrolled, c.coverage_pct, v.verified_pct, c.villages_expected, "
+            "c.villages_submitted, c.villages_rejected, c.villages_missing, b.uncovered, b.annual_cost_idr "
+            "from coverage_regency c "
+            "left join budget_gap_total b on b.period = c.period and b.area_level = 'kabupaten' "
+            "left join verified_coverage_regency v on v.period = c.period",
+            "Ringkasan",
+        ),
+        "coverage_by_group": Part(
+            f"select period, {GROUP_TABLE} from coverage_by_group c {GROUPED} "
+            f"{verified_join('verified_coverage_by_group', 'group_code')} order by g.sort_order",
+            title_of("coverage_by_group"),
+            note_of("coverage_by_group"),
+            chart=("group_label", "coverage_pct"),
+        ),
+        "coverage_trend": Part(
+            "select c.period, group_label, c.coverage_pct, c.change_pct_points from coverage_trend c "
+            f"{GROUPED} order by g.sort_order, c.period",
+            title_of("coverage_trend"),
+            monthly=False,
+        ),
+    },
+    "regency": {
+        "trust": Part(
+            "select s.period, s.regency_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
+            f"c.coverage_pct, c.is_provisional, {NEWEST} from (select period, {BY_REGENCY} as regency_code, "
+            "sum(villages_expected) as villages_expected, sum(villages_missing) as villages_missing, "
+            "sum(villages_rejected) as villages_rejected from submission_status group by all) s "
+            "left join coverage_by_regency c using (period, regency_code)",
+            title_of("trust"),
+            key="regency_code",
+        ),
+        "regency_summary": Part(
+            "select c.period, c.regency_code, c.members, c.enrolled, c.coverage_pct, s.villages_expected, "
+            "s.villages_submitted, s.villages_rejected from coverage_by_regency c "
+            "left join submission_status_by_regency s using (period, regency_code)",
+            "Ringkasan",
+            key="regency_code",
+        ),
+        "coverage_by_group": Part(
+            "select c.period, c.regency_code, group_label, c.members, c.enrolled, c.coverage_pct, c.is_provisional "
+            f"from coverage_by_regency_group c {GROUPED} order by g.sort_order",
+            title_of("coverage_by_group"),
+            note_of("coverage_by_group"),
+            key="regency_code",
+            chart=("group_label", "coverage_pct"),
+        ),
+        "coverage_trend": Part(
+            "select c.regency_code, c.period, group_label, c.coverage_pct from coverage_by_regency_group c "
+            f"{GROUPED} order by g.sort_order, c.period",
+            title_of("coverage_trend"),
+            key="regency_code",
+            monthly=False,
+        ),
+    },
+    "district": {
+        "trust": Part(
+            "select s.period, s.district_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
+            f"c.coverage_pct, c.is_provisional, v.verified_pct, {NEWEST} from submission_status s "
+            "left join coverage_by_district c using (period, district_code) "
+            f"{verified_join('verified_coverage_by_district', 'district_code')}",
+            title_of("trust"),
+            key="district_code",
+        ),
+        "regency_summary": Part(
+            "select c.period, c.district_code, c.members, c.enrolled, c.coverage_pct, v.verified_pct, "
+            "s.villages_expected, s.villages_submitted, s.villages_rejected, s.villages_missing, b.uncovered, "
+            "b.annual_cost_idr from coverage_by_district c join submission_status s using (period, district_code) "
+            "left join budget_gap_total b using (period, district_code) "
+            f"{verified_join('verified_coverage_by_district', 'district_code')}",
+            "Ringkasan",
+            key="district_code",
+        ),
+        "coverage_by_group": Part(
+            f"select period, district_code, {GROUP_TABLE}, regency_coverage_pct, pct_points_vs_regency, "
+            f"rank_in_group, districts_in_group from coverage_by_district_group c {GROUPED} "
+            f"{verified_join('verified_coverage_by_district_group', 'district_code, group_code')} "
+            "order by g.sort_order",
+            title_of("coverage_by_group"),
+            note_of("coverage_by_group"),
+            key="district_code",
+            chart=("group_label", "coverage_pct"),
+        ),
+        "coverage_trend": Part(
+            "select c.district_code, c.period, group_label, c.coverage_pct from coverage_by_district_group c "
+            f"{GROUPED} order by g.sort_order, c.period",
+            title_of("coverage_trend"),
+            key="district_code",
+            monthly=False,
+        ),
+    },
+    "village": {
+        "trust": Part(
+            "select s.period, s.village_code, s.status, d.is_provisional, "
+            f"{NEWEST} from submission_status_by_village s left join submission_status d using (period, district_code)",
+            title_of("trust"),
+            key="village_code",
+        ),
+        "coverage_by_group": Part(
+            f"select period, village_code, {GROUP_TABLE} from coverage_by_village c {GROUPED} "
+            f"{verified_join('verified_coverage_by_village', 'village_code, group_code')} order by g.sort_order",
+            title_of("coverage_by_group"),
+            note_of("coverage_by_group"),
+            key="village_code",
+            chart=("group_label", "coverage_pct"),
+        ),
+        "coverage_trend": Part(
+            "select c.village_code, c.period, group_label, c.coverage_pct from coverage_by_village c "
+            f"{GROUPED} order by g.sort_order, c.period",
+            title_of("coverage_trend"),
+            key="village_code",
+            monthly=False,
+        ),
+    },
+}
+TIMELY = "due_date, on_time, late, arrival_unknown, villages_rejected, missing, not_yet_due, on_time_pct, reporting_pct"
+GAP_BY_GROUP = (
+    "Biaya menutup kesenjangan per kelompok",
+    "Orang yang belum terdaftar di tiap kelompok dikalikan iuran minimum BPU yang berlaku bulan itu (JKK + JKM). "
+    "Seseorang yang menjabat di dua kelompok dihitung di keduanya, jadi baris-baris ini tidak dijumlahkan: "
+    "jumlah orang ada di ringkasan. Arahkan penunjuk ke angka untuk melihat jumlah persisnya.",
+)
+ROWS = "array_to_string(list_sort(list_distinct(list({}.source_row))), ', ')"  # '5, 7, 12'
+CLOSED = "status as period_state, acted_by, acted_at, reason, files_pending"
+QUALITY = "files_rejected, rows_loaded, rows_rejected, error_rate, top_check"
+# The parts below the top, per kind of page: the kecamatan of a regency, the desa of a kecamatan, a desa's own.
+BELOW: dict[str, dict[str, Part]] = {
+    "regency": {
+        "submission_timeliness": Part(
+            f"select period, {BY_REGENCY} as regency_code, district_code, district_name, villages_expected, "
+            f"villages_submitted, {TIMELY} from submission_timeliness order by district_name",
+            "Ketepatan waktu dan kelengkapan laporan per kecamatan",
+            note_of("submission_timeliness"),
+            key="regency_code",
+            links=DISTRICT_LINK,
+        ),
+        "budget_gap_total": Part(
+            f"select period, {BY_REGENCY} as regency_code, district_code, district_name, members, uncovered, "
+            "monthly_cost_idr, annual_cost_idr from budget_gap_total where area_level = 'kecamatan' "
+            "order by annual_cost_idr desc, district_name",
+            title_of("budget_gap_total"),
+            note_of("budget_gap_total"),
+            key="regency_code",
+            links=DISTRICT_LINK,
+        ),
+        "coverage_by_district": Part(
+            f"select period, {BY_REGENCY} as regency_code, district_code, district_name, members, enrolled, "
+            "coverage_pct as crude_pct, is_provisional from coverage_by_district order by coverage_pct, district_name",
+            title_of("coverage_by_district"),
+            note_of("coverage_by_district"),
+            key="regency_code",
+            links=DISTRICT_LINK,
+        ),
+        "data_quality": Part(
+            f"select period, {BY_REGENCY} as regency_code, district_code, district_name, sum(files_rejected) "
+            "as files_rejected, sum(rows_loaded) as rows_loaded, sum(rows_rejected) as rows_rejected "
+            "from data_quality_by_village group by all order by district_name",
+            "Mutu data per kecamatan: berkas dan baris ditolak",
+            "Baris dan berkas yang ditolak menunggu perbaikan dari desa: lihat halaman tiap desa.",
+            key="regency_code",
+            links=DISTRICT_LINK,
+        ),
+        "period_status": Part(
+            f"select period, {BY_REGENCY} as regency_code, district_code, district_name, {CLOSED} "
+            "from period_status where acted_by is not null or files_pending > 0 order by district_name",
+            title_of("period_status"),
+            note_of("period_status"),
+            key="regency_code",
+            links=DISTRICT_LINK,
+        ),
+    },
+    "district": {
+        "submission_timeliness": Part(
+            "select period, district_code, village_code, village_name, status as timeliness, due_date, "
+            "first_received_at, days_late from submission_timeliness_by_village order by village_name",
+            "Ketepatan waktu laporan per desa/kelurahan",
+            note_of("submission_timeliness"),
+            key="district_code",
+            links=VILLAGE_LINK,
+        ),
+        "budget_gap": Part(
+            "select period, district_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr "
+            f"from budget_gap b {GROUPED} order by g.sort_order",
+            *GAP_BY_GROUP,
+            key="district_code",
+        ),
+        "data_quality": Part(
+            f"select period, district_code, village_code, village_name, {QUALITY} from data_quality_by_village "
+            "where files_rejected > 0 or rows_rejected > 0 "
+            "order by files_rejected desc, rows_rejected desc, village_name",
+            "Desa/kelurahan dengan berkas atau baris ditolak",
+            "Baris dan berkas yang ditolak menunggu perbaikan dari desa: lihat halaman tiap desa.",
+            key="district_code",
+            links=VILLAGE_LINK,
+        ),
+        "period_status": Part(
+            f"select period, district_code, {CLOSED} from period_status",
+            title_of("period_status"),
+            note_of("period_status"),
+            key="district_code",
+        ),
+    },
+    "village": {
+        "submission_timeliness": Part(
+            "select period, village_code, status as timeliness, due_date, first_received_at, days_late "
+            "from submission_timeliness_by_village",
+            "Ketepatan waktu laporan",
+            note_of("submission_timeliness"),
+            key="village_code",
+        ),
+        "arrears": Part(
+            "select period, village_code, group_label, people_in_arrears as people, months_unpaid, "
+            f"cost_to_bring_current_idr as arrears_idr from arrears_by_village_group a {GROUPED} "
+            "order by g.sort_order",
+            "Peserta yang iurannya menunggak",
+            "Orang yang menurut BPJS iurannya berhenti sebelum bulan ini, dan biaya melunasi tunggakannya.",
+            key="village_code",
+        ),
+        "budget_gap": Part(
+            "select period, village_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr "
+            f"from budget_gap_by_village b {GROUPED} order by g.sort_order",
+            *GAP_BY_GROUP,
+            key="village_code",
+        ),
+        "data_quality": Part(
+            f"select period, village_code, {QUALITY} from data_quality_by_village",
+            "Mutu data",
+            key="village_code",
+        ),
+        "fix_rows": Part(
+            "select f.period, r.village_code, f.severity, coalesce(f.sheet, 'Seluruh berkas') as sheet, "
+            f"f.check_name as problem, f.check_name as fix, count(*) as failures, {ROWS.format('f')} as source_rows "
+            "from validation_failures f join file_reconciliation r using (source_file, sha256) "
+            "where f.is_current and r.village_code is not null group by all "
+            "order by f.severity, sheet, min(f.source_row), problem",
+            "Yang harus diperbaiki desa bulan ini",
+            "Sama dengan lembar koreksi desa: baris DITOLAK belum dihitung sampai diperbaiki; baris PERINGATAN "
+            "sudah dihitung tetapi perlu diperiksa. Perbaiki baris-baris ini di berkas desa, lalu kirim kembali.",
+            key="village_code",
+        ),
+        "fix_files": Part(
+            "select period, village_code, alasan from file_reconciliation where status = 'rejected' "
+            "and village_code is not null and (source_file, sha256) in "
+            "(select (source_file, sha256) from validation_failures where is_current) order by alasan",
+            "Berkas yang ditolak seluruhnya",
+            key="village_code",
+        ),
+        "fix_people": Part(
+            "select d.period, d.village_code, group_label, d.status as result, d.status as meaning, "
+            f"count(distinct d.person_id) as people, {ROWS.format('r')} as source_rows "
+            "from verification_discrepancies d "
+            f"{GROUPED} left join roster r using (period, village_code, group_code, person_id) "
+            "group by all order by min(g.sort_order), result",
+            "Selisih dengan data BPJS yang perlu ditindaklanjuti",
+            "Sama dengan lembar selisih BPJS desa: orang-orang ini ada di baris yang disebut; lakukan yang "
+            "tertulis di lembar itu.",
+            key="village_code",
+        ),
+        "period_status": Part(
+            f"select s.period, v.village_code, {CLOSED} from period_status s join villages v using (district_code)",
+            title_of("period_status"),
+            note_of("period_status"),
+            key="village_code",
+        ),
+    },
+}
+PROVINCE: dict[str, Part] = {
+    "coverage_by_regency": Part(
+        "select c.period, c.regency_code, c.regency_name, c.members, c.enrolled, c.coverage_pct, "
+        "s.villages_expected, s.villages_submitted, s.villages_rejected, s.completeness_pct, c.is_provisional "
+        "from coverage_by_regency c left join submission_status_by_regency s using (period, regency_code) "
+        "order by c.coverage_pct, c.regency_name",
+        "Cakupan dan kelengkapan laporan per kabupaten/kota",
+        links=(("regency_name", "regency_code"),),
+    ),
+}
+PLACES = """
+select v.village_code, v.village_name, d.district_code, d.district_name, r.regency_code, r.regency_name
+from villages v join districts d using (district_code) join regencies r on r.regency_code = left(d.district_code, 5)
+order by r.regency_code, d.district_name, v.village_name
+"""
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+
+SITE_CSS = """
+body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{margin-right:.2rem}
+.pick{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.8rem 0}
+.pick a{white-space:nowrap}select,input{font-size:1rem;padding:.2rem .4rem}
+.wide{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}svg{max-width:100%;height:auto}
+.month{display:none}.month.latest{display:block}.months:has(.month:target) .month.latest:not(:target){display:none}
+.month:target{display:block}html.js .month{display:none}html.js .month.shown{display:block}
+ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
+@media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
+@media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
+.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}table{font-size:8pt;width:100%}
+thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
+html.js .month:not(.shown){display:none}a{color:inherit;text-decoration:none}}
+"""
+SCRIPT = """
+document.documentElement.classList.add('js');
+(function(){var pick=document.getElementById('bulan'),months=document.querySelectorAll('.month');
+function show(p){var found=false;months.forEach(function(m){var on=m.dataset.period===p;m.classList.toggle('shown',on);
+found=found||on});if(!found&&months.length){months[0].classList.add('shown');p=months[0].dataset.period}
+pick.value=p;document.querySelectorAll('a[data-site]').forEach(function(a){a.hash='p-'+p})}
+pick.hidden=false;pick.onchange=function(){show(pick.value);history.replaceState(null,'','#p-'+pick.value)};
+var h=location.hash.slice(1);show(h.indexOf('p-')===0?h.slice(2):pick.value);
+var form=document.querySelector('form.search');if(!form)return;form.hidden=false;
+var box=document.getElementById('cari'),list=document.getElementById('hasil');
+form.onsubmit=function(e){e.preventDefault()};
+box.oninput=function(){var q=box.value.trim().toLowerCase();list.textContent='';if(q.length<2)return;
+DESA.filter(function(d){return d[0].toLowerCase().indexOf(q)>=0}).slice(0,30).forEach(function(d){
+var li=document.createElement('li'),a=document.createElement('a');a.href=ROOT+d[2]+'#p-'+pick.value;
+a.setAttribute('data-site','');a.textContent=d[0]+' (Kecamatan '+d[1]+')';li.appendChild(a);list.appendChild(li)})}})();
+"""
+
+
+def accessible(svg: str, title: str, description: str) -> str:
+    """A chart with a text alternative (`<title>`, `<desc>`) that scales down on a phone (`viewBox`)."""
+    found = re.match(r'<svg role="img" width="([\d.]+)" height="([\d.]+)"', svg)
+    if found is None:
+        return svg
+    width, height = found.groups()
+    opening = svg[: svg.index(">") + 1]
+    return svg.replace(
+        opening,
+        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        1,
+    )
+
+
+Href = Callable[[str, str], str]  # (code column, code) -> a page's path relative to the page being written
+
+
+def table(view: str, frame: pl.DataFrame, hidden: set[str], links: dict[str, str], href: Href) -> str:
+    """The rows of `frame` without its `hidden` code columns; a linked column links each row to its page."""
+    if frame.is_empty():
+        return f'<p class="note" data-view="{view}">{TEXT["none"][0]}</p>'
+    columns = [c for c in frame.columns if c not in hidden]
+    text = {c: COLUMNS[c][0] in ("text", "status", "flag") if c in COLUMNS else True for c in columns}
+    head = "".join(f"<th{' class=text' if text[c] else ''} scope=col>{escape(heading(c))}</th>" for c in columns)
+    rows = []
+    for index, row in enumerate(frame.iter_rows(named=True)):
+        cells = []
+        for column in columns:
+            attrs = ' class="text"' if text[column] else ""
+            figure = tagged(view, index, column, row[column], "td", attrs)
+            if column in links and row[links[column]] is not None:
+                target = href(links[column], str(row[links[column]]))
+                start = figure.index(">") + 1
+                figure = f'{figure[:start]}<a href="{target}" data-site>{figure[start:-5]}</a></td>'
+            cells.append(figure)
+        rows.append(f'<tr data-row="{index}">{"".join(cells)}</tr>')
+    body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+    return f'<div class="wide"><table data-view="{view}">{body}</table></div>'
+
+
+def trust(frame: pl.DataFrame) -> str:
+    """The trust line in the report's words: how recent, who is missing, reported beside verified, provisional."""
+    if frame.is_empty():
+        return f'<p class="note">{TEXT["none"][0]}</p>'
+    row = frame.row(0, named=True)
+
+    def figure(column: str) -> str:
+        return tagged("trust", 0, column, row[column])
+
+    lines = [
+        f"{TRUST['as_of'][0]} {TRUST['newest'][0]} {figure('newest_file_at')}; "
+        f"{TRUST['last_run'][0]} {figure('last_run_at')}."
+    ]
+    if "villages_expected" in row:
+        villages = TRUST["villages"][0].format(missing=figure("villages_missing"), rejected=figure("villages_rejected"))
+        lines.append(f"{figure('villages_expected')} {villages}")
+    if "status" in row:
+        lines.append(f"{COLUMNS['status'][1]} {COLUMNS['period'][1].lower()} ini: {figure('status')}.")
+    if "coverage_pct" in row and row["coverage_pct"] is not None:
+        coverage = f"{TRUST['coverage'][0]} {figure('coverage_pct')}%"
+        if "verified_pct" in row:
+            verified = (
+                f"{figure('verified_pct')}% {TRUST['verified'][0]}."
+                if row["verified_pct"] is not None
+                else TRUST["unverified"][0]
+            )
+            coverage += f"; {verified}"
+        lines.append(coverage + ("" if "verified_pct" in row else "."))
+    if row.get("is_provisional"):
+        lines.append(f"{COLUMNS['is_provisional'][1]}: {figure('is_provisional')} ({note_of('coverage_by_district')})")
+    return '<ul class="trust">' + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
+
+
+def trend(frame: pl.DataFrame, place: str) -> str:
+    """Coverage over the months, one line per group (the report's chart, with a text alternative), and its table."""
+    if frame.is_empty():
+        return f'<p class="note">{TEXT["none"][0]}</p>'
+    months = sorted(set(frame["period"]))
+    last = frame.filter(pl.col("period") == months[-1])
+    description = (
+        f"Cakupan dilaporkan per kelompok di {place}, {month_name(months[0])} sampai {month_name(months[-1])}. "
+        f"{month_name(months[-1])}: "
+        + "; ".join(
+            f"{g} {cell(p, 'coverage_pct')}%" for g, p in zip(last["group_label"], last["coverage_pct"], strict=True)
+        )
+        + ". Angka lengkap ada di tabel di bawah grafik."
+    )
+    chart = trend_svg(frame, "id").replace(  # an x-axis title under the months
+        "</svg>", f'<text x="332" y="262" text-anchor="middle">{COLUMNS["period"][1]}</text></svg>', 1
+    )
+    chart = chart.replace(f'height="{12 + 220 + 30}"', f'height="{12 + 220 + 40}"', 1)
+    return accessible(chart, f"{title_of('coverage_trend')}: {place}", description) + table(
+        "coverage_trend", frame, set(KEYS), {}, no_links
+    )
+
+
+def no_links(_column: str, _code: str) -> str:
+    raise AssertionError("a table without links linked a row")
+
+
+def bars(view: str, frame: pl.DataFrame, label: str, value: str, place: str, period: str) -> str:
+    description = f"{heading(value)} per {heading(label).lower()} di {place}, {month_name(period)}: " + "; ".join(
+        f"{name} {cell(amount, value)}" for name, amount in zip(frame[label], frame[value], strict=True)
+    )
+    return accessible(bars_svg(view, frame, label, value, "id"), f"{heading(value)}: {place}", description + ".")
+
+
+@dataclass
+class Page:
+    """One page: where it is, the place it is about, the pages above it and below it."""
+
+    path: str  # from the site's root
+    level: str  # 'province', 'whole' (the warehouse's one regency), 'regency', 'district' or 'village'
+    keys: dict[str, str]  # the place's codes: regency_code, district_code, village_code as they apply
+    name: str
+    prefix: str  # the page set's folder ('' for a regency warehouse, '<regency code>/' in a province)
+    crumbs: list[tuple[str, str]]  # (path from the root, name) of the pages above it
+    places: list[tuple[str, str]] = field(default_factory=list)  # (path from the root, name) of the pages below
+    places_title: str = ""
+
+    def to(self, target: str) -> str:
+        """`target` (a path from the site's root) as seen from this page."""
+        return "../" * self.path.count("/") + target
+
+
+def parts_of(level: str) -> dict[str, Part]:
+    """The parts a page of `level` shows, in order."""
+    if level == "province":
+        return {**TOP["whole"], **PROVINCE}
+    return {**TOP[level], **BELOW["regency" if level == "whole" else level]}
+
+
+Split = dict[str, dict[tuple[str | None, str | None], pl.DataFrame]]  # part's SQL -> (place, period) -> rows
+
+
+def split(part: Part, frame: pl.DataFrame) -> dict[tuple[str | None, str | None], pl.DataFrame]:
+    """A part's rows by (place, period): one pass over its frame, never a query per page."""
+    by = [c for c in (part.key, "period" if part.monthly else None) if c]
+    if not by:
+        return {(None, None): frame}
+    return {
+        (str(key[0]) if part.key else None, str(key[-1]) if part.monthly else None): rows
+        for key, rows in frame.partition_by(by, as_dict=True, maintain_order=True).items()
+    }
+
+
+def section(name: str, title: str, note: str, body: str) -> str:
+    paragraph = f'<p class="note">{escape(note)}</p>' if note else ""
+    return f'<section class="part" id="{name}"><h3>{escape(title)}</h3>{paragraph}{body}</section>'
+
+
+NONE = f'<p class="note">{TEXT["none"][0]}</p>'
+
+
+def summary(frame: pl.DataFrame) -> str:
+    """The report's summary cards, for the cards whose figure the place's views have."""
+    if frame.is_empty():
+        return NONE
+    missing = [column for column, _, _ in SUMMARY_CARDS if column not in frame.columns]
+    return summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
+
+
+def render_page(page: Page, data: Split, periods: list[str], search: str, made: str) -> str:
+    """The whole page: month picker, one panel per month (the latest shown), the trend, the places below."""
+    parts = parts_of(page.level)
+    hidden = set(KEYS) | {"period"}
+
+    def href(column: str, code: str) -> str:
+        if column == "regency_code":
+            return page.to(f"{code}/index.html")
+        return page.to(f"{page.prefix}{'kecamatan' if column == 'district_code' else 'desa'}/{code}.html")
+
+    def rows(part: Part, period: str | None) -> pl.DataFrame:
+        found = data[part.sql].get((page.keys[part.key] if part.key else None, period))
+        return pl.DataFrame() if found is None else found
+
+    panels = []
+    for period in periods:
+        blocks = []
+        for name, part in parts.items():
+            if not part.monthly:
+                continue
+            frame = rows(part, period)
+            if name == "trust":
+                body = trust(frame)
+            elif name == "regency_summary":
+                body = summary(frame)
+            else:
+                chart = bars(name, frame, *part.chart, page.name, period) if part.chart and not frame.is_empty() else ""
+                body = chart + table(name, frame, hidden, dict(part.links), href)
+            blocks.append(section(name, part.title, part.note, body))
+        latest = " latest" if period == periods[-1] else ""
+        panels.append(
+            f'<section class="month{latest}" id="p-{period}" data-period="{period}">'
+            f"<h2>{escape(month_name(period))}</h2>{''.join(blocks)}</section>"
+        )
+    options = "".join(
+        f'<option value="{p}"{" selected" if p == periods[-1] else ""}>{escape(month_name(p))}</option>'
+        for p in reversed(periods)
+    )
+    links = " ".join(f'<a href="#p-{p}">{escape(month_name(p))}</a>' for p in reversed(periods))
+    label = COLUMNS["period"][1]
+    picker = (
+        f'<nav class="pick" aria-label="{label}"><label for="bulan">{label}:</label>'
+        f'<select id="bulan" hidden>{options}</select><span>{links}</span></nav>'
+    )
+    over_time = [part for part in parts.values() if not part.monthly]
+    trend_html = "".join(
+        section("coverage_trend", part.title, "", trend(rows(part, None), page.name)) for part in over_time
+    )
+    below = ""
+    if page.places:
+        items = "".join(
+            f'<li><a href="{page.to(path)}" data-site>{escape(name)}</a></li>' for path, name in page.places
+        )
+        below = f'<section id="places"><h2>{escape(page.places_title)}</h2><ul class="places">{items}</ul></section>'
+    crumbs = "".join(f'<a href="{page.to(path)}" data-site>{escape(name)}</a> › ' for path, name in page.crumbs)
+    crumbs_html = f'<nav class="crumbs" aria-label="Letak halaman">{crumbs}{escape(page.name)}</nav>' if crumbs else ""
+    root = json.dumps("../" * page.path.count("/"))
+    return (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(page.name)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
+        f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(TEXT["title"][0])}. '
+        f"{TEXT['made'][0]} {made}.</p>{search.replace('ROOT_PREFIX', root)}{picker}"
+        f'<div class="months">{"".join(panels)}</div>{trend_html}{below}'
+        f"<script>{SCRIPT}</script></body></html>"
+    )
+
+
+def search_box(villages: pl.DataFrame, province: bool) -> str:
+    """A desa-name search over an inline index of `villages` (shown only when scripts run)."""
+    index = [
+        [name, district, f"{regency + '/' if province else ''}desa/{code}.html"]
+        for code, name, district, regency in villages.select(
+            "village_code", "village_name", "district_name", "regency_code"
+        ).iter_rows()
+    ]
+    payload = json.dumps(index, ensure_ascii=False).replace("<", "\\u003c")
+    return (
+        '<form class="search" role="search" hidden><label for="cari">Cari desa/kelurahan:</label> '
+        '<input id="cari" type="search" autocomplete="off"><ul id="hasil" aria-live="polite"></ul></form>'
+        f"<script>var DESA={payload},ROOT=ROOT_PREFIX;</script>"
+    )
+
+
+def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
+    """Every page to write, with the regency whose villages its search box finds."""
+    if province:
+        regencies = places.unique("regency_code", maintain_order=True)
+        yield (
+            Page(
+                "index.html",
+                "province",
+                {},
+                "Provinsi",
+                "",
+                [],
+                [(f"{c}/index.html", n) for c, n in regencies.select("regency_code", "regency_name").iter_rows()],
+                "Kabupaten/kota",
+            ),
+            "",
+        )
+    top = [("index.html", "Provinsi")] if province else []
+    for (regency_code, regency_name), villages in places.group_by("regency_code", "regency_name", maintain_order=True):
+        prefix = f"{regency_code}/" if province else ""
+        districts = villages.unique("district_code", maintain_order=True).select("district_code", "district_name")
+        regency = Page(
+            f"{prefix}index.html",
+            "regency" if province else "whole",
+            {"regency_code": str(regency_code)},
+            str(regency_name),
+            prefix,
+            top,
+            [(f"{prefix}kecamatan/{c}.html", f"Kecamatan {n}") for c, n in districts.iter_rows()],
+            "Kecamatan",
+        )
+        yield regency, str(regency_code)
+        for district_code, district_name in districts.iter_rows():
+            mine = villages.filter(pl.col("district_code") == district_code)
+            district = Page(
+                f"{prefix}kecamatan/{district_code}.html",
+                "district",
+                {"regency_code": str(regency_code), "district_code": district_code},
+                f"Kecamatan {district_name}",
+                prefix,
+                [*top, (regency.path, regency.name)],
+                [(f"{prefix}desa/{c}.html", n) for c, n in mine.select("village_code", "village_name").iter_rows()],
+                "Desa/kelurahan",
+            )
+            yield district, str(regency_code)
+            for village_code, village_name in mine.select("village_code", "village_name").iter_rows():
+                page = Page(
+                    f"{prefix}desa/{village_code}.html",
+                    "village",
+                    {"regency_code": str(regency_code), "district_code": district_code, "village_code": village_code},
+                    f"Desa/kelurahan {village_name}",
+                    prefix,
+                    [*top, (regency.path, regency.name), (district.path, district.name)],
+                )
+                yield page, str(regency_code)
+
+
+def check_site(out_dir: Path, protected: list[Path]) -> None:
+    """Refuse a file, or a folder holding anything but an older site (its index.html a page)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir} is a file; give a folder for the site")
+    check_output(out_dir / "index.html", protected)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "index.html").is_file():
+        raise ValueError(f"{out_dir} holds other files; give a new or empty folder, or an older site")
+
+
+def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -> list[Path]:
+    """Query every part once (the warehouse read-only) and write every page under `out_dir`; return them."""
+    check_site(out_dir, [warehouse, state_path_for(warehouse)])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        periods = [str(p) for (p,) in con.execute("select period from coverage_regency order by period").fetchall()]
+        if not periods:
+            raise ValueError(f"no rosters in {warehouse}")
+        places = query_frame(con, PLACES)
+        province = places["regency_code"].n_unique() > 1
+        levels = ("province", "regency", "district", "village") if province else ("whole", "district", "village")
+        wanted = {part.sql: part for level in levels for part in parts_of(level).values()}
+        data = {sql: split(part, query_frame(con, sql)) for sql, part in wanted.items()}
+    made = timestamp(now or dt.datetime.now(dt.UTC), "id")
+    searches = {
+        str(code): search_box(villages, province)
+        for (code,), villages in places.group_by("regency_code", maintain_order=True)
+    }
+    searches[""] = search_box(places, province)
+    written = []
+    for page, regency in pages(places, province):
+        path = out_dir / page.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_page(page, data, periods, searches[regency if page.level != "province" else ""], made))
+        written.append(path)
+    return written
