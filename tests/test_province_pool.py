@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from flows.settings import PROJECT_ROOT
-from tests.helpers import build_warehouse
+from tests.helpers import PREFECT_BIN as BIN
+from tests.helpers import build_warehouse, free_port, start, start_server, stop
 from tests.province_helpers import (
     CORRECTED,
     REGION,
@@ -31,8 +32,6 @@ from tests.province_helpers import (
     write_correction,
     write_province,
 )
-from tests.helpers import PREFECT_BIN as BIN
-from tests.helpers import free_port, start, start_server, stop
 
 KEY = "the province's person_id key"
 KILLED = "33.03"
