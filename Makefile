@@ -20,10 +20,10 @@ install:
 demo: install
 	$(UV) run --frozen cakupan demo
 
-## test: the whole test suite (CI runs exactly this), its files spread over the cores (pytest-xdist):
-## most of the slowest tests wait on Prefect servers and workers, so two cores take 7 min, not 12
+## test: the whole test suite (CI runs exactly this), its files spread over the cores (pytest-xdist), the
+## slowest files first (tests/conftest.py SLOWEST_FIRST; docs/performance.md "The test suite")
 test: install
-	$(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadfile
+	$(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 ## lint: ruff (lint and format check) and mypy on flows/, schemas/ and tools/
 lint: install

@@ -4,14 +4,15 @@ session (per xdist worker)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from flows.settings import use_prefect_defaults
-from tests.helpers import clear_server, start_server, stop
+from tests.helpers import build_warehouse, clear_server, start_server, stop
 from tools.generate import write_landing_zone
 
 use_prefect_defaults()  # as the CLI does, before any test module imports Prefect
@@ -21,6 +22,29 @@ os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")
 
 # A desa in Cilongok, a kelurahan (no BPD), and the two Karangsari (a name found in two districts).
 SMALL_VILLAGES = ("33.02.17.2008", "33.02.24.1001", "33.02.20.2015", "33.02.05.2003", "33.02.01.2001")
+
+
+# The files that take longest (a minute or more on 2 cores), slowest first: `make test` hands whole files to the
+# xdist workers in collection order (`--dist loadfile --no-loadscope-reorder`), so these start first and the short
+# files fill in around them, instead of one long file starting last and running alone (docs/performance.md).
+SLOWEST_FIRST = (
+    "test_flow.py",
+    "test_periods.py",
+    "test_verification_demo.py",
+    "test_province_pool.py",
+    "test_watch.py",
+    "test_wheel.py",
+    "test_schedule.py",
+    "test_heartbeat.py",
+    "test_report.py",
+    "test_lost_server.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of SLOWEST_FIRST first, in its order; the others after, in their order."""
+    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +82,24 @@ def demo_zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFr
     raw = tmp_path_factory.mktemp("raw")
     truth = write_landing_zone(raw, seed=42, village_codes=SMALL_VILLAGES, workers=1, bpjs_exports=True)
     return raw, truth
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_zone: tuple[Path, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo zone's warehouse folder (cakupan.duckdb and its state in .cakupan/), built once per session by
+    `build_warehouse`: never open it for writing, copy it (`copy_demo_warehouse`)."""
+    folder = tmp_path_factory.mktemp("demo_warehouse") / "warehouse"
+    build_warehouse(demo_zone[0], folder / "cakupan.duckdb")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def copy_demo_warehouse(demo_warehouse: Path) -> Callable[[Path], Path]:
+    """A function that copies the session's demo warehouse folder to a new folder and returns its cakupan.duckdb:
+    each module reads (or changes) its own copy."""
+
+    def copy(folder: Path) -> Path:
+        shutil.copytree(demo_warehouse, folder)
+        return folder / "cakupan.duckdb"
+
+    return copy

@@ -14,13 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
-
-from tests.helpers import build_warehouse
 
 DOC = Path(__file__).parents[1] / "docs" / "analysts.md"
 BLOCK = re.compile(r"^```(sh|python|python pyarrow)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -29,9 +28,9 @@ HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 
 
 @pytest.fixture(scope="module")
-def folder(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def folder(copy_demo_warehouse: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("analyst_doc")
-    build_warehouse(demo_zone[0], root / "warehouse" / "cakupan.duckdb")
+    copy_demo_warehouse(root / "warehouse")
     return root
 
 

@@ -8,21 +8,20 @@ a view that counted rows or added groups would fail these tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tests.helpers import build_warehouse, frame
+from tests.helpers import frame
 
 RATE = 16_800  # contribution_rates.csv: JKK 1% of Rp 1,000,000 + JKM Rp 6,800
 
 
 @pytest.fixture(scope="module")
-def warehouse(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("add_up") / "cakupan.duckdb"
-    build_warehouse(demo_zone[0], path)
-    return path
+def warehouse(copy_demo_warehouse: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_demo_warehouse(tmp_path_factory.mktemp("add_up") / "warehouse")
 
 
 @pytest.fixture(scope="module")

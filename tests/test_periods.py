@@ -269,9 +269,8 @@ def test_outliers_flag_the_planted_jumps_and_nothing_else(jumped: tuple[Path, Pa
     assert drop["enrolment_lost"][0] == drop["value_before"][0] > 0 and drop["value_now"][0] == 0
 
 
-def test_the_same_zone_without_jumps_flags_nothing(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
-    build_warehouse(demo_zone[0], tmp_path / "cakupan.duckdb")
-    assert view(tmp_path / "cakupan.duckdb", "outliers").is_empty()
+def test_the_same_zone_without_jumps_flags_nothing(demo_warehouse: Path) -> None:
+    assert view(demo_warehouse / "cakupan.duckdb", "outliers").is_empty()
 
 
 def test_thresholds_are_settings_and_a_follow_up_status_is_recorded(

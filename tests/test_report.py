@@ -7,6 +7,7 @@ import itertools
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -61,13 +62,12 @@ def render_cli(warehouse: Path, out: Path, *options: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def page(copy_demo_warehouse: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The demo zone's report with no --period: the latest month, in Bahasa Indonesia."""
-    raw, _ = demo_zone
     root = tmp_path_factory.mktemp("report")
-    build_warehouse(raw, root / "cakupan.duckdb")
-    render_cli(root / "cakupan.duckdb", root / "report.html")
-    return root / "report.html", root / "cakupan.duckdb"
+    warehouse = copy_demo_warehouse(root / "warehouse")
+    render_cli(warehouse, root / "report.html")
+    return root / "report.html", warehouse
 
 
 def test_the_page_is_self_contained(page: tuple[Path, Path]) -> None:
