@@ -161,13 +161,13 @@ def state_of(warehouse: Path) -> Path:
     return Settings(warehouse=warehouse).state
 
 
-def close_regency(warehouse: Path, period: str, by: str = "auditor") -> int:
-    """Close `period` for the whole regency, as `cakupan close` does."""
+def close_regency(warehouse: Path, period: str, by: str = "auditor", reason: str = "") -> int:
+    """Close `period` for the whole regency, as `cakupan close` does (why: `reason`, else in English)."""
     from flows.store import periods
     from flows.store.reference import load_districts
 
     districts = list(load_districts(region=BANYUMAS_REGENCY_CODE)["district_code"])
-    actor = periods.Actor(f"{period} reported to the regent", by)
+    actor = periods.Actor(reason or f"{period} reported to the regent", by)
     return periods.close_period(state_of(warehouse), warehouse, period, periods.Scope(), districts, actor)
 
 

@@ -60,7 +60,10 @@ TIMELINESS = {  # submission_timeliness_by_village.status -> the report's headin
 }
 SEVERITY = {"error": "DITOLAK", "warning": "PERINGATAN"}  # as the corrections workbook says them
 FIXES = dict(check_catalog().select("check_name", "fix").iter_rows())
+SUBJECT = TEXT["title"][0].rsplit(",", 1)[0]  # the report's title without its regency: what every page is about
+NONE = f'<p class="note">{TEXT["none"][0]}</p>'
 SITE_COLUMNS: dict[str, tuple[str, str]] = {
+    "regency_name": ("text", "Kabupaten/kota"),
     "timeliness": ("timeliness", "Ketepatan waktu"),
     "first_received_at": ("moment", "Berkas pertama diterima"),
     "days_late": ("int", "Hari terlambat"),
@@ -109,13 +112,17 @@ def shown(value: object, column: str) -> str:
     return cell(value, "reason")  # text, masked and escaped, or a moment
 
 
+def kind_of(column: str) -> str:
+    return (COLUMNS.get(column) or SITE_COLUMNS[column])[0]
+
+
 def heading(column: str) -> str:
     return COLUMNS[column][1] if column in COLUMNS else SITE_COLUMNS[column][1]
 
 
 def tagged(view: str, row: int, column: str, value: object, tag: str = "span", attrs: str = "") -> str:
     """One figure, tagged with where it comes from (as report.figure); rupiah carries the exact amount."""
-    if (COLUMNS.get(column) or SITE_COLUMNS[column])[0] == "idr" and value is not None:
+    if kind_of(column) == "idr" and value is not None:
         attrs += f' title="{exact_rupiah(value, "id")}"'
     return f'<{tag} data-view="{view}" data-row="{row}" data-col="{column}"{attrs}>{shown(value, column)}</{tag}>'
 
@@ -218,16 +225,16 @@ TOP: dict[str, dict[str, Part]] = {
             key="regency_code",
         ),
         "coverage_by_group": Part(
-            "select c.period, c.regency_code, group_label, c.members, c.enrolled, c.coverage_pct, c.is_provisional "
-            f"from coverage_by_regency_group c {GROUPED} order by g.sort_order",
+            "select c.period, c.regency_code, g.group_label, c.members, c.enrolled, c.coverage_pct, c.is_provisional "
+            "from coverage_by_regency_group c join groups g using (group_code) order by g.sort_order",
             title_of("coverage_by_group"),
             note_of("coverage_by_group"),
             key="regency_code",
             chart=("group_label", "coverage_pct"),
         ),
         "coverage_trend": Part(
-            "select c.regency_code, c.period, group_label, c.coverage_pct from coverage_by_regency_group c "
-            f"{GROUPED} order by g.sort_order, c.period",
+            "select c.regency_code, c.period, g.group_label, c.coverage_pct from coverage_by_regency_group c "
+            "join groups g using (group_code) order by g.sort_order, c.period",
             title_of("coverage_trend"),
             key="regency_code",
             monthly=False,
@@ -516,9 +523,9 @@ Href = Callable[[str, str], str]  # (code column, code) -> a page's path relativ
 def table(view: str, frame: pl.DataFrame, hidden: set[str], links: dict[str, str], href: Href) -> str:
     """The rows of `frame` without its `hidden` code columns; a linked column links each row to its page."""
     if frame.is_empty():
-        return f'<p class="note" data-view="{view}">{TEXT["none"][0]}</p>'
+        return NONE
     columns = [c for c in frame.columns if c not in hidden]
-    text = {c: COLUMNS[c][0] in ("text", "status", "flag") if c in COLUMNS else True for c in columns}
+    text = {c: kind_of(c) not in ("int", "pct", "pct2", "pp", "idr", "index") for c in columns}
     head = "".join(f"<th{' class=text' if text[c] else ''} scope=col>{escape(heading(c))}</th>" for c in columns)
     rows = []
     for index, row in enumerate(frame.iter_rows(named=True)):
@@ -533,13 +540,13 @@ def table(view: str, frame: pl.DataFrame, hidden: set[str], links: dict[str, str
             cells.append(figure)
         rows.append(f'<tr data-row="{index}">{"".join(cells)}</tr>')
     body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
-    return f'<div class="wide"><table data-view="{view}">{body}</table></div>'
+    return f'<div class="wide"><table data-part="{view}">{body}</table></div>'
 
 
 def trust(frame: pl.DataFrame) -> str:
     """The trust line in the report's words: how recent, who is missing, reported beside verified, provisional."""
     if frame.is_empty():
-        return f'<p class="note">{TEXT["none"][0]}</p>'
+        return NONE
     row = frame.row(0, named=True)
 
     def figure(column: str) -> str:
@@ -572,7 +579,7 @@ def trust(frame: pl.DataFrame) -> str:
 def trend(frame: pl.DataFrame, place: str) -> str:
     """Coverage over the months, one line per group (the report's chart, with a text alternative), and its table."""
     if frame.is_empty():
-        return f'<p class="note">{TEXT["none"][0]}</p>'
+        return NONE
     months = sorted(set(frame["period"]))
     last = frame.filter(pl.col("period") == months[-1])
     description = (
@@ -647,9 +654,6 @@ def section(name: str, title: str, note: str, body: str) -> str:
     return f'<section class="part" id="{name}"><h3>{escape(title)}</h3>{paragraph}{body}</section>'
 
 
-NONE = f'<p class="note">{TEXT["none"][0]}</p>'
-
-
 def summary(frame: pl.DataFrame) -> str:
     """The report's summary cards, for the cards whose figure the place's views have."""
     if frame.is_empty():
@@ -719,7 +723,7 @@ def render_page(page: Page, data: Split, periods: list[str], search: str, made: 
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(page.name)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
-        f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(TEXT["title"][0])}. '
+        f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(SUBJECT)}. '
         f"{TEXT['made'][0]} {made}.</p>{search.replace('ROOT_PREFIX', root)}{picker}"
         f'<div class="months">{"".join(panels)}</div>{trend_html}{below}'
         f"<script>{SCRIPT}</script></body></html>"
@@ -751,7 +755,7 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
                 "index.html",
                 "province",
                 {},
-                "Provinsi",
+                f"Provinsi: {regencies.height} kabupaten/kota",
                 "",
                 [],
                 [(f"{c}/index.html", n) for c, n in regencies.select("regency_code", "regency_name").iter_rows()],
@@ -759,7 +763,7 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
             ),
             "",
         )
-    top = [("index.html", "Provinsi")] if province else []
+    top = [("index.html", "Provinsi")] if province else []  # the way back to the province index
     for (regency_code, regency_name), villages in places.group_by("regency_code", "regency_name", maintain_order=True):
         prefix = f"{regency_code}/" if province else ""
         districts = villages.unique("district_code", maintain_order=True).select("district_code", "district_name")
