@@ -58,7 +58,8 @@ def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:
     assert {doc.qualified for doc in view_docs() if doc.schema == "internal"} == {
         "internal.coverage_base",
         "internal.budget_base",
-        "internal.coverage_regency_base",
+        "internal.people_counts",
+        "internal.submission_base",
         "internal.verification_base",
     }  # the base views, apart from the views analysts query
     assert len(columns) >= 5 * len(views)

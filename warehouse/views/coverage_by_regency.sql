@@ -11,21 +11,10 @@
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the regency reported than the threshold (see submission_status_by_regency)
-with source as (
-    select * from internal.coverage_regency_base where cut = 'regency'
-),
-
-final as (
-    select
-        source.period,
-        source.regency_code,
-        regencies.regency_name,
-        source.members,
-        source.enrolled,
-        source.coverage_pct,
-        source.is_provisional
-    from source
-    join regencies using (regency_code)
+with final as (
+    select period, regency_code, regency_name, members, enrolled, coverage_pct, is_provisional
+    from internal.people_counts
+    where source = 'roster' and cut = 'by_regency'
 )
 
 select * from final

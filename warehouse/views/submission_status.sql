@@ -13,31 +13,8 @@
 -- villages_missing: villages from which nothing arrived for the period (status 'belum_mengirim')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
-with source as (
-    select status.*, districts.district_name
-    from submission_status_by_village as status
-    join districts using (district_code)
-),
-
-threshold as (
-    select value as provisional_below_pct from settings where name = 'provisional_below_pct'
-),
-
-final as (
-    select
-        period,
-        district_code,
-        district_name,
-        count(*) as villages_expected,
-        count(*) filter (where status = 'terkirim') as villages_submitted,
-        count(*) filter (where status = 'ditolak') as villages_rejected,
-        count(*) filter (where status = 'belum_mengirim') as villages_missing,
-        round(100.0 * count(*) filter (where status = 'terkirim') / count(*), 1) as completeness_pct,
-        round(100.0 * count(*) filter (where status = 'terkirim') / count(*), 1)
-            < any_value(threshold.provisional_below_pct) as is_provisional
-    from source
-    cross join threshold
-    group by period, district_code, district_name
+with final as (
+    select * exclude (cut, regency_code, regency_name, districts) from internal.submission_base where cut = 'district'
 )
 
 select * from final

@@ -1,5 +1,5 @@
 -- coverage_base: one row per cut, period and the cut's keys.
--- The one place coverage is counted: distinct people (members), those enrolled in any of
+-- Coverage as the rosters report it, counted in people_counts (source 'roster'): distinct people (members), those enrolled in any of
 -- their rows, the percentage, and whether the figure is provisional (its kecamatan has not
 -- reported enough villages yet). Each cut counts distinct people over its keys, so rows of
 -- one cut do not add up to a coarser cut (a person on two groups' rosters counts in each
@@ -20,55 +20,10 @@
 -- enrolled: those of them enrolled in any of their rows
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the district reported than the threshold (see submission_status); null where district_code is
-with people as (
-    select * from main.roster_people
-),
-
-counted as (
-    select
-        -- grouping() sets a bit for each key a row is not grouped by (district 4, village 2, group 1)
-        case grouping(district_code, village_code, group_code)
-            when 7 then 'regency'
-            when 6 then 'group'
-            when 3 then 'district'
-            when 2 then 'district_group'
-            when 0 then 'village_group'
-        end as cut,
-        period,
-        district_code,
-        village_code,
-        group_code,
-        count(distinct person_id) as members,
-        count(distinct person_id) filter (where enrolled) as enrolled
-    from people
-    group by grouping sets (
-        (period),
-        (period, group_code),
-        (period, district_code),
-        (period, district_code, group_code),
-        (period, district_code, village_code, group_code)
-    )
-),
-
-final as (
-    select
-        counted.cut,
-        counted.period,
-        counted.district_code,
-        districts.district_name,
-        counted.village_code,
-        villages.village_name,
-        counted.group_code,
-        groups.group_label,
-        counted.members,
-        counted.enrolled,
-        round(100.0 * counted.enrolled / counted.members, 1) as coverage_pct,
-        case when counted.district_code is not null then coalesce(status.is_provisional, true) end as is_provisional
-    from counted
-    left join main.submission_status as status using (period, district_code)
-    left join main.districts on districts.district_code = counted.district_code
-    left join main.villages on villages.village_code = counted.village_code
-    left join main.groups on groups.group_code = counted.group_code
+with final as (
+    select * exclude (source, regency_code, regency_name, verified, verified_pct, protected, protected_pct, not_found, inactive, in_arrears, not_reported)
+    from internal.people_counts
+    where source = 'roster' and cut in ('regency', 'group', 'district', 'district_group', 'village_group')
 )
 
 select * from final
