@@ -22,7 +22,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from obstore.store import ObjectStore
 
@@ -200,17 +200,62 @@ def staged_cache(warehouse: Path) -> Path:
 
 def province_fingerprint(settings: Settings, manifests: dict[str, staging.Manifest]) -> str:
     """What the province warehouse is built from: the generations staged, the views, statements, reference, settings."""
-    checks = sorted({manifest.pii_key_check for manifest in manifests.values()})
-    digest = hashlib.sha256(publish.fingerprint(" ".join(checks).encode(), settings).encode())
+    digest = hashlib.sha256(publish_basis(settings, manifests).encode())
     for code, manifest in sorted(manifests.items()):
         digest.update(f"{code}={manifest.generation}\n".encode())
     return digest.hexdigest()
 
 
+def publish_basis(settings: Settings, manifests: dict[str, staging.Manifest]) -> str:
+    """The province fingerprint but for the generations: views, statements, reference, settings, person_id key."""
+    checks = sorted({manifest.pii_key_check for manifest in manifests.values()})
+    return publish.fingerprint(" ".join(checks).encode(), settings)
+
+
+GROWTH_LIMIT = 2  # republished in place until the file is this many times the size it had when built whole
+
+
+def changed_regencies(
+    manifests: dict[str, staging.Manifest],
+    last: dict[str, Any],
+    basis: str,
+    objects: dict[str, list[str]],
+    cache: Path,
+    size: int,
+) -> publish.ChangedRegencies | None:
+    """What the incremental publisher needs, or None when the warehouse (now `size` bytes) must be built whole.
+
+    Whole when it was published with another basis (settings, views, statements, reference, key),
+    over another set of regencies, when every regency changed, when a changed regency's previous
+    objects are no longer in the cache, or when republishing has grown the file GROWTH_LIMIT times
+    (deleted rows leave space in it that a file built whole does not have).
+    """
+    published: dict[str, dict[str, list[str]]] = last.get("objects", {})
+    codes = sorted(code for code, manifest in manifests.items() if manifest.objects != published.get(code))
+    if last.get("basis") != basis or set(published) != set(manifests) or len(codes) == len(manifests):
+        return None
+    if size > GROWTH_LIMIT * last.get("whole_bytes", 0):
+        return None
+    old = {table: [name for code in codes for name in published[code].get(table, [])] for table in objects}
+    if not all(name and (cache / name).exists() for names in old.values() for name in names) or not all(old.values()):
+        return None
+    mine = {str(cache / name) for code in codes for names in manifests[code].objects.values() for name in names}
+    return publish.ChangedRegencies(
+        codes,
+        {table: [str(cache / name) for name in names] for table, names in old.items()},
+        {table: [path for path in paths if path in mine] for table, paths in objects.items()},
+        {table: [path for path in paths if path not in mine] for table, paths in objects.items()},
+    )
+
+
 def publish_province(
     settings: Settings, store: ObjectStore, manifests: dict[str, staging.Manifest], run_id: str, log: Logger
 ) -> bool:
-    """Publish the province warehouse from the committed manifests; False when it already is exactly that."""
+    """Publish the province warehouse from the committed manifests; False when it already is exactly that.
+
+    When only some regencies staged anew since the last publish, with everything else as it was,
+    only their rows are replaced (publish.republish_staged); else the warehouse is built whole.
+    """
     if not manifests:
         raise RunFailedError(f"no regency has staged output at {settings.staging}: nothing to publish")
     keys = {manifest.pii_key_check for manifest in manifests.values()}
@@ -223,21 +268,42 @@ def publish_province(
         )
     record_path = province_record(settings.warehouse)
     fingerprint = province_fingerprint(settings, manifests)
+    pending = record_path.with_name(f".{record_path.name}.writing")
     last = json.loads(record_path.read_text()) if record_path.exists() else {}
-    if settings.warehouse.exists() and last.get("fingerprint") == fingerprint:
+    if pending.exists() or not settings.warehouse.exists():
+        last = {}  # a publish ended between its swap and its record: which objects are published is unknown
+    if last.get("fingerprint") == fingerprint:
         log.info("nothing new in any regency: %s is current, not republished", settings.warehouse)
         return False
-    objects = staging.fetch(store, manifests.values(), staged_cache(settings.warehouse))
-    log.info("publishing %s from %d regencies", settings.warehouse, len(manifests))
-    publish.publish_staged(objects, settings, run_id)
-    record = {
+    cache = staged_cache(settings.warehouse)
+    published = [name for objects in last.get("objects", {}).values() for names in objects.values() for name in names]
+    objects = staging.fetch(store, manifests.values(), cache, keep=published)
+    basis = publish_basis(settings, manifests)
+    size = settings.warehouse.stat().st_size if last else 0
+    changed = changed_regencies(manifests, last, basis, objects, cache, size)
+    record: dict[str, Any] = {
         "run_id": run_id,
         "fingerprint": fingerprint,
+        "basis": basis,
         "generations": {code: manifest.generation for code, manifest in sorted(manifests.items())},
+        "objects": {code: manifest.objects for code, manifest in sorted(manifests.items())},
     }
-    written = record_path.with_name(f".{record_path.name}.writing")
-    written.write_text(json.dumps(record, indent=1))
-    written.replace(record_path)
+    pending.write_text(json.dumps(record, indent=1))
+    try:
+        if changed is None:
+            log.info("publishing %s from %d regencies", settings.warehouse, len(manifests))
+            publish.publish_staged(objects, settings, run_id)
+            record["whole_bytes"] = settings.warehouse.stat().st_size
+        else:
+            kept = len(manifests) - len(changed.codes)
+            log.info("republishing %s: %s anew, %d regencies kept", settings.warehouse, ", ".join(changed.codes), kept)
+            publish.republish_staged(changed, settings, run_id)
+            record["whole_bytes"] = last["whole_bytes"]
+    except BaseException:
+        pending.unlink()  # the previous warehouse stays, and its record with it
+        raise
+    pending.write_text(json.dumps(record, indent=1))
+    pending.replace(record_path)
     return True
 
 

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from flows.province import InProcessSteps, is_current, province_fingerprint, run_province, zone_signature
+from flows.province import (
+    InProcessSteps,
+    is_current,
+    province_fingerprint,
+    publish_basis,
+    run_province,
+    zone_signature,
+)
 from flows.run import RunOptions
 from flows.settings import FIGURES, ROLES, Settings
 from flows.store import publish, staging
@@ -71,6 +78,8 @@ def test_a_setting_is_in_both_fingerprints_exactly_when_a_figure_depends_on_it(n
     figure = role == FIGURES
     assert (publish.fingerprint(KEY, after) != publish.fingerprint(KEY, before)) == figure
     assert (province_fingerprint(after, manifests) != province_fingerprint(before, manifests)) == figure
+    # and the province warehouse is built whole, not republished in place over figures of other settings
+    assert (publish_basis(after, manifests) != publish_basis(before, manifests)) == figure
     assert (name in after.figures) == figure
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -17,6 +19,7 @@ from flows.store import reference
 from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, view_docs
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
+from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES
 from schemas.roster import check_catalog
 
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
@@ -26,7 +29,17 @@ WAREHOUSE_ROW_GROUP_SIZE = 16384
 WRITE_ONCE_SETTINGS = {"checkpoint_threshold": "0b", "disabled_compression_methods": "fsst"}
 
 
-STATEMENTS = ("create_macros", *TABLE_STATEMENTS, "summarize_coverage", "keep_verified_kpj", "publish_staged_tables")
+STATEMENTS = (
+    "create_macros",
+    *TABLE_STATEMENTS,
+    "summarize_coverage",
+    "keep_verified_kpj",
+    "province_macros",
+    "publish_staged_tables",
+    "republish_regencies",
+    "republish_rows",
+    "republish_keyed",
+)
 
 
 def fingerprint(key: bytes, settings: Settings) -> str:
@@ -121,7 +134,41 @@ def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: st
     frames = {**reference_frames(settings.region), "ref_checks": check_catalog()}
     with duckdb.connect() as con, registered(con, frames):
         run_script(con, "create_macros", mask_variables())
+        run_script(con, "province_macros")
         swap_in(con, settings.warehouse, ["publish_reference", "publish_staged_tables"], params)
+
+
+@dataclass(frozen=True)
+class ChangedRegencies:
+    """What the incremental publisher reads, by table: local paths of staged objects."""
+
+    codes: list[str]  # the regencies staged anew since the warehouse was published
+    old: dict[str, list[str]]  # what they had staged when it was published
+    new: dict[str, list[str]]  # what they stage now
+    others: dict[str, list[str]]  # what every other regency stages (only the touched people's rows are read)
+
+
+def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str) -> None:
+    """Replace the changed regencies' rows in a copy of the province warehouse, and swap it in.
+
+    The warehouse must have been published with the same fingerprint but for those regencies'
+    generations (flows/province.py decides): views, reference tables and settings are as they were,
+    and the other regencies' rows are kept as written, not read again. Figures equal
+    `publish_staged` over every regency (tests/test_republish.py).
+    """
+    params: dict[str, object] = {"run_id": run_id, "changed": changed.codes}
+    for part, objects in (("old", changed.old), ("new", changed.new), ("others", changed.others)):
+        params |= {f"{table}_{part}": paths for table, paths in objects.items()}
+    with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
+        run_script(con, "create_macros", mask_variables())
+        run_script(con, "province_macros")
+        with replacing(con, settings.warehouse, from_current=True):
+            run_script(con, "republish_regencies", params)
+            for table, how in STAGED_TABLES.items():
+                if how == ROWS:
+                    run_script(con, "republish_rows", params, fill={"table": table})
+            for table, key in ONE_PER_KEY.items():
+                run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
 
 
 def swap_in(
@@ -137,23 +184,39 @@ def swap_in(
     views and the tables' comments follow in the same transaction, then `over_views` (scripts
     that read the views into temporary tables).
     """
+    with replacing(con, warehouse, from_current=False):
+        for script in scripts:
+            run_script(con, script, params)
+        create_views(con, view_docs(), "analyst")
+        comment_tables(con, table_docs(), "analyst")
+        for script in over_views:
+            run_script(con, script, params)
+
+
+@contextmanager
+def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: bool) -> Iterator[None]:
+    """Attach a new analyst file beside `warehouse` as `analyst`, and swap it in by a rename when the block ends.
+
+    The file is new and empty, or (`from_current`) a copy of `warehouse` as published: readers keep
+    the published file, untouched, until the rename. The block's statements run in one transaction,
+    checkpointed before the rename; on any error the new file is removed and `warehouse` stays.
+    """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
     staging.unlink(missing_ok=True)
-    # the oldest storage format that holds it, so analysts' older DuckDB (1.x CLI, DBeaver) can open it
-    con.execute(
-        f"attach $path as analyst (storage_version 'v1.0.0', row_group_size {WAREHOUSE_ROW_GROUP_SIZE})",
-        {"path": str(staging)},
-    )
     try:
+        if from_current:
+            shutil.copyfile(warehouse, staging)  # its storage version and row group size come with it
+            con.execute("attach $path as analyst", {"path": str(staging)})
+        else:
+            # the oldest storage format that holds it, so analysts' older DuckDB (1.x CLI, DBeaver) can open it
+            con.execute(
+                f"attach $path as analyst (storage_version 'v1.0.0', row_group_size {WAREHOUSE_ROW_GROUP_SIZE})",
+                {"path": str(staging)},
+            )
         try:
             with written_once(con), transaction(con):
-                for script in scripts:
-                    run_script(con, script, params)
-                create_views(con, view_docs(), "analyst")
-                comment_tables(con, table_docs(), "analyst")
-                for script in over_views:
-                    run_script(con, script, params)
+                yield
             con.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
             con.execute("detach analyst")

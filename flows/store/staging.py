@@ -38,24 +38,34 @@ from obstore.store import LocalStore, ObjectStore, from_url
 
 from flows.store.sql import query_frame, run_script
 
-STAGED_TABLES = (
-    "roster",
-    "ingested_files",
-    "ingested_sheets",
-    "skipped_rows",
-    "validation_failures",
-    "runs",
-    "verification",
-    "verification_sources",
-    "bpjs_contributions",
-    "bpjs_claims",
-    "due_dates",
-    "file_arrivals",
-    "period_actions",
-    "closed_versions",
-    "closed_figures",
-    "pending_corrections",
-)
+# The analyst tables a regency stages, the one list: stage_regency.sql makes `staged_<table>` of each,
+# publish_staged_tables.sql builds `analyst.<table>` of each from `$<table>_objects`, and the province
+# publisher replaces a changed regency's rows of each (tests/test_staged_tables.py checks the three
+# scripts against this list, and this list against the regency warehouse's tables). How a table's rows
+# are replaced: OWN in republish_regencies.sql (counted across regencies or changed on the way in),
+# ROWS by republish_rows.sql (published as staged, each row naming its regency), KEYED by
+# republish_keyed.sql (one row per key of ONE_PER_KEY over every regency).
+OWN, ROWS, KEYED = "own", "rows", "keyed"
+STAGED_TABLES = {
+    "roster": OWN,
+    "ingested_files": ROWS,
+    "ingested_sheets": OWN,
+    "skipped_rows": ROWS,
+    "validation_failures": OWN,
+    "runs": ROWS,
+    "verification": ROWS,
+    "verification_sources": ROWS,
+    "bpjs_contributions": KEYED,
+    "bpjs_claims": KEYED,
+    "due_dates": OWN,
+    "file_arrivals": ROWS,
+    "period_actions": ROWS,
+    "closed_versions": ROWS,
+    "closed_figures": ROWS,
+    "pending_corrections": ROWS,
+}
+# a payment or claim two regencies' exports both hold is published once (publish_staged_tables.sql)
+ONE_PER_KEY = {"bpjs_contributions": "payment_id", "bpjs_claims": "claim_id"}
 MANIFESTS = "manifests"
 NO_PERIOD = "none"  # the partition of rows without a period (a file outside a month folder, the runs)
 
@@ -197,15 +207,19 @@ def stage(
     return manifest
 
 
-def fetch(store: ObjectStore, manifests: Iterable[Manifest], cache: Path) -> dict[str, list[str]]:
+def fetch(
+    store: ObjectStore, manifests: Iterable[Manifest], cache: Path, keep: Iterable[str] = ()
+) -> dict[str, list[str]]:
     """The local paths of every object the manifests name, table by table, downloaded into `cache` once.
 
     Objects never change once written, so one already in the cache is not fetched again; files
-    in the cache that no manifest names any more are deleted.
+    in the cache that no manifest names any more are deleted, but for those named in `keep` (what
+    the warehouse was last published from: the incremental publisher reads a changed regency's
+    previous objects).
     """
     cache.mkdir(parents=True, exist_ok=True)
     paths: dict[str, list[str]] = {table: [] for table in STAGED_TABLES}
-    wanted = set()
+    wanted = {cache / name for name in keep}
     for manifest in manifests:
         for table, objects in manifest.objects.items():
             for name in objects:

@@ -1,10 +1,8 @@
 -- Build the province warehouse's tables in the attached database `analyst` from the Parquet its
 -- regencies' child runs staged (stage_regency.sql, flows/store/staging.py): the tables
 -- publish_tables.sql builds from one state database, with every path prefixed by its regency
--- code. Only the objects the committed manifests name are read ($roster_objects, $ingested_files_objects,
--- $ingested_sheets_objects, $skipped_rows_objects, $validation_failures_objects, $runs_objects, $verification_objects,
--- $verification_sources_objects,
--- $bpjs_contributions_objects, $bpjs_claims_objects). Runs after publish_reference.sql (it reads
+-- code. Only the objects the committed manifests name are read ($<table>_objects for each table of
+-- STAGED_TABLES, flows/store/staging.py). Runs after publish_reference.sql (it reads
 -- analyst.villages), with the registered frame ref_checks (the check catalogue); $run_id names
 -- the province run. No NIK, name or birth date is staged: people are person_id, computed by
 -- each regency with the same key (the publisher refuses manifests of different keys). The
@@ -14,36 +12,20 @@ create or replace temporary table staged_roster as
 select * from read_parquet($roster_objects, union_by_name = true, hive_partitioning = false)
 semi join analyst.villages using (village_code);
 
--- The cross-row warnings, counted again over the whole province with the one definition
--- refresh_current.sql counts them with in one state database (create_macros.sql, cross_row_flags), by person_id (the keyed hash of the NIK) instead of the NIK: the
--- same person in two villages in one period, of any regency, and one person enrolled in one row
--- and not in another. Staged failures hold none of them (each regency's are left out).
+-- The cross-row warnings, counted again over the whole province (province_macros.sql) by
+-- person_id (the keyed hash of the NIK) instead of the NIK: the same person in two villages in
+-- one period, of any regency, and one person enrolled in one row and not in another. Staged
+-- failures hold none of them (each regency's are left out).
 create or replace temporary view province_people as
 select *, person_id as person from staged_roster;
-
-create or replace temporary table province_checks as
-select
-    $run_id as run_id, f.period, f.source_file, f.sha256, f.sheet, f.source_row, f.group_code,
-    k.column_name, f.check_name, k.severity, f.nik_masked || ' (' || f.shown || ')' as failure_value,
-    k.message, true as is_current
-from cross_row_flags('province_people') as f
-join ref_checks as k using (check_name);
 
 create table analyst.validation_failures as
 select * from read_parquet($validation_failures_objects, union_by_name = true, hive_partitioning = false)
 union all by name
-select * from province_checks;
+select * from province_checks('province_people', $run_id);
 
--- a row has a warning when a current warning names it, the province's cross-row ones included
 create table analyst.roster as
-select r.* exclude (nik_masked) replace (
-    exists (
-        select 1 from analyst.validation_failures as v
-        where v.sha256 = r.sha256 and v.sheet = r.sheet and v.source_row = r.source_row
-          and v.is_current and v.severity = 'warning'
-    ) as has_warning
-)
-from staged_roster as r;
+select * from roster_with_warnings('staged_roster', 'analyst.validation_failures');
 
 create table analyst.ingested_files as
 select * from read_parquet($ingested_files_objects, union_by_name = true, hive_partitioning = false);

@@ -1,0 +1,191 @@
+"""The province publisher with a year of history: one changed regency republished against a full rebuild.
+
+Part of `make bench` (`python benchmarks/bench_publish.py [ROUNDS]`). Three regencies of Jawa
+Tengah, unequal on purpose (33.01 with 5 villages, 33.02 and 33.03 with 60 each), run once through
+the province's plain sequence for April 2024; each regency's staged output is then relabelled to
+12 months (May 2023 to April 2024: the same rows under each month, paths and periods renamed) and
+committed as one generation, and the province warehouse is published whole from it. Each round
+then changes one regency (a new generation with some enrolment flipped in its latest month) and
+times, in the same go, the publisher (`publish_province`: it republishes that regency's rows in a
+copy of the warehouse) and a full rebuild of the same manifests (`publish.publish_staged`), and
+checks both hold the same rows. The small and a large regency take turns. The machine is shared:
+compare the ratios, not the seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from obstore.store import ObjectStore
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CAKUPAN_PII_KEY", "the publisher benchmark's key")
+
+from flows.province import InProcessSteps, publish_province, run_province, staged_cache  # noqa: E402
+from flows.run import RunOptions  # noqa: E402
+from flows.settings import Settings  # noqa: E402
+from flows.store import publish, reference, staging  # noqa: E402
+from tools.generate import split_by_regency, write_landing_zone  # noqa: E402
+
+RESULTS = ROOT / "bench-results"
+VILLAGES = {"33.01": 5, "33.02": 60, "33.03": 60}
+REGION = ",".join(VILLAGES)
+MONTH = "2024-04"
+HISTORY = [
+    f"{year}-{month:02d}" for year, month in [(2023, m) for m in range(5, 13)] + [(2024, m) for m in range(1, 5)]
+]
+LOG = logging.getLogger("bench_publish")
+
+
+def relabelled(frame: pl.DataFrame, code: str, period: str) -> pl.DataFrame:
+    """The frame's rows as if staged for `period`: the period column and the month folder in paths renamed."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "period"]
+    folder = pl.lit(f"{code}/{period}/")
+    return frame.with_columns(
+        pl.lit(period).alias("period"),
+        *(pl.col(name).str.replace(f"{code}/{MONTH}/", folder, literal=True) for name in texts),
+    )
+
+
+def frames_of(cache: Path, manifest: staging.Manifest) -> dict[str, pl.DataFrame]:
+    return {
+        table: pl.concat([pl.read_parquet(cache / name) for name in names], how="diagonal_relaxed")
+        for table, names in manifest.objects.items()
+    }
+
+
+def commit(store: ObjectStore, manifest: staging.Manifest, frames: dict[str, pl.DataFrame]) -> staging.Manifest:
+    generation = staging.new_generation()
+    objects = staging.write_generation(store, manifest.regency_code, generation, frames)
+    counts = {table: frame.height for table, frame in frames.items()}
+    committed = replace(manifest, generation=generation, objects=objects, counts=counts, replaced="")
+    staging.commit(store, committed)
+    return committed
+
+
+def year_of(frames: dict[str, pl.DataFrame], code: str) -> dict[str, pl.DataFrame]:
+    """Twelve months from April's: every table with a period repeated under each month."""
+    return {
+        table: pl.concat([relabelled(frame, code, period) for period in HISTORY])
+        if "period" in frame.columns
+        else frame
+        for table, frame in frames.items()
+    }
+
+
+def changed(frames: dict[str, pl.DataFrame], round_number: int) -> dict[str, pl.DataFrame]:
+    """The regency's next staged output: in its latest month, every fifth roster row's enrolment flipped."""
+    roster = frames["roster"].with_row_index("n")
+    flip = (pl.col("period") == MONTH) & ((pl.col("n") + round_number) % 5 == 0)
+    roster = roster.with_columns(
+        pl.when(flip).then(~pl.col("enrolled")).otherwise(pl.col("enrolled")).alias("enrolled")
+    )
+    return {**frames, "roster": roster.drop("n")}
+
+
+def rows(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [row[0] for row in con.sql("select table_name from duckdb_tables() order by all").fetchall()]
+        keep = {"validation_failures": "exclude (run_id)"}
+        return {name: con.sql(f"select * {keep.get(name, '')} from {name} order by all").fetchall() for name in names}
+
+
+def main(rounds: int = 3) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-publish-") as temp:
+        root = Path(temp)
+        villages = reference.load_villages(region=REGION).sort("village_code")
+        codes = pl.concat([villages.filter(pl.col("regency_code") == c).head(n) for c, n in VILLAGES.items()])
+        write_landing_zone(
+            root / "province", periods=(MONTH,), village_codes=codes["village_code"].to_list(), region=REGION
+        )
+        split_by_regency(root / "province", root / "zones")
+        config = Settings(
+            root / "zones",
+            root / "province.duckdb",
+            region=REGION,
+            quiet_seconds=0,
+            staging_url=str(root / "staging"),
+            work_dir=root / "work",
+        )
+        run_province(config, "april", RunOptions(allow_empty=True), InProcessSteps(), LOG)
+        store = staging.open_store(config.staging)
+        cache = staged_cache(config.warehouse)
+        history = {}
+        for code, manifest in staging.read_manifests(store, VILLAGES).items():
+            history[code] = year_of(frames_of(cache, manifest), code)
+            commit(store, manifest, history[code])
+        started = time.perf_counter()
+        assert publish_province(config, store, staging.read_manifests(store, VILLAGES), "year", LOG)
+        first = time.perf_counter() - started
+        with duckdb.connect(str(config.warehouse), read_only=True) as con:
+            roster_rows = con.sql("select count(*) from roster").fetchall()[0][0]
+        share = {code: frames["roster"].height / roster_rows for code, frames in history.items()}
+        print(
+            f"province warehouse: {roster_rows:,} roster rows over {len(HISTORY)} months, "
+            f"{config.warehouse.stat().st_size / 2**20:.1f} MB; published whole in {first:.2f} s"
+        )
+        results: dict[str, dict[str, list[float]]] = {}
+        whole = replace(config, warehouse=root / "whole.duckdb")
+        for number in range(rounds):
+            for code in ("33.01", "33.02"):
+                history[code] = changed(history[code], number)
+                manifests = staging.read_manifests(store, VILLAGES)
+                commit(store, manifests[code], history[code])
+                manifests = staging.read_manifests(store, VILLAGES)
+                started = time.perf_counter()
+                assert publish_province(config, store, manifests, f"round-{number}", LOG)
+                incremental = time.perf_counter() - started
+                objects = staging.fetch(store, manifests.values(), root / "whole-cache")
+                started = time.perf_counter()
+                publish.publish_staged(objects, whole, f"whole-{uuid.uuid4()}")
+                full = time.perf_counter() - started
+                started = time.perf_counter()
+                shutil.copyfile(config.warehouse, root / "copy.duckdb")
+                copy = time.perf_counter() - started
+                assert rows(config.warehouse) == rows(whole.warehouse), (
+                    f"round {number}, {code}: not a full rebuild's rows"
+                )
+                found = results.setdefault(code, {"incremental": [], "full": [], "copy": [], "ratio": []})
+                for name, seconds in (("incremental", incremental), ("full", full), ("copy", copy)):
+                    found[name].append(seconds)
+                found["ratio"].append(incremental / full)
+        print(
+            f"{'changed regency':<18} {'share':>6} {'republish s':>12} {'full s':>8} {'file copy s':>12} {'ratio':>7}"
+        )
+        summary = {}
+        for code, found in results.items():
+            median = {name: statistics.median(values) for name, values in found.items()}
+            summary[code] = {**median, "share_of_roster": share[code], "rounds": found}
+            print(
+                f"{code:<18} {share[code]:>6.1%} {median['incremental']:>12.3f} {median['full']:>8.3f} "
+                f"{median['copy']:>12.3f} {median['ratio']:>7.2f}"
+            )
+        print("ratio: the median over rounds of republish / full rebuild, each pair timed back to back")
+        grown = config.warehouse.stat().st_size / whole.warehouse.stat().st_size
+        print(f"republished file after {rounds * 2} republishes: {grown:.2f}x the size of a file built whole")
+        RESULTS.mkdir(exist_ok=True)
+        record = {
+            "roster_rows": roster_rows,
+            "months": len(HISTORY),
+            "first_publish_s": first,
+            "size_over_whole": grown,
+        }
+        record["regencies"] = summary
+        (RESULTS / "bench_publish.json").write_text(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if sys.argv[1:] else 3)

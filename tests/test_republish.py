@@ -1,0 +1,135 @@
+"""The incremental province publisher: one changed regency's rows replaced in a copy, equal to a full rebuild."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.province import InProcessSteps, province_record, run_province, staged_cache
+from flows.run import RunOptions
+from flows.settings import Settings
+from flows.store import publish, reference, staging
+from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster
+from tests.province_helpers import CORRECTED, REGION, write_correction, write_province
+from tests.test_catalog import catalog
+from tests.test_province import settings
+
+OTHER = "33.01"  # a regency that does not change: ANI is on one of its rosters too
+
+
+@pytest.fixture(autouse=True)
+def same_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("CAKUPAN_PII_KEY", "a test key for the republisher")
+    yield
+
+
+def write_other_roster(zones: Path) -> None:
+    """ANI, not enrolled, on a BPD roster of OTHER: the correction of CORRECTED enrols her in another village."""
+    village = reference.load_villages(region=OTHER).sort("village_code").row(0, named=True)
+    path = zones / OTHER / "2024-04" / village["district_name"] / f"{village['village_code']} revisi.xlsx"
+    rows = [[ANI, "Ani", "P", "Anggota BPD", "Belum", ""], [CITRA, "Citra", "P", "Ketua BPD", "Sudah", "1"]]
+    write_roster(path, {"BPD": rows}, village["village_name"].upper(), village["district_name"].upper())
+
+
+def village_names(roster: Path) -> tuple[str, str]:
+    """The village and district a roster written by write_correction names, as its header writes them."""
+    village = reference.load_villages(region=CORRECTED).filter(village_code=roster.name.split()[0]).row(0, named=True)
+    return village["village_name"].upper(), village["district_name"].upper()
+
+
+def tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every base table's rows, ordered; a province cross-row warning's run_id is the run that found it."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [row[0] for row in con.sql("select table_name from duckdb_tables() order by all").fetchall()]
+        return {
+            name: con.sql(
+                f"select * {'exclude (run_id)' if name == 'validation_failures' else ''} from {name} order by all"
+            ).fetchall()
+            for name in names
+        }
+
+
+def full_rebuild(config: Settings, root: Path) -> Path:
+    """The province warehouse built whole from the manifests committed now."""
+    store = staging.open_store(config.staging)
+    manifests = staging.read_manifests(store, REGION.split(","))
+    objects = staging.fetch(store, manifests.values(), root / "cache")
+    whole = replace(config, warehouse=root / "full.duckdb")
+    publish.publish_staged(objects, whole, f"province-{uuid.uuid4()}")
+    return whole.warehouse
+
+
+def ani_in_other(warehouse: Path) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(
+            f"select r.has_warning, list(v.check_name order by v.check_name) from roster as r "
+            f"left join validation_failures as v using (sha256, sheet, source_row) "
+            f"where r.source_file like '{OTHER}/%revisi%' and not r.enrolled group by all"
+        ).fetchall()
+
+
+def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, zones = write_province(tmp_path)
+    write_other_roster(zones)
+    config = settings(tmp_path, zones)
+
+    def run() -> tuple[tuple[str, ...], ...]:
+        summary = run_province(config, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True), InProcessSteps())
+        assert summary.published
+        return summary.chunks
+
+    assert len(run()) == 3
+    alone = ani_in_other(config.warehouse)
+    assert len(alone) == 1 and "nik_in_two_villages" not in alone[0][1]
+
+    def whole(*args: object) -> None:
+        raise AssertionError("built whole: one changed regency must be republished in place")
+
+    for step in ("correct", "correct again"):
+        if step == "correct":
+            write_correction(tmp_path / "province", zones)
+        else:  # a later roster of the same village and group without ANI
+            first = next((zones / CORRECTED).rglob("*revisi.xlsx"))
+            rows = [[BUDI, "Budi", "L", "Ketua RW 01", "Belum", ""]]
+            write_roster(first.with_name(f"{first.stem} 2.xlsx"), {"RT RW": rows}, *village_names(first))
+        published = config.warehouse.stat().st_ino
+        with monkeypatch.context() as patched:
+            patched.setattr(publish, "publish_staged", whole)
+            assert run() == ((CORRECTED,),)
+        assert config.warehouse.stat().st_ino != published  # a new file, swapped in whole
+        rebuilt = full_rebuild(config, tmp_path / step)
+        assert catalog(config.warehouse) == catalog(rebuilt)
+        assert tables(config.warehouse) == tables(rebuilt), step
+        assert nik_like_values(config.warehouse) == []
+        # ANI's row in the regency that did not change: warned while the correction enrols her elsewhere
+        (warned, checks), *_ = ani_in_other(config.warehouse)
+        if step == "correct":
+            assert warned and {"enrolment_inconsistent", "nik_in_two_villages"} <= set(checks)
+        else:
+            assert ani_in_other(config.warehouse) == alone
+    # the cache holds what the warehouse was published from, and the changed regency's previous objects until
+    # the next publish (the next republish reads them)
+    record = json.loads(province_record(config.warehouse).read_text())
+    named = {name for objects in record["objects"].values() for names in objects.values() for name in names}
+    cache = staged_cache(config.warehouse)
+    cached = {str(path.relative_to(cache)) for path in cache.rglob("*.parquet")}
+    assert named <= cached and all(f"/regency={CORRECTED}/" in f"/{name}" for name in cached - named)
+
+
+def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(tmp_path: Path) -> None:
+    _, zones = write_province(tmp_path)
+    config = settings(tmp_path, zones)
+    run_province(config, "first", RunOptions(allow_empty=True))
+    write_correction(tmp_path / "province", zones)
+    for path in staged_cache(config.warehouse).rglob(f"regency={CORRECTED}/*/*.parquet"):
+        path.unlink()  # what the warehouse was published from is gone: it cannot be republished in place
+    run_province(config, "second", RunOptions(allow_empty=True))
+    assert tables(config.warehouse) == tables(full_rebuild(config, tmp_path / "whole"))

@@ -1,0 +1,66 @@
+-- Replace the changed regencies' rows ($changed: their codes) in the attached database `analyst`,
+-- a copy of the province warehouse last published (flows/store/publish.py, republish_staged), in
+-- the tables whose rows are counted across regencies or changed on the way in; republish_rows.sql
+-- and republish_keyed.sql do the other staged tables. The statements read what the changed regencies staged before
+-- ($<table>_old) and now ($<table>_new) and, of the other regencies' objects ($<table>_others),
+-- only the rows of the people the changed regencies touch: the rest of the province
+-- is neither read nor rewritten. After province_macros.sql, with the registered frame ref_checks;
+-- $run_id names the province run. Figures equal publish_staged_tables.sql over every regency.
+
+create or replace temporary table new_roster as
+select * from read_parquet($roster_new, union_by_name = true, hive_partitioning = false)
+semi join analyst.villages using (village_code);
+
+-- the people whose cross-row warnings can change: each period and person_id a changed regency had or has
+create or replace temporary table touched_people as
+select period, person_id from read_parquet($roster_old, union_by_name = true, hive_partitioning = false)
+union
+select period, person_id from new_roster;
+
+-- the published roster rows that go: the changed regencies' and, in any regency, the touched people's
+create or replace temporary table touched_rows as
+select source_file, sha256, sheet, source_row from analyst.roster
+where list_contains($changed, split_part(source_file, '/', 1))
+union
+select source_file, sha256, sheet, source_row from analyst.roster semi join touched_people using (period, person_id);
+
+delete from analyst.validation_failures where list_contains($changed, split_part(source_file, '/', 1));
+
+delete from analyst.validation_failures as v using touched_rows as t
+where is_cross_row_check(v.check_name)
+  and v.source_file = t.source_file and v.sha256 = t.sha256 and v.sheet = t.sheet and v.source_row = t.source_row;
+
+delete from analyst.roster as r using touched_rows as t
+where r.source_file = t.source_file and r.sha256 = t.sha256 and r.sheet = t.sheet and r.source_row = t.source_row;
+
+-- the touched people's staged rows in every regency: their cross-row warnings are counted again over them
+create or replace temporary table touched_staged as
+select * from new_roster
+union all by name
+select * from read_parquet($roster_others, union_by_name = true, hive_partitioning = false)
+semi join touched_people using (period, person_id)
+semi join analyst.villages using (village_code);
+
+create or replace temporary view province_people as
+select *, person_id as person from touched_staged;
+
+insert into analyst.validation_failures by name
+select * from read_parquet($validation_failures_new, union_by_name = true, hive_partitioning = false)
+union all by name
+select * from province_checks('province_people', $run_id);
+
+insert into analyst.roster by name
+select * from roster_with_warnings('touched_staged', 'analyst.validation_failures');
+
+delete from analyst.ingested_sheets where list_contains($changed, split_part(source_file, '/', 1));
+
+insert into analyst.ingested_sheets by name
+select * exclude (period) from read_parquet($ingested_sheets_new, union_by_name = true, hive_partitioning = false);
+
+-- one row per period and due date over every regency: a handful of rows, counted again whole
+delete from analyst.due_dates;
+
+insert into analyst.due_dates by name
+select distinct * from read_parquet(
+    list_concat($due_dates_new, $due_dates_others), union_by_name = true, hive_partitioning = false
+);
