@@ -692,7 +692,7 @@ def follow_up(
     village: Annotated[str, typer.Option(help="The village code (33.02.17.2008).")],
     group: Annotated[str, typer.Option(help="The group: BPD, RT_RW, LKD, LINMAS or RENTAN.")],
     check: Annotated[str, typer.Option(help="The outlier check, as in the view outliers (members_change, ...).")],
-    status: Annotated[str, typer.Option(help="investigating, explained, corrected, or open again.")],
+    status: Annotated[str, typer.Option(help="diperiksa, dijelaskan, dikoreksi or terbuka (or investigating, ...).")],
     reason: ReasonOption,
     by: ByOption = None,
     warehouse: ReadWarehouseOption = None,
@@ -701,7 +701,7 @@ def follow_up(
     """Set the follow-up status of an outlier flag (the view outliers), recorded in the audit trail.
 
     Example: cakupan follow-up --period 2024-03 --village 33.02.17.2008 --group RT_RW --check members_change
-    --status explained --reason "RT baru dibentuk"
+    --status dijelaskan --reason "RT baru dibentuk"
     """
     from flows.store import periods
 

@@ -139,9 +139,9 @@ def test_every_file_and_village_reconciles_from_rows_read_to_rows_counted(wareho
         "where period = '2024-04' order by all",
     )
     assert files == [
-        ("Batuanten", "loaded", 4, 3, 1, 0, 3, 0, 0, True, True),
-        ("Karanglo", "loaded", 1, 1, 0, 0, 1, 0, 0, True, True),
-        ("Pejogol", "rejected", 0, 0, 0, 0, 0, 0, 0, True, True),
+        ("Batuanten", "dimuat", 4, 3, 1, 0, 3, 0, 0, True, True),
+        ("Karanglo", "dimuat", 1, 1, 0, 0, 1, 0, 0, True, True),
+        ("Pejogol", "ditolak", 0, 0, 0, 0, 0, 0, 0, True, True),
     ]
     counted = query(warehouse, "select village_code, count(*) from roster where period = '2024-04' group by all")
     villages = query(

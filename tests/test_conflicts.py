@@ -22,7 +22,7 @@ def aged(path: Path, seconds_ago: int) -> None:
 
 
 def files(warehouse: Path) -> dict[str, tuple[object, ...]]:
-    rows = query(warehouse, "select source_file, status, reason, alasan from file_reconciliation")
+    rows = query(warehouse, "select source_file, status, reason, alasan from ingested_files")
     return {str(row[0]).rpartition("/")[2]: row[1:] for row in rows}
 
 

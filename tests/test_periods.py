@@ -80,7 +80,7 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
     build_warehouse(raw, warehouse)  # nothing new: republished because of the close
 
     status = view(warehouse, "period_status").filter(pl.col("period") == "2024-03")
-    assert set(status["status"]) == {"closed"} and set(status["action_id"]) == {close_id}
+    assert set(status["status"]) == {"ditutup"} and set(status["action_id"]) == {close_id}
     closed = frame(warehouse, f"select {', '.join(KEYS)}, members, enrolled from closed_figures order by all")
     assert closed.equals(as_published)  # the snapshot is what was published
 
@@ -143,15 +143,15 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
     build_warehouse(raw, warehouse)
     trail = view(warehouse, "period_actions")
     assert trail.select("action", "period", "district_code", "acted_by", "reason").rows() == [
-        ("close", "2024-03", None, "Sri", "2024-03 reported to the regent"),
-        ("accept", "2024-03", "33.02.17", "Kabid", "Surat 12"),
-        ("reopen", "2024-03", "33.02.17", trail["acted_by"][2], "x"),
+        ("tutup", "2024-03", None, "Sri", "2024-03 reported to the regent"),
+        ("terima", "2024-03", "33.02.17", "Kabid", "Surat 12"),
+        ("buka_kembali", "2024-03", "33.02.17", trail["acted_by"][2], "x"),
     ]
     assert trail["acted_by"][2]  # the operating system user
     assert trail["source_file"][1] == "2024-03/Cilongok/Batuanten.xlsx" and trail["sha256"][1]
     assert trail["acted_at"].is_sorted()
     status = view(warehouse, "period_status").filter(pl.col("period") == "2024-03")
-    assert status.filter(pl.col("status") == "open")["district_code"].to_list() == ["33.02.17"]
+    assert status.filter(pl.col("status") == "terbuka")["district_code"].to_list() == ["33.02.17"]
     assert nik_like_values(warehouse) == []
 
 
@@ -174,7 +174,7 @@ def test_a_kecamatan_close_holds_only_its_villages_and_reopening_lets_the_newest
     assert {("2024-02/Cilongok/Batuanten.xlsx", "pending"), ("2024-02/Cilongok/Batuanten.xlsx", "loaded")} <= statuses
     assert ("2024-02/Kembaran/Karangsari.xlsx", "pending") not in statuses
     status = view(warehouse, "period_status").filter(pl.col("period") == "2024-02")
-    assert status.filter(pl.col("status") == "closed").select("district_code", "scope", "files_pending").rows() == [
+    assert status.filter(pl.col("status") == "ditutup").select("district_code", "scope", "files_pending").rows() == [
         ("33.02.17", "kecamatan", 1)
     ]
 
@@ -227,7 +227,7 @@ def test_the_commands_record_who_and_why_and_refuse_in_one_line(zone: tuple[Path
     result = runner.invoke(app, ["reopen", "--period", "2024-01", "--kecamatan", "Cilongok", "--reason", "r", *base])
     assert result.exit_code == 0, result.output
     build_warehouse(raw, warehouse)
-    assert view(warehouse, "period_actions")["action"].to_list() == ["close", "accept", "reopen"]
+    assert view(warehouse, "period_actions")["action"].to_list() == ["tutup", "terima", "buka_kembali"]
 
 
 JUMPS = (
@@ -257,7 +257,7 @@ def test_outliers_flag_the_planted_jumps_and_nothing_else(jumped: tuple[Path, Pa
     _, warehouse, truth = jumped
     flags = view(warehouse, "outliers")
     assert set(flags.select("period", "village_code", "group_code", "check_name").iter_rows()) == PLANTED
-    assert set(flags["follow_up_status"]) == {"open"}
+    assert set(flags["follow_up_status"]) == {"terbuka"}
     # the figures behind the flags are the generator's
     by_slot = {(p, v, g): (m, e) for p, v, g, m, e in truth.iter_rows()}
     for row in flags.iter_rows(named=True):
@@ -289,17 +289,19 @@ def test_thresholds_are_settings_and_a_follow_up_status_is_recorded(
     flag["check_name"] = "roster_replaced"
     with pytest.raises(periods.PeriodActionError, match="status must be one of"):
         periods.follow_up(state_of(warehouse), warehouse, flag, "done", periods.Actor("r"))
-    periods.follow_up(state_of(warehouse), warehouse, flag, "investigating", periods.Actor("asked the desa", "Budi"))
-    periods.follow_up(state_of(warehouse), warehouse, flag, "corrected", periods.Actor("new file sent", "Budi"))
+    periods.follow_up(state_of(warehouse), warehouse, flag, "diperiksa", periods.Actor("asked the desa", "Budi"))
+    periods.follow_up(
+        state_of(warehouse), warehouse, flag, "corrected", periods.Actor("new file sent", "Budi")
+    )  # English too
     build_warehouse(raw, warehouse, outlier_min_change=100)
     row = view(warehouse, "outliers").filter(pl.col("check_name") == "roster_replaced")
     assert row.select("follow_up_status", "followed_up_by", "follow_up_note").rows() == [
-        ("corrected", "Budi", "new file sent")
+        ("dikoreksi", "Budi", "new file sent")
     ]
     trail = view(warehouse, "period_actions")
     assert trail.select("action", "check_name", "follow_up_status").rows() == [
-        ("follow_up", "roster_replaced", "investigating"),
-        ("follow_up", "roster_replaced", "corrected"),
+        ("tindak_lanjut", "roster_replaced", "diperiksa"),
+        ("tindak_lanjut", "roster_replaced", "dikoreksi"),
     ]
     assert view(published, "period_actions").is_empty()
 
@@ -358,12 +360,14 @@ def test_timeliness_from_arrival_evidence_and_tidak_diketahui_for_a_backfill(tmp
     )
     row = {(r["period"], r["village_code"]): r for r in by_village.iter_rows(named=True)}
     status = {key: (r["status"], r["arrival_source"]) for key, r in row.items()}
-    assert status[(old, on_time)] == ("tepat_waktu", "mtime")
-    assert status[(old, late)] == ("terlambat", "mtime")
-    assert status[(old, copied)] == ("tidak_diketahui", "mtime")
-    assert status[(old, impossible)] == ("tidak_diketahui", "first_seen")
+    assert status[(old, on_time)] == ("tepat_waktu", "waktu_berkas")
+    assert status[(old, late)] == ("terlambat", "waktu_berkas")
+    assert status[(old, copied)] == ("tidak_diketahui", "waktu_berkas")
+    assert status[(old, impossible)] == ("tidak_diketahui", "pertama_terlihat")
     assert status[(old, BATUANTEN)] == ("belum_mengirim", None)
-    assert {status[(current, code)] for code in SMALL_VILLAGES if code != BATUANTEN} == {("tepat_waktu", "first_seen")}
+    assert {status[(current, code)] for code in SMALL_VILLAGES if code != BATUANTEN} == {
+        ("tepat_waktu", "pertama_terlihat")
+    }
     assert status[(current, BATUANTEN)] == ("belum_jatuh_tempo", None)
     assert row[(old, late)]["due_date"].isoformat() == f"{month(today, 2)}-10"
     assert row[(old, late)]["first_received_at"] == due_old + dt.timedelta(days=3)
@@ -411,7 +415,7 @@ def test_a_run_watching_when_the_due_date_passed_makes_a_file_first_seen_after_i
         .filter(pl.col("village_code") == BATUANTEN)
         .row(0, named=True)
     )
-    assert (row["status"], row["arrival_source"], row["first_received_at"]) == ("terlambat", "first_seen", second)
+    assert (row["status"], row["arrival_source"], row["first_received_at"]) == ("terlambat", "pertama_terlihat", second)
     others = view(warehouse, "submission_timeliness_by_village").filter(
         pl.col("village_code").is_in(list(SMALL_VILLAGES)) & (pl.col("village_code") != BATUANTEN)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import re
 import shutil
 import subprocess
@@ -70,6 +71,48 @@ def page(copy_demo_warehouse: Callable[[Path], Path], tmp_path_factory: pytest.T
     return root / "report.html", warehouse
 
 
+def all_nik_cut(path: Path) -> None:
+    """Every NIK of a roster four digits short, so that every row of the file is rejected (openpyxl re-saves it)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for found in row:
+                if isinstance(found.value, str) and found.value.isdigit() and len(found.value) == 16:
+                    found.value = found.value[:12]
+    book.save(path)
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A damaged month loaded in a backfill: one village sent nothing, one file is corrupt, every row of one file
+    is rejected, and the files' own times say when they were sent except for the file saved again just now."""
+    from tests.conftest import SMALL_VILLAGES
+    from tools.generate import write_landing_zone
+
+    root = tmp_path_factory.mktemp("damaged")
+    raw = root / "raw"
+    write_landing_zone(raw, seed=42, periods=("2024-04",), village_codes=SMALL_VILLAGES, workers=1)
+    files = sorted(path for path in (raw / "2024-04").rglob("*.xlsx") if path.parent.name != "Cilongok")
+    files[0].unlink()
+    files[1].write_bytes(b"PK\x03\x04 not a workbook")
+    all_nik_cut(files[2])
+    sent = dt.datetime(2024, 5, 2, 9, tzinfo=dt.UTC).timestamp()  # before the due date, 10 May
+    os.utime(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", (sent, sent))
+    os.utime(files[3])  # copied in just now: no evidence of when it was sent
+    build_warehouse(raw, root / "cakupan.duckdb")
+    render_cli(root / "cakupan.duckdb", root / "report.html")
+    return root / "report.html", root / "cakupan.duckdb"
+
+
+@pytest.fixture(params=["page", "damaged"])
+def any_page(request: pytest.FixtureRequest) -> tuple[Path, Path]:
+    """The demo's page, and the damaged month's."""
+    found: tuple[Path, Path] = request.getfixturevalue(request.param)
+    return found
+
+
 def test_the_page_is_self_contained(page: tuple[Path, Path]) -> None:
     html = page[0].read_text()
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -110,8 +153,8 @@ def test_the_latest_month_in_bahasa_indonesia_by_default_and_english_with_a_flag
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium (Debian package chromium) is not installed; .ci/run installs it")
-def test_figures_rendered_in_chromium_match_the_views(page: tuple[Path, Path], tmp_path: Path) -> None:
-    report, warehouse = page
+def test_figures_rendered_in_chromium_match_the_views(any_page: tuple[Path, Path], tmp_path: Path) -> None:
+    report, warehouse = any_page
     dom = subprocess.run(
         [str(CHROMIUM), *HEADLESS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", report.as_uri()],
         capture_output=True,
@@ -247,11 +290,11 @@ class Text(HTMLParser):
             self.words.append(data)
 
 
-def test_every_label_shows_one_number_and_the_page_names_nothing_technical(page: tuple[Path, Path]) -> None:
+def test_every_label_shows_one_number_and_the_page_names_nothing_technical(any_page: tuple[Path, Path]) -> None:
     """A label (a column heading) shown for the same kecamatan in two tables shows the same figure; the
     summary's and the trust line's village counts are the per-kecamatan tables' totals; no table, column,
     command, file or check code reaches the page."""
-    html = page[0].read_text()
+    html = any_page[0].read_text()
     parser = Cells()
     parser.feed(html)
     shown: dict[tuple[str, str, str], set[str]] = {}
@@ -285,3 +328,65 @@ def test_every_label_shows_one_number_and_the_page_names_nothing_technical(page:
     assert "contoh bawaan aplikasi" in visible and "Target yang ditetapkan kabupaten" not in visible
     assert re.search(r'title="Rp \d{1,3}(\.\d{3})+">Rp [\d,]+ (juta|miliar)<', html)
     assert "Tahun yang datanya belum lengkap (2024)" in visible
+
+
+def test_a_damaged_backfilled_month_counts_a_file_with_every_row_rejected_as_rejected(
+    damaged: tuple[Path, Path],
+) -> None:
+    """The villages whose people are in no figure are the ones the page calls rejected or missing, wherever it
+    counts them: a file read whole but with every row rejected is rejected like a corrupt one, in the views,
+    the trust line, the list of villages and the worst-quality list. A sent file is on time by its own time,
+    and 'not known' when nothing tells when it was sent (a file copied in just now, a backfill)."""
+    from tests.conftest import SMALL_VILLAGES
+
+    report, warehouse = damaged
+    parser = Cells()
+    parser.feed(report.read_text())
+    import duckdb
+
+    ours = f"period = '2024-04' and village_code in {tuple(SMALL_VILLAGES)}"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        status = dict(
+            con.execute(
+                f"select status, count(*) from submission_status_by_village where {ours} group by all"
+            ).fetchall()
+        )
+        timely = dict(
+            con.execute(
+                f"select status, count(*) from submission_timeliness_by_village where {ours} group by all"
+            ).fetchall()
+        )
+        counted = con.execute("select count(distinct village_code) from roster where period = '2024-04'").fetchall()
+        said = con.execute(
+            "select status, reason, alasan from file_reconciliation where rows_loaded = 0 and rows_rejected > 0"
+        ).fetchall()
+        rejected = {
+            name
+            for (name,) in con.execute(
+                f"select village_name from submission_status_by_village where {ours} and status = 'ditolak'"
+            ).fetchall()
+        }
+    assert status == {"terkirim": 2, "ditolak": 2, "belum_mengirim": 1} and counted == [(2,)]
+    [(file_status, reason, alasan)] = said  # read whole, every row rejected: its reason says nothing counts
+    assert file_status == "dimuat" and "every row was rejected" in reason and "semua barisnya ditolak" in alasan
+    assert timely == {"tepat_waktu": 1, "tidak_diketahui": 1, "ditolak": 2, "belum_mengirim": 1}
+    assert parser.cells[("trust", 0, "villages_rejected")] == ["2"]
+    listed = {
+        name
+        for (view, row, column), texts in parser.cells.items()
+        if (view, column) == ("villages_not_submitted", "village_names")
+        and parser.cells[(view, row, "status")] == ["ditolak"]
+        for name in texts[0].split(", ")
+    }
+    worst = {
+        texts[0]
+        for (view, _, column), texts in parser.cells.items()
+        if (view, column) == ("data_quality_by_village", "village_name")
+    }
+    assert listed == rejected and rejected <= worst
+    unknown = [
+        texts
+        for (view, _, column), texts in parser.cells.items()
+        if (view, column) == ("submission_timeliness", "arrival_unknown")
+    ]
+    assert sum(int(texts[0]) for texts in unknown) == 1

@@ -165,10 +165,10 @@ def test_exports_are_recognised_checked_and_every_row_accounted_for(zone: tuple[
         "from file_reconciliation order by source_file",
     )
     assert files == [
-        ("2024-04/Cilongok/Batuanten.xlsx", "roster", "loaded", 8, 8, 0, 0, True),
-        ("2024-04/bpjs/data peserta.xlsx", "bpjs_participants", "loaded", 8, 6, 1, 1, True),
-        ("2024-04/bpjs/iuran april.csv", "bpjs_contributions", "loaded", 4, 3, 1, 0, True),
-        ("2024-04/bpjs/klaim.xlsx", "bpjs_claims", "loaded", 2, 1, 0, 1, True),
+        ("2024-04/Cilongok/Batuanten.xlsx", "roster", "dimuat", 8, 8, 0, 0, True),
+        ("2024-04/bpjs/data peserta.xlsx", "bpjs_participants", "dimuat", 8, 6, 1, 1, True),
+        ("2024-04/bpjs/iuran april.csv", "bpjs_contributions", "dimuat", 4, 3, 1, 0, True),
+        ("2024-04/bpjs/klaim.xlsx", "bpjs_claims", "dimuat", 2, 1, 0, 1, True),
     ]
     failures = query(warehouse, "select check_name, message from validation_failures where source_file like '%/bpjs/%'")
     assert {name for name, _ in failures} == {"peserta_kpj_invalid", "peserta_status_unknown", "iuran_no_identifier"}

@@ -133,13 +133,13 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
 WORDS = {
     "provisional": ("sementara", "provisional"),
     "partial": ("tahun belum lengkap: jangan dibandingkan dengan tahun penuh", "part of the year only: not comparable"),
-    "example": ("contoh bawaan aplikasi, bukan keputusan kabupaten", "example shipped with cakupan, not the regency's"),
-    "regency": ("kabupaten", "the regency"),
+    "contoh": ("contoh bawaan aplikasi, bukan keputusan kabupaten", "example shipped with cakupan, not the regency's"),
+    "kabupaten": ("kabupaten", "the regency"),
     "belum_mengirim": ("belum mengirim", "missing"),
     "ditolak": ("ditolak", "rejected"),
     "terkirim": ("mengirim", "submitted"),
-    "closed": ("ditutup", "closed"),
-    "open": ("terbuka", "open"),
+    "ditutup": ("ditutup", "closed"),
+    "terbuka": ("terbuka", "open"),
     "members_change": ("jumlah orang berubah tajam", "members changed sharply"),
     "enrolled_change": ("jumlah terdaftar berubah tajam", "enrolled changed sharply"),
     "enrolment_drop": ("kepesertaan hilang", "enrolment dropped"),
@@ -345,8 +345,10 @@ SECTIONS: dict[str, Section] = {
         "group by district_name, status order by district_name, status",
         ("Desa/kelurahan yang belum mengirim atau berkasnya ditolak", "Villages missing or rejected"),
         (
-            "Ditolak: berkas diterima tetapi tidak dapat dibaca atau dicocokkan; lihat lembar koreksi desa.",
-            "Rejected: files arrived but could not be read or placed; see the village's corrections workbook.",
+            "Ditolak: berkas diterima tetapi tidak dapat dibaca atau dicocokkan, atau semua barisnya ditolak; lihat "
+            "lembar koreksi desa.",
+            "Rejected: files arrived but could not be read or placed, or every row was rejected; see the village's "
+            "corrections workbook.",
         ),
     ),
     "budget_gap_total": Section(
@@ -421,7 +423,7 @@ SECTIONS: dict[str, Section] = {
     "period_status": Section(
         "select district_name, status as period_state, acted_by, acted_at, reason, files_pending "
         "from period_status where period = $period "
-        "and (status = 'closed' or files_pending > 0 or acted_by is not null) order by district_name",
+        "and (status = 'ditutup' or files_pending > 0 or acted_by is not null) order by district_name",
         ("Bulan yang ditutup", "Closed months"),
         (
             "Angka bulan yang ditutup tidak berubah sampai perbaikan yang ditahan disetujui operator kabupaten atau "
@@ -432,7 +434,7 @@ SECTIONS: dict[str, Section] = {
     ),
     "outliers": Section(
         f"select o.village_name, o.district_name, {LABEL} as group_label, o.check_name, o.value_before, o.value_now "
-        "from outliers o join groups g using (group_code) where o.period = $period and o.follow_up_status = 'open' "
+        "from outliers o join groups g using (group_code) where o.period = $period and o.follow_up_status = 'terbuka' "
         "order by o.district_name, o.village_name, g.sort_order, o.check_name",
         ("Perubahan tajam yang perlu ditindaklanjuti", "Sharp changes to follow up"),
         (
@@ -718,7 +720,7 @@ def trust_notes(frames: dict[str, pl.DataFrame], lang: Lang) -> str:
     """The caveats other sections' data raise: targets that are only examples, years not yet complete."""
     notes = []
     targets = frames["target_progress"]
-    if not targets.is_empty() and set(targets["set_by"]) == {"example"}:
+    if not targets.is_empty() and set(targets["set_by"]) == {"contoh"}:
         notes.append(pick(TRUST["targets"], lang))
     years = frames["data_years"].filter(pl.col("is_partial"))
     if not years.is_empty():

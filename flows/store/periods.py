@@ -23,7 +23,14 @@ import polars as pl
 from flows.store import state
 from flows.store.sql import query_frame, run_script, transaction
 
-FOLLOW_UP_STATUSES = ("open", "investigating", "explained", "corrected")
+# A follow-up status as the views show it (Indonesian) -> as the state database stores it (English, as since
+# the first release: an existing state database keeps working). publish_period_tables.sql translates back.
+FOLLOW_UP_STATUSES = {
+    "terbuka": "open",
+    "diperiksa": "investigating",
+    "dijelaskan": "explained",
+    "dikoreksi": "corrected",
+}
 
 
 class PeriodActionError(ValueError):
@@ -195,8 +202,12 @@ def accept_pending(
 
 
 def follow_up(state_path: Path, warehouse: Path, flag: dict[str, str], status: str, actor: Actor) -> int:
-    """Set the follow-up status of a flag of the published view `outliers` (period, village, group and check)."""
-    if status not in FOLLOW_UP_STATUSES:
+    """Set the follow-up status of a flag of the published view `outliers` (period, village, group and check).
+
+    `status` is a word the view shows (FOLLOW_UP_STATUSES: 'dijelaskan'), or its English code ('explained').
+    """
+    stored = FOLLOW_UP_STATUSES.get(status, status)
+    if stored not in FOLLOW_UP_STATUSES.values():
         raise PeriodActionError(f"status must be one of {', '.join(FOLLOW_UP_STATUSES)}, not {status!r}")
     with duckdb.connect(str(warehouse), read_only=True) as published:
         found = published.execute(
@@ -210,4 +221,4 @@ def follow_up(state_path: Path, warehouse: Path, flag: dict[str, str], status: s
     with state.run_lock(state_path), state.connect_state(state_path) as con, transaction(con):
         names = {key: value for key, value in flag.items() if key != "period"}
         district = flag["village_code"][:8]
-        return record(con, "follow_up", flag["period"], actor, district_code=district, follow_up_status=status, **names)
+        return record(con, "follow_up", flag["period"], actor, district_code=district, follow_up_status=stored, **names)

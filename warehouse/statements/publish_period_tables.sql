@@ -49,8 +49,8 @@ from dated;
 
 -- file_arrivals: one row per file version received: when it arrived, and on what evidence.
 -- A file's arrival is the earliest trustworthy evidence that it was sent: its modification time
--- in the landing zone (arrival_source 'mtime') when that time is set, not before its month began
--- and not after the run that first saw the file; otherwise the start of that run ('first_seen'),
+-- in the landing zone (arrival_source 'waktu_berkas') when that time is set, not before its month began
+-- and not after the run that first saw the file; otherwise the start of that run ('pertama_terlihat'),
 -- which only bounds the arrival from above. A modification time within a day of the run that
 -- first saw the file may be the moment a copy was made rather than when the village sent it
 -- (a backfill copied into the landing zone): such an arrival, like a first-seen one, is an upper
@@ -66,8 +66,8 @@ from dated;
 -- first_seen_at: when that run started (kept through a full refresh)
 -- modified_at: the file's modification time in the landing zone when last read; null when not set
 -- arrived_at: the arrival: modified_at when trustworthy, else first_seen_at
--- arrival_source: 'mtime' (modified_at) or 'first_seen' (first_seen_at)
--- is_upper_bound: the file arrived at arrived_at or earlier, exactly when is not known (first_seen, or an mtime within a day of first_seen)
+-- arrival_source: 'waktu_berkas' (modified_at, the file's time) or 'pertama_terlihat' (first_seen_at)
+-- is_upper_bound: the file arrived at arrived_at or earlier, exactly when is not known (pertama_terlihat, or a file time within a day of first_seen_at)
 -- watched_since: when the first run of this installation started: files due before it were not being watched
 create table analyst.file_arrivals as
 with evidence as (
@@ -96,7 +96,7 @@ select
     first_seen_at,
     modified_at,
     case when mtime_trusted then modified_at else first_seen_at end as arrived_at,
-    case when mtime_trusted then 'mtime' else 'first_seen' end as arrival_source,
+    case when mtime_trusted then 'waktu_berkas' else 'pertama_terlihat' end as arrival_source,
     not mtime_trusted or modified_at > first_seen_at - interval 1 day as is_upper_bound,
     (select min(started_at) from runs) as watched_since
 from trusted;
@@ -106,24 +106,35 @@ from trusted;
 -- status. Closing a period keeps its figures (closed_figures); files arriving for it after the
 -- close are held (pending_corrections) until accepted here or the period is reopened.
 -- Grain: action_id
--- Example: select action_id, action, period, district_code, source_file, acted_by, acted_at, reason from period_actions order by action_id
+-- Example: select action_id, action, period, district_code, source_file, acted_by, acted_at, reason from period_actions where action = 'tutup' order by action_id
 -- Columns:
 -- action_id: the action's number; later actions have higher numbers
--- action: 'close', 'reopen', 'accept' (a held file counts from the next run) or 'follow_up' (an outlier flag's status)
+-- action: 'tutup' (closed, `cakupan close`), 'buka_kembali' (reopened), 'terima' (a held file accepted: it counts from the next run) or 'tindak_lanjut' (an outlier flag's follow-up status set)
 -- period: month, 'YYYY-MM'
 -- district_code: the kecamatan acted on ('33.02.17'); null for the whole regency
 -- village_code: the village of an accepted file or of an outlier flag
 -- group_code: the group of an outlier flag
 -- check_name: the outlier check of a follow-up (see the view outliers)
--- follow_up_status: 'open', 'investigating', 'explained' or 'corrected' (follow-ups)
+-- follow_up_status: 'terbuka', 'diperiksa', 'dijelaskan' or 'dikoreksi' (follow-ups; see outliers)
 -- source_file: the file accepted (NIK-like digits masked)
 -- sha256: content digest of the version accepted
 -- acted_by: who acted (the operating system user, or the name given with --by)
 -- acted_at: when
 -- reason: why, as the operator wrote it (NIK-like digits masked)
 create table analyst.period_actions as
-select action_id, action, period, district_code, village_code, group_code, check_name, follow_up_status,
-       masked(source_file) as source_file, sha256, masked(acted_by) as acted_by, acted_at, masked(reason) as reason
+-- the state database stores the English codes it always has (flows/store/periods.py); analysts read Indonesian
+select
+    action_id,
+    case action
+        when 'close' then 'tutup' when 'reopen' then 'buka_kembali' when 'accept' then 'terima'
+        when 'follow_up' then 'tindak_lanjut'
+    end as action,
+    period, district_code, village_code, group_code, check_name,
+    case follow_up_status
+        when 'open' then 'terbuka' when 'investigating' then 'diperiksa' when 'explained' then 'dijelaskan'
+        when 'corrected' then 'dikoreksi'
+    end as follow_up_status,
+    masked(source_file) as source_file, sha256, masked(acted_by) as acted_by, acted_at, masked(reason) as reason
 from period_actions;
 
 -- closed_versions: one row per file version a close locked, for each village and group of its period and scope.

@@ -114,10 +114,16 @@ select
     coalesce(p.rows_counted, 0) as rows_counted, coalesce(p.rows_superseded, 0) as rows_superseded,
     -- every status says why in both languages; the state keeps '' for a file that counts whole
     case
-        when f.reason <> '' then masked(f.reason) when f.status = 'loaded' then 'loaded: read, checked and counted'
+        when f.reason <> '' then masked(f.reason)
+        when f.status = 'loaded' and f.rows_loaded = 0 and f.rows_rejected > 0
+            then 'loaded: read and checked, but every row was rejected: nothing of it counts'
+        when f.status = 'loaded' then 'loaded: read, checked and counted'
     end as reason,
     case
         when f.reason <> '' then masked(f.alasan)
+        when f.status = 'loaded' and f.rows_loaded = 0 and f.rows_rejected > 0
+            then 'dimuat: berkas sudah dibaca dan diperiksa, tetapi semua barisnya ditolak sehingga tidak ada yang '
+                || 'dihitung; perbaiki menurut lembar koreksi, lalu kirim kembali'
         when f.status = 'loaded' then 'dimuat: berkas sudah dibaca, diperiksa dan dihitung'
     end as alasan,
     f.kind, f.run_id

@@ -3,7 +3,7 @@
 -- period is closed (period_status), each figure the close snapshotted (closed_figures) beside
 -- the same figure today (coverage_base); the regency-wide 'group' cut while the whole regency
 -- is closed by one close. `unchanged` is false only after an accepted correction
--- (period_actions, action 'accept'), which changes the figures on purpose and on the record.
+-- (period_actions, action 'terima'), which changes the figures on purpose and on the record.
 -- Grain: period, cut, district_code, village_code, group_code
 -- Example: select period, cut, count(*) as figures, count(*) filter (where not unchanged) as changed from closed_period_changes group by all order by all
 -- Columns:
@@ -24,7 +24,7 @@
 with in_force as (
     select period, district_code, action_id as close_action_id
     from period_status
-    where status = 'closed'
+    where status = 'ditutup'
 ),
 
 -- the regency-wide figures stay closed while one close covers every kecamatan of the period
@@ -32,7 +32,7 @@ regency_in_force as (
     select period, any_value(action_id) as close_action_id
     from period_status
     group by period
-    having bool_and(status = 'closed' and scope = 'regency') and count(distinct action_id) = 1
+    having bool_and(status = 'ditutup' and scope = 'kabupaten') and count(distinct action_id) = 1
 ),
 
 closed as (

@@ -11,7 +11,7 @@
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- villages_expected: villages of the region (official list)
 -- villages_submitted: villages that sent a file taken for the period (submission_status_by_village 'terkirim')
--- villages_rejected: villages whose every file for the period was rejected as a whole ('ditolak')
+-- villages_rejected: villages whose every file for the period was rejected, whole or every row ('ditolak')
 -- villages_missing: villages from which nothing arrived ('belum_mengirim')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 with source as (

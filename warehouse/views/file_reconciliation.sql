@@ -14,7 +14,7 @@
 -- source_file: path under the landing zone (NIK-like digits masked)
 -- sha256: content digest of this version of the file
 -- kind: 'roster', or the BPJS export it is (bpjs_participants, bpjs_contributions, bpjs_claims)
--- status: 'loaded', 'superseded' (a newer file counts instead), 'rejected' or 'ignored'
+-- status: 'dimuat' (loaded), 'diganti' (superseded: a newer file counts instead), 'ditahan' (held for a closed month), 'ditolak' (rejected) or 'diabaikan' (ignored); ingested_files.status in English
 -- reason: what became of the file and why (English, with the technical detail; a file loaded whole says so)
 -- alasan: the same reason in Bahasa Indonesia, with what to do
 -- rows_read: rows under a roster header in the file
@@ -35,7 +35,10 @@ with final as (
         files.source_file,
         files.sha256,
         files.kind,
-        files.status,
+        case files.status
+            when 'loaded' then 'dimuat' when 'superseded' then 'diganti' when 'pending' then 'ditahan'
+            when 'rejected' then 'ditolak' when 'ignored' then 'diabaikan'
+        end as status,
         files.reason,
         files.alasan,
         files.rows_read,

@@ -28,7 +28,7 @@
 -- people_left: people on the previous roster who are not on this one
 -- people_came: people on this roster who were not on the previous one
 -- enrolment_lost: people enrolled on the previous roster who are on this one not enrolled
--- follow_up_status: 'open' until an auditor sets 'investigating', 'explained' or 'corrected'
+-- follow_up_status: 'terbuka' (open) until an auditor sets 'diperiksa' (investigating), 'dijelaskan' (explained) or 'dikoreksi' (corrected)
 -- followed_up_by: who set it
 -- followed_up_at: when
 -- follow_up_note: why, as written
@@ -153,7 +153,7 @@ flags as (
 follow_ups as (
     select period, village_code, group_code, check_name, follow_up_status, acted_by, acted_at, reason
     from period_actions
-    where action = 'follow_up'
+    where action = 'tindak_lanjut'
     qualify row_number() over (partition by period, village_code, group_code, check_name order by action_id desc) = 1
 ),
 
@@ -174,7 +174,7 @@ final as (
         t.left_1 as people_left,
         t.came_1 as people_came,
         t.lost_1 as enrolment_lost,
-        coalesce(u.follow_up_status, 'open') as follow_up_status,
+        coalesce(u.follow_up_status, 'terbuka') as follow_up_status,
         u.acted_by as followed_up_by,
         u.acted_at as followed_up_at,
         u.reason as follow_up_note

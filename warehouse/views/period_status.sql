@@ -5,14 +5,14 @@
 -- stay as closed (closed_figures, closed_period_changes) and files that arrive for it wait in
 -- pending_corrections until accepted (`cakupan accept`) or the period is reopened.
 -- Grain: period, district_code
--- Example: select period, district_name, status, acted_by, acted_at, files_pending from period_status where status = 'closed' order by period, district_name
+-- Example: select period, district_name, status, acted_by, acted_at, files_pending from period_status where status = 'ditutup' order by period, district_name
 -- Columns:
 -- period: month, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
 -- district_name: kecamatan name
--- status: 'closed' or 'open'
+-- status: 'ditutup' (closed) or 'terbuka' (open)
 -- action_id: the close or reopen in force (period_actions); null when never closed
--- scope: 'regency' or 'kecamatan': what that action was taken for
+-- scope: 'kabupaten' (the whole regency) or 'kecamatan': what that action was taken for
 -- acted_by: who took it
 -- acted_at: when
 -- reason: why
@@ -27,7 +27,7 @@ governing as (
     from periods as p
     cross join districts as d
     join period_actions as a
-        on a.period = p.period and a.action in ('close', 'reopen')
+        on a.period = p.period and a.action in ('tutup', 'buka_kembali')
         and (a.district_code is null or a.district_code = d.district_code)
     qualify row_number() over (partition by p.period, d.district_code order by a.action_id desc) = 1
 ),
@@ -43,9 +43,9 @@ final as (
         p.period,
         d.district_code,
         d.district_name,
-        case when g.action = 'close' then 'closed' else 'open' end as status,
+        case when g.action = 'tutup' then 'ditutup' else 'terbuka' end as status,
         g.action_id,
-        case when g.regency_wide then 'regency' when g.action_id is not null then 'kecamatan' end as scope,
+        case when g.regency_wide then 'kabupaten' when g.action_id is not null then 'kecamatan' end as scope,
         g.acted_by,
         g.acted_at,
         g.reason,

@@ -9,7 +9,7 @@
 -- district_name: kecamatan name
 -- villages_expected: villages in the district (official list)
 -- villages_submitted: villages that sent a file taken for the period (status 'terkirim')
--- villages_rejected: villages whose every file for the period was rejected as a whole (status 'ditolak')
+-- villages_rejected: villages whose every file for the period was rejected, whole or every row (status 'ditolak')
 -- villages_missing: villages from which nothing arrived for the period (status 'belum_mengirim')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)

@@ -10,7 +10,7 @@
 -- districts: kecamatan in the regency (official list)
 -- villages_expected: villages in the regency (official list)
 -- villages_submitted: villages that sent a file taken for the period (status 'terkirim')
--- villages_rejected: villages whose every file for the period was rejected as a whole (status 'ditolak')
+-- villages_rejected: villages whose every file for the period was rejected, whole or every row (status 'ditolak')
 -- completeness_pct: 100 * villages_submitted / villages_expected, one decimal
 -- is_provisional: completeness_pct below the threshold in settings (provisional_below_pct, default 80)
 with final as (

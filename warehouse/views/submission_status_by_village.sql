@@ -1,8 +1,10 @@
 -- submission_status_by_village: one row per period and village (every village of the region, every period seen).
 -- Which villages reported this month? The one definition of sent, rejected and missing that
 -- every other view and the report read: 'terkirim' (sent: a file was taken, that is loaded,
--- later superseded, or held for a closed period), 'ditolak' (rejected: files arrived, but every
--- one was rejected as a whole), 'belum_mengirim' (missing: nothing placed on the village arrived).
+-- later superseded, or held for a closed period, with at least one row that passed its checks or
+-- no row to check), 'ditolak' (rejected: files arrived, but every one was rejected as a whole or
+-- had every row rejected, so none of the village's people can count), 'belum_mengirim' (missing:
+-- nothing placed on the village arrived). submission_timeliness_by_village times the same files.
 -- Whether a sent file was on time is submission_timeliness_by_village.
 -- Grain: period, village_code
 -- Example: select village_name, district_name, status from submission_status_by_village where period = '2024-04' and status <> 'terkirim'
@@ -21,8 +23,8 @@ files as (
     select
         period,
         village_code,
-        bool_or(status in ('loaded', 'superseded', 'pending')) as any_taken,
-        bool_or(status = 'rejected') as any_rejected
+        bool_or(status in ('loaded', 'superseded', 'pending') and (rows_loaded > 0 or rows_rejected = 0)) as any_taken,
+        bool_or(status = 'rejected' or rows_rejected > 0) as any_rejected
     from ingested_files
     where village_code is not null
     group by period, village_code

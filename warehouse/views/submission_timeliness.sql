@@ -15,7 +15,7 @@
 -- on_time: villages whose first roster taken arrived by the due date ('tepat_waktu')
 -- late: villages whose first roster taken arrived after it ('terlambat')
 -- arrival_unknown: villages that sent a roster whose arrival cannot tell on time from late ('tidak_diketahui', a backfill)
--- villages_rejected: villages whose every file was rejected as a whole (submission_status 'ditolak')
+-- villages_rejected: villages whose every file was rejected, whole or every row (submission_status 'ditolak')
 -- missing: villages that sent nothing by the due date ('belum_mengirim', once it has passed)
 -- not_yet_due: villages that sent nothing while the due date has not passed ('belum_jatuh_tempo')
 -- on_time_pct: 100 * on_time / (villages_expected - arrival_unknown), one decimal: the reporting rate on time among villages whose arrival is known; null when none is

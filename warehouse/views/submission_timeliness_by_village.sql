@@ -24,9 +24,9 @@
 -- status: 'tepat_waktu', 'terlambat', 'tidak_diketahui', 'ditolak', 'belum_mengirim', 'belum_jatuh_tempo' or 'tanpa_batas_kirim'
 -- submission_status: submission_status_by_village's status: 'terkirim', 'ditolak' or 'belum_mengirim'
 -- first_received_at: when the first file taken arrived (file_arrivals.arrived_at); null when none
--- arrival_source: the evidence for first_received_at: 'mtime' or 'first_seen' (file_arrivals)
+-- arrival_source: the evidence for first_received_at: 'waktu_berkas' (the file's time) or 'pertama_terlihat' (when a run first saw it; file_arrivals)
 -- last_received_at: when the latest file taken arrived (a correction)
--- files_received: file versions taken (loaded, superseded or pending)
+-- files_received: file versions taken (loaded, superseded or pending, and not every row rejected)
 -- first_file_at: when the first file of any kind (rejected included) placed on the village arrived
 -- days_late: days from due_at to first_received_at when 'terlambat', a part of a day counting as one
 with villages_by_period as (
@@ -34,20 +34,26 @@ with villages_by_period as (
     from submission_status_by_village as s
 ),
 
+-- the files taken, as submission_status_by_village counts a village sent: not rejected whole, not every row rejected
+taken as (
+    select *, status in ('loaded', 'superseded', 'pending') and (rows_loaded > 0 or rows_rejected = 0) as is_taken
+    from ingested_files
+),
+
 received as (
     select
         f.period,
         f.village_code,
-        min(a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending')) as first_received_at,
-        arg_min(a.arrival_source, a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending'))
+        min(a.arrived_at) filter (where f.is_taken) as first_received_at,
+        arg_min(a.arrival_source, a.arrived_at) filter (where f.is_taken)
             as arrival_source,
-        arg_min(a.is_upper_bound, a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending'))
+        arg_min(a.is_upper_bound, a.arrived_at) filter (where f.is_taken)
             as is_upper_bound,
         any_value(a.watched_since) as watched_since,
-        max(a.arrived_at) filter (where f.status in ('loaded', 'superseded', 'pending')) as last_received_at,
-        count(*) filter (where f.status in ('loaded', 'superseded', 'pending')) as files_received,
+        max(a.arrived_at) filter (where f.is_taken) as last_received_at,
+        count(*) filter (where f.is_taken) as files_received,
         min(a.arrived_at) as first_file_at
-    from ingested_files as f
+    from taken as f
     join file_arrivals as a using (source_file, sha256)
     where f.village_code is not null and f.period is not null
     group by f.period, f.village_code

@@ -1,6 +1,6 @@
 -- target_progress: one row per period and group that has a target valid in that period.
 -- How far is each group from its target (group_targets: for example 100% of BPD members by
--- December 2025)? A target with target_set_by = 'example' was shipped with cakupan, not set by the regency. The people still to enrol, the months left
+-- December 2025)? A target with target_set_by = 'contoh' was shipped with cakupan, not set by the regency. The people still to enrol, the months left
 -- before the due month, and the pace that would meet it. Groups without a target row have
 -- no row here. The regency-wide 40% of all workers is not a roster target: see
 -- regency_target_context.
@@ -19,7 +19,7 @@
 -- months_left: months from period to due_period (0 in the due month or after it)
 -- people_per_month: gap_people spread over months_left, rounded up (gap_people when no month is left)
 -- target_source: where the target comes from (group_targets.source)
--- target_set_by: 'regency', or 'example' for a target shipped with cakupan that the regency has not set (not policy)
+-- target_set_by: 'kabupaten' (the regency set it), or 'contoh' for an example shipped with cakupan that the regency has not set (not policy); group_targets.set_by 'regency' or 'example'
 with coverage as (
     select * from coverage_by_group
 ),
@@ -30,7 +30,7 @@ targets as (
         group_targets.target_pct,
         group_targets.due_period,
         group_targets.source as target_source,
-        group_targets.set_by as target_set_by,
+        case group_targets.set_by when 'regency' then 'kabupaten' when 'example' then 'contoh' end as target_set_by,
         greatest(
             ceil(group_targets.target_pct * coverage.members / 100) - coverage.enrolled, 0
         )::bigint as gap_people,
