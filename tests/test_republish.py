@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.province import InProcessSteps, province_record, run_province, staged_cache
+from flows.province import GROWTH_LIMIT, InProcessSteps, changed_regencies, province_record, run_province, staged_cache
 from flows.run import RunOptions
 from flows.settings import Settings
 from flows.store import publish, reference, staging
@@ -133,3 +133,24 @@ def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(tmp_path: P
         path.unlink()  # what the warehouse was published from is gone: it cannot be republished in place
     run_province(config, "second", RunOptions(allow_empty=True))
     assert tables(config.warehouse) == tables(full_rebuild(config, tmp_path / "whole"))
+
+
+def test_republishing_stops_when_the_file_has_grown_or_the_basis_changed(tmp_path: Path) -> None:
+    """Deleted rows leave space in the copy: past GROWTH_LIMIT times its size when built whole, it is built whole."""
+    objects = {
+        code: {"runs": [f"runs/regency={code}/period=none/{generation}.parquet"]}
+        for code, generation in [("33.01", "a"), ("33.02", "b")]
+    }
+    for names in objects.values():
+        for name in names["runs"]:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).touch()
+    manifests = {code: staging.Manifest(code, "g", "run", "zone", "key", objects[code]) for code in objects}
+    manifests["33.02"] = replace(manifests["33.02"], objects={"runs": ["runs/regency=33.02/period=none/c.parquet"]})
+    last = {"basis": "basis", "objects": objects, "whole_bytes": 1000}
+    current = {"runs": [str(tmp_path / "runs/regency=33.01/period=none/a.parquet"), "c"]}
+    changed = changed_regencies(manifests, last, "basis", current, tmp_path, 1000 * GROWTH_LIMIT)
+    assert changed is not None and changed.codes == ["33.02"]
+    assert changed.old == {"runs": [str(tmp_path / objects["33.02"]["runs"][0])]}
+    assert changed_regencies(manifests, last, "basis", current, tmp_path, 1000 * GROWTH_LIMIT + 1) is None
+    assert changed_regencies(manifests, last, "another basis", current, tmp_path, 1000) is None
