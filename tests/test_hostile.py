@@ -498,7 +498,7 @@ def test_a_text_file_larger_than_a_roster_can_be_is_refused(tmp_path: Path, raw:
 
 def test_a_zip_behind_ole2_magic_or_with_xml_expat_refuses_is_still_checked(tmp_path: Path, raw: Path) -> None:
     """Two ways past the checks the review found: sniffed as .xls by its first bytes; expat giving up on a sheet."""
-    from flows.ingest.read import OLE2_MAGIC
+    from flows.ingest.sniff import OLE2_MAGIC
 
     prefixed = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
     rewrite_member(prefixed, "xl/worksheets/sheet1.xml", b"</sheetData>", FAR + b"</sheetData>")

@@ -12,7 +12,8 @@ import msoffcrypto.format.ooxml
 import pytest
 import xlsxwriter
 
-from flows.ingest.read import UnreadableFileError, read_workbook
+from flows.ingest.limits import UnreadableFileError
+from flows.ingest.read import read_workbook
 
 ROWS = [["NO", "NIK", "NAMA", "JABATAN", "STATUS"], ["1", "3302171205750001", "Sláměť", "Ketua RT 001", "Sudah"]]
 SOFFICE = shutil.which("soffice")

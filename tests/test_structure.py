@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from flows.ingest.read import UnreadableFileError, read_workbook
+from flows.ingest.limits import UnreadableFileError
+from flows.ingest.read import read_workbook
 from flows.ingest.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
 from tests.helpers import build_warehouse, view, write_roster
 

@@ -18,19 +18,12 @@ from flows.ingest.exports import (
     validate_export,
     with_export_row_kinds,
 )
+from flows.ingest.formats import CELL_PREFIX, RawSheet
 from flows.ingest.headers import CANONICAL_COLUMNS, file_group
+from flows.ingest.limits import EXPORT_LIMITS, ROSTER_LIMITS, PassingReadError, UnreadableFileError
 from flows.ingest.normalize import normalize
 from flows.ingest.place import Gazetteer, place
-from flows.ingest.read import (
-    CELL_PREFIX,
-    EXPORT_LIMITS,
-    ROSTER_LIMITS,
-    ROSTER_SUFFIXES,
-    PassingReadError,
-    RawSheet,
-    UnreadableFileError,
-    read_workbook,
-)
+from flows.ingest.read import ROSTER_SUFFIXES, read_workbook
 from flows.ingest.reasons import (
     EXPORT_IN_VILLAGE_FILE,
     EXPORT_OUTSIDE_BRANCH,

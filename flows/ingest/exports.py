@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from flows.ingest.formats import RawSheet
 from flows.ingest.headers import header_key
 from flows.ingest.normalize import MONTH_NUMBERS, clean_nik, parse_date, rupiah, tidy_text, words
-from flows.ingest.read import RawSheet
 from flows.ingest.structure import MAX_TITLE_ROWS
 from flows.ingest.validate import failures_of
 from schemas.exports import EXPORTS, LOCATION_COLUMNS, PROGRAMS, ExportKind, export_catalog, export_schema

@@ -9,8 +9,8 @@ from typing import Protocol
 
 import polars as pl
 
+from flows.ingest.formats import CELL_PREFIX, RawSheet
 from flows.ingest.headers import CANONICAL_COLUMNS, SHEET_GROUPS, canonical_column, sheet_group
-from flows.ingest.read import CELL_PREFIX, RawSheet
 from flows.ingest.reasons import NO_ROSTER_HEADER, SHEET_EMPTY, Said
 
 MAX_TITLE_ROWS = 8
