@@ -39,15 +39,8 @@ from typing import Protocol, TypeVar
 
 import polars as pl
 
-from flows.ingest.batch import (
-    BatchOutcome,
-    DiscoveredFile,
-    ExtractedFile,
-    crashed,
-    extract_file,
-    merge_outcomes,
-    validate_batch,
-)
+from flows.ingest.batch import crashed, extract_file, merge_outcomes, validate_batch
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.preload import MAIN_MODULE, die_with_parent
 from flows.settings import Settings
