@@ -31,12 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flows.ingest import discover  # noqa: E402
-from flows.ingest.batch import extract_file, roster_frame, validate_batch  # noqa: E402
+from flows.ingest.batch import extract_file, validate_batch  # noqa: E402
 from flows.ingest.limits import UnreadableFileError  # noqa: E402
 from flows.ingest.normalize import normalize  # noqa: E402
 from flows.ingest.place import build_gazetteer  # noqa: E402
 from flows.ingest.read import ROSTER_SUFFIXES, read_workbook  # noqa: E402
 from flows.ingest.validate import validate  # noqa: E402
+from flows.ingest.village_files import roster_frame  # noqa: E402
 from flows.ingest.workers import batches, worker_count  # noqa: E402
 from flows.run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402

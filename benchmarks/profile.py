@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench import OPTIONS, regency_corpus  # noqa: E402
-from flows.ingest.batch import BatchOutcome, DiscoveredFile, process_batch  # noqa: E402
+from flows.ingest.batch import process_batch  # noqa: E402
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile  # noqa: E402
 from flows.ingest.workers import BatchProcessor  # noqa: E402
 from flows.run import PlainSteps, run_pipeline  # noqa: E402
 from flows.settings import Settings  # noqa: E402

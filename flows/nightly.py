@@ -24,7 +24,7 @@ from prefect.schedules import Cron
 from prefect.states import Failed
 
 from flows.ingest import discover
-from flows.ingest.batch import BatchOutcome, DiscoveredFile
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor, HasResult
 from flows.outputs.summary import RunSummary
 from flows.run import EXPECTED_FAILURES, RunOptions, one_line, publish_warehouse, run_pipeline

@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest import discover
-from flows.ingest.batch import BatchOutcome, DiscoveredFile
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
 from flows.ingest.workers import BatchProcessor, HasResult, batches, warm_up, windowed, worker_count
 from flows.outputs.summary import RunSummary, summarize

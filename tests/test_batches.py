@@ -13,8 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.ingest.batch import DiscoveredFile, ExtractedFile, extract_file, process_batch
+from flows.ingest.batch import extract_file, process_batch
 from flows.ingest.discover import discover
+from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer, build_gazetteer, place
 from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE

@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.ingest.batch import DiscoveredFile, ExtractedFile, extract_file
+from flows.ingest.batch import extract_file
+from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Extract, HasResult
 from flows.outputs.summary import RunSummary

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.ingest.batch import BatchOutcome, DiscoveredFile
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor, HasResult
 from flows.run import PlainSteps, RunFailedError, RunOptions, run_pipeline
 from flows.settings import Settings, state_path_for

@@ -78,7 +78,7 @@ def export_column(label: str | None) -> str | None:
     return ALIAS_TO_EXPORT_COLUMN.get(header_key(label)) if label else None
 
 
-# columns only an export has: a sheet with them is never a village's roster (flows/ingest/batch.py)
+# columns only an export has: a sheet with them is never a village's roster (flows/ingest/village_files.py)
 EXPORT_ONLY = frozenset({"segment", "last_paid_month", "month_covered", "paid_date", "claim_no", "event_date"})
 
 

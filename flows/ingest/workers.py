@@ -40,16 +40,9 @@ from typing import Protocol, TypeVar
 
 import polars as pl
 
-from flows.ingest.batch import (
-    BatchOutcome,
-    DiscoveredFile,
-    ExtractedFile,
-    crashed,
-    extract_file,
-    merge_outcomes,
-    validate_batch,
-)
+from flows.ingest.batch import crashed, extract_file, merge_outcomes, validate_batch
 from flows.ingest.discover import NOT_LANDING
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.preload import MAIN_MODULE, die_with_parent
 from flows.ingest.reasons import READER_CRASHED, TIMED_OUT

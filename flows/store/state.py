@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.ingest.batch import COUNT_COLUMNS, BatchOutcome
+from flows.ingest.outcomes import COUNT_COLUMNS, BatchOutcome
 from flows.ingest.reasons import REASON_COLUMNS, SAME_CONTENT, Said, passing_note
 from flows.privacy import mask_text, mask_variables
 from flows.store.pii import PiiKey
