@@ -21,18 +21,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
-from flows.orphans import mark_children, reap_orphans
 from flows.privacy import mask_text
-from flows.run import RunFailedError, RunOptions, one_line, preflight, record_failure
+from flows.run import RunFailedError, RunOptions, one_line
 from flows.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
     Settings,
     load_settings,
-    use_own_prefect_home,
     use_prefect_defaults,
 )
-from flows.store.state import newest_run
 
 if TYPE_CHECKING:
     from flows.store.periods import Actor, Scope
@@ -158,48 +155,23 @@ def one_line_failures(command: str) -> Iterator[None]:
 def run_flow(
     settings: Settings, options: RunOptions, flags: dict[str, Any], config: Path | None, verbose: bool = False
 ) -> None:
-    """Run the nightly flow once and print coverage; exit 1 with one line when the run fails.
+    """Run the nightly flow once (flows/launch.py) and print coverage; exit 1 with one line when the run fails."""
+    from flows.launch import launch
 
-    What can be checked without Prefect is checked first, so a wrong path fails in about a
-    second instead of after Prefect's start-up, and is still recorded as a failed run.
-    """
     try:
-        preflight(settings)
+        launched = launch(settings, options, flags, config, console.print)
     except RunFailedError as error:
-        record_failure(settings, f"cli-{uuid.uuid4()}", str(error))
         fail(error)
-    if reaped := reap_orphans():
-        console.print(f"ended {len(reaped)} process(es) left behind by a killed run: {reaped}")
-    mark_children()
-    use_own_prefect_home(settings.state.parent / "prefect")
-
-    from prefect.settings import get_current_settings
-
-    from flows.ingest.workers import warm_up
-    from flows.nightly import nightly
-
-    warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
-
-    started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
-    try:
-        summary = nightly(  # a run from the command line runs now: no started_at
-            config=config,
-            **flags,
-            full_refresh=options.full_refresh,
-            period=options.period,
-            allow_empty=options.allow_empty,
-            rekey=options.rekey,
-        )
     except Exception as error:
-        after = newest_run(settings.state) if settings.state.exists() else None
-        if after is not None and after != before and after[1] == "completed":  # Prefect failed, not the data
-            console.print(
-                f"[bold yellow]warning:[/] run {after[0]} completed and published {settings.warehouse}, but Prefect "
-                f"could not record it ({one_line(error)}): its state in the Prefect UI may be wrong",
-                soft_wrap=True,  # one line in a log
-            )
-            return
         fail(error, error, verbose)
+    if launched.summary is None:
+        console.print(
+            f"[bold yellow]warning:[/] run {launched.completed_run} completed and published {settings.warehouse}, but "
+            f"Prefect could not record it ({launched.prefect_error}): its state in the Prefect UI may be wrong",
+            soft_wrap=True,  # one line in a log
+        )
+        return
+    summary = launched.summary
     print_coverage(summary.coverage)
     for warning in summary.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}")  # a folder name is no markup
@@ -211,8 +183,7 @@ def run_flow(
         f"{counts['rows_skipped']:,} skipped; {counts['files_vanished']} vanished; "
         f"{counts['villages_missing']} villages sent nothing for the newest period. Warehouse: {settings.warehouse}"
     )
-    overhead = time.perf_counter() - started - summary.seconds
-    server = get_current_settings().api.url
+    overhead, server = launched.seconds - summary.seconds, launched.server
     console.print(
         f"time: pipeline {summary.seconds:.1f} s, Prefect {overhead:.1f} s "
         f"({f'server at {server}' if server else 'a temporary server was started; set PREFECT_API_URL to reuse one'})"
