@@ -101,10 +101,15 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
             rows = [[BUDI, "Budi", "L", "Ketua RW 01", "Belum", ""]]
             write_roster(first.with_name(f"{first.stem} 2.xlsx"), {"RT RW": rows}, *village_names(first))
         published = config.warehouse.stat().st_ino
+        reader = duckdb.connect(str(config.warehouse), read_only=True)  # an analyst's session, open throughout
+        seen = reader.sql("select count(*), count(*) filter (where enrolled) from roster").fetchall()
         with monkeypatch.context() as patched:
             patched.setattr(publish, "publish_staged", whole)
             assert run() == ((CORRECTED,),)
         assert config.warehouse.stat().st_ino != published  # a new file, swapped in whole
+        # the open session still reads the file it opened, whole: never a half-republished one
+        assert reader.sql("select count(*), count(*) filter (where enrolled) from roster").fetchall() == seen
+        reader.close()
         rebuilt = full_rebuild(config, tmp_path / step)
         assert catalog(config.warehouse) == catalog(rebuilt)
         assert tables(config.warehouse) == tables(rebuilt), step
