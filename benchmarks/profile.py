@@ -73,7 +73,8 @@ def kind(sql: str) -> str:
     made = TABLE.search(code)
     if made:
         return f"table {made.group(1)}"
-    return " ".join(code.split()[:3]) if code.startswith("comment") else " ".join(code.split()[:2])
+    words = code.replace("or replace ", "").split()
+    return " ".join(words[:3]) if words[0] == "comment" or words[1:2] == ["temporary"] else " ".join(words[:2])
 
 
 def publish_parts(settings: Settings) -> None:
