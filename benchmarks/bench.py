@@ -7,7 +7,7 @@ month (Jawa Tengah, every village of the official list, one xlsx each).
 Each scenario runs in a fresh process (so its memory is its own): the regency scenarios
 REPEATS times, the province pipeline REPEATS times at each size. Prints the median and spread, the stages,
 rows per second, the peak memory of the process tree and the ratios; writes JSON. Then the province
-through a Prefect work pool with one and two workers (benchmarks/bench_pool.py).
+through its engine (warm Dask workers) against the same regencies in one process (benchmarks/bench_pool.py).
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ def main() -> None:
     (RESULTS / "bench.json").write_text(json.dumps({"results": results, "ratios": ratios}, indent=2))
     from benchmarks.bench_pool import main as province_pool  # here: bench_pool imports this module
 
-    province_pool()  # the province through a work pool with one and two workers: bench-results/bench_pool.json
+    province_pool()  # the province through warm Dask workers against one process: bench-results/bench_pool.json
 
 
 if __name__ == "__main__":
