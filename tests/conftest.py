@@ -28,10 +28,10 @@ SMALL_VILLAGES = ("33.02.17.2008", "33.02.24.1001", "33.02.20.2015", "33.02.05.2
 # xdist workers in collection order (`--dist loadfile --no-loadscope-reorder`), so these start first and the short
 # files fill in around them, instead of one long file starting last and running alone (docs/performance.md).
 SLOWEST_FIRST = (
+    "test_province_pool.py",
     "test_flow.py",
     "test_periods.py",
     "test_verification_demo.py",
-    "test_province_pool.py",
     "test_watch.py",
     "test_wheel.py",
     "test_schedule.py",

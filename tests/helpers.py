@@ -217,8 +217,7 @@ def start_server(home: Path, database: str = "") -> tuple[subprocess.Popen[bytes
 
     Its loops are short so that a test waits seconds, not minutes, for what they do: the scheduler
     (runs of a new deployment) and the proactive automations (a run gone silent, checked every 2 s);
-    clients poll for work every 2 s, a `serve` process runs one flow run at a time, and runs send a heartbeat
-    every 30 s (Prefect's minimum).
+    clients poll for work every 2 s and runs send a heartbeat every 30 s (Prefect's minimum).
     """
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -233,7 +232,6 @@ def start_server(home: Path, database: str = "") -> tuple[subprocess.Popen[bytes
         "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",  # not 100 ahead: a test cron fires every few seconds
         "PREFECT_SERVER_EVENTS_PROACTIVE_GRANULARITY": "PT2S",
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
-        "PREFECT_RUNNER_PROCESS_LIMIT": "1",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         **({"PREFECT_API_DATABASE_CONNECTION_URL": database} if database else {}),

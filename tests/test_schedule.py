@@ -30,9 +30,12 @@ __all__ = ["BIN", "free_port", "server", "start", "stop"]  # what test_province_
 
 # Every 20 seconds: Prefect reads a sixth cron field as seconds (croniter), and cakupan's check of the
 # schedule (cronsim) only asks that the expression parse. A one-minute cron made each test wait up to a minute.
-# A serve process and a worker run one flow run at a time here (PREFECT_RUNNER_PROCESS_LIMIT=1, `--limit 1`):
-# the next scheduled run waits for the last instead of failing on the warehouse's one-run lock.
+# A run that starts while the last one still runs (a run can take longer than 20 s on a loaded machine) fails at
+# once on the warehouse's one-run lock (`LOCKED`): that is the lock doing its work, not a fault. The worker takes
+# one run at a time (`--limit 1`); `cakupan serve` runs what is due.
 EVERY_20S = "* * * * * */20"
+BAD = ("FAILED", "CRASHED")
+LOCKED = "another cakupan run is using"
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +49,19 @@ def run_until_completed(
     api: str, routes: dict[str, subprocess.Popen[bytes]], seconds: float
 ) -> dict[str, list[dict[str, Any]]]:
     """The runs of each deployment once it has a completed one (or time runs out), its route (a serve process or a
-    worker) stopped then; no run may fail or crash meanwhile."""
+    worker) stopped then; no run may fail or crash meanwhile, but for the one-run lock."""
     runs: dict[str, list[dict[str, Any]]] = {}
 
     def completed() -> bool:
         for name, route in routes.items():
             if route.poll() is None:
                 runs[name] = found = flow_runs(api, name)
-                assert not [r for r in found if r["state_type"] in ("FAILED", "CRASHED")], (name, found)
+                faults = [
+                    (r["name"], r["state_type"], message)
+                    for r in found
+                    if r["state_type"] in BAD and LOCKED not in (message := r["state"]["message"] or "")
+                ]
+                assert not faults, (name, faults)
                 if any(r["state_type"] == "COMPLETED" for r in found):
                     stop(route)  # no more runs of it
         return all(route.poll() is not None for route in routes.values())
