@@ -1,0 +1,110 @@
+"""`make bench` (last): how long `cakupan report --site` takes for a regency over a year and for a province month.
+
+Corpora (written once, cached in .cache/bench/): the demo regency (every Banyumas village) over
+the twelve months of 2024, and the province month of benchmarks/bench.py (every village of Jawa
+Tengah, April 2024). Each warehouse is published once and cached beside its zone; the site is then
+written REPEATS times from it. Prints seconds, pages and milliseconds per page; writes
+bench-results/bench_site.json. A page costs about the same in both: the site grows with places
+times months, not with the number of regencies.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flows.outputs.site import write_site  # noqa: E402
+from flows.run import RunOptions, run_pipeline  # noqa: E402
+from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings  # noqa: E402
+
+CACHE = ROOT / ".cache" / "bench"
+RESULTS = ROOT / "bench-results"
+REPEATS = 3
+YEAR = tuple(f"2024-{month:02d}" for month in range(1, 13))
+
+
+def warehouse_of(name: str, region: str, write_zone: object) -> Path:
+    """The published warehouse of a cached zone, built once."""
+    folder = CACHE / name
+    warehouse = folder / "cakupan.duckdb"
+    if not (folder / "published").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        write_zone(folder / "raw")  # type: ignore[operator]
+        settings = Settings(folder / "raw", warehouse, region=region, quiet_seconds=0.0)
+        run_pipeline(settings, f"bench-site-{uuid.uuid4()}", RunOptions(allow_empty=True))
+        (folder / "published").touch()
+    return warehouse
+
+
+def regency_year(raw: Path) -> None:
+    from tools.generate import write_landing_zone
+
+    write_landing_zone(raw, seed=42, periods=YEAR, bpjs_exports=True)
+
+
+def province_month() -> Path:
+    """bench.py's province month, published (its zone is shared with bench.py's cache)."""
+    from benchmarks.bench import province_corpus
+
+    raw = province_corpus()
+    folder = CACHE / "site-province"
+    warehouse = folder / "cakupan.duckdb"
+    if not (folder / "published").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        settings = Settings(raw, warehouse, region=JAWA_TENGAH_PROVINCE_CODE, quiet_seconds=0.0)
+        run_pipeline(settings, f"bench-site-{uuid.uuid4()}", RunOptions(allow_empty=True))
+        (folder / "published").touch()
+    return warehouse
+
+
+def measure(warehouse: Path) -> dict[str, float]:
+    """Write the site REPEATS times into a fresh folder; the median, spread and milliseconds per page."""
+    seconds, pages = [], 0
+    for _ in range(REPEATS):
+        out = warehouse.parent / "situs"
+        shutil.rmtree(out, ignore_errors=True)
+        start = time.perf_counter()
+        pages = len(write_site(warehouse, out))
+        seconds.append(time.perf_counter() - start)
+    median = statistics.median(seconds)
+    megabytes = sum(path.stat().st_size for path in out.rglob("*.html")) / 1e6
+    return {
+        "median_s": median,
+        "min_s": min(seconds),
+        "max_s": max(seconds),
+        "pages": pages,
+        "ms_per_page": 1000 * median / pages,
+        "megabytes": megabytes,
+    }
+
+
+def main() -> None:
+    only = sys.argv[1:]
+    scenarios = {
+        "regency, 12 months": lambda: warehouse_of("site-regency-year", BANYUMAS_REGENCY_CODE, regency_year),
+        "province, 1 month": province_month,
+    }
+    results = {}
+    for name, warehouse in scenarios.items():
+        if only and not any(word in name for word in only):
+            continue
+        results[name] = measure(warehouse())
+        r = results[name]
+        print(
+            f"site {name:<20} {r['median_s']:6.2f} s ({r['min_s']:.2f}-{r['max_s']:.2f}), {r['pages']:,.0f} pages, "
+            f"{r['ms_per_page']:.1f} ms a page, {r['megabytes']:.0f} MB"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_site.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
