@@ -27,7 +27,7 @@ from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE  # n
 
 CACHE = ROOT / ".cache" / "bench"
 RESULTS = ROOT / "bench-results"
-REPEATS = 3
+REPEATS = 1  # the views alone take minutes at a year's scale on a loaded machine (docs/performance.md)
 YEAR = tuple(f"2024-{month:02d}" for month in range(1, 13))
 
 
