@@ -35,10 +35,11 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-## bench: the pipeline against the raw-read floor and a pandas baseline, the province publisher (docs/performance.md)
+## bench: the pipeline against the raw-read floor and a pandas baseline, the province publisher, the offline site (docs/performance.md)
 bench: install
 	$(UV) run --frozen --group bench python benchmarks/bench.py
 	$(UV) run --frozen --group bench python benchmarks/bench_publish.py
+	$(UV) run --frozen --group bench python benchmarks/bench_site.py
 
 ## profile: a pyinstrument call tree of the pipeline in one process (docs/performance.md)
 profile: install

@@ -44,7 +44,7 @@ from flows.outputs.report import (
 )
 from flows.settings import state_path_for
 from flows.store.paths import check_output
-from flows.store.sql import query_frame
+from flows.store.sql import query_frame, registered
 from schemas.roster import check_catalog
 
 # Columns the one-page report has no use for, in the words of the villages' workbooks (rejects.py,
@@ -461,6 +461,7 @@ PROVINCE: dict[str, Part] = {
         links=(("regency_name", "regency_code"),),
     ),
 }
+READS = re.compile(r"\b(?:from|join)\s+([a-z_]+)\b")  # the views and tables a part's query reads
 PLACES = """
 select v.village_code, v.village_name, d.district_code, d.district_name, r.regency_code, r.regency_name
 from villages v join districts d using (district_code) join regencies r on r.regency_code = left(d.district_code, 5)
@@ -816,6 +817,7 @@ def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -
     """Query every part once (the warehouse read-only) and write every page under `out_dir`; return them."""
     check_site(out_dir, [warehouse, state_path_for(warehouse)])
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set enable_progress_bar = false")
         periods = [str(p) for (p,) in con.execute("select period from coverage_regency order by period").fetchall()]
         if not periods:
             raise ValueError(f"no rosters in {warehouse}")
@@ -823,7 +825,11 @@ def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -
         province = places["regency_code"].n_unique() > 1
         levels = ("province", "regency", "district", "village") if province else ("whole", "district", "village")
         wanted = {part.sql: part for level in levels for part in parts_of(level).values()}
-        data = {sql: split(part, query_frame(con, sql)) for sql, part in wanted.items()}
+        # each view or table once, as it is; the parts' joins then run over these frames in memory
+        names = sorted({name for sql in wanted for name in READS.findall(sql)})
+        views = {name: query_frame(con, f"select * from {name}") for name in names}
+    with duckdb.connect() as memory, registered(memory, views):
+        data = {sql: split(part, query_frame(memory, sql)) for sql, part in wanted.items()}
     made = timestamp(now or dt.datetime.now(dt.UTC), "id")
     searches = {
         str(code): search_box(villages, province)
