@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import polars as pl
-import pytest
 import yaml
 
 from flows.settings import PROJECT_ROOT
-from tests.helpers import CAKUPAN, clear_server, flow_runs, free_port, start, stop, view, wait_until
+from tests.helpers import CAKUPAN, flow_runs, start, stop, view, wait_until
 from tests.helpers import PREFECT_BIN as BIN
-
-__all__ = ["BIN", "free_port", "server", "start", "stop"]  # what test_province_pool.py takes from here
 
 # Every 20 seconds: Prefect reads a sixth cron field as seconds (croniter), and cakupan's check of the
 # schedule (cronsim) only asks that the expression parse. A one-minute cron made each test wait up to a minute.
@@ -36,13 +32,6 @@ __all__ = ["BIN", "free_port", "server", "start", "stop"]  # what test_province_
 EVERY_20S = "* * * * * */20"
 BAD = ("FAILED", "CRASHED")
 LOCKED = "another cakupan run is using"
-
-
-@pytest.fixture(scope="module")
-def server(prefect_server_process: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The session's server, cleared, for a module (test_province_pool.py takes it from here)."""
-    clear_server(prefect_server_process["PREFECT_API_URL"])
-    yield prefect_server_process
 
 
 def run_until_completed(
