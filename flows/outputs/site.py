@@ -426,7 +426,7 @@ BELOW: dict[str, dict[str, Part]] = {
             key="village_code",
         ),
         "fix_files": Part(
-            "select period, village_code, alasan from file_reconciliation where status = 'rejected' "
+            "select period, village_code, alasan from file_reconciliation where status = 'ditolak' "
             "and village_code is not null and (source_file, sha256) in "
             "(select (source_file, sha256) from validation_failures where is_current) order by alasan",
             "Berkas yang ditolak seluruhnya",
