@@ -46,10 +46,13 @@ def village_names(roster: Path) -> tuple[str, str]:
 def tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every base table's rows, ordered; a province cross-row warning's run_id is the run that found it."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [row[0] for row in con.sql("select table_name from duckdb_tables() order by all").fetchall()]
+        names = [
+            row[0]
+            for row in con.sql("select schema_name || '.' || table_name from duckdb_tables() order by all").fetchall()
+        ]  # internal.people_counts too: counted again over every regency (catalog.MATERIALIZED)
         return {
             name: con.sql(
-                f"select * {'exclude (run_id)' if name == 'validation_failures' else ''} from {name} order by all"
+                f"select * {'exclude (run_id)' if name == 'main.validation_failures' else ''} from {name} order by all"
             ).fetchall()
             for name in names
         }

@@ -157,7 +157,10 @@ def test_the_installed_wheel_runs_a_landing_zone_and_answers_queries(installed: 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "files: 2 loaded, 0 rejected" in done.stdout
 
-    names = "select schema_name || '.' || view_name from duckdb_views() where not internal order by 1"
+    names = (
+        "select schema_name || '.' || view_name from duckdb_views() where not internal union all "
+        "select schema_name || '.' || table_name from duckdb_tables() where schema_name = 'internal' order by 1"
+    )  # a view counted at publish (catalog.MATERIALIZED) is a table under its name
     views = run("sql", names, "--warehouse", "warehouse/c.duckdb", "--csv")
     assert views.returncode == 0, views.stderr
     folder = PROJECT_ROOT / "warehouse" / "views"

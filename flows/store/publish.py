@@ -16,7 +16,14 @@ import polars as pl
 from flows.privacy import mask_variables
 from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR, Settings
 from flows.store import reference
-from flows.store.catalog import TABLE_STATEMENTS, comment_tables, create_views, table_docs, view_docs
+from flows.store.catalog import (
+    TABLE_STATEMENTS,
+    comment_tables,
+    create_views,
+    materialize_all,
+    table_docs,
+    view_docs,
+)
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
 from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES
@@ -169,6 +176,7 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
                     run_script(con, "republish_rows", params, fill={"table": table})
             for table, key in ONE_PER_KEY.items():
                 run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
+            materialize_all(con, "analyst")  # counted over every regency, as a full publish counts it
 
 
 def swap_in(
