@@ -30,6 +30,7 @@ from flows.settings import (
     load_settings,
     use_prefect_defaults,
 )
+from flows.store.paths import check_outside
 
 if TYPE_CHECKING:
     from flows.store.periods import Actor, Scope
@@ -390,14 +391,20 @@ VillageOption = Annotated[str | None, typer.Option(help="Only this village code 
 
 
 def write_workbooks(
-    command: str, out: Path, needs: dict[str, Path], write: Callable[[], list[Path]], village: str | None, region: str
+    command: str,
+    out: Path,
+    needs: dict[str, Path],
+    write: Callable[[], list[Path]],
+    village: str | None,
+    settings: Settings,
 ) -> list[Path]:
     """Check what a workbook command reads and where it writes, write the workbooks, say how many."""
     from flows.store.reference import load_villages
 
-    if village is not None and village not in set(load_villages(region=region)["village_code"]):
+    if village is not None and village not in set(load_villages(region=settings.region)["village_code"]):
         typer.echo(
-            f"cakupan: {village!r} is not a village code of region {region} (for example 33.02.17.2008)", err=True
+            f"cakupan: {village!r} is not a village code of region {settings.region} (for example 33.02.17.2008)",
+            err=True,
         )
         raise typer.Exit(2)
     for what, needed in needs.items():
@@ -407,6 +414,7 @@ def write_workbooks(
     if out.exists() and not out.is_dir():
         fail(f"{out} is not a folder", command=command)
     with one_line_failures(command):
+        check_outside(out, settings.raw_dir, "the workbooks' folder")
         written = write()
     console.print(f"{len(written)} workbook(s) written to {out}")
     return written
@@ -433,7 +441,7 @@ def rejects(
         needs,
         lambda: write_rejects(settings.state, villages, out, period, village),
         village,
-        settings.region,
+        settings,
     )
 
 
@@ -462,7 +470,7 @@ def discrepancies(
         needs,
         lambda: write_discrepancies(settings.warehouse, settings.state, out, period, village),
         village,
-        settings.region,
+        settings,
     )
     if not written and not verified_people(settings.warehouse, period):
         when = f"for {period}" if period else "for any month"
@@ -546,10 +554,12 @@ def report(
         from flows.outputs.site import write_site
 
         with one_line_failures("report"):
+            check_outside(site, settings.raw_dir, "the site")
             pages = write_site(settings.warehouse, site)
         console.print(f"site written to {site}: {len(pages)} pages; open {site / 'index.html'}")
         return
     with one_line_failures("report"):
+        check_outside(out, settings.raw_dir, "the report")
         written = write_report(settings.warehouse, period, out, lang)  # type: ignore[arg-type]
     console.print(f"report written to {written}")
 

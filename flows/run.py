@@ -134,6 +134,7 @@ def preflight(settings: Settings) -> None:
         raise RunFailedError(f"warehouse {warehouse} is a folder; give the path of a .duckdb file")
     try:
         paths.check_warehouse(warehouse)
+        paths.check_outside(warehouse, raw, "warehouse")
     except paths.WrongPathError as error:
         raise RunFailedError(str(error)) from None
     existing = next(p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists() or p == Path(p.anchor))
@@ -150,10 +151,12 @@ def preflight(settings: Settings) -> None:
 def record_failure(settings: Settings, run_id: str, reason: str) -> None:
     """Record a run that failed before it could start, when the state database can be written at all.
 
-    Not when the warehouse given is no warehouse: its "state database" would be a new file somewhere odd.
+    Not when the warehouse given is no warehouse, or lies in the landing zone: its "state database" would be a new
+    file somewhere odd.
     """
     try:
         paths.check_warehouse(settings.warehouse)
+        paths.check_outside(settings.warehouse, settings.raw_dir, "warehouse")
     except paths.WrongPathError:
         return
     try:

@@ -72,3 +72,30 @@ def test_a_report_never_overwrites_a_database_or_another_file(published: tuple[P
         done = cakupan("report", "--warehouse", str(warehouse), "--out", str(page), env=OFFLINE)
         assert done.returncode == 0, done.stderr
     assert page.read_text().startswith("<!doctype html>")
+
+
+def test_nothing_is_written_inside_the_landing_zone(published: tuple[Path, Path]) -> None:
+    """A warehouse, report, site or workbook folder under raw/ would be read by the next run as submissions,
+    and a warehouse's state folder (raw NIKs, the key) would sit in the villages' share."""
+    root, warehouse = published
+    raw = root / "raw"
+    before = sorted(p.relative_to(raw) for p in raw.rglob("*"))
+    inside = raw / "2024-05" / "hasil"
+    writes = {
+        "run": ["run", "--raw", str(raw), "--warehouse", str(inside / "c.duckdb")],
+        "report": ["report", "--warehouse", str(warehouse), "--out", str(raw / "2024-04" / "laporan.html")],
+        "report --site": ["report", "--warehouse", str(warehouse), "--site", str(inside)],
+        "rejects": ["rejects", "--warehouse", str(warehouse), "--out", str(raw)],
+    }
+    for command, args in writes.items():
+        env = {**OFFLINE, "CAKUPAN_RAW_DIR": str(raw)}
+        line = one_line(cakupan(*args, env=env), command.split()[0])
+        assert "inside the landing zone" in line, (command, line)
+    assert sorted(p.relative_to(raw) for p in raw.rglob("*")) == before
+
+
+def test_an_empty_query_fails_in_one_line(published: tuple[Path, Path]) -> None:
+    _, warehouse = published
+    for query in ("", "   ", "/* nothing */"):
+        line = one_line(cakupan("sql", query, "--warehouse", str(warehouse), env=OFFLINE), "sql")
+        assert "the query is empty" in line

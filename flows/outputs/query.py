@@ -57,7 +57,10 @@ def run_query(warehouse: Path, query: str, settings: Settings) -> Result:
         timer = threading.Timer(settings.sql_timeout_seconds, con.interrupt)
         timer.start()
         try:
-            return fetch(con.execute(query), settings)
+            executed = con.execute(query)
+            if executed is None or executed.description is None:  # empty, or only comments
+                raise ValueError('the query is empty: give one SELECT, e.g. "select * from coverage_by_group"')
+            return fetch(executed, settings)
         except duckdb.InterruptException:
             limit = f"{settings.sql_timeout_seconds:g} s (sql_timeout_seconds)"
             raise QueryLimitError(f"the query was stopped after running longer than {limit}") from None

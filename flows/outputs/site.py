@@ -489,10 +489,12 @@ SCRIPT = """
 document.documentElement.classList.add('js');
 (function(){var pick=document.getElementById('bulan'),months=document.querySelectorAll('.month');
 function show(p){var found=false;months.forEach(function(m){var on=m.dataset.period===p;m.classList.toggle('shown',on);
-found=found||on});if(!found&&months.length){months[0].classList.add('shown');p=months[0].dataset.period}
+found=found||on});if(!found){var latest=document.querySelectorAll('.month.latest');
+latest.forEach(function(m){m.classList.add('shown')});if(latest.length)p=latest[0].dataset.period}
 pick.value=p;document.querySelectorAll('a[data-site]').forEach(function(a){a.hash='p-'+p})}
 pick.hidden=false;pick.onchange=function(){show(pick.value);history.replaceState(null,'','#p-'+pick.value)};
-var h=location.hash.slice(1);show(h.indexOf('p-')===0?h.slice(2):pick.value);
+function fromHash(){var h=location.hash.slice(1);show(h.indexOf('p-')===0?h.slice(2):pick.value)}
+fromHash();window.addEventListener('hashchange',fromHash);
 var form=document.querySelector('form.search');if(!form)return;form.hidden=false;
 var box=document.getElementById('cari'),list=document.getElementById('hasil');
 form.onsubmit=function(e){e.preventDefault()};

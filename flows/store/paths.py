@@ -67,3 +67,16 @@ def check_output(out: Path, protected: list[Path]) -> None:
     with out.open("rb") as handle:
         if not handle.read(len(HTML_START)).lower().startswith(HTML_START):
             raise WrongPathError(f"{out} exists and is not a report page; give a new path or an older report")
+
+
+def check_outside(path: Path, landing_zone: Path, what: str) -> None:
+    """Refuse to write `what` at `path` inside the landing zone: the next run would read it as a submission.
+
+    The warehouse's state folder (raw NIKs, the person_id key) would also sit in the villages' share.
+    """
+    zone = landing_zone.resolve()
+    if path.resolve() == zone or zone in path.resolve().parents:
+        raise WrongPathError(
+            f"{what} {path} is inside the landing zone {landing_zone}: the next run would read it as a submission; "
+            "write it outside"
+        )
