@@ -163,10 +163,12 @@ def test_coverage_by_district_adjusted_adds_memberships_over_groups_and_expects_
 
 
 def test_the_crude_coverage_of_a_district_is_one_figure_in_every_view(warehouse: Path) -> None:
-    """Issue 27: the adjusted view's crude_pct once counted memberships (22.4 beside 22.6)."""
+    """Issue 27: the adjusted view's crude figure once counted memberships (22.4 beside 22.6);
+    it is now coverage_pct, as in coverage_by_district."""
     crude = frame(
         warehouse,
-        "select a.period, a.district_code, a.crude_pct, d.coverage_pct from coverage_by_district_adjusted a "
+        "select a.period, a.district_code, a.coverage_pct as crude_pct, d.coverage_pct "
+        "from coverage_by_district_adjusted a "
         "full join coverage_by_district d using (period, district_code)",
     )
     assert crude.height > 0 and crude.filter(pl.col("crude_pct").ne_missing(pl.col("coverage_pct"))).is_empty()

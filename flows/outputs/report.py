@@ -292,7 +292,8 @@ SECTIONS: dict[str, Section] = {
         ),
     ),
     "coverage_by_district_adjusted": Section(
-        "select district_name, crude_pct, mix_adjusted_pct, coverage_index, rank_adjusted, is_provisional "
+        "select district_name, coverage_pct as crude_pct, mix_adjusted_pct, coverage_index, rank_adjusted, "
+        "is_provisional "
         "from coverage_by_district_adjusted where period = $period order by rank_adjusted, district_name",
         ("Kecamatan dibandingkan setara (disesuaikan komposisi kelompok)", "Districts compared like with like"),
         (

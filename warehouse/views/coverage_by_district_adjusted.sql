@@ -6,15 +6,15 @@
 -- that group; coverage_index = enrolled_memberships / expected_enrolled (1.0: as the regency,
 -- for its mix; 0.8: a fifth behind); mix_adjusted_pct = coverage_index * the regency's coverage
 -- (coverage_regency.coverage_pct). The index counts memberships (a person in two groups counts in
--- each), as the per-group rates do; crude_pct is the one crude figure, coverage_by_district's
+-- each), as the per-group rates do; coverage_pct is the one crude figure, coverage_by_district's
 -- coverage_pct (distinct people), read from coverage_base like every other coverage figure.
 -- Grain: period, district_code
--- Example: select district_name, crude_pct, coverage_index, mix_adjusted_pct, rank_adjusted from coverage_by_district_adjusted where period = '2024-04' order by rank_adjusted limit 5
+-- Example: select district_name, coverage_pct, coverage_index, mix_adjusted_pct, rank_adjusted from coverage_by_district_adjusted where period = '2024-04' order by rank_adjusted limit 5
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- district_code: Kemendagri district code, dotted ('33.02.17')
 -- district_name: kecamatan name
--- crude_pct: the district's crude coverage, coverage_by_district.coverage_pct (distinct people, the mix still in it)
+-- coverage_pct: the district's crude coverage, coverage_by_district.coverage_pct under the same name (distinct people, the mix still in it)
 -- memberships: people per group, added over the district's groups (a person in two groups counts twice)
 -- enrolled_memberships: enrolled people per group, added over the district's groups
 -- expected_enrolled: enrolled_memberships if every group of the district were covered at the regency's rate for it, one decimal
@@ -39,7 +39,7 @@ regency as (
 ),
 
 crude as (
-    select period, district_code, coverage_pct as crude_pct
+    select period, district_code, coverage_pct
     from internal.coverage_base
     where cut = 'district'
 ),
@@ -63,7 +63,7 @@ final as (
         expected.period,
         expected.district_code,
         expected.district_name,
-        crude.crude_pct,
+        crude.coverage_pct,
         expected.memberships,
         expected.enrolled_memberships,
         round(expected.expected_enrolled, 1) as expected_enrolled,
