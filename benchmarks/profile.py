@@ -31,7 +31,7 @@ from flows.ingest.outcomes import BatchOutcome, DiscoveredFile  # noqa: E402
 from flows.ingest.workers import BatchProcessor  # noqa: E402
 from flows.run import PlainSteps, run_pipeline  # noqa: E402
 from flows.settings import Settings  # noqa: E402
-from flows.store import publish, state  # noqa: E402
+from flows.store import publish, state_db  # noqa: E402
 from flows.store.pii import resolve_key  # noqa: E402
 
 PUBLISH_REPEATS = 3
@@ -79,7 +79,7 @@ def kind(sql: str) -> str:
 
 def publish_parts(settings: Settings) -> None:
     """Publish the warehouse of `settings` again PUBLISH_REPEATS times; print each kind of statement's median cost."""
-    with state.connect_state(settings.state) as con:
+    with state_db.connect_state(settings.state) as con:
         key = resolve_key(settings, create=False)
         assert key is not None, "the profiled run made a key"
         runs = []

@@ -144,7 +144,7 @@ def one_line_failures(command: str) -> Iterator[None]:
     """Expected failures of a reading or writing command (a path, a query, a busy state) end it in one line."""
     import duckdb
 
-    from flows.store.state import RunInProgressError
+    from flows.store.state_db import RunInProgressError
 
     try:
         yield

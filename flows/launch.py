@@ -20,7 +20,7 @@ from flows.orphans import mark_children, reap_orphans
 from flows.outputs.summary import RunSummary
 from flows.run import RunFailedError, RunOptions, one_line, preflight, record_failure
 from flows.settings import Settings, use_own_prefect_home
-from flows.store.state import newest_run
+from flows.store.state_runs import newest_run
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from flows.outputs.summary import RunSummary
 from flows.run import PlainSteps, RunOptions, run_pipeline
 from flows.settings import ConfigError, Settings, load_settings, state_path_for
 from flows.store.sql import query_frame
-from flows.store.state import connect_state
+from flows.store.state_db import connect_state
 from tests.helpers import ANI, BUDI, CITRA, assert_reasons_catalogued, frame, state_of, view, write_roster
 from tests.test_batches import killed_on_karangtengah, stuck_on_karangtengah
 
