@@ -38,8 +38,9 @@ from flows.ingest.place import build_gazetteer  # noqa: E402
 from flows.ingest.read import ROSTER_SUFFIXES, read_workbook  # noqa: E402
 from flows.ingest.validate import validate  # noqa: E402
 from flows.ingest.village_files import roster_frame  # noqa: E402
-from flows.ingest.workers import batches, worker_count  # noqa: E402
+from flows.ingest.workers import batches  # noqa: E402
 from flows.run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
+from flows.runtime.pool import worker_count  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
 from flows.store import publish, reference, state_batches, state_current, state_db, state_runs  # noqa: E402
 from flows.store.pii import PiiKey  # noqa: E402
@@ -133,7 +134,7 @@ def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str
     """What the flow runs, without the orchestrator: `run_pipeline` with plain steps.
 
     Its worker processes start inside it, as in a deployment's flow run (a new process each night): the run
-    starts their forkserver before discovery (flows/ingest/workers.py `warm_up`), and their imports count.
+    starts their forkserver before discovery (flows/runtime/forkserver.py `warm_up`), and their imports count.
     """
     return run_once(raw, work, region, BenchSteps(share))
 

@@ -28,9 +28,11 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
-from flows.ingest.workers import BatchProcessor, HasResult, batches, warm_up, windowed, worker_count
+from flows.ingest.workers import BatchProcessor, batches
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
+from flows.runtime.forkserver import warm_up
+from flows.runtime.pool import HasResult, windowed, worker_count
 from flows.settings import ConfigError, Settings
 from flows.store import paths, publish, reference, state_batches, state_current, state_db, state_runs
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key

@@ -17,7 +17,8 @@ from flows.ingest.batch import extract_file, process_batch
 from flows.ingest.discover import discover
 from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer, build_gazetteer, place
-from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
+from flows.ingest.workers import BatchProcessor, batches
+from flows.runtime.pool import windowed, worker_count
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE
 from flows.store import reference
 from tools.generate import write_landing_zone
@@ -272,7 +273,7 @@ def probe() -> tuple[int, int, str | None]:
 if __name__ == "__main__":
     from concurrent.futures import ProcessPoolExecutor
 
-    from flows.ingest.workers import start_forkserver
+    from flows.runtime.forkserver import start_forkserver
 
     with ProcessPoolExecutor(3, mp_context=start_forkserver()) as pool:
         results = [future.result() for future in [pool.submit(probe) for _ in range(3)]]

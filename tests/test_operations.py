@@ -195,8 +195,8 @@ def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(
 
 
 def marked_by(owner: int) -> list[int]:
-    """Processes started by the run `owner` (flows/orphans.py marks them), still alive."""
-    from flows.orphans import PROC, owner_of
+    """Processes started by the run `owner` (flows/runtime/orphans.py marks them), still alive."""
+    from flows.runtime.orphans import PROC, owner_of
 
     return [int(p.name) for p in PROC.iterdir() if p.name.isdigit() and owner_of(p) == owner]
 

@@ -20,9 +20,10 @@ import pytest
 from flows.ingest.batch import extract_file
 from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
-from flows.ingest.workers import BatchProcessor, Extract, HasResult
+from flows.ingest.workers import BatchProcessor, Extract
 from flows.outputs.summary import RunSummary
 from flows.run import PlainSteps, RunOptions, run_pipeline
+from flows.runtime.pool import HasResult
 from flows.settings import ConfigError, Settings, load_settings, state_path_for
 from flows.store.sql import query_frame
 from flows.store.state_db import connect_state

@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
-from flows.ingest.workers import BatchProcessor, HasResult
+from flows.ingest.workers import BatchProcessor
 from flows.run import PlainSteps, RunFailedError, RunOptions, run_pipeline
+from flows.runtime.pool import HasResult
 from flows.settings import Settings, state_path_for
 from flows.store import publish
 from flows.store.catalog import ViewDoc
