@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.outputs.summary import RunSummary
-from flows.run import RunFailedError, RunOptions, one_line, preflight, record_failure
+from flows.regency_run import RunFailedError, RunOptions, one_line, preflight, record_failure
 from flows.runtime.orphans import mark_children, reap_orphans
 from flows.settings import Settings, use_own_prefect_home
 from flows.store.state_runs import newest_run
@@ -50,7 +50,7 @@ def launch(
 
     from prefect.settings import get_current_settings
 
-    from flows.nightly import nightly
+    from flows.regency_flow import nightly
     from flows.runtime.forkserver import warm_up
 
     warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work

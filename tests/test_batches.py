@@ -249,7 +249,7 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
 def test_steps_are_retried_only_for_io_errors_a_retry_can_mend(error: Exception, retried: bool) -> None:
     from prefect.states import Failed
 
-    from flows.nightly import discover_files, is_transient_io_error, process_batch, publish_analyst_warehouse
+    from flows.regency_flow import discover_files, is_transient_io_error, process_batch, publish_analyst_warehouse
 
     for step in (discover_files, process_batch, publish_analyst_warehouse):
         assert step.retries == 3

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from prefect.artifacts import Artifact
 
-from flows.nightly import nightly
+from flows.regency_flow import nightly
 from tests.helpers import ANI, BUDI, view, write_roster, zone_files
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

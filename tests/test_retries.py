@@ -1,7 +1,7 @@
 """Only final judgements are remembered (issue 26): a failure of the moment is read again, a file still being
 written waits, and only periods that can exist count.
 
-Each test runs the real sequence (flows/run.py) in worker processes. A failure of the moment is made by a
+Each test runs the real sequence (flows/regency_run.py) in worker processes. A failure of the moment is made by a
 stand-in reader (as tests/test_batches.py does): the file vanishes while it is read and is put back, the worker
 is killed, or the reader stalls past the time limit. Clocks are fixed (RunOptions.started_at), never today's.
 """
@@ -22,7 +22,7 @@ from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Extract
 from flows.outputs.summary import RunSummary
-from flows.run import PlainSteps, RunOptions, run_pipeline
+from flows.regency_run import PlainSteps, RunOptions, run_pipeline
 from flows.runtime.pool import HasResult
 from flows.settings import ConfigError, Settings, load_settings, state_path_for
 from flows.store.sql import query_frame

@@ -2,7 +2,7 @@
 
 preflight -> lock -> start the run -> discover -> check the zone and the key -> process
 batches -> load each -> refresh current versions -> publish (unless nothing changed) ->
-record. The Prefect flow (flows/nightly.py), the tests, the benchmark and the profile all
+record. The Prefect flow (flows/regency_flow.py), the tests, the benchmark and the profile all
 call `run_pipeline`; they differ only in the `Steps` given: how discovery, a batch and the
 publish are executed (Prefect tasks with retries, or plain calls). Whatever step fails, the
 run is recorded as `failed` with its reason.

@@ -3,7 +3,7 @@
 `run_province`, the parent's one sequence: lock -> list the regencies of the region whose
 landing zone (`<raw_dir>/<regency code>/<YYYY-MM>/...`) changed since their committed manifest
 -> one child run per chunk of them (`ProvinceSteps`: in this process, or units on the long-lived
-workers of a Dask cluster, flows/consolidate.py) -> read the committed manifests -> publish the
+workers of a Dask cluster, flows/province_flow.py) -> read the committed manifests -> publish the
 province warehouse from the staged Parquet, unless nothing changed -> fail, naming them, when a
 child did not complete (what it had committed before stays published).
 
@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from obstore.store import ObjectStore
 
 from flows.privacy import mask_logs, mask_text
-from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
+from flows.regency_run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state_db, state_runs
 
