@@ -38,10 +38,11 @@ from flows.ingest.place import build_gazetteer  # noqa: E402
 from flows.ingest.read import ROSTER_SUFFIXES, read_workbook  # noqa: E402
 from flows.ingest.validate import validate  # noqa: E402
 from flows.ingest.village_files import roster_frame  # noqa: E402
-from flows.ingest.workers import batches, worker_count  # noqa: E402
-from flows.run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
+from flows.ingest.workers import batches  # noqa: E402
+from flows.regency_run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
+from flows.runtime.pool import worker_count  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
-from flows.store import publish, reference, state  # noqa: E402
+from flows.store import publish, reference, state_batches, state_current, state_db, state_runs  # noqa: E402
 from flows.store.pii import PiiKey  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
@@ -133,7 +134,7 @@ def pipeline(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str
     """What the flow runs, without the orchestrator: `run_pipeline` with plain steps.
 
     Its worker processes start inside it, as in a deployment's flow run (a new process each night): the run
-    starts their forkserver before discovery (flows/ingest/workers.py `warm_up`), and their imports count.
+    starts their forkserver before discovery (flows/runtime/forkserver.py `warm_up`), and their imports count.
     """
     return run_once(raw, work, region, BenchSteps(share))
 
@@ -167,7 +168,7 @@ def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str,
     ]
     times["structure_place"] -= times["read"]  # extract_file reads too
     rows = 0
-    with state.connect_state(state_path_for(warehouse)) as con:
+    with state_db.connect_state(state_path_for(warehouse)) as con:
         for batch in extracted:
             stacked = timed(times, "normalise", lambda b=batch: roster_frame(b, gazetteer))
             normalised = timed(times, "normalise", lambda s=stacked: normalize(s.filter(pl.col("row_kind") == "data")))
@@ -175,10 +176,10 @@ def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str,
             outcome = validate_batch(
                 batch, gazetteer
             )  # for load; its own accounting (counts, flagged rows) is not timed
-            timed(times, "load", lambda o=outcome: state.load_batch(con, o, RUN, Settings.file_retries))
+            timed(times, "load", lambda o=outcome: state_batches.load_batch(con, o, RUN, Settings.file_retries))
             rows += outcome.rows.height
-        state.start_run(con, RUN)
-        timed(times, "refresh", lambda: state.refresh_current(con, RUN))
+        state_runs.start_run(con, RUN)
+        timed(times, "refresh", lambda: state_current.refresh_current(con, RUN))
         published = Settings(raw, warehouse, region=region)
         timed(times, "publish", lambda: publish.publish(con, published, KEY, RUN))
     return times, rows

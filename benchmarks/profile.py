@@ -1,6 +1,6 @@
 """`make profile`: where the pipeline's time goes, as a pyinstrument call tree.
 
-Runs the nightly sequence (`flows/run.py`) in this one process (no worker processes, so every call is
+Runs the nightly sequence (`flows/regency_run.py`) in this one process (no worker processes, so every call is
 sampled) over the cached regency corpus of `make bench`, and prints the tree of the calls
 that took at least 2% of the time. Then the publish again, PUBLISH_REPEATS times, with the wall and
 CPU time (DuckDB's threads summed) of each kind of statement it executes: each table, the views,
@@ -29,9 +29,9 @@ from benchmarks.bench import OPTIONS, regency_corpus  # noqa: E402
 from flows.ingest.batch import process_batch  # noqa: E402
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile  # noqa: E402
 from flows.ingest.workers import BatchProcessor  # noqa: E402
-from flows.run import PlainSteps, run_pipeline  # noqa: E402
+from flows.regency_run import PlainSteps, run_pipeline  # noqa: E402
 from flows.settings import Settings  # noqa: E402
-from flows.store import publish, state  # noqa: E402
+from flows.store import publish, state_db  # noqa: E402
 from flows.store.pii import resolve_key  # noqa: E402
 
 PUBLISH_REPEATS = 3
@@ -79,7 +79,7 @@ def kind(sql: str) -> str:
 
 def publish_parts(settings: Settings) -> None:
     """Publish the warehouse of `settings` again PUBLISH_REPEATS times; print each kind of statement's median cost."""
-    with state.connect_state(settings.state) as con:
+    with state_db.connect_state(settings.state) as con:
         key = resolve_key(settings, create=False)
         assert key is not None, "the profiled run made a key"
         runs = []

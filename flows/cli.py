@@ -22,7 +22,7 @@ from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
 from flows.privacy import mask_text
-from flows.run import RunFailedError, RunOptions, one_line
+from flows.regency_run import RunFailedError, RunOptions, one_line
 from flows.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
@@ -145,7 +145,7 @@ def one_line_failures(command: str) -> Iterator[None]:
     """Expected failures of a reading or writing command (a path, a query, a busy state) end it in one line."""
     import duckdb
 
-    from flows.store.state import RunInProgressError
+    from flows.store.state_db import RunInProgressError
 
     try:
         yield
@@ -264,7 +264,7 @@ def serve(
     settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
     from prefect import serve as prefect_serve
 
-    from flows.nightly import deployment
+    from flows.regency_flow import deployment
 
     # Prefect 3.8's SIGTERM handler calls an async stop without awaiting it: its warning is noise in the service log
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
@@ -309,14 +309,14 @@ def province(
         dask_scheduler=dask_scheduler,
     )
     settings = settings_or_exit(config, **flags)
-    from flows.province import run_province, summary_line
+    from flows.province_run import run_province, summary_line
 
     started = time.perf_counter()
     try:
         if in_process:
             summary = run_province(settings, f"province-{uuid.uuid4()}", RunOptions(allow_empty=allow_empty))
         else:
-            from flows.consolidate import province as province_flow
+            from flows.province_flow import province as province_flow
 
             outcome = province_flow(config=config, allow_empty=allow_empty, **flags)
             if not hasattr(outcome, "chunks"):

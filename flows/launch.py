@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.orphans import mark_children, reap_orphans
 from flows.outputs.summary import RunSummary
-from flows.run import RunFailedError, RunOptions, one_line, preflight, record_failure
+from flows.regency_run import RunFailedError, RunOptions, one_line, preflight, record_failure
+from flows.runtime.orphans import mark_children, reap_orphans
 from flows.settings import Settings, use_own_prefect_home
-from flows.store.state import newest_run
+from flows.store.state_runs import newest_run
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ def launch(
 
     from prefect.settings import get_current_settings
 
-    from flows.ingest.workers import warm_up
-    from flows.nightly import nightly
+    from flows.regency_flow import nightly
+    from flows.runtime.forkserver import warm_up
 
     warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
 

@@ -148,7 +148,7 @@ class Settings:
     # name of a Prefect Secret block holding the person_id key; empty: $CAKUPAN_PII_KEY, else the key file
     # (the key itself, not where it is kept, is in the fingerprints: flows/store/publish.py)
     pii_key_block: str = field(default="", metadata={"role": OPERATION})
-    # a province run (flows/province.py): where children stage Parquet (a folder, or s3://bucket/prefix;
+    # a province run (flows/province_run.py): where children stage Parquet (a folder, or s3://bucket/prefix;
     # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
     # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once (the
     # workers of the local Dask cluster a run starts when no scheduler is given), and the Dask

@@ -28,7 +28,7 @@ import xlsxwriter
 
 from flows.ingest.reasons import CATALOGUE
 from flows.outputs.summary import RunSummary
-from flows.run import RunOptions, run_pipeline
+from flows.regency_run import RunOptions, run_pipeline
 from flows.settings import BANYUMAS_REGENCY_CODE, PROJECT_ROOT, Settings, state_path_for
 from flows.store.sql import query_frame
 
@@ -53,7 +53,7 @@ def write_roster(
 
 
 def build_warehouse(raw: Path, warehouse: Path, started_at: dt.datetime | None = None, **settings: Any) -> RunSummary:
-    """The run's one sequence without the orchestrator (flows/run.py), in this process, at `started_at` (now).
+    """The run's one sequence without the orchestrator (flows/regency_run.py), in this process, at `started_at` (now).
 
     Files written just before are read (no quiet period) unless `quiet_seconds` is given.
     """

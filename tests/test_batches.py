@@ -17,7 +17,8 @@ from flows.ingest.batch import extract_file, process_batch
 from flows.ingest.discover import discover
 from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer, build_gazetteer, place
-from flows.ingest.workers import BatchProcessor, batches, windowed, worker_count
+from flows.ingest.workers import BatchProcessor, batches
+from flows.runtime.pool import windowed, worker_count
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE
 from flows.store import reference
 from tools.generate import write_landing_zone
@@ -248,7 +249,7 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
 def test_steps_are_retried_only_for_io_errors_a_retry_can_mend(error: Exception, retried: bool) -> None:
     from prefect.states import Failed
 
-    from flows.nightly import discover_files, is_transient_io_error, process_batch, publish_analyst_warehouse
+    from flows.regency_flow import discover_files, is_transient_io_error, process_batch, publish_analyst_warehouse
 
     for step in (discover_files, process_batch, publish_analyst_warehouse):
         assert step.retries == 3
@@ -272,7 +273,7 @@ def probe() -> tuple[int, int, str | None]:
 if __name__ == "__main__":
     from concurrent.futures import ProcessPoolExecutor
 
-    from flows.ingest.workers import start_forkserver
+    from flows.runtime.forkserver import start_forkserver
 
     with ProcessPoolExecutor(3, mp_context=start_forkserver()) as pool:
         results = [future.result() for future in [pool.submit(probe) for _ in range(3)]]

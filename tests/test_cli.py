@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.settings import state_path_for
-from flows.store.state import run_lock
+from flows.store.state_db import run_lock
 
 runner = CliRunner()
 CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]

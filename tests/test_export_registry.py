@@ -17,7 +17,7 @@ import pytest
 
 from flows.ingest.exports import EXPORT_ALIASES, normalised
 from flows.settings import STATEMENTS_DIR, VIEWS_DIR
-from flows.store import state
+from flows.store import state_db
 from schemas.exports import EXPORT_KINDS, EXPORTS, LOCATION_COLUMNS, ExportKind
 
 OLD_NAMES = ("bpjs_peserta", "bpjs_iuran", "bpjs_klaim")
@@ -40,7 +40,7 @@ def test_a_header_is_one_kind_at_most() -> None:
 
 
 def test_each_kind_has_its_state_table_with_its_columns(tmp_path: Path) -> None:
-    with state.connect_state(tmp_path / "state.duckdb") as con:
+    with state_db.connect_state(tmp_path / "state.duckdb") as con:
         for kind in EXPORTS:
             columns = con.execute(
                 "select column_name from information_schema.columns where table_name = $t order by ordinal_position",
@@ -61,7 +61,7 @@ def test_no_sql_names_a_kind_outside_the_registry() -> None:
 
 def test_an_older_state_database_takes_the_registry_names(tmp_path: Path) -> None:
     path = tmp_path / "state.duckdb"
-    with state.connect_state(path) as con:
+    with state_db.connect_state(path) as con:
         for old, kind in zip(OLD_NAMES, ("bpjs_participants", "bpjs_contributions", "bpjs_claims"), strict=True):
             con.execute(f"alter table {kind} rename to {old}")
             con.execute(
@@ -70,7 +70,7 @@ def test_an_older_state_database_takes_the_registry_names(tmp_path: Path) -> Non
                 "0, 0, 0, 0, 0)",
                 {"f": f"2024-04/BPJS/{old}.xlsx", "k": old},
             )
-    with state.connect_state(path) as con:
+    with state_db.connect_state(path) as con:
         tables = {name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()}
         assert set(EXPORT_KINDS) <= tables and not tables & set(OLD_NAMES)
         kinds = con.execute("select kind from ingested_files order by kind").fetchall()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flows.province import (
+from flows.province_run import (
     InProcessSteps,
     is_current,
     province_fingerprint,
@@ -22,7 +22,7 @@ from flows.province import (
     run_province,
     zone_signature,
 )
-from flows.run import RunOptions
+from flows.regency_run import RunOptions
 from flows.settings import FIGURES, ROLES, Settings
 from flows.store import publish, staging
 from tests.helpers import ANI, BUDI, CITRA, build_warehouse, query, write_roster

@@ -14,7 +14,7 @@ import polars.selectors as cs
 import pytest
 from prefect.exceptions import FailedRun
 
-from flows.nightly import REJECTIONS_KEY, REJECTIONS_SHOWN, nightly, post_rejections
+from flows.regency_flow import REJECTIONS_KEY, REJECTIONS_SHOWN, nightly, post_rejections
 from flows.settings import state_path_for
 from tests.helpers import build_warehouse, nik_like_values, view, zone_files
 from tools.generate import write_landing_zone
@@ -152,7 +152,7 @@ def test_the_person_id_key_can_come_from_a_prefect_secret_block(
 def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
     demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
 ) -> None:
-    """What the tests and the bench run (flows/run.py with plain steps) is what runs at night (the Prefect flow)."""
+    """What the tests and the bench run (flows/regency_run.py, plain steps) is what runs at night (the flow)."""
     raw, _ = demo_zone
     by_flow, plain = tmp_path / "flow" / "cakupan.duckdb", tmp_path / "plain" / "cakupan.duckdb"
     nightly(raw_dir=raw, warehouse=by_flow, workers=2, batch_size=3)

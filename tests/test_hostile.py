@@ -366,7 +366,7 @@ def test_a_nik_in_free_text_in_a_dotted_name_or_a_title_never_reaches_analysts_o
     import re
 
     from flows.settings import state_path_for
-    from flows.store import state
+    from flows.store import state_current, state_db
     from tests.helpers import nik_like_values
 
     nik, dotted = "3302175205800015", "3302.1752.0580.0020"
@@ -393,8 +393,8 @@ def test_a_nik_in_free_text_in_a_dotted_name_or_a_title_never_reaches_analysts_o
     leaked = re.compile(r"\d{16}|\d{4}\.\d{4}\.\d{4}\.\d{4}")
     logged = [record.getMessage() for record in caplog.records]
     assert any("laporan.xlsx" in line for line in logged) and not [line for line in logged if leaked.search(line)]
-    with state.connect_state(state_path_for(warehouse)) as con:
-        artifact = state.rejected_files(con)  # the rows of Prefect's table artifact
+    with state_db.connect_state(state_path_for(warehouse)) as con:
+        artifact = state_current.rejected_files(con)  # the rows of Prefect's table artifact
     assert artifact and not [row for row in artifact if leaked.search(" ".join(row.values()))]
 
 

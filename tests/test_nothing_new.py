@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.store import paths, state
+from flows.store import paths, state_current
 from tests.helpers import ANI, BUDI, build_warehouse, write_roster
 
 
@@ -30,7 +30,7 @@ def test_nothing_new_neither_refreshes_nor_opens_the_warehouse_and_shows_the_sam
         return connect(database, *args, **kwargs)
 
     with monkeypatch.context() as patched:
-        patched.setattr(state, "refresh_current", no_refresh)
+        patched.setattr(state_current, "refresh_current", no_refresh)
         patched.setattr(duckdb, "connect", not_the_warehouse)
         # the path guard's own look at the file's tables (tests/test_paths.py) is not the summary's reading
         patched.setattr(paths, "holds_state", lambda _: False)

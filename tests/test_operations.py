@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from prefect.artifacts import Artifact
 
-from flows.nightly import nightly
+from flows.regency_flow import nightly
 from tests.helpers import ANI, BUDI, view, write_roster, zone_files
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -195,8 +195,8 @@ def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(
 
 
 def marked_by(owner: int) -> list[int]:
-    """Processes started by the run `owner` (flows/orphans.py marks them), still alive."""
-    from flows.orphans import PROC, owner_of
+    """Processes started by the run `owner` (flows/runtime/orphans.py marks them), still alive."""
+    from flows.runtime.orphans import PROC, owner_of
 
     return [int(p.name) for p in PROC.iterdir() if p.name.isdigit() and owner_of(p) == owner]
 

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.run import RunOptions, run_pipeline
+from flows.regency_run import RunOptions, run_pipeline
 from flows.settings import BANYUMAS_REGENCY_CODE, Settings
 from flows.store import periods
 from flows.store.reference import load_districts, load_villages

@@ -101,7 +101,7 @@ def test_no_nik_in_any_form_reaches_the_warehouse_a_log_an_artifact_a_workbook_o
 
     from flows.cli import app
     from flows.outputs.report import write_report
-    from flows.store import state
+    from flows.store import state_current, state_db
     from tests.helpers import build_warehouse, close_regency, holds_nik, nik_like_values, state_of
 
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
@@ -117,8 +117,8 @@ def test_no_nik_in_any_form_reaches_the_warehouse_a_log_an_artifact_a_workbook_o
     assert "dibuka lagi: NIK ****** salah ketik" in [r for (r,) in query_all(warehouse, "period_actions", "reason")]
 
     assert nik_like_values(warehouse) == []
-    with state.connect_state(state_of(warehouse)) as con:
-        artifact = state.rejected_files(con)
+    with state_db.connect_state(state_of(warehouse)) as con:
+        artifact = state_current.rejected_files(con)
     assert artifact and not [v for row in artifact for v in row.values() if holds_nik(v)]
     assert not [r.getMessage() for r in caplog.records if holds_nik(r.getMessage())]
 

@@ -1,4 +1,4 @@
-"""A province in plain calls (flows/province.py): one child per regency, staged Parquet, one publisher."""
+"""A province in plain calls (flows/province_run.py): one child per regency, staged Parquet, one publisher."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.province import InProcessSteps, ProvinceSummary, province_record, run_province
-from flows.run import PlainSteps, RunFailedError, RunOptions
+from flows.province_run import InProcessSteps, ProvinceSummary, province_record, run_province
+from flows.regency_run import PlainSteps, RunFailedError, RunOptions
 from flows.settings import Settings
 from flows.store import staging
 from tests.helpers import build_warehouse, nik_like_values

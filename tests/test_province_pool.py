@@ -111,7 +111,7 @@ def dask_cluster(env: dict[str, str], folder: Path) -> tuple[str, list[subproces
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     # a killed worker fails its unit at once (Dask's default re-runs it on another worker up to 3 times);
-    # a unit goes to a worker only when it is free (as flows/consolidate.py sets for a local cluster)
+    # a unit goes to a worker only when it is free (as flows/province_flow.py sets for a local cluster)
     scheduler_env = {
         **env,
         "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",

@@ -11,8 +11,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.province import GROWTH_LIMIT, InProcessSteps, changed_regencies, province_record, run_province, staged_cache
-from flows.run import RunOptions
+from flows.province_run import (
+    GROWTH_LIMIT,
+    InProcessSteps,
+    changed_regencies,
+    province_record,
+    run_province,
+    staged_cache,
+)
+from flows.regency_run import RunOptions
 from flows.settings import Settings
 from flows.store import publish, reference, staging
 from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster

@@ -1,7 +1,7 @@
 """Only final judgements are remembered (issue 26): a failure of the moment is read again, a file still being
 written waits, and only periods that can exist count.
 
-Each test runs the real sequence (flows/run.py) in worker processes. A failure of the moment is made by a
+Each test runs the real sequence (flows/regency_run.py) in worker processes. A failure of the moment is made by a
 stand-in reader (as tests/test_batches.py does): the file vanishes while it is read and is put back, the worker
 is killed, or the reader stalls past the time limit. Clocks are fixed (RunOptions.started_at), never today's.
 """
@@ -20,12 +20,13 @@ import pytest
 from flows.ingest.batch import extract_file
 from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
-from flows.ingest.workers import BatchProcessor, Extract, HasResult
+from flows.ingest.workers import BatchProcessor, Extract
 from flows.outputs.summary import RunSummary
-from flows.run import PlainSteps, RunOptions, run_pipeline
+from flows.regency_run import PlainSteps, RunOptions, run_pipeline
+from flows.runtime.pool import HasResult
 from flows.settings import ConfigError, Settings, load_settings, state_path_for
 from flows.store.sql import query_frame
-from flows.store.state import connect_state
+from flows.store.state_db import connect_state
 from tests.helpers import ANI, BUDI, CITRA, assert_reasons_catalogued, frame, state_of, view, write_roster
 from tests.test_batches import killed_on_karangtengah, stuck_on_karangtengah
 

@@ -1,4 +1,4 @@
-"""The one run sequence (flows/run.py): failures recorded and told in one line, problem runs not green."""
+"""The one run sequence (flows/regency_run.py): failures recorded and told in one line, problem runs not green."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
-from flows.ingest.workers import BatchProcessor, HasResult
-from flows.run import PlainSteps, RunFailedError, RunOptions, run_pipeline
+from flows.ingest.workers import BatchProcessor
+from flows.regency_run import PlainSteps, RunFailedError, RunOptions, run_pipeline
+from flows.runtime.pool import HasResult
 from flows.settings import Settings, state_path_for
 from flows.store import publish
 from flows.store.catalog import ViewDoc
@@ -88,7 +89,7 @@ def test_a_vanished_zone_fails_and_vanished_files_are_counted(
     raw.mkdir()
     message = failure(raw, warehouse)
     assert "all 3 file(s) of 2024-03, 2024-04 are gone" in message
-    monkeypatch.setattr("flows.run.VANISHED_LOGGED", 2)
+    monkeypatch.setattr("flows.regency_run.VANISHED_LOGGED", 2)
     with caplog.at_level("WARNING", logger="cakupan"):
         run(raw, warehouse, allow_empty=True)  # expected: completes, naming a sample of the vanished files
     named = [r.message for r in caplog.records if "no longer in the landing zone" in r.message]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.nightly import deployment
+from flows.regency_flow import deployment
 from flows.settings import ConfigError, Settings, load_settings
 
 
@@ -65,9 +65,9 @@ def test_prefect_yaml_points_at_the_flow_with_the_default_schedule() -> None:
     module, function = entry["entrypoint"].split(":")
     assert (Path(__file__).parents[1] / module).exists() and function == "nightly"
     assert entry["schedules"] == [{"cron": "0 2 * * *", "timezone": "Asia/Jakarta"}]
-    # the province's parent and child (flows/consolidate.py), unscheduled
+    # the province's parent and child (flows/province_flow.py), unscheduled
     assert {d["name"]: d["entrypoint"] for d in province} == {
-        "regency-chunk": "flows/consolidate.py:regency_chunk",
-        "province": "flows/consolidate.py:province",
+        "regency-chunk": "flows/province_flow.py:regency_chunk",
+        "province": "flows/province_flow.py:province",
     }
     assert not any(d.get("schedules") for d in province)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from flows.settings import Settings, state_path_for
-from flows.store import publish, state
+from flows.store import publish, state_db
 from flows.store.pii import PiiKey
 from tests.helpers import ANI, build_warehouse, query, write_roster
 
@@ -15,9 +15,9 @@ from tests.helpers import ANI, build_warehouse, query, write_roster
 def test_the_state_database_keeps_small_row_groups_across_opens(tmp_path: Path) -> None:
     """DuckDB scans a row group per thread: a regency month must be several row groups, not one."""
     path = tmp_path / "state.duckdb"
-    rows = 3 * state.STATE_ROW_GROUP_SIZE
+    rows = 3 * state_db.STATE_ROW_GROUP_SIZE
     for _ in range(2):  # the option lasts while the file is attached, so each open must give it
-        with state.connect_state(path) as con:
+        with state_db.connect_state(path) as con:
             con.execute(f"create or replace table numbers as select range as n from range({rows})")
             con.execute("checkpoint")
             groups = con.sql("select count(distinct row_group_id) from pragma_storage_info('numbers')").fetchall()
@@ -30,7 +30,7 @@ def test_publish_leaves_no_write_ahead_log_and_restores_duckdbs_settings(tmp_pat
     build_warehouse(raw, warehouse)
     assert sorted(path.name for path in warehouse.parent.iterdir() if path.is_file()) == ["cakupan.duckdb"]
     assert query(warehouse, "select count(*) from roster") == [(1,)]
-    with state.connect_state(state_path_for(warehouse)) as con:
+    with state_db.connect_state(state_path_for(warehouse)) as con:
         publish.publish(con, Settings(warehouse=warehouse), PiiKey(b"key", "test"), "again")
         settings = con.sql(
             "select current_setting('checkpoint_threshold'), current_setting('disabled_compression_methods')"
@@ -44,7 +44,7 @@ def test_the_analyst_file_is_written_in_small_row_groups_without_fsst(tmp_path: 
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
     build_warehouse(raw, warehouse)
     copies = 3 * publish.WAREHOUSE_ROW_GROUP_SIZE
-    with state.connect_state(state_path_for(warehouse)) as con:
+    with state_db.connect_state(state_path_for(warehouse)) as con:
         # copies of the loaded row, each under its own long file name: text that FSST compresses best
         con.execute(
             "insert into roster_rows by name select r.* exclude (source_row, source_file),"
@@ -64,12 +64,12 @@ BUILD_WITHOUT_PYARROW = """
 import sys
 sys.modules["pyarrow"] = None  # any import of it fails (pandas, if installed, does without it)
 from pathlib import Path
-from flows.store import state
+from flows.store import state_batches, state_db
 from flows.settings import Settings, state_path_for
 from tests.helpers import build_warehouse
 build_warehouse(Path(sys.argv[1]), Path(sys.argv[2]))
-with state.connect_state(state_path_for(Path(sys.argv[2]))) as con:
-    print(state.known_versions(con, retries=3).height)
+with state_db.connect_state(state_path_for(Path(sys.argv[2]))) as con:
+    print(state_batches.known_versions(con, retries=3).height)
 """
 
 

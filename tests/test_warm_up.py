@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.ingest import workers
-from flows.run import PlainSteps, RunOptions, run_pipeline
+from flows.regency_run import PlainSteps, RunOptions, run_pipeline
+from flows.runtime import forkserver
 from flows.settings import Settings
 from flows.store.paths import PRIVATE_FOLDER
 from tests.helpers import ANI, BUDI, write_roster
@@ -30,14 +30,14 @@ class RecordingSteps(PlainSteps):
 def run(raw: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """One run in this process; the order of the forkserver's starts (asked for) and of discovery."""
     events: list[str] = []
-    start = workers.start_forkserver
+    start = forkserver.start_forkserver
 
     def recorded() -> object:
         events.append("forkserver")
         return start()
 
     with monkeypatch.context() as patched:
-        patched.setattr(workers, "start_forkserver", recorded)
+        patched.setattr(forkserver, "start_forkserver", recorded)
         settings = Settings(raw, warehouse, workers=1, quiet_seconds=0.0)
         run_pipeline(settings, f"test-{uuid.uuid4()}", RunOptions(allow_empty=True), RecordingSteps(events))
     return events
@@ -61,22 +61,22 @@ def test_changed_since_last_run_compares_the_zone_with_the_state_database(tmp_pa
     raw, state = tmp_path / "raw", tmp_path / PRIVATE_FOLDER / "cakupan.state.duckdb"
     village = raw / "2024-04" / "Batuanten.xlsx"
     write_roster(village, {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
-    assert workers.changed_since_last_run(raw, state)  # no state yet: everything is new
+    assert forkserver.changed_since_last_run(raw, state)  # no state yet: everything is new
 
     state.parent.mkdir()
     state.write_bytes(b"")
     os.utime(village, (1_000_000, 1_000_000))
-    assert not workers.changed_since_last_run(raw, state)
+    assert not forkserver.changed_since_last_run(raw, state)
 
     reference = raw / "reference" / "villages.csv"  # not the landing zone (discovery leaves it out)
     reference.parent.mkdir()
     reference.write_text("code\n")
-    assert not workers.changed_since_last_run(raw, state)
+    assert not forkserver.changed_since_last_run(raw, state)
 
     wal = state.with_name(f"{state.name}.wal")  # the state's last write may be its write-ahead log
     os.utime(state, (500_000, 500_000))
     wal.write_bytes(b"")
-    assert not workers.changed_since_last_run(raw, state)
+    assert not forkserver.changed_since_last_run(raw, state)
 
     os.utime(village)  # modified now: after the state's last write
-    assert workers.changed_since_last_run(raw, state)
+    assert forkserver.changed_since_last_run(raw, state)

@@ -54,7 +54,7 @@ def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_miss
             [
                 sys.executable,
                 "-c",
-                "import sys; from flows.consolidate import regency_chunk; "
+                "import sys; from flows.province_flow import regency_chunk; "
                 "regency_chunk(regencies=['33.02'], raw_dir=sys.argv[1], work_dir=sys.argv[2], "
                 "staging_url=sys.argv[2])",
                 str(empty),

@@ -195,7 +195,7 @@ def new_versions(
     source: a village's copy of the branch's export never stands for the branch's file, nor the other way.
 
     A version already ingested (same path, same sha256) is neither: it is not read again, unless
-    it was rejected for a passing reason (`retry`: state.known_versions).
+    it was rejected for a passing reason (`retry`: state_batches.known_versions).
     A copy is content whose first path is still in the zone, under a period folder: a file
     moved out of a misnamed folder (`2024-5/` to `2024-05/`), or renamed, is judged by its new
     path. Empty files all share one digest; each is read (and rejected) on its own.

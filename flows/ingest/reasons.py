@@ -7,7 +7,7 @@ village secretary and the regency official read, with what to do about it). Wher
 arises, the code calls its entry with the parameters (`EMPTY_FILE(file=name)`), which gives a
 `Said`: both texts are rendered from it, and the state database records its code and
 parameters beside them (`reason_code`, `reason_params`). A reason decided by a SQL statement
-(superseded, held) records only its code and parameters; `state.fill_reasons` renders both
+(superseded, held) records only its code and parameters; `state_current.fill_reasons` renders both
 texts from this catalogue.
 
 A parameter is a text, a number (templates may format it: `{cells:,}`), another `Said` (said in
@@ -511,7 +511,7 @@ HELD_DISTRICT = Reason(
     "held: {period} is closed for kecamatan {district} (action {action}); " + HELD_UNTIL,
     "ditahan: periode {period} sudah ditutup untuk kecamatan {district}. " + DITAHAN_SAMPAI,
 )
-# what a passing failure's reason adds (state.with_attempts): whether a later run reads the file again
+# what a passing failure's reason adds (state_batches.with_attempts): whether a later run reads the file again
 READ_AGAIN = Reason(
     "read_again",
     ("attempt", "attempts"),

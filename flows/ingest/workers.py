@@ -1,12 +1,9 @@
 """Batches of files through read -> structure -> place -> normalise -> validate, across cores, a few at a time.
 
 fastexcel holds the GIL while calamine parses, and most of the rest is Python, so threads
-do not add a core; worker processes do. They fork from a forkserver that has imported the
-pipeline once (about 1.5 s: polars and pandera) and run the parent's main module once
-(`flows/ingest/preload.py`). When the zone likely holds new files (`warm_up`), a run starts it
-before its own checks and discovery, and `cakupan run` before Prefect starts up, so those imports
-overlap work that happens anyway. At most `window` batch outcomes are held at once, so
-memory does not grow with the number of files.
+do not add a core; worker processes do, forked from the forkserver (flows/runtime/forkserver.py).
+At most `window` batch outcomes are held at once (flows/runtime/pool.py `windowed`), so memory
+does not grow with the number of files.
 
 Each file's reading has a time limit (`file_timeout_seconds`): the kernel ends a worker
 still on one file past it (SIGALRM, which no Rust or Python code in the worker can hold
@@ -19,37 +16,28 @@ and the run's memory stays bounded (docs/performance.md).
 from __future__ import annotations
 
 import contextlib
-import json
-import multiprocessing
-import multiprocessing.forkserver
-import multiprocessing.spawn
-import os
 import resource
 import signal
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, TypeVar
 
 import polars as pl
 
 from flows.ingest.batch import crashed, extract_file, merge_outcomes, validate_batch
-from flows.ingest.discover import NOT_LANDING
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
-from flows.ingest.preload import MAIN_MODULE, die_with_parent
 from flows.ingest.reasons import READER_CRASHED, TIMED_OUT
+from flows.runtime import forkserver
+from flows.runtime.pool import HasResult, windowed
+from flows.runtime.preload import die_with_parent
 from flows.settings import Settings
 
-T = TypeVar("T")
-R = TypeVar("R", covariant=True)
 Extract = Callable[[Path, DiscoveredFile, Gazetteer], ExtractedFile]  # `extract_file`, or a test's stand-in
 
 
@@ -73,16 +61,6 @@ class Worker:
 
 
 _worker: Worker | None = None
-# A worker is one of about as many processes as cores: polars threads in it would only contend.
-WORKER_ENVIRONMENT = {"POLARS_MAX_THREADS": "1"}
-MAIN_MODULE_KEYS = ("sys_argv", "init_main_from_path", "init_main_from_name")  # main may read its arguments
-MIN_FILES_PER_WORKER = 32  # fewer files (about 0.1 s of work) are not worth starting a worker for
-
-
-class HasResult(Protocol[R]):
-    """A future of either kind: concurrent.futures or Prefect."""
-
-    def result(self) -> R: ...
 
 
 def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[DiscoveredFile]]:
@@ -99,94 +77,6 @@ def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[Disco
     ]
     count = min(len(records), max(-(-len(records) // size), workers))
     return [records[i * len(records) // count : (i + 1) * len(records) // count] for i in range(count)]
-
-
-def worker_count(n_files: int, configured: int = 0, cores: int | None = None) -> int:
-    """`configured` when set; else one per core while each gets MIN_FILES_PER_WORKER files, and at least one.
-
-    Files are always read in worker processes, never in the run's own: calamine aborts the
-    process on some files, and a worker's death costs that file, not the run.
-    """
-    if configured:
-        return configured
-    return max(1, min(cores or os.cpu_count() or 1, n_files // MIN_FILES_PER_WORKER))
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """`values` set in os.environ (and so inherited by processes started) while inside."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def main_module() -> dict[str, str]:
-    """How a child process finds this process's main module, as multiprocessing tells it (flows/ingest/preload.py)."""
-    prepared = multiprocessing.spawn.get_preparation_data("forkserver")
-    return {key: value for key, value in prepared.items() if key in MAIN_MODULE_KEYS}
-
-
-def start_forkserver() -> multiprocessing.context.ForkServerContext:
-    """The forkserver workers fork from, started now (it imports the pipeline in the background)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["flows.ingest.preload", "flows.ingest.batch"])
-    with environment({**WORKER_ENVIRONMENT, MAIN_MODULE: json.dumps(main_module())}):
-        multiprocessing.forkserver.ensure_running()
-    return context
-
-
-def changed_since_last_run(raw_dir: Path, state_path: Path) -> bool:
-    """Whether a file of the landing zone was modified since the state database was last written (or there is none).
-
-    A hint, never a decision: what is new is decided by content (discovery's sha256). A copy
-    that keeps old times is new but not seen here, and a touched file is seen but not new.
-    """
-    written = [
-        path.stat().st_mtime for path in (state_path, state_path.with_name(f"{state_path.name}.wal")) if path.exists()
-    ]
-    if not written:
-        return True
-    since = max(written)
-    for folder, folders, files in os.walk(raw_dir):
-        if folder == str(raw_dir):
-            folders[:] = [name for name in folders if name not in NOT_LANDING]
-        for name in files:
-            with contextlib.suppress(OSError):  # gone or unreadable: discovery says so
-                if (Path(folder) / name).lstat().st_mtime >= since:
-                    return True
-    return False
-
-
-def warm_up(raw_dir: Path, state_path: Path) -> bool:
-    """Start the forkserver now when the zone likely holds new files (`changed_since_last_run`); True if started.
-
-    Its imports (about 2 s of one core: polars, pandera) then overlap what the run does before
-    its first batch anyway: the state's checks, discovery and its hashing. A run that then finds
-    nothing new has not spent a core on them; a run whose files were missed by the hint starts
-    the forkserver with its first batch, as before.
-    """
-    if not changed_since_last_run(raw_dir, state_path):
-        return False
-    start_forkserver()
-    return True
-
-
-def windowed(submit: Callable[[T], HasResult[R]], items: Iterable[T], window: int) -> Iterator[R]:
-    """Results of `submit(item)` in order, with at most `window` submitted and not yet taken."""
-    pending: deque[HasResult[R]] = deque()
-    for item in items:
-        pending.append(submit(item))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 def _start_worker(worker: Worker) -> None:
@@ -262,7 +152,7 @@ class BatchProcessor:
         """Worker processes forked from the forkserver: never from one whose polars threads are running."""
         return ProcessPoolExecutor(
             workers or self.workers,
-            mp_context=start_forkserver(),
+            mp_context=forkserver.start_forkserver(),
             initializer=_start_worker,
             initargs=(self.worker,),
         )

@@ -18,7 +18,7 @@ from flows.ingest.dates import month_name
 from flows.outputs.rejects import Layout, write_workbook
 from flows.privacy import mask_nik
 from flows.store.sql import query_frame
-from flows.store.state import read_state
+from flows.store.state_db import read_state
 
 NOT_AT_BPJS = "tidak ada"
 

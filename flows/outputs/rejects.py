@@ -25,7 +25,7 @@ from flows.ingest.place import place_key
 from flows.privacy import mask_nik, mask_text
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
-from flows.store.state import read_state
+from flows.store.state_db import read_state
 from schemas.roster import check_catalog
 
 # column -> header in the workbook, in Indonesian for the village secretary

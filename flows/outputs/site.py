@@ -10,7 +10,7 @@ regency over a year is written in seconds. Each figure carries `data-view`, `dat
 The pages work from a folder, a shared drive or a USB stick (`file://`): no server, no network,
 no file outside the site; CSS, the month picker, the desa search and the charts are inline. With
 scripts off the latest month shows and the month links still work (CSS `:target`). A province
-warehouse (flows/consolidate.py, several regencies) gets a province index and a page set per regency.
+warehouse (flows/province_flow.py, several regencies) gets a province index and a page set per regency.
 """
 
 from __future__ import annotations

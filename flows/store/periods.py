@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.store import state
+from flows.store import state_db, state_runs
 from flows.store.sql import query_frame, run_script, transaction
 
 # A follow-up status as the views show it (Indonesian) -> as the state database stores it (English, as since
@@ -124,7 +124,7 @@ def check_published(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str
     ).fetchone()
     if last is None or not warehouse.exists():
         raise PeriodActionError(f"{warehouse} has not been published yet: run `cakupan run` first")
-    if state.unpublished_changes(con, last[0], period):
+    if state_runs.unpublished_changes(con, last[0], period):
         raise PeriodActionError(
             f"{warehouse} does not show everything received and decided for {period} yet: run `cakupan run` first, "
             "so the figures closed are the figures published"
@@ -135,7 +135,7 @@ def close_period(
     state_path: Path, warehouse: Path, period: str, scope: Scope, districts: list[str], actor: Actor
 ) -> int:
     """Close `period` for `scope`: lock the versions that count and snapshot the published figures."""
-    with state.run_lock(state_path), state.connect_state(state_path) as con:
+    with state_db.run_lock(state_path), state_db.connect_state(state_path) as con:
         seen = con.execute("select count(*) from ingested_files where period = $period", {"period": period})
         if seen.fetchall() == [(0,)]:
             raise PeriodActionError(f"no file has arrived for {period}: there is nothing to close")
@@ -155,7 +155,7 @@ def close_period(
 
 def reopen_period(state_path: Path, period: str, scope: Scope, districts: list[str], actor: Actor) -> int:
     """Reopen `period` for `scope`: from the next run, the newest version of each file counts again."""
-    with state.run_lock(state_path), state.connect_state(state_path) as con:
+    with state_db.run_lock(state_path), state_db.connect_state(state_path) as con:
         if not set(in_scope(scope, districts)) & set(closed_districts(con, period, districts)):
             raise PeriodActionError(f"{period} is not closed for {scope}")
         with transaction(con):
@@ -179,7 +179,7 @@ def accept_pending(
 
     Returns (action_id, source_file) per file accepted; each is a row of the trail.
     """
-    with state.run_lock(state_path), state.connect_state(state_path) as con:
+    with state_db.run_lock(state_path), state_db.connect_state(state_path) as con:
         pending = pending_versions(con, period)
         if scope.district_code is not None:
             pending = pending.filter(pl.col("district_code") == scope.district_code)
@@ -218,7 +218,7 @@ def follow_up(state_path: Path, warehouse: Path, flag: dict[str, str], status: s
     if found == [(0,)]:
         described = ", ".join(f"{key} {value}" for key, value in flag.items())
         raise PeriodActionError(f"{warehouse} flags no outlier for {described} (see the view outliers)")
-    with state.run_lock(state_path), state.connect_state(state_path) as con, transaction(con):
+    with state_db.run_lock(state_path), state_db.connect_state(state_path) as con, transaction(con):
         names = {key: value for key, value in flag.items() if key != "period"}
         district = flag["village_code"][:8]
         return record(con, "follow_up", flag["period"], actor, district_code=district, follow_up_status=stored, **names)

@@ -6,7 +6,7 @@ only). A run records the source and a keyed check of the key it published with. 
 identity is that check, never the source's text: the same key reached by another path,
 from another working directory or moved into a block is the same key. A run whose key
 changed (a `serve` process started without the variable falls back to the file) is refused
-instead of silently changing every `person_id` (flows/run.py `checked_key`).
+instead of silently changing every `person_id` (flows/regency_run.py `checked_key`).
 """
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
     """Replace the changed regencies' rows in a copy of the province warehouse, and swap it in.
 
     The warehouse must have been published with the same fingerprint but for those regencies'
-    generations (flows/province.py decides): views, reference tables and settings are as they were,
+    generations (flows/province_run.py decides): views, reference tables and settings are as they were,
     and the other regencies' rows are kept as written, not read again. Figures equal
     `publish_staged` over every regency (tests/test_republish.py).
     """

@@ -86,7 +86,7 @@ class Manifest:
     regency_code: str
     generation: str  # new for every staged output; in every object's name
     source_run_id: str  # the regency run whose published warehouse was staged
-    zone_signature: str  # the regency's landing zone as listed when that run started (flows/province.py)
+    zone_signature: str  # the regency's landing zone as listed when that run started (flows/province_run.py)
     pii_key_check: str  # the person_id key's check (flows/store/pii.py), never the key
     objects: dict[str, list[str]]  # table -> object paths
     counts: dict[str, int] = field(default_factory=dict)  # rows staged per table

@@ -1,5 +1,5 @@
 -- The state table of one kind of BPJS export, made from its registry entry (schemas/exports.py
--- EXPORTS) by state.for_each_export: {table} is the kind's name, {columns} its kept columns with
+-- EXPORTS) by state_exports.for_each_export: {table} is the kind's name, {columns} its kept columns with
 -- their types. Each row is one accepted export row, with raw NIKs and names: like roster_rows,
 -- only in the state database.
 create table if not exists {table} (

@@ -154,7 +154,7 @@ create table if not exists sheet_columns (
 );
 
 -- Reasons in Indonesian beside the English ones (flows/ingest/reasons.py: written with each
--- batch, and by state.fill_reasons where a statement changed a reason and cleared it), and
+-- batch, and by state_current.fill_reasons where a statement changed a reason and cleared it), and
 -- for each version of a group that no longer counts, the file that replaced it.
 alter table ingested_files add column if not exists alasan varchar;
 alter table ingested_sheets add column if not exists alasan varchar;
@@ -211,7 +211,7 @@ where g.village_code = 'BPJS';
 -- Issue 26: a rejection for a reason of the moment (the file vanished or changed while it was
 -- read, the time limit, a worker ended: `transient`) is not the file's final verdict. Each such
 -- attempt is kept here; a later run reads the version again while its attempts are at most
--- the setting file_retries (state.known_versions), replacing its record in ingested_files.
+-- the setting file_retries (state_batches.known_versions), replacing its record in ingested_files.
 alter table ingested_files add column if not exists transient boolean default false;
 
 create table if not exists file_attempts (
@@ -234,7 +234,7 @@ create table if not exists skipped_files (
 -- Issue 30: every reason is an entry of one catalogue (flows/ingest/reasons.py): its code and
 -- its parameters (JSON) are recorded beside its English and Indonesian texts. A statement that
 -- decides a reason (refresh_current.sql, hold_pending.sql) sets only the code and parameters
--- and clears the texts, which state.fill_reasons renders from the catalogue.
+-- and clears the texts, which state_current.fill_reasons renders from the catalogue.
 alter table ingested_files add column if not exists reason_code varchar;
 alter table ingested_files add column if not exists reason_params varchar;
 alter table ingested_sheets add column if not exists reason_code varchar;

@@ -1,4 +1,4 @@
--- Run right after refresh_current.sql, in its transaction (state.refresh_current). Records
+-- Run right after refresh_current.sql, in its transaction (state_current.refresh_current). Records
 -- when each new file version first arrived, then holds the versions that arrived for a period
 -- after it was closed (held_versions, arrived_after_close): refresh_current.sql has already
 -- kept them out of the figures; here they become 'pending', saying why (a reason of the
@@ -16,7 +16,7 @@ where not exists (
 );
 
 -- the reason is the catalogue's held_regency or held_district (flows/ingest/reasons.py), said in
--- both languages by state.fill_reasons
+-- both languages by state_current.fill_reasons
 update ingested_files as f
 set status = 'pending',
     reason_code = case when p.district is null then 'held_regency' else 'held_district' end,

@@ -4,7 +4,7 @@
 -- batch_flagged, batch_sheets, batch_columns and batch_skipped (each export kind's rows: insert_export_rows.sql);
 -- $run_id names the run.
 
--- A version already recorded is one read again after a passing failure (state.known_versions):
+-- A version already recorded is one read again after a passing failure (state_batches.known_versions):
 -- its new record replaces the old one; the old attempt stays in file_attempts.
 create or replace temporary table retried as
 select f.source_file, f.sha256 from ingested_files as f join batch_files as b using (source_file, sha256);

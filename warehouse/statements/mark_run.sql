@@ -1,6 +1,6 @@
 -- Set run $run_id's status. A run that published records the fingerprint of what it
 -- published ($published) and the source and keyed check of its person_id key, which the
--- next run compares with its own (flows/run.py check_key); other runs leave them as they are.
+-- next run compares with its own (flows/regency_run.py check_key); other runs leave them as they are.
 update runs
 set status = $status,
     published = coalesce($published, published),

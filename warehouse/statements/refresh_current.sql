@@ -37,7 +37,7 @@ end;
 -- A file is superseded once none of its groups counts, and says by what; one superseded for
 -- some groups only says which. The reason is an entry of the catalogue (flows/ingest/reasons.py:
 -- superseded, superseded_for of superseded_group): its code and parameters are recorded here, and
--- a changed reason's texts are cleared for state.fill_reasons to say again in both languages.
+-- a changed reason's texts are cleared for state_current.fill_reasons to say again in both languages.
 update ingested_files as f
 set status = case when lost.kept then 'loaded' else 'superseded' end,
     reason_code = lost.said ->> '$.code',

@@ -1,4 +1,4 @@
--- What a regency's child run stages for the province publisher (flows/province.py): the tables of
+-- What a regency's child run stages for the province publisher (flows/province_run.py): the tables of
 -- the regency warehouse it published, attached as `published` (person_id keyed, NIK-like digits
 -- masked: no raw NIK, name or birth date leaves the state database), each path prefixed by the
 -- regency code ($regency_code) so paths stay unique across a province. Each roster row also carries

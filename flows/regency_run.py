@@ -2,7 +2,7 @@
 
 preflight -> lock -> start the run -> discover -> check the zone and the key -> process
 batches -> load each -> refresh current versions -> publish (unless nothing changed) ->
-record. The Prefect flow (flows/nightly.py), the tests, the benchmark and the profile all
+record. The Prefect flow (flows/regency_flow.py), the tests, the benchmark and the profile all
 call `run_pipeline`; they differ only in the `Steps` given: how discovery, a batch and the
 publish are executed (Prefect tasks with retries, or plain calls). Whatever step fails, the
 run is recorded as `failed` with its reason.
@@ -28,11 +28,13 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
-from flows.ingest.workers import BatchProcessor, HasResult, batches, warm_up, windowed, worker_count
+from flows.ingest.workers import BatchProcessor, batches
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
+from flows.runtime.forkserver import warm_up
+from flows.runtime.pool import HasResult, windowed, worker_count
 from flows.settings import ConfigError, Settings
-from flows.store import paths, publish, reference, state
+from flows.store import paths, publish, reference, state_batches, state_current, state_db, state_runs
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
 
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -48,7 +50,7 @@ class RunFailedError(RuntimeError):
 
 
 # what a flow ends Failed with in one line, no traceback: an operator's reason, a path, a database
-EXPECTED_FAILURES = (RunFailedError, ConfigError, state.RunInProgressError, OSError, duckdb.Error)
+EXPECTED_FAILURES = (RunFailedError, ConfigError, state_db.RunInProgressError, OSError, duckdb.Error)
 
 
 def one_line(error: BaseException) -> str:
@@ -95,12 +97,12 @@ class PlainSteps:
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
     """Publish the analyst warehouse atomically, record the run as completed with what it published; its coverage.
 
-    The coverage (the run summary's, `state.published_coverage`) is read in the same connection to the state.
+    The coverage (the run summary's, `state_runs.published_coverage`) is read in the same connection to the state.
     """
-    with state.connect_state(state_path) as con:
+    with state_db.connect_state(state_path) as con:
         publish.publish(con, settings, key, run_id)
-        state.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
-        return state.published_coverage(con)
+        state_runs.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
+        return state_runs.published_coverage(con)
 
 
 def check_room(state_path: Path, warehouse: Path) -> None:
@@ -160,10 +162,10 @@ def record_failure(settings: Settings, run_id: str, reason: str) -> None:
     except paths.WrongPathError:
         return
     try:
-        with state.run_lock(settings.state), state.connect_state(settings.state) as con:
-            state.start_run(con, run_id)
-            state.finish_run(con, run_id, "failed", reason)
-    except (OSError, duckdb.Error, state.RunInProgressError):
+        with state_db.run_lock(settings.state), state_db.connect_state(settings.state) as con:
+            state_runs.start_run(con, run_id)
+            state_runs.finish_run(con, run_id, "failed", reason)
+    except (OSError, duckdb.Error, state_db.RunInProgressError):
         pass  # nowhere to record it: the one-line error the caller prints is the record
 
 
@@ -172,20 +174,20 @@ def recorded(state_path: Path, run_id: str, started_at: datetime | None = None) 
     """Inside it, any failure marks the run `failed` with a one-line message before it propagates.
 
     While another process holds the state database open, the failure is kept beside it and recorded
-    by the next connection (state.defer_failure), and the run fails with that one line.
+    by the next connection (state_db.defer_failure), and the run fails with that one line.
     """
     try:
         yield
     except BaseException as error:
-        said = isinstance(error, RunFailedError | state.StateLockedError)  # already one line for an operator
+        said = isinstance(error, RunFailedError | state_db.StateLockedError)  # already one line for an operator
         text = str(error) if said else f"{type(error).__name__}: {error}"
         message = mask_text(" ".join(text.split()))  # published in `runs`: a path may name a person
         try:
-            with state.connect_state(state_path) as con:
-                state.finish_run(con, run_id, "failed", message)
-        except state.StateLockedError:
-            state.defer_failure(state_path, run_id, started_at, message)
-        if isinstance(error, state.StateLockedError):
+            with state_db.connect_state(state_path) as con:
+                state_runs.finish_run(con, run_id, "failed", message)
+        except state_db.StateLockedError:
+            state_db.defer_failure(state_path, run_id, started_at, message)
+        if isinstance(error, state_db.StateLockedError):
             raise RunFailedError(str(error)) from None
         raise
 
@@ -245,7 +247,7 @@ def checked_key(con: duckdb.DuckDBPyConnection, settings: Settings, options: Run
     path, from another working directory or moved into a Secret block is accepted. The key
     file is made only for a warehouse never published with a recorded key (or when re-keying).
     """
-    last = state.published_key(con)
+    last = state_runs.published_key(con)
     key = resolve_key(settings, create=last is None or options.rekey)
     if key is not None and (last is None or last[1] == key.check or options.rekey):
         return key
@@ -305,7 +307,7 @@ def process_new(
         check_share(processor.raw_dir, outcome, to_read)
         for row in outcome.files.filter(pl.col("status") != "placed").iter_rows(named=True):
             log.warning("%s %s: %s", row["status"], mask_text(row["source_file"]), mask_text(row["reason"]))
-        state.load_batch(con, outcome, run_id, retries)
+        state_batches.load_batch(con, outcome, run_id, retries)
         log.info("loaded batch %d of %d (%d files)", number, len(work), outcome.files.height)
 
 
@@ -360,14 +362,14 @@ def run_pipeline(
     state_path = settings.state
     warm_up(settings.raw_dir, state_path)  # the workers' imports overlap the state's checks and discovery
     gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
-    with state.run_lock(state_path):
+    with state_db.run_lock(state_path):
         try:
-            with state.connect_state(state_path) as con:
+            with state_db.connect_state(state_path) as con:
                 if options.full_refresh:
-                    state.forget(con, options.period)
-                state.start_run(con, run_id, options.started_at)
-        except state.StateLockedError as error:  # a reader holds it: the failure waits for the next connection
-            state.defer_failure(state_path, run_id, options.started_at, mask_text(str(error)))
+                    state_batches.forget(con, options.period)
+                state_runs.start_run(con, run_id, options.started_at)
+        except state_db.StateLockedError as error:  # a reader holds it: the failure waits for the next connection
+            state_db.defer_failure(state_path, run_id, options.started_at, mask_text(str(error)))
             raise RunFailedError(str(error)) from None
         with recorded(state_path, run_id, options.started_at):
             summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
@@ -382,8 +384,8 @@ def ingest_and_publish(
     clock = options.started_at or datetime.now(UTC)
     found = steps.discover(raw_dir)
     discovered = discover.in_possible_periods(found, clock)
-    with state.connect_state(state_path) as con:  # one connection from the checks to the run's end
-        known = state.known_versions(con, settings.file_retries)
+    with state_db.connect_state(state_path) as con:  # one connection from the checks to the run's end
+        known = state_batches.known_versions(con, settings.file_retries)
         key = checked_key(con, settings, options)
         vanished = discover.missing_files(discovered, known)
         latest = discover.latest_period(raw_dir, discovered, clock)
@@ -412,22 +414,24 @@ def ingest_and_publish(
         )
         with processor:
             for period in retired:
-                state.forget(con, period)
-            state.record_skipped(con, unread, run_id)
+                state_batches.forget(con, period)
+            state_batches.record_skipped(con, unread, run_id)
             if copies.height:
-                state.record_copies(con, copies, run_id)
+                state_batches.record_copies(con, copies, run_id)
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)
-            current = not options.rekey and settings.warehouse.exists() and state.published_is_current(con, fingerprint)
+            current = (
+                not options.rekey and settings.warehouse.exists() and state_runs.published_is_current(con, fingerprint)
+            )
             if not current:  # else nothing was recorded since the last publish: the current versions stand
-                state.refresh_current(con, run_id)
-            checks = state.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
-            counts = state.finish_run(con, run_id, "publishing")
-            rejections = state.rejected_files(con)
-            held = state.held_files(con)
+                state_current.refresh_current(con, run_id)
+            checks = state_runs.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
+            counts = state_runs.finish_run(con, run_id, "publishing")
+            rejections = state_current.rejected_files(con)
+            held = state_current.held_files(con)
             if current:
-                state.mark_run(con, run_id, "completed")
-                coverage = state.published_coverage(con)
+                state_runs.mark_run(con, run_id, "completed")
+                coverage = state_runs.published_coverage(con)
     if current:
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:

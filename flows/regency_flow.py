@@ -1,4 +1,4 @@
-"""The nightly Prefect flow: `flows/run.py`'s sequence, with its steps as Prefect tasks.
+"""The nightly Prefect flow: `flows/regency_run.py`'s sequence, with its steps as Prefect tasks.
 
 Parameters left unset come from the settings (cakupan.toml, CAKUPAN_* variables,
 defaults: flows/settings.py), read where the flow runs, so a deployment picks up its
@@ -25,9 +25,10 @@ from prefect.states import Failed
 
 from flows.ingest import discover
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
-from flows.ingest.workers import BatchProcessor, HasResult
+from flows.ingest.workers import BatchProcessor
 from flows.outputs.summary import RunSummary
-from flows.run import EXPECTED_FAILURES, RunOptions, one_line, publish_warehouse, run_pipeline
+from flows.regency_run import EXPECTED_FAILURES, RunOptions, one_line, publish_warehouse, run_pipeline
+from flows.runtime.pool import HasResult
 from flows.settings import Settings, load_settings
 from flows.store.pii import PiiKey
 

@@ -3,7 +3,7 @@
 `run_province`, the parent's one sequence: lock -> list the regencies of the region whose
 landing zone (`<raw_dir>/<regency code>/<YYYY-MM>/...`) changed since their committed manifest
 -> one child run per chunk of them (`ProvinceSteps`: in this process, or units on the long-lived
-workers of a Dask cluster, flows/consolidate.py) -> read the committed manifests -> publish the
+workers of a Dask cluster, flows/province_flow.py) -> read the committed manifests -> publish the
 province warehouse from the staged Parquet, unless nothing changed -> fail, naming them, when a
 child did not complete (what it had committed before stays published).
 
@@ -27,9 +27,9 @@ from typing import Any, Protocol
 from obstore.store import ObjectStore
 
 from flows.privacy import mask_logs, mask_text
-from flows.run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
+from flows.regency_run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
 from flows.settings import Settings, state_path_for
-from flows.store import publish, reference, staging, state
+from flows.store import publish, reference, staging, state_db, state_runs
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ def stage_regency(
     Decided from the state database, not from what this run did: a child killed after publishing
     and before its manifest was committed stages at the next run, which finds nothing new.
     """
-    with state.run_lock(regency.state), state.connect_state(regency.state) as con:
-        published = state.last_published(con)
+    with state_db.run_lock(regency.state), state_db.connect_state(regency.state) as con:
+        published = state_runs.last_published(con)
         if published is None:
             raise RunFailedError(f"regency {regency_code} has no published warehouse to stage ({regency.warehouse})")
         current = staging.read_manifest(store, regency_code)
@@ -329,7 +329,7 @@ def run_province(
         )
     store = staging.open_store(settings.staging)
     seconds = {}
-    with state.run_lock(province_record(settings.warehouse)):
+    with state_db.run_lock(province_record(settings.warehouse)):
         committed = staging.read_manifests(store, present)
         changed = [code for code in present if not is_current(settings, code, committed.get(code))]
         size = settings.regencies_per_child

@@ -1,6 +1,6 @@
 """The province on Prefect: a parent flow whose regency chunks run on the long-lived workers of a Dask cluster.
 
-A thin layer over flows/province.py. The parent (`province`) runs `run_province` with
+A thin layer over flows/province_run.py. The parent (`province`) runs `run_province` with
 `DaskSteps`: each chunk of changed regencies becomes a task run (`regency_unit`) submitted
 through prefect-dask's `DaskTaskRunner` to a Dask cluster (`dask_scheduler`, or a local one of
 `child_concurrency` worker processes started for the run). A Dask worker is a long-lived
@@ -30,9 +30,9 @@ from prefect.runtime import flow_run
 from prefect.states import Crashed, Failed
 from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
-from flows.nightly import PrefectSteps
-from flows.province import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
-from flows.run import EXPECTED_FAILURES, Logger, RunOptions, one_line
+from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
+from flows.regency_flow import PrefectSteps
+from flows.regency_run import EXPECTED_FAILURES, Logger, RunOptions, one_line
 from flows.settings import Settings, load_settings
 
 # a Dask worker runs its units in a daemonic process by default, which may not start children (a unit's
@@ -45,9 +45,9 @@ CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.wor
 def regency_unit(parameters: dict[str, Any]) -> State[Any]:
     """One chunk of regencies on a Dask worker: the `regency-chunk` flow, in the worker's own process."""
     # by the module: Dask ships this function by value, and the flow's annotations resolve in its module
-    from flows import consolidate
+    from flows import province_flow
 
-    return consolidate.regency_chunk(**parameters, return_state=True)
+    return province_flow.regency_chunk(**parameters, return_state=True)
 
 
 def task_runner(settings: Settings) -> DaskTaskRunner:

@@ -1,0 +1,106 @@
+"""Record in the state database what a run read: batches of files, their rows and failures, copies, skipped files."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from flows.ingest.outcomes import COUNT_COLUMNS, BatchOutcome
+from flows.ingest.reasons import REASON_COLUMNS, SAME_CONTENT, passing_note
+from flows.store.sql import query_frame, registered, run_script, transaction
+from flows.store.state_exports import for_each_export
+from schemas.exports import EXPORTS
+
+KNOWN_VERSIONS = """
+select f.source_file, f.sha256, f.period,
+       coalesce(f.transient, false) and f.status = 'rejected' and coalesce(a.attempts, 0) <= $retries as retry
+from ingested_files as f
+left join (
+    select source_file, sha256, count(*) as attempts from file_attempts group by source_file, sha256
+) as a using (source_file, sha256)
+"""
+
+
+def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame:
+    """(source_file, sha256, period, retry) of every file version already ingested.
+
+    `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again.
+    """
+    return query_frame(con, KNOWN_VERSIONS, {"retries": retries})
+
+
+def with_attempts(con: duckdb.DuckDBPyConnection, files: pl.DataFrame, retries: int) -> pl.DataFrame:
+    """`files` with each passing failure's reason saying, in both languages, whether a later run reads it again."""
+    if "transient" not in files.columns or not files["transient"].any():
+        return files
+    earlier = query_frame(
+        con, "select source_file, sha256, count(*)::integer as earlier from file_attempts group by all"
+    )
+    counted = files.join(earlier, on=["source_file", "sha256"], how="left", maintain_order="left")
+    notes = [
+        passing_note(earlier + 1, retries) if transient else None
+        for transient, earlier in zip(counted["transient"], counted["earlier"].fill_null(0), strict=True)
+    ]
+    return files.with_columns(
+        reason=pl.Series(
+            [r + n.english if n else r for r, n in zip(files["reason"], notes, strict=True)], dtype=pl.String
+        ),
+        alasan=pl.Series(
+            [a + n.alasan if n else a for a, n in zip(files["alasan"], notes, strict=True)], dtype=pl.String
+        ),
+    )
+
+
+def empty_like(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """`frame`, or when it has no columns, an empty frame shaped like `table`."""
+    return frame if frame.width else query_frame(con, f"select * from {table} limit 0")
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: str, retries: int) -> None:
+    """Record a batch of files, their rows and failures in one transaction (`retries`: the setting file_retries)."""
+    frames = {
+        "batch_files": with_attempts(con, outcome.files, retries),
+        "batch_rows": empty_like(con, outcome.rows, "roster_rows"),
+        "batch_failures": empty_like(con, outcome.failures, "validation_failures"),
+        "batch_flagged": empty_like(con, outcome.flagged, "flagged_rows"),
+        "batch_sheets": empty_like(con, outcome.sheets, "ingested_sheets"),
+        "batch_columns": empty_like(con, outcome.columns, "sheet_columns"),
+        "batch_skipped": empty_like(con, outcome.skipped, "skipped_rows"),
+        **{f"batch_{k.name}": empty_like(con, outcome.exports.get(k.name, pl.DataFrame()), k.name) for k in EXPORTS},
+    }
+    with registered(con, frames), transaction(con):
+        run_script(con, "insert_batch", {"run_id": run_id})
+        for_each_export(con, "insert_export_rows", {"run_id": run_id})
+
+
+def forget(con: duckdb.DuckDBPyConnection, period: str | None) -> None:
+    """Drop what was ingested (for one period, or all) so a full refresh re-reads it."""
+    with transaction(con):
+        run_script(con, "forget_ingested", {"period": period})
+        for_each_export(con, "forget_export_rows", {"period": period})
+
+
+def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: str) -> None:
+    """Record files whose content was already ingested under another path as ignored."""
+    said = [SAME_CONTENT(first=first).recorded() for first in copies["source_file_first"]]
+    reasons = pl.DataFrame(said, schema=dict.fromkeys(REASON_COLUMNS, pl.String), orient="row")
+    files = pl.concat([copies, reasons], how="horizontal").select(
+        "source_file",
+        "sha256",
+        "period",
+        "modified_at",
+        pl.lit(None, dtype=pl.String).alias("village_code"),
+        pl.lit("ignored").alias("status"),
+        pl.lit(None, dtype=pl.String).alias("kind"),  # not read again
+        *REASON_COLUMNS,
+        *(pl.lit(0).alias(c) for c in COUNT_COLUMNS),
+        pl.lit(False).alias("transient"),
+    )
+    load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id, retries=0)
+
+
+def record_skipped(con: duckdb.DuckDBPyConnection, skipped: pl.DataFrame, run_id: str) -> None:
+    """Record the files this run leaves unread for now (discover.skipped), with why."""
+    frame = skipped.select("source_file", "sha256", *REASON_COLUMNS, pl.lit(run_id).alias("run_id"))
+    with registered(con, {"skipped": frame}), transaction(con):
+        con.execute("insert into skipped_files by name select * from skipped")
