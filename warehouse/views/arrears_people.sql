@@ -8,7 +8,9 @@
 -- Columns:
 -- period: month the rosters report, 'YYYY-MM'
 -- village_code: Kemendagri village code, dotted ('33.02.17.2001')
+-- village_name: desa or kelurahan name
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- group_label: the group's name in Indonesian
 -- person_id: keyed hash of the NIK, as in roster
 -- months_unpaid: months from the last month paid to the period
 -- beyond_grace: more months unpaid than the segment's grace allows (menunggak when reported enrolled)
@@ -23,13 +25,17 @@ final as (
     select
         owing.period,
         owing.village_code,
+        villages.village_name,
         owing.group_code,
+        groups.group_label,
         owing.person_id,
         owing.months_unpaid,
         owing.beyond_grace,
         (owing.months_unpaid * rate.monthly_rate_idr)::bigint as arrears_idr
     from owing
     left join monthly_contribution as rate using (period)
+    left join villages using (village_code)
+    left join groups using (group_code)
 )
 
 select * from final

@@ -7,12 +7,13 @@
 -- regency_code: Kemendagri regency code, dotted ('33.02')
 -- regency_name: regency or city name ('Kabupaten Banyumas')
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- group_label: the group's name in Indonesian
 -- members: distinct people (by NIK) on the group's rosters in the regency
 -- enrolled: those of them enrolled
 -- coverage_pct: 100 * enrolled / members, one decimal
 -- is_provisional: true when fewer villages of the regency reported than the threshold (see submission_status_by_regency)
 with final as (
-    select period, regency_code, regency_name, group_code, members, enrolled, coverage_pct, is_provisional
+    select period, regency_code, regency_name, group_code, group_label, members, enrolled, coverage_pct, is_provisional
     from internal.people_counts
     where source = 'roster' and cut = 'by_regency_group'
 )

@@ -19,6 +19,7 @@
 -- village_code: Kemendagri village code, dotted ('33.02.17.2001')
 -- village_name: desa or kelurahan name
 -- group_code: BPD, RT_RW, LKD, LINMAS or RENTAN
+-- group_label: the group's name in Indonesian
 -- check_name: 'members_change', 'enrolled_change', 'enrolment_drop' or 'roster_replaced'
 -- previous_period: the village's previous month with a roster for the group, compared with
 -- value_before: members in previous_period (enrolled for 'enrolled_change' and 'enrolment_drop')
@@ -165,6 +166,7 @@ final as (
         f.village_code,
         f.village_name,
         f.group_code,
+        groups.group_label,
         f.check_name,
         f.previous_period,
         f.value_before,
@@ -181,6 +183,7 @@ final as (
     from flags as f
     join turnover as t using (period, village_code, group_code)
     left join follow_ups as u using (period, village_code, group_code, check_name)
+    left join groups using (group_code)
 )
 
 select * from final
