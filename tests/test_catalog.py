@@ -59,6 +59,7 @@ def test_every_view_and_view_column_is_documented(warehouse: Path) -> None:
         "internal.coverage_base",
         "internal.budget_base",
         "internal.people_counts",
+        "internal.person_turnover",
         "internal.submission_base",
         "internal.verification_base",
     }  # the base views, apart from the views analysts query

@@ -63,44 +63,21 @@ history as (
 ),
 
 -- each month against each of its two previous rosters: who left and who came, by person_id
-pairs as (
-    select period, village_code, group_code, 1 as back, period_1 as earlier from history where period_1 is not null
-    union all
-    select period, village_code, group_code, 2, period_2 from history where period_2 is not null
-),
-
-people as (
-    select
-        pairs.period,
-        pairs.village_code,
-        pairs.group_code,
-        pairs.back,
-        bool_or(p.period = pairs.period) as on_now,
-        bool_or(p.period = pairs.earlier) as on_before,
-        bool_or(p.period = pairs.period and p.enrolled) as enrolled_now,
-        bool_or(p.period = pairs.earlier and p.enrolled) as enrolled_before
-    from pairs
-    join roster_people as p
-        on p.village_code = pairs.village_code and p.group_code = pairs.group_code
-        and p.period in (pairs.period, pairs.earlier)
-    group by pairs.period, pairs.village_code, pairs.group_code, pairs.back, p.person_id
-),
-
 turnover as (
     select
         period,
         village_code,
         group_code,
-        count(*) filter (where back = 1 and on_before and not on_now) as left_1,
-        count(*) filter (where back = 1 and on_now and not on_before) as came_1,
-        count(*) filter (where back = 2 and on_before and not on_now) as left_2,
-        count(*) filter (where back = 2 and on_now and not on_before) as came_2,
-        count(*) filter (where back = 1 and on_now and enrolled_before and not enrolled_now) as lost_1
-    from people
+        count(*) filter (where back = 1 and listed_before and not listed_now) as left_1,
+        count(*) filter (where back = 1 and listed_now and not listed_before) as came_1,
+        count(*) filter (where back = 2 and listed_before and not listed_now) as left_2,
+        count(*) filter (where back = 2 and listed_now and not listed_before) as came_2,
+        count(*) filter (where back = 1 and listed_now and enrolled_before and not enrolled_now) as lost_1
+    from internal.person_turnover
+    where not all_groups
     group by period, village_code, group_code
 ),
 
--- one row per month and measure: this month, and each of the two previous rosters
 measures as (
     select h.*, 'members' as measure, h.members as now, h.members_1 as before_1, h.members_2 as before_2
     from history as h

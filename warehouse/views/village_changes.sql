@@ -14,37 +14,7 @@
 -- enrolled_gained: people enrolled now who were not enrolled (or not listed) before
 -- enrolled_lost: people enrolled before who are not enrolled (or not listed) now
 -- previous_period: the village's previous submitted month compared with
-with people as (
-    select period, village_code, person_id, bool_or(enrolled) as enrolled
-    from roster_people
-    group by period, village_code, person_id
-),
-
-submissions as (
-    select
-        period,
-        village_code,
-        lag(period) over (partition by village_code order by period) as previous_period
-    from (select distinct period, village_code from people)
-),
-
-paired as (
-    select
-        s.period,
-        s.village_code,
-        s.previous_period,
-        p.person_id,
-        bool_or(p.period = s.period) as listed_now,
-        bool_or(p.period = s.previous_period) as listed_before,
-        bool_or(p.period = s.period and p.enrolled) as enrolled_now,
-        bool_or(p.period = s.previous_period and p.enrolled) as enrolled_before
-    from submissions as s
-    join people as p on p.village_code = s.village_code and p.period in (s.period, s.previous_period)
-    where s.previous_period is not null
-    group by s.period, s.village_code, s.previous_period, p.person_id
-),
-
-changes as (
+with changes as (
     select
         period,
         village_code,
@@ -52,9 +22,10 @@ changes as (
         count(*) filter (where listed_before and not listed_now) as removed,
         count(*) filter (where enrolled_now and not enrolled_before) as enrolled_gained,
         count(*) filter (where enrolled_before and not enrolled_now) as enrolled_lost,
-        previous_period
-    from paired
-    group by period, village_code, previous_period
+        earlier as previous_period
+    from internal.person_turnover
+    where all_groups and back = 1
+    group by period, village_code, earlier
 ),
 
 final as (
