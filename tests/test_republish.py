@@ -50,6 +50,17 @@ def village_names(roster: Path) -> tuple[str, str]:
     return village["village_name"].upper(), village["district_name"].upper()
 
 
+def comments(warehouse: Path) -> list[tuple[object, ...]]:
+    """Every table's, view's and column's comment: the documentation an analyst reads in the file."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(
+            "select schema_name, table_name, null as column_name, comment from duckdb_tables() union all "
+            "select schema_name, view_name, null, comment from duckdb_views() where not internal union all "
+            "select schema_name, table_name, column_name, comment from duckdb_columns() where not internal "
+            "order by all"
+        ).fetchall()
+
+
 def tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every base table's rows, ordered; a province cross-row warning's run_id is the run that found it."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -122,6 +133,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
         reader.close()
         rebuilt = full_rebuild(config, tmp_path / step)
         assert catalog(config.warehouse) == catalog(rebuilt)
+        assert comments(config.warehouse) == comments(rebuilt)  # the documentation analysts read, kept
         assert tables(config.warehouse) == tables(rebuilt), step
         assert nik_like_values(config.warehouse) == []
         # ANI's row in the regency that did not change: warned while the correction enrols her elsewhere

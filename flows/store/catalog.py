@@ -126,32 +126,33 @@ def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc], catalog: 
     for schema in sorted({view.schema for view in views} - {"main"}):
         con.execute(f"create schema if not exists {catalog}.{schema}")
     for view in in_dependency_order(views):
-        name = f"{catalog}.{view.qualified}"
-        if view.qualified in MATERIALIZED:
-            materialize(con, view, catalog)
-        else:
-            con.execute(f"create view {name} as {view.sql}")
-        kind = "table" if view.qualified in MATERIALIZED else "view"
-        con.execute(f"comment on {kind} {name} is {sql_literal(view.description)}")
-        for column, text in view.columns.items():
-            con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
+        create_view(con, view, catalog)
 
 
-def materialize(con: duckdb.DuckDBPyConnection, view: ViewDoc, catalog: str) -> None:
-    """(Re)write a MATERIALIZED view of `catalog` as a table of its rows, read in `catalog` as its view would be."""
-    default = con.execute("select current_database()").fetchall()[0][0]
-    con.execute(f"use {catalog}")  # `main.roster_people` in its SQL is the warehouse's, as in a view
-    try:
-        con.execute(f"create or replace table {view.qualified} as {view.sql}")
-    finally:
-        con.execute(f'use "{default}"')
+def create_view(con: duckdb.DuckDBPyConnection, view: ViewDoc, catalog: str) -> None:
+    """Create one view in `catalog` (a table of its rows when MATERIALIZED, replacing one), and its comments."""
+    name = f"{catalog}.{view.qualified}"
+    if view.qualified in MATERIALIZED:
+        kind = "table"
+        default = con.execute("select current_database()").fetchall()[0][0]
+        con.execute(f"use {catalog}")  # `main.roster_people` in its SQL is the warehouse's, as in a view
+        try:
+            con.execute(f"create or replace table {view.qualified} as {view.sql}")
+        finally:
+            con.execute(f'use "{default}"')
+    else:
+        kind = "view"
+        con.execute(f"create view {name} as {view.sql}")
+    con.execute(f"comment on {kind} {name} is {sql_literal(view.description)}")
+    for column, text in view.columns.items():
+        con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
 
 
 def materialize_all(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """Count the MATERIALIZED views of `catalog` again, in dependency order: after its tables' rows changed."""
+    """Count the MATERIALIZED views of `catalog` again (and document them), after its tables' rows changed."""
     for view in in_dependency_order(view_docs()):
         if view.qualified in MATERIALIZED:
-            materialize(con, view, catalog)
+            create_view(con, view, catalog)
 
 
 def comment_tables(con: duckdb.DuckDBPyConnection, tables: list[ViewDoc], catalog: str) -> None:
