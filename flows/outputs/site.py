@@ -176,6 +176,17 @@ def verified_join(view: str, keys: str) -> str:
     return f"left join (select period, {keys}, {', '.join(VERIFIED)} from {view}) v using (period, {keys})"
 
 
+def trend_part(view: str, key: str) -> Part:
+    """Coverage by group over every month of each place (`key`) of `view`: the trend chart and its table."""
+    return Part(
+        f"select c.{key}, c.period, group_label, c.coverage_pct from {view} c {GROUPED} "
+        "order by g.sort_order, c.period",
+        title_of("coverage_trend"),
+        key=key,
+        monthly=False,
+    )
+
+
 # The trust line, the summary cards, coverage by group and the trend, per kind of page. `whole` is the
 # warehouse's region (a regency, or the province of a province warehouse); `regency` a regency of a province.
 TOP: dict[str, dict[str, Part]] = {
@@ -232,13 +243,7 @@ TOP: dict[str, dict[str, Part]] = {
             key="regency_code",
             chart=("group_label", "coverage_pct"),
         ),
-        "coverage_trend": Part(
-            "select c.regency_code, c.period, g.group_label, c.coverage_pct from coverage_by_regency_group c "
-            "join groups g using (group_code) order by g.sort_order, c.period",
-            title_of("coverage_trend"),
-            key="regency_code",
-            monthly=False,
-        ),
+        "coverage_trend": trend_part("coverage_by_regency_group", "regency_code"),
     },
     "district": {
         "trust": Part(
@@ -268,13 +273,7 @@ TOP: dict[str, dict[str, Part]] = {
             key="district_code",
             chart=("group_label", "coverage_pct"),
         ),
-        "coverage_trend": Part(
-            "select c.district_code, c.period, group_label, c.coverage_pct from coverage_by_district_group c "
-            f"{GROUPED} order by g.sort_order, c.period",
-            title_of("coverage_trend"),
-            key="district_code",
-            monthly=False,
-        ),
+        "coverage_trend": trend_part("coverage_by_district_group", "district_code"),
     },
     "village": {
         "trust": Part(
@@ -291,13 +290,7 @@ TOP: dict[str, dict[str, Part]] = {
             key="village_code",
             chart=("group_label", "coverage_pct"),
         ),
-        "coverage_trend": Part(
-            "select c.village_code, c.period, group_label, c.coverage_pct from coverage_by_village c "
-            f"{GROUPED} order by g.sort_order, c.period",
-            title_of("coverage_trend"),
-            key="village_code",
-            monthly=False,
-        ),
+        "coverage_trend": trend_part("coverage_by_village", "village_code"),
     },
 }
 TIMELY = "due_date, on_time, late, arrival_unknown, villages_rejected, missing, not_yet_due, on_time_pct, reporting_pct"
