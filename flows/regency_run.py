@@ -135,8 +135,7 @@ def preflight(settings: Settings) -> None:
     if warehouse.is_dir():
         raise RunFailedError(f"warehouse {warehouse} is a folder; give the path of a .duckdb file")
     try:
-        paths.check_warehouse(warehouse)
-        paths.check_outside(warehouse, raw, "warehouse")
+        paths.check_warehouse(warehouse, raw)
     except paths.WrongPathError as error:
         raise RunFailedError(str(error)) from None
     existing = next(p for p in [warehouse.parent, *warehouse.parent.parents] if p.exists() or p == Path(p.anchor))
@@ -157,8 +156,7 @@ def record_failure(settings: Settings, run_id: str, reason: str) -> None:
     file somewhere odd.
     """
     try:
-        paths.check_warehouse(settings.warehouse)
-        paths.check_outside(settings.warehouse, settings.raw_dir, "warehouse")
+        paths.check_warehouse(settings.warehouse, settings.raw_dir)
     except paths.WrongPathError:
         return
     try:

@@ -42,8 +42,9 @@ def holds_state(path: Path) -> bool:
     return ("roster_rows",) in tables
 
 
-def check_warehouse(warehouse: Path) -> None:
-    """Refuse a warehouse path that is the state database or a file that is not a DuckDB database."""
+def check_warehouse(warehouse: Path, landing_zone: Path) -> None:
+    """Refuse a warehouse path in the landing zone, or that is the state database or a file not a DuckDB database."""
+    check_outside(warehouse, landing_zone, "warehouse")
     if warehouse.name.endswith(".state.duckdb") or PRIVATE_FOLDER in warehouse.resolve().parts:
         raise WrongPathError(f"warehouse {warehouse} is the place of a state database; give the analyst .duckdb file")
     if not warehouse.is_file() or warehouse.stat().st_size == 0:
