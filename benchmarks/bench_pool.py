@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench import CACHE, RESULTS, province_corpus  # noqa: E402
+from tests.helpers import free_port, start, start_server, stop  # noqa: E402
 from tests.province_helpers import postgresql, postgresql_bin  # noqa: E402
-from tests.test_schedule import free_port, start, start_server, stop  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
