@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -132,4 +133,6 @@ def main(regencies: int = 35) -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    # a stopped bench (kill, Ctrl-C) still stops its server, scheduler, worker and PostgreSQL: the contexts' exits run
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 35)
