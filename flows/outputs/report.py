@@ -221,13 +221,20 @@ class Section:
     note: tuple[str, str] = ("", "")
 
 
+# The trust line's "data as of" of a month: the newest arrival among the files of that month its figures take in
+# (loaded or rejected; not a file held for a closed month, superseded or ignored), and the last run. `{period}` is
+# the query's period column: the report and the site (flows/outputs/site.py) say the same of the same month.
+AS_OF = (
+    "(select max(a.arrived_at) from file_reconciliation f join file_arrivals a using (source_file, sha256) "
+    "where f.period = {period} and f.status in ('dimuat', 'ditolak')) as newest_file_at, "
+    "(select max(started_at) from runs) as last_run_at"
+)
 LABEL = "case when $lang = 'id' then g.group_label else g.group_label_en end"
 SECTIONS: dict[str, Section] = {
     "trust": Section(
         "select c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, v.verified_pct, "
-        "(select max(arrived_at) from file_arrivals) as newest_file_at, "
-        "(select max(started_at) from runs) as last_run_at "
-        "from coverage_regency c left join verified_coverage_regency v using (period) where c.period = $period",
+        f"{AS_OF.format(period='c.period')} from coverage_regency c "
+        "left join verified_coverage_regency v using (period) where c.period = $period",
         ("Sejauh mana angka ini dapat dipercaya", "How far to trust these figures"),
     ),
     "data_years": Section(

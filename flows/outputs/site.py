@@ -29,6 +29,7 @@ import polars as pl
 from flows.ingest.dates import month_name
 from flows.outputs.discrepancies import STATUS_LABELS
 from flows.outputs.report import (
+    AS_OF,
     COLUMNS,
     CSS,
     SECTIONS,
@@ -159,9 +160,6 @@ def title_of(section: str) -> str:
     return SECTIONS[section].title[0]
 
 
-NEWEST = (
-    "(select max(arrived_at) from file_arrivals) as newest_file_at, (select max(started_at) from runs) as last_run_at"
-)
 BY_REGENCY = "left(district_code, 5)"  # a kecamatan's regency: '33.02' of '33.02.17'
 DISTRICT_LINK = (("district_name", "district_code"),)
 VILLAGE_LINK = (("village_name", "village_code"),)
@@ -193,7 +191,8 @@ TOP: dict[str, dict[str, Part]] = {
     "whole": {
         "trust": Part(
             "select c.period, c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, "
-            f"v.verified_pct, {NEWEST} from coverage_regency c left join verified_coverage_regency v using (period)",
+            f"v.verified_pct, {AS_OF.format(period='c.period')} "
+            "from coverage_regency c left join verified_coverage_regency v using (period)",
             title_of("trust"),
         ),
         "regency_summary": Part(
@@ -221,7 +220,8 @@ TOP: dict[str, dict[str, Part]] = {
     "regency": {
         "trust": Part(
             "select s.period, s.regency_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, {NEWEST} from (select period, {BY_REGENCY} as regency_code, "
+            f"c.coverage_pct, c.is_provisional, {AS_OF.format(period='s.period')} "
+            f"from (select period, {BY_REGENCY} as regency_code, "
             "sum(villages_expected) as villages_expected, sum(villages_missing) as villages_missing, "
             "sum(villages_rejected) as villages_rejected from submission_status group by all) s "
             "left join coverage_by_regency c using (period, regency_code)",
@@ -248,7 +248,8 @@ TOP: dict[str, dict[str, Part]] = {
     "district": {
         "trust": Part(
             "select s.period, s.district_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, v.verified_pct, {NEWEST} from submission_status s "
+            f"c.coverage_pct, c.is_provisional, v.verified_pct, {AS_OF.format(period='s.period')} "
+            "from submission_status s "
             "left join coverage_by_district c using (period, district_code) "
             f"{verified_join('verified_coverage_by_district', 'district_code')}",
             title_of("trust"),
@@ -278,7 +279,8 @@ TOP: dict[str, dict[str, Part]] = {
     "village": {
         "trust": Part(
             "select s.period, s.village_code, s.status, d.is_provisional, "
-            f"{NEWEST} from submission_status_by_village s left join submission_status d using (period, district_code)",
+            f"{AS_OF.format(period='s.period')} from submission_status_by_village s "
+            "left join submission_status d using (period, district_code)",
             title_of("trust"),
             key="village_code",
         ),
@@ -474,7 +476,9 @@ body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{mar
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
-.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}table{font-size:8pt;width:100%}
+.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}
+table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
+td,th{padding:.1rem .2rem}
 thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
 html.js .month:not(.shown){display:none}a{color:inherit;text-decoration:none}}
 """
@@ -492,9 +496,12 @@ var form=document.querySelector('form.search');if(!form)return;form.hidden=false
 var box=document.getElementById('cari'),list=document.getElementById('hasil');
 form.onsubmit=function(e){e.preventDefault()};
 box.oninput=function(){var q=box.value.trim().toLowerCase();list.textContent='';if(q.length<2)return;
-DESA.filter(function(d){return d[0].toLowerCase().indexOf(q)>=0}).slice(0,30).forEach(function(d){
-var li=document.createElement('li'),a=document.createElement('a');a.href=ROOT+d[2]+'#p-'+pick.value;
-a.setAttribute('data-site','');a.textContent=d[0]+' (Kecamatan '+d[1]+')';li.appendChild(a);list.appendChild(li)})}})();
+var found=DESA.filter(function(d){return d[0].toLowerCase().indexOf(q)>=0});
+found.slice(0,30).forEach(function(d){var li=document.createElement('li'),a=document.createElement('a');
+a.href=ROOT+d[2]+'#p-'+pick.value;a.setAttribute('data-site','');a.textContent=d[0]+' (Kecamatan '+d[1]+')';
+li.appendChild(a);list.appendChild(li)});var note=document.createElement('li');list.appendChild(note);
+note.textContent=found.length>30?'dan '+(found.length-30)+' lainnya: ketik lebih banyak huruf.'
+:found.length?'':'Tidak ada desa/kelurahan dengan nama itu.'}})();
 """
 
 
