@@ -82,30 +82,45 @@ def site(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactor
 
 
 class Figures(HTMLParser):
-    """Every figure of a page (an element with `data-view`) by (view, month, row, column): its month is the panel
-    (`data-period`) it sits in, none for the trend over every month."""
+    """Every figure of a page by (view, month, row, column): an element with `data-view`, or a table's cell (its
+    table's `data-part`, its row in the body, its header's `data-col`); its month is the panel (`data-period`) it
+    sits in, none for the trend over every month."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sections: list[str | None] = []
         self.open: list[tuple[str, tuple[str, str | None, int, str]]] = []
         self.by_month: dict[tuple[str, str | None, int, str], list[str]] = {}
+        self.part, self.columns, self.row, self.cell = "", list[str](), -1, -1
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
+        month = next((p for p in reversed(self.sections) if p), None)
         if tag == "section":
             self.sections.append(found.get("data-period"))
+        elif tag == "table":
+            self.part, self.columns, self.row = str(found.get("data-part") or ""), [], -1
+        elif tag == "th" and found.get("data-col"):
+            self.columns.append(str(found["data-col"]))
+        elif tag == "tr" and self.part and self.columns:
+            self.row, self.cell = self.row + 1, -1
+        elif tag == "td" and self.part:
+            self.cell += 1
+            self.start(tag, (self.part, month, self.row, self.columns[self.cell]))
         if found.get("data-view"):
-            month = next((p for p in reversed(self.sections) if p), None)
-            key = (str(found["data-view"]), month, int(str(found["data-row"])), str(found["data-col"]))
-            self.open.append((tag, key))
-            self.by_month.setdefault(key, []).append("")
+            self.start(tag, (str(found["data-view"]), month, int(str(found["data-row"])), str(found["data-col"])))
+
+    def start(self, tag: str, key: tuple[str, str | None, int, str]) -> None:
+        self.open.append((tag, key))
+        self.by_month.setdefault(key, []).append("")
 
     def handle_endtag(self, tag: str) -> None:
         if self.open and self.open[-1][0] == tag:
             self.open.pop()
         elif tag == "section" and self.sections:
             self.sections.pop()
+        elif tag == "table":
+            self.part = ""
 
     def handle_data(self, data: str) -> None:
         if self.open:
@@ -306,9 +321,14 @@ def test_the_latest_month_by_default_another_by_the_picker_and_without_scripts(
     assert all(f'href="#p-{m}"' in html for m in ("2024-01", "2024-02", "2024-03", "2024-04"))
 
 
-VISIBLE_FIGURES = """Array.from(document.querySelectorAll('[data-view]')).filter(function(e){
-return e.getClientRects().length > 0}).map(function(e){var panel=e.closest('[data-period]');
-return [e.dataset.view, panel ? panel.dataset.period : null, +e.dataset.row, e.dataset.col, e.textContent]})"""
+VISIBLE_FIGURES = """(function(){function visible(e){return e.getClientRects().length > 0}
+function month(e){var panel=e.closest('[data-period]');return panel ? panel.dataset.period : null}
+var found=Array.from(document.querySelectorAll('[data-view]')).filter(visible).map(function(e){
+return [e.dataset.view, month(e), +e.dataset.row, e.dataset.col, e.textContent]});
+document.querySelectorAll('table[data-part]').forEach(function(t){if(!visible(t))return;
+var columns=Array.from(t.querySelectorAll('thead th')).map(function(th){return th.dataset.col});
+Array.from(t.tBodies[0].rows).forEach(function(tr,row){Array.from(tr.cells).forEach(function(td,i){
+found.push([t.dataset.part, month(t), row, columns[i], td.textContent])})})});return found})()"""
 
 
 def seen(tab: Tab) -> ByMonth:

@@ -4,8 +4,9 @@
 value of a documented view, in the words and number formats of the one-page report
 (`flows.outputs.report`: its COLUMNS, WORDS, TRUST and chart functions); each PART below is one
 query over every month and place at once, split in polars by place and month, so the whole
-regency over a year is written in seconds. Each figure carries `data-view`, `data-row` and
-`data-col`, inside a month's panel (`data-period`), so a test reads a page back against the views.
+regency over a year is written in seconds. Each figure of a sentence or chart carries `data-view`,
+`data-row` and `data-col`, and each table its part (`data-part`) and its headers their columns (`data-col`),
+inside a month's panel (`data-period`), so a test reads a page back against the views.
 
 The pages work from a folder, a shared drive or a USB stick (`file://`): no server, no network,
 no file outside the site; CSS, the month picker, the desa search and the charts are inline. With
@@ -20,6 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from html import escape
 from pathlib import Path
 
@@ -45,7 +47,7 @@ from flows.outputs.report import (
 )
 from flows.settings import state_path_for
 from flows.store.paths import check_output
-from flows.store.sql import query_frame, registered
+from flows.store.sql import query_frame
 from schemas.roster import check_catalog
 
 # Columns the one-page report has no use for, in the words of the villages' workbooks (rejects.py,
@@ -83,6 +85,7 @@ SITE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+@cache  # a site shows the same few values (0, a status, a due date) hundreds of thousands of times
 def shown(value: object, column: str) -> str:
     """A figure's text: the report's `cell` for its columns, the workbooks' words for the site's own."""
     if column in COLUMNS:
@@ -121,11 +124,15 @@ def heading(column: str) -> str:
     return COLUMNS[column][1] if column in COLUMNS else SITE_COLUMNS[column][1]
 
 
-def tagged(view: str, row: int, column: str, value: object, tag: str = "span", attrs: str = "") -> str:
-    """One figure, tagged with where it comes from (as report.figure); rupiah carries the exact amount."""
-    if kind_of(column) == "idr" and value is not None:
-        attrs += f' title="{exact_rupiah(value, "id")}"'
-    return f'<{tag} data-view="{view}" data-row="{row}" data-col="{column}"{attrs}>{shown(value, column)}</{tag}>'
+def exact(value: object, column: str) -> str:
+    """An amount in rupiah carries the exact amount (shown when pointed at), as in the report."""
+    return f' title="{exact_rupiah(value, "id")}"' if value is not None and kind_of(column) == "idr" else ""
+
+
+def tagged(view: str, row: int, column: str, value: object) -> str:
+    """One figure of a sentence, tagged with where it comes from (as report.figure)."""
+    where = f'data-view="{view}" data-row="{row}" data-col="{column}"'
+    return f"<span {where}{exact(value, column)}>{shown(value, column)}</span>"
 
 
 # --- the parts: one query over every month and place each -----------------------------------------------
@@ -456,7 +463,6 @@ PROVINCE: dict[str, Part] = {
         links=(("regency_name", "regency_code"),),
     ),
 }
-READS = re.compile(r"\b(?:from|join)\s+([a-z_]+)\b")  # the views and tables a part's query reads
 PLACES = """
 select v.village_code, v.village_name, d.district_code, d.district_name, r.regency_code, r.regency_name
 from villages v join districts d using (district_code) join regencies r on r.regency_code = left(d.district_code, 5)
@@ -523,25 +529,41 @@ def accessible(svg: str, title: str, description: str) -> str:
 Href = Callable[[str, str], str]  # (code column, code) -> a page's path relative to the page being written
 
 
+@cache
+def table_head(columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """A table's header row, and how each column's cells open (`<td>` or `<td class=text>`: words align left)."""
+    text = [kind_of(c) not in ("int", "pct", "pct2", "pp", "idr", "index") for c in columns]
+    head = "".join(
+        f'<th{" class=text" if t else ""} scope=col data-col="{c}">{escape(heading(c))}</th>'
+        for c, t in zip(columns, text, strict=True)
+    )
+    return head, tuple("<td class=text" if t else "<td" for t in text)
+
+
 def table(view: str, frame: pl.DataFrame, hidden: set[str], links: dict[str, str], href: Href) -> str:
-    """The rows of `frame` without its `hidden` code columns; a linked column links each row to its page."""
+    """The rows of `frame` without its `hidden` code columns; a linked column links each row to its page.
+
+    The table names its part (`data-part`) and each header its column (`data-col`): a cell is a figure of the
+    part's row (its place in the body) and of its header's column, with no markup repeated in every cell."""
     if frame.is_empty():
         return NONE
-    columns = [c for c in frame.columns if c not in hidden]
-    text = {c: kind_of(c) not in ("int", "pct", "pct2", "pp", "idr", "index") for c in columns}
-    head = "".join(f"<th{' class=text' if text[c] else ''} scope=col>{escape(heading(c))}</th>" for c in columns)
+    columns = tuple(c for c in frame.columns if c not in hidden)
+    head, opening = table_head(columns)
+    at = {c: i for i, c in enumerate(frame.columns)}
+    layout = [
+        (column, at[column], start, kind_of(column) == "idr", at.get(links.get(column, "")))
+        for column, start in zip(columns, opening, strict=True)
+    ]
     rows = []
-    for index, row in enumerate(frame.iter_rows(named=True)):
+    for row in frame.rows():
         cells = []
-        for column in columns:
-            attrs = ' class="text"' if text[column] else ""
-            figure = tagged(view, index, column, row[column], "td", attrs)
-            if column in links and row[links[column]] is not None:
-                target = href(links[column], str(row[links[column]]))
-                start = figure.index(">") + 1
-                figure = f'{figure[:start]}<a href="{target}" data-site>{figure[start:-5]}</a></td>'
-            cells.append(figure)
-        rows.append(f'<tr data-row="{index}">{"".join(cells)}</tr>')
+        for column, index, start, rupiah, link in layout:
+            value = row[index]
+            content = shown(value, column)
+            if link is not None and row[link] is not None:
+                content = f'<a href="{href(links[column], str(row[link]))}" data-site>{content}</a>'
+            cells.append(f"{start}{exact(value, column) if rupiah else ''}>{content}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
     return f'<div class="wide"><table data-part="{view}">{body}</table></div>'
 
@@ -584,13 +606,11 @@ def trend(frame: pl.DataFrame, place: str) -> str:
     if frame.is_empty():
         return NONE
     months = sorted(set(frame["period"]))
-    last = frame.filter(pl.col("period") == months[-1])
+    last = zip(frame["group_label"], frame["period"], frame["coverage_pct"], strict=True)
     description = (
         f"Cakupan dilaporkan per kelompok di {place}, {month_name(months[0])} sampai {month_name(months[-1])}. "
         f"{month_name(months[-1])}: "
-        + "; ".join(
-            f"{g} {cell(p, 'coverage_pct')}%" for g, p in zip(last["group_label"], last["coverage_pct"], strict=True)
-        )
+        + "; ".join(f"{g} {cell(p, 'coverage_pct')}%" for g, month, p in last if month == months[-1])
         + ". Angka lengkap ada di tabel di bawah grafik."
     )
     chart = trend_svg(frame, "id").replace(  # an x-axis title under the months
@@ -642,14 +662,20 @@ Split = dict[str, dict[tuple[str | None, str | None], pl.DataFrame]]  # part's S
 
 
 def split(part: Part, frame: pl.DataFrame) -> dict[tuple[str | None, str | None], pl.DataFrame]:
-    """A part's rows by (place, period): one pass over its frame, never a query per page."""
+    """A part's rows by (place, period), each in the part's order: one stable sort and a slice per page and month
+    (a slice shares the frame's memory), never a query per page."""
     by = [c for c in (part.key, "period" if part.monthly else None) if c]
     if not by:
         return {(None, None): frame}
-    return {
-        (str(key[0]) if part.key else None, str(key[-1]) if part.monthly else None): rows
-        for key, rows in frame.partition_by(by, as_dict=True, maintain_order=True).items()
-    }
+    frame = frame.sort(by, maintain_order=True)
+    keys = list(zip(*(frame[c].cast(pl.String).to_list() for c in by), strict=True))
+    found, start = {}, 0
+    for end in range(1, len(keys) + 1):
+        if end == len(keys) or keys[end] != keys[start]:
+            key = keys[start]
+            found[(key[0] if part.key else None, key[-1] if part.monthly else None)] = frame.slice(start, end - start)
+            start = end
+    return found
 
 
 def section(name: str, title: str, note: str, body: str) -> str:
@@ -827,11 +853,7 @@ def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -
         province = places["regency_code"].n_unique() > 1
         levels = ("province", "regency", "district", "village") if province else ("whole", "district", "village")
         wanted = {part.sql: part for level in levels for part in parts_of(level).values()}
-        # each view or table once, as it is; the parts' joins then run over these frames in memory
-        names = sorted({name for sql in wanted for name in READS.findall(sql)})
-        views = {name: query_frame(con, f"select * from {name}") for name in names}
-    with duckdb.connect() as memory, registered(memory, views):
-        data = {sql: split(part, query_frame(memory, sql)) for sql, part in wanted.items()}
+        data = {sql: split(part, query_frame(con, sql)) for sql, part in wanted.items()}
     made = timestamp(now or dt.datetime.now(dt.UTC), "id")
     searches = {
         str(code): search_box(villages, province)
