@@ -9,7 +9,8 @@ regency over a year is written in seconds. Each figure of a sentence or chart ca
 inside a month's panel (`data-period`), so a test reads a page back against the views.
 
 The pages work from a folder, a shared drive or a USB stick (`file://`): no server, no network,
-no file outside the site; CSS, the month picker, the desa search and the charts are inline. With
+no file outside the site; CSS, the month picker and the charts are inline, the desa search reads
+its page set's index of villages from one script beside the set's index.html (cari.js). With
 scripts off the latest month shows and the month links still work (CSS `:target`). A province
 warehouse (flows/province_flow.py, several regencies) gets a province index and a page set per regency.
 """
@@ -498,7 +499,7 @@ pick.value=p;document.querySelectorAll('a[data-site]').forEach(function(a){a.has
 pick.hidden=false;pick.onchange=function(){show(pick.value);history.replaceState(null,'','#p-'+pick.value)};
 function fromHash(){var h=location.hash.slice(1);show(h.indexOf('p-')===0?h.slice(2):pick.value)}
 fromHash();window.addEventListener('hashchange',fromHash);
-var form=document.querySelector('form.search');if(!form)return;form.hidden=false;
+var form=document.querySelector('form.search');if(!form||typeof DESA==='undefined')return;form.hidden=false;
 var box=document.getElementById('cari'),list=document.getElementById('hasil');
 form.onsubmit=function(e){e.preventDefault()};
 box.oninput=function(){var q=box.value.trim().toLowerCase();list.textContent='';if(q.length<2)return;
@@ -691,7 +692,7 @@ def summary(frame: pl.DataFrame) -> str:
     return summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
 
 
-def render_page(page: Page, data: Split, periods: list[str], search: str, made: str) -> str:
+def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
     """The whole page: month picker, one panel per month (the latest shown), the trend, the places below."""
     parts = parts_of(page.level)
     hidden = set(KEYS) | {"period"}
@@ -747,50 +748,52 @@ def render_page(page: Page, data: Split, periods: list[str], search: str, made: 
         below = f'<section id="places"><h2>{escape(page.places_title)}</h2><ul class="places">{items}</ul></section>'
     crumbs = "".join(f'<a href="{page.to(path)}" data-site>{escape(name)}</a> › ' for path, name in page.crumbs)
     crumbs_html = f'<nav class="crumbs" aria-label="Letak halaman">{crumbs}{escape(page.name)}</nav>' if crumbs else ""
+    search = f'{SEARCH}<script src="{page.to(page.prefix + INDEX)}"></script>'
     root = json.dumps("../" * page.path.count("/"))
     return (
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(page.name)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
         f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(SUBJECT)}. '
-        f"{TEXT['made'][0]} {made}.</p>{search.replace('ROOT_PREFIX', root)}{picker}"
+        f"{TEXT['made'][0]} {made}.</p>{search}{picker}"
         f'<div class="months">{"".join(panels)}</div>{trend_html}{below}'
-        f"<script>{SCRIPT}</script></body></html>"
+        f"<script>var ROOT={root};{SCRIPT}</script></body></html>"
     )
 
 
-def search_box(villages: pl.DataFrame, province: bool) -> str:
-    """A desa-name search over an inline index of `villages` (shown only when scripts run)."""
+SEARCH = (  # the desa search: shown only when scripts run and the page set's index (INDEX) has loaded
+    '<form class="search" role="search" hidden><label for="cari">Cari desa/kelurahan:</label> '
+    '<input id="cari" type="search" autocomplete="off"><ul id="hasil" aria-live="polite"></ul></form>'
+)
+INDEX = "cari.js"  # beside each page set's index.html: its villages, read by every page of the set
+
+
+def search_index(villages: pl.DataFrame, province: bool) -> str:
+    """The script that names every desa of `villages` for the search: name, kecamatan, page from the site's root.
+
+    One file per page set rather than a copy in each of its pages (a regency's 331 desa are 20 KB)."""
     index = [
         [name, district, f"{regency + '/' if province else ''}desa/{code}.html"]
         for code, name, district, regency in villages.select(
             "village_code", "village_name", "district_name", "regency_code"
         ).iter_rows()
     ]
-    payload = json.dumps(index, ensure_ascii=False).replace("<", "\\u003c")
-    return (
-        '<form class="search" role="search" hidden><label for="cari">Cari desa/kelurahan:</label> '
-        '<input id="cari" type="search" autocomplete="off"><ul id="hasil" aria-live="polite"></ul></form>'
-        f"<script>var DESA={payload},ROOT=ROOT_PREFIX;</script>"
-    )
+    return f"var DESA={json.dumps(index, ensure_ascii=False)};\n"
 
 
-def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
-    """Every page to write, with the regency whose villages its search box finds."""
+def pages(places: pl.DataFrame, province: bool) -> Iterable[Page]:
+    """Every page to write: the province index first, then each regency's, its kecamatan's and its desa's."""
     if province:
         regencies = places.unique("regency_code", maintain_order=True)
-        yield (
-            Page(
-                "index.html",
-                "province",
-                {},
-                f"Provinsi: {regencies.height} kabupaten/kota",
-                "",
-                [],
-                [(f"{c}/index.html", n) for c, n in regencies.select("regency_code", "regency_name").iter_rows()],
-                "Kabupaten/kota",
-            ),
+        yield Page(
+            "index.html",
+            "province",
+            {},
+            f"Provinsi: {regencies.height} kabupaten/kota",
             "",
+            [],
+            [(f"{c}/index.html", n) for c, n in regencies.select("regency_code", "regency_name").iter_rows()],
+            "Kabupaten/kota",
         )
     top = [("index.html", "Provinsi")] if province else []  # the way back to the province index
     for (regency_code, regency_name), villages in places.group_by("regency_code", "regency_name", maintain_order=True):
@@ -806,7 +809,7 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
             [(f"{prefix}kecamatan/{c}.html", f"Kecamatan {n}") for c, n in districts.iter_rows()],
             "Kecamatan",
         )
-        yield regency, str(regency_code)
+        yield regency
         for district_code, district_name in districts.iter_rows():
             mine = villages.filter(pl.col("district_code") == district_code)
             district = Page(
@@ -819,7 +822,7 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
                 [(f"{prefix}desa/{c}.html", n) for c, n in mine.select("village_code", "village_name").iter_rows()],
                 "Desa/kelurahan",
             )
-            yield district, str(regency_code)
+            yield district
             for village_code, village_name in mine.select("village_code", "village_name").iter_rows():
                 page = Page(
                     f"{prefix}desa/{village_code}.html",
@@ -829,7 +832,7 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
                     prefix,
                     [*top, (regency.path, regency.name), (district.path, district.name)],
                 )
-                yield page, str(regency_code)
+                yield page
 
 
 def check_site(out_dir: Path, protected: list[Path]) -> None:
@@ -855,15 +858,15 @@ def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -
         wanted = {part.sql: part for level in levels for part in parts_of(level).values()}
         data = {sql: split(part, query_frame(con, sql)) for sql, part in wanted.items()}
     made = timestamp(now or dt.datetime.now(dt.UTC), "id")
-    searches = {
-        str(code): search_box(villages, province)
-        for (code,), villages in places.group_by("regency_code", maintain_order=True)
-    }
-    searches[""] = search_box(places, province)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / INDEX).write_text(search_index(places, province))  # the province's, or the one regency's
     written = []
-    for page, regency in pages(places, province):
+    for page in pages(places, province):
         path = out_dir / page.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_page(page, data, periods, searches[regency if page.level != "province" else ""], made))
+        if page.level == "regency":  # a regency of a province: its own villages
+            villages = places.filter(pl.col("regency_code") == page.keys["regency_code"])
+            (out_dir / page.prefix / INDEX).write_text(search_index(villages, province))
+        path.write_text(render_page(page, data, periods, made))
         written.append(path)
     return written
