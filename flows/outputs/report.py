@@ -595,7 +595,7 @@ def trend_svg(trend: pl.DataFrame, lang: Lang) -> str:
 
     One month still shows each group's coverage: a point per group with its label and value.
     """
-    periods = sorted(set(trend["period"]))
+    periods = sorted(set(trend["period"].to_list()))
     left, top, plot_w, plot_h = 52, 12, 560, 220
     step = plot_w / max(len(periods) - 1, 1)
 
@@ -624,7 +624,7 @@ def trend_svg(trend: pl.DataFrame, lang: Lang) -> str:
             f"{escape(month_name(period, lang))}</text>"
         )
     groups: dict[str, list[tuple[int, str, float]]] = {}  # group -> (row, period, coverage) in the frame's order
-    rows = zip(trend["group_label"], trend["period"], trend["coverage_pct"], strict=True)
+    rows = zip(*(trend[c].to_list() for c in ("group_label", "period", "coverage_pct")), strict=True)
     for row, (group, period, pct) in enumerate(rows):  # plain Python: the site draws one of these per page
         groups.setdefault(str(group), []).append((row, period, pct))
     ends, lines = [], []

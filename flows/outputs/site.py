@@ -606,8 +606,8 @@ def trend(frame: pl.DataFrame, place: str) -> str:
     """Coverage over the months, one line per group (the report's chart, with a text alternative), and its table."""
     if frame.is_empty():
         return NONE
-    months = sorted(set(frame["period"]))
-    last = zip(frame["group_label"], frame["period"], frame["coverage_pct"], strict=True)
+    months = sorted(set(frame["period"].to_list()))
+    last = zip(*(frame[c].to_list() for c in ("group_label", "period", "coverage_pct")), strict=True)
     description = (
         f"Cakupan dilaporkan per kelompok di {place}, {month_name(months[0])} sampai {month_name(months[-1])}. "
         f"{month_name(months[-1])}: "
@@ -629,7 +629,8 @@ def no_links(_column: str, _code: str) -> str:
 
 def bars(view: str, frame: pl.DataFrame, label: str, value: str, place: str, period: str) -> str:
     description = f"{heading(value)} per {heading(label).lower()} di {place}, {month_name(period)}: " + "; ".join(
-        f"{name} {cell(amount, value)}" for name, amount in zip(frame[label], frame[value], strict=True)
+        f"{name} {cell(amount, value)}"
+        for name, amount in zip(frame[label].to_list(), frame[value].to_list(), strict=True)
     )
     return accessible(bars_svg(view, frame, label, value, "id"), f"{heading(value)}: {place}", description + ".")
 
@@ -810,8 +811,11 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[Page]:
             "Kecamatan",
         )
         yield regency
+        by_district: dict[str, list[tuple[str, str]]] = {}  # plain lists: a frame operation per kecamatan adds up
+        for code, name, in_district in villages.select("village_code", "village_name", "district_code").rows():
+            by_district.setdefault(in_district, []).append((code, name))
         for district_code, district_name in districts.iter_rows():
-            mine = villages.filter(pl.col("district_code") == district_code)
+            mine = by_district[district_code]
             district = Page(
                 f"{prefix}kecamatan/{district_code}.html",
                 "district",
@@ -819,11 +823,11 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[Page]:
                 f"Kecamatan {district_name}",
                 prefix,
                 [*top, (regency.path, regency.name)],
-                [(f"{prefix}desa/{c}.html", n) for c, n in mine.select("village_code", "village_name").iter_rows()],
+                [(f"{prefix}desa/{c}.html", n) for c, n in mine],
                 "Desa/kelurahan",
             )
             yield district
-            for village_code, village_name in mine.select("village_code", "village_name").iter_rows():
+            for village_code, village_name in mine:
                 page = Page(
                     f"{prefix}desa/{village_code}.html",
                     "village",
