@@ -11,6 +11,7 @@ times months, not with the number of regencies.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -27,7 +28,7 @@ from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE  # n
 
 CACHE = ROOT / ".cache" / "bench"
 RESULTS = ROOT / "bench-results"
-REPEATS = 1  # the views alone take minutes at a year's scale on a loaded machine (docs/performance.md)
+REPEATS = 3
 YEAR = tuple(f"2024-{month:02d}" for month in range(1, 13))
 
 
@@ -79,19 +80,22 @@ def province_month() -> Path:
 
 def measure(warehouse: Path) -> dict[str, float]:
     """Write the site REPEATS times into a fresh folder; the median, spread and milliseconds per page."""
-    seconds, pages = [], 0
+    seconds, cpu, pages = [], [], 0
     for _ in range(REPEATS):
         out = warehouse.parent / "situs"
         shutil.rmtree(out, ignore_errors=True)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         pages = len(write_site(warehouse, out))
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     median = statistics.median(seconds)
     megabytes = sum(path.stat().st_size for path in out.rglob("*.html")) / 1e6
     return {
         "median_s": median,
         "min_s": min(seconds),
         "max_s": max(seconds),
+        "cpu_s": statistics.median(cpu),  # every thread of this process: less at the mercy of a loaded machine
+        "load_average": os.getloadavg()[0],
         "pages": pages,
         "ms_per_page": 1000 * median / pages,
         "megabytes": megabytes,
@@ -111,8 +115,9 @@ def main() -> None:
         results[name] = measure(warehouse())
         r = results[name]
         print(
-            f"site {name:<20} {r['median_s']:6.2f} s ({r['min_s']:.2f}-{r['max_s']:.2f}), {r['pages']:,.0f} pages, "
-            f"{r['ms_per_page']:.1f} ms a page, {r['megabytes']:.0f} MB"
+            f"site {name:<20} {r['median_s']:6.2f} s ({r['min_s']:.2f}-{r['max_s']:.2f}; {r['cpu_s']:.2f} s CPU), "
+            f"{r['pages']:,.0f} pages, {r['ms_per_page']:.1f} ms a page, {r['megabytes']:.0f} MB, "
+            f"load average {r['load_average']:.1f}"
         )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_site.json").write_text(json.dumps(results, indent=2))

@@ -221,13 +221,20 @@ class Section:
     note: tuple[str, str] = ("", "")
 
 
+# The trust line's "data as of" of a month: the newest arrival among the files of that month its figures take in
+# (loaded or rejected; not a file held for a closed month, superseded or ignored), and the last run. `{period}` is
+# the query's period column: the report and the site (flows/outputs/site.py) say the same of the same month.
+AS_OF = (
+    "(select max(a.arrived_at) from file_reconciliation f join file_arrivals a using (source_file, sha256) "
+    "where f.period = {period} and f.status in ('dimuat', 'ditolak')) as newest_file_at, "
+    "(select max(started_at) from runs) as last_run_at"
+)
 LABEL = "case when $lang = 'id' then g.group_label else g.group_label_en end"
 SECTIONS: dict[str, Section] = {
     "trust": Section(
         "select c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, v.verified_pct, "
-        "(select max(arrived_at) from file_arrivals) as newest_file_at, "
-        "(select max(started_at) from runs) as last_run_at "
-        "from coverage_regency c left join verified_coverage_regency v using (period) where c.period = $period",
+        f"{AS_OF.format(period='c.period')} from coverage_regency c "
+        "left join verified_coverage_regency v using (period) where c.period = $period",
         ("Sejauh mana angka ini dapat dipercaya", "How far to trust these figures"),
     ),
     "data_years": Section(
@@ -588,7 +595,7 @@ def trend_svg(trend: pl.DataFrame, lang: Lang) -> str:
 
     One month still shows each group's coverage: a point per group with its label and value.
     """
-    periods = sorted(set(trend["period"]))
+    periods = sorted(set(trend["period"].to_list()))
     left, top, plot_w, plot_h = 52, 12, 560, 220
     step = plot_w / max(len(periods) - 1, 1)
 
@@ -616,16 +623,19 @@ def trend_svg(trend: pl.DataFrame, lang: Lang) -> str:
             f'<text x="{x_of(period):.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
             f"{escape(month_name(period, lang))}</text>"
         )
-    groups = trend.with_row_index("row").group_by("group_label", maintain_order=True)
+    groups: dict[str, list[tuple[int, str, float]]] = {}  # group -> (row, period, coverage) in the frame's order
+    rows = zip(*(trend[c].to_list() for c in ("group_label", "period", "coverage_pct")), strict=True)
+    for row, (group, period, pct) in enumerate(rows):  # plain Python: the site draws one of these per page
+        groups.setdefault(str(group), []).append((row, period, pct))
     ends, lines = [], []
-    for colour, ((group,), rows) in zip(COLOURS, groups, strict=False):
-        points = [(x_of(p), y_of(v)) for p, v in zip(rows["period"], rows["coverage_pct"], strict=True)]
+    for colour, (group, points_of) in zip(COLOURS, groups.items(), strict=False):
+        points = [(x_of(p), y_of(v)) for _, p, v in points_of]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             lines.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         lines += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>' for x, y in points]
-        last = rows.row(-1, named=True)
-        ends.append((str(group), colour, points[-1], last))
+        last = {"row": points_of[-1][0], "coverage_pct": points_of[-1][2]}
+        ends.append((group, colour, points[-1], last))
     label_ys = spread([point[1] + 4 for _, _, point, _ in ends], 14, top + 4, top + plot_h + 4)
     label_x = left + plot_w + 14 if len(periods) > 1 else x_of(periods[0]) + 14
     for (group, colour, (x, y), last), label_y in zip(ends, label_ys, strict=True):

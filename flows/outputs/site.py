@@ -4,11 +4,13 @@
 value of a documented view, in the words and number formats of the one-page report
 (`flows.outputs.report`: its COLUMNS, WORDS, TRUST and chart functions); each PART below is one
 query over every month and place at once, split in polars by place and month, so the whole
-regency over a year is written in seconds. Each figure carries `data-view`, `data-row` and
-`data-col`, inside a month's panel (`data-period`), so a test reads a page back against the views.
+regency over a year is written in seconds. Each figure of a sentence or chart carries `data-view`,
+`data-row` and `data-col`, and each table its part (`data-part`) and its headers their columns (`data-col`),
+inside a month's panel (`data-period`), so a test reads a page back against the views.
 
 The pages work from a folder, a shared drive or a USB stick (`file://`): no server, no network,
-no file outside the site; CSS, the month picker, the desa search and the charts are inline. With
+no file outside the site; CSS, the month picker and the charts are inline, the desa search reads
+its page set's index of villages from one script beside the set's index.html (cari.js). With
 scripts off the latest month shows and the month links still work (CSS `:target`). A province
 warehouse (flows/province_flow.py, several regencies) gets a province index and a page set per regency.
 """
@@ -20,6 +22,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from html import escape
 from pathlib import Path
 
@@ -29,6 +32,7 @@ import polars as pl
 from flows.ingest.dates import month_name
 from flows.outputs.discrepancies import STATUS_LABELS
 from flows.outputs.report import (
+    AS_OF,
     COLUMNS,
     CSS,
     SECTIONS,
@@ -44,7 +48,7 @@ from flows.outputs.report import (
 )
 from flows.settings import state_path_for
 from flows.store.paths import check_output
-from flows.store.sql import query_frame, registered
+from flows.store.sql import query_frame
 from schemas.roster import check_catalog
 
 # Columns the one-page report has no use for, in the words of the villages' workbooks (rejects.py,
@@ -82,6 +86,7 @@ SITE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+@cache  # a site shows the same few values (0, a status, a due date) hundreds of thousands of times
 def shown(value: object, column: str) -> str:
     """A figure's text: the report's `cell` for its columns, the workbooks' words for the site's own."""
     if column in COLUMNS:
@@ -120,11 +125,15 @@ def heading(column: str) -> str:
     return COLUMNS[column][1] if column in COLUMNS else SITE_COLUMNS[column][1]
 
 
-def tagged(view: str, row: int, column: str, value: object, tag: str = "span", attrs: str = "") -> str:
-    """One figure, tagged with where it comes from (as report.figure); rupiah carries the exact amount."""
-    if kind_of(column) == "idr" and value is not None:
-        attrs += f' title="{exact_rupiah(value, "id")}"'
-    return f'<{tag} data-view="{view}" data-row="{row}" data-col="{column}"{attrs}>{shown(value, column)}</{tag}>'
+def exact(value: object, column: str) -> str:
+    """An amount in rupiah carries the exact amount (shown when pointed at), as in the report."""
+    return f' title="{exact_rupiah(value, "id")}"' if value is not None and kind_of(column) == "idr" else ""
+
+
+def tagged(view: str, row: int, column: str, value: object) -> str:
+    """One figure of a sentence, tagged with where it comes from (as report.figure)."""
+    where = f'data-view="{view}" data-row="{row}" data-col="{column}"'
+    return f"<span {where}{exact(value, column)}>{shown(value, column)}</span>"
 
 
 # --- the parts: one query over every month and place each -----------------------------------------------
@@ -159,9 +168,6 @@ def title_of(section: str) -> str:
     return SECTIONS[section].title[0]
 
 
-NEWEST = (
-    "(select max(arrived_at) from file_arrivals) as newest_file_at, (select max(started_at) from runs) as last_run_at"
-)
 BY_REGENCY = "left(district_code, 5)"  # a kecamatan's regency: '33.02' of '33.02.17'
 DISTRICT_LINK = (("district_name", "district_code"),)
 VILLAGE_LINK = (("village_name", "village_code"),)
@@ -193,7 +199,8 @@ TOP: dict[str, dict[str, Part]] = {
     "whole": {
         "trust": Part(
             "select c.period, c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, "
-            f"v.verified_pct, {NEWEST} from coverage_regency c left join verified_coverage_regency v using (period)",
+            f"v.verified_pct, {AS_OF.format(period='c.period')} "
+            "from coverage_regency c left join verified_coverage_regency v using (period)",
             title_of("trust"),
         ),
         "regency_summary": Part(
@@ -221,7 +228,8 @@ TOP: dict[str, dict[str, Part]] = {
     "regency": {
         "trust": Part(
             "select s.period, s.regency_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, {NEWEST} from (select period, {BY_REGENCY} as regency_code, "
+            f"c.coverage_pct, c.is_provisional, {AS_OF.format(period='s.period')} "
+            f"from (select period, {BY_REGENCY} as regency_code, "
             "sum(villages_expected) as villages_expected, sum(villages_missing) as villages_missing, "
             "sum(villages_rejected) as villages_rejected from submission_status group by all) s "
             "left join coverage_by_regency c using (period, regency_code)",
@@ -248,7 +256,8 @@ TOP: dict[str, dict[str, Part]] = {
     "district": {
         "trust": Part(
             "select s.period, s.district_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, v.verified_pct, {NEWEST} from submission_status s "
+            f"c.coverage_pct, c.is_provisional, v.verified_pct, {AS_OF.format(period='s.period')} "
+            "from submission_status s "
             "left join coverage_by_district c using (period, district_code) "
             f"{verified_join('verified_coverage_by_district', 'district_code')}",
             title_of("trust"),
@@ -278,7 +287,8 @@ TOP: dict[str, dict[str, Part]] = {
     "village": {
         "trust": Part(
             "select s.period, s.village_code, s.status, d.is_provisional, "
-            f"{NEWEST} from submission_status_by_village s left join submission_status d using (period, district_code)",
+            f"{AS_OF.format(period='s.period')} from submission_status_by_village s "
+            "left join submission_status d using (period, district_code)",
             title_of("trust"),
             key="village_code",
         ),
@@ -454,7 +464,6 @@ PROVINCE: dict[str, Part] = {
         links=(("regency_name", "regency_code"),),
     ),
 }
-READS = re.compile(r"\b(?:from|join)\s+([a-z_]+)\b")  # the views and tables a part's query reads
 PLACES = """
 select v.village_code, v.village_name, d.district_code, d.district_name, r.regency_code, r.regency_name
 from villages v join districts d using (district_code) join regencies r on r.regency_code = left(d.district_code, 5)
@@ -474,7 +483,9 @@ body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{mar
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
-.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}table{font-size:8pt;width:100%}
+.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}
+table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
+td,th{padding:.1rem .2rem}
 thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
 html.js .month:not(.shown){display:none}a{color:inherit;text-decoration:none}}
 """
@@ -488,13 +499,16 @@ pick.value=p;document.querySelectorAll('a[data-site]').forEach(function(a){a.has
 pick.hidden=false;pick.onchange=function(){show(pick.value);history.replaceState(null,'','#p-'+pick.value)};
 function fromHash(){var h=location.hash.slice(1);show(h.indexOf('p-')===0?h.slice(2):pick.value)}
 fromHash();window.addEventListener('hashchange',fromHash);
-var form=document.querySelector('form.search');if(!form)return;form.hidden=false;
+var form=document.querySelector('form.search');if(!form||typeof DESA==='undefined')return;form.hidden=false;
 var box=document.getElementById('cari'),list=document.getElementById('hasil');
 form.onsubmit=function(e){e.preventDefault()};
 box.oninput=function(){var q=box.value.trim().toLowerCase();list.textContent='';if(q.length<2)return;
-DESA.filter(function(d){return d[0].toLowerCase().indexOf(q)>=0}).slice(0,30).forEach(function(d){
-var li=document.createElement('li'),a=document.createElement('a');a.href=ROOT+d[2]+'#p-'+pick.value;
-a.setAttribute('data-site','');a.textContent=d[0]+' (Kecamatan '+d[1]+')';li.appendChild(a);list.appendChild(li)})}})();
+var found=DESA.filter(function(d){return d[0].toLowerCase().indexOf(q)>=0});
+found.slice(0,30).forEach(function(d){var li=document.createElement('li'),a=document.createElement('a');
+a.href=ROOT+d[2]+'#p-'+pick.value;a.setAttribute('data-site','');a.textContent=d[0]+' (Kecamatan '+d[1]+')';
+li.appendChild(a);list.appendChild(li)});var note=document.createElement('li');list.appendChild(note);
+note.textContent=found.length>30?'dan '+(found.length-30)+' lainnya: ketik lebih banyak huruf.'
+:found.length?'':'Tidak ada desa/kelurahan dengan nama itu.'}})();
 """
 
 
@@ -516,25 +530,41 @@ def accessible(svg: str, title: str, description: str) -> str:
 Href = Callable[[str, str], str]  # (code column, code) -> a page's path relative to the page being written
 
 
+@cache
+def table_head(columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """A table's header row, and how each column's cells open (`<td>` or `<td class=text>`: words align left)."""
+    text = [kind_of(c) not in ("int", "pct", "pct2", "pp", "idr", "index") for c in columns]
+    head = "".join(
+        f'<th{" class=text" if t else ""} scope=col data-col="{c}">{escape(heading(c))}</th>'
+        for c, t in zip(columns, text, strict=True)
+    )
+    return head, tuple("<td class=text" if t else "<td" for t in text)
+
+
 def table(view: str, frame: pl.DataFrame, hidden: set[str], links: dict[str, str], href: Href) -> str:
-    """The rows of `frame` without its `hidden` code columns; a linked column links each row to its page."""
+    """The rows of `frame` without its `hidden` code columns; a linked column links each row to its page.
+
+    The table names its part (`data-part`) and each header its column (`data-col`): a cell is a figure of the
+    part's row (its place in the body) and of its header's column, with no markup repeated in every cell."""
     if frame.is_empty():
         return NONE
-    columns = [c for c in frame.columns if c not in hidden]
-    text = {c: kind_of(c) not in ("int", "pct", "pct2", "pp", "idr", "index") for c in columns}
-    head = "".join(f"<th{' class=text' if text[c] else ''} scope=col>{escape(heading(c))}</th>" for c in columns)
+    columns = tuple(c for c in frame.columns if c not in hidden)
+    head, opening = table_head(columns)
+    at = {c: i for i, c in enumerate(frame.columns)}
+    layout = [
+        (column, at[column], start, kind_of(column) == "idr", at.get(links.get(column, "")))
+        for column, start in zip(columns, opening, strict=True)
+    ]
     rows = []
-    for index, row in enumerate(frame.iter_rows(named=True)):
+    for row in frame.rows():
         cells = []
-        for column in columns:
-            attrs = ' class="text"' if text[column] else ""
-            figure = tagged(view, index, column, row[column], "td", attrs)
-            if column in links and row[links[column]] is not None:
-                target = href(links[column], str(row[links[column]]))
-                start = figure.index(">") + 1
-                figure = f'{figure[:start]}<a href="{target}" data-site>{figure[start:-5]}</a></td>'
-            cells.append(figure)
-        rows.append(f'<tr data-row="{index}">{"".join(cells)}</tr>')
+        for column, index, start, rupiah, link in layout:
+            value = row[index]
+            content = shown(value, column)
+            if link is not None and row[link] is not None:
+                content = f'<a href="{href(links[column], str(row[link]))}" data-site>{content}</a>'
+            cells.append(f"{start}{exact(value, column) if rupiah else ''}>{content}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
     return f'<div class="wide"><table data-part="{view}">{body}</table></div>'
 
@@ -576,14 +606,12 @@ def trend(frame: pl.DataFrame, place: str) -> str:
     """Coverage over the months, one line per group (the report's chart, with a text alternative), and its table."""
     if frame.is_empty():
         return NONE
-    months = sorted(set(frame["period"]))
-    last = frame.filter(pl.col("period") == months[-1])
+    months = sorted(set(frame["period"].to_list()))
+    last = zip(*(frame[c].to_list() for c in ("group_label", "period", "coverage_pct")), strict=True)
     description = (
         f"Cakupan dilaporkan per kelompok di {place}, {month_name(months[0])} sampai {month_name(months[-1])}. "
         f"{month_name(months[-1])}: "
-        + "; ".join(
-            f"{g} {cell(p, 'coverage_pct')}%" for g, p in zip(last["group_label"], last["coverage_pct"], strict=True)
-        )
+        + "; ".join(f"{g} {cell(p, 'coverage_pct')}%" for g, month, p in last if month == months[-1])
         + ". Angka lengkap ada di tabel di bawah grafik."
     )
     chart = trend_svg(frame, "id").replace(  # an x-axis title under the months
@@ -601,7 +629,8 @@ def no_links(_column: str, _code: str) -> str:
 
 def bars(view: str, frame: pl.DataFrame, label: str, value: str, place: str, period: str) -> str:
     description = f"{heading(value)} per {heading(label).lower()} di {place}, {month_name(period)}: " + "; ".join(
-        f"{name} {cell(amount, value)}" for name, amount in zip(frame[label], frame[value], strict=True)
+        f"{name} {cell(amount, value)}"
+        for name, amount in zip(frame[label].to_list(), frame[value].to_list(), strict=True)
     )
     return accessible(bars_svg(view, frame, label, value, "id"), f"{heading(value)}: {place}", description + ".")
 
@@ -635,14 +664,20 @@ Split = dict[str, dict[tuple[str | None, str | None], pl.DataFrame]]  # part's S
 
 
 def split(part: Part, frame: pl.DataFrame) -> dict[tuple[str | None, str | None], pl.DataFrame]:
-    """A part's rows by (place, period): one pass over its frame, never a query per page."""
+    """A part's rows by (place, period), each in the part's order: one stable sort and a slice per page and month
+    (a slice shares the frame's memory), never a query per page."""
     by = [c for c in (part.key, "period" if part.monthly else None) if c]
     if not by:
         return {(None, None): frame}
-    return {
-        (str(key[0]) if part.key else None, str(key[-1]) if part.monthly else None): rows
-        for key, rows in frame.partition_by(by, as_dict=True, maintain_order=True).items()
-    }
+    frame = frame.sort(by, maintain_order=True)
+    keys = list(zip(*(frame[c].cast(pl.String).to_list() for c in by), strict=True))
+    found, start = {}, 0
+    for end in range(1, len(keys) + 1):
+        if end == len(keys) or keys[end] != keys[start]:
+            key = keys[start]
+            found[(key[0] if part.key else None, key[-1] if part.monthly else None)] = frame.slice(start, end - start)
+            start = end
+    return found
 
 
 def section(name: str, title: str, note: str, body: str) -> str:
@@ -658,7 +693,7 @@ def summary(frame: pl.DataFrame) -> str:
     return summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
 
 
-def render_page(page: Page, data: Split, periods: list[str], search: str, made: str) -> str:
+def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
     """The whole page: month picker, one panel per month (the latest shown), the trend, the places below."""
     parts = parts_of(page.level)
     hidden = set(KEYS) | {"period"}
@@ -714,50 +749,52 @@ def render_page(page: Page, data: Split, periods: list[str], search: str, made: 
         below = f'<section id="places"><h2>{escape(page.places_title)}</h2><ul class="places">{items}</ul></section>'
     crumbs = "".join(f'<a href="{page.to(path)}" data-site>{escape(name)}</a> › ' for path, name in page.crumbs)
     crumbs_html = f'<nav class="crumbs" aria-label="Letak halaman">{crumbs}{escape(page.name)}</nav>' if crumbs else ""
+    search = f'{SEARCH}<script src="{page.to(page.prefix + INDEX)}"></script>'
     root = json.dumps("../" * page.path.count("/"))
     return (
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(page.name)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
         f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(SUBJECT)}. '
-        f"{TEXT['made'][0]} {made}.</p>{search.replace('ROOT_PREFIX', root)}{picker}"
+        f"{TEXT['made'][0]} {made}.</p>{search}{picker}"
         f'<div class="months">{"".join(panels)}</div>{trend_html}{below}'
-        f"<script>{SCRIPT}</script></body></html>"
+        f"<script>var ROOT={root};{SCRIPT}</script></body></html>"
     )
 
 
-def search_box(villages: pl.DataFrame, province: bool) -> str:
-    """A desa-name search over an inline index of `villages` (shown only when scripts run)."""
+SEARCH = (  # the desa search: shown only when scripts run and the page set's index (INDEX) has loaded
+    '<form class="search" role="search" hidden><label for="cari">Cari desa/kelurahan:</label> '
+    '<input id="cari" type="search" autocomplete="off"><ul id="hasil" aria-live="polite"></ul></form>'
+)
+INDEX = "cari.js"  # beside each page set's index.html: its villages, read by every page of the set
+
+
+def search_index(villages: pl.DataFrame, province: bool) -> str:
+    """The script that names every desa of `villages` for the search: name, kecamatan, page from the site's root.
+
+    One file per page set rather than a copy in each of its pages (a regency's 331 desa are 20 KB)."""
     index = [
         [name, district, f"{regency + '/' if province else ''}desa/{code}.html"]
         for code, name, district, regency in villages.select(
             "village_code", "village_name", "district_name", "regency_code"
         ).iter_rows()
     ]
-    payload = json.dumps(index, ensure_ascii=False).replace("<", "\\u003c")
-    return (
-        '<form class="search" role="search" hidden><label for="cari">Cari desa/kelurahan:</label> '
-        '<input id="cari" type="search" autocomplete="off"><ul id="hasil" aria-live="polite"></ul></form>'
-        f"<script>var DESA={payload},ROOT=ROOT_PREFIX;</script>"
-    )
+    return f"var DESA={json.dumps(index, ensure_ascii=False)};\n"
 
 
-def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
-    """Every page to write, with the regency whose villages its search box finds."""
+def pages(places: pl.DataFrame, province: bool) -> Iterable[Page]:
+    """Every page to write: the province index first, then each regency's, its kecamatan's and its desa's."""
     if province:
         regencies = places.unique("regency_code", maintain_order=True)
-        yield (
-            Page(
-                "index.html",
-                "province",
-                {},
-                f"Provinsi: {regencies.height} kabupaten/kota",
-                "",
-                [],
-                [(f"{c}/index.html", n) for c, n in regencies.select("regency_code", "regency_name").iter_rows()],
-                "Kabupaten/kota",
-            ),
+        yield Page(
+            "index.html",
+            "province",
+            {},
+            f"Provinsi: {regencies.height} kabupaten/kota",
             "",
+            [],
+            [(f"{c}/index.html", n) for c, n in regencies.select("regency_code", "regency_name").iter_rows()],
+            "Kabupaten/kota",
         )
     top = [("index.html", "Provinsi")] if province else []  # the way back to the province index
     for (regency_code, regency_name), villages in places.group_by("regency_code", "regency_name", maintain_order=True):
@@ -773,9 +810,12 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
             [(f"{prefix}kecamatan/{c}.html", f"Kecamatan {n}") for c, n in districts.iter_rows()],
             "Kecamatan",
         )
-        yield regency, str(regency_code)
+        yield regency
+        by_district: dict[str, list[tuple[str, str]]] = {}  # plain lists: a frame operation per kecamatan adds up
+        for code, name, in_district in villages.select("village_code", "village_name", "district_code").rows():
+            by_district.setdefault(in_district, []).append((code, name))
         for district_code, district_name in districts.iter_rows():
-            mine = villages.filter(pl.col("district_code") == district_code)
+            mine = by_district[district_code]
             district = Page(
                 f"{prefix}kecamatan/{district_code}.html",
                 "district",
@@ -783,11 +823,11 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
                 f"Kecamatan {district_name}",
                 prefix,
                 [*top, (regency.path, regency.name)],
-                [(f"{prefix}desa/{c}.html", n) for c, n in mine.select("village_code", "village_name").iter_rows()],
+                [(f"{prefix}desa/{c}.html", n) for c, n in mine],
                 "Desa/kelurahan",
             )
-            yield district, str(regency_code)
-            for village_code, village_name in mine.select("village_code", "village_name").iter_rows():
+            yield district
+            for village_code, village_name in mine:
                 page = Page(
                     f"{prefix}desa/{village_code}.html",
                     "village",
@@ -796,7 +836,7 @@ def pages(places: pl.DataFrame, province: bool) -> Iterable[tuple[Page, str]]:
                     prefix,
                     [*top, (regency.path, regency.name), (district.path, district.name)],
                 )
-                yield page, str(regency_code)
+                yield page
 
 
 def check_site(out_dir: Path, protected: list[Path]) -> None:
@@ -820,21 +860,17 @@ def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -
         province = places["regency_code"].n_unique() > 1
         levels = ("province", "regency", "district", "village") if province else ("whole", "district", "village")
         wanted = {part.sql: part for level in levels for part in parts_of(level).values()}
-        # each view or table once, as it is; the parts' joins then run over these frames in memory
-        names = sorted({name for sql in wanted for name in READS.findall(sql)})
-        views = {name: query_frame(con, f"select * from {name}") for name in names}
-    with duckdb.connect() as memory, registered(memory, views):
-        data = {sql: split(part, query_frame(memory, sql)) for sql, part in wanted.items()}
+        data = {sql: split(part, query_frame(con, sql)) for sql, part in wanted.items()}
     made = timestamp(now or dt.datetime.now(dt.UTC), "id")
-    searches = {
-        str(code): search_box(villages, province)
-        for (code,), villages in places.group_by("regency_code", maintain_order=True)
-    }
-    searches[""] = search_box(places, province)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / INDEX).write_text(search_index(places, province))  # the province's, or the one regency's
     written = []
-    for page, regency in pages(places, province):
+    for page in pages(places, province):
         path = out_dir / page.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_page(page, data, periods, searches[regency if page.level != "province" else ""], made))
+        if page.level == "regency":  # a regency of a province: its own villages
+            villages = places.filter(pl.col("regency_code") == page.keys["regency_code"])
+            (out_dir / page.prefix / INDEX).write_text(search_index(villages, province))
+        path.write_text(render_page(page, data, periods, made))
         written.append(path)
     return written
