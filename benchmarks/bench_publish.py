@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CAKUPAN_PII_KEY", "the publisher benchmark's key")
 
+from benchmarks.profile import TimedConnection  # noqa: E402
 from flows.province_run import InProcessSteps, publish_province, run_province, staged_cache  # noqa: E402
 from flows.regency_run import RunOptions  # noqa: E402
 from flows.settings import Settings  # noqa: E402
@@ -96,10 +99,39 @@ def changed(frames: dict[str, pl.DataFrame], round_number: int) -> dict[str, pl.
     return {**frames, "roster": roster.drop("n")}
 
 
+@contextmanager
+def statements_timed(parts: dict[str, list[float]]) -> Iterator[None]:
+    """Time each statement of `publish.republish_staged` by its kind (benchmarks/profile.py), and the whole of it."""
+    connect, republish = publish.duckdb.connect, publish.republish_staged
+
+    class Timed(TimedConnection):
+        def __enter__(self) -> Timed:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            for name, (wall, cpu, count) in self.parts.items():
+                found = parts.setdefault(name, [0.0, 0.0, 0.0])
+                found[0], found[1], found[2] = found[0] + wall, found[1] + cpu, found[2] + count
+            self.con.close()
+
+    def timed_republish(*args: object) -> None:
+        started = time.perf_counter()
+        republish(*args)  # type: ignore[arg-type]
+        parts.setdefault("republish_staged (all of it)", [0.0, 0.0, 0.0])[0] += time.perf_counter() - started
+
+    publish.duckdb.connect = lambda *args, **kwargs: Timed(connect(*args, **kwargs))  # type: ignore[assignment]
+    publish.republish_staged = timed_republish  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        publish.duckdb.connect, publish.republish_staged = connect, republish  # type: ignore[assignment]
+
+
 def rows(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [row[0] for row in con.sql("select table_name from duckdb_tables() order by all").fetchall()]
-        keep = {"validation_failures": "exclude (run_id)"}
+        listed = con.sql("select schema_name || '.' || table_name from duckdb_tables() order by all").fetchall()
+        names = [row[0] for row in listed]  # internal.people_counts too
+        keep = {"main.validation_failures": "exclude (run_id)"}
         return {name: con.sql(f"select * {keep.get(name, '')} from {name} order by all").fetchall() for name in names}
 
 
@@ -138,6 +170,7 @@ def main(rounds: int = 3) -> None:
             f"{config.warehouse.stat().st_size / 2**20:.1f} MB; published whole in {first:.2f} s"
         )
         results: dict[str, dict[str, list[float]]] = {}
+        statements: dict[str, dict[str, list[float]]] = {}  # regency -> kind of statement -> wall, CPU, count
         whole = replace(config, warehouse=root / "whole.duckdb")
         for number in range(rounds):
             for code in ("33.01", "33.02"):
@@ -146,7 +179,8 @@ def main(rounds: int = 3) -> None:
                 commit(store, manifests[code], history[code])
                 manifests = staging.read_manifests(store, VILLAGES)
                 started = time.perf_counter()
-                assert publish_province(config, store, manifests, f"round-{number}", LOG)
+                with statements_timed(statements.setdefault(code, {})):
+                    assert publish_province(config, store, manifests, f"round-{number}", LOG)
                 incremental = time.perf_counter() - started
                 objects = staging.fetch(store, manifests.values(), root / "whole-cache")
                 started = time.perf_counter()
@@ -174,6 +208,18 @@ def main(rounds: int = 3) -> None:
                 f"{median['copy']:>12.3f} {median['ratio']:>7.2f}"
             )
         print("ratio: the median over rounds of republish / full rebuild, each pair timed back to back")
+        for code, parts in statements.items():
+            whole_s = parts.pop("republish_staged (all of it)")[0] / rounds
+            timed = sum(wall for wall, _, _ in parts.values()) / rounds
+            print(
+                f"republishing {code}, by statement (mean wall s / CPU s a round, statements): "
+                f"{whole_s:.3f} s in republish_staged, {timed:.3f} s of it in statements"
+            )
+            for name, (wall, cpu, count) in sorted(parts.items(), key=lambda item: -item[1][0]):
+                if wall / rounds >= 0.005:
+                    print(f"{wall / rounds:8.3f} {cpu / rounds:8.3f} {count / rounds:5.0f}  {name}")
+            summary[code]["statements"] = {name: [value / rounds for value in part] for name, part in parts.items()}
+            summary[code]["republish_staged_s"] = whole_s
         grown = config.warehouse.stat().st_size / whole.warehouse.stat().st_size
         print(f"republished file after {rounds * 2} republishes: {grown:.2f}x the size of a file built whole")
         RESULTS.mkdir(exist_ok=True)

@@ -17,10 +17,11 @@ from flows.privacy import mask_variables
 from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR, Settings
 from flows.store import reference
 from flows.store.catalog import (
+    MATERIALIZED,
     TABLE_STATEMENTS,
     comment_tables,
+    counting_over,
     create_views,
-    materialize_all,
     table_docs,
     view_docs,
 )
@@ -46,6 +47,8 @@ STATEMENTS = (
     "republish_regencies",
     "republish_rows",
     "republish_keyed",
+    "counted_people",
+    "republish_people_counts",
 )
 
 
@@ -166,17 +169,28 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
     params: dict[str, object] = {"run_id": run_id, "changed": changed.codes}
     for part, objects in (("old", changed.old), ("new", changed.new), ("others", changed.others)):
         params |= {f"{table}_{part}": paths for table, paths in objects.items()}
+    (people_counts,) = MATERIALIZED  # counted again for the people the changed regencies touch, not whole
+    only = "select * from analyst.main.{} semi join counted_people using (period, person_id)"
+    touched = {f"main.{table}": only.format(table) for table in ("roster", "verification")}
     with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
-        with replacing(con, settings.warehouse, from_current=True):
+        run_script(con, "counted_people", params)
+        with (
+            replacing(con, settings.warehouse, from_current=True),
+            counting_over(con, people_counts, "analyst", touched) as count_people,
+            written_once(con),
+            transaction(con),
+        ):
+            count_people("people_counts_before")
             run_script(con, "republish_regencies", params)
             for table, how in STAGED_TABLES.items():
                 if how == ROWS:
                     run_script(con, "republish_rows", params, fill={"table": table})
             for table, key in ONE_PER_KEY.items():
                 run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
-            materialize_all(con, "analyst")  # counted over every regency, as a full publish counts it
+            count_people("people_counts_after")
+            run_script(con, "republish_people_counts")
 
 
 def swap_in(
@@ -192,7 +206,7 @@ def swap_in(
     views and the tables' comments follow in the same transaction, then `over_views` (scripts
     that read the views into temporary tables).
     """
-    with replacing(con, warehouse, from_current=False):
+    with replacing(con, warehouse, from_current=False), written_once(con), transaction(con):
         for script in scripts:
             run_script(con, script, params)
         create_views(con, view_docs(), "analyst")
@@ -206,8 +220,9 @@ def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: boo
     """Attach a new analyst file beside `warehouse` as `analyst`, and swap it in by a rename when the block ends.
 
     The file is new and empty, or (`from_current`) a copy of `warehouse` as published: readers keep
-    the published file, untouched, until the rename. The block's statements run in one transaction,
-    checkpointed before the rename; on any error the new file is removed and `warehouse` stays.
+    the published file, untouched, until the rename. The block writes it in one transaction (its
+    caller's, within `written_once`), checkpointed before the rename; on any error the new file is
+    removed and `warehouse` stays.
     """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
@@ -223,8 +238,7 @@ def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: boo
             options = f"storage_version 'v1.0.0', {options}"
         con.execute(f"attach $path as analyst ({options})", {"path": str(staging)})
         try:
-            with written_once(con), transaction(con):
-                yield
+            yield
             con.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
             con.execute("detach analyst")
