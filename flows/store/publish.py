@@ -175,22 +175,22 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
     with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
-        run_script(con, "counted_people", params)
-        with (
-            replacing(con, settings.warehouse, from_current=True),
-            counting_over(con, people_counts, "analyst", touched) as count_people,
-            written_once(con),
-            transaction(con),
-        ):
-            count_people("people_counts_before")
-            run_script(con, "republish_regencies", params)
-            for table, how in STAGED_TABLES.items():
-                if how == ROWS:
-                    run_script(con, "republish_rows", params, fill={"table": table})
-            for table, key in ONE_PER_KEY.items():
-                run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
-            count_people("people_counts_after")
-            run_script(con, "republish_people_counts")
+        with replacing(con, settings.warehouse, from_current=True):
+            run_script(con, "counted_people", params)
+            with (
+                counting_over(con, people_counts, "analyst", touched) as count_people,
+                written_once(con),
+                transaction(con),
+            ):
+                count_people("people_counts_before")
+                run_script(con, "republish_regencies", params)
+                for table, how in STAGED_TABLES.items():
+                    if how == ROWS:
+                        run_script(con, "republish_rows", params, fill={"table": table})
+                for table, key in ONE_PER_KEY.items():
+                    run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
+                count_people("people_counts_after")
+                run_script(con, "republish_people_counts")
 
 
 def swap_in(
