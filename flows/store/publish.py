@@ -58,9 +58,12 @@ def fingerprint(key: bytes, settings: Settings) -> str:
     The settings are those published figures depend on (`Settings.figures`), all of them. The
     person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
     the fingerprint (kept in the state's `runs`) must not let anyone test guesses of the key.
+    So does the check catalogue (schemas/roster.py: each check's severity and message, which
+    validation_failures rows carry): a new one must not be mixed with the old in one republished file.
     """
     digest = hashlib.sha256(settings.figures_digest.encode())
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
+    digest.update(check_catalog().write_csv().encode())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
         *(STATEMENTS_DIR / f"{name}.sql" for name in STATEMENTS),
