@@ -166,8 +166,10 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
 
     The warehouse must have been published with the same fingerprint but for those regencies'
     generations (flows/province_run.py decides): views, reference tables and settings are as they were,
-    and the other regencies' rows are kept as written, not read again. Figures equal
-    `publish_staged` over every regency (tests/test_republish.py).
+    and the other regencies' rows are kept as written, not read again. internal.people_counts is
+    counted for the people the changed regencies touch, before and after, and its rows corrected by the
+    difference (republish_people_counts.sql). Figures equal `publish_staged` over every regency
+    (tests/test_republish.py).
     """
     params: dict[str, object] = {"run_id": run_id, "changed": changed.codes}
     for part, objects in (("old", changed.old), ("new", changed.new), ("others", changed.others)):
