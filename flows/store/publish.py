@@ -27,7 +27,7 @@ from flows.store.catalog import (
 )
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
-from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES
+from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES, partition_of
 from schemas.roster import check_catalog
 
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
@@ -182,6 +182,8 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
         run_script(con, "province_macros")
         with replacing(con, settings.warehouse, from_current=True):
             run_script(con, "counted_people", params)
+            held = set(con.execute("select regency_code, period from counted_partitions").fetchall())
+            params["roster_others"] = [path for path in changed.others["roster"] if partition_of(path) in held]
             with (
                 counting_over(con, people_counts, "analyst", touched) as count_people,
                 written_once(con),

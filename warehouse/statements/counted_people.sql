@@ -1,7 +1,8 @@
 -- The people a republish may count differently in internal.people_counts (publish.republish_staged):
 -- each period and person_id the changed regencies had or have on a roster or beside BPJS. Every other
 -- person's rows are in regencies that did not change, so what they count in each cut stays as published.
--- In the attached copy `analyst`, before republish_regencies.sql; the counts of these people, before and after, are taken with
+-- In the attached copy `analyst`, before republish_regencies.sql (which reads the other regencies'
+-- roster objects of counted_partitions only: touched_people there is a subset of these people); the counts of these people, before and after, are taken with
 -- catalog.count_over over analyst.roster and analyst.verification semi joined with this table.
 
 create or replace temporary table counted_people as
@@ -31,3 +32,10 @@ kept as (
 
 select period, person_id from analyst.verification
 where period in (((from old union from new) except (from old intersect from new)) except from kept);
+
+-- the other regencies' staged roster objects (by regency and period) that hold these people's rows,
+-- as published: republish_regencies.sql reads those of the others, not every one
+create or replace temporary table counted_partitions as
+select distinct split_part(source_file, '/', 1) as regency_code, period
+from analyst.roster semi join counted_people using (period, person_id)
+where not list_contains($changed, split_part(source_file, '/', 1));
