@@ -52,6 +52,11 @@ def village_names(roster: Path, code: str = CORRECTED) -> tuple[str, str]:
     return village["village_name"].upper(), village["district_name"].upper()
 
 
+def new_run_id() -> str:
+    """A province run's id, short: a whole UUID now and then holds 16 decimal digits, which nik_like_values flags."""
+    return f"province-{uuid.uuid4().hex[:8]}"
+
+
 def comments(warehouse: Path) -> list[tuple[object, ...]]:
     """Every table's, view's and column's comment: the documentation an analyst reads in the file."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -84,7 +89,7 @@ def full_rebuild(config: Settings, root: Path) -> Path:
     manifests = staging.read_manifests(store, [code for code in REGION.split(",") if (config.raw_dir / code).is_dir()])
     objects = staging.fetch(store, manifests.values(), root / "cache")
     whole = replace(config, warehouse=root / "full.duckdb")
-    publish.publish_staged(objects, whole, f"province-{uuid.uuid4()}")
+    publish.publish_staged(objects, whole, new_run_id())
     return whole.warehouse
 
 
@@ -121,7 +126,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
     config = settings(tmp_path, zones)
 
     def run() -> tuple[tuple[str, ...], ...]:
-        summary = run_province(config, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True), InProcessSteps())
+        summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
         return summary.chunks
 
@@ -246,6 +251,6 @@ def test_every_kind_of_change_publishes_what_a_full_rebuild_does(
         with monkeypatch.context() as patched:
             if step == "republished":  # one changed regency of three, or two: never built whole
                 patched.setattr(publish, "publish_staged", None)
-            summary = run_province(config, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True), InProcessSteps())
+            summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
         assert_as_rebuilt(config, tmp_path / step)

@@ -47,7 +47,7 @@ STATEMENTS = (
     "republish_regencies",
     "republish_rows",
     "republish_keyed",
-    "counted_people",
+    "republish_touched",
     "republish_people_counts",
 )
 
@@ -181,9 +181,11 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
         with replacing(con, settings.warehouse, from_current=True):
-            run_script(con, "counted_people", params)
+            run_script(con, "republish_touched", params)
             held = set(con.execute("select regency_code, period from counted_partitions").fetchall())
             params["roster_others"] = [path for path in changed.others["roster"] if partition_of(path) in held]
+            due = {period for (period,) in con.execute("select period from due_periods").fetchall()}
+            params["due_dates_others"] = [path for path in changed.others["due_dates"] if partition_of(path)[1] in due]
             with (
                 counting_over(con, people_counts, "analyst", touched) as count_people,
                 written_once(con),

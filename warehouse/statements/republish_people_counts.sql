@@ -1,9 +1,9 @@
 -- Replace, in internal.people_counts (a MATERIALIZED view: catalog.py) of the attached database
 -- `analyst`, the rows the changed regencies' people count in, after republish_regencies.sql,
 -- republish_rows.sql and republish_keyed.sql. Each cut counts distinct people, so its counts add
--- up over disjoint sets of people: the people of counted_people.sql (counted over their rows in
+-- up over disjoint sets of people: the people of republish_touched.sql (counted over their rows in
 -- every regency, before the republish as people_counts_before and now as people_counts_after,
--- with catalog.count_over) and everyone else, whose rows did not change. A row's counts now are
+-- with catalog.counting_over) and everyone else, whose rows did not change. A row's counts now are
 -- the published ones, less the counted people's before, plus theirs after; only the rows where
 -- these differ are rewritten. The rows of a changed regency's cuts hold only counted people, so
 -- they are the view's own rows of people_counts_after (provisional flag included); the province's
