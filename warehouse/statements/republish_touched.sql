@@ -3,7 +3,10 @@
 --
 -- counted_people: the people it may count differently in internal.people_counts: each period and
 -- person_id the changed regencies had or have on a roster or beside BPJS. Every other person's rows
--- are in regencies that did not change, so what they count in each cut stays as published. Their
+-- are in regencies that did not change, so what they count in each cut stays as published, and so
+-- does the provisional flag of those regencies' cuts: a cut of theirs in a period has people only
+-- where their own files of that period were read (the rows beside BPJS are the rosters' people),
+-- so the period has a submission status before and after (submission_status_by_village.sql). Their
 -- counts, before and after, are taken with catalog.counting_over over analyst.roster and
 -- analyst.verification semi joined with this table (republish_people_counts.sql).
 
@@ -15,25 +18,6 @@ union
 select period, person_id from read_parquet(
     list_concat($verification_old, $verification_new), union_by_name = true, hive_partitioning = false
 );
-
--- and everyone beside BPJS in a period that the changed regencies' files bring or take away: a village
--- has a submission status in each period some file names (submission_status_by_village.sql), so a
--- kecamatan of another regency whose people that period are only beside BPJS gains or loses one
-insert into counted_people
-with old as (
-    select period from read_parquet($ingested_files_old, union_by_name = true, hive_partitioning = false)
-),
-
-new as (
-    select period from read_parquet($ingested_files_new, union_by_name = true, hive_partitioning = false)
-),
-
-kept as (
-    select period from analyst.ingested_files where not list_contains($changed, split_part(source_file, '/', 1))
-)
-
-select period, person_id from analyst.verification
-where period in (((from old union from new) except (from old intersect from new)) except from kept);
 
 -- counted_partitions: the other regencies' staged roster objects (by regency and period) that hold
 -- these people's rows, as published: republish_regencies.sql reads those (its touched_people are
