@@ -24,6 +24,8 @@ from flows.regency_run import RunOptions
 from flows.settings import Settings
 from flows.store import catalog as catalog_module
 from flows.store import publish, reference, staging
+from flows.store.catalog import MATERIALIZED, counting_over, create_view, view_docs
+from flows.store.sql import run_script, transaction
 from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster
 from tests.province_helpers import CORRECTED, REGION, write_correction, write_province
 from tests.test_catalog import catalog
@@ -254,3 +256,34 @@ def test_every_kind_of_change_publishes_what_a_full_rebuild_does(
             summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
         assert_as_rebuilt(config, tmp_path / step)
+
+
+def test_people_counts_corrected_for_the_touched_people_equal_a_whole_count(
+    copy_demo_warehouse: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    """republish_people_counts.sql on a warehouse with BPJS exports: some people's rows on the rosters and beside
+    BPJS change; their counts before and after correct internal.people_counts to what the view counts whole."""
+    warehouse = copy_demo_warehouse(tmp_path / "copy")
+    (view,) = [view for view in view_docs() if view.qualified in MATERIALIZED]
+    with duckdb.connect() as con:
+        con.execute("attach $path as analyst", {"path": str(warehouse)})
+        con.execute(
+            "create temporary table counted_people as select distinct period, person_id from analyst.verification "
+            "where period >= '2024-03' and hash(person_id) % 3 = 0"
+        )
+        only = "select * from analyst.main.{} semi join counted_people using (period, person_id)"
+        touched = {f"main.{table}": only.format(table) for table in ("roster", "verification")}
+        with counting_over(con, view.qualified, "analyst", touched) as count, transaction(con):
+            count("people_counts_before")
+            for table, change in (("roster", "enrolled = not t.enrolled"), ("verification", "status = 'non_aktif'")):
+                con.execute(
+                    f"update analyst.{table} as t set {change} from counted_people as c "
+                    "where t.period = c.period and t.person_id = c.person_id"
+                )
+            con.execute("delete from analyst.verification where hash(person_id) % 6 = 0 and period = '2024-04'")
+            count("people_counts_after")
+            run_script(con, "republish_people_counts")
+        corrected = con.sql("from analyst.internal.people_counts order by all").fetchall()
+        verified = con.sql("from people_counts_before where source = 'verification' and verified > 0").fetchall()
+        create_view(con, view, "analyst")  # counted whole
+        assert verified and corrected == con.sql("from analyst.internal.people_counts order by all").fetchall()
