@@ -1,4 +1,4 @@
-"""The province publisher with a year of history: one changed regency republished against a full rebuild.
+"""The province publisher with a year (and two) of history: one changed regency republished against a full rebuild.
 
 Part of `make bench` (`python benchmarks/bench_publish.py [ROUNDS]`). Three regencies of Jawa
 Tengah, unequal on purpose (33.01 with 5 villages, 33.02 and 33.03 with 60 each), run once through
@@ -7,9 +7,11 @@ the province's plain sequence for April 2024; each regency's staged output is th
 committed as one generation, and the province warehouse is published whole from it. Each round
 then changes one regency (a new generation with some enrolment flipped in its latest month) and
 times, in the same go, the publisher (`publish_province`: it republishes that regency's rows in a
-copy of the warehouse) and a full rebuild of the same manifests (`publish.publish_staged`), and
-checks both hold the same rows. The small and a large regency take turns. The machine is shared:
-compare the ratios, not the seconds.
+copy of the warehouse, each statement timed) and a full rebuild of the same manifests
+(`publish.publish_staged`), and checks both hold the same rows, table by table. The small and a
+large regency take turns. Then the other two regencies get 24 months and the small one is changed
+again: its republish should cost what it did, the full rebuild grows with the province. The
+machine is shared: compare the ratios, not the seconds (the load average is printed).
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -34,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CAKUPAN_PII_KEY", "the publisher benchmark's key")
 
+from benchmarks.profile import TimedConnection  # noqa: E402
 from flows.province_run import InProcessSteps, publish_province, run_province, staged_cache  # noqa: E402
 from flows.regency_run import RunOptions  # noqa: E402
 from flows.settings import Settings  # noqa: E402
@@ -44,9 +50,13 @@ RESULTS = ROOT / "bench-results"
 VILLAGES = {"33.01": 5, "33.02": 60, "33.03": 60}
 REGION = ",".join(VILLAGES)
 MONTH = "2024-04"
-HISTORY = [
-    f"{year}-{month:02d}" for year, month in [(2023, m) for m in range(5, 13)] + [(2024, m) for m in range(1, 5)]
-]
+# Months of history up to MONTH, by regency, and the regencies changed in turn. A year for each, the
+# small and a large one changed; then the other regencies' history doubled, the small one's kept:
+# its republish should cost the same, the full rebuild grows with the province.
+HISTORIES = {
+    "a year": ({"33.01": 12, "33.02": 12, "33.03": 12}, ("33.01", "33.02")),
+    "others two years": ({"33.01": 12, "33.02": 24, "33.03": 24}, ("33.01",)),
+}
 LOG = logging.getLogger("bench_publish")
 
 
@@ -76,12 +86,13 @@ def commit(store: ObjectStore, manifest: staging.Manifest, frames: dict[str, pl.
     return committed
 
 
-def year_of(frames: dict[str, pl.DataFrame], code: str) -> dict[str, pl.DataFrame]:
-    """Twelve months from April's: every table with a period repeated under each month."""
+def history_of(frames: dict[str, pl.DataFrame], code: str, months: int) -> dict[str, pl.DataFrame]:
+    """`months` months up to MONTH from its rows: every table with a period repeated under each month."""
+    year, month = map(int, MONTH.split("-"))
+    latest = year * 12 + month - 1
+    periods = [f"{(latest - back) // 12}-{(latest - back) % 12 + 1:02d}" for back in range(months)]
     return {
-        table: pl.concat([relabelled(frame, code, period) for period in HISTORY])
-        if "period" in frame.columns
-        else frame
+        table: pl.concat([relabelled(frame, code, period) for period in periods]) if "period" in frame else frame
         for table, frame in frames.items()
     }
 
@@ -96,14 +107,44 @@ def changed(frames: dict[str, pl.DataFrame], round_number: int) -> dict[str, pl.
     return {**frames, "roster": roster.drop("n")}
 
 
+@contextmanager
+def statements_timed(parts: dict[str, list[float]]) -> Iterator[None]:
+    """Time each statement of `publish.republish_staged` by its kind (benchmarks/profile.py), and the whole of it."""
+    connect, republish = duckdb.connect, publish.republish_staged
+
+    class Timed(TimedConnection):
+        def __enter__(self) -> Timed:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            for name, (wall, cpu, count) in self.parts.items():
+                found = parts.setdefault(name, [0.0, 0.0, 0.0])
+                found[0], found[1], found[2] = found[0] + wall, found[1] + cpu, found[2] + count
+            self.con.close()
+
+    def timed_republish(*args: object) -> None:
+        started = time.perf_counter()
+        republish(*args)  # type: ignore[arg-type]
+        parts.setdefault("republish_staged (all of it)", [0.0, 0.0, 0.0])[0] += time.perf_counter() - started
+
+    duckdb.connect = lambda *args, **kwargs: Timed(connect(*args, **kwargs))  # type: ignore[assignment]
+    publish.republish_staged = timed_republish  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        duckdb.connect, publish.republish_staged = connect, republish
+
+
 def rows(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [row[0] for row in con.sql("select table_name from duckdb_tables() order by all").fetchall()]
-        keep = {"validation_failures": "exclude (run_id)"}
+        listed = con.sql("select schema_name || '.' || table_name from duckdb_tables() order by all").fetchall()
+        names = [row[0] for row in listed]  # internal.people_counts too
+        keep = {"main.validation_failures": "exclude (run_id)"}
         return {name: con.sql(f"select * {keep.get(name, '')} from {name} order by all").fetchall() for name in names}
 
 
 def main(rounds: int = 3) -> None:
+    """Run the province once, then measure the publisher with each length of HISTORIES; write bench_publish.json."""
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as temp:
         root = Path(temp)
         villages = reference.load_villages(region=REGION).sort("village_code")
@@ -121,70 +162,93 @@ def main(rounds: int = 3) -> None:
             work_dir=root / "work",
         )
         run_province(config, "april", RunOptions(allow_empty=True), InProcessSteps(), LOG)
-        store = staging.open_store(config.staging)
-        cache = staged_cache(config.warehouse)
-        history = {}
-        for code, manifest in staging.read_manifests(store, VILLAGES).items():
-            history[code] = year_of(frames_of(cache, manifest), code)
-            commit(store, manifest, history[code])
-        started = time.perf_counter()
-        assert publish_province(config, store, staging.read_manifests(store, VILLAGES), "year", LOG)
-        first = time.perf_counter() - started
-        with duckdb.connect(str(config.warehouse), read_only=True) as con:
-            roster_rows = con.sql("select count(*) from roster").fetchall()[0][0]
-        share = {code: frames["roster"].height / roster_rows for code, frames in history.items()}
-        print(
-            f"province warehouse: {roster_rows:,} roster rows over {len(HISTORY)} months, "
-            f"{config.warehouse.stat().st_size / 2**20:.1f} MB; published whole in {first:.2f} s"
-        )
-        results: dict[str, dict[str, list[float]]] = {}
-        whole = replace(config, warehouse=root / "whole.duckdb")
-        for number in range(rounds):
-            for code in ("33.01", "33.02"):
-                history[code] = changed(history[code], number)
-                manifests = staging.read_manifests(store, VILLAGES)
-                commit(store, manifests[code], history[code])
-                manifests = staging.read_manifests(store, VILLAGES)
-                started = time.perf_counter()
-                assert publish_province(config, store, manifests, f"round-{number}", LOG)
-                incremental = time.perf_counter() - started
-                objects = staging.fetch(store, manifests.values(), root / "whole-cache")
-                started = time.perf_counter()
-                publish.publish_staged(objects, whole, f"whole-{uuid.uuid4()}")
-                full = time.perf_counter() - started
-                started = time.perf_counter()
-                shutil.copyfile(config.warehouse, root / "copy.duckdb")
-                copy = time.perf_counter() - started
-                assert rows(config.warehouse) == rows(whole.warehouse), (
-                    f"round {number}, {code}: not a full rebuild's rows"
-                )
-                found = results.setdefault(code, {"incremental": [], "full": [], "copy": [], "ratio": []})
-                for name, seconds in (("incremental", incremental), ("full", full), ("copy", copy)):
-                    found[name].append(seconds)
-                found["ratio"].append(incremental / full)
-        print(
-            f"{'changed regency':<18} {'share':>6} {'republish s':>12} {'full s':>8} {'file copy s':>12} {'ratio':>7}"
-        )
-        summary = {}
-        for code, found in results.items():
-            median = {name: statistics.median(values) for name, values in found.items()}
-            summary[code] = {**median, "share_of_roster": share[code], "rounds": found}
-            print(
-                f"{code:<18} {share[code]:>6.1%} {median['incremental']:>12.3f} {median['full']:>8.3f} "
-                f"{median['copy']:>12.3f} {median['ratio']:>7.2f}"
-            )
-        print("ratio: the median over rounds of republish / full rebuild, each pair timed back to back")
-        grown = config.warehouse.stat().st_size / whole.warehouse.stat().st_size
-        print(f"republished file after {rounds * 2} republishes: {grown:.2f}x the size of a file built whole")
-        RESULTS.mkdir(exist_ok=True)
-        record = {
-            "roster_rows": roster_rows,
-            "months": len(HISTORY),
-            "first_publish_s": first,
-            "size_over_whole": grown,
+        april = {
+            code: frames_of(staged_cache(config.warehouse), manifest)
+            for code, manifest in staging.read_manifests(staging.open_store(config.staging), VILLAGES).items()
         }
-        record["regencies"] = summary
+        record: dict[str, Any] = {"load_average_before": os.getloadavg()}
+        record["histories"] = {
+            name: measure(config, april, months, changing, rounds) for name, (months, changing) in HISTORIES.items()
+        }
+        record["load_average_after"] = os.getloadavg()
+        print(f"load average (1, 5, 15 min): {record['load_average_before']} before, {os.getloadavg()} after")
+        RESULTS.mkdir(exist_ok=True)
         (RESULTS / "bench_publish.json").write_text(json.dumps(record, indent=2))
+
+
+def measure(
+    config: Settings,
+    april: dict[str, dict[str, pl.DataFrame]],
+    months: dict[str, int],
+    changing: tuple[str, ...],
+    rounds: int,
+) -> dict[str, Any]:
+    """Each regency's `months` committed and published whole, then `rounds` rounds of each of `changing` changed."""
+    store = staging.open_store(config.staging)
+    history = {code: history_of(frames, code, months[code]) for code, frames in april.items()}
+    for code, manifest in staging.read_manifests(store, VILLAGES).items():
+        commit(store, manifest, history[code])
+    started = time.perf_counter()
+    assert publish_province(config, store, staging.read_manifests(store, VILLAGES), f"history-{uuid.uuid4()}", LOG)
+    first = time.perf_counter() - started
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        roster_rows = con.sql("select count(*) from roster").fetchall()[0][0]
+    share = {code: frames["roster"].height / roster_rows for code, frames in history.items()}
+    print(
+        f"province warehouse: {roster_rows:,} roster rows, months by regency {months}, "
+        f"{config.warehouse.stat().st_size / 2**20:.1f} MB; published whole in {first:.2f} s"
+    )
+    results: dict[str, dict[str, list[float]]] = {}
+    statements: dict[str, dict[str, list[float]]] = {}  # regency -> kind of statement -> wall, CPU, count
+    root = config.warehouse.parent
+    whole = replace(config, warehouse=root / "whole.duckdb")
+    for number in range(rounds):
+        for code in changing:
+            history[code] = changed(history[code], number)
+            manifests = staging.read_manifests(store, VILLAGES)
+            commit(store, manifests[code], history[code])
+            manifests = staging.read_manifests(store, VILLAGES)
+            started = time.perf_counter()
+            with statements_timed(statements.setdefault(code, {})):
+                assert publish_province(config, store, manifests, f"round-{number}", LOG)
+            incremental = time.perf_counter() - started
+            objects = staging.fetch(store, manifests.values(), root / "whole-cache")
+            started = time.perf_counter()
+            publish.publish_staged(objects, whole, f"whole-{uuid.uuid4()}")
+            full = time.perf_counter() - started
+            started = time.perf_counter()
+            shutil.copyfile(config.warehouse, root / "copy.duckdb")
+            copy = time.perf_counter() - started
+            assert rows(config.warehouse) == rows(whole.warehouse), f"round {number}, {code}: not a full rebuild's rows"
+            found = results.setdefault(code, {"incremental": [], "full": [], "copy": [], "ratio": []})
+            for name, seconds in (("incremental", incremental), ("full", full), ("copy", copy)):
+                found[name].append(seconds)
+            found["ratio"].append(incremental / full)
+    print(f"{'changed regency':<18} {'share':>6} {'republish s':>12} {'full s':>8} {'file copy s':>12} {'ratio':>7}")
+    summary: dict[str, Any] = {}
+    for code, found in results.items():
+        median = {name: statistics.median(values) for name, values in found.items()}
+        summary[code] = {**median, "share_of_roster": share[code], "rounds": found}
+        print(
+            f"{code:<18} {share[code]:>6.1%} {median['incremental']:>12.3f} {median['full']:>8.3f} "
+            f"{median['copy']:>12.3f} {median['ratio']:>7.2f}"
+        )
+    print("ratio: the median over rounds of republish / full rebuild, each pair timed back to back; rows equal")
+    for code, parts in statements.items():
+        whole_s = parts.pop("republish_staged (all of it)")[0] / rounds
+        timed = sum(wall for wall, _, _ in parts.values()) / rounds
+        print(
+            f"republishing {code}, by statement (mean wall s / CPU s a round, statements): "
+            f"{whole_s:.3f} s in republish_staged, {timed:.3f} s of it in statements"
+        )
+        for name, (wall, cpu, count) in sorted(parts.items(), key=lambda item: -item[1][0]):
+            if wall / rounds >= 0.005:
+                print(f"{wall / rounds:8.3f} {cpu / rounds:8.3f} {count / rounds:5.0f}  {name}")
+        summary[code]["statements"] = {name: [value / rounds for value in part] for name, part in parts.items()}
+        summary[code]["republish_staged_s"] = whole_s
+    grown = config.warehouse.stat().st_size / whole.warehouse.stat().st_size
+    print(f"republished file after {rounds * len(changing)} republishes: {grown:.2f}x the size of a file built whole")
+    return {"roster_rows": roster_rows, "first_publish_s": first, "size_over_whole": grown, "regencies": summary}
 
 
 if __name__ == "__main__":

@@ -68,13 +68,14 @@ class TimedConnection:
 
 
 def kind(sql: str) -> str:
-    """What a statement of the publish makes: its table, `create view`, `comment on column`, `commit`..."""
+    """What a statement of the publish makes: its table, `insert into <table>`, `comment on column`, `commit`..."""
     code = " ".join(line for line in sql.lower().splitlines() if not line.lstrip().startswith("--"))
     made = TABLE.search(code)
     if made:
         return f"table {made.group(1)}"
     words = code.replace("or replace ", "").split()
-    return " ".join(words[:3]) if words[0] == "comment" or words[1:2] == ["temporary"] else " ".join(words[:2])
+    named = words[0] in ("comment", "insert", "delete") or words[1:2] == ["temporary"]  # and what it writes
+    return " ".join(words[:3]) if named else " ".join(words[:2])
 
 
 def publish_parts(settings: Settings) -> None:

@@ -12,6 +12,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from flows.province_run import (
@@ -81,6 +82,24 @@ def test_a_setting_is_in_both_fingerprints_exactly_when_a_figure_depends_on_it(n
     # and the province warehouse is built whole, not republished in place over figures of other settings
     assert (publish_basis(after, manifests) != publish_basis(before, manifests)) == figure
     assert (name in after.figures) == figure
+
+
+def test_the_check_catalogue_is_in_both_fingerprints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check's severity or message is in published rows: a new catalogue builds the province whole, not mixed."""
+    settings = Settings(region="33.02")
+    manifests = {"33.02": manifest(settings, "33.02")}
+
+    def prints() -> tuple[str, str, str]:
+        return (
+            publish.fingerprint(KEY, settings),
+            province_fingerprint(settings, manifests),
+            publish_basis(settings, manifests),
+        )
+
+    before, catalogue = prints(), publish.check_catalog()
+    reworded = catalogue.with_columns(pl.lit("Pesan lain.").alias("message"))
+    monkeypatch.setattr(publish, "check_catalog", lambda: reworded)
+    assert all(old != new for old, new in zip(before, prints(), strict=True))
 
 
 @pytest.mark.parametrize("name", [name for name in FIGURE_SETTINGS if name != "region"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -21,7 +22,10 @@ from flows.province_run import (
 )
 from flows.regency_run import RunOptions
 from flows.settings import Settings
+from flows.store import catalog as catalog_module
 from flows.store import publish, reference, staging
+from flows.store.catalog import MATERIALIZED, counting_over, create_view, view_docs
+from flows.store.sql import run_script, transaction
 from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster
 from tests.province_helpers import CORRECTED, REGION, write_correction, write_province
 from tests.test_catalog import catalog
@@ -44,10 +48,15 @@ def write_other_roster(zones: Path) -> None:
     write_roster(path, {"BPD": rows}, village["village_name"].upper(), village["district_name"].upper())
 
 
-def village_names(roster: Path) -> tuple[str, str]:
-    """The village and district a roster written by write_correction names, as its header writes them."""
-    village = reference.load_villages(region=CORRECTED).filter(village_code=roster.name.split()[0]).row(0, named=True)
+def village_names(roster: Path, code: str = CORRECTED) -> tuple[str, str]:
+    """The village and district a roster of the regency `code` (write_correction's) names, as its header writes them."""
+    village = reference.load_villages(region=code).filter(village_code=roster.name.split()[0]).row(0, named=True)
     return village["village_name"].upper(), village["district_name"].upper()
+
+
+def new_run_id() -> str:
+    """A province run's id, short: a whole UUID now and then holds 16 decimal digits, which nik_like_values flags."""
+    return f"province-{uuid.uuid4().hex[:8]}"
 
 
 def comments(warehouse: Path) -> list[tuple[object, ...]]:
@@ -77,13 +86,29 @@ def tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def full_rebuild(config: Settings, root: Path) -> Path:
-    """The province warehouse built whole from the manifests committed now."""
+    """The province warehouse built whole from the manifests committed now, of the regencies with a landing zone."""
     store = staging.open_store(config.staging)
-    manifests = staging.read_manifests(store, REGION.split(","))
+    manifests = staging.read_manifests(store, [code for code in REGION.split(",") if (config.raw_dir / code).is_dir()])
     objects = staging.fetch(store, manifests.values(), root / "cache")
     whole = replace(config, warehouse=root / "full.duckdb")
-    publish.publish_staged(objects, whole, f"province-{uuid.uuid4()}")
+    publish.publish_staged(objects, whole, new_run_id())
     return whole.warehouse
+
+
+def assert_as_rebuilt(config: Settings, root: Path) -> None:
+    """The published warehouse equals one built whole from the same manifests: views, comments, every table's rows."""
+    rebuilt = full_rebuild(config, root)
+    assert catalog(config.warehouse) == catalog(rebuilt)
+    assert comments(config.warehouse) == comments(rebuilt)  # the documentation analysts read, kept
+    assert tables(config.warehouse) == tables(rebuilt), root.name
+    assert nik_like_values(config.warehouse) == []
+
+
+def write_month(zones: Path, code: str, period: str, rows: list[list[str]]) -> None:
+    """A BPD roster of `period` for the first village of the regency `code`."""
+    village = reference.load_villages(region=code).sort("village_code").row(0, named=True)
+    path = zones / code / period / village["district_name"] / f"{village['village_code']} {period}.xlsx"
+    write_roster(path, {"BPD": rows}, village["village_name"].upper(), village["district_name"].upper())
 
 
 def ani_in_other(warehouse: Path) -> list[tuple[object, ...]]:
@@ -103,7 +128,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
     config = settings(tmp_path, zones)
 
     def run() -> tuple[tuple[str, ...], ...]:
-        summary = run_province(config, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True), InProcessSteps())
+        summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
         return summary.chunks
 
@@ -113,6 +138,14 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
 
     def whole(*args: object) -> None:
         raise AssertionError("built whole: one changed regency must be republished in place")
+
+    republish = publish.republish_staged
+
+    def counted_in_part(*args: Any) -> None:
+        """The republish, where a view or MATERIALIZED table made whole (internal.people_counts) is an error."""
+        with monkeypatch.context() as inner:
+            inner.setattr(catalog_module, "create_view", whole)
+            republish(*args)
 
     for step in ("correct", "correct again"):
         if step == "correct":
@@ -126,16 +159,13 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
         seen = reader.sql("select count(*), count(*) filter (where enrolled) from roster").fetchall()
         with monkeypatch.context() as patched:
             patched.setattr(publish, "publish_staged", whole)
+            patched.setattr(publish, "republish_staged", counted_in_part)
             assert run() == ((CORRECTED,),)
         assert config.warehouse.stat().st_ino != published  # a new file, swapped in whole
         # the open session still reads the file it opened, whole: never a half-republished one
         assert reader.sql("select count(*), count(*) filter (where enrolled) from roster").fetchall() == seen
         reader.close()
-        rebuilt = full_rebuild(config, tmp_path / step)
-        assert catalog(config.warehouse) == catalog(rebuilt)
-        assert comments(config.warehouse) == comments(rebuilt)  # the documentation analysts read, kept
-        assert tables(config.warehouse) == tables(rebuilt), step
-        assert nik_like_values(config.warehouse) == []
+        assert_as_rebuilt(config, tmp_path / step)
         # ANI's row in the regency that did not change: warned while the correction enrols her elsewhere
         (warned, checks), *_ = ani_in_other(config.warehouse)
         if step == "correct":
@@ -181,3 +211,79 @@ def test_republishing_stops_when_the_file_has_grown_or_the_basis_changed(tmp_pat
     assert changed.old == {"runs": [str(tmp_path / objects["33.02"]["runs"][0])]}
     assert changed_regencies(manifests, last, "basis", current, tmp_path, 1000 * GROWTH_LIMIT + 1) is None
     assert changed_regencies(manifests, last, "another basis", current, tmp_path, 1000) is None
+
+
+ANI_ENROLLED = [ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]
+
+
+def two_regencies(root: Path, zones: Path) -> list[str]:
+    """A correction in CORRECTED, and in OTHER a later roster of the month that drops CITRA."""
+    write_correction(root / "province", zones)
+    first = next((zones / OTHER).rglob("*revisi.xlsx"))
+    write_roster(first.with_name(f"{first.stem} 2.xlsx"), {"BPD": [ANI_ENROLLED]}, *village_names(first, OTHER))
+    return ["republished"]
+
+
+def months_of_one_regency(root: Path, zones: Path) -> list[str]:
+    """CORRECTED reports May (ANI, on OTHER's May roster too, not enrolled there) and June, which no regency had."""
+    write_month(zones, CORRECTED, "2024-05", [[ANI, "Ani", "P", "Ketua BPD", "Belum", ""]])
+    write_month(zones, CORRECTED, "2024-06", [[BUDI, "Budi", "L", "Anggota BPD", "Sudah", "2"]])
+    return ["republished"]
+
+
+def a_regency_removed_then_back(root: Path, zones: Path) -> list[str]:
+    """The largest regency's zone gone (the province has one regency fewer), then back as it was."""
+    (zones / "33.03").rename(root / "33.03 away")
+    return ["built whole", "back"]
+
+
+@pytest.mark.parametrize("change", [two_regencies, months_of_one_regency, a_regency_removed_then_back])
+def test_every_kind_of_change_publishes_what_a_full_rebuild_does(
+    change: Callable[[Path, Path], list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Republished in place or built whole, the province warehouse is the one built whole from its manifests."""
+    _, zones = write_province(tmp_path)
+    write_other_roster(zones)
+    write_month(zones, OTHER, "2024-05", [ANI_ENROLLED])
+    config = settings(tmp_path, zones)
+    assert run_province(config, "first", RunOptions(allow_empty=True), InProcessSteps()).published
+    for step in change(tmp_path, zones):
+        if step == "back":
+            (tmp_path / "33.03 away").rename(zones / "33.03")
+        with monkeypatch.context() as patched:
+            if step == "republished":  # one changed regency of three, or two: never built whole
+                patched.setattr(publish, "publish_staged", None)
+            summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
+        assert summary.published
+        assert_as_rebuilt(config, tmp_path / step)
+
+
+def test_people_counts_corrected_for_the_touched_people_equal_a_whole_count(
+    copy_demo_warehouse: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    """republish_people_counts.sql on a warehouse with BPJS exports: some people's rows on the rosters and beside
+    BPJS change; their counts before and after correct internal.people_counts to what the view counts whole."""
+    warehouse = copy_demo_warehouse(tmp_path / "copy")
+    (view,) = [view for view in view_docs() if view.qualified in MATERIALIZED]
+    with duckdb.connect() as con:
+        con.execute("attach $path as analyst", {"path": str(warehouse)})
+        con.execute(
+            "create temporary table counted_people as select distinct period, person_id from analyst.verification "
+            "where period >= '2024-03' and hash(person_id) % 3 = 0"
+        )
+        only = "select * from analyst.main.{} semi join counted_people using (period, person_id)"
+        touched = {f"main.{table}": only.format(table) for table in ("roster", "verification")}
+        with counting_over(con, view.qualified, "analyst", touched) as count, transaction(con):
+            count("people_counts_before")
+            for table, change in (("roster", "enrolled = not t.enrolled"), ("verification", "status = 'non_aktif'")):
+                con.execute(
+                    f"update analyst.{table} as t set {change} from counted_people as c "
+                    "where t.period = c.period and t.person_id = c.person_id"
+                )
+            con.execute("delete from analyst.verification where hash(person_id) % 6 = 0 and period = '2024-04'")
+            count("people_counts_after")
+            run_script(con, "republish_people_counts")
+        corrected = con.sql("from analyst.internal.people_counts order by all").fetchall()
+        verified = con.sql("from people_counts_before where source = 'verification' and verified > 0").fetchall()
+        create_view(con, view, "analyst")  # counted whole
+        assert verified and corrected == con.sql("from analyst.internal.people_counts order by all").fetchall()

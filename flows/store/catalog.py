@@ -12,6 +12,8 @@ view of another schema against the connection's default database, not the view's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -102,15 +104,21 @@ def view_docs(views_dir: Path = VIEWS_DIR) -> list[ViewDoc]:
     ]
 
 
+def uses(views: list[ViewDoc]) -> dict[str, set[str]]:
+    """The names of the other views each view's SQL names, by view name."""
+    names = {view.name for view in views}
+    code = {v.name: re.sub(r"--[^\n]*", "", v.sql) for v in views}  # headers may name the views that use them
+    return {v.name: {n for n in names - {v.name} if re.search(rf"\b{n}\b", code[v.name])} for v in views}
+
+
 def in_dependency_order(views: list[ViewDoc]) -> list[ViewDoc]:
     """Views ordered so each comes after the views its SQL names."""
     names = {view.name for view in views}
-    code = {v.name: re.sub(r"--[^\n]*", "", v.sql) for v in views}  # headers may name the views that use them
-    uses = {v.name: {n for n in names - {v.name} if re.search(rf"\b{n}\b", code[v.name])} for v in views}
+    uses_ = uses(views)
     ordered: list[ViewDoc] = []
     while len(ordered) < len(views):
         done = {view.name for view in ordered}
-        ready = [view for view in views if view.name not in done and uses[view.name] <= done]
+        ready = [view for view in views if view.name not in done and uses_[view.name] <= done]
         if not ready:
             cycle = ", ".join(sorted(names - done))
             raise RuntimeError(f"views that refer to each other in a cycle: {cycle}")
@@ -148,11 +156,49 @@ def create_view(con: duckdb.DuckDBPyConnection, view: ViewDoc, catalog: str) -> 
         con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
 
 
-def materialize_all(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """Count the MATERIALIZED views of `catalog` again (and document them), after its tables' rows changed."""
-    for view in in_dependency_order(view_docs()):
-        if view.qualified in MATERIALIZED:
-            create_view(con, view, catalog)
+@contextmanager
+def counting_over(
+    con: duckdb.DuckDBPyConnection, name: str, catalog: str, rows: dict[str, str]
+) -> Iterator[Callable[[str], None]]:
+    """A function counting the view `name` ('internal.people_counts') over some rows of `catalog`, into a temp table.
+
+    The view's own SQL runs as if the tables of `catalog` that `rows` names ('main.roster') held only the
+    rows of the query given for each: in an in-memory database `scope`, every table of `catalog` is a view
+    selecting from it (or that query), and the views the counted one reads are made again over them. Enter
+    it outside a transaction that writes `catalog` (one transaction writes one database); count within it.
+    The incremental publisher counts the people it touches so (publish.republish_staged).
+    """
+    views = view_docs()
+    read = uses(views)
+    target = next(view for view in views if view.qualified == name)
+    needed, more = set(), {target.name}
+    while more:
+        needed |= more
+        more = {used for view in more for used in read[view]} - needed
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = $catalog", {"catalog": catalog}
+    ).fetchall()
+    default = con.execute("select current_database()").fetchall()[0][0]
+
+    def count(into: str) -> None:
+        con.execute("use scope")
+        try:
+            con.execute(f"create or replace temporary table {into} as {target.sql}")
+        finally:
+            con.execute(f'use "{default}"')
+
+    con.execute("attach ':memory:' as scope")
+    try:
+        for schema in sorted({schema for schema, _ in tables} | {view.schema for view in views}):
+            con.execute(f"create schema if not exists scope.{schema}")
+        for schema, table in tables:
+            query = rows.get(f"{schema}.{table}", f"select * from {catalog}.{schema}.{table}")
+            con.execute(f"create view scope.{schema}.{table} as {query}")
+        for view in in_dependency_order([view for view in views if view.name in needed - {target.name}]):
+            con.execute(f"create view scope.{view.qualified} as {view.sql}")
+        yield count
+    finally:
+        con.execute("detach scope")
 
 
 def comment_tables(con: duckdb.DuckDBPyConnection, tables: list[ViewDoc], catalog: str) -> None:

@@ -17,16 +17,17 @@ from flows.privacy import mask_variables
 from flows.settings import REFERENCE_DIR, STATEMENTS_DIR, VIEWS_DIR, Settings
 from flows.store import reference
 from flows.store.catalog import (
+    MATERIALIZED,
     TABLE_STATEMENTS,
     comment_tables,
+    counting_over,
     create_views,
-    materialize_all,
     table_docs,
     view_docs,
 )
 from flows.store.pii import PiiKey, hmac_pads
 from flows.store.sql import registered, run_script, transaction
-from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES
+from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES, partition_of
 from schemas.roster import check_catalog
 
 WAREHOUSE_MODE = 0o644  # analysts read it; it holds no raw NIK
@@ -46,6 +47,8 @@ STATEMENTS = (
     "republish_regencies",
     "republish_rows",
     "republish_keyed",
+    "republish_touched",
+    "republish_people_counts",
 )
 
 
@@ -55,9 +58,12 @@ def fingerprint(key: bytes, settings: Settings) -> str:
     The settings are those published figures depend on (`Settings.figures`), all of them. The
     person_id key counts too, as a keyed digest of a fixed text: a new key must republish, and
     the fingerprint (kept in the state's `runs`) must not let anyone test guesses of the key.
+    So does the check catalogue (schemas/roster.py: each check's severity and message, which
+    validation_failures rows carry): a new one must not be mixed with the old in one republished file.
     """
     digest = hashlib.sha256(settings.figures_digest.encode())
     digest.update(hmac.new(key, b"cakupan publish fingerprint", hashlib.sha256).digest())
+    digest.update(check_catalog().write_csv().encode())
     sources = [
         *sorted(VIEWS_DIR.glob("*.sql")),
         *(STATEMENTS_DIR / f"{name}.sql" for name in STATEMENTS),
@@ -160,23 +166,40 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
 
     The warehouse must have been published with the same fingerprint but for those regencies'
     generations (flows/province_run.py decides): views, reference tables and settings are as they were,
-    and the other regencies' rows are kept as written, not read again. Figures equal
-    `publish_staged` over every regency (tests/test_republish.py).
+    and the other regencies' rows are kept as written, not read again. internal.people_counts is
+    counted for the people the changed regencies touch, before and after, and its rows corrected by the
+    difference (republish_people_counts.sql). Figures equal `publish_staged` over every regency
+    (tests/test_republish.py).
     """
     params: dict[str, object] = {"run_id": run_id, "changed": changed.codes}
     for part, objects in (("old", changed.old), ("new", changed.new), ("others", changed.others)):
         params |= {f"{table}_{part}": paths for table, paths in objects.items()}
+    (people_counts,) = MATERIALIZED  # counted again for the people the changed regencies touch, not whole
+    only = "select * from analyst.main.{} semi join counted_people using (period, person_id)"
+    touched = {f"main.{table}": only.format(table) for table in ("roster", "verification")}
     with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
         with replacing(con, settings.warehouse, from_current=True):
-            run_script(con, "republish_regencies", params)
-            for table, how in STAGED_TABLES.items():
-                if how == ROWS:
-                    run_script(con, "republish_rows", params, fill={"table": table})
-            for table, key in ONE_PER_KEY.items():
-                run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
-            materialize_all(con, "analyst")  # counted over every regency, as a full publish counts it
+            run_script(con, "republish_touched", params)
+            held = set(con.execute("select regency_code, period from counted_partitions").fetchall())
+            params["roster_others"] = [path for path in changed.others["roster"] if partition_of(path) in held]
+            due = {period for (period,) in con.execute("select period from due_periods").fetchall()}
+            params["due_dates_others"] = [path for path in changed.others["due_dates"] if partition_of(path)[1] in due]
+            with (
+                counting_over(con, people_counts, "analyst", touched) as count_people,
+                written_once(con),
+                transaction(con),
+            ):
+                count_people("people_counts_before")
+                run_script(con, "republish_regencies", params)
+                for table, how in STAGED_TABLES.items():
+                    if how == ROWS:
+                        run_script(con, "republish_rows", params, fill={"table": table})
+                for table, key in ONE_PER_KEY.items():
+                    run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
+                count_people("people_counts_after")
+                run_script(con, "republish_people_counts")
 
 
 def swap_in(
@@ -192,7 +215,7 @@ def swap_in(
     views and the tables' comments follow in the same transaction, then `over_views` (scripts
     that read the views into temporary tables).
     """
-    with replacing(con, warehouse, from_current=False):
+    with replacing(con, warehouse, from_current=False), written_once(con), transaction(con):
         for script in scripts:
             run_script(con, script, params)
         create_views(con, view_docs(), "analyst")
@@ -206,8 +229,9 @@ def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: boo
     """Attach a new analyst file beside `warehouse` as `analyst`, and swap it in by a rename when the block ends.
 
     The file is new and empty, or (`from_current`) a copy of `warehouse` as published: readers keep
-    the published file, untouched, until the rename. The block's statements run in one transaction,
-    checkpointed before the rename; on any error the new file is removed and `warehouse` stays.
+    the published file, untouched, until the rename. The block writes it in one transaction (its
+    caller's, within `written_once`), checkpointed before the rename; on any error the new file is
+    removed and `warehouse` stays.
     """
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.with_name(f".{warehouse.name}.publishing")
@@ -223,8 +247,7 @@ def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: boo
             options = f"storage_version 'v1.0.0', {options}"
         con.execute(f"attach $path as analyst ({options})", {"path": str(staging)})
         try:
-            with written_once(con), transaction(con):
-                yield
+            yield
             con.execute("checkpoint analyst")  # a no-op after the commit's own checkpoint; kept as the guarantee
         finally:
             con.execute("detach analyst")

@@ -112,6 +112,12 @@ def object_path(table: str, regency_code: str, period: str | None, generation: s
     return f"{table}/regency={regency_code}/period={period or NO_PERIOD}/{generation}.parquet"
 
 
+def partition_of(path: str) -> tuple[str, str]:
+    """The regency code and period (or NO_PERIOD) of an object's path (object_path's, under any folder)."""
+    *_, regency, period, _ = Path(path).parts
+    return regency.removeprefix("regency="), period.removeprefix("period=")
+
+
 def new_generation() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
 

@@ -33,13 +33,17 @@ where is_cross_row_check(v.check_name)
 delete from analyst.roster as r using touched_rows as t
 where r.source_file = t.source_file and r.sha256 = t.sha256 and r.sheet = t.sheet and r.source_row = t.source_row;
 
--- the touched people's staged rows in every regency: their cross-row warnings are counted again over them
+-- the touched people's staged rows in every regency: their cross-row warnings are counted again over them.
+-- $roster_others holds only the other regencies' objects of the periods their published rows of these
+-- people are in (republish_touched.sql, publish.republish_staged); $roster_new, whose rows the filter drops,
+-- is read with them so that the list is never empty
 create or replace temporary table touched_staged as
 select * from new_roster
 union all by name
-select * from read_parquet($roster_others, union_by_name = true, hive_partitioning = false)
+select * from read_parquet(list_concat($roster_new, $roster_others), union_by_name = true, hive_partitioning = false)
 semi join touched_people using (period, person_id)
-semi join analyst.villages using (village_code);
+semi join analyst.villages using (village_code)
+where not list_contains($changed, split_part(source_file, '/', 1));
 
 create or replace temporary view province_people as
 select *, person_id as person from touched_staged;
@@ -57,10 +61,12 @@ delete from analyst.ingested_sheets where list_contains($changed, split_part(sou
 insert into analyst.ingested_sheets by name
 select * exclude (period) from read_parquet($ingested_sheets_new, union_by_name = true, hive_partitioning = false);
 
--- one row per period and due date over every regency: a handful of rows, counted again whole
-delete from analyst.due_dates;
+-- one row per period and due date over every regency: the periods of due_periods counted again
+-- ($due_dates_others: the other regencies' objects of those periods; $due_dates_new keeps the list non-empty)
+delete from analyst.due_dates where period in (from due_periods);
 
 insert into analyst.due_dates by name
 select distinct * from read_parquet(
     list_concat($due_dates_new, $due_dates_others), union_by_name = true, hive_partitioning = false
-);
+)
+where period in (from due_periods);
