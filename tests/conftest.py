@@ -13,6 +13,7 @@ import pytest
 
 from flows.settings import use_prefect_defaults
 from tests.helpers import build_warehouse, clear_server, start_server, stop
+from tests.province_helpers import write_province
 from tools.generate import write_landing_zone
 
 use_prefect_defaults()  # as the CLI does, before any test module imports Prefect
@@ -120,3 +121,19 @@ def copy_demo_warehouse(demo_warehouse: Path) -> Callable[[Path], Path]:
         return folder / "cakupan.duckdb"
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def written_province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder `write_province` wrote once for the session (province/ and zones/): never change it, copy it
+    (`province_zones`)."""
+    root = tmp_path_factory.mktemp("written_province")
+    write_province(root)
+    return root
+
+
+@pytest.fixture
+def province_zones(written_province: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """What `write_province(tmp_path)` writes, copied from the session's: the province zone and one zone per
+    regency (tmp_path / "province", tmp_path / "zones")."""
+    return write_province(tmp_path, written_province)
