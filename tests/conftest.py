@@ -25,30 +25,32 @@ os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")
 SMALL_VILLAGES = ("33.02.17.2008", "33.02.24.1001", "33.02.20.2015", "33.02.05.2003", "33.02.01.2001")
 
 
-# The files that take longest (a minute or more on 2 cores), slowest first: `make test` hands whole files to the
-# xdist workers in collection order (`--dist loadfile --no-loadscope-reorder`), so these start first and the short
-# files fill in around them, instead of one long file starting last and running alone (docs/performance.md).
+# The files that take longest (a minute or more on 2 cores), slowest first by the whole suite's --durations=0:
+# `make test` hands whole files to the xdist workers in collection order (`--dist loadfile --no-loadscope-reorder`),
+# so these start first and the short files fill in around them, instead of one long file starting last and running
+# alone (docs/performance.md).
 SLOWEST_FIRST = (
     "test_cli.py",
     "test_operations.py",
+    "test_province_pool.py",
     "test_paths.py",
     "test_schedule.py",
-    "test_province.py",
-    "test_province_pool.py",
-    "test_retries.py",
-    "test_republish.py",
     "test_run.py",
     "test_watch.py",
-    "test_lost_server.py",
-    "test_wheel.py",
-    "test_verification_demo.py",
-    "test_site.py",
-    "test_heartbeat.py",
+    "test_province.py",
     "test_hostile.py",
-    "test_storage.py",
+    "test_retries.py",
+    "test_export_sources.py",
+    "test_verification_demo.py",
+    "test_republish.py",
+    "test_heartbeat.py",
     "test_flow.py",
-    "test_report.py",
     "test_periods.py",
+    "test_batches.py",
+    "test_fingerprints.py",
+    "test_lost_server.py",
+    "test_site.py",
+    "test_wheel.py",
 )
 
 
