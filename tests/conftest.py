@@ -13,6 +13,7 @@ import pytest
 
 from flows.settings import use_prefect_defaults
 from tests.helpers import build_warehouse, clear_server, start_server, stop
+from tests.province_helpers import write_province
 from tools.generate import write_landing_zone
 
 use_prefect_defaults()  # as the CLI does, before any test module imports Prefect
@@ -24,21 +25,40 @@ os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")
 SMALL_VILLAGES = ("33.02.17.2008", "33.02.24.1001", "33.02.20.2015", "33.02.05.2003", "33.02.01.2001")
 
 
-# The files that take longest (a minute or more on 2 cores), slowest first: `make test` hands whole files to the
-# xdist workers in collection order (`--dist loadfile --no-loadscope-reorder`), so these start first and the short
-# files fill in around them, instead of one long file starting last and running alone (docs/performance.md).
+# The files that take longest (a minute or more on 2 cores), slowest first by the whole suite's --durations=0:
+# `make test` hands whole files to the xdist workers in collection order (`--dist loadfile --no-loadscope-reorder`),
+# so these start first and the short files fill in around them, instead of one long file starting last and running
+# alone (docs/performance.md).
 SLOWEST_FIRST = (
+    "test_cli.py",
+    "test_operations.py",
     "test_province_pool.py",
+    "test_paths.py",
+    "test_schedule.py",
+    "test_run.py",
+    "test_watch.py",
+    "test_province.py",
+    "test_hostile.py",
+    "test_retries.py",
+    "test_export_sources.py",
+    "test_verification_demo.py",
+    "test_republish.py",
+    "test_heartbeat.py",
     "test_flow.py",
     "test_periods.py",
-    "test_verification_demo.py",
-    "test_watch.py",
-    "test_wheel.py",
-    "test_schedule.py",
-    "test_heartbeat.py",
-    "test_report.py",
+    "test_batches.py",
+    "test_fingerprints.py",
     "test_lost_server.py",
+    "test_site.py",
+    "test_wheel.py",
 )
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (`make test`): one worker more than the cores this process may use. The server tests mostly wait
+    for Prefect (test_heartbeat.py: 35 s of CPU in 100 s): the extra worker runs other files meanwhile."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -103,3 +123,19 @@ def copy_demo_warehouse(demo_warehouse: Path) -> Callable[[Path], Path]:
         return folder / "cakupan.duckdb"
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def written_province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder `write_province` wrote once for the session (province/ and zones/): never change it, copy it
+    (`province_zones`)."""
+    root = tmp_path_factory.mktemp("written_province")
+    write_province(root)
+    return root
+
+
+@pytest.fixture
+def province_zones(written_province: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """What `write_province(tmp_path)` writes, copied from the session's: the province zone and one zone per
+    regency (tmp_path / "province", tmp_path / "zones")."""
+    return write_province(tmp_path, written_province)

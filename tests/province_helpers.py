@@ -27,16 +27,23 @@ CORRECTED = "33.02"
 PATH_COLUMNS = {"source_file", "sheet", "run_id", "first_received_at", "last_received_at"}
 
 
-def write_province(root: Path) -> tuple[Path, Path]:
-    """April 2024 for a few villages of three regencies: one province zone (for a single run), and one zone each."""
+def write_province(root: Path, written: Path | None = None) -> tuple[Path, Path]:
+    """April 2024 for a few villages of three regencies: one province zone (for a single run), and one zone each.
+
+    Given the `root` of an earlier call (tests/conftest.py `province_zones`), its province zone is copied (the same
+    bytes and modification times) instead of generated again.
+    """
     from tools.generate import split_by_regency, write_landing_zone
 
-    villages = reference.load_villages(region=REGION).sort("village_code")
-    codes = pl.concat([villages.filter(pl.col("regency_code") == c).head(n) for c, n in VILLAGES.items()])
     province, zones = root / "province", root / "zones"
-    write_landing_zone(
-        province, periods=("2024-04",), village_codes=codes["village_code"].to_list(), workers=1, region=REGION
-    )
+    if written is None:
+        villages = reference.load_villages(region=REGION).sort("village_code")
+        codes = pl.concat([villages.filter(pl.col("regency_code") == c).head(n) for c, n in VILLAGES.items()])
+        write_landing_zone(
+            province, periods=("2024-04",), village_codes=codes["village_code"].to_list(), workers=1, region=REGION
+        )
+    else:
+        shutil.copytree(written / "province", province)
     split_by_regency(province, zones)
     return province, zones
 

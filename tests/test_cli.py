@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.settings import state_path_for
 from flows.store.state_db import run_lock
+from tests.helpers import ANI, build_warehouse, write_roster
 
 runner = CliRunner()
 CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
@@ -23,6 +25,23 @@ CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
 def cakupan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The command in a process of its own, as a user starts it: what it prints up to its very exit."""
     return subprocess.run([*CAKUPAN, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def one_person(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of a warehouse (c.duckdb and its state in .cakupan/) of one roster: Ani, enrolled, Batuanten's
+    BPD in 2024-04. Built once for the module: a test takes a copy (`warehouse`)."""
+    root = tmp_path_factory.mktemp("one_person")
+    write_roster(root / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]})
+    build_warehouse(root / "raw", root / "warehouse" / "c.duckdb")
+    return root / "warehouse"
+
+
+@pytest.fixture
+def warehouse(one_person: Path, tmp_path: Path) -> Path:
+    """A copy of `one_person` in the test's own folder: tmp_path / "c.duckdb", its state in tmp_path / ".cakupan"."""
+    shutil.copytree(one_person, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "c.duckdb"
 
 
 def harness_env() -> dict[str, str]:
@@ -161,15 +180,10 @@ def test_second_concurrent_run_exits_with_a_clear_message(demo_zone: tuple[Path,
 
 
 @pytest.mark.parametrize("command", ["rejects", "discrepancies"])
-def test_a_workbook_command_while_a_run_writes_the_state_exits_with_one_line(tmp_path: Path, command: str) -> None:
+def test_a_workbook_command_while_a_run_writes_the_state_exits_with_one_line(
+    warehouse: Path, tmp_path: Path, command: str
+) -> None:
     """The state database held by a writer (a run, here this test): the command says so and exits 1."""
-    from tests.helpers import ANI, build_warehouse, write_roster
-
-    write_roster(
-        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
-    )
-    warehouse = tmp_path / "c.duckdb"
-    build_warehouse(tmp_path / "raw", warehouse)
     with duckdb.connect(str(state_path_for(warehouse))):
         done = cakupan(command, "--out", str(tmp_path / "out"), "--warehouse", str(warehouse))
     assert done.returncode == 1
@@ -177,14 +191,7 @@ def test_a_workbook_command_while_a_run_writes_the_state_exits_with_one_line(tmp
     assert line.startswith(f"cakupan {command} failed: cannot open {state_path_for(warehouse)} now (is a run in "), line
 
 
-def test_sql_prints_a_table_or_csv_and_refuses_to_write(tmp_path: Path) -> None:
-    from tests.helpers import ANI, build_warehouse, write_roster
-
-    write_roster(
-        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
-    )
-    warehouse = tmp_path / "c.duckdb"
-    build_warehouse(tmp_path / "raw", warehouse)
+def test_sql_prints_a_table_or_csv_and_refuses_to_write(warehouse: Path) -> None:
     query = "select group_code, members, enrolled from coverage_by_group"
     table = runner.invoke(app, ["sql", query, "--warehouse", str(warehouse)])
     assert table.exit_code == 0 and "BPD" in table.output
@@ -205,14 +212,9 @@ def test_sql_prints_a_table_or_csv_and_refuses_to_write(tmp_path: Path) -> None:
         (["sql", "select 1", "--warehouse", "{tmp}/a-folder"], "cakupan sql failed: IO Error: Could not read"),
     ],
 )
-def test_reading_commands_name_a_wrong_path_in_one_line(tmp_path: Path, args: list[str], line: str) -> None:
-    from tests.helpers import ANI, build_warehouse, write_roster
-
-    write_roster(
-        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
-    )
-    warehouse = tmp_path / "c.duckdb"
-    build_warehouse(tmp_path / "raw", warehouse)
+def test_reading_commands_name_a_wrong_path_in_one_line(
+    warehouse: Path, tmp_path: Path, args: list[str], line: str
+) -> None:
     (tmp_path / "a-folder").mkdir()
     (tmp_path / "a-file").write_text("")
     given = [arg.format(tmp=tmp_path) for arg in args]
@@ -252,14 +254,7 @@ def test_a_period_must_be_a_month(command: list[str]) -> None:
         "select * from glob('/etc/*')",
     ],
 )
-def test_sql_reads_the_warehouse_and_nothing_else(tmp_path: Path, query: str) -> None:
-    from tests.helpers import ANI, build_warehouse, write_roster
-
-    write_roster(
-        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
-    )
-    warehouse = tmp_path / "c.duckdb"
-    build_warehouse(tmp_path / "raw", warehouse)
+def test_sql_reads_the_warehouse_and_nothing_else(warehouse: Path, tmp_path: Path, query: str) -> None:
     key = state_path_for(warehouse).parent / "pii.key"
     key.write_text("the key")
     filled = query.format(state=state_path_for(warehouse), key=key, tmp=tmp_path)
@@ -273,14 +268,7 @@ def test_sql_reads_the_warehouse_and_nothing_else(tmp_path: Path, query: str) ->
     assert ok.exit_code == 0, ok.output
 
 
-def test_sql_refuses_the_state_database_and_nested_csv_in_one_line(tmp_path: Path) -> None:
-    from tests.helpers import ANI, build_warehouse, write_roster
-
-    write_roster(
-        tmp_path / "raw" / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Ya", "1"]]}
-    )
-    warehouse = tmp_path / "c.duckdb"
-    build_warehouse(tmp_path / "raw", warehouse)
+def test_sql_refuses_the_state_database_and_nested_csv_in_one_line(warehouse: Path) -> None:
     raw_niks = cakupan("sql", "select nik from roster_rows", "--warehouse", str(state_path_for(warehouse)))
     assert raw_niks.returncode == 1 and ANI not in raw_niks.stdout + raw_niks.stderr
     assert "internal state database, not the analyst warehouse" in raw_niks.stderr

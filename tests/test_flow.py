@@ -14,21 +14,46 @@ import polars.selectors as cs
 import pytest
 from prefect.exceptions import FailedRun
 
+from flows.outputs.summary import RunSummary
 from flows.regency_flow import REJECTIONS_KEY, REJECTIONS_SHOWN, nightly, post_rejections
-from flows.settings import state_path_for
-from tests.helpers import build_warehouse, nik_like_values, view, zone_files
+from flows.settings import Settings, state_path_for
+from tests.helpers import nik_like_values, view, zone_files
 from tools.generate import write_landing_zone
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
+# The two ways the tests run the flow over the demo zone: (workers, batch_size). The first is the settings' default.
+RUNS = {"in-process": (0, 256), "2-worker-processes": (2, 3)}
 
-@pytest.mark.parametrize(("workers", "batch_size"), [(0, 256), (2, 3)], ids=["in-process", "2-worker-processes"])
+
+@pytest.fixture(scope="module")
+def by_flow(
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory, prefect_harness: None
+) -> dict[str, tuple[Path, RunSummary]]:
+    """The nightly flow's warehouse and summary over the demo zone, run once each way of RUNS for the module: read
+    them, or copy the warehouse's folder (`copied`) to run again over it."""
+    assert (Settings().workers, Settings().batch_size) == RUNS["in-process"]  # a plain `nightly()` runs the first
+    found = {}
+    for name, (workers, batch_size) in RUNS.items():
+        warehouse = tmp_path_factory.mktemp(f"flow-{name}") / "warehouse" / "cakupan.duckdb"
+        summary = nightly(raw_dir=demo_zone[0], warehouse=warehouse, workers=workers, batch_size=batch_size)
+        assert isinstance(summary, RunSummary)
+        found[name] = (warehouse, summary)
+    return found
+
+
+def copied(warehouse: Path, folder: Path) -> Path:
+    """A copy of a published warehouse's folder (the warehouse and its state) in `folder`; its cakupan.duckdb."""
+    shutil.copytree(warehouse.parent, folder)
+    return folder / warehouse.name
+
+
+@pytest.mark.parametrize("way", RUNS)
 def test_flow_publishes_views_that_match_the_generator_truth(
-    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, workers: int, batch_size: int
+    demo_zone: tuple[Path, pl.DataFrame], by_flow: dict[str, tuple[Path, RunSummary]], way: str
 ) -> None:
     raw, truth = demo_zone
-    warehouse = tmp_path / "warehouse" / "cakupan.duckdb"
-    summary = nightly(raw_dir=raw, warehouse=warehouse, workers=workers, batch_size=batch_size)
+    warehouse, summary = by_flow[way]
 
     by_village = view(warehouse, "coverage_by_village").select(
         "period", "village_code", "group_code", "members", "enrolled"
@@ -51,10 +76,11 @@ def test_flow_publishes_views_that_match_the_generator_truth(
     assert nik_like_values(warehouse) == []
 
 
-def test_every_row_of_every_file_is_accounted_for(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
+def test_every_row_of_every_file_is_accounted_for(
+    demo_zone: tuple[Path, pl.DataFrame], by_flow: dict[str, tuple[Path, RunSummary]]
+) -> None:
     raw, _ = demo_zone
-    warehouse = tmp_path / "cakupan.duckdb"
-    nightly(raw_dir=raw, warehouse=warehouse)
+    warehouse, _ = by_flow["in-process"]
     files = view(warehouse, "ingested_files")
     assert files.height == len(zone_files(raw)) and files.filter(pl.col("kind") == "roster").height == 20
     unbalanced = files.filter(
@@ -65,11 +91,10 @@ def test_every_row_of_every_file_is_accounted_for(demo_zone: tuple[Path, pl.Data
 
 
 def test_rerun_over_unchanged_zone_reads_nothing_and_changes_nothing(
-    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+    demo_zone: tuple[Path, pl.DataFrame], by_flow: dict[str, tuple[Path, RunSummary]], tmp_path: Path
 ) -> None:
     raw, _ = demo_zone
-    warehouse = tmp_path / "cakupan.duckdb"
-    nightly(raw_dir=raw, warehouse=warehouse)
+    warehouse = copied(by_flow["in-process"][0], tmp_path / "warehouse")  # the first run over the zone
     before = {name: view(warehouse, name) for name in ("coverage_by_village", "ingested_files")}
     published = warehouse.stat().st_ino
     second = nightly(raw_dir=raw, warehouse=warehouse)
@@ -100,12 +125,13 @@ def test_a_new_person_id_key_republishes_with_new_ids(
     assert after.len() == before.len() and not after.is_in(before.implode()).any()
 
 
-def test_corrected_file_supersedes_the_earlier_one(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
+def test_corrected_file_supersedes_the_earlier_one(
+    demo_zone: tuple[Path, pl.DataFrame], by_flow: dict[str, tuple[Path, RunSummary]], tmp_path: Path
+) -> None:
     raw_source, _ = demo_zone
     raw = tmp_path / "raw"
     shutil.copytree(raw_source, raw)
-    warehouse = tmp_path / "cakupan.duckdb"
-    nightly(raw_dir=raw, warehouse=warehouse)
+    warehouse = copied(by_flow["in-process"][0], tmp_path / "warehouse")  # the first run over the same files
 
     batuanten = ("33.02.17.2008",)
     corrections = tmp_path / "corrections"
@@ -150,13 +176,11 @@ def test_the_person_id_key_can_come_from_a_prefect_secret_block(
 
 
 def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
-    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+    by_flow: dict[str, tuple[Path, RunSummary]], demo_warehouse: Path
 ) -> None:
-    """What the tests and the bench run (flows/regency_run.py, plain steps) is what runs at night (the flow)."""
-    raw, _ = demo_zone
-    by_flow, plain = tmp_path / "flow" / "cakupan.duckdb", tmp_path / "plain" / "cakupan.duckdb"
-    nightly(raw_dir=raw, warehouse=by_flow, workers=2, batch_size=3)
-    build_warehouse(raw, plain)
+    """What the tests and the bench run (flows/regency_run.py, plain steps: `demo_warehouse` is `build_warehouse`
+    over the demo zone) is what runs at night (the flow, here with two worker processes and batches of 3)."""
+    flow, plain = by_flow["2-worker-processes"][0], demo_warehouse / "cakupan.duckdb"
 
     def contents(warehouse: Path) -> dict[str, pl.DataFrame]:
         with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -172,7 +196,7 @@ def test_the_flow_and_the_plain_sequence_publish_identical_warehouses(
             for name in sorted(set(names) - run_bound)
         }
 
-    flow_tables, plain_tables = contents(by_flow), contents(plain)
+    flow_tables, plain_tables = contents(flow), contents(plain)
     assert flow_tables.keys() == plain_tables.keys() and len(flow_tables) > 20
     for name, frame in flow_tables.items():
         assert frame.equals(plain_tables[name]), name

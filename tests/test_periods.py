@@ -8,6 +8,7 @@ import math
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -59,13 +60,14 @@ def batuanten_bpd(warehouse: Path, period: str, village: str = BATUANTEN) -> tup
 
 
 @pytest.fixture
-def zone(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> tuple[Path, Path]:
-    """A copy of the generated zone (five villages, four months) and its published warehouse."""
+def zone(
+    demo_zone: tuple[Path, pl.DataFrame], copy_demo_warehouse: Callable[[Path], Path], tmp_path: Path
+) -> tuple[Path, Path]:
+    """A copy of the generated zone (five villages, four months) and of its published warehouse (`demo_warehouse`:
+    the same files, so the same warehouse as a run over the copy, without running it again)."""
     raw = tmp_path / "raw"
     shutil.copytree(demo_zone[0], raw)
-    warehouse = tmp_path / "warehouse" / "cakupan.duckdb"
-    build_warehouse(raw, warehouse)
-    return raw, warehouse
+    return raw, copy_demo_warehouse(tmp_path / "warehouse")
 
 
 def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_action(

@@ -15,7 +15,7 @@ from flows.regency_run import PlainSteps, RunFailedError, RunOptions
 from flows.settings import Settings
 from flows.store import staging
 from tests.helpers import build_warehouse, nik_like_values
-from tests.province_helpers import CORRECTED, REGION, figures, write_correction, write_province
+from tests.province_helpers import CORRECTED, REGION, figures, write_correction
 from tests.test_catalog import catalog
 
 KEY = "a test key for the province"
@@ -54,8 +54,10 @@ def staged_nik_like(url: str) -> list[str]:
     return found
 
 
-def test_a_province_equals_a_single_run_and_reruns_only_what_changed(tmp_path: Path) -> None:
-    province, zones = write_province(tmp_path)
+def test_a_province_equals_a_single_run_and_reruns_only_what_changed(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    province, zones = province_zones
     config = settings(tmp_path, zones)
 
     first = province_run(config)
@@ -98,8 +100,10 @@ class FailingSteps(PlainSteps):
         return super().discover(raw_dir)
 
 
-def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(tmp_path: Path) -> None:
-    province, zones = write_province(tmp_path)
+def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    province, zones = province_zones
     config = settings(tmp_path, zones)
     with pytest.raises(RunFailedError, match=r"1 child run\(s\) did not complete \(33.03: OSError"):
         province_run(config, InProcessSteps(FailingSteps("33.03")))
@@ -115,8 +119,10 @@ def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(tmp_p
     assert figures(config.warehouse) == figures(single)
 
 
-def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(tmp_path: Path) -> None:
-    _, zones = write_province(tmp_path)
+def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, zones = province_zones
     config = settings(tmp_path, zones)
     province_run(config)
     store = staging.open_store(config.staging)
@@ -137,8 +143,10 @@ def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(tmp
     assert not any((Path(config.staging) / path).exists() for paths in leftovers.values() for path in paths)
 
 
-def test_manifests_of_different_person_id_keys_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, zones = write_province(tmp_path)
+def test_manifests_of_different_person_id_keys_are_refused(
+    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, zones = province_zones
     config = settings(tmp_path, zones)
     province_run(config)
     monkeypatch.setenv("CAKUPAN_PII_KEY", "another key")
@@ -153,12 +161,12 @@ def test_manifests_of_different_person_id_keys_are_refused(tmp_path: Path, monke
     assert province_record(config.warehouse).exists()
 
 
-def test_cakupan_province_in_process_runs_the_plain_sequence(tmp_path: Path) -> None:
+def test_cakupan_province_in_process_runs_the_plain_sequence(province_zones: tuple[Path, Path], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from flows.cli import app
 
-    _, zones = write_province(tmp_path)
+    _, zones = province_zones
     arguments = ["province", "--raw", str(zones), "--warehouse", str(tmp_path / "jateng.duckdb"), "--region", REGION]
     arguments += ["--staging", str(tmp_path / "staging"), "--work-dir", str(tmp_path / "work"), "--in-process"]
     first = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)

@@ -27,7 +27,7 @@ from flows.store import publish, reference, staging
 from flows.store.catalog import MATERIALIZED, counting_over, create_view, view_docs
 from flows.store.sql import run_script, transaction
 from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster
-from tests.province_helpers import CORRECTED, REGION, write_correction, write_province
+from tests.province_helpers import CORRECTED, REGION, write_correction
 from tests.test_catalog import catalog
 from tests.test_province import settings
 
@@ -121,9 +121,9 @@ def ani_in_other(warehouse: Path) -> list[tuple[object, ...]]:
 
 
 def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, zones = write_province(tmp_path)
+    _, zones = province_zones
     write_other_roster(zones)
     config = settings(tmp_path, zones)
 
@@ -181,8 +181,10 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
     assert named <= cached and all(f"/regency={CORRECTED}/" in f"/{name}" for name in cached - named)
 
 
-def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(tmp_path: Path) -> None:
-    _, zones = write_province(tmp_path)
+def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, zones = province_zones
     config = settings(tmp_path, zones)
     run_province(config, "first", RunOptions(allow_empty=True))
     write_correction(tmp_path / "province", zones)

@@ -540,10 +540,10 @@ def test_no_personal_data_and_no_english_or_technical_names_on_any_page(site: tu
         assert not english & words, (page, english & words)
 
 
-def test_a_province_has_an_index_and_a_page_set_per_regency(tmp_path: Path) -> None:
-    from tests.province_helpers import REGION, write_province
+def test_a_province_has_an_index_and_a_page_set_per_regency(province_zones: tuple[Path, Path], tmp_path: Path) -> None:
+    from tests.province_helpers import REGION
 
-    province, _ = write_province(tmp_path)
+    province, _ = province_zones
     warehouse = tmp_path / "jateng.duckdb"
     build_warehouse(province, warehouse, region=REGION)
     out = tmp_path / "situs"
