@@ -241,10 +241,13 @@ def a_regency_removed_then_back(root: Path, zones: Path) -> list[str]:
 
 @pytest.mark.parametrize("change", [two_regencies, months_of_one_regency, a_regency_removed_then_back])
 def test_every_kind_of_change_publishes_what_a_full_rebuild_does(
-    change: Callable[[Path, Path], list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    change: Callable[[Path, Path], list[str]],
+    province_zones: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Republished in place or built whole, the province warehouse is the one built whole from its manifests."""
-    _, zones = write_province(tmp_path)
+    _, zones = province_zones
     write_other_roster(zones)
     write_month(zones, OTHER, "2024-05", [ANI_ENROLLED])
     config = settings(tmp_path, zones)
