@@ -39,7 +39,8 @@ from flows.ingest.read import ROSTER_SUFFIXES, read_workbook  # noqa: E402
 from flows.ingest.validate import validate  # noqa: E402
 from flows.ingest.village_files import roster_frame  # noqa: E402
 from flows.ingest.workers import batches  # noqa: E402
-from flows.regency_run import PlainSteps, RunOptions, run_pipeline  # noqa: E402
+from flows.regency_run import PlainSteps, run_pipeline  # noqa: E402
+from flows.run_options import RunOptions  # noqa: E402
 from flows.runtime.pool import worker_count  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
 from flows.store import publish, reference, state_batches, state_current, state_db, state_runs  # noqa: E402

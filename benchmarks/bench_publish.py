@@ -41,7 +41,7 @@ os.environ.setdefault("CAKUPAN_PII_KEY", "the publisher benchmark's key")
 
 from benchmarks.profile import TimedConnection  # noqa: E402
 from flows.province_run import InProcessSteps, publish_province, run_province, staged_cache  # noqa: E402
-from flows.regency_run import RunOptions  # noqa: E402
+from flows.run_options import RunOptions  # noqa: E402
 from flows.settings import Settings  # noqa: E402
 from flows.store import publish, reference, staging  # noqa: E402
 from tools.generate import split_by_regency, write_landing_zone  # noqa: E402

@@ -35,7 +35,8 @@ YEAR = tuple(f"2024-{month:02d}" for month in range(1, 13))
 PUBLISH = """
 import sys, uuid
 from pathlib import Path
-from flows.regency_run import RunOptions, run_pipeline
+from flows.regency_run import run_pipeline
+from flows.run_options import RunOptions
 from flows.settings import Settings
 raw, warehouse, region = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 settings = Settings(raw, warehouse, region=region, quiet_seconds=0.0)

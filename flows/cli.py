@@ -22,7 +22,7 @@ from rich.table import Table
 
 from flows.ingest.discover import PERIOD_FOLDER
 from flows.privacy import mask_text
-from flows.regency_run import RunFailedError, RunOptions, one_line
+from flows.run_options import RunFailedError, RunOptions, one_line
 from flows.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from flows.outputs.summary import RunSummary
-from flows.regency_run import RunFailedError, RunOptions, one_line, preflight, record_failure
+from flows.regency_run import preflight, record_failure
+from flows.run_options import RunFailedError, RunOptions, one_line
 from flows.runtime.orphans import mark_children, reap_orphans
 from flows.settings import Settings, use_own_prefect_home
 from flows.store.state_runs import newest_run

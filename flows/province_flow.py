@@ -32,7 +32,8 @@ from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
 from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
 from flows.regency_flow import PrefectSteps
-from flows.regency_run import EXPECTED_FAILURES, Logger, RunOptions, one_line
+from flows.regency_run import EXPECTED_FAILURES, Logger
+from flows.run_options import RunOptions, one_line
 from flows.settings import Settings, load_settings
 
 # a Dask worker runs its units in a daemonic process by default, which may not start children (a unit's

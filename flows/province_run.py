@@ -27,7 +27,8 @@ from typing import Any, Protocol
 from obstore.store import ObjectStore
 
 from flows.privacy import mask_logs, mask_text
-from flows.regency_run import Logger, PlainSteps, RunFailedError, RunOptions, Steps, preflight, run_pipeline
+from flows.regency_run import Logger, PlainSteps, Steps, preflight, run_pipeline
+from flows.run_options import RunFailedError, RunOptions
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state_db, state_runs
 

@@ -27,7 +27,8 @@ from flows.ingest import discover
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor
 from flows.outputs.summary import RunSummary
-from flows.regency_run import EXPECTED_FAILURES, RunOptions, one_line, publish_warehouse, run_pipeline
+from flows.regency_run import EXPECTED_FAILURES, publish_warehouse, run_pipeline
+from flows.run_options import RunOptions, one_line
 from flows.runtime.pool import HasResult
 from flows.settings import Settings, load_settings
 from flows.store.pii import PiiKey

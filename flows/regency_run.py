@@ -17,7 +17,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +30,7 @@ from flows.ingest.place import Gazetteer, build_gazetteer
 from flows.ingest.workers import BatchProcessor, batches
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
+from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.forkserver import warm_up
 from flows.runtime.pool import HasResult, windowed, worker_count
 from flows.settings import ConfigError, Settings
@@ -45,30 +45,8 @@ LOST_SHARE = 0.25  # of a period's files to read, gone during the run: a lost sh
 LOST_AT_LEAST = 3  # files, at least
 
 
-class RunFailedError(RuntimeError):
-    """A run that cannot go on for a reason an operator can fix; the message is one line and names the path."""
-
-
 # what a flow ends Failed with in one line, no traceback: an operator's reason, a path, a database
 EXPECTED_FAILURES = (RunFailedError, ConfigError, state_db.RunInProgressError, OSError, duckdb.Error)
-
-
-def one_line(error: BaseException) -> str:
-    """An error as one line, NIKs masked; a file system error names its path (Python's own text may not)."""
-    if isinstance(error, OSError) and error.filename is not None:
-        return mask_text(f"{error.filename}: {error.strerror or error}")
-    return mask_text(" ".join(str(error).split()))
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What this run is asked to do beyond the settings."""
-
-    full_refresh: bool = False
-    period: str | None = None  # with full_refresh: forget only this period
-    allow_empty: bool = False  # an empty landing zone, period or vanished files are expected
-    rekey: bool = False  # a new person_id key is expected: always republish every person_id with it
-    started_at: datetime | None = None  # the run's clock (arrivals, due dates passed): now unless a test fixes it
 
 
 class Steps(Protocol):

@@ -28,7 +28,8 @@ import xlsxwriter
 
 from flows.ingest.reasons import CATALOGUE
 from flows.outputs.summary import RunSummary
-from flows.regency_run import RunOptions, run_pipeline
+from flows.regency_run import run_pipeline
+from flows.run_options import RunOptions
 from flows.settings import BANYUMAS_REGENCY_CODE, PROJECT_ROOT, Settings, state_path_for
 from flows.store.sql import query_frame
 

@@ -274,3 +274,11 @@ def test_sql_refuses_the_state_database_and_nested_csv_in_one_line(warehouse: Pa
     assert "internal state database, not the analyst warehouse" in raw_niks.stderr
     nested = cakupan("sql", "select [1, 2] as l, {'a': 1} as s", "--csv", "--warehouse", str(warehouse))
     assert nested.returncode == 1 and len(nested.stderr.splitlines()) == 1, nested.stderr
+
+
+def test_a_command_imports_neither_the_readers_nor_validation_until_a_run_needs_them() -> None:
+    """Every command pays the CLI's imports: the pipeline's (pandera with pandas, fastexcel) only when it runs."""
+    heavy = "{'pandera', 'pandas', 'fastexcel', 'prefect', 'flows.regency_run'}"
+    probe = f"import sys, flows.cli; print(sorted({heavy} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

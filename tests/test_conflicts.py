@@ -96,7 +96,8 @@ def test_a_full_refresh_reads_old_files_again_without_inventing_conflicts(tmp_pa
     write_roster(raw / "2024-04" / "Cilongok" / "Batuanten revisi.xlsx", {"RT RW": RT_OTHER})
     build_warehouse(raw, warehouse)
     assert conflicts(warehouse) == set()
-    from flows.regency_run import RunOptions, run_pipeline
+    from flows.regency_run import run_pipeline
+    from flows.run_options import RunOptions
     from flows.settings import Settings
 
     settings = Settings(raw, warehouse, workers=1, quiet_seconds=0)

@@ -23,7 +23,7 @@ from flows.province_run import (
     run_province,
     zone_signature,
 )
-from flows.regency_run import RunOptions
+from flows.run_options import RunOptions
 from flows.settings import FIGURES, ROLES, Settings
 from flows.store import publish, staging
 from tests.helpers import ANI, BUDI, CITRA, build_warehouse, query, write_roster

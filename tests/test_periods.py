@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.regency_run import RunOptions, run_pipeline
+from flows.regency_run import run_pipeline
+from flows.run_options import RunOptions
 from flows.settings import BANYUMAS_REGENCY_CODE, Settings
 from flows.store import periods
 from flows.store.reference import load_districts, load_villages

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from flows.province_run import InProcessSteps, ProvinceSummary, province_record, run_province
-from flows.regency_run import PlainSteps, RunFailedError, RunOptions
+from flows.regency_run import PlainSteps
+from flows.run_options import RunFailedError, RunOptions
 from flows.settings import Settings
 from flows.store import staging
 from tests.helpers import build_warehouse, nik_like_values

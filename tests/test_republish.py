@@ -20,7 +20,7 @@ from flows.province_run import (
     run_province,
     staged_cache,
 )
-from flows.regency_run import RunOptions
+from flows.run_options import RunOptions
 from flows.settings import Settings
 from flows.store import catalog as catalog_module
 from flows.store import publish, reference, staging

@@ -22,7 +22,8 @@ from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Extract
 from flows.outputs.summary import RunSummary
-from flows.regency_run import PlainSteps, RunOptions, run_pipeline
+from flows.regency_run import PlainSteps, run_pipeline
+from flows.run_options import RunOptions
 from flows.runtime.pool import HasResult
 from flows.settings import ConfigError, Settings, load_settings, state_path_for
 from flows.store.sql import query_frame

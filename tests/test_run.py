@@ -14,7 +14,8 @@ import pytest
 
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor
-from flows.regency_run import PlainSteps, RunFailedError, RunOptions, run_pipeline
+from flows.regency_run import PlainSteps, run_pipeline
+from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.pool import HasResult
 from flows.settings import Settings, state_path_for
 from flows.store import publish

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.regency_run import RunFailedError
+from flows.run_options import RunFailedError
 from tests.helpers import ANI, build_warehouse, query, state_of, write_roster
 from tests.test_cli import cakupan, harness_env
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.regency_run import PlainSteps, RunOptions, run_pipeline
+from flows.regency_run import PlainSteps, run_pipeline
+from flows.run_options import RunOptions
 from flows.runtime import forkserver
 from flows.settings import Settings
 from flows.store.paths import PRIVATE_FOLDER
