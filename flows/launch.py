@@ -53,7 +53,8 @@ def launch(
     from flows.regency_flow import nightly
     from flows.runtime.forkserver import warm_up
 
-    warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
+    if not settings.dask_scheduler:  # else the files are read on the cluster's warm workers
+        warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
 
     started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
     try:
