@@ -161,9 +161,10 @@ def warm(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, fl
     """`pipeline` with its batches read on the warm worker of the Dask cluster at $CAKUPAN_DASK_SCHEDULER, then the
     raw-read floor in the same process.
 
-    This process is new, as a served flow run is each night: it imports distributed and connects inside the run
-    (overlapping the state's checks and discovery). The cluster is `main`'s, up before the first run (as `cakupan
-    serve`'s is before the night) and warmed by an uncounted run: its worker has its forkserver from start-up.
+    This process is new, as a served flow run is each night: it imported distributed with the flow's modules,
+    before the run (flows/runtime/warm.py), and connects inside it. The cluster is `main`'s, up before the first
+    run (as `cakupan serve`'s is before the night) and warmed by an uncounted run: its worker has its forkserver
+    from start-up.
     """
     steps = WarmBenchSteps(os.environ[SCHEDULER_ENV], share)
     result = run_once(raw, work, region, steps)

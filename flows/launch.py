@@ -48,13 +48,16 @@ def launch(
     mark_children()
     use_own_prefect_home(settings.state.parent / "prefect")
 
-    from prefect.settings import get_current_settings
-
-    from flows.regency_flow import nightly
     from flows.runtime.forkserver import warm_up
 
     if not settings.dask_scheduler:  # else the files are read on the cluster's warm workers
-        warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
+        warm_up(
+            settings.raw_dir, settings.state
+        )  # workers' imports overlap Prefect's (and the flow's) when there is work
+
+    from prefect.settings import get_current_settings
+
+    from flows.regency_flow import nightly
 
     started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
     try:

@@ -9,16 +9,21 @@ Dask worker instead (`DaskProcessor`): a long-lived process whose forkserver sta
 (`read_batch`): in a process forked from that forkserver, under the same memory ceiling and time
 limit, a file that kills its process costing that file (flows/ingest/workers.py). The run's own
 process keeps discovery, loading the outcomes and the publish; only batches and outcomes travel.
+
+`distributed` is imported with this module, and so with the flow's, as polars and Prefect are: imported in a
+thread during the run's checks, it took their Python time (docs/performance.md, third round).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import dask
+import distributed
 
 from flows.ingest.batch import extract_file
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
@@ -27,9 +32,6 @@ from flows.ingest.workers import BatchProcessor, Processor, Worker, local_proces
 from flows.runtime import forkserver
 from flows.runtime.pool import HasResult, worker_count
 from flows.settings import Settings
-
-if TYPE_CHECKING:
-    import distributed
 
 # a Dask worker runs its tasks in a daemonic process by default, which may not start children (a batch's reading
 # process, a province unit's forkserver); a task goes to a worker only when the worker has a free thread
@@ -57,8 +59,6 @@ def processes() -> dict[str, int | None]:
 
 def connect(address: str) -> distributed.Client:
     """A client of the scheduler at `address`; a run that cannot reach it fails naming it."""
-    import distributed  # here: about 1 s of imports, which a run without a cluster never pays
-
     try:
         return distributed.Client(address, set_as_default=False, timeout=CONNECT_SECONDS)  # type: ignore[no-untyped-call]
     except OSError as error:
@@ -105,35 +105,23 @@ class DaskProcessor:
 class OnDask:
     """Steps whose batches are read on the long-lived workers of the Dask cluster at `self.scheduler`.
 
-    Mixed into a run's steps (flows/regency_run.py `Steps`) before them. The client connects in the
-    background from the run's start when the zone likely holds new files, overlapping the run's checks
-    and discovery; a run with nothing to read never connects.
+    Mixed into a run's steps (flows/regency_run.py `Steps`) before them. Nothing to warm up in the run: a run with
+    files to read connects when it has them (a few milliseconds), a run with nothing new never does.
     """
 
     scheduler: str
-    connecting: Future[distributed.Client] | None = None
 
     def __init__(self, scheduler: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scheduler = scheduler
 
-    def connection(self) -> Future[distributed.Client]:
-        if self.connecting is None:
-            background = ThreadPoolExecutor(1, thread_name_prefix="dask-connect")
-            self.connecting = background.submit(connect, self.scheduler)
-            background.shutdown(wait=False)
-        return self.connecting
-
     def warm_up(self, settings: Settings) -> None:
-        if forkserver.changed_since_last_run(settings.raw_dir, settings.state):
-            self.connection()
+        return None
 
     def processor(self, settings: Settings, gazetteer: Gazetteer, n_files: int) -> Processor:
         if not n_files:  # nothing to read, here or there
-            if self.connecting is not None:
-                self.connecting.add_done_callback(close_when_connected)
             return local_processor(settings, gazetteer, n_files)
-        client = self.connection().result()
+        client = connect(self.scheduler)
         worker = Worker(
             settings.raw_dir, gazetteer, settings.file_timeout_seconds, extract_file, settings.worker_memory_mb
         )
@@ -141,18 +129,10 @@ class OnDask:
         return DaskProcessor(client, worker, worker_count(n_files, settings.workers, cores=threads))
 
 
-def close_when_connected(connecting: Future[distributed.Client]) -> None:
-    if connecting.exception() is None:
-        connecting.result().close()  # type: ignore[no-untyped-call]
-
-
 @contextmanager
 def local_cluster(threads: int | None = None) -> Iterator[str]:
     """A Dask cluster of one worker process on this machine while inside (`threads` batches at once, one per core
     by default), its forkserver started with it; the scheduler's address."""
-    import dask
-    import distributed
-
     # memory_limit 0: the reading processes have their own ceiling (worker_memory_mb); no restart by the nanny
     cluster = {"n_workers": 1, "threads_per_worker": threads or os.cpu_count() or 1, "memory_limit": 0}
     with (
