@@ -50,10 +50,9 @@ def launch(
 
     from flows.runtime.forkserver import warm_up
 
-    if not settings.dask_scheduler:  # else the files are read on the cluster's warm workers
-        warm_up(
-            settings.raw_dir, settings.state
-        )  # workers' imports overlap Prefect's (and the flow's) when there is work
+    # the workers' imports overlap Prefect's and the flow's when there is work; with a cluster, its warm workers read
+    if not settings.dask_scheduler:
+        warm_up(settings.raw_dir, settings.state)
 
     from prefect.settings import get_current_settings
 
