@@ -42,6 +42,7 @@ from flows.ingest.workers import batches  # noqa: E402
 from flows.regency_run import PlainSteps, run_pipeline  # noqa: E402
 from flows.run_options import RunOptions  # noqa: E402
 from flows.runtime.pool import worker_count  # noqa: E402
+from flows.runtime.warm import OnDask, local_cluster  # noqa: E402
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE, Settings, state_path_for  # noqa: E402
 from flows.store import publish, reference, state_batches, state_current, state_db, state_runs  # noqa: E402
 from flows.store.pii import PiiKey  # noqa: E402
@@ -56,6 +57,7 @@ KEY = PiiKey(b"bench", "bench")  # the person_id key of the `stages` scenario, w
 OPTIONS = RunOptions(allow_empty=True)  # a share of the province may leave its newest period out
 BASELINE: dict[str, float] = {}  # the raw-read floor, timed in the same process as a scenario, for its ratio
 T = TypeVar("T")
+SCHEDULER_ENV = "CAKUPAN_DASK_SCHEDULER"  # the `warm` scenarios' cluster, started by `main`
 
 
 def regency_corpus() -> Path:
@@ -151,6 +153,26 @@ def pipeline_then_floor(raw: Path, work: Path, region: str, share: float) -> tup
     return result
 
 
+class WarmBenchSteps(OnDask, BenchSteps):
+    """The bench's steps with the batches read on a warm Dask worker (flows/runtime/warm.py), as under `cakupan
+    serve`."""
+
+
+def warm(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
+    """`pipeline` with its batches read on the warm worker of the Dask cluster at $CAKUPAN_DASK_SCHEDULER, then the
+    raw-read floor in the same process.
+
+    This process is new, as a served flow run is each night: it imported distributed with the flow's modules,
+    before the run (flows/runtime/warm.py), and connects inside it. The cluster is `main`'s, up before the first
+    run (as `cakupan serve`'s is before the night) and warmed by an uncounted run: its worker has its forkserver
+    from start-up.
+    """
+    steps = WarmBenchSteps(os.environ[SCHEDULER_ENV], share)
+    result = run_once(raw, work, region, steps)
+    BASELINE["floor"] = sum(floor(raw, work, region, share)[0].values())
+    return result
+
+
 def stages(raw: Path, work: Path, region: str, _share: float) -> tuple[dict[str, float], int]:
     """The same work in this process, one stage at a time, to see where the time goes.
 
@@ -204,6 +226,16 @@ def nothing_new(raw: Path, work: Path, region: str, share: float) -> tuple[dict[
     return times, 0
 
 
+def warm_nothing_new(raw: Path, work: Path, region: str, share: float) -> tuple[dict[str, float], int]:
+    """`nothing_new` with the warm route's steps: the re-run connects to no cluster."""
+    warm(raw, work, region, share)
+    published = (work / "cakupan.duckdb").stat().st_ino
+    times, rows = run_once(raw, work, region, WarmBenchSteps(os.environ[SCHEDULER_ENV], share))
+    assert rows == 0 and "publish" not in times, "the re-run found something new"
+    assert (work / "cakupan.duckdb").stat().st_ino == published, "the re-run republished"
+    return times, 0
+
+
 def pandas_baseline(raw: Path, work: Path, _region: str, _share: float) -> tuple[dict[str, float], int]:
     """The straightforward pandas + openpyxl implementation."""
     from benchmarks.baseline_pandas import run_baseline  # here: worker processes re-import this module
@@ -217,10 +249,13 @@ SCENARIOS = {
     "pipeline": pipeline_then_floor,
     "stages": stages,
     "nothing_new": nothing_new,
+    "warm": warm,
+    "warm_nothing_new": warm_nothing_new,
     "pandas": pandas_baseline,
     "province": pipeline,
 }
 REGENCY_SCENARIOS = ("floor", "pipeline", "stages", "nothing_new", "pandas")
+WARM_SCENARIOS = ("warm", "warm_nothing_new")  # on a cluster `main` keeps up meanwhile
 
 
 def tree_pss_mb(root: int | None = None) -> float:
@@ -308,6 +343,10 @@ def main() -> None:
     """Measure every scenario, print the table and the ratios, write bench-results/bench.json."""
     regency, province = regency_corpus(), province_corpus()
     results = {name: measure(name, regency, REPEATS) for name in REGENCY_SCENARIOS}
+    with local_cluster() as address:  # as `cakupan serve` keeps one
+        os.environ[SCHEDULER_ENV] = address
+        measure("warm", regency, 1)  # its worker's first night, not counted
+        results.update({name: measure(name, regency, REPEATS) for name in WARM_SCENARIOS})
     for share in PROVINCE_SHARES:
         results[f"province {share:.0%}"] = measure("province", province, REPEATS, JAWA_TENGAH_PROVINCE_CODE, share)
     median = {name: float(str(r["median_s"])) for name, r in results.items()}
@@ -331,6 +370,13 @@ def main() -> None:
     )
     print(f"pandas baseline / pipeline: {ratios['pandas_over_pipeline']:.1f}x (target at least 10x)")
     print(f"nothing new: {median['nothing_new']:.3f} s (target at most 0.5 s)")
+    warm_over: list[float] = results["warm"]["over_floor_same_process"]  # type: ignore[assignment]
+    ratios["warm_over_floor"] = statistics.median(warm_over)
+    ratios["warm_over_floor_min_max"] = [warm_over[0], warm_over[-1]]
+    print(
+        f"warm route / raw-read floor: {ratios['warm_over_floor']:.2f}x, {warm_over[0]:.2f}-{warm_over[-1]:.2f}x "
+        f"(target at most 2.5x); its nothing new: {median['warm_nothing_new']:.3f} s"
+    )
     print("province ms per file at " + ", ".join(f"{k}: {v:.2f}" for k, v in ratios["province_ms_per_file"].items()))
     province_peak = float(str(results["province 100%"]["peak_rss_mb"]))
     print(f"province peak memory (process tree): {province_peak:,.0f} MB (target at most 2,048 MB)")

@@ -259,16 +259,24 @@ def serve(
 ) -> None:
     """Serve the `nightly` deployment on its cron schedule until stopped (needs a Prefect server).
 
+    Each run reads its files on a Dask worker that stays warm between runs: the `dask_scheduler`'s, else one this
+    command starts on this machine for as long as it serves.
+
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan serve --raw /srv/cakupan/raw
     """
     settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
     from prefect import serve as prefect_serve
 
     from flows.regency_flow import deployment
+    from flows.runtime.warm import local_cluster
 
     # Prefect 3.8's SIGTERM handler calls an async stop without awaiting it: its warning is noise in the service log
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
-    prefect_serve(deployment(settings, config), pause_on_shutdown=False)  # a restart keeps the schedule going
+    with contextlib.ExitStack() as serving:
+        if not settings.dask_scheduler:  # the flow runs Prefect spawns find the cluster in their environment
+            os.environ["CAKUPAN_DASK_SCHEDULER"] = serving.enter_context(local_cluster())
+            console.print(f"files are read on a local Dask worker, scheduler {os.environ['CAKUPAN_DASK_SCHEDULER']}")
+        prefect_serve(deployment(settings, config), pause_on_shutdown=False)  # a restart keeps the schedule going
 
 
 @app.command()

@@ -49,12 +49,15 @@ def launch(
     mark_children()
     use_own_prefect_home(settings.state.parent / "prefect")
 
+    from flows.runtime.forkserver import warm_up
+
+    # the workers' imports overlap Prefect's and the flow's when there is work; with a cluster, its warm workers read
+    if not settings.dask_scheduler:
+        warm_up(settings.raw_dir, settings.state)
+
     from prefect.settings import get_current_settings
 
     from flows.regency_flow import nightly
-    from flows.runtime.forkserver import warm_up
-
-    warm_up(settings.raw_dir, settings.state)  # workers' imports overlap Prefect's start-up when there is work
 
     started, before = time.perf_counter(), newest_run(settings.state) if settings.state.exists() else None
     try:

@@ -34,12 +34,8 @@ from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run
 from flows.regency_flow import PrefectSteps
 from flows.regency_run import EXPECTED_FAILURES, Logger
 from flows.run_options import RunOptions, one_line
+from flows.runtime.warm import CLUSTER_CONFIG  # one worker thread per unit: a long unit holds no other back
 from flows.settings import Settings, load_settings
-
-# a Dask worker runs its units in a daemonic process by default, which may not start children (a unit's
-# regency run starts its forkserver and reading workers); and a unit is sent to a worker only when the
-# worker is free, so that a long unit holds no other unit back and a worker's death costs one unit
-CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.worker-saturation": 1.0}
 
 
 @task(name="regency-unit", cache_policy=NO_CACHE)

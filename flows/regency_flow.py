@@ -25,11 +25,12 @@ from prefect.states import Failed
 
 from flows.ingest import discover
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
-from flows.ingest.workers import BatchProcessor
+from flows.ingest.workers import Processor
 from flows.outputs.summary import RunSummary
-from flows.regency_run import EXPECTED_FAILURES, publish_warehouse, run_pipeline
+from flows.regency_run import EXPECTED_FAILURES, PlainSteps, publish_warehouse, run_pipeline
 from flows.run_options import RunOptions, one_line
 from flows.runtime.pool import HasResult
+from flows.runtime.warm import OnDask
 from flows.settings import Settings, load_settings
 from flows.store.pii import PiiKey
 
@@ -53,7 +54,7 @@ def discover_files(raw_dir: Path) -> pl.DataFrame:
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
-def process_batch(processor: BatchProcessor, files: list[DiscoveredFile]) -> BatchOutcome:
+def process_batch(processor: Processor, files: list[DiscoveredFile]) -> BatchOutcome:
     """Read, structure, place, normalise and validate a batch of files."""
     return processor.process(files)
 
@@ -64,17 +65,21 @@ def publish_analyst_warehouse(state_path: Path, settings: Settings, run_id: str,
     return publish_warehouse(state_path, settings, run_id, key)
 
 
-class PrefectSteps:
+class PrefectSteps(PlainSteps):
     """The run's steps as Prefect tasks: tracked in the UI, I/O retried."""
 
     def discover(self, raw_dir: Path) -> pl.DataFrame:
         return discover_files(raw_dir)
 
-    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+    def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         return process_batch.submit(processor, files)
 
     def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
         return publish_analyst_warehouse(state_path, settings, run_id, key)
+
+
+class WarmSteps(OnDask, PrefectSteps):
+    """The Prefect steps, with each batch's task waiting for its batch read on a Dask cluster's long-lived worker."""
 
 
 @flow(name="nightly")
@@ -109,7 +114,8 @@ def nightly(
     }
     try:
         settings = load_settings(config, **overrides)
-        summary = run_pipeline(settings, str(flow_run.get_id() or uuid.uuid4()), options, PrefectSteps(), logger)
+        steps = WarmSteps(settings.dask_scheduler) if settings.dask_scheduler else PrefectSteps()
+        summary = run_pipeline(settings, str(flow_run.get_id() or uuid.uuid4()), options, steps, logger)
     except EXPECTED_FAILURES as error:  # one line, no traceback
         logger.error("run failed: %s", one_line(error))
         return Failed(message=one_line(error))

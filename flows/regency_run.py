@@ -27,12 +27,12 @@ import polars as pl
 from flows.ingest import discover
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer, build_gazetteer
-from flows.ingest.workers import BatchProcessor, batches
+from flows.ingest.workers import Processor, batches, local_processor
 from flows.outputs.summary import RunSummary, summarize
 from flows.privacy import mask_logs, mask_text
 from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.forkserver import warm_up
-from flows.runtime.pool import HasResult, windowed, worker_count
+from flows.runtime.pool import HasResult, windowed
 from flows.settings import ConfigError, Settings
 from flows.store import paths, publish, reference, state_batches, state_current, state_db, state_runs
 from flows.store.pii import PII_KEY_ENV, PiiKey, key_file, resolve_key
@@ -50,22 +50,33 @@ EXPECTED_FAILURES = (RunFailedError, ConfigError, state_db.RunInProgressError, O
 
 
 class Steps(Protocol):
-    """How the steps that an orchestrator may retry or track are executed."""
+    """How the steps that an orchestrator may retry or track are executed, and where batches are read."""
+
+    def warm_up(self, settings: Settings) -> None: ...  # at the run's start: get the readers of its files going
 
     def discover(self, raw_dir: Path) -> pl.DataFrame: ...
 
-    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]: ...
+    def processor(self, settings: Settings, gazetteer: Gazetteer, n_files: int) -> Processor: ...
+
+    def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]: ...
 
     def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame: ...
 
 
 class PlainSteps:
-    """Every step called directly, in this process (batches in the processor's workers)."""
+    """Every step called directly, in this process; batches in worker processes of this run (flows/runtime/warm.py
+    `OnDask` reads them on a Dask cluster's instead)."""
+
+    def warm_up(self, settings: Settings) -> None:
+        warm_up(settings.raw_dir, settings.state)  # the workers' imports overlap the state's checks and discovery
 
     def discover(self, raw_dir: Path) -> pl.DataFrame:
         return discover.discover(raw_dir)
 
-    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+    def processor(self, settings: Settings, gazetteer: Gazetteer, n_files: int) -> Processor:
+        return local_processor(settings, gazetteer, n_files)
+
+    def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         return processor.submit(files)
 
     def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
@@ -264,7 +275,7 @@ def reach(source: str) -> str:
 
 def process_new(
     con: duckdb.DuckDBPyConnection,
-    processor: BatchProcessor,
+    processor: Processor,
     work: list[list[DiscoveredFile]],
     steps: Steps,
     run_id: str,
@@ -336,7 +347,7 @@ def run_pipeline(
     started = time.perf_counter()
     preflight(settings)
     state_path = settings.state
-    warm_up(settings.raw_dir, state_path)  # the workers' imports overlap the state's checks and discovery
+    steps.warm_up(settings)
     gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
     with state_db.run_lock(state_path):
         try:
@@ -382,11 +393,11 @@ def ingest_and_publish(
         if len(vanished) > VANISHED_LOGGED:
             log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
         log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
-        workers = worker_count(new.height, settings.workers)
-        work = batches(new, settings.batch_size, workers)
-        log.info("%d batches of up to %d files, %d worker process(es)", len(work), settings.batch_size, workers)
-        processor = BatchProcessor(
-            raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
+        processor = steps.processor(settings, gazetteer, new.height)
+        work = batches(new, settings.batch_size, processor.workers)
+        log.info(
+            "%d batches of up to %d files, %d at once, read %s",
+            *(len(work), settings.batch_size, processor.workers, processor.where),
         )
         with processor:
             for period in retired:

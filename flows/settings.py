@@ -152,7 +152,9 @@ class Settings:
     # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
     # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once (the
     # workers of the local Dask cluster a run starts when no scheduler is given), and the Dask
-    # scheduler whose long-lived workers run the children (tcp://host:8786; empty: a local cluster)
+    # scheduler whose long-lived workers run the children (tcp://host:8786; empty: a local cluster).
+    # A regency run reads its batches on that scheduler's workers too (flows/runtime/warm.py; empty:
+    # in its own worker processes, except under `cakupan serve`, which starts a local cluster for them)
     staging_url: str = field(default="", metadata={"role": OPERATION})
     work_dir: Path = field(default=DEFAULT_WORK_DIR, metadata={"role": OPERATION})
     regencies_per_child: int = field(default=1, metadata={"role": OPERATION})

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 import polars as pl
 
@@ -34,7 +35,7 @@ from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.reasons import READER_CRASHED, TIMED_OUT
 from flows.runtime import forkserver
-from flows.runtime.pool import HasResult, windowed
+from flows.runtime.pool import HasResult, windowed, worker_count
 from flows.runtime.preload import die_with_parent
 from flows.settings import Settings
 
@@ -61,6 +62,30 @@ class Worker:
 
 
 _worker: Worker | None = None
+
+
+class Processor(Protocol):
+    """Where a run's batches are read: this machine's worker processes (`BatchProcessor`), or a Dask cluster's
+    long-lived workers (flows/runtime/warm.py `DaskProcessor`)."""
+
+    raw_dir: Path
+    workers: int  # batches read at once
+
+    @property
+    def window(self) -> int: ...
+
+    @property
+    def where(self) -> str: ...  # for the run's log
+
+    def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]: ...
+
+    def process(self, files: list[DiscoveredFile]) -> BatchOutcome: ...
+
+    def __enter__(self) -> Processor: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[DiscoveredFile]]:
@@ -117,6 +142,14 @@ class InFlight:
             return self.processor.recover(self.files, self.pool)
 
 
+def local_processor(settings: Settings, gazetteer: Gazetteer, n_files: int) -> BatchProcessor:
+    """`n_files` to read in worker processes of this run, one per core (`worker_count`)."""
+    workers = worker_count(n_files, settings.workers)
+    return BatchProcessor(
+        settings.raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
+    )
+
+
 class BatchProcessor:
     """Processes batches of files in `workers` worker processes (at least one: see `worker_count`).
 
@@ -165,6 +198,10 @@ class BatchProcessor:
     def window(self) -> int:
         """How many batches may be in flight: one queued per worker beyond the one it works on."""
         return 2 * self.workers
+
+    @property
+    def where(self) -> str:
+        return "in this run's worker processes"
 
     def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         """Start processing a batch in a worker process (in a new pool if a worker died since the last batch)."""

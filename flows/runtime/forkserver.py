@@ -15,6 +15,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.spawn
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from flows.runtime.preload import MAIN_MODULE
 # A worker is one of about as many processes as cores: polars threads in it would only contend.
 WORKER_ENVIRONMENT = {"POLARS_MAX_THREADS": "1"}
 MAIN_MODULE_KEYS = ("sys_argv", "init_main_from_path", "init_main_from_name")  # main may read its arguments
+STARTING = threading.Lock()  # a Dask worker's threads start it at once: one sets the environment at a time
 
 
 @contextmanager
@@ -52,9 +54,14 @@ def start_forkserver() -> multiprocessing.context.ForkServerContext:
     """The forkserver workers fork from, started now (it imports the pipeline in the background)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["flows.runtime.preload", "flows.ingest.batch"])
-    with environment({**WORKER_ENVIRONMENT, MAIN_MODULE: json.dumps(main_module())}):
+    with STARTING, environment({**WORKER_ENVIRONMENT, MAIN_MODULE: json.dumps(main_module())}):
         multiprocessing.forkserver.ensure_running()
     return context
+
+
+def forkserver_pid() -> int | None:
+    """The process id of this process's forkserver, if it started one."""
+    return getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
 
 
 def changed_since_last_run(raw_dir: Path, state_path: Path) -> bool:

@@ -1,0 +1,144 @@
+"""A run's batches read on the long-lived workers of a Dask cluster, whose forkserver stays warm from run to run.
+
+A deployment's flow run is a new process each night (`cakupan serve` spawns one per run), so a
+forkserver started inside it imports polars and pandera again every night: about 2 s of a core,
+more than the whole read of a regency month. With a Dask scheduler configured (`dask_scheduler`;
+`cakupan serve` starts a local cluster for its lifetime when none is), a run sends each batch to a
+Dask worker instead (`DaskProcessor`): a long-lived process whose forkserver started with it
+(`dask_setup`, Dask's preload hook) and stays. There a batch is read as on the run's own machine
+(`read_batch`): in a process forked from that forkserver, under the same memory ceiling and time
+limit, a file that kills its process costing that file (flows/ingest/workers.py). The run's own
+process keeps discovery, loading the outcomes and the publish; only batches and outcomes travel.
+
+`distributed` is imported with this module, and so with the flow's, as polars and Prefect are: imported in a
+thread during the run's checks, it took their Python time (docs/performance.md, third round).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+import dask
+import distributed
+
+from flows.ingest.batch import extract_file
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
+from flows.ingest.place import Gazetteer
+from flows.ingest.workers import BatchProcessor, Processor, Worker, local_processor
+from flows.runtime import forkserver
+from flows.runtime.pool import HasResult, worker_count
+from flows.settings import Settings
+
+# a Dask worker runs its tasks in a daemonic process by default, which may not start children (a batch's reading
+# process, a province unit's forkserver); a task goes to a worker only when the worker has a free thread
+CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.worker-saturation": 1.0}
+# the workers of `local_cluster` start their forkserver as they start (`dask_setup`)
+PRELOAD = {"distributed.worker.preload": [__name__]}
+CONNECT_SECONDS = 30  # to reach the scheduler before the run fails
+
+
+def dask_setup(worker: object) -> None:
+    """Dask's preload hook (`dask worker --preload flows.runtime.warm`): the forkserver started with the worker."""
+    forkserver.start_forkserver()
+
+
+def read_batch(worker: Worker, files: list[DiscoveredFile]) -> BatchOutcome:
+    """On a Dask worker: one batch, read in a process forked from this worker's forkserver (started once, kept)."""
+    with BatchProcessor(worker.raw_dir, worker.gazetteer, 1, worker.timeout, worker.extract, worker.memory_mb) as one:
+        return one.process(files)
+
+
+def processes() -> dict[str, int | None]:
+    """On a Dask worker: its process id and its forkserver's (what stays the same from run to run)."""
+    return {"process": os.getpid(), "forkserver": forkserver.forkserver_pid()}
+
+
+def connect(address: str) -> distributed.Client:
+    """A client of the scheduler at `address`; a run that cannot reach it fails naming it."""
+    try:
+        return distributed.Client(address, set_as_default=False, timeout=CONNECT_SECONDS)  # type: ignore[no-untyped-call]
+    except OSError as error:
+        raise OSError(f"the Dask scheduler {address} (dask_scheduler) cannot be reached: {error}") from None
+
+
+class DaskProcessor:
+    """A run's batches sent to the Dask cluster of `client` (`read_batch`), `workers` at once; the client closed at
+    the end."""
+
+    def __init__(self, client: distributed.Client, worker: Worker, workers: int) -> None:
+        self.client, self.worker, self.workers, self.raw_dir = client, worker, workers, worker.raw_dir
+
+    def __enter__(self) -> DaskProcessor:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.client.close()  # type: ignore[no-untyped-call]
+
+    @property
+    def window(self) -> int:
+        """How many batches may be in flight: one queued beyond each being read."""
+        return 2 * self.workers
+
+    @property
+    def where(self) -> str:
+        """The Dask workers batches go to, with their process and forkserver ids: the same from run to run."""
+        found = self.client.run(processes)
+        return "on Dask " + "; ".join(
+            f"worker {address} (process {ids['process']}, forkserver {ids['forkserver']})"
+            for address, ids in sorted(found.items())
+        )
+
+    def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        """Send a batch to a free Dask worker; its outcome comes back when read."""
+        future: HasResult[BatchOutcome] = self.client.submit(read_batch, self.worker, files, pure=False)
+        return future
+
+    def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
+        """Read a batch on a Dask worker and wait for it."""
+        return self.submit(files).result()
+
+
+class OnDask:
+    """Steps whose batches are read on the long-lived workers of the Dask cluster at `self.scheduler`.
+
+    Mixed into a run's steps (flows/regency_run.py `Steps`) before them. Nothing to warm up in the run: a run with
+    files to read connects when it has them (a few milliseconds), a run with nothing new never does.
+    """
+
+    scheduler: str
+
+    def __init__(self, scheduler: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scheduler = scheduler
+
+    def warm_up(self, settings: Settings) -> None:
+        return None
+
+    def processor(self, settings: Settings, gazetteer: Gazetteer, n_files: int) -> Processor:
+        if not n_files:  # nothing to read, here or there
+            return local_processor(settings, gazetteer, n_files)
+        client = connect(self.scheduler)
+        worker = Worker(
+            settings.raw_dir, gazetteer, settings.file_timeout_seconds, extract_file, settings.worker_memory_mb
+        )
+        threads = sum(client.nthreads().values())  # type: ignore[no-untyped-call]
+        return DaskProcessor(client, worker, worker_count(n_files, settings.workers, cores=threads))
+
+
+@contextmanager
+def local_cluster(threads: int | None = None) -> Iterator[str]:
+    """A Dask cluster of one worker process on this machine while inside (`threads` batches at once, one per core
+    by default), its forkserver started with it; the scheduler's address."""
+    # memory_limit 0: the reading processes have their own ceiling (worker_memory_mb); no restart by the nanny
+    cluster = {"n_workers": 1, "threads_per_worker": threads or os.cpu_count() or 1, "memory_limit": 0}
+    with (
+        dask.config.set({**CLUSTER_CONFIG, **PRELOAD}),
+        distributed.LocalCluster(  # type: ignore[no-untyped-call]
+            **cluster, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as running,
+    ):
+        yield running.scheduler_address
