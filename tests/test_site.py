@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest.dates import MONTH_NAMES
-from flows.outputs.report import COLUMNS, SECTIONS
+from flows.outputs.report import COLUMNS, SECTIONS, TEXT
 from flows.outputs.site import KEYS, SUMMARY_CARDS, heading, parts_of, shown
 from flows.store.sql import query_frame
 from tests.browser import Browser, Tab, chromium
@@ -52,6 +52,9 @@ def write_cli(warehouse: Path, out: Path) -> CliRunner:
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
 
+DAY = 86400
+
+
 def as_of(period: str) -> dt.datetime:
     """When the fixture's files of `period` arrived: the 5th of the next month, 09.00 WIB."""
     year, month = divmod(int(period[5:]), 12)
@@ -73,6 +76,12 @@ def site(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactor
         moment = as_of(period).timestamp()
         for path in (raw / period).rglob("*.*"):
             os.utime(path, (moment, moment))
+    # April's "data as of" differs by place: Cikidang's file came on the 3rd, another kecamatan's all on the 4th
+    early = (as_of("2024-04") - dt.timedelta(days=2)).timestamp()
+    os.utime(raw / "2024-04" / "Cilongok" / "Cikidang.xlsx", (early, early))
+    other = next(d for d in sorted((raw / "2024-04").iterdir()) if d.is_dir() and d.name not in ("Cilongok", "BPJS"))
+    for path in other.rglob("*.*"):
+        os.utime(path, (early + DAY, early + DAY))
     build_warehouse(raw, warehouse)
     close_regency(warehouse, "2024-04", by="Kabid Pemdes", reason="April 2024 dilaporkan ke Bupati")
     send_late_bpd(raw, "2024-04")  # arrives now: held, so not in April's figures nor its "data as of"
@@ -275,6 +284,55 @@ def test_the_regency_a_kecamatan_and_a_desa_read_back_against_the_views(
     for figures in (regency, district, village):  # data as of the month shown: its files, not the late one held
         for period in months:
             assert figures.by_month[("trust", period, 0, "newest_file_at")] == [shown(as_of(period), "newest_file_at")]
+
+
+def panel(page: Path, period: str) -> str:
+    """The HTML of the month `period` on `page` (as written, scripts not run)."""
+    return page.read_text().split(f'data-period="{period}"', 1)[1].split('<section class="month', 1)[0]
+
+
+def test_a_desa_page_shows_its_own_files_not_its_kecamatans(site: tuple[Path, Path]) -> None:
+    """The held files and the "data as of" of a desa are the village's own, of a kecamatan the kecamatan's; a desa
+    that sent nothing says so instead of "Tidak ada." (nothing owed) where its figures would be."""
+    out, warehouse = site
+    held = dict(
+        views(warehouse, "select village_code, count(*) from file_reconciliation where status = 'ditahan' group by 1")
+    )
+    assert held == {BATUANTEN: 1}  # one late correction held in Cilongok: period_status says 1 for the kecamatan
+    for code in (BATUANTEN, CIKIDANG, PAGERAJI):
+        page = Figures()
+        page.feed((out / "desa" / f"{code}.html").read_text())
+        assert cell_of(page, "period_status", "2024-04", {}, "period_state") == "ditutup"  # the kecamatan's close
+        assert cell_of(page, "period_status", "2024-04", {}, "files_pending") == str(held.get(code, 0)), code
+    newest = {  # each kecamatan's and desa's newest April file its figures take in, as file_arrivals has them
+        (level, code): moment
+        for level in ("district_code", "village_code")
+        for code, moment in views(
+            warehouse,
+            f"select f.{level}, max(a.arrived_at) from file_reconciliation f join file_arrivals a "
+            "using (source_file, sha256) where f.period = '2024-04' and f.status in ('dimuat', 'ditolak') "
+            f"and f.{level} is not null group by 1",
+        )
+    }
+    cikidang = as_of("2024-04") - dt.timedelta(days=2)
+    assert newest[("village_code", CIKIDANG)] == cikidang and newest[("district_code", CILONGOK)] == as_of("2024-04")
+    assert sorted(set(newest.values())) == [cikidang, cikidang + dt.timedelta(days=1), as_of("2024-04")]
+    for (level, code), moment in newest.items():
+        page = Figures()
+        page.feed((out / ("desa" if level == "village_code" else "kecamatan") / f"{code}.html").read_text())
+        assert page.by_month[("trust", "2024-04", 0, "newest_file_at")] == [shown(moment, "newest_file_at")], code
+    missing = views(
+        warehouse,
+        f"select village_code from submission_status_by_village where period = '2024-03' and status = 'belum_mengirim' "
+        f"and district_code = '{CILONGOK}' order by village_code",
+    )
+    assert (CIKIDANG,) in missing  # Cikidang sent its first file in April
+    for code in {CIKIDANG, *(c for (c,) in missing[:2])}:
+        march = panel(out / "desa" / f"{code}.html", "2024-03")
+        assert "newest_file_at" not in march and "belum mengirim berkas yang dihitung untuk bulan ini" in march
+        for name in ("arrears", "budget_gap", "coverage_by_group"):
+            found = march.split(f'id="{name}"', 1)[1].split("</section>", 1)[0]
+            assert "Belum ada data: desa/kelurahan ini belum mengirim" in found and TEXT["none"][0] not in found
 
 
 @needs_chromium

@@ -66,6 +66,13 @@ SEVERITY = {"error": "DITOLAK", "warning": "PERINGATAN"}  # as the corrections w
 FIXES = dict(check_catalog().select("check_name", "fix").iter_rows())
 SUBJECT = TEXT["title"][0].rsplit(",", 1)[0]  # the report's title without its regency: what every page is about
 NONE = f'<p class="note">{TEXT["none"][0]}</p>'
+NOT_SENT = (  # the trust line's "data as of" when the place has no file of the month in its figures: a desa, a region
+    "desa/kelurahan ini belum mengirim berkas yang dihitung untuk bulan ini",
+    "belum ada berkas yang dihitung untuk bulan ini",
+)
+# A desa's parts that only a file counted for the month fills: with none they say why, not "Tidak ada." (nothing owed)
+NEEDS_FILE = ("coverage_by_group", "arrears", "budget_gap", "fix_people")
+NO_DATA = f'<p class="note no-data">Belum ada data: {NOT_SENT[0]}.</p>'
 SITE_COLUMNS: dict[str, tuple[str, str]] = {
     "regency_name": ("text", "Kabupaten/kota"),
     "timeliness": ("timeliness", "Ketepatan waktu"),
@@ -193,13 +200,19 @@ def trend_part(view: str, key: str) -> Part:
     )
 
 
+def own_files(period: str, key: str) -> str:
+    """The trust line's "data as of" for the place of the row (`s`, keyed by `key`): its own files of the month."""
+    column = BY_REGENCY.replace("district_code", "f.district_code") if key == "regency_code" else f"f.{key}"
+    return AS_OF.format(period=period, place=f" and {column} = s.{key}")
+
+
 # The trust line, the summary cards, coverage by group and the trend, per kind of page. `whole` is the
 # warehouse's region (a regency, or the province of a province warehouse); `regency` a regency of a province.
 TOP: dict[str, dict[str, Part]] = {
     "whole": {
         "trust": Part(
             "select c.period, c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, "
-            f"v.verified_pct, {AS_OF.format(period='c.period')} "
+            f"v.verified_pct, {AS_OF.format(period='c.period', place='')} "
             "from coverage_regency c left join verified_coverage_regency v using (period)",
             title_of("trust"),
         ),
@@ -228,7 +241,7 @@ TOP: dict[str, dict[str, Part]] = {
     "regency": {
         "trust": Part(
             "select s.period, s.regency_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, {AS_OF.format(period='s.period')} "
+            f"c.coverage_pct, c.is_provisional, {own_files('s.period', 'regency_code')} "
             f"from (select period, {BY_REGENCY} as regency_code, "
             "sum(villages_expected) as villages_expected, sum(villages_missing) as villages_missing, "
             "sum(villages_rejected) as villages_rejected from submission_status group by all) s "
@@ -256,7 +269,7 @@ TOP: dict[str, dict[str, Part]] = {
     "district": {
         "trust": Part(
             "select s.period, s.district_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, v.verified_pct, {AS_OF.format(period='s.period')} "
+            f"c.coverage_pct, c.is_provisional, v.verified_pct, {own_files('s.period', 'district_code')} "
             "from submission_status s "
             "left join coverage_by_district c using (period, district_code) "
             f"{verified_join('verified_coverage_by_district', 'district_code')}",
@@ -287,7 +300,7 @@ TOP: dict[str, dict[str, Part]] = {
     "village": {
         "trust": Part(
             "select s.period, s.village_code, s.status, d.is_provisional, "
-            f"{AS_OF.format(period='s.period')} from submission_status_by_village s "
+            f"{own_files('s.period', 'village_code')} from submission_status_by_village s "
             "left join submission_status d using (period, district_code)",
             title_of("trust"),
             key="village_code",
@@ -447,7 +460,11 @@ BELOW: dict[str, dict[str, Part]] = {
             key="village_code",
         ),
         "period_status": Part(
-            f"select s.period, v.village_code, {CLOSED} from period_status s join villages v using (district_code)",
+            # the kecamatan's close, the village's own held files (period_status counts the kecamatan's)
+            "select s.period, v.village_code, "
+            f"{CLOSED.replace('files_pending', 'coalesce(p.files, 0) as files_pending')} "
+            "from period_status s join villages v using (district_code) left join (select period, village_code, "
+            "count(distinct sha256) as files from pending_corrections group by all) p using (period, village_code)",
             title_of("period_status"),
             note_of("period_status"),
             key="village_code",
@@ -578,10 +595,12 @@ def trust(frame: pl.DataFrame) -> str:
     def figure(column: str) -> str:
         return tagged("trust", 0, column, row[column])
 
-    lines = [
-        f"{TRUST['as_of'][0]} {TRUST['newest'][0]} {figure('newest_file_at')}; "
-        f"{TRUST['last_run'][0]} {figure('last_run_at')}."
-    ]
+    newest = (
+        f"{TRUST['newest'][0]} {figure('newest_file_at')}"
+        if row["newest_file_at"] is not None
+        else NOT_SENT[0 if "status" in row else 1]
+    )
+    lines = [f"{TRUST['as_of'][0]} {newest}; {TRUST['last_run'][0]} {figure('last_run_at')}."]
     if "villages_expected" in row:
         villages = TRUST["villages"][0].format(missing=figure("villages_missing"), rejected=figure("villages_rejected"))
         lines.append(f"{figure('villages_expected')} {villages}")
@@ -707,6 +726,11 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
         found = data[part.sql].get((page.keys[part.key] if part.key else None, period))
         return pl.DataFrame() if found is None else found
 
+    def counted(period: str) -> bool:
+        """Whether the desa has a file counted for the month (submission_status_by_village 'terkirim')."""
+        trust_rows = rows(parts["trust"], period)
+        return not trust_rows.is_empty() and trust_rows["status"][0] == "terkirim"
+
     panels = []
     for period in periods:
         blocks = []
@@ -714,7 +738,9 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
             if not part.monthly:
                 continue
             frame = rows(part, period)
-            if name == "trust":
+            if name in NEEDS_FILE and page.level == "village" and frame.is_empty() and not counted(period):
+                body = NO_DATA
+            elif name == "trust":
                 body = trust(frame)
             elif name == "regency_summary":
                 body = summary(frame)
