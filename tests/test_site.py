@@ -453,7 +453,7 @@ def test_choosing_a_month_shows_its_figures_and_the_search_leads_to_a_desa(
 # A4 less the site's print margins (12 mm each side, SITE_CSS) at 96 CSS pixels an inch
 A4_PRINTABLE = round((210 - 2 * 12) / 25.4 * 96)
 LAYOUT = """(function(){var root=document.documentElement,out={page:root.scrollWidth,
-tables:[],small:[],charts:[]};document.querySelectorAll('table').forEach(function(t){if(!t.getClientRects().length)return;
+tables:[],small:[],charts:[],chart_text:[]};document.querySelectorAll('table').forEach(function(t){if(!t.getClientRects().length)return;
 var box=t.closest('.wide')||t,cut=Array.from(t.querySelectorAll('th,td')).filter(function(c){
 return c.scrollWidth>c.clientWidth+1}).map(function(c){return c.textContent});
 out.tables.push([t.dataset.part,t.getBoundingClientRect().right,box.getBoundingClientRect().right,t.scrollWidth,
@@ -464,6 +464,8 @@ var size=parseFloat(getComputedStyle(e).fontSize);
 if(size<12)out.small.push([e.tagName,size,e.textContent.slice(0,40)])});
 document.querySelectorAll('svg').forEach(function(svg){if(!svg.getClientRects().length)return;
 var t=svg.querySelector(':scope > title'),d=svg.querySelector(':scope > desc');
+var scale=svg.getScreenCTM().a;svg.querySelectorAll('text').forEach(function(x){
+out.chart_text.push([x.textContent,parseFloat(getComputedStyle(x).fontSize)*scale])});
 out.charts.push([svg.getAttribute('role'),t?t.textContent:'',d?d.textContent:'',
 Array.from(svg.querySelectorAll('text')).map(function(x){return x.textContent})])});return out})()"""
 
@@ -499,6 +501,7 @@ def test_a_phone_shows_every_page_without_sideways_scroll_and_print_fits_a4(
             tab.open(f"{page.as_uri()}#p-{month}")
             phone = check_layout(tab, 360, scroll=True)
             assert not phone["small"], (page, phone["small"][:5])
+            assert phone["chart_text"] and not [t for t in phone["chart_text"] if t[1] < 11], (page, phone)
             tab.screen(A4_PRINTABLE, 1000, media="print")
             printed = check_layout(tab, A4_PRINTABLE, scroll=False)
             assert printed["tables"] and printed["charts"], page

@@ -494,13 +494,14 @@ SITE_CSS = """
 body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{margin-right:.2rem}
 .pick{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.8rem 0}
 .pick a{white-space:nowrap}select,input{font-size:1rem;padding:.2rem .4rem}
-.wide{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}svg{max-width:100%;height:auto}
+.wide,.chart{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}svg{max-width:100%;height:auto}
 .month{display:none}.month.latest{display:block}.months:has(.month:target) .month.latest:not(:target){display:none}
 .month:target{display:block}html.js .month{display:none}html.js .month.shown{display:block}
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
-.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}
+.pick,form.search,nav.crumbs{display:none}.wide,.chart{overflow:visible}
+.chart svg{min-width:0!important}
 table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
 td,th{padding:.1rem .2rem}
 thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
@@ -530,18 +531,21 @@ note.textContent=found.length>30?'dan '+(found.length-30)+' lainnya: ketik lebih
 
 
 def accessible(svg: str, title: str, description: str) -> str:
-    """A chart with a text alternative (`<title>`, `<desc>`) that scales down on a phone (`viewBox`)."""
+    """A chart with a text alternative (`<title>`, `<desc>`), in a box that scrolls sideways where the screen is
+    narrower than the chart: shrunk to a phone's width its 11-unit labels would be 5 px (`viewBox` scales it to
+    the paper's width in print)."""
     found = re.match(r'<svg role="img" width="([\d.]+)" height="([\d.]+)"', svg)
     if found is None:
         return svg
     width, height = found.groups()
     opening = svg[: svg.index(">") + 1]
-    return svg.replace(
+    chart = svg.replace(
         opening,
-        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
-        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'style="min-width:{width}px"><title>{escape(title)}</title><desc>{escape(description)}</desc>',
         1,
     )
+    return f'<div class="chart">{chart}</div>'  # never narrower than drawn: its box scrolls sideways on a phone
 
 
 Href = Callable[[str, str], str]  # (code column, code) -> a page's path relative to the page being written
