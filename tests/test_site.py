@@ -286,6 +286,17 @@ def test_the_regency_a_kecamatan_and_a_desa_read_back_against_the_views(
             assert figures.by_month[("trust", period, 0, "newest_file_at")] == [shown(as_of(period), "newest_file_at")]
 
 
+def test_ids_are_unique_and_a_file_rejected_whole_points_to_its_section(site: tuple[Path, Path]) -> None:
+    out, _ = site
+    for page in (out / "index.html", out / "kecamatan" / f"{CILONGOK}.html", out / "desa" / f"{PAGERAJI}.html"):
+        ids = re.findall(r'\sid="([^"]+)"', page.read_text())
+        assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    pageraji = Figures()
+    pageraji.feed((out / "desa" / f"{PAGERAJI}.html").read_text())
+    (top,) = pageraji.by_month[("data_quality", "2024-04", 0, "top_check")]
+    assert "YANG PERLU DIPERBAIKI" not in top and "Berkas yang ditolak seluruhnya" in top, top
+
+
 def panel(page: Path, period: str) -> str:
     """The HTML of the month `period` on `page` (as written, scripts not run)."""
     return page.read_text().split(f'data-period="{period}"', 1)[1].split('<section class="month', 1)[0]
@@ -331,7 +342,7 @@ def test_a_desa_page_shows_its_own_files_not_its_kecamatans(site: tuple[Path, Pa
         march = panel(out / "desa" / f"{code}.html", "2024-03")
         assert "newest_file_at" not in march and "belum mengirim berkas yang dihitung untuk bulan ini" in march
         for name in ("arrears", "budget_gap", "coverage_by_group"):
-            found = march.split(f'id="{name}"', 1)[1].split("</section>", 1)[0]
+            found = march.split(f'id="{name}-2024-03"', 1)[1].split("</section>", 1)[0]
             assert "Belum ada data: desa/kelurahan ini belum mengirim" in found and TEXT["none"][0] not in found
 
 
@@ -470,6 +481,9 @@ out.charts.push([svg.getAttribute('role'),t?t.textContent:'',d?d.textContent:'',
 Array.from(svg.querySelectorAll('text')).map(function(x){return x.textContent})])});return out})()"""
 
 
+CRUMBS = "(function(n){return n&&n.getClientRects().length?n.innerText:''})(document.querySelector('nav.crumbs'))"
+
+
 def check_layout(tab: Tab, width: int, scroll: bool) -> dict[str, Any]:
     """Nothing wider than `width`: no page scroll sideways; each table inside its box, or (`scroll`) wider only
     inside a box that scrolls. Every chart an image with a title, a description and its axes' titles."""
@@ -506,6 +520,7 @@ def test_a_phone_shows_every_page_without_sideways_scroll_and_print_fits_a4(
             printed = check_layout(tab, A4_PRINTABLE, scroll=False)
             assert printed["tables"] and printed["charts"], page
             assert tab.evaluate("document.querySelectorAll('.month.shown').length") == 1
+            assert page.parent.name != "desa" or "Kecamatan Cilongok" in tab.evaluate(CRUMBS)  # printed: its kecamatan
 
 
 def links(html: str) -> list[str]:

@@ -93,9 +93,16 @@ SITE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+WHOLE_FILE = (  # the catalog's words for file_rejected point to a workbook column: the site names its own section
+    "Seluruh berkas ditolak; alasannya di halaman desa/kelurahan, bagian Berkas yang ditolak seluruhnya."
+)
+
+
 @cache  # a site shows the same few values (0, a status, a due date) hundreds of thousands of times
 def shown(value: object, column: str) -> str:
     """A figure's text: the report's `cell` for its columns, the workbooks' words for the site's own."""
+    if value == "file_rejected" and kind_of(column) == "check":
+        return escape(WHOLE_FILE)
     if column in COLUMNS:
         return cell(value, column)
     if value is None:
@@ -500,7 +507,7 @@ body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{mar
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
-.pick,form.search,nav.crumbs{display:none}.wide,.chart{overflow:visible}
+.pick,form.search{display:none}.wide,.chart{overflow:visible}
 .chart svg{min-width:0!important}
 table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
 td,th{padding:.1rem .2rem}
@@ -703,9 +710,11 @@ def split(part: Part, frame: pl.DataFrame) -> dict[tuple[str | None, str | None]
     return found
 
 
-def section(name: str, title: str, note: str, body: str) -> str:
+def section(name: str, title: str, note: str, body: str, period: str = "") -> str:
+    """A part's section; its id names the month too (`arrears-2024-04`): one id per page, whatever the months."""
     paragraph = f'<p class="note">{escape(note)}</p>' if note else ""
-    return f'<section class="part" id="{name}"><h3>{escape(title)}</h3>{paragraph}{body}</section>'
+    where = f"{name}-{period}" if period else name
+    return f'<section class="part" id="{where}"><h3>{escape(title)}</h3>{paragraph}{body}</section>'
 
 
 def summary(frame: pl.DataFrame) -> str:
@@ -713,7 +722,8 @@ def summary(frame: pl.DataFrame) -> str:
     if frame.is_empty():
         return NONE
     missing = [column for column, _, _ in SUMMARY_CARDS if column not in frame.columns]
-    return summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
+    cards = summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
+    return cards.replace(' id="regency_summary"', "", 1)  # the report's id: one per month here, so none
 
 
 def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
@@ -751,7 +761,7 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
             else:
                 chart = bars(name, frame, *part.chart, page.name, period) if part.chart and not frame.is_empty() else ""
                 body = chart + table(name, frame, hidden, dict(part.links), href)
-            blocks.append(section(name, part.title, part.note, body))
+            blocks.append(section(name, part.title, part.note, body, period))
         latest = " latest" if period == periods[-1] else ""
         panels.append(
             f'<section class="month{latest}" id="p-{period}" data-period="{period}">'
