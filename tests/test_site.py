@@ -310,6 +310,15 @@ def test_a_desa_page_shows_its_own_files_not_its_kecamatans(site: tuple[Path, Pa
         views(warehouse, "select village_code, count(*) from file_reconciliation where status = 'ditahan' group by 1")
     )
     assert held == {BATUANTEN: 1}  # one late correction held in Cilongok: period_status says 1 for the kecamatan
+    (provisional,) = views(
+        warehouse,
+        f"select is_provisional from submission_status where period = '2024-04' and district_code = '{CILONGOK}'",
+    )[0]
+    said = re.search(
+        r"Catatan: (angka kecamatan )?<span[^>]*data-col=\"is_provisional\"",
+        panel(out / "desa" / f"{BATUANTEN}.html", "2024-04"),
+    )
+    assert provisional and said and said.group(1), said  # Cilongok's flag, said as the kecamatan's on a desa page
     for code in (BATUANTEN, CIKIDANG, PAGERAJI):
         page = Figures()
         page.feed((out / "desa" / f"{code}.html").read_text())

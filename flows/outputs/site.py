@@ -627,8 +627,11 @@ def trust(frame: pl.DataFrame) -> str:
             )
             coverage += f"; {verified}"
         lines.append(coverage + ("" if "verified_pct" in row else "."))
-    if row.get("is_provisional"):
-        lines.append(f"{COLUMNS['is_provisional'][1]}: {figure('is_provisional')} ({note_of('coverage_by_district')})")
+    if row.get("is_provisional"):  # on a desa page, its kecamatan's flag: said as the kecamatan's
+        whose = "angka kecamatan " if "status" in row else ""
+        lines.append(
+            f"{COLUMNS['is_provisional'][1]}: {whose}{figure('is_provisional')} ({note_of('coverage_by_district')})"
+        )
     return '<ul class="trust">' + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
