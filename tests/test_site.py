@@ -293,6 +293,9 @@ def test_ids_are_unique_and_a_file_rejected_whole_points_to_its_section(site: tu
         assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     pageraji = Figures()
     pageraji.feed((out / "desa" / f"{PAGERAJI}.html").read_text())
+    assert (
+        "<title>Desa/kelurahan Pageraji, Kecamatan Cilongok</title>" in (out / "desa" / f"{PAGERAJI}.html").read_text()
+    )
     (top,) = pageraji.by_month[("data_quality", "2024-04", 0, "top_check")]
     assert "YANG PERLU DIPERBAIKI" not in top and "Berkas yang ditolak seluruhnya" in top, top
 

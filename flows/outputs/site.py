@@ -794,10 +794,11 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
     crumbs_html = f'<nav class="crumbs" aria-label="Letak halaman">{crumbs}{escape(page.name)}</nav>' if crumbs else ""
     search = f'{SEARCH}<script src="{page.to(page.prefix + INDEX)}"></script>'
     root = json.dumps("../" * page.path.count("/"))
+    title = f"{page.name}, {page.crumbs[-1][1]}" if page.level == "village" else page.name  # printed: its kecamatan
     return (
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(page.name)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
         f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(SUBJECT)}. '
         f"{TEXT['made'][0]} {made}.</p>{search}{picker}"
         f'<div class="months">{"".join(panels)}</div>{trend_html}{below}'
