@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest.dates import MONTH_NAMES
-from flows.outputs.report import COLUMNS, SECTIONS
+from flows.outputs.report import COLUMNS, SECTIONS, TEXT
 from flows.outputs.site import KEYS, SUMMARY_CARDS, heading, parts_of, shown
 from flows.store.sql import query_frame
 from tests.browser import Browser, Tab, chromium
@@ -52,6 +52,9 @@ def write_cli(warehouse: Path, out: Path) -> CliRunner:
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 
 
+DAY = 86400
+
+
 def as_of(period: str) -> dt.datetime:
     """When the fixture's files of `period` arrived: the 5th of the next month, 09.00 WIB."""
     year, month = divmod(int(period[5:]), 12)
@@ -73,6 +76,12 @@ def site(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactor
         moment = as_of(period).timestamp()
         for path in (raw / period).rglob("*.*"):
             os.utime(path, (moment, moment))
+    # April's "data as of" differs by place: Cikidang's file came on the 3rd, another kecamatan's all on the 4th
+    early = (as_of("2024-04") - dt.timedelta(days=2)).timestamp()
+    os.utime(raw / "2024-04" / "Cilongok" / "Cikidang.xlsx", (early, early))
+    other = next(d for d in sorted((raw / "2024-04").iterdir()) if d.is_dir() and d.name not in ("Cilongok", "BPJS"))
+    for path in other.rglob("*.*"):
+        os.utime(path, (early + DAY, early + DAY))
     build_warehouse(raw, warehouse)
     close_regency(warehouse, "2024-04", by="Kabid Pemdes", reason="April 2024 dilaporkan ke Bupati")
     send_late_bpd(raw, "2024-04")  # arrives now: held, so not in April's figures nor its "data as of"
@@ -277,6 +286,78 @@ def test_the_regency_a_kecamatan_and_a_desa_read_back_against_the_views(
             assert figures.by_month[("trust", period, 0, "newest_file_at")] == [shown(as_of(period), "newest_file_at")]
 
 
+def test_ids_are_unique_and_a_file_rejected_whole_points_to_its_section(site: tuple[Path, Path]) -> None:
+    out, _ = site
+    for page in (out / "index.html", out / "kecamatan" / f"{CILONGOK}.html", out / "desa" / f"{PAGERAJI}.html"):
+        ids = re.findall(r'\sid="([^"]+)"', page.read_text())
+        assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    pageraji = Figures()
+    pageraji.feed((out / "desa" / f"{PAGERAJI}.html").read_text())
+    assert (
+        "<title>Desa/kelurahan Pageraji, Kecamatan Cilongok</title>" in (out / "desa" / f"{PAGERAJI}.html").read_text()
+    )
+    (top,) = pageraji.by_month[("data_quality", "2024-04", 0, "top_check")]
+    assert "YANG PERLU DIPERBAIKI" not in top and "Berkas yang ditolak seluruhnya" in top, top
+
+
+def panel(page: Path, period: str) -> str:
+    """The HTML of the month `period` on `page` (as written, scripts not run)."""
+    return page.read_text().split(f'data-period="{period}"', 1)[1].split('<section class="month', 1)[0]
+
+
+def test_a_desa_page_shows_its_own_files_not_its_kecamatans(site: tuple[Path, Path]) -> None:
+    """The held files and the "data as of" of a desa are the village's own, of a kecamatan the kecamatan's; a desa
+    that sent nothing says so instead of "Tidak ada." (nothing owed) where its figures would be."""
+    out, warehouse = site
+    held = dict(
+        views(warehouse, "select village_code, count(*) from file_reconciliation where status = 'ditahan' group by 1")
+    )
+    assert held == {BATUANTEN: 1}  # one late correction held in Cilongok: period_status says 1 for the kecamatan
+    (provisional,) = views(
+        warehouse,
+        f"select is_provisional from submission_status where period = '2024-04' and district_code = '{CILONGOK}'",
+    )[0]
+    said = re.search(
+        r"Catatan: (angka kecamatan )?<span[^>]*data-col=\"is_provisional\"",
+        panel(out / "desa" / f"{BATUANTEN}.html", "2024-04"),
+    )
+    assert provisional and said and said.group(1), said  # Cilongok's flag, said as the kecamatan's on a desa page
+    for code in (BATUANTEN, CIKIDANG, PAGERAJI):
+        page = Figures()
+        page.feed((out / "desa" / f"{code}.html").read_text())
+        assert cell_of(page, "period_status", "2024-04", {}, "period_state") == "ditutup"  # the kecamatan's close
+        assert cell_of(page, "period_status", "2024-04", {}, "files_pending") == str(held.get(code, 0)), code
+    newest = {  # each kecamatan's and desa's newest April file its figures take in, as file_arrivals has them
+        (level, code): moment
+        for level in ("district_code", "village_code")
+        for code, moment in views(
+            warehouse,
+            f"select f.{level}, max(a.arrived_at) from file_reconciliation f join file_arrivals a "
+            "using (source_file, sha256) where f.period = '2024-04' and f.status in ('dimuat', 'ditolak') "
+            f"and f.{level} is not null group by 1",
+        )
+    }
+    cikidang = as_of("2024-04") - dt.timedelta(days=2)
+    assert newest[("village_code", CIKIDANG)] == cikidang and newest[("district_code", CILONGOK)] == as_of("2024-04")
+    assert sorted(set(newest.values())) == [cikidang, cikidang + dt.timedelta(days=1), as_of("2024-04")]
+    for (level, code), moment in newest.items():
+        page = Figures()
+        page.feed((out / ("desa" if level == "village_code" else "kecamatan") / f"{code}.html").read_text())
+        assert page.by_month[("trust", "2024-04", 0, "newest_file_at")] == [shown(moment, "newest_file_at")], code
+    missing = views(
+        warehouse,
+        f"select village_code from submission_status_by_village where period = '2024-03' and status = 'belum_mengirim' "
+        f"and district_code = '{CILONGOK}' order by village_code",
+    )
+    assert (CIKIDANG,) in missing  # Cikidang sent its first file in April
+    for code in {CIKIDANG, *(c for (c,) in missing[:2])}:
+        march = panel(out / "desa" / f"{code}.html", "2024-03")
+        assert "newest_file_at" not in march and "belum mengirim berkas yang dihitung untuk bulan ini" in march
+        for name in ("arrears", "budget_gap", "coverage_by_group"):
+            found = march.split(f'id="{name}-2024-03"', 1)[1].split("</section>", 1)[0]
+            assert "Belum ada data: desa/kelurahan ini belum mengirim" in found and TEXT["none"][0] not in found
+
+
 @needs_chromium
 def test_a_desa_page_lists_what_the_village_must_fix(site: tuple[Path, Path], tmp_path: Path) -> None:
     out, warehouse = site
@@ -395,7 +476,7 @@ def test_choosing_a_month_shows_its_figures_and_the_search_leads_to_a_desa(
 # A4 less the site's print margins (12 mm each side, SITE_CSS) at 96 CSS pixels an inch
 A4_PRINTABLE = round((210 - 2 * 12) / 25.4 * 96)
 LAYOUT = """(function(){var root=document.documentElement,out={page:root.scrollWidth,
-tables:[],small:[],charts:[]};document.querySelectorAll('table').forEach(function(t){if(!t.getClientRects().length)return;
+tables:[],small:[],charts:[],chart_text:[]};document.querySelectorAll('table').forEach(function(t){if(!t.getClientRects().length)return;
 var box=t.closest('.wide')||t,cut=Array.from(t.querySelectorAll('th,td')).filter(function(c){
 return c.scrollWidth>c.clientWidth+1}).map(function(c){return c.textContent});
 out.tables.push([t.dataset.part,t.getBoundingClientRect().right,box.getBoundingClientRect().right,t.scrollWidth,
@@ -406,8 +487,13 @@ var size=parseFloat(getComputedStyle(e).fontSize);
 if(size<12)out.small.push([e.tagName,size,e.textContent.slice(0,40)])});
 document.querySelectorAll('svg').forEach(function(svg){if(!svg.getClientRects().length)return;
 var t=svg.querySelector(':scope > title'),d=svg.querySelector(':scope > desc');
+var scale=svg.getScreenCTM().a;svg.querySelectorAll('text').forEach(function(x){
+out.chart_text.push([x.textContent,parseFloat(getComputedStyle(x).fontSize)*scale])});
 out.charts.push([svg.getAttribute('role'),t?t.textContent:'',d?d.textContent:'',
 Array.from(svg.querySelectorAll('text')).map(function(x){return x.textContent})])});return out})()"""
+
+
+CRUMBS = "(function(n){return n&&n.getClientRects().length?n.innerText:''})(document.querySelector('nav.crumbs'))"
 
 
 def check_layout(tab: Tab, width: int, scroll: bool) -> dict[str, Any]:
@@ -441,10 +527,12 @@ def test_a_phone_shows_every_page_without_sideways_scroll_and_print_fits_a4(
             tab.open(f"{page.as_uri()}#p-{month}")
             phone = check_layout(tab, 360, scroll=True)
             assert not phone["small"], (page, phone["small"][:5])
+            assert phone["chart_text"] and not [t for t in phone["chart_text"] if t[1] < 11], (page, phone)
             tab.screen(A4_PRINTABLE, 1000, media="print")
             printed = check_layout(tab, A4_PRINTABLE, scroll=False)
             assert printed["tables"] and printed["charts"], page
             assert tab.evaluate("document.querySelectorAll('.month.shown').length") == 1
+            assert page.parent.name != "desa" or "Kecamatan Cilongok" in tab.evaluate(CRUMBS)  # printed: its kecamatan
 
 
 def links(html: str) -> list[str]:

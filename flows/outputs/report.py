@@ -223,17 +223,18 @@ class Section:
 
 # The trust line's "data as of" of a month: the newest arrival among the files of that month its figures take in
 # (loaded or rejected; not a file held for a closed month, superseded or ignored), and the last run. `{period}` is
-# the query's period column: the report and the site (flows/outputs/site.py) say the same of the same month.
+# the query's period column, `{place}` a further condition on the file (f) for a place's own files ('' for the
+# whole region): the report and the site (flows/outputs/site.py) say the same of the same month and place.
 AS_OF = (
     "(select max(a.arrived_at) from file_reconciliation f join file_arrivals a using (source_file, sha256) "
-    "where f.period = {period} and f.status in ('dimuat', 'ditolak')) as newest_file_at, "
+    "where f.period = {period} and f.status in ('dimuat', 'ditolak'){place}) as newest_file_at, "
     "(select max(started_at) from runs) as last_run_at"
 )
 LABEL = "case when $lang = 'id' then g.group_label else g.group_label_en end"
 SECTIONS: dict[str, Section] = {
     "trust": Section(
         "select c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, v.verified_pct, "
-        f"{AS_OF.format(period='c.period')} from coverage_regency c "
+        f"{AS_OF.format(period='c.period', place='')} from coverage_regency c "
         "left join verified_coverage_regency v using (period) where c.period = $period",
         ("Sejauh mana angka ini dapat dipercaya", "How far to trust these figures"),
     ),

@@ -66,6 +66,13 @@ SEVERITY = {"error": "DITOLAK", "warning": "PERINGATAN"}  # as the corrections w
 FIXES = dict(check_catalog().select("check_name", "fix").iter_rows())
 SUBJECT = TEXT["title"][0].rsplit(",", 1)[0]  # the report's title without its regency: what every page is about
 NONE = f'<p class="note">{TEXT["none"][0]}</p>'
+NOT_SENT = (  # the trust line's "data as of" when the place has no file of the month in its figures: a desa, a region
+    "desa/kelurahan ini belum mengirim berkas yang dihitung untuk bulan ini",
+    "belum ada berkas yang dihitung untuk bulan ini",
+)
+# A desa's parts that only a file counted for the month fills: with none they say why, not "Tidak ada." (nothing owed)
+NEEDS_FILE = ("coverage_by_group", "arrears", "budget_gap", "fix_people")
+NO_DATA = f'<p class="note no-data">Belum ada data: {NOT_SENT[0]}.</p>'
 SITE_COLUMNS: dict[str, tuple[str, str]] = {
     "regency_name": ("text", "Kabupaten/kota"),
     "timeliness": ("timeliness", "Ketepatan waktu"),
@@ -86,9 +93,16 @@ SITE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+WHOLE_FILE = (  # the catalog's words for file_rejected point to a workbook column: the site names its own section
+    "Seluruh berkas ditolak; alasannya di halaman desa/kelurahan, bagian Berkas yang ditolak seluruhnya."
+)
+
+
 @cache  # a site shows the same few values (0, a status, a due date) hundreds of thousands of times
 def shown(value: object, column: str) -> str:
     """A figure's text: the report's `cell` for its columns, the workbooks' words for the site's own."""
+    if value == "file_rejected" and kind_of(column) == "check":
+        return escape(WHOLE_FILE)
     if column in COLUMNS:
         return cell(value, column)
     if value is None:
@@ -193,13 +207,19 @@ def trend_part(view: str, key: str) -> Part:
     )
 
 
+def own_files(period: str, key: str) -> str:
+    """The trust line's "data as of" for the place of the row (`s`, keyed by `key`): its own files of the month."""
+    column = BY_REGENCY.replace("district_code", "f.district_code") if key == "regency_code" else f"f.{key}"
+    return AS_OF.format(period=period, place=f" and {column} = s.{key}")
+
+
 # The trust line, the summary cards, coverage by group and the trend, per kind of page. `whole` is the
 # warehouse's region (a regency, or the province of a province warehouse); `regency` a regency of a province.
 TOP: dict[str, dict[str, Part]] = {
     "whole": {
         "trust": Part(
             "select c.period, c.villages_expected, c.villages_missing, c.villages_rejected, c.coverage_pct, "
-            f"v.verified_pct, {AS_OF.format(period='c.period')} "
+            f"v.verified_pct, {AS_OF.format(period='c.period', place='')} "
             "from coverage_regency c left join verified_coverage_regency v using (period)",
             title_of("trust"),
         ),
@@ -228,7 +248,7 @@ TOP: dict[str, dict[str, Part]] = {
     "regency": {
         "trust": Part(
             "select s.period, s.regency_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, {AS_OF.format(period='s.period')} "
+            f"c.coverage_pct, c.is_provisional, {own_files('s.period', 'regency_code')} "
             f"from (select period, {BY_REGENCY} as regency_code, "
             "sum(villages_expected) as villages_expected, sum(villages_missing) as villages_missing, "
             "sum(villages_rejected) as villages_rejected from submission_status group by all) s "
@@ -256,7 +276,7 @@ TOP: dict[str, dict[str, Part]] = {
     "district": {
         "trust": Part(
             "select s.period, s.district_code, s.villages_expected, s.villages_missing, s.villages_rejected, "
-            f"c.coverage_pct, c.is_provisional, v.verified_pct, {AS_OF.format(period='s.period')} "
+            f"c.coverage_pct, c.is_provisional, v.verified_pct, {own_files('s.period', 'district_code')} "
             "from submission_status s "
             "left join coverage_by_district c using (period, district_code) "
             f"{verified_join('verified_coverage_by_district', 'district_code')}",
@@ -287,7 +307,7 @@ TOP: dict[str, dict[str, Part]] = {
     "village": {
         "trust": Part(
             "select s.period, s.village_code, s.status, d.is_provisional, "
-            f"{AS_OF.format(period='s.period')} from submission_status_by_village s "
+            f"{own_files('s.period', 'village_code')} from submission_status_by_village s "
             "left join submission_status d using (period, district_code)",
             title_of("trust"),
             key="village_code",
@@ -447,7 +467,11 @@ BELOW: dict[str, dict[str, Part]] = {
             key="village_code",
         ),
         "period_status": Part(
-            f"select s.period, v.village_code, {CLOSED} from period_status s join villages v using (district_code)",
+            # the kecamatan's close, the village's own held files (period_status counts the kecamatan's)
+            "select s.period, v.village_code, "
+            f"{CLOSED.replace('files_pending', 'coalesce(p.files, 0) as files_pending')} "
+            "from period_status s join villages v using (district_code) left join (select period, village_code, "
+            "count(distinct sha256) as files from pending_corrections group by all) p using (period, village_code)",
             title_of("period_status"),
             note_of("period_status"),
             key="village_code",
@@ -477,13 +501,14 @@ SITE_CSS = """
 body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{margin-right:.2rem}
 .pick{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.8rem 0}
 .pick a{white-space:nowrap}select,input{font-size:1rem;padding:.2rem .4rem}
-.wide{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}svg{max-width:100%;height:auto}
+.wide,.chart{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}svg{max-width:100%;height:auto}
 .month{display:none}.month.latest{display:block}.months:has(.month:target) .month.latest:not(:target){display:none}
 .month:target{display:block}html.js .month{display:none}html.js .month.shown{display:block}
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
-.pick,form.search,nav.crumbs{display:none}.wide{overflow:visible}
+.pick,form.search{display:none}.wide,.chart{overflow:visible}
+.chart svg{min-width:0!important}
 table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
 td,th{padding:.1rem .2rem}
 thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
@@ -513,18 +538,21 @@ note.textContent=found.length>30?'dan '+(found.length-30)+' lainnya: ketik lebih
 
 
 def accessible(svg: str, title: str, description: str) -> str:
-    """A chart with a text alternative (`<title>`, `<desc>`) that scales down on a phone (`viewBox`)."""
+    """A chart with a text alternative (`<title>`, `<desc>`), in a box that scrolls sideways where the screen is
+    narrower than the chart: shrunk to a phone's width its 11-unit labels would be 5 px (`viewBox` scales it to
+    the paper's width in print)."""
     found = re.match(r'<svg role="img" width="([\d.]+)" height="([\d.]+)"', svg)
     if found is None:
         return svg
     width, height = found.groups()
     opening = svg[: svg.index(">") + 1]
-    return svg.replace(
+    chart = svg.replace(
         opening,
-        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
-        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'style="min-width:{width}px"><title>{escape(title)}</title><desc>{escape(description)}</desc>',
         1,
     )
+    return f'<div class="chart">{chart}</div>'  # never narrower than drawn: its box scrolls sideways on a phone
 
 
 Href = Callable[[str, str], str]  # (code column, code) -> a page's path relative to the page being written
@@ -578,10 +606,12 @@ def trust(frame: pl.DataFrame) -> str:
     def figure(column: str) -> str:
         return tagged("trust", 0, column, row[column])
 
-    lines = [
-        f"{TRUST['as_of'][0]} {TRUST['newest'][0]} {figure('newest_file_at')}; "
-        f"{TRUST['last_run'][0]} {figure('last_run_at')}."
-    ]
+    newest = (
+        f"{TRUST['newest'][0]} {figure('newest_file_at')}"
+        if row["newest_file_at"] is not None
+        else NOT_SENT[0 if "status" in row else 1]
+    )
+    lines = [f"{TRUST['as_of'][0]} {newest}; {TRUST['last_run'][0]} {figure('last_run_at')}."]
     if "villages_expected" in row:
         villages = TRUST["villages"][0].format(missing=figure("villages_missing"), rejected=figure("villages_rejected"))
         lines.append(f"{figure('villages_expected')} {villages}")
@@ -597,8 +627,11 @@ def trust(frame: pl.DataFrame) -> str:
             )
             coverage += f"; {verified}"
         lines.append(coverage + ("" if "verified_pct" in row else "."))
-    if row.get("is_provisional"):
-        lines.append(f"{COLUMNS['is_provisional'][1]}: {figure('is_provisional')} ({note_of('coverage_by_district')})")
+    if row.get("is_provisional"):  # on a desa page, its kecamatan's flag: said as the kecamatan's
+        whose = "angka kecamatan " if "status" in row else ""
+        lines.append(
+            f"{COLUMNS['is_provisional'][1]}: {whose}{figure('is_provisional')} ({note_of('coverage_by_district')})"
+        )
     return '<ul class="trust">' + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
@@ -680,9 +713,11 @@ def split(part: Part, frame: pl.DataFrame) -> dict[tuple[str | None, str | None]
     return found
 
 
-def section(name: str, title: str, note: str, body: str) -> str:
+def section(name: str, title: str, note: str, body: str, period: str = "") -> str:
+    """A part's section; its id names the month too (`arrears-2024-04`): one id per page, whatever the months."""
     paragraph = f'<p class="note">{escape(note)}</p>' if note else ""
-    return f'<section class="part" id="{name}"><h3>{escape(title)}</h3>{paragraph}{body}</section>'
+    where = f"{name}-{period}" if period else name
+    return f'<section class="part" id="{where}"><h3>{escape(title)}</h3>{paragraph}{body}</section>'
 
 
 def summary(frame: pl.DataFrame) -> str:
@@ -690,7 +725,8 @@ def summary(frame: pl.DataFrame) -> str:
     if frame.is_empty():
         return NONE
     missing = [column for column, _, _ in SUMMARY_CARDS if column not in frame.columns]
-    return summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
+    cards = summary_html(frame.with_columns(pl.lit(None).alias(column) for column in missing), "id")
+    return cards.replace(' id="regency_summary"', "", 1)  # the report's id: one per month here, so none
 
 
 def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
@@ -707,6 +743,11 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
         found = data[part.sql].get((page.keys[part.key] if part.key else None, period))
         return pl.DataFrame() if found is None else found
 
+    def counted(period: str) -> bool:
+        """Whether the desa has a file counted for the month (submission_status_by_village 'terkirim')."""
+        trust_rows = rows(parts["trust"], period)
+        return not trust_rows.is_empty() and trust_rows["status"][0] == "terkirim"
+
     panels = []
     for period in periods:
         blocks = []
@@ -714,14 +755,16 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
             if not part.monthly:
                 continue
             frame = rows(part, period)
-            if name == "trust":
+            if name in NEEDS_FILE and page.level == "village" and frame.is_empty() and not counted(period):
+                body = NO_DATA
+            elif name == "trust":
                 body = trust(frame)
             elif name == "regency_summary":
                 body = summary(frame)
             else:
                 chart = bars(name, frame, *part.chart, page.name, period) if part.chart and not frame.is_empty() else ""
                 body = chart + table(name, frame, hidden, dict(part.links), href)
-            blocks.append(section(name, part.title, part.note, body))
+            blocks.append(section(name, part.title, part.note, body, period))
         latest = " latest" if period == periods[-1] else ""
         panels.append(
             f'<section class="month{latest}" id="p-{period}" data-period="{period}">'
@@ -751,10 +794,11 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
     crumbs_html = f'<nav class="crumbs" aria-label="Letak halaman">{crumbs}{escape(page.name)}</nav>' if crumbs else ""
     search = f'{SEARCH}<script src="{page.to(page.prefix + INDEX)}"></script>'
     root = json.dumps("../" * page.path.count("/"))
+    title = f"{page.name}, {page.crumbs[-1][1]}" if page.level == "village" else page.name  # printed: its kecamatan
     return (
         '<!doctype html><html lang="id"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(page.name)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{CSS}{SITE_CSS}</style></head><body>"
         f'{crumbs_html}<h1>{escape(page.name)}</h1><p class="note">{escape(SUBJECT)}. '
         f"{TEXT['made'][0]} {made}.</p>{search}{picker}"
         f'<div class="months">{"".join(panels)}</div>{trend_html}{below}'
