@@ -21,9 +21,10 @@ demo: install
 	$(UV) run --frozen cakupan demo
 
 ## test: the whole test suite (CI runs exactly this), its files spread over the cores (pytest-xdist), the
-## slowest files first (tests/conftest.py SLOWEST_FIRST; docs/performance.md "The test suite")
+## slowest files first (tests/conftest.py SLOWEST_FIRST; docs/performance.md "The test suite"); it ends with the 30
+## slowest tests and set-ups, so a CI log says where the time went
 test: install
-	$(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
+	$(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=30
 
 ## lint: ruff (lint and format check) and mypy on flows/, schemas/ and tools/
 lint: install
