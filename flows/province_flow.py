@@ -16,7 +16,6 @@ failed); the regency resumes from its state database like any killed run.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,15 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
-from prefect.runtime import flow_run
-from prefect.states import Crashed, Failed
+from prefect.states import Crashed
 from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
 from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
-from flows.regency_flow import PrefectSteps
-from flows.regency_run import EXPECTED_FAILURES, Logger
+from flows.regency_flow import PrefectSteps, run_or_failed
+from flows.regency_run import Logger
 from flows.run_options import RunOptions, one_line
 from flows.runtime.warm import CLUSTER_CONFIG  # one worker thread per unit: a long unit holds no other back
-from flows.settings import Settings, load_settings
+from flows.settings import Settings
 
 
 @task(name="regency-unit", cache_policy=NO_CACHE)
@@ -132,14 +130,12 @@ def regency_chunk(
         "staging_url": staging_url,
         "work_dir": work_dir,
     }
-    try:
-        settings = load_settings(config, **overrides)
-        run_id = str(flow_run.get_id() or uuid.uuid4())
-        outcomes = run_chunk(settings, regencies, run_id, RunOptions(allow_empty=allow_empty), PrefectSteps(), logger)
-    except EXPECTED_FAILURES as error:  # one line, no traceback
-        logger.error("child run failed: %s", one_line(error))
-        return Failed(message=one_line(error))
-    return outcome_dicts(outcomes)
+
+    def run(settings: Settings, run_id: str) -> list[dict[str, object]]:
+        options = RunOptions(allow_empty=allow_empty)
+        return outcome_dicts(run_chunk(settings, regencies, run_id, options, PrefectSteps(), logger))
+
+    return run_or_failed("child run", config, overrides, run)
 
 
 @flow(name="province")
@@ -167,12 +163,11 @@ def province(
         "child_concurrency": child_concurrency,
         "dask_scheduler": dask_scheduler,
     }
-    try:
-        settings = load_settings(config, **overrides)
-        run_id = str(flow_run.get_id() or uuid.uuid4())
-        summary = run_province(settings, run_id, RunOptions(allow_empty=allow_empty), DaskSteps(), logger)
-    except EXPECTED_FAILURES as error:  # one line, no traceback
-        logger.error("province run failed: %s", one_line(error))
-        return Failed(message=one_line(error))
-    logger.info("province run %s: %s", run_id, summary_line(summary))
+
+    def run(settings: Settings, run_id: str) -> ProvinceSummary:
+        return run_province(settings, run_id, RunOptions(allow_empty=allow_empty), DaskSteps(), logger)
+
+    summary = run_or_failed("province run", config, overrides, run)
+    if not isinstance(summary, State):
+        logger.info("province run %s: %s", summary.run_id, summary_line(summary))
     return summary

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import polars as pl
 from prefect import Task, flow, get_run_logger, task
@@ -38,6 +39,7 @@ from flows.store.pii import PiiKey
 LASTING_OS_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
 RETRY_DELAYS: list[float] = [2, 5, 15]
 REJECTIONS_KEY = "nightly-file-rejections"
+Done = TypeVar("Done")
 REJECTIONS_SHOWN = 500  # rows of the rejections artifact; every rejected file is in ingested_files
 
 
@@ -112,17 +114,34 @@ def nightly(
         "region": region,
         "provisional_below_pct": provisional_below_pct,
     }
-    try:
-        settings = load_settings(config, **overrides)
+
+    def run(settings: Settings, run_id: str) -> RunSummary:
         steps = WarmSteps(settings.dask_scheduler) if settings.dask_scheduler else PrefectSteps()
-        summary = run_pipeline(settings, str(flow_run.get_id() or uuid.uuid4()), options, steps, logger)
-    except EXPECTED_FAILURES as error:  # one line, no traceback
-        logger.error("run failed: %s", one_line(error))
-        return Failed(message=one_line(error))
+        return run_pipeline(settings, run_id, options, steps, logger)
+
+    summary = run_or_failed("run", config, overrides, run)
+    if isinstance(summary, State):
+        return summary
     create_markdown_artifact(summary.markdown(), key="nightly-summary", description="cakupan run summary")
     post_rejections(summary.rejections)
     logger.info("run %s completed in %.1f s", summary.run_id, summary.seconds)
     return summary
+
+
+def run_or_failed(
+    what: str, config: Path | None, overrides: dict[str, Any], run: Callable[[Settings, str], Done]
+) -> Done | State[None]:
+    """`run(settings, run_id)` with the flow run's settings (`config` and `overrides` over where it runs) and id.
+
+    A failure an operator can fix (EXPECTED_FAILURES) ends it Failed with that one line, logged as
+    "<what> failed: ...", and no traceback.
+    """
+    try:
+        settings = load_settings(config, **overrides)
+        return run(settings, str(flow_run.get_id() or uuid.uuid4()))
+    except EXPECTED_FAILURES as error:  # one line, no traceback
+        get_run_logger().error("%s failed: %s", what, one_line(error))
+        return Failed(message=one_line(error))
 
 
 def post_rejections(rejections: list[dict[str, str]]) -> bool:
