@@ -142,18 +142,25 @@ def create_view(con: duckdb.DuckDBPyConnection, view: ViewDoc, catalog: str) -> 
     name = f"{catalog}.{view.qualified}"
     if view.qualified in MATERIALIZED:
         kind = "table"
-        default = con.execute("select current_database()").fetchall()[0][0]
-        con.execute(f"use {catalog}")  # `main.roster_people` in its SQL is the warehouse's, as in a view
-        try:
+        with using(con, catalog):  # `main.roster_people` in its SQL is the warehouse's, as in a view
             con.execute(f"create or replace table {view.qualified} as {view.sql}")
-        finally:
-            con.execute(f'use "{default}"')
     else:
         kind = "view"
         con.execute(f"create view {name} as {view.sql}")
     con.execute(f"comment on {kind} {name} is {sql_literal(view.description)}")
     for column, text in view.columns.items():
         con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
+
+
+@contextmanager
+def using(con: duckdb.DuckDBPyConnection, database: str) -> Iterator[None]:
+    """`database` as the connection's default while inside (unqualified names resolve in it), then the one before."""
+    default = con.execute("select current_database()").fetchall()[0][0]
+    con.execute(f"use {database}")
+    try:
+        yield
+    finally:
+        con.execute(f'use "{default}"')
 
 
 @contextmanager
@@ -178,14 +185,10 @@ def counting_over(
     tables = con.execute(
         "select schema_name, table_name from duckdb_tables() where database_name = $catalog", {"catalog": catalog}
     ).fetchall()
-    default = con.execute("select current_database()").fetchall()[0][0]
 
     def count(into: str) -> None:
-        con.execute("use scope")
-        try:
+        with using(con, "scope"):
             con.execute(f"create or replace temporary table {into} as {target.sql}")
-        finally:
-            con.execute(f'use "{default}"')
 
     con.execute("attach ':memory:' as scope")
     try:
