@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.ingest.dates import MONTH_NAMES
 from flows.outputs.report import COLUMNS, SECTIONS, TEXT
-from flows.outputs.site import KEYS, SUMMARY_CARDS, heading, parts_of, shown
+from flows.outputs.site import KEYS, SUMMARY_CARDS, Page, heading, parts_of, render_page, shown, split
 from flows.store.sql import query_frame
 from tests.browser import Browser, Tab, chromium
 from tests.helpers import (
@@ -657,3 +657,36 @@ def test_a_folder_holding_other_files_is_refused(site: tuple[Path, Path], tmp_pa
     result = CliRunner().invoke(app, ["report", "--site", str(tmp_path), "--warehouse", str(site[1])])
     assert result.exit_code == 1 and "holds other files" in result.output
     assert (tmp_path / "catatan.txt").read_text() == "jangan ditimpa"
+
+
+@pytest.mark.parametrize("level", ["district", "regency", "whole"])
+def test_a_region_with_no_file_counted_says_so_instead_of_none(level: str) -> None:
+    """A kecamatan or regency none of whose villages has a file counted for the month (all missing, or their
+    files rejected) has no coverage or cost of the gap yet: "Belum ada data", not "Tidak ada." (nobody uncovered).
+    In a month with a file counted, an empty part still says "Tidak ada."."""
+    parts = parts_of(level)
+    key = {"district": "district_code", "regency": "regency_code", "whole": None}[level]
+    moment = dt.datetime(2024, 4, 5, 9, 0)
+    trust = pl.DataFrame(
+        {
+            "period": ["2024-03", "2024-04"],
+            "villages_expected": [4, 4],
+            "villages_missing": [1, 3],  # April: one village left, its file rejected
+            "villages_rejected": [0, 1],
+            "coverage_pct": [50.0, None],
+            "verified_pct": [None, None],
+            "is_provisional": [False, False],
+            "newest_file_at": [moment, moment],  # the rejected file is April's newest: still nothing counted
+            "last_run_at": [moment, moment],
+        }
+    ).with_columns(pl.lit("X").alias(key or "unused"))
+    data = {part.sql: {} for part in parts.values()} | {parts["trust"].sql: split(parts["trust"], trust)}
+    page = Page("kecamatan/X.html", level, {key or "regency_code": "X"}, "X", "", [])
+    html = render_page(page, data, ["2024-03", "2024-04"], "2024-04-06")
+    needs = [n for n in ("coverage_by_group", "coverage_by_district", "budget_gap", "budget_gap_total") if n in parts]
+    assert needs, level
+    for name in needs:
+        march, april = (html.split(f'id="{name}-{p}"', 1)[1].split("</section>", 1)[0] for p in ("2024-03", "2024-04"))
+        assert "Belum ada data: belum ada berkas yang dihitung untuk bulan ini" in april, name
+        assert TEXT["none"][0] not in april, name
+        assert TEXT["none"][0] in march and "Belum ada data" not in march, name

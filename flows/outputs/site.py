@@ -70,9 +70,17 @@ NOT_SENT = (  # the trust line's "data as of" when the place has no file of the 
     "desa/kelurahan ini belum mengirim berkas yang dihitung untuk bulan ini",
     "belum ada berkas yang dihitung untuk bulan ini",
 )
-# A desa's parts that only a file counted for the month fills: with none they say why, not "Tidak ada." (nothing owed)
-NEEDS_FILE = ("coverage_by_group", "arrears", "budget_gap", "fix_people")
-NO_DATA = f'<p class="note no-data">Belum ada data: {NOT_SENT[0]}.</p>'
+# The parts that only a file counted for the month fills: on a page whose place has none (a desa that sent
+# nothing, a kecamatan or regency none of whose villages has a file counted) they say why, not "Tidak ada."
+# (nothing owed, nobody uncovered)
+NEEDS_FILE = ("coverage_by_group", "coverage_by_district", "arrears", "budget_gap", "budget_gap_total", "fix_people")
+
+
+def no_data(level: str) -> str:
+    """What an empty part of NEEDS_FILE says when its place has no file counted for the month."""
+    return f'<p class="note no-data">Belum ada data: {NOT_SENT[0 if level == "village" else 1]}.</p>'
+
+
 SITE_COLUMNS: dict[str, tuple[str, str]] = {
     "regency_name": ("text", "Kabupaten/kota"),
     "timeliness": ("timeliness", "Ketepatan waktu"),
@@ -744,9 +752,15 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
         return pl.DataFrame() if found is None else found
 
     def counted(period: str) -> bool:
-        """Whether the desa has a file counted for the month (submission_status_by_village 'terkirim')."""
+        """Whether the place has a file counted for the month: a desa's status 'terkirim'; for a region, a
+        village that neither is missing nor had its file rejected."""
         trust_rows = rows(parts["trust"], period)
-        return not trust_rows.is_empty() and trust_rows["status"][0] == "terkirim"
+        if trust_rows.is_empty():
+            return False
+        row = trust_rows.row(0, named=True)
+        if "status" in row:
+            return bool(row["status"] == "terkirim")
+        return bool((row["villages_expected"] or 0) > (row["villages_missing"] or 0) + (row["villages_rejected"] or 0))
 
     panels = []
     for period in periods:
@@ -755,8 +769,8 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
             if not part.monthly:
                 continue
             frame = rows(part, period)
-            if name in NEEDS_FILE and page.level == "village" and frame.is_empty() and not counted(period):
-                body = NO_DATA
+            if name in NEEDS_FILE and frame.is_empty() and not counted(period):
+                body = no_data(page.level)
             elif name == "trust":
                 body = trust(frame)
             elif name == "regency_summary":
