@@ -125,7 +125,7 @@ def zone_signature(zone: Path) -> str:
 
 
 def regency_settings(settings: Settings, regency_code: str) -> Settings:
-    """A regency's own run: its landing zone, its state and warehouse under work_dir, its villages only."""
+    """A regency's own run: its landing zone, its state under work_dir (it writes no analyst file), its villages."""
     return replace(
         settings,
         raw_dir=settings.raw_dir / regency_code,
