@@ -5,11 +5,14 @@ Jawa Tengah, cached), split into one landing zone per regency, its first N regen
 35). A Prefect server on PostgreSQL (Debian's package, as docs/operations.md runs it; SQLite when it
 is not installed) and a Dask scheduler with one long-lived worker (one unit at a time: a unit
 already uses both cores for its files), warmed with one unit first, as a province office keeps it.
-Then, in one go and alternating, for the first half of the regencies and for all of them:
-`cakupan province --in-process` (every regency one after the other in one process, no Prefect, no
-Dask) and `cakupan province --dask-scheduler` (each regency a unit on the worker), each into fresh
-folders. Reports end to end and the children's phase of each, the ratio, and the overhead per
-unit: (engine children - in-process children) / regencies, and the per-regency cost of each.
+Then, in one go and alternating, for the first half of the regencies and for all of them: the same
+files as ONE landing zone read by one `run_pipeline` in one process (the nightly run's plain steps,
+no Prefect), `cakupan province --in-process` (every regency one after the other in one process, no
+Prefect, no Dask) and `cakupan province --dask-scheduler` (each regency a unit on the worker), each
+into fresh folders. Reports end to end and the children's phase of each, engine / one zone, engine /
+in process, the overhead per unit: (engine children - in-process children) / regencies, the fixed
+part a regency costs: (in-process children - the one-zone run's own seconds) / regencies, and the
+per-regency cost of each.
 """
 
 from __future__ import annotations
@@ -101,6 +104,40 @@ def province(raw: Path, codes: list[str], out: Path, env: dict[str, str], *flags
     return {"end_to_end_s": total, **{f"{name}_s": float(seconds) for name, seconds in stages.items()}}
 
 
+ONE_ZONE = """
+import json, sys, uuid
+from pathlib import Path
+from flows.regency_run import run_pipeline
+from flows.run_options import RunOptions
+from flows.settings import Settings
+if __name__ == "__main__":  # the forkserver imports this as the main module: it must not run again there
+    raw, warehouse, region = sys.argv[1:4]
+    settings = Settings(Path(raw), Path(warehouse), region=region, quiet_seconds=0)
+    summary = run_pipeline(settings, f"bench-{uuid.uuid4()}", RunOptions(allow_empty=True))
+    print(json.dumps({"pipeline_s": summary.seconds, "rows": summary.counts["rows_loaded"]}))
+"""
+
+
+def one_zone(codes: list[str], out: Path, env: dict[str, str]) -> dict[str, float]:
+    """The same files as ONE landing zone, read by one `run_pipeline` in one process (plain steps, no Prefect).
+
+    The regencies' folders of the province corpus, linked into one zone; end to end and the run's own seconds.
+    """
+    zone = out / "zone"
+    for period in province_corpus().iterdir():
+        for code in codes:
+            shutil.copytree(period / code, zone / period.name / code, copy_function=os.link)
+    script = out / "one_zone.py"
+    script.write_text(ONE_ZONE)
+    command = [sys.executable, str(script), str(zone), str(out / "cakupan.duckdb"), ",".join(codes)]
+    started = time.perf_counter()
+    done = subprocess.run(command, env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True, text=True)
+    total = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stdout[-3000:] + done.stderr[-3000:])
+    return {"end_to_end_s": total, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
 def main(regencies: int = 35) -> dict[str, object]:
     raw, codes = zones(regencies)
     sizes = {"half": codes[: len(codes) // 2], "all": codes}
@@ -113,15 +150,20 @@ def main(regencies: int = 35) -> dict[str, object]:
         warm = province(raw, codes[:1], home / "warm", env, "--dask-scheduler", address)  # cold imports, once
         results["warm_up_one_regency"] = warm
         for name, chosen in sizes.items():
+            zone = one_zone(chosen, home / f"{name}-one-zone", env)
             single = province(raw, chosen, home / f"{name}-single", env, "--in-process")
             through = province(raw, chosen, home / f"{name}-engine", env, "--dask-scheduler", address)
             count = len(chosen)
             results[name] = {
+                "one_zone": zone,
                 "in_process": single,
                 "engine": through,
-                "ratio_end_to_end": through["end_to_end_s"] / single["end_to_end_s"],
+                "engine_over_one_zone": through["end_to_end_s"] / zone["end_to_end_s"],
+                "engine_over_in_process": through["end_to_end_s"] / single["end_to_end_s"],
                 "ratio_children": through["children_s"] / single["children_s"],
                 "overhead_per_unit_s": (through["children_s"] - single["children_s"]) / count,
+                "fixed_per_regency_s": (single["children_s"] - zone["pipeline_s"]) / count,
+                "one_zone_per_regency_s": zone["pipeline_s"] / count,
                 "in_process_per_regency_s": single["children_s"] / count,
                 "engine_per_regency_s": through["children_s"] / count,
             }

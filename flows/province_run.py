@@ -8,9 +8,9 @@ province warehouse from the staged Parquet, unless nothing changed -> fail, nami
 child did not complete (what it had committed before stays published).
 
 `run_chunk`, a child's one sequence: for each regency of its chunk, today's `run_pipeline` over
-the regency's landing zone into its own state database and regency warehouse
-(`<work_dir>/<regency code>/`), then `stage_regency`: the published regency tables as Parquet
-(flows/store/staging.py). It hands back counts and paths, never frames.
+the regency's landing zone into its own state database (`<work_dir>/<regency code>/`), whose
+publish (`StagingSteps`) stages the regency's analyst tables as Parquet (flows/store/staging.py)
+instead of writing a regency analyst file. It hands back counts and paths, never frames.
 """
 
 from __future__ import annotations
@@ -24,13 +24,19 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import polars as pl
 from obstore.store import ObjectStore
 
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
+from flows.ingest.place import Gazetteer
+from flows.ingest.workers import Processor
 from flows.privacy import mask_logs, mask_text
 from flows.regency_run import Logger, PlainSteps, Steps, preflight, run_pipeline
 from flows.run_options import RunFailedError, RunOptions
+from flows.runtime.pool import HasResult
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state_db, state_runs
+from flows.store.pii import PiiKey
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ def zone_signature(zone: Path) -> str:
 
 
 def regency_settings(settings: Settings, regency_code: str) -> Settings:
-    """A regency's own run: its landing zone, its state and warehouse under work_dir, its villages only."""
+    """A regency's own run: its landing zone, its state under work_dir (it writes no analyst file), its villages."""
     return replace(
         settings,
         raw_dir=settings.raw_dir / regency_code,
@@ -128,18 +134,62 @@ def regency_settings(settings: Settings, regency_code: str) -> Settings:
     )
 
 
+class StagingSteps:
+    """A province child's steps for one regency: `steps`, but for the publish, which stages instead.
+
+    No regency analyst file is written: the regency publisher's own statements build its tables in
+    memory from the state database (publish.built_in_memory), they are staged, the manifest is
+    committed, and then the run is recorded in the state database as having published them. So what
+    is staged is decided from the state database: a child killed after committing and before that
+    record has recorded file versions since the last published run, and the next run stages anew.
+    """
+
+    def __init__(self, steps: Steps, store: ObjectStore, regency_code: str, signature: str) -> None:
+        self.steps, self.store, self.regency_code, self.signature = steps, store, regency_code, signature
+        self.manifest: staging.Manifest | None = None  # what this run staged, if it did
+
+    def warm_up(self, settings: Settings) -> None:
+        self.steps.warm_up(settings)
+
+    def discover(self, raw_dir: Path) -> pl.DataFrame:
+        return self.steps.discover(raw_dir)
+
+    def processor(self, settings: Settings, gazetteer: Gazetteer, n_files: int) -> Processor:
+        return self.steps.processor(settings, gazetteer, n_files)
+
+    def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        return self.steps.submit(processor, files)
+
+    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+        """Stage the regency's analyst tables, commit the manifest, then record the run as completed; its coverage."""
+        with state_db.connect_state(state_path) as con, publish.built_in_memory(con, settings, key, run_id):
+            frames = staging.regency_frames(con, self.regency_code)
+            self.manifest = staging.stage(
+                self.store, frames, self.regency_code, run_id, self.signature, key.check, settings.figures_digest
+            )
+            publish.keep_in_state(con)
+            state_runs.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
+            return state_runs.published_coverage(con)
+
+    def published(self, settings: Settings, run_id: str) -> bool:
+        """The regency's committed manifest is what run `run_id` staged."""
+        manifest = staging.read_manifest(self.store, self.regency_code)
+        return manifest is not None and manifest.source_run_id == run_id
+
+
 def run_chunk(
     settings: Settings, regencies: list[str], run_id: str, options: RunOptions, steps: Steps, log: Logger
 ) -> list[RegencyOutcome]:
-    """A child's sequence: each regency's run, then its staging. `settings.raw_dir` holds a folder per regency."""
+    """A child's sequence: each regency's run, which stages what it publishes. `settings.raw_dir`: a zone a regency."""
     store = staging.open_store(settings.staging)
     outcomes = []
     for code in regencies:
         regency = regency_settings(settings, code)
         signature = zone_signature(regency.raw_dir)  # before discovery: a file arriving later is seen next time
-        summary = run_pipeline(regency, f"{run_id}-{code}", options, steps, log)
-        manifest, staged = stage_regency(regency, store, code, signature)
-        log.info("regency %s: %s generation %s", code, "staged" if staged else "kept", manifest.generation)
+        child = StagingSteps(steps, store, code, signature)
+        summary = run_pipeline(regency, f"{run_id}-{code}", options, child, log)
+        manifest = child.manifest or relisted(store, regency, code, signature)
+        log.info("regency %s: %s generation %s", code, "staged" if child.manifest else "kept", manifest.generation)
         counts = summary.counts
         outcomes.append(
             RegencyOutcome(
@@ -147,7 +197,7 @@ def run_chunk(
                 summary.run_id,
                 counts["files_new"],
                 counts["rows_loaded"],
-                staged,
+                child.manifest is not None,
                 staging.manifest_path(code),
                 manifest.generation,
             )
@@ -155,29 +205,19 @@ def run_chunk(
     return outcomes
 
 
-def stage_regency(
-    regency: Settings, store: ObjectStore, regency_code: str, signature: str
-) -> tuple[staging.Manifest, bool]:
-    """Stage what the regency's warehouse holds, unless its committed manifest already is that; True if staged.
+def relisted(store: ObjectStore, regency: Settings, regency_code: str, signature: str) -> staging.Manifest:
+    """The committed manifest of a run that found it current, recorded with the zone's listing and settings as now.
 
-    Decided from the state database, not from what this run did: a child killed after publishing
-    and before its manifest was committed stages at the next run, which finds nothing new.
+    A killed child's leftover objects are removed.
     """
-    with state_db.run_lock(regency.state), state_db.connect_state(regency.state) as con:
-        published = state_runs.last_published(con)
-        if published is None:
-            raise RunFailedError(f"regency {regency_code} has no published warehouse to stage ({regency.warehouse})")
-        current = staging.read_manifest(store, regency_code)
-        if current is not None and current.source_run_id == published[0]:
-            if (current.zone_signature, current.figures_digest) != (signature, regency.figures_digest):
-                current = current.with_listing(signature, regency.figures_digest)
-                staging.commit(store, current)
-            staging.remove_unlisted(store, regency_code, current.live)  # a killed child's leftovers
-            return current, False
-        frames = staging.regency_frames(con, regency.warehouse, regency_code)
-    return staging.stage(
-        store, frames, regency_code, published[0], signature, published[1], regency.figures_digest
-    ), True
+    current = staging.read_manifest(store, regency_code)
+    if current is None:  # run_pipeline found it current (StagingSteps.published): only if removed since
+        raise RunFailedError(f"the manifest of regency {regency_code} vanished from {regency.staging}; run again")
+    if (current.zone_signature, current.figures_digest) != (signature, regency.figures_digest):
+        current = current.with_listing(signature, regency.figures_digest)
+        staging.commit(store, current)
+    staging.remove_unlisted(store, regency_code, current.live)
+    return current
 
 
 def is_current(settings: Settings, regency_code: str, manifest: staging.Manifest | None) -> bool:

@@ -62,6 +62,8 @@ class Steps(Protocol):
 
     def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame: ...
 
+    def published(self, settings: Settings, run_id: str) -> bool: ...  # what run `run_id` published is still there
+
 
 class PlainSteps:
     """Every step called directly, in this process; batches in worker processes of this run (flows/runtime/warm.py
@@ -81,6 +83,9 @@ class PlainSteps:
 
     def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
         return publish_warehouse(state_path, settings, run_id, key)
+
+    def published(self, settings: Settings, run_id: str) -> bool:
+        return settings.warehouse.exists()
 
 
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
@@ -407,8 +412,12 @@ def ingest_and_publish(
                 state_batches.record_copies(con, copies, run_id)
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)
+            last = state_runs.last_published(con)
             current = (
-                not options.rekey and settings.warehouse.exists() and state_runs.published_is_current(con, fingerprint)
+                not options.rekey
+                and last is not None
+                and steps.published(settings, last[0])
+                and state_runs.published_is_current(con, fingerprint)
             )
             if not current:  # else nothing was recorded since the last publish: the current versions stand
                 state_current.refresh_current(con, run_id)

@@ -149,9 +149,9 @@ class Settings:
     # (the key itself, not where it is kept, is in the fingerprints: flows/store/publish.py)
     pii_key_block: str = field(default="", metadata={"role": OPERATION})
     # a province run (flows/province_run.py): where children stage Parquet (a folder, or s3://bucket/prefix;
-    # empty: the folder `staging` beside the warehouse), where each regency keeps its state and
-    # warehouse (<work_dir>/<regency code>/), regencies per child run, child runs at once (the
-    # workers of the local Dask cluster a run starts when no scheduler is given), and the Dask
+    # empty: the folder `staging` beside the warehouse), where each regency keeps its state database
+    # (<work_dir>/<regency code>/; a child writes no regency analyst file), regencies per child run,
+    # child runs at once (the workers of the local Dask cluster a run starts when no scheduler is given), and the Dask
     # scheduler whose long-lived workers run the children (tcp://host:8786; empty: a local cluster).
     # A regency run reads its batches on that scheduler's workers too (flows/runtime/warm.py; empty:
     # in its own worker processes, except under `cakupan serve`, which starts a local cluster for them)

@@ -10,11 +10,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.province_run import InProcessSteps, ProvinceSummary, province_record, run_province
+from flows.province_run import InProcessSteps, ProvinceSummary, province_record, regency_settings, run_province
 from flows.regency_run import PlainSteps
 from flows.run_options import RunFailedError, RunOptions
 from flows.settings import Settings
-from flows.store import staging
+from flows.store import staging, state_db, state_runs
 from tests.helpers import build_warehouse, nik_like_values
 from tests.province_helpers import CORRECTED, REGION, figures, write_correction
 from tests.test_catalog import catalog
@@ -70,6 +70,9 @@ def test_a_province_equals_a_single_run_and_reruns_only_what_changed(
     assert catalog(config.warehouse) == catalog(single)  # the same tables, views, columns and types
     assert nik_like_values(config.warehouse) == []
     assert staged_nik_like(config.staging) == []  # only person_id and masked NIKs were staged
+    for code in ("33.01", "33.02", "33.03"):  # staged from the state database: no regency analyst file
+        regency = regency_settings(config, code)
+        assert regency.state.exists() and not regency.warehouse.exists()
 
     published = config.warehouse.stat().st_ino
     again = province_run(config)
@@ -118,6 +121,50 @@ def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(
     single = tmp_path / "single" / "cakupan.duckdb"
     build_warehouse(province, single, region=REGION)
     assert figures(config.warehouse) == figures(single)
+
+
+def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at_the_next_run(
+    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    province, zones = province_zones
+    config = settings(tmp_path, zones)
+    mark_run = state_runs.mark_run
+
+    def killed(con: duckdb.DuckDBPyConnection, run_id: str, status: str, *args: object, **kwargs: object) -> None:
+        if run_id.endswith("-33.01") and status == "completed":
+            raise KeyboardInterrupt  # dies here: its manifest is committed, its state does not say it published
+        mark_run(con, run_id, status, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state_runs, "mark_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        province_run(config)
+    monkeypatch.setattr(state_runs, "mark_run", mark_run)
+    store = staging.open_store(config.staging)
+    regency = regency_settings(config, "33.01")
+
+    def published_run() -> str | None:
+        with state_db.connect_state(regency.state) as con:
+            last = state_runs.last_published(con)
+        return None if last is None else last[0]
+
+    committed = staging.read_manifest(store, "33.01")
+    assert committed is not None and published_run() is None
+    single = tmp_path / "single" / "cakupan.duckdb"
+    build_warehouse(province, single, region=REGION)  # before the touch: a file's time is its arrival
+    for path in (zones / "33.01").rglob("*.xlsx"):
+        path.touch()  # the child runs again and finds nothing new by content
+    recovered = province_run(config)
+    assert "33.01" in recovered.staged and recovered.published  # decided from the state database: staged again
+    manifest = staging.read_manifest(store, "33.01")
+    assert manifest is not None and manifest.generation != committed.generation
+    assert published_run() == manifest.source_run_id
+    assert figures(config.warehouse) == figures(single)
+    for path in (zones / "33.01").rglob("*.xlsx"):
+        path.touch()
+    kept = province_run(config)
+    assert kept.chunks == (("33.01",),) and kept.staged == ()  # now current: nothing staged
+    (Path(config.staging) / staging.manifest_path("33.01")).unlink()  # the staged output lost: staged again
+    assert province_run(config).staged == ("33.01",)
 
 
 def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(

@@ -126,6 +126,16 @@ def in_dependency_order(views: list[ViewDoc]) -> list[ViewDoc]:
     return ordered
 
 
+def read_by(views: list[ViewDoc], names: set[str]) -> list[ViewDoc]:
+    """The views named and every view they read, directly or through others."""
+    read = uses(views)
+    needed, more = set(), names
+    while more:
+        needed |= more
+        more = {used for view in more for used in read[view]} - needed
+    return [view for view in views if view.name in needed]
+
+
 def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc], catalog: str) -> None:
     """Create the views in `catalog`, with COMMENT ON VIEW / COLUMN from their headers.
 
@@ -176,12 +186,8 @@ def counting_over(
     The incremental publisher counts the people it touches so (publish.republish_staged).
     """
     views = view_docs()
-    read = uses(views)
     target = next(view for view in views if view.qualified == name)
-    needed, more = set(), {target.name}
-    while more:
-        needed |= more
-        more = {used for view in more for used in read[view]} - needed
+    needed = {view.name for view in read_by(views, {target.name})}
     tables = con.execute(
         "select schema_name, table_name from duckdb_tables() where database_name = $catalog", {"catalog": catalog}
     ).fetchall()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +20,11 @@ from flows.store import reference
 from flows.store.catalog import (
     MATERIALIZED,
     TABLE_STATEMENTS,
+    ViewDoc,
     comment_tables,
     counting_over,
     create_views,
+    read_by,
     table_docs,
     view_docs,
 )
@@ -116,25 +119,74 @@ def publish(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, r
 
     Every figure setting is a parameter of the statements (`$provisional_below_pct`, `$timezone`, ...).
     Then, in the state database, keep what the run summary shows (for a run that finds nothing new)
-    and the KPJs the verification matched (keep_verified_kpj.sql): the villages' selisih workbooks
-    give them, the warehouse never holds them.
+    and the KPJs the verification matched (`keep_in_state`).
     """
-    params: dict[str, object] = {
+    try:
+        with registered(state, reference_frames(settings.region)):
+            params = publish_params(settings, key, run_id)
+            swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params, ["summarize_coverage"])
+        keep_in_state(state)
+    finally:
+        drop_session_tables(state)
+
+
+def publish_params(settings: Settings, key: PiiKey, run_id: str) -> dict[str, object]:
+    """The parameters of the statements that build the analyst tables from the state database."""
+    return {
         **settings.figures,
         **hmac_pads(key.value),
         "run_id": run_id,
         "pii_key_source": key.source,
         **reference.name_title_patterns(),
     }
+
+
+def keep_in_state(state: duckdb.DuckDBPyConnection) -> None:
+    """After the analyst tables are built: keep the run summary's coverage and the KPJs the verification matched.
+
+    The coverage is what a run that finds nothing new prints; the KPJs (keep_verified_kpj.sql) are for the
+    villages' selisih workbooks, the warehouse never holds them. One transaction writes one database: the
+    state's, after the warehouse's.
+    """
+    with transaction(state):
+        state.execute("create or replace table published_coverage as from summary_coverage")
+        run_script(state, "keep_verified_kpj")
+
+
+def summary_views() -> list[ViewDoc]:
+    """The views summarize_coverage.sql reads in `analyst`, and those they read."""
+    sql = re.sub(r"--[^\n]*", "", (STATEMENTS_DIR / "summarize_coverage.sql").read_text())
+    return read_by(view_docs(), set(re.findall(r"\banalyst\.(\w+)", sql)))
+
+
+def drop_session_tables(state: duckdb.DuckDBPyConnection) -> None:
+    """Drop the key's pads (made by publish_tables.sql) and the summary's coverage from the state connection."""
+    state.execute("drop table if exists pii_pads")
+    state.execute("drop table if exists summary_coverage")
+
+
+@contextmanager
+def built_in_memory(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, run_id: str) -> Iterator[None]:
+    """The analyst tables `publish` builds, by the same statements, in an in-memory database attached as `analyst`.
+
+    For a province child, which stages them (flows/province_run.py) and writes no analyst file: no
+    comments, and of the views only those the run summary's coverage reads (summarize_coverage.sql).
+    Call `keep_in_state` within it once what was built is staged.
+    """
     try:
         with registered(state, reference_frames(settings.region)):
-            swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params, ["summarize_coverage"])
-        with transaction(state):  # one transaction writes one database: the state's after the warehouse's
-            state.execute("create or replace table published_coverage as from summary_coverage")
-            run_script(state, "keep_verified_kpj")
+            state.execute("attach ':memory:' as analyst")
+            try:
+                params = publish_params(settings, key, run_id)
+                for script in TABLE_STATEMENTS:
+                    run_script(state, script, params)
+                create_views(state, summary_views(), "analyst")
+                run_script(state, "summarize_coverage", params)
+                yield
+            finally:
+                state.execute("detach analyst")
     finally:
-        state.execute("drop table if exists pii_pads")  # the key's pads, made by publish_tables.sql
-        state.execute("drop table if exists summary_coverage")
+        drop_session_tables(state)
 
 
 def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: str) -> None:

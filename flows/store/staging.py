@@ -13,10 +13,11 @@ renames it). After a commit, and whenever it finds its manifest current, the chi
 regency's objects of generations other than the manifest's and the one it replaced (a publisher
 may still be reading that one): a killed child's leftovers go at the regency's next run.
 
-What is staged is what the province warehouse needs and no more: the regency warehouse's tables
-(person_id, NIK-like digits masked), plus each roster row's masked NIK (`330217******0001`) for
-the province's cross-row checks (warehouse/statements/stage_regency.sql). No raw NIK, name or
-birth date is staged: the raw rows stay in the regency's state database, where its files are.
+What is staged is what the province warehouse needs and no more: the regency warehouse's tables,
+built by the regency publisher's own statements in memory, no regency file written (person_id,
+NIK-like digits masked), plus each roster row's masked NIK (`330217******0001`) for the province's
+cross-row checks (warehouse/statements/stage_regency.sql). No raw NIK, name or birth date is
+staged: the raw rows stay in the regency's state database, where its files are.
 Credentials for S3 come from the environment of the process (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP for a plain-HTTP endpoint).
 """
@@ -122,14 +123,14 @@ def new_generation() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
 
 
-def regency_frames(con: duckdb.DuckDBPyConnection, warehouse: Path, regency_code: str) -> dict[str, pl.DataFrame]:
-    """The staged tables of a regency, from its state database (`con`) and the warehouse it published."""
-    con.execute("attach $path as published (read_only)", {"path": str(warehouse)})
-    try:
-        run_script(con, "stage_regency", {"regency_code": regency_code})
-        return {table: query_frame(con, f"select * from staged_{table}") for table in STAGED_TABLES}
-    finally:
-        con.execute("detach published")
+def regency_frames(con: duckdb.DuckDBPyConnection, regency_code: str) -> dict[str, pl.DataFrame]:
+    """The staged tables of a regency, from its state database (`con`) and the analyst tables built in it.
+
+    The analyst tables are those `publish.built_in_memory` attaches as `analyst`; the state gives each
+    roster row's masked NIK.
+    """
+    run_script(con, "stage_regency", {"regency_code": regency_code})
+    return {table: query_frame(con, f"select * from staged_{table}") for table in STAGED_TABLES}
 
 
 def write_generation(

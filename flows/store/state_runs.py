@@ -74,10 +74,10 @@ def record_checks(
 
 def last_published(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """(run_id, person_id key check) of the run that published the current warehouse, if any."""
-    row = con.execute(
+    rows = con.execute(
         "select run_id, pii_key_check from runs where published is not null order by started_at desc limit 1"
-    ).fetchone()
-    return None if row is None else (str(row[0]), str(row[1]))
+    ).fetchall()  # to the end: an unfinished result would block the connection's next statement
+    return None if not rows else (str(rows[0][0]), str(rows[0][1]))
 
 
 def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
