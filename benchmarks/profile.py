@@ -83,13 +83,16 @@ def publish_parts(settings: Settings) -> None:
     with state_db.connect_state(settings.state) as con:
         key = resolve_key(settings, create=False)
         assert key is not None, "the profiled run made a key"
-        runs = []
+        runs, whole = [], []
         for _ in range(PUBLISH_REPEATS):
             timed = TimedConnection(con)
+            wall, cpu = time.perf_counter(), time.process_time()
             publish.publish(timed, settings, key, "profile")  # type: ignore[arg-type]
+            whole.append(f"{time.perf_counter() - wall:.3f} / {time.process_time() - cpu:.3f}")
             runs.append(timed.parts)
-    total = [sum(part[0] for part in run.values()) for run in runs]
+    total = [round(sum(part[0] for part in run.values()), 3) for run in runs]
     print(f"publish, by statement ({PUBLISH_REPEATS} runs; median wall s / CPU s, statements; total wall {total})")
+    print(f"each publish whole, the template's copy and Python included (wall s / CPU s): {', '.join(whole)}")
     median = {name: sorted(run[name] for run in runs)[len(runs) // 2] for name in runs[0]}
     for name, (wall, cpu, count) in sorted(median.items(), key=lambda item: -item[1][0]):
         if wall >= 0.002:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from flows.store.catalog import MATERIALIZED, ViewDoc, in_dependency_order, table_docs, view_docs
+from flows.store.catalog import (
+    MATERIALIZED,
+    ViewDoc,
+    comment_tables,
+    create_views,
+    in_dependency_order,
+    table_docs,
+    view_docs,
+)
 from tests.conftest import SMALL_VILLAGES
 from tests.helpers import ANI, BATUANTEN, build_warehouse, close_regency, send_late_bpd, write_roster
 from tools.generate import Jump, write_landing_zone
@@ -116,6 +126,51 @@ def test_an_older_duckdb_cli_can_open_the_warehouse(warehouse: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["group_code,members", "BPD,1"]
+
+
+class CountedConnection:
+    """A connection that counts its `execute` calls."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.calls = con, 0
+
+    def execute(self, sql: str, params: object = None) -> duckdb.DuckDBPyConnection:
+        self.calls += 1
+        return self.con.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+
+def documentation(con: duckdb.DuckDBPyConnection, database: str) -> list[tuple[object, ...]]:
+    """Every comment of `database`: its views', tables' and columns'."""
+    query = (
+        "select 'view', schema_name, view_name, null, comment from duckdb_views() where database_name = $db "
+        "union all select 'table', schema_name, table_name, null, comment from duckdb_tables() "
+        "where database_name = $db "
+        "union all select 'column', schema_name, table_name, column_name, comment from duckdb_columns() "
+        "where database_name = $db order by all"
+    )
+    return con.execute(query, {"db": database}).fetchall()
+
+
+def test_views_and_comments_are_made_in_a_few_scripts_not_one_call_a_statement(warehouse: Path, tmp_path: Path) -> None:
+    """~720 statements (40 views, their comments and the tables'): as calls they cost more than as scripts."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    views = view_docs()
+    with duckdb.connect() as con:
+        con.execute("attach $path as analyst", {"path": str(copy)})
+        published = documentation(con, "analyst")
+        for view in reversed(in_dependency_order(views)):
+            if view.qualified not in MATERIALIZED:
+                con.execute(f"drop view analyst.{view.qualified}")
+        con.execute("comment on table analyst.roster is null")
+        counted = CountedConnection(con)
+        create_views(counted, views, "analyst")  # type: ignore[arg-type]
+        comment_tables(counted, table_docs(), "analyst")  # type: ignore[arg-type]
+        assert documentation(con, "analyst") == published
+    assert len(published) > 600 and counted.calls <= 12, counted.calls
 
 
 def test_views_are_created_after_the_views_they_use_and_a_cycle_is_named() -> None:

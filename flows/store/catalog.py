@@ -140,26 +140,45 @@ def create_views(con: duckdb.DuckDBPyConnection, views: list[ViewDoc], catalog: 
     """Create the views in `catalog`, with COMMENT ON VIEW / COLUMN from their headers.
 
     A view in an attached database reads that database's tables, there and once opened on its own.
+    The views, then their comments, go to DuckDB as scripts of many statements: one `execute` per
+    statement cost more than the statements (docs/performance.md, issue 29's fourth round).
     """
     for schema in sorted({view.schema for view in views} - {"main"}):
         con.execute(f"create schema if not exists {catalog}.{schema}")
+    made: list[str] = []
     for view in in_dependency_order(views):
-        create_view(con, view, catalog)
+        if view.qualified in MATERIALIZED:
+            execute_all(con, made)  # the views it reads
+            made = []
+            create_view(con, view, catalog)
+        else:
+            made.append(f"create view {catalog}.{view.qualified} as {view.sql}")
+    execute_all(con, made)
+    execute_all(con, [line for view in views if view.qualified not in MATERIALIZED for line in comments(view, catalog)])
 
 
 def create_view(con: duckdb.DuckDBPyConnection, view: ViewDoc, catalog: str) -> None:
     """Create one view in `catalog` (a table of its rows when MATERIALIZED, replacing one), and its comments."""
-    name = f"{catalog}.{view.qualified}"
     if view.qualified in MATERIALIZED:
-        kind = "table"
         with using(con, catalog):  # `main.roster_people` in its SQL is the warehouse's, as in a view
             con.execute(f"create or replace table {view.qualified} as {view.sql}")
     else:
-        kind = "view"
-        con.execute(f"create view {name} as {view.sql}")
-    con.execute(f"comment on {kind} {name} is {sql_literal(view.description)}")
-    for column, text in view.columns.items():
-        con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
+        con.execute(f"create view {catalog}.{view.qualified} as {view.sql}")
+    execute_all(con, comments(view, catalog))
+
+
+def comments(doc: ViewDoc, catalog: str, kind: str = "") -> list[str]:
+    """COMMENT ON statements for a view, a MATERIALIZED view's table or (`kind` 'table') a table of `catalog`."""
+    kind = kind or ("table" if doc.qualified in MATERIALIZED else "view")
+    name = f"{catalog}.{doc.qualified}"
+    lines = [f"comment on {kind} {name} is {sql_literal(doc.description)}"]
+    return lines + [f"comment on column {name}.{column} is {sql_literal(text)}" for column, text in doc.columns.items()]
+
+
+def execute_all(con: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
+    """Execute `statements` as one script (each ends at its own line: a view's SQL may end in a comment)."""
+    if statements:
+        con.execute("\n;\n".join(statements))
 
 
 @contextmanager
@@ -211,12 +230,8 @@ def counting_over(
 
 
 def comment_tables(con: duckdb.DuckDBPyConnection, tables: list[ViewDoc], catalog: str) -> None:
-    """COMMENT ON TABLE / COLUMN for the tables of `catalog`, from the comments above their statements."""
-    for table in tables:
-        name = f"{catalog}.{table.name}"
-        con.execute(f"comment on table {name} is {sql_literal(table.description)}")
-        for column, text in table.columns.items():
-            con.execute(f"comment on column {name}.{column} is {sql_literal(text)}")
+    """COMMENT ON TABLE / COLUMN for the tables of `catalog` (one script), from the comments above their statements."""
+    execute_all(con, [line for table in tables for line in comments(table, catalog, "table")])
 
 
 def sql_literal(text: str) -> str:

@@ -23,6 +23,7 @@ from flows.store.catalog import (
     ViewDoc,
     comment_tables,
     counting_over,
+    create_view,
     create_views,
     read_by,
     table_docs,
@@ -124,7 +125,14 @@ def publish(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, r
     try:
         with registered(state, reference_frames(settings.region)):
             params = publish_params(settings, key, run_id)
-            swap_in(state, settings.warehouse, list(TABLE_STATEMENTS), params, ["summarize_coverage"])
+            swap_in(
+                state,
+                settings.warehouse,
+                list(TABLE_STATEMENTS),
+                params,
+                ["summarize_coverage"],
+                template_for(settings),
+            )
         keep_in_state(state)
     finally:
         drop_session_tables(state)
@@ -260,28 +268,90 @@ def swap_in(
     scripts: list[str],
     params: dict[str, object],
     over_views: Sequence[str] = (),
+    template: Path | None = None,
 ) -> None:
     """Write the analyst warehouse beside `warehouse` in one transaction, checkpoint it, then swap it in by a rename.
 
     `scripts` (warehouse/statements/) create its tables in the attached database `analyst`; the
     views and the tables' comments follow in the same transaction, then `over_views` (scripts
-    that read the views into temporary tables).
+    that read the views into temporary tables). With a `template` path, the views and their
+    comments come from that file (`keep_template`: made after the first publish that has none),
+    and the new file starts as a byte copy of it.
     """
-    with replacing(con, warehouse, from_current=False), written_once(con), transaction(con):
-        for script in scripts:
-            run_script(con, script, params)
-        create_views(con, view_docs(), "analyst")
-        comment_tables(con, table_docs(), "analyst")
-        for script in over_views:
-            run_script(con, script, params)
+    start = template if template is not None and template.exists() else None
+    with replacing(con, warehouse, from_current=False, template=start), written_once(con):
+        with transaction(con):
+            for script in scripts:
+                run_script(con, script, params)
+            if start is None:
+                create_views(con, view_docs(), "analyst")
+            else:
+                for view in view_docs():
+                    if view.qualified in MATERIALIZED:
+                        create_view(con, view, "analyst")
+            comment_tables(con, table_docs(), "analyst")
+            for script in over_views:
+                run_script(con, script, params)
+        if template is not None and start is None:
+            keep_template(con, template)  # before the swap: a publish that fails to make it leaves the warehouse
+
+
+def template_for(settings: Settings) -> Path:
+    """Where the regency publish keeps its template beside the state: named by what its views are bound to.
+
+    That is every view and statement (the state's tables and the analyst tables' types come from
+    the statements), the reference files (the reference tables' types), DuckDB's version (its storage) and
+    the figure settings: a change to any of them makes another name. Nothing in it depends on the key.
+    """
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    digest.update(settings.figures_digest.encode())
+    for view in view_docs():  # what create_views reads: its header (the comments) and its query
+        digest.update(view.qualified.encode() + view.sql.encode())
+    for path in sorted([*STATEMENTS_DIR.glob("*.sql"), *REFERENCE_DIR.glob("*.csv")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return settings.state.parent / f"{settings.warehouse.stem}.template-{digest.hexdigest()[:16]}.duckdb"
+
+
+def keep_template(con: duckdb.DuckDBPyConnection, template: Path) -> None:
+    """Keep the views and their comments of the warehouse just written (`analyst`), without a row, as `template`.
+
+    Its tables are copied empty, the views made over them with their comments, then the tables
+    dropped (DuckDB does not tie a view to the tables it reads, and binds it again when queried):
+    a publish from the template makes the tables, and its views read them. Other templates of the
+    warehouse (another catalogue's) are removed.
+    """
+    staging = template.with_name(f".{template.name}.making")
+    staging.unlink(missing_ok=True)
+    options = f"storage_version 'v1.0.0', row_group_size {WAREHOUSE_ROW_GROUP_SIZE}"
+    con.execute(f"attach $path as template ({options})", {"path": str(staging)})
+    try:
+        tables = con.execute("select schema_name, table_name from duckdb_tables() where database_name = 'analyst'")
+        names = tables.fetchall()
+        with transaction(con):
+            for schema in sorted({schema for schema, _ in names} - {"main"}):
+                con.execute(f"create schema template.{schema}")
+            for schema, table in names:
+                con.execute(f"create table template.{schema}.{table} as from analyst.{schema}.{table} limit 0")
+            create_views(con, [view for view in view_docs() if view.qualified not in MATERIALIZED], "template")
+            for schema, table in names:
+                con.execute(f"drop table template.{schema}.{table}")
+        con.execute("checkpoint template")
+    finally:
+        con.execute("detach template")
+    stem = template.name.split(".template-")[0]
+    for old in template.parent.glob(f"{stem}.template-*.duckdb"):
+        old.unlink()
+    staging.replace(template)
 
 
 @contextmanager
-def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: bool) -> Iterator[None]:
+def replacing(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: bool, template: Path | None = None
+) -> Iterator[None]:
     """Attach a new analyst file beside `warehouse` as `analyst`, and swap it in by a rename when the block ends.
 
-    The file is new and empty, or (`from_current`) a copy of `warehouse` as published: readers keep
-    the published file, untouched, until the rename. The block writes it in one transaction (its
+    The file is new and empty, a copy of `template`, or (`from_current`) a copy of `warehouse` as
+    published: readers keep the published file, untouched, until the rename. The block writes it in one transaction (its
     caller's, within `written_once`), checkpointed before the rename; on any error the new file is
     removed and `warehouse` stays.
     """
@@ -293,8 +363,8 @@ def replacing(con: duckdb.DuckDBPyConnection, warehouse: Path, from_current: boo
         # (a copy keeps its own), and always the same row group size: attached with another, a copy's first
         # checkpoint rewrites every table to it (3-4 s for 500,000 rows, and the file doubles).
         options = f"row_group_size {WAREHOUSE_ROW_GROUP_SIZE}"
-        if from_current:
-            shutil.copyfile(warehouse, staging)
+        if from_current or template is not None:
+            shutil.copyfile(template or warehouse, staging)
         else:
             options = f"storage_version 'v1.0.0', {options}"
         con.execute(f"attach $path as analyst ({options})", {"path": str(staging)})
