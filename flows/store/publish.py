@@ -171,12 +171,16 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
     difference (republish_people_counts.sql). Figures equal `publish_staged` over every regency
     (tests/test_republish.py).
     """
-    params: dict[str, object] = {"run_id": run_id, "changed": changed.codes}
+    # every path of a changed regency starts with its code and a slash: '/' sorts just before '0'
+    bounds = {"changed_from": f"{min(changed.codes)}/", "changed_to": f"{max(changed.codes)}0"}
+    params: dict[str, object] = {"run_id": run_id, "changed": changed.codes, **bounds}
     for part, objects in (("old", changed.old), ("new", changed.new), ("others", changed.others)):
         params |= {f"{table}_{part}": paths for table, paths in objects.items()}
     (people_counts,) = MATERIALIZED  # counted again for the people the changed regencies touch, not whole
-    only = "select * from analyst.main.{} semi join counted_people using (period, person_id)"
-    touched = {f"main.{table}": only.format(table) for table in ("roster", "verification")}
+    touched = {  # counted_roster: republish_touched.sql
+        "main.roster": "select * exclude (row_id) from counted_roster",
+        "main.verification": "from analyst.main.verification semi join counted_people using (period, person_id)",
+    }
     with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
@@ -195,11 +199,24 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
                 run_script(con, "republish_regencies", params)
                 for table, how in STAGED_TABLES.items():
                     if how == ROWS:
-                        run_script(con, "republish_rows", params, fill={"table": table})
+                        fill = {"table": table, "column": matched_first(con, table)}
+                        run_script(con, "republish_rows", params, fill=fill)
                 for table, key in ONE_PER_KEY.items():
                     run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
                 count_people("people_counts_after")
                 run_script(con, "republish_people_counts")
+
+
+def matched_first(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The column of `analyst.<table>` republish_rows.sql matches rows on first: a source file's path or a village
+    code where it has one (both start with the regency's code), else its first column."""
+    columns = con.execute(
+        "select column_name from duckdb_columns() where database_name = 'analyst' and schema_name = 'main' "
+        "and table_name = $table order by column_index",
+        {"table": table},
+    ).fetchall()
+    names = [name for (name,) in columns]
+    return next((name for name in ("source_file", "village_code") if name in names), names[0])
 
 
 def swap_in(
