@@ -311,15 +311,10 @@ def test_rows_published_as_staged_are_replaced_whole_rows_nulls_and_duplicates_t
             params[f"things_{part}"] = [str(tmp_path / f"{part}.parquet")]
         con.execute(f"create table analyst.things ({columns})")
         con.executemany("insert into analyst.things values (?, ?, ?)", published)
-        run_script(
-            con, "republish_rows", params, fill={"table": "things", "column": publish.matched_first(con, "things")}
-        )
-        kept = con.sql("from analyst.things order by n").fetchall()
         con.execute("create table analyst.actions (action_id varchar, village_code varchar)")
         con.execute("create table analyst.closed (close_action_id varchar, period varchar)")
-        assert [publish.matched_first(con, table) for table in ("things", "actions", "closed")] == [
-            "source_file",
-            "village_code",
-            "close_action_id",
-        ]
+        first = publish.matched_first(con)
+        assert first == {"things": "source_file", "actions": "village_code", "closed": "close_action_id"}
+        run_script(con, "republish_rows", params, fill={"table": "things", "column": first["things"]})
+        kept = con.sql("from analyst.things order by n").fetchall()
     assert kept == [*published[3:], *staged["new"]]

@@ -197,26 +197,27 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
             ):
                 count_people("people_counts_before")
                 run_script(con, "republish_regencies", params)
+                first = matched_first(con)
                 for table, how in STAGED_TABLES.items():
                     if how == ROWS:
-                        fill = {"table": table, "column": matched_first(con, table)}
-                        run_script(con, "republish_rows", params, fill=fill)
+                        run_script(con, "republish_rows", params, fill={"table": table, "column": first[table]})
                 for table, key in ONE_PER_KEY.items():
                     run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
                 count_people("people_counts_after")
                 run_script(con, "republish_people_counts")
 
 
-def matched_first(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """The column of `analyst.<table>` republish_rows.sql matches rows on first: a source file's path or a village
+def matched_first(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """By table of `analyst`, the column republish_rows.sql matches rows on first: a source file's path or a village
     code where it has one (both start with the regency's code), else its first column."""
-    columns = con.execute(
-        "select column_name from duckdb_columns() where database_name = 'analyst' and schema_name = 'main' "
-        "and table_name = $table order by column_index",
-        {"table": table},
+    listed = con.execute(
+        "select table_name, list(column_name order by column_index) from duckdb_columns() "
+        "where database_name = 'analyst' and schema_name = 'main' group by table_name"
     ).fetchall()
-    names = [name for (name,) in columns]
-    return next((name for name in ("source_file", "village_code") if name in names), names[0])
+    return {
+        table: next((name for name in ("source_file", "village_code") if name in names), names[0])
+        for table, names in listed
+    }
 
 
 def swap_in(

@@ -20,11 +20,15 @@ select period, person_id from read_parquet(
 );
 
 -- counted_roster: these people's published roster rows in every regency, with their rowid, from the one
--- scan of analyst.roster a republish makes. The counts before and after read it (publish.republish_staged),
+-- scan of analyst.roster a republish makes: of two columns, for the rowids, whose rows are then read whole
+-- from the row groups that hold them. The counts before and after read it (publish.republish_staged),
 -- republish_regencies.sql finds the touched people's rows to delete in it and keeps it current: the
 -- rows it deletes go, the rows it inserts come in (they are all these people's)
+create or replace temporary table counted_rowids as
+select rowid as row_id from analyst.roster semi join counted_people using (period, person_id);
+
 create or replace temporary table counted_roster as
-select rowid as row_id, * from analyst.roster semi join counted_people using (period, person_id);
+select rowid as row_id, * from analyst.roster where rowid in (from counted_rowids);
 
 -- counted_partitions: the other regencies' staged roster objects (by regency and period) that hold
 -- these people's rows, as published: republish_regencies.sql reads those (its touched_people are
