@@ -226,6 +226,14 @@ def two_regencies(root: Path, zones: Path) -> list[str]:
     return ["republished"]
 
 
+def regencies_apart(root: Path, zones: Path) -> list[str]:
+    """OTHER drops CITRA and 33.03 reports May: CORRECTED, whose paths sort between theirs, is kept as published."""
+    first = next((zones / OTHER).rglob("*revisi.xlsx"))
+    write_roster(first.with_name(f"{first.stem} 2.xlsx"), {"BPD": [ANI_ENROLLED]}, *village_names(first, OTHER))
+    write_month(zones, "33.03", "2024-05", [[BUDI, "Budi", "L", "Anggota BPD", "Sudah", "2"]])
+    return ["republished"]
+
+
 def months_of_one_regency(root: Path, zones: Path) -> list[str]:
     """CORRECTED reports May (ANI, on OTHER's May roster too, not enrolled there) and June, which no regency had."""
     write_month(zones, CORRECTED, "2024-05", [[ANI, "Ani", "P", "Ketua BPD", "Belum", ""]])
@@ -239,7 +247,7 @@ def a_regency_removed_then_back(root: Path, zones: Path) -> list[str]:
     return ["built whole", "back"]
 
 
-@pytest.mark.parametrize("change", [two_regencies, months_of_one_regency, a_regency_removed_then_back])
+@pytest.mark.parametrize("change", [two_regencies, regencies_apart, months_of_one_regency, a_regency_removed_then_back])
 def test_every_kind_of_change_publishes_what_a_full_rebuild_does(
     change: Callable[[Path, Path], list[str]],
     province_zones: tuple[Path, Path],
