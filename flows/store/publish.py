@@ -231,12 +231,16 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
     difference (republish_people_counts.sql). Figures equal `publish_staged` over every regency
     (tests/test_republish.py).
     """
-    params: dict[str, object] = {"run_id": run_id, "changed": changed.codes}
+    # every path of a changed regency starts with its code and a slash: '/' sorts just before '0'
+    bounds = {"changed_from": f"{min(changed.codes)}/", "changed_to": f"{max(changed.codes)}0"}
+    params: dict[str, object] = {"run_id": run_id, "changed": changed.codes, **bounds}
     for part, objects in (("old", changed.old), ("new", changed.new), ("others", changed.others)):
         params |= {f"{table}_{part}": paths for table, paths in objects.items()}
     (people_counts,) = MATERIALIZED  # counted again for the people the changed regencies touch, not whole
-    only = "select * from analyst.main.{} semi join counted_people using (period, person_id)"
-    touched = {f"main.{table}": only.format(table) for table in ("roster", "verification")}
+    touched = {  # counted_roster: republish_touched.sql
+        "main.roster": "select * exclude (row_id) from counted_roster",
+        "main.verification": "from analyst.main.verification semi join counted_people using (period, person_id)",
+    }
     with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
@@ -253,13 +257,27 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
             ):
                 count_people("people_counts_before")
                 run_script(con, "republish_regencies", params)
+                first = matched_first(con)
                 for table, how in STAGED_TABLES.items():
                     if how == ROWS:
-                        run_script(con, "republish_rows", params, fill={"table": table})
+                        run_script(con, "republish_rows", params, fill={"table": table, "column": first[table]})
                 for table, key in ONE_PER_KEY.items():
                     run_script(con, "republish_keyed", params, fill={"table": table, "key": key})
                 count_people("people_counts_after")
                 run_script(con, "republish_people_counts")
+
+
+def matched_first(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """By table of `analyst`, the column republish_rows.sql matches rows on first: a source file's path or a village
+    code where it has one (both start with the regency's code), else its first column."""
+    listed = con.execute(
+        "select table_name, list(column_name order by column_index) from duckdb_columns() "
+        "where database_name = 'analyst' and schema_name = 'main' group by table_name"
+    ).fetchall()
+    return {
+        table: next((name for name in ("source_file", "village_code") if name in names), names[0])
+        for table, names in listed
+    }
 
 
 def swap_in(

@@ -18,20 +18,23 @@ union
 select period, person_id from new_roster;
 
 -- the published roster rows that go: the changed regencies' and, in any regency, the touched people's
+-- (among counted_roster of republish_touched.sql). A regency's paths start with its code: $changed_from and
+-- $changed_to bound them (the first code and a slash, the last and the character after the slash), so
+-- that only the row groups that hold them are read (a table's rows are written regency by regency)
 create or replace temporary table touched_rows as
-select source_file, sha256, sheet, source_row from analyst.roster
-where list_contains($changed, split_part(source_file, '/', 1))
+select rowid as row_id, source_file, sha256, sheet, source_row from analyst.roster
+where source_file >= $changed_from and source_file < $changed_to and list_contains($changed, split_part(source_file, '/', 1))
 union
-select source_file, sha256, sheet, source_row from analyst.roster semi join touched_people using (period, person_id);
+select row_id, source_file, sha256, sheet, source_row from counted_roster semi join touched_people using (period, person_id);
 
-delete from analyst.validation_failures where list_contains($changed, split_part(source_file, '/', 1));
+delete from analyst.validation_failures
+where source_file >= $changed_from and source_file < $changed_to and list_contains($changed, split_part(source_file, '/', 1));
 
 delete from analyst.validation_failures as v using touched_rows as t
 where is_cross_row_check(v.check_name)
   and v.source_file = t.source_file and v.sha256 = t.sha256 and v.sheet = t.sheet and v.source_row = t.source_row;
 
-delete from analyst.roster as r using touched_rows as t
-where r.source_file = t.source_file and r.sha256 = t.sha256 and r.sheet = t.sheet and r.source_row = t.source_row;
+delete from analyst.roster where rowid in (select row_id from touched_rows);
 
 -- the touched people's staged rows in every regency: their cross-row warnings are counted again over them.
 -- $roster_others holds only the other regencies' objects of the periods their published rows of these
@@ -53,10 +56,20 @@ select * from read_parquet($validation_failures_new, union_by_name = true, hive_
 union all by name
 select * from province_checks('province_people', $run_id);
 
-insert into analyst.roster by name
+create or replace temporary table republished_roster as
 select * from roster_with_warnings('touched_staged', 'analyst.validation_failures');
 
-delete from analyst.ingested_sheets where list_contains($changed, split_part(source_file, '/', 1));
+insert into analyst.roster by name
+from republished_roster;
+
+-- counted_roster as analyst.roster holds the counted people now
+delete from counted_roster where row_id in (select row_id from touched_rows);
+
+insert into counted_roster by name
+from republished_roster;
+
+delete from analyst.ingested_sheets
+where source_file >= $changed_from and source_file < $changed_to and list_contains($changed, split_part(source_file, '/', 1));
 
 insert into analyst.ingested_sheets by name
 select * exclude (period) from read_parquet($ingested_sheets_new, union_by_name = true, hive_partitioning = false);

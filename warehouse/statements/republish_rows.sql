@@ -11,8 +11,16 @@ select * from analyst.{table} limit 0;
 insert into old_rows by name
 select * from read_parquet(${table}_old, union_by_name = true, hive_partitioning = false);
 
+-- whole rows compared, matched first on {column} (a path or village code, which names the regency, when the
+-- table has one): its equality lets DuckDB skip the row groups whose values lie outside the old rows'
+-- (a table's rows are written regency by regency); rows where it is null are matched apart
 delete from analyst.{table}
-where rowid in (select t.rowid from analyst.{table} as t join old_rows as o on t is not distinct from o);
+where rowid in (
+    select t.rowid from analyst.{table} as t join old_rows as o on t.{column} = o.{column} and t is not distinct from o
+    union all
+    select t.rowid from analyst.{table} as t
+    join old_rows as o on t.{column} is null and o.{column} is null and t is not distinct from o
+);
 
 insert into analyst.{table} by name
 select * from read_parquet(${table}_new, union_by_name = true, hive_partitioning = false);
