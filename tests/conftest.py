@@ -1,5 +1,5 @@
-"""Shared fixtures: a seeded demo landing zone in tmp dirs, one Prefect test harness and one real Prefect server per
-session (per xdist worker)."""
+"""Shared fixtures: a seeded demo landing zone in tmp dirs and one real Prefect server per session (per xdist worker),
+the API of the flows the tests run in-process too."""
 
 from __future__ import annotations
 
@@ -68,18 +68,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API for every test that runs a real flow."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
-
-
-@pytest.fixture(scope="session")
 def prefect_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One real `prefect server start` on 127.0.0.1 for the session (`start_server`); yields the environment that
-    points clients at it. Tests take it through `prefect_server`, which clears it first."""
+    points clients at it. Tests take it through `prefect_server` (cleared first) or `prefect_harness`."""
     process, env = start_server(tmp_path_factory.mktemp("prefect-home"))
     try:
         yield env
@@ -87,12 +78,27 @@ def prefect_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         stop(process)
 
 
+@pytest.fixture(scope="session")
+def prefect_harness(prefect_server_process: dict[str, str]) -> Iterator[None]:
+    """The Prefect API of every test that runs a flow in this process (and of the children it names it to): the
+    session's one real server, not a second server of Prefect's test harness (each start costs 10-15 s of CPU)."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # as Prefect's own harness does, the settings also made the process-global ones (entered after the first)
+    api = {PREFECT_API_URL: prefect_server_process["PREFECT_API_URL"]}
+    with temporary_settings(updates=api), _temporary_global_settings_context(get_settings_context()):
+        yield
+
+
 @pytest.fixture
-def prefect_server(prefect_server_process: dict[str, str]) -> dict[str, str]:
+def prefect_server(prefect_server_process: dict[str, str]) -> Iterator[dict[str, str]]:
     """The session's real Prefect server with no automation, deployment, flow run or work pool left by another test;
-    the environment that points clients (serve, workers, runs, the prefect CLI) at it."""
+    the environment that points clients (serve, workers, runs, the prefect CLI) at it. Cleared again afterwards, so
+    that no schedule or automation of the test acts on the runs of a `prefect_harness` test after it."""
     clear_server(prefect_server_process["PREFECT_API_URL"])
-    return prefect_server_process
+    yield prefect_server_process
+    clear_server(prefect_server_process["PREFECT_API_URL"])
 
 
 @pytest.fixture(scope="session")
