@@ -3,6 +3,7 @@ the API of the flows the tests run in-process too."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -101,22 +102,45 @@ def prefect_server(prefect_server_process: dict[str, str]) -> Iterator[dict[str,
     clear_server(prefect_server_process["PREFECT_API_URL"])
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """The folder `name` that `build` fills, built once for the whole run: the xdist workers of one run share it (the
+    first that needs it builds it, under a lock; the others wait and read it). Never change it: copy it."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the run's folder, above each worker's popen-gw<n>
+    folder, done = root / f"built-once-{name}", root / f"built-once-{name}.done"
+    with (root / f"built-once-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that died half-way
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFrame]:
     """A generated landing zone for a handful of villages, 2024-01 to 2024-04, with the BPJS branch's exports, and
-    the rosters' truth."""
-    raw = tmp_path_factory.mktemp("raw")
-    truth = write_landing_zone(raw, seed=42, village_codes=SMALL_VILLAGES, workers=1, bpjs_exports=True)
-    return raw, truth
+    the rosters' truth (built once for the run, `built_once`)."""
+
+    def build(folder: Path) -> None:
+        truth = write_landing_zone(folder / "raw", seed=42, village_codes=SMALL_VILLAGES, workers=1, bpjs_exports=True)
+        truth.write_parquet(folder / "truth.parquet")
+
+    folder = built_once(tmp_path_factory, "demo_zone", build)
+    return folder / "raw", pl.read_parquet(folder / "truth.parquet")
 
 
 @pytest.fixture(scope="session")
 def demo_warehouse(demo_zone: tuple[Path, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo zone's warehouse folder (cakupan.duckdb and its state in .cakupan/), built once per session by
+    """The demo zone's warehouse folder (cakupan.duckdb and its state in .cakupan/), built once for the run by
     `build_warehouse`: never open it for writing, copy it (`copy_demo_warehouse`)."""
-    folder = tmp_path_factory.mktemp("demo_warehouse") / "warehouse"
-    build_warehouse(demo_zone[0], folder / "cakupan.duckdb")
-    return folder
+
+    def build(folder: Path) -> None:
+        build_warehouse(demo_zone[0], folder / "warehouse" / "cakupan.duckdb")
+
+    return built_once(tmp_path_factory, "demo_warehouse", build) / "warehouse"
 
 
 @pytest.fixture(scope="session")
@@ -133,11 +157,9 @@ def copy_demo_warehouse(demo_warehouse: Path) -> Callable[[Path], Path]:
 
 @pytest.fixture(scope="session")
 def written_province(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder `write_province` wrote once for the session (province/ and zones/): never change it, copy it
-    (`province_zones`)."""
-    root = tmp_path_factory.mktemp("written_province")
-    write_province(root)
-    return root
+    """The folder `write_province` wrote once for the run (province/ and zones/, `built_once`): never change it, copy
+    it (`province_zones`)."""
+    return built_once(tmp_path_factory, "province", write_province)
 
 
 @pytest.fixture
