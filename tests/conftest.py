@@ -1,8 +1,9 @@
-"""Shared fixtures: a seeded demo landing zone in tmp dirs, one Prefect test harness and one real Prefect server per
-session (per xdist worker)."""
+"""Shared fixtures: a seeded demo landing zone in tmp dirs and one real Prefect server per session (per xdist worker),
+the API of the flows the tests run in-process too."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -33,23 +34,24 @@ SLOWEST_FIRST = (
     "test_cli.py",
     "test_operations.py",
     "test_province_pool.py",
-    "test_paths.py",
     "test_schedule.py",
-    "test_run.py",
-    "test_watch.py",
-    "test_province.py",
     "test_hostile.py",
-    "test_retries.py",
-    "test_export_sources.py",
-    "test_verification_demo.py",
+    "test_paths.py",
     "test_republish.py",
-    "test_heartbeat.py",
-    "test_flow.py",
+    "test_run.py",
+    "test_province.py",
+    "test_verification_demo.py",
+    "test_export_sources.py",
+    "test_retries.py",
     "test_periods.py",
+    "test_watch.py",
+    "test_warm_workers.py",
+    "test_flow.py",
+    "test_heartbeat.py",
     "test_batches.py",
     "test_fingerprints.py",
-    "test_lost_server.py",
     "test_site.py",
+    "test_lost_server.py",
     "test_wheel.py",
 )
 
@@ -68,18 +70,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API for every test that runs a real flow."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
-
-
-@pytest.fixture(scope="session")
 def prefect_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One real `prefect server start` on 127.0.0.1 for the session (`start_server`); yields the environment that
-    points clients at it. Tests take it through `prefect_server`, which clears it first."""
+    points clients at it. Tests take it through `prefect_server` (cleared first) or `prefect_harness`."""
     process, env = start_server(tmp_path_factory.mktemp("prefect-home"))
     try:
         yield env
@@ -87,30 +80,68 @@ def prefect_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         stop(process)
 
 
+@pytest.fixture(scope="session")
+def prefect_harness(prefect_server_process: dict[str, str]) -> Iterator[None]:
+    """The Prefect API of every test that runs a flow in this process (and of the children it names it to): the
+    session's one real server, not a second server of Prefect's test harness (each start costs 10-15 s of CPU)."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # as Prefect's own harness does, the settings also made the process-global ones (entered after the first)
+    api = {PREFECT_API_URL: prefect_server_process["PREFECT_API_URL"]}
+    with temporary_settings(updates=api), _temporary_global_settings_context(get_settings_context()):
+        yield
+
+
 @pytest.fixture
-def prefect_server(prefect_server_process: dict[str, str]) -> dict[str, str]:
+def prefect_server(prefect_server_process: dict[str, str]) -> Iterator[dict[str, str]]:
     """The session's real Prefect server with no automation, deployment, flow run or work pool left by another test;
-    the environment that points clients (serve, workers, runs, the prefect CLI) at it."""
+    the environment that points clients (serve, workers, runs, the prefect CLI) at it. Cleared again afterwards, so
+    that no schedule or automation of the test acts on the runs of a `prefect_harness` test after it."""
     clear_server(prefect_server_process["PREFECT_API_URL"])
-    return prefect_server_process
+    yield prefect_server_process
+    clear_server(prefect_server_process["PREFECT_API_URL"])
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """The folder `name` that `build` fills, built once for the whole run: the xdist workers of one run share it (the
+    first that needs it builds it, under a lock; the others wait and read it). Never change it: copy it."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the run's folder, above each worker's popen-gw<n>
+    folder, done = root / f"built-once-{name}", root / f"built-once-{name}.done"
+    with (root / f"built-once-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that died half-way
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
 def demo_zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFrame]:
     """A generated landing zone for a handful of villages, 2024-01 to 2024-04, with the BPJS branch's exports, and
-    the rosters' truth."""
-    raw = tmp_path_factory.mktemp("raw")
-    truth = write_landing_zone(raw, seed=42, village_codes=SMALL_VILLAGES, workers=1, bpjs_exports=True)
-    return raw, truth
+    the rosters' truth (built once for the run, `built_once`)."""
+
+    def build(folder: Path) -> None:
+        truth = write_landing_zone(folder / "raw", seed=42, village_codes=SMALL_VILLAGES, workers=1, bpjs_exports=True)
+        truth.write_parquet(folder / "truth.parquet")
+
+    folder = built_once(tmp_path_factory, "demo_zone", build)
+    return folder / "raw", pl.read_parquet(folder / "truth.parquet")
 
 
 @pytest.fixture(scope="session")
 def demo_warehouse(demo_zone: tuple[Path, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo zone's warehouse folder (cakupan.duckdb and its state in .cakupan/), built once per session by
+    """The demo zone's warehouse folder (cakupan.duckdb and its state in .cakupan/), built once for the run by
     `build_warehouse`: never open it for writing, copy it (`copy_demo_warehouse`)."""
-    folder = tmp_path_factory.mktemp("demo_warehouse") / "warehouse"
-    build_warehouse(demo_zone[0], folder / "cakupan.duckdb")
-    return folder
+
+    def build(folder: Path) -> None:
+        build_warehouse(demo_zone[0], folder / "warehouse" / "cakupan.duckdb")
+
+    return built_once(tmp_path_factory, "demo_warehouse", build) / "warehouse"
 
 
 @pytest.fixture(scope="session")
@@ -127,11 +158,9 @@ def copy_demo_warehouse(demo_warehouse: Path) -> Callable[[Path], Path]:
 
 @pytest.fixture(scope="session")
 def written_province(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder `write_province` wrote once for the session (province/ and zones/): never change it, copy it
-    (`province_zones`)."""
-    root = tmp_path_factory.mktemp("written_province")
-    write_province(root)
-    return root
+    """The folder `write_province` wrote once for the run (province/ and zones/, `built_once`): never change it, copy
+    it (`province_zones`)."""
+    return built_once(tmp_path_factory, "province", write_province)
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from tests.province_helpers import (
     postgresql,
     postgresql_bin,
     write_correction,
-    write_province,
 )
 
 KEY = "the province's person_id key"
@@ -133,10 +132,11 @@ def dask_cluster(env: dict[str, str], folder: Path) -> tuple[str, list[subproces
 def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
     server: dict[str, str],
     s3: dict[str, str],
+    province_zones: tuple[Path, Path],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    province_zone, zones = write_province(tmp_path)
+    province_zone, zones = province_zones  # the session's province, copied (tests/conftest.py)
     warehouse, work = tmp_path / "published" / "jateng.duckdb", tmp_path / "work"
     # batches of two files, read in the child's own process: the killed child is killed mid-way
     env = {**server, **s3, "CAKUPAN_PII_KEY": KEY, "CAKUPAN_BATCH_SIZE": "2", "CAKUPAN_WORKERS": "1"}
