@@ -208,7 +208,7 @@ def three_regencies(
         region=REGION,
         quiet_seconds=0,
         staging_url=str(root / "staging"),
-        work_dir=root / "work",
+        work_dir=str(root / "work"),
     )
     run_province(config, "april", RunOptions(allow_empty=True), InProcessSteps(), LOG)
     manifests = staging.read_manifests(staging.open_store(config.staging), VILLAGES)
@@ -236,7 +236,7 @@ def province_april() -> tuple[dict[str, dict[str, pl.DataFrame]], dict[str, stag
                 region=",".join(codes),
                 quiet_seconds=0,
                 staging_url=str(root / "staging"),
-                work_dir=root / "work",
+                work_dir=str(root / "work"),
             )
             started = time.perf_counter()
             run_province(config, "april", RunOptions(allow_empty=True), InProcessSteps(), LOG)

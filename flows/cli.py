@@ -291,7 +291,10 @@ def province(
     staging: Annotated[
         str | None, typer.Option(help="Where children stage Parquet: a folder or s3://bucket/prefix.")
     ] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Where each regency keeps its state database.")] = None,
+    work_dir: Annotated[
+        str | None,
+        typer.Option(help="Where each regency keeps its state database (default: regencies/ beside the warehouse)."),
+    ] = None,
     regencies_per_child: Annotated[int | None, typer.Option(help="Regencies per child run.")] = None,
     child_concurrency: Annotated[int | None, typer.Option(help="Child runs at once.")] = None,
     dask_scheduler: Annotated[

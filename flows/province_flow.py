@@ -25,6 +25,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.states import Crashed
 from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
@@ -32,7 +33,7 @@ from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run
 from flows.regency_flow import PrefectSteps, run_or_failed
 from flows.regency_run import Logger
 from flows.run_options import RunOptions, one_line
-from flows.runtime.warm import CLUSTER_CONFIG  # one worker thread per unit: a long unit holds no other back
+from flows.runtime.warm import CLUSTER_CONFIG, connect  # one worker thread per unit: a long unit holds no other back
 from flows.settings import Settings
 
 
@@ -48,6 +49,7 @@ def regency_unit(parameters: dict[str, Any]) -> State[Any]:
 def task_runner(settings: Settings) -> DaskTaskRunner:
     """The Dask cluster units run on: `settings.dask_scheduler`, else a local one of `child_concurrency` workers."""
     if settings.dask_scheduler:
+        connect(settings.dask_scheduler).close()  # type: ignore[no-untyped-call]  # one line if no scheduler answers
         return DaskTaskRunner(address=settings.dask_scheduler)
     # one thread a worker: a unit already uses every core for its files (its reading workers)
     cluster = {"n_workers": settings.child_concurrency, "threads_per_worker": 1, "processes": True}
@@ -65,7 +67,7 @@ class DaskSteps:
                 "regencies": chunk,
                 "raw_dir": str(settings.raw_dir.resolve()),
                 "staging_url": settings.staging if "://" in settings.staging else str(Path(settings.staging).resolve()),
-                "work_dir": str(settings.work_dir.resolve()),
+                "work_dir": str(settings.regencies_dir.resolve()),
                 "parent_run_id": run_id,
                 "allow_empty": options.allow_empty,
                 "figures": settings.figures,  # every regency is published as the province is (region aside)
@@ -91,6 +93,8 @@ def child_outcome(regencies: tuple[str, ...], future: PrefectDaskFuture[Any]) ->
     """How a unit ended: its flow run's final state, or why Dask gave it up (its workers died: KilledWorker).
 
     A unit whose worker died leaves its task run Running (nobody is left to end it): it is marked Crashed here.
+    A unit Dask gave up before it started (still queued when the worker died, with no failures allowed) has no
+    task run on the server: it is reported as never started.
     """
     try:
         # the unit's task run state (prefect-dask submits with return_type="state"): its flow run's, which it returns
@@ -98,7 +102,12 @@ def child_outcome(regencies: tuple[str, ...], future: PrefectDaskFuture[Any]) ->
     except Exception as error:
         message = f"{type(error).__name__}: {one_line(error)}"
         with get_client(sync_client=True) as client:
-            client.set_task_run_state(future.task_run_id, Crashed(message=message), force=True)
+            try:
+                client.set_task_run_state(future.task_run_id, Crashed(message=message), force=True)
+            except PrefectHTTPStatusError as missing:
+                if missing.response.status_code != 404:
+                    raise
+                return ChildOutcome(regencies, False, f"never started: {message}")
         return ChildOutcome(regencies, False, f"task run {future.task_run_id} Crashed: {message}")
     if state.is_completed():
         return ChildOutcome(regencies, True)
@@ -110,7 +119,7 @@ def regency_chunk(
     regencies: list[str],
     raw_dir: Path | None = None,
     staging_url: str | None = None,
-    work_dir: Path | None = None,
+    work_dir: str | None = None,
     parent_run_id: str | None = None,
     config: Path | None = None,
     allow_empty: bool = False,
@@ -145,7 +154,7 @@ def province(
     config: Path | None = None,
     region: str | None = None,
     staging_url: str | None = None,
-    work_dir: Path | None = None,
+    work_dir: str | None = None,
     regencies_per_child: int | None = None,
     child_concurrency: int | None = None,
     dask_scheduler: str | None = None,

@@ -129,7 +129,7 @@ def regency_settings(settings: Settings, regency_code: str) -> Settings:
     return replace(
         settings,
         raw_dir=settings.raw_dir / regency_code,
-        warehouse=settings.work_dir / regency_code / "cakupan.duckdb",
+        warehouse=settings.regencies_dir / regency_code / "cakupan.duckdb",
         region=regency_code,
     )
 
@@ -175,6 +175,9 @@ class StagingSteps:
         """The regency's committed manifest is what run `run_id` staged."""
         manifest = staging.read_manifest(self.store, self.regency_code)
         return manifest is not None and manifest.source_run_id == run_id
+
+    def destination(self, settings: Settings) -> str:
+        return f"regency {self.regency_code} to staging (tables built in memory, no regency analyst file)"
 
 
 def run_chunk(

@@ -64,6 +64,8 @@ class Steps(Protocol):
 
     def published(self, settings: Settings, run_id: str) -> bool: ...  # what run `run_id` published is still there
 
+    def destination(self, settings: Settings) -> str: ...  # what the publish step writes, for the run's log
+
 
 class PlainSteps:
     """Every step called directly, in this process; batches in worker processes of this run (flows/runtime/warm.py
@@ -86,6 +88,9 @@ class PlainSteps:
 
     def published(self, settings: Settings, run_id: str) -> bool:
         return settings.warehouse.exists()
+
+    def destination(self, settings: Settings) -> str:
+        return str(settings.warehouse)
 
 
 def publish_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
@@ -431,7 +436,7 @@ def ingest_and_publish(
     if current:
         log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
     else:
-        log.info("publishing %s", settings.warehouse)
+        log.info("publishing %s", steps.destination(settings))
         check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
         coverage = steps.publish(state_path, settings, run_id, key)
     if held:

@@ -51,7 +51,6 @@ REFERENCE_DIR = resource_dir("reference")
 DEFAULT_RAW_DIR = Path("raw")
 DEFAULT_WAREHOUSE = Path("warehouse") / "cakupan.duckdb"
 DEFAULT_CONFIG_FILE = Path("cakupan.toml")
-DEFAULT_WORK_DIR = Path("warehouse") / "regencies"
 BANYUMAS_REGENCY_CODE = "33.02"
 JAWA_TENGAH_PROVINCE_CODE = "33"
 
@@ -150,13 +149,14 @@ class Settings:
     pii_key_block: str = field(default="", metadata={"role": OPERATION})
     # a province run (flows/province_run.py): where children stage Parquet (a folder, or s3://bucket/prefix;
     # empty: the folder `staging` beside the warehouse), where each regency keeps its state database
-    # (<work_dir>/<regency code>/; a child writes no regency analyst file), regencies per child run,
+    # (<work_dir>/<regency code>/; empty: the folder `regencies` beside the warehouse; a child writes no
+    # regency analyst file), regencies per child run,
     # child runs at once (the workers of the local Dask cluster a run starts when no scheduler is given), and the Dask
     # scheduler whose long-lived workers run the children (tcp://host:8786; empty: a local cluster).
     # A regency run reads its batches on that scheduler's workers too (flows/runtime/warm.py; empty:
     # in its own worker processes, except under `cakupan serve`, which starts a local cluster for them)
     staging_url: str = field(default="", metadata={"role": OPERATION})
-    work_dir: Path = field(default=DEFAULT_WORK_DIR, metadata={"role": OPERATION})
+    work_dir: str = field(default="", metadata={"role": OPERATION})
     regencies_per_child: int = field(default=1, metadata={"role": OPERATION})
     child_concurrency: int = field(default=2, metadata={"role": OPERATION})
     dask_scheduler: str = field(default="", metadata={"role": OPERATION})
@@ -195,6 +195,11 @@ class Settings:
     def staging(self) -> str:
         """Where a province's children stage their Parquet: `staging_url`, else a folder beside the warehouse."""
         return self.staging_url or str(self.warehouse.parent / "staging")
+
+    @property
+    def regencies_dir(self) -> Path:
+        """Where a province's regencies keep their state databases: `work_dir`, else a folder beside the warehouse."""
+        return Path(self.work_dir) if self.work_dir else self.warehouse.parent / "regencies"
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(Settings)}

@@ -47,7 +47,7 @@ CHANGED: dict[str, Any] = {
     "bpjs_folder": "EKSPOR",
     "pii_key_block": "cakupan-pii-key",
     "staging_url": "s3://bucket/prefix",
-    "work_dir": Path("elsewhere/regencies"),
+    "work_dir": "elsewhere/regencies",
     "regencies_per_child": 3,
     "child_concurrency": 1,
     "dask_scheduler": "tcp://127.0.0.1:8786",
@@ -154,7 +154,7 @@ def test_a_province_publishes_its_regencies_with_its_own_time_zone(tmp_path: Pat
         region="33.01,33.02",
         workers=1,
         staging_url=str(tmp_path / "staging"),
-        work_dir=tmp_path / "work",
+        work_dir=str(tmp_path / "work"),
         quiet_seconds=0,  # the files were written a moment ago
     )
 

@@ -71,3 +71,14 @@ def test_prefect_yaml_points_at_the_flow_with_the_default_schedule() -> None:
         "province": "flows/province_flow.py:province",
     }
     assert not any(d.get("schedules") for d in province)
+
+
+def test_a_provinces_regencies_and_staging_are_beside_its_warehouse_unless_given(tmp_path: Path) -> None:
+    """Two province warehouses built from one directory never share their regencies' state databases."""
+    elsewhere = tmp_path / "jateng" / "province.duckdb"
+    default = load_settings(environ={}, warehouse=elsewhere)
+    assert default.regencies_dir == tmp_path / "jateng" / "regencies"
+    assert default.staging == str(tmp_path / "jateng" / "staging")
+    given = load_settings(environ={"CAKUPAN_WORK_DIR": str(tmp_path / "work")}, warehouse=elsewhere)
+    assert given.regencies_dir == tmp_path / "work"
+    assert load_settings(environ={}).regencies_dir == Path("warehouse") / "regencies"  # beside the default warehouse

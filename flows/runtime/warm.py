@@ -17,6 +17,7 @@ thread during the run's checks, it took their Python time (docs/performance.md, 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -58,11 +59,34 @@ def processes() -> dict[str, int | None]:
 
 
 def connect(address: str) -> distributed.Client:
-    """A client of the scheduler at `address`; a run that cannot reach it fails naming it."""
-    try:
-        return distributed.Client(address, set_as_default=False, timeout=CONNECT_SECONDS)  # type: ignore[no-untyped-call]
-    except OSError as error:
-        raise OSError(f"the Dask scheduler {address} (dask_scheduler) cannot be reached: {error}") from None
+    """A client of the scheduler at `address`; a run that cannot reach it, or finds something else there, fails
+    naming it within about CONNECT_SECONDS.
+
+    Dask's own timeout covers a closed port, not an open one whose server never answers Dask's handshake (a
+    Prefect server's port given by mistake: the client waits for ever), so the attempt runs in a daemon thread
+    the run stops waiting for.
+    """
+    made: list[distributed.Client | BaseException] = []
+
+    def attempt() -> None:
+        try:
+            made.append(distributed.Client(address, set_as_default=False, timeout=CONNECT_SECONDS))  # type: ignore[no-untyped-call]
+        except BaseException as error:  # handed to the run's thread
+            made.append(error)
+
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 5)
+    if not made:
+        raise OSError(
+            f"the Dask scheduler {address} (dask_scheduler) does not answer as a Dask scheduler "
+            f"after {CONNECT_SECONDS} s: is it the scheduler's address and port?"
+        )
+    if isinstance(made[0], OSError):
+        raise OSError(f"the Dask scheduler {address} (dask_scheduler) cannot be reached: {made[0]}") from None
+    if isinstance(made[0], BaseException):
+        raise made[0]
+    return made[0]
 
 
 class DaskProcessor:
