@@ -78,7 +78,9 @@ def test_two_served_runs_read_on_the_same_warm_worker_and_publish_the_plain_figu
     finally:
         stop(serve)
     log = (tmp_path / "serve.log").read_text()
-    first, second = read_on(api)  # each run read its files, on the cluster's worker
+    # each run read its files, on the cluster's worker; a run's logs reach the server in batches after it ends
+    assert wait_until(lambda: len(read_on(api)) == 2, 30), (read_on(api), log[-3000:])
+    first, second = read_on(api)
     assert first == second, log[-3000:]  # the same worker process, with the same forkserver: warm
     assert int(first[1]) not in {serve.pid, os.getpid()}
 
