@@ -31,19 +31,18 @@ SMALL_VILLAGES = ("33.02.17.2008", "33.02.24.1001", "33.02.20.2015", "33.02.05.2
 # so these start first and the short files fill in around them, instead of one long file starting last and running
 # alone (docs/performance.md).
 SLOWEST_FIRST = (
-    "test_cli.py",
     "test_operations.py",
+    "test_hostile.py",
+    "test_cli.py",
     "test_province_pool.py",
     "test_schedule.py",
-    "test_hostile.py",
-    "test_paths.py",
     "test_republish.py",
-    "test_run.py",
     "test_province.py",
-    "test_verification_demo.py",
+    "test_run.py",
     "test_export_sources.py",
-    "test_retries.py",
+    "test_verification_demo.py",
     "test_periods.py",
+    "test_retries.py",
     "test_watch.py",
     "test_warm_workers.py",
     "test_flow.py",
@@ -70,10 +69,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def prefect_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def server_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the run's first SQLite Prefect server leaves its migrated database for the others (`start_server`)."""
+    return run_folder(tmp_path_factory) / "prefect-template.db"
+
+
+@pytest.fixture(scope="session")
+def prefect_server_process(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> Iterator[dict[str, str]]:
     """One real `prefect server start` on 127.0.0.1 for the session (`start_server`); yields the environment that
     points clients at it. Tests take it through `prefect_server` (cleared first) or `prefect_harness`."""
-    process, env = start_server(tmp_path_factory.mktemp("prefect-home"))
+    process, env = start_server(tmp_path_factory.mktemp("prefect-home"), template=server_template)
     try:
         yield env
     finally:
@@ -103,12 +108,16 @@ def prefect_server(prefect_server_process: dict[str, str]) -> Iterator[dict[str,
     clear_server(prefect_server_process["PREFECT_API_URL"])
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of the whole run, shared by its xdist workers."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if "PYTEST_XDIST_WORKER" in os.environ else root  # above each worker's popen-gw<n>
+
+
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
     """The folder `name` that `build` fills, built once for the whole run: the xdist workers of one run share it (the
     first that needs it builds it, under a lock; the others wait and read it). Never change it: copy it."""
-    root = tmp_path_factory.getbasetemp()
-    if "PYTEST_XDIST_WORKER" in os.environ:
-        root = root.parent  # the run's folder, above each worker's popen-gw<n>
+    root = run_folder(tmp_path_factory)
     folder, done = root / f"built-once-{name}", root / f"built-once-{name}.done"
     with (root / f"built-once-{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

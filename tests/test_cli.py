@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import duckdb
@@ -23,8 +24,24 @@ CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
 
 
 def cakupan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The command in a process of its own, as a user starts it: what it prints up to its very exit."""
+    """The command in a process of its own, as a user starts it: what it prints up to its very exit. Only where the
+    process itself is under test (what it prints at exit, a lock another process holds): each start spends 2-5 s of
+    CPU importing (docs/performance.md "The test suite"); `cakupan_here` runs the same command in this process."""
     return subprocess.run([*CAKUPAN, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def cakupan_here(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command run in this process (typer's CliRunner) with exactly `env` as its environment (when given): its
+    exit code, stdout and stderr as `cakupan` returns them. An exception the command lets escape is printed on
+    stderr as Python prints it, so a test that wants one line sees the traceback a process would print."""
+    changes: dict[str, str | None] | None = None
+    if env is not None:  # what the child's environment would lack is unset too
+        changes = {key: None for key in os.environ if key not in env} | dict(env)
+    result = runner.invoke(app, list(args), env=changes)
+    stderr = result.stderr_bytes.decode()  # not .stderr/.stdout: click turns their \r\n into \n
+    if result.exc_info is not None and not isinstance(result.exc_info[1], SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess([*CAKUPAN, *args], result.exit_code, result.stdout_bytes.decode(), stderr)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +142,8 @@ def test_a_wrong_path_fails_before_prefect_starts_in_one_line(
     (tmp_path / "a-folder.duckdb").mkdir()
     (tmp_path / "a-file").write_text("")
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing there: Prefect must not be needed
-    done = cakupan("run", "--raw", str(tmp_path / raw), "--warehouse", str(tmp_path / warehouse), env=env)
+    command = cakupan if raw == "nope" else cakupan_here  # one in a process: nothing more printed up to its exit
+    done = command("run", "--raw", str(tmp_path / raw), "--warehouse", str(tmp_path / warehouse), env=env)
     assert done.returncode == 1
     assert done.stdout == ""
     (line,) = done.stderr.splitlines()  # one line, no traceback, no exit noise
@@ -138,7 +156,7 @@ def test_a_wrong_path_fails_before_prefect_starts_in_one_line(
 
 def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
-    done = cakupan("run", "--raw", str(tmp_path / "nope"), "--verbose", env=env)
+    done = cakupan_here("run", "--raw", str(tmp_path / "nope"), "--verbose", env=env)
     assert done.returncode == 1 and done.stderr.splitlines()[-1].startswith("cakupan run failed: landing zone")
 
 
@@ -155,7 +173,7 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
 def test_bad_settings_exit_2_with_one_line(tmp_path: Path, toml: str, message: str) -> None:
     config = tmp_path / "cakupan.toml"
     config.write_text(toml)
-    done = cakupan("serve", "--config", str(config))
+    done = cakupan_here("serve", "--config", str(config))
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"cakupan: configuration error: {config}: ") and message in line, line
@@ -218,7 +236,7 @@ def test_reading_commands_name_a_wrong_path_in_one_line(
     (tmp_path / "a-folder").mkdir()
     (tmp_path / "a-file").write_text("")
     given = [arg.format(tmp=tmp_path) for arg in args]
-    done = cakupan(*given, *(["--warehouse", str(warehouse)] if "--warehouse" not in given else []))
+    done = cakupan_here(*given, *(["--warehouse", str(warehouse)] if "--warehouse" not in given else []))
     assert done.returncode == 1
     (printed,) = done.stderr.splitlines()
     assert printed.startswith(line.format(tmp=tmp_path)), printed
@@ -227,7 +245,7 @@ def test_reading_commands_name_a_wrong_path_in_one_line(
 def test_alerts_refuse_a_private_webhook_unless_told(tmp_path: Path) -> None:
     """Prefect's server refuses to post to a private address: without the flag every alert would be lost."""
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # refused before Prefect is asked
-    done = cakupan("alerts", "--webhook-url", "http://127.0.0.1:9/hook", env=env)
+    done = cakupan_here("alerts", "--webhook-url", "http://127.0.0.1:9/hook", env=env)
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert "resolves to the private address 127.0.0.1" in line and "--allow-private-url" in line
@@ -269,10 +287,10 @@ def test_sql_reads_the_warehouse_and_nothing_else(warehouse: Path, tmp_path: Pat
 
 
 def test_sql_refuses_the_state_database_and_nested_csv_in_one_line(warehouse: Path) -> None:
-    raw_niks = cakupan("sql", "select nik from roster_rows", "--warehouse", str(state_path_for(warehouse)))
+    raw_niks = cakupan_here("sql", "select nik from roster_rows", "--warehouse", str(state_path_for(warehouse)))
     assert raw_niks.returncode == 1 and ANI not in raw_niks.stdout + raw_niks.stderr
     assert "internal state database, not the analyst warehouse" in raw_niks.stderr
-    nested = cakupan("sql", "select [1, 2] as l, {'a': 1} as s", "--csv", "--warehouse", str(warehouse))
+    nested = cakupan_here("sql", "select [1, 2] as l, {'a': 1} as s", "--csv", "--warehouse", str(warehouse))
     assert nested.returncode == 1 and len(nested.stderr.splitlines()) == 1, nested.stderr
 
 

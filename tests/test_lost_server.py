@@ -12,12 +12,12 @@ from tests.helpers import CAKUPAN, start, start_server, stop, view, wait_until
 
 
 def test_a_run_whose_prefect_server_is_lost_finishes_and_its_published_data_stands(
-    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
+    demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path, server_template: Path
 ) -> None:
     """The server killed while the run publishes: the run ends within bounded retries, says the data stands."""
     home = tmp_path / "prefect-home"
     home.mkdir()
-    process, env = start_server(home)
+    process, env = start_server(home, template=server_template)
     warehouse = tmp_path / "wh" / "cakupan.duckdb"
     log = tmp_path / "run.log"
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ANI, build_warehouse, state_of, write_roster
-from tests.test_cli import cakupan
+from tests.test_cli import cakupan_here
 
 OFFLINE = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing there: Prefect must not be needed
 
@@ -49,7 +49,7 @@ def test_a_run_refuses_a_state_database_or_another_file_as_its_warehouse(publish
     page.write_text("<!doctype html><p>laporan</p>")
     for target in (state, renamed, page):
         before = digest(target)
-        line = one_line(cakupan("run", "--raw", str(root / "raw"), "--warehouse", str(target), env=OFFLINE), "run")
+        line = one_line(cakupan_here("run", "--raw", str(root / "raw"), "--warehouse", str(target), env=OFFLINE), "run")
         assert str(target) in line
         assert digest(target) == before
     assert not (state.parent / ".cakupan").exists()  # no state database made for the wrong "warehouse"
@@ -64,12 +64,12 @@ def test_a_report_never_overwrites_a_database_or_another_file(published: tuple[P
     notes.write_text("catatan rapat")
     for target in (warehouse, state, copy, notes, root / "new.duckdb"):
         before = digest(target) if target.exists() else None
-        done = cakupan("report", "--warehouse", str(warehouse), "--out", str(target), env=OFFLINE)
+        done = cakupan_here("report", "--warehouse", str(warehouse), "--out", str(target), env=OFFLINE)
         assert str(target) in one_line(done, "report")
         assert (digest(target) if target.exists() else None) == before
     page = root / "laporan.html"
     for _ in range(2):  # a new page, then an older page replaced
-        done = cakupan("report", "--warehouse", str(warehouse), "--out", str(page), env=OFFLINE)
+        done = cakupan_here("report", "--warehouse", str(warehouse), "--out", str(page), env=OFFLINE)
         assert done.returncode == 0, done.stderr
     assert page.read_text().startswith("<!doctype html>")
 
@@ -89,7 +89,7 @@ def test_nothing_is_written_inside_the_landing_zone(published: tuple[Path, Path]
     }
     for command, args in writes.items():
         env = {**OFFLINE, "CAKUPAN_RAW_DIR": str(raw)}
-        line = one_line(cakupan(*args, env=env), command.split()[0])
+        line = one_line(cakupan_here(*args, env=env), command.split()[0])
         assert "inside the landing zone" in line, (command, line)
     assert sorted(p.relative_to(raw) for p in raw.rglob("*")) == before
 
@@ -97,5 +97,5 @@ def test_nothing_is_written_inside_the_landing_zone(published: tuple[Path, Path]
 def test_an_empty_query_fails_in_one_line(published: tuple[Path, Path]) -> None:
     _, warehouse = published
     for query in ("", "   ", "/* nothing */"):
-        line = one_line(cakupan("sql", query, "--warehouse", str(warehouse), env=OFFLINE), "sql")
+        line = one_line(cakupan_here("sql", query, "--warehouse", str(warehouse), env=OFFLINE), "sql")
         assert "the query is empty" in line

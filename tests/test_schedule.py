@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import polars as pl
 import yaml
+from prefect.workers.process import ProcessWorker
 
 from flows.settings import PROJECT_ROOT
 from tests.helpers import CAKUPAN, flow_runs, start, stop, view, wait_until
@@ -86,9 +87,14 @@ def test_a_cron_schedule_fires_by_itself_through_serve_and_a_work_pool(
     deployment["work_pool"]["name"] = "cakupan-test"
     prefect_file = tmp_path / "prefect.yaml"
     prefect_file.write_text(yaml.safe_dump(config))
+    # the pool `prefect work-pool create cakupan-test --type process` makes, without a process to make it
+    pool = {
+        "name": "cakupan-test",
+        "type": "process",
+        "base_job_template": ProcessWorker.get_default_base_job_template(),
+    }
+    httpx.post(f"{api}/work_pools/", json=pool, timeout=30).raise_for_status()
     prefect = str(BIN / "prefect")
-    pool = [prefect, "work-pool", "create", "cakupan-test", "--type", "process"]
-    subprocess.run(pool, env=prefect_server, check=True)
     subprocess.run(
         [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
         env=prefect_server,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ANI, build_warehouse, write_roster
-from tests.test_cli import CAKUPAN
+from tests.test_cli import cakupan_here
 
 OFFLINE = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
 
@@ -25,9 +24,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def sql(warehouse: Path, query: str, *flags: str, **settings: str) -> tuple[int, str, str]:
     env = {**OFFLINE, **{f"CAKUPAN_{key.upper()}": value for key, value in settings.items()}}
-    args = [*CAKUPAN, "sql", query, "--warehouse", str(warehouse), *flags]
-    done = subprocess.run(args, capture_output=True, env=env, timeout=300)  # bytes: line ends as written
-    return done.returncode, done.stdout.decode(), done.stderr.decode()
+    done = cakupan_here("sql", query, "--warehouse", str(warehouse), *flags, env=env)  # line ends as written
+    return done.returncode, done.stdout, done.stderr
 
 
 def test_markup_and_control_characters_are_printed_as_text(warehouse: Path) -> None:

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from tests.helpers import CAKUPAN, posts_within, start, state_of, stop, wait_until, webhook
+from tests.test_cli import cakupan_here
 
 WATCH_EVERY = 2  # seconds between two looks of the watcher at the server
 
 
+@pytest.mark.usefixtures("prefect_harness")  # the API of the commands run in this process: the same server
 def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_missed_night_too(
     prefect_server: dict[str, str], demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
 ) -> None:
     """`cakupan alerts` then `cakupan watch` on a real server, a webhook on 127.0.0.1: a failure of each cakupan flow
-    posted once and soon; a completed run and a failure from before the watcher never; nothing again on restart."""
+    posted once and soon; a completed run and a failure from before the watcher never; nothing again on restart. The
+    watcher and the province (with its children) are processes of their own; the other commands run in this one."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.alerts import Watched, poll
@@ -35,18 +40,20 @@ def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_miss
         started.append(start([*CAKUPAN, *args], prefect_server, tmp_path / f"{log}.log"))
         return started[-1]
 
+    def here(*args: str) -> subprocess.CompletedProcess[str]:
+        return cakupan_here(*args, env={**os.environ, "PREFECT_API_URL": prefect_server["PREFECT_API_URL"]})
+
     watcher_log = tmp_path / "watch.log"
     watch = ["watch", "--every", str(WATCH_EVERY), "--warehouse", str(tmp_path / "w")]
     with webhook() as url, contextlib.ExitStack() as cleanup:
         cleanup.callback(lambda: [stop(process) for process in started])
-        installed = cakupan("alerts", "alerts", "--webhook-url", url, "--allow-private-url")
-        before = cakupan("before", "run", "--raw", str(empty), "--warehouse", str(tmp_path / "before.duckdb"))
-        assert installed.wait(timeout=300) == 0, (tmp_path / "alerts.log").read_text()
-        assert before.wait(timeout=300) == 1  # failed before the watcher ever started: never posted
+        installed = here("alerts", "--webhook-url", url, "--allow-private-url")
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        before = here("run", "--raw", str(empty), "--warehouse", str(tmp_path / "before.duckdb"))
+        assert before.returncode == 1  # failed before the watcher ever started: never posted
         watcher = cakupan("watch", *watch)
         assert wait_until(remembered.exists, 120), watcher_log.read_text()  # started: it knows since when
         # the three failing flows and a completed run, at once
-        failed = cakupan("failed", "run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb"))
         province = cakupan(
             "province", "province", "--raw", str(empty), "--region", "33.02", "--warehouse", str(tmp_path / "p.duckdb")
         )
@@ -64,14 +71,15 @@ def test_every_failed_run_of_every_flow_is_posted_once_never_replayed_and_a_miss
             tmp_path / "chunk.log",
         )
         started.append(chunk)
-        completed = cakupan("completed", "run", "--raw", str(demo_zone[0]), "--warehouse", str(tmp_path / "ok.duckdb"))
-        for process in (failed, province, chunk, completed):
+        failed = here("run", "--raw", str(empty), "--warehouse", str(tmp_path / "c.duckdb"))
+        completed = here("run", "--raw", str(demo_zone[0]), "--warehouse", str(tmp_path / "ok.duckdb"))
+        for process in (province, chunk):
             process.wait(timeout=300)
-        logs = {name: (tmp_path / f"{name}.log").read_text() for name in ("failed", "province", "chunk", "completed")}
-        assert failed.returncode == 1 and "has no files" in logs["failed"], logs["failed"]
+        logs = {name: (tmp_path / f"{name}.log").read_text() for name in ("province", "chunk")}
+        assert failed.returncode == 1 and "has no files" in failed.stdout + failed.stderr, failed.stdout + failed.stderr
         assert province.returncode == 1, logs["province"]
         assert chunk.returncode != 0 or "Failed" in logs["chunk"], logs["chunk"]
-        assert completed.returncode == 0, logs["completed"]
+        assert completed.returncode == 0, completed.stdout + completed.stderr
         posted = posts_within(180, until=3)
         posted += posts_within(4 * WATCH_EVERY)  # four more looks at the server: no duplicate
         stop(watcher)
