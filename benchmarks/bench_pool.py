@@ -3,8 +3,9 @@
 `python benchmarks/bench_pool.py [N]`: the province corpus of bench.py (April 2024, every village of
 Jawa Tengah, cached), split into one landing zone per regency, its first N regencies (default: all
 35). A Prefect server on PostgreSQL (Debian's package, as docs/operations.md runs it; SQLite when it
-is not installed) and a Dask scheduler with one long-lived worker (one unit at a time: a unit
-already uses both cores for its files), warmed with one unit first, as a province office keeps it.
+is not installed) and a Dask scheduler with one long-lived worker process per core (one unit
+each, `--nthreads 1`: units then overlap their serial parts, as docs/operations.md starts them),
+warmed with one unit each first, as a province office keeps them.
 Then, in one go and alternating, for the first half of the regencies and for all of them: the same
 files as ONE landing zone read by one `run_pipeline` in one process (the nightly run's plain steps,
 no Prefect), `cakupan province --in-process` (every regency one after the other in one process, no
@@ -39,6 +40,7 @@ from tests.province_helpers import postgresql, postgresql_bin  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
+WORKERS = os.cpu_count() or 1  # Dask worker processes, one unit each
 
 
 def zones(regencies: int) -> tuple[Path, list[str]]:
@@ -55,7 +57,8 @@ def zones(regencies: int) -> tuple[Path, list[str]]:
 
 @contextlib.contextmanager
 def engine(home: Path) -> Iterator[tuple[dict[str, str], str]]:
-    """A Prefect server (on PostgreSQL when installed) and a Dask scheduler with one worker; their environment."""
+    """A Prefect server (on PostgreSQL when installed) and a Dask scheduler with a worker process per core (WORKERS);
+    their environment."""
     database = postgresql() if postgresql_bin() is not None else contextlib.nullcontext("")
     with database as url:
         server, env = start_server(home, url)
@@ -68,7 +71,7 @@ def engine(home: Path) -> Iterator[tuple[dict[str, str], str]]:
             scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
             scheduler_env = {**env, "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
             processes.append(start(scheduler, scheduler_env, home / "scheduler.log"))
-            worker = [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
+            worker = [dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1", "--no-dashboard"]
             worker_env = {**env, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
             processes.append(start(worker, worker_env, home / "worker.log"))
             yield env, address
@@ -147,8 +150,9 @@ def main(regencies: int = 35) -> dict[str, object]:
         home = Path(folder)
         results["database"] = "postgresql" if "DATABASE_CONNECTION_URL" in str(env) else "sqlite"
         results["api"] = env["PREFECT_API_URL"]
-        warm = province(raw, codes[:1], home / "warm", env, "--dask-scheduler", address)  # cold imports, once
-        results["warm_up_one_regency"] = warm
+        warm = province(raw, codes[:WORKERS], home / "warm", env, "--dask-scheduler", address)  # each's imports
+        results["warm_up"] = {"regencies": WORKERS, **warm}
+        results["worker_processes"] = WORKERS
         for name, chosen in sizes.items():
             zone = one_zone(chosen, home / f"{name}-one-zone", env)
             single = province(raw, chosen, home / f"{name}-single", env, "--in-process")

@@ -6,16 +6,19 @@ through prefect-dask's `DaskTaskRunner` to a Dask cluster (`dask_scheduler`, or 
 `child_concurrency` worker processes started for the run). A Dask worker is a long-lived
 process: it keeps its imports (polars, pandera, Prefect, the pipeline) and its forkserver
 between units, and the scheduler pushes each unit to it as it frees, with no polling. A unit
-runs the `regency-chunk` flow (`run_chunk`) inside its worker and returns counts and paths
-only; what it produced travels as staged Parquet and its manifest, never through Dask or
+is that one task run: `run_chunk` with the plain steps inside its worker (no child flow run, no
+task run per step: orchestration costs a unit one task run's states and its log lines), and it
+returns counts and paths only; what it produced travels as staged Parquet and its manifest, never through Dask or
 Prefect. A worker that dies (SIGKILL, a machine lost) is seen by the scheduler at once: its
 unit runs again on another worker (up to Dask's `allowed-failures`, then the chunk is reported
-failed); the regency resumes from its state database like any killed run.
+failed); the regency resumes from its state database like any killed run. The `regency-chunk`
+flow runs one chunk by hand (its deployment), each step a task run.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +29,31 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.exceptions import PrefectHTTPStatusError
+from prefect.runtime import task_run
 from prefect.states import Crashed
 from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
 from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
 from flows.regency_flow import PrefectSteps, run_or_failed
-from flows.regency_run import Logger
+from flows.regency_run import Logger, PlainSteps, Steps
 from flows.run_options import RunOptions, one_line
 from flows.runtime.warm import CLUSTER_CONFIG, connect  # one worker thread per unit: a long unit holds no other back
 from flows.settings import Settings
 
 
-@task(name="regency-unit", cache_policy=NO_CACHE)
-def regency_unit(parameters: dict[str, Any]) -> State[Any]:
-    """One chunk of regencies on a Dask worker: the `regency-chunk` flow, in the worker's own process."""
-    # by the module: Dask ships this function by value, and the flow's annotations resolve in its module
-    from flows import province_flow
+def unit_name() -> str:
+    """A unit's task run is named by its regencies, as the operator looks for it on the server."""
+    return "regency-unit " + ",".join(task_run.parameters["regencies"])
 
-    return province_flow.regency_chunk(**parameters, return_state=True)
+
+@task(name="regency-unit", task_run_name=unit_name, cache_policy=NO_CACHE)
+def regency_unit(regencies: list[str], unit: dict[str, Any]) -> list[dict[str, object]] | State[None]:
+    """One chunk of regencies on a Dask worker, in the worker's own process: `run_chunk` with the plain steps.
+
+    One task run a unit, carrying its log lines and its end (Completed; Failed with the one-line reason);
+    the batches are read on the worker's forkserver, kept from unit to unit. `unit`: the chunk's settings.
+    """
+    return stage_chunk(regencies, PlainSteps(), get_run_logger(), **unit)
 
 
 def task_runner(settings: Settings) -> DaskTaskRunner:
@@ -62,21 +72,18 @@ class DaskSteps:
     def run_children(
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
     ) -> list[ChildOutcome]:
-        def parameters(chunk: list[str]) -> dict[str, Any]:
-            return {
-                "regencies": chunk,
-                "raw_dir": str(settings.raw_dir.resolve()),
-                "staging_url": settings.staging if "://" in settings.staging else str(Path(settings.staging).resolve()),
-                "work_dir": str(settings.regencies_dir.resolve()),
-                "parent_run_id": run_id,
-                "allow_empty": options.allow_empty,
-                "figures": settings.figures,  # every regency is published as the province is (region aside)
-            }
+        unit = {
+            "raw_dir": str(settings.raw_dir.resolve()),
+            "staging_url": settings.staging if "://" in settings.staging else str(Path(settings.staging).resolve()),
+            "work_dir": str(settings.regencies_dir.resolve()),
+            "allow_empty": options.allow_empty,
+            "figures": settings.figures,  # every regency is published as the province is (region aside)
+        }
 
         with dask.config.set(CLUSTER_CONFIG), task_runner(settings) as runner:
             futures = {}
             for chunk in chunks:
-                future = runner.submit(regency_unit, {"parameters": parameters(chunk)})
+                future = runner.submit(regency_unit, {"regencies": chunk, "unit": unit})
                 futures[future.wrapped_future] = (tuple(chunk), future)
             outcomes = {}
             # each outcome taken as its unit ends, and released: a result left on a worker that later dies would
@@ -120,18 +127,34 @@ def regency_chunk(
     raw_dir: Path | None = None,
     staging_url: str | None = None,
     work_dir: str | None = None,
-    parent_run_id: str | None = None,
     config: Path | None = None,
     allow_empty: bool = False,
     figures: dict[str, Any] | None = None,
 ) -> list[dict[str, object]] | State[None]:
     """Run and stage each regency of the chunk: `raw_dir/<code>/` into `work_dir/<code>/`, staged at `staging_url`.
 
+    One chunk by hand (its deployment), each step a task run; a province's units are `regency_unit` task runs.
     `figures` are the parent's figure settings (Settings.figures), so that every regency is published
     with them. Other settings not given come from where the child runs (its worker's cakupan.toml and
     CAKUPAN_*), the person_id key included: give every worker the same one.
     """
-    logger = get_run_logger()
+    logger, steps = get_run_logger(), PrefectSteps()
+    return stage_chunk(regencies, steps, logger, raw_dir, staging_url, work_dir, config, allow_empty, figures)
+
+
+def stage_chunk(
+    regencies: list[str],
+    steps: Steps,
+    logger: Logger,
+    raw_dir: Path | str | None = None,
+    staging_url: str | None = None,
+    work_dir: str | None = None,
+    config: Path | None = None,
+    allow_empty: bool = False,
+    figures: dict[str, Any] | None = None,
+) -> list[dict[str, object]] | State[None]:
+    """`run_chunk` with the settings where it runs under the ones given; Failed with one line when an operator can
+    fix why it could not go on."""
     logger.info("regencies %s in process %d", ",".join(regencies), os.getpid())
     overrides: dict[str, Any] = {
         **(figures or {}),
@@ -141,8 +164,9 @@ def regency_chunk(
     }
 
     def run(settings: Settings, run_id: str) -> list[dict[str, object]]:
-        options = RunOptions(allow_empty=allow_empty)
-        return outcome_dicts(run_chunk(settings, regencies, run_id, options, PrefectSteps(), logger))
+        # a run of its own on each attempt: Dask runs a unit again, with the same task run, after its worker died
+        chunk_run, options = f"{run_id}-{uuid.uuid4().hex[:8]}", RunOptions(allow_empty=allow_empty)
+        return outcome_dicts(run_chunk(settings, regencies, chunk_run, options, steps, logger))
 
     return run_or_failed("child run", config, overrides, run)
 

@@ -22,7 +22,7 @@ import pytest
 
 from flows.settings import PROJECT_ROOT
 from tests.helpers import PREFECT_BIN as BIN
-from tests.helpers import build_warehouse, free_port, start, start_server, stop
+from tests.helpers import build_warehouse, free_port, start, start_server, stop, wait_until
 from tests.province_helpers import (
     CORRECTED,
     REGION,
@@ -78,16 +78,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             stop(process)
 
 
-def chunk_runs(api: str) -> list[dict[str, object]]:
-    """Every flow run of the `regency-chunk` flow (one per unit, with its parameters), the newest last."""
-    runs = httpx.post(f"{api}/flow_runs/filter", json={"flows": {"name": {"any_": ["regency-chunk"]}}}).json()
-    return sorted(runs, key=lambda run: str(run["created"]))
-
-
 def unit_runs(api: str) -> list[dict[str, object]]:
-    """Every task run of a regency unit (`regency-unit`), the newest last."""
+    """Every task run of a regency unit (`regency-unit <its regencies>`), the newest last."""
     runs = httpx.post(f"{api}/task_runs/filter", json={"task_runs": {"name": {"like_": "regency-unit"}}}).json()
     return sorted(runs, key=lambda run: str(run["created"]))
+
+
+def every_run(api: str) -> tuple[list[str], list[str]]:
+    """The names of every flow run and every task run on the server."""
+    flows = httpx.post(f"{api}/flow_runs/filter", json={"limit": 200}).json()
+    tasks = httpx.post(f"{api}/task_runs/filter", json={"limit": 200}).json()
+    return [str(run["name"]) for run in flows], [str(run["name"]) for run in tasks]
+
+
+def unit_log(api: str, unit: dict[str, object]) -> list[str]:
+    """The log lines the server holds for a unit's task run (a worker ships them in batches, after they are
+    written: waited for until the unit's last line, naming the generation it staged, is there)."""
+    lines: list[str] = []
+
+    def arrived() -> bool:
+        query = {"logs": {"task_run_id": {"any_": [unit["id"]]}}, "limit": 200}
+        lines[:] = [log["message"] for log in httpx.post(f"{api}/logs/filter", json=query, timeout=30).json()]
+        return any(" generation " in line for line in lines)
+
+    wait_until(arrived, 60)
+    return lines
 
 
 def kill_worker_when_loading(logs: list[Path], regency: str, process: subprocess.Popen[bytes]) -> bool:
@@ -185,9 +200,16 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
         second = province_run()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         assert f"1 child run(s), 1 staged anew ({KILLED})" in second.stdout  # counted from the manifests
-        assert [chunk["parameters"]["regencies"] for chunk in chunk_runs(api)][-1] == [KILLED]
         units = unit_runs(api)
         assert len(units) == 4 and units[-1]["state_type"] == "COMPLETED"
+        assert units[-1]["name"] == f"regency-unit {KILLED}"
+        # one task run a unit, carrying the unit's own log; no child flow run, no task run per step inside it
+        log = unit_log(api, units[-1])
+        assert any(line.startswith(f"regencies {KILLED} in process ") for line in log), log
+        assert any(line.startswith("loaded batch 1 of ") for line in log), log
+        assert any(line.startswith(f"regency {KILLED}: staged generation ") for line in log), log
+        flow_names, task_names = every_run(api)
+        assert len(flow_names) == 2 and sorted(task_names) == sorted(str(unit["name"]) for unit in units)
         single = tmp_path / "single" / "cakupan.duckdb"
         build_warehouse(province_zone, single, region=REGION)
         assert figures(warehouse) == figures(single)
@@ -197,8 +219,8 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
         third = province_run()
         assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
         assert f"1 staged anew ({CORRECTED})" in third.stdout
-        assert len(unit_runs(api)) == 5
-        assert [chunk["parameters"]["regencies"] for chunk in chunk_runs(api)][-1] == [CORRECTED]
+        units = unit_runs(api)
+        assert len(units) == 5 and units[-1]["name"] == f"regency-unit {CORRECTED}"
         build_warehouse(province_zone, single, region=REGION)
         assert figures(warehouse) == figures(single)
 
