@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from prefect.states import Crashed
 from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
 from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
-from flows.regency_flow import PrefectSteps, run_or_failed
+from flows.regency_flow import RETRY_DELAYS, PrefectSteps, is_transient_io_error, run_or_failed, transient
 from flows.regency_run import Logger, PlainSteps, Steps
 from flows.run_options import RunOptions, one_line
 from flows.runtime.warm import CLUSTER_CONFIG, connect  # one worker thread per unit: a long unit holds no other back
@@ -46,14 +47,23 @@ def unit_name() -> str:
     return "regency-unit " + ",".join(task_run.parameters["regencies"])
 
 
-@task(name="regency-unit", task_run_name=unit_name, cache_policy=NO_CACHE)
+@task(
+    name="regency-unit",
+    task_run_name=unit_name,
+    cache_policy=NO_CACHE,
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=is_transient_io_error,
+)
 def regency_unit(regencies: list[str], unit: dict[str, Any]) -> list[dict[str, object]] | State[None]:
     """One chunk of regencies on a Dask worker, in the worker's own process: `run_chunk` with the plain steps.
 
     One task run a unit, carrying its log lines and its end (Completed; Failed with the one-line reason);
     the batches are read on the worker's forkserver, kept from unit to unit. `unit`: the chunk's settings.
+    An I/O error a second try can mend (a share or object store that hiccups) runs the unit again, as the
+    nightly run's steps are retried: its regencies resume from their state databases.
     """
-    return stage_chunk(regencies, PlainSteps(), get_run_logger(), **unit)
+    return stage_chunk(regencies, PlainSteps(), get_run_logger(), retried=transient, **unit)
 
 
 def task_runner(settings: Settings) -> DaskTaskRunner:
@@ -97,14 +107,14 @@ class DaskSteps:
 
 
 def child_outcome(regencies: tuple[str, ...], future: PrefectDaskFuture[Any]) -> ChildOutcome:
-    """How a unit ended: its flow run's final state, or why Dask gave it up (its workers died: KilledWorker).
+    """How a unit ended: its task run's final state, or why Dask gave it up (its workers died: KilledWorker).
 
     A unit whose worker died leaves its task run Running (nobody is left to end it): it is marked Crashed here.
     A unit Dask gave up before it started (still queued when the worker died, with no failures allowed) has no
     task run on the server: it is reported as never started.
     """
     try:
-        # the unit's task run state (prefect-dask submits with return_type="state"): its flow run's, which it returns
+        # the unit's task run state (prefect-dask submits with return_type="state")
         state = future.wrapped_future.result()
     except Exception as error:
         message = f"{type(error).__name__}: {one_line(error)}"
@@ -152,9 +162,10 @@ def stage_chunk(
     config: Path | None = None,
     allow_empty: bool = False,
     figures: dict[str, Any] | None = None,
+    retried: Callable[[BaseException], bool] = lambda error: False,
 ) -> list[dict[str, object]] | State[None]:
     """`run_chunk` with the settings where it runs under the ones given; Failed with one line when an operator can
-    fix why it could not go on."""
+    fix why it could not go on (raised instead when `retried` says the caller retries it)."""
     logger.info("regencies %s in process %d", ",".join(regencies), os.getpid())
     overrides: dict[str, Any] = {
         **(figures or {}),
@@ -168,7 +179,7 @@ def stage_chunk(
         chunk_run, options = f"{run_id}-{uuid.uuid4().hex[:8]}", RunOptions(allow_empty=allow_empty)
         return outcome_dicts(run_chunk(settings, regencies, chunk_run, options, steps, logger))
 
-    return run_or_failed("child run", config, overrides, run)
+    return run_or_failed("child run", config, overrides, run, retried)
 
 
 @flow(name="province")

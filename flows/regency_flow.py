@@ -45,7 +45,11 @@ REJECTIONS_SHOWN = 500  # rows of the rejections artifact; every rejected file i
 
 def is_transient_io_error(task: Task[..., object], task_run: TaskRun, state: State[object]) -> bool:
     """Retry only for I/O errors a second try can mend (a file share that hiccups); the rest is deterministic."""
-    error = state.result(raise_on_failure=False)
+    return transient(state.result(raise_on_failure=False))
+
+
+def transient(error: object) -> bool:
+    """An I/O error a second try can mend: not a missing, unreadable or wrong kind of path."""
     return isinstance(error, OSError) and not isinstance(error, LASTING_OS_ERRORS)
 
 
@@ -129,17 +133,23 @@ def nightly(
 
 
 def run_or_failed(
-    what: str, config: Path | None, overrides: dict[str, Any], run: Callable[[Settings, str], Done]
+    what: str,
+    config: Path | None,
+    overrides: dict[str, Any],
+    run: Callable[[Settings, str], Done],
+    retried: Callable[[BaseException], bool] = lambda error: False,
 ) -> Done | State[None]:
     """`run(settings, run_id)` with the flow run's settings (`config` and `overrides` over where it runs) and id.
 
     A failure an operator can fix (EXPECTED_FAILURES) ends it Failed with that one line, logged as
-    "<what> failed: ...", and no traceback.
+    "<what> failed: ...", and no traceback; but one that `retried` says the caller's task retries is raised.
     """
     try:
         settings = load_settings(config, **overrides)
         return run(settings, str(flow_run.get_id() or uuid.uuid4()))
     except EXPECTED_FAILURES as error:  # one line, no traceback
+        if retried(error):
+            raise
         get_run_logger().error("%s failed: %s", what, one_line(error))
         return Failed(message=one_line(error))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from concurrent.futures import Future
 from pathlib import Path
+from unittest.mock import patch
 
 import polars as pl
 import pytest
@@ -18,6 +20,7 @@ from flows.ingest.discover import discover
 from flows.ingest.outcomes import DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer, build_gazetteer, place
 from flows.ingest.workers import BatchProcessor, batches
+from flows.regency_run import PlainSteps
 from flows.runtime.pool import windowed, worker_count
 from flows.settings import BANYUMAS_REGENCY_CODE, JAWA_TENGAH_PROVINCE_CODE
 from flows.store import reference
@@ -249,12 +252,31 @@ def test_a_province_run_places_files_by_the_code_in_their_names(tmp_path: Path) 
 def test_steps_are_retried_only_for_io_errors_a_retry_can_mend(error: Exception, retried: bool) -> None:
     from prefect.states import Failed
 
-    from flows.regency_flow import discover_files, is_transient_io_error, process_batch, publish_analyst_warehouse
+    from flows.province_flow import regency_unit, stage_chunk
+    from flows.regency_flow import (
+        discover_files,
+        is_transient_io_error,
+        process_batch,
+        publish_analyst_warehouse,
+        transient,
+    )
 
-    for step in (discover_files, process_batch, publish_analyst_warehouse):
+    for step in (discover_files, process_batch, publish_analyst_warehouse, regency_unit):  # a province unit too
         assert step.retries == 3
         assert step.retry_condition_fn is is_transient_io_error
     assert is_transient_io_error(process_batch, None, Failed(data=error)) is retried  # type: ignore[arg-type]
+
+    def failing(*args: object) -> None:
+        raise error
+
+    # a province unit raises what its task retries (else ends Failed with one line, as the nightly run does)
+    quiet = patch("flows.regency_flow.get_run_logger", lambda: logging.getLogger("test"))
+    with patch("flows.province_flow.run_chunk", failing), patch("flows.regency_flow.load_settings"), quiet:
+        if retried:
+            with pytest.raises(type(error)):
+                stage_chunk(["33.01"], PlainSteps(), logging.getLogger("test"), retried=transient)
+        elif isinstance(error, OSError):
+            assert stage_chunk(["33.01"], PlainSteps(), logging.getLogger("test"), retried=transient).is_failed()
 
 
 WORKER_PROBE = """
