@@ -93,13 +93,14 @@ class InProcessSteps:
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
     ) -> list[ChildOutcome]:
         done = []
-        for chunk in chunks:
-            try:
-                outcomes = run_chunk(settings, chunk, run_id, options, self.steps, log)
-                done.append(ChildOutcome(tuple(chunk), True, outcomes=tuple(outcomes)))
-            except Exception as error:  # one regency's failure is reported; the others still publish
-                log.error("child run for %s failed: %s", ",".join(chunk), mask_text(str(error)))
-                done.append(ChildOutcome(tuple(chunk), False, f"{type(error).__name__}: {error}"))
+        with kept_pool(settings):  # every chunk's files read by the same worker processes
+            for chunk in chunks:
+                try:
+                    outcomes = run_chunk(settings, chunk, run_id, options, self.steps, log)
+                    done.append(ChildOutcome(tuple(chunk), True, outcomes=tuple(outcomes)))
+                except Exception as error:  # one regency's failure is reported; the others still publish
+                    log.error("child run for %s failed: %s", ",".join(chunk), mask_text(str(error)))
+                    done.append(ChildOutcome(tuple(chunk), False, f"{type(error).__name__}: {error}"))
         return done
 
 

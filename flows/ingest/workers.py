@@ -176,8 +176,12 @@ def kept_pool(settings: Settings) -> Iterator[ReadingPool]:
     A province child's regencies are run one after the other: with it they share one pool, one process per
     core (or `settings.workers`), instead of forking and warming new processes for each regency. A worker's
     death still costs only the file that killed it (`BatchProcessor.recover` replaces the pool), and a run that
-    fails leaves a new pool to the next (`BatchProcessor.__exit__`).
+    fails leaves a new pool to the next (`BatchProcessor.__exit__`). Inside another, the outer one is kept.
     """
+    outer = _kept.get()
+    if outer is not None:
+        yield outer
+        return
     pool = ReadingPool(settings.workers or os.cpu_count() or 1, settings.worker_memory_mb)
     token = _kept.set(pool)
     try:
