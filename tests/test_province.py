@@ -19,7 +19,14 @@ from flows.ingest.batch import extract_file
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Processor
-from flows.province_run import InProcessSteps, ProvinceSummary, province_record, regency_settings, run_province
+from flows.province_run import (
+    InProcessSteps,
+    ProvinceSummary,
+    province_record,
+    regency_settings,
+    run_chunk,
+    run_province,
+)
 from flows.regency_run import PlainSteps
 from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.pool import HasResult
@@ -30,6 +37,7 @@ from tests.province_helpers import CORRECTED, REGION, figures, write_correction
 from tests.test_catalog import catalog
 
 KEY = "a test key for the province"
+LOG = logging.getLogger("cakupan")
 
 
 @pytest.fixture(autouse=True)
@@ -251,6 +259,15 @@ def read_recording_pid(
     return extract_file(raw_dir, file, gazetteer)
 
 
+def pids_read(folder: Path) -> dict[str, list[int]]:
+    """By regency, the processes that read its files, in order (`read_recording_pid`)."""
+    read: dict[str, list[int]] = {}
+    for line in (folder / "pids").read_text().splitlines():
+        code, pid, _ = line.split(" ", 2)
+        read.setdefault(code, []).append(int(pid))
+    return read
+
+
 class RecordingSteps(PlainSteps):
     """The plain steps, with the workers reading through `read_recording_pid`."""
 
@@ -275,10 +292,7 @@ def test_regencies_are_read_with_one_pool_and_a_crash_costs_only_its_file(
     victim = sorted(str(path.relative_to(zones / "33.02")) for path in (zones / "33.02").rglob("*.xlsx"))[1]
     summary = province_run(config, InProcessSteps(RecordingSteps(victim)))
     assert len(summary.chunks) == 3 // per_child and summary.published
-    read: dict[str, list[int]] = {}
-    for line in (tmp_path / "pids").read_text().splitlines():
-        code, pid, _ = line.split(" ", 2)
-        read.setdefault(code, []).append(int(pid))
+    read = pids_read(tmp_path)
     assert len(set(read["33.01"])) == 1  # workers=1: one process
     assert read["33.02"][0] == read["33.01"][0]  # the same process goes on with the next regency
     assert len(set(read["33.03"])) == 1 and read["33.03"][0] != read["33.01"][0]  # the pool replaced after the crash
@@ -289,3 +303,21 @@ def test_regencies_are_read_with_one_pool_and_a_crash_costs_only_its_file(
     assert [source for source, _ in rejected] == [f"33.02/{victim}"]
     assert rejected[0][1].startswith("the spreadsheet reader crashed on this file")
     assert len(files) == sum(1 for _ in zones.rglob("*.xlsx"))  # every other file of the three read and placed
+
+
+def test_a_dask_workers_successive_units_read_with_the_same_processes(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Each unit on a long-lived Dask worker is a `run_chunk`: the worker keeps its reading pool for the next one."""
+    import distributed
+
+    from flows.runtime.warm import local_cluster
+
+    _, zones = province_zones
+    config = settings(tmp_path, zones)
+    unit = partial(run_chunk, options=RunOptions(allow_empty=True), steps=RecordingSteps(""), log=LOG)
+    with local_cluster(threads=1) as address, distributed.Client(address) as client:  # type: ignore[no-untyped-call]
+        for code in ("33.01", "33.02"):
+            assert client.submit(unit, config, [code], f"unit-{code}", pure=False).result()[0].staged
+    read = pids_read(tmp_path)
+    assert len(set(read["33.01"])) == 1 and set(read["33.02"]) == set(read["33.01"])

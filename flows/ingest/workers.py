@@ -167,6 +167,20 @@ class ReadingPool:
 
 
 _kept: ContextVar[ReadingPool | None] = ContextVar("kept_pool", default=None)
+_for_process: dict[tuple[int, int], ReadingPool] | None = None  # `keep_for_process`: by processes and ceiling
+_FOR_PROCESS = threading.Lock()
+
+
+def keep_for_process() -> None:
+    """Keep `kept_pool`'s pools for this process's life: a long-lived worker's successive units then share them.
+
+    For a Dask worker (flows/runtime/warm.py `dask_setup`), whose units are each a `run_chunk`; the pool's
+    processes end with the worker (they die with its forkserver).
+    """
+    global _for_process
+    with _FOR_PROCESS:
+        if _for_process is None:
+            _for_process = {}
 
 
 @contextmanager
@@ -176,19 +190,20 @@ def kept_pool(settings: Settings) -> Iterator[ReadingPool]:
     A province child's regencies are run one after the other: with it they share one pool, one process per
     core (or `settings.workers`), instead of forking and warming new processes for each regency. A worker's
     death still costs only the file that killed it (`BatchProcessor.recover` replaces the pool), and a run that
-    fails leaves a new pool to the next (`BatchProcessor.__exit__`). Inside another, the outer one is kept.
+    fails leaves a new pool to the next (`BatchProcessor.__exit__`). Inside another, the outer one is kept; in a
+    process that keeps them (`keep_for_process`), the process's.
     """
-    outer = _kept.get()
-    if outer is not None:
-        yield outer
-        return
-    pool = ReadingPool(settings.workers or os.cpu_count() or 1, settings.worker_memory_mb)
+    size = (settings.workers or os.cpu_count() or 1, settings.worker_memory_mb)
+    with _FOR_PROCESS:
+        kept = _kept.get() or (None if _for_process is None else _for_process.setdefault(size, ReadingPool(*size)))
+    pool = kept or ReadingPool(*size)
     token = _kept.set(pool)
     try:
         yield pool
     finally:
         _kept.reset(token)
-        pool.shutdown()
+        if kept is None:
+            pool.shutdown()
 
 
 @dataclass(frozen=True)
