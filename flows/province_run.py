@@ -186,7 +186,7 @@ def run_chunk(
 ) -> list[RegencyOutcome]:
     """A child's sequence: each regency's run, which stages what it publishes. `settings.raw_dir`: a zone a regency."""
     store = staging.open_store(settings.staging)
-    with kept_pool(settings):  # the regencies' files read by the same worker processes
+    with kept_pool(settings), state_db.one_thread_each():  # the same reading processes; DuckDB on one thread
         return [run_regency(settings, code, run_id, options, steps, store, log) for code in regencies]
 
 

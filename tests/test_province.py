@@ -282,16 +282,24 @@ class RecordingSteps(PlainSteps):
 
 @pytest.mark.parametrize("per_child", [3, 1], ids=["one chunk of three", "three chunks in one process"])
 def test_regencies_are_read_with_one_pool_and_a_crash_costs_only_its_file(
-    province_zones: tuple[Path, Path], tmp_path: Path, per_child: int
+    province_zones: tuple[Path, Path], tmp_path: Path, per_child: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A child's regencies (and in one process, its chunks) are read by the same worker processes, not new ones
     forked and warmed for each; a file that kills its process in the second regency is rejected, the pool is
-    replaced and the third regency reads all its files."""
+    replaced and the third regency reads all its files. The child's state databases run on one DuckDB thread."""
     _, zones = province_zones
     config = replace(settings(tmp_path, zones), regencies_per_child=per_child)
     victim = sorted(str(path.relative_to(zones / "33.02")) for path in (zones / "33.02").rglob("*.xlsx"))[1]
+    mark_run, threads = state_runs.mark_run, set()
+
+    def noting_threads(con: duckdb.DuckDBPyConnection, *args: object, **kwargs: object) -> None:
+        threads.add(con.sql("select current_setting('threads')").fetchall()[0][0])
+        mark_run(con, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state_runs, "mark_run", noting_threads)
     summary = province_run(config, InProcessSteps(RecordingSteps(victim)))
     assert len(summary.chunks) == 3 // per_child and summary.published
+    assert threads == {1}
     read = pids_read(tmp_path)
     assert len(set(read["33.01"])) == 1  # workers=1: one process
     assert read["33.02"][0] == read["33.01"][0]  # the same process goes on with the next regency
