@@ -72,6 +72,7 @@ def engine(home: Path) -> Iterator[tuple[dict[str, str], str]]:
             scheduler_env = {**env, "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
             processes.append(start(scheduler, scheduler_env, home / "scheduler.log"))
             worker = [dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1", "--no-dashboard"]
+            worker += ["--memory-limit", "0", "--preload", "flows.runtime.warm"]  # as docs/operations.md starts it
             worker_env = {**env, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
             processes.append(start(worker, worker_env, home / "worker.log"))
             yield env, address

@@ -29,7 +29,7 @@ from obstore.store import ObjectStore
 
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer
-from flows.ingest.workers import Processor
+from flows.ingest.workers import Processor, kept_pool
 from flows.privacy import mask_logs, mask_text
 from flows.regency_run import Logger, PlainSteps, Steps, preflight, run_pipeline
 from flows.run_options import RunFailedError, RunOptions
@@ -93,13 +93,14 @@ class InProcessSteps:
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
     ) -> list[ChildOutcome]:
         done = []
-        for chunk in chunks:
-            try:
-                outcomes = run_chunk(settings, chunk, run_id, options, self.steps, log)
-                done.append(ChildOutcome(tuple(chunk), True, outcomes=tuple(outcomes)))
-            except Exception as error:  # one regency's failure is reported; the others still publish
-                log.error("child run for %s failed: %s", ",".join(chunk), mask_text(str(error)))
-                done.append(ChildOutcome(tuple(chunk), False, f"{type(error).__name__}: {error}"))
+        with kept_pool(settings):  # every chunk's files read by the same worker processes
+            for chunk in chunks:
+                try:
+                    outcomes = run_chunk(settings, chunk, run_id, options, self.steps, log)
+                    done.append(ChildOutcome(tuple(chunk), True, outcomes=tuple(outcomes)))
+                except Exception as error:  # one regency's failure is reported; the others still publish
+                    log.error("child run for %s failed: %s", ",".join(chunk), mask_text(str(error)))
+                    done.append(ChildOutcome(tuple(chunk), False, f"{type(error).__name__}: {error}"))
         return done
 
 
@@ -185,27 +186,30 @@ def run_chunk(
 ) -> list[RegencyOutcome]:
     """A child's sequence: each regency's run, which stages what it publishes. `settings.raw_dir`: a zone a regency."""
     store = staging.open_store(settings.staging)
-    outcomes = []
-    for code in regencies:
-        regency = regency_settings(settings, code)
-        signature = zone_signature(regency.raw_dir)  # before discovery: a file arriving later is seen next time
-        child = StagingSteps(steps, store, code, signature)
-        summary = run_pipeline(regency, f"{run_id}-{code}", options, child, log)
-        manifest = child.manifest or relisted(store, regency, code, signature)
-        log.info("regency %s: %s generation %s", code, "staged" if child.manifest else "kept", manifest.generation)
-        counts = summary.counts
-        outcomes.append(
-            RegencyOutcome(
-                code,
-                summary.run_id,
-                counts["files_new"],
-                counts["rows_loaded"],
-                child.manifest is not None,
-                staging.manifest_path(code),
-                manifest.generation,
-            )
-        )
-    return outcomes
+    with kept_pool(settings), state_db.one_thread_each():  # the same reading processes; DuckDB on one thread
+        return [run_regency(settings, code, run_id, options, steps, store, log) for code in regencies]
+
+
+def run_regency(
+    settings: Settings, code: str, run_id: str, options: RunOptions, steps: Steps, store: ObjectStore, log: Logger
+) -> RegencyOutcome:
+    """One regency's run, staging what it publishes (or finding its committed generation current)."""
+    regency = regency_settings(settings, code)
+    signature = zone_signature(regency.raw_dir)  # before discovery: a file arriving later is seen next time
+    child = StagingSteps(steps, store, code, signature)
+    summary = run_pipeline(regency, f"{run_id}-{code}", options, child, log)
+    manifest = child.manifest or relisted(store, regency, code, signature)
+    log.info("regency %s: %s generation %s", code, "staged" if child.manifest else "kept", manifest.generation)
+    counts = summary.counts
+    return RegencyOutcome(
+        code,
+        summary.run_id,
+        counts["files_new"],
+        counts["rows_loaded"],
+        child.manifest is not None,
+        staging.manifest_path(code),
+        manifest.generation,
+    )
 
 
 def relisted(store: ObjectStore, regency: Settings, regency_code: str, signature: str) -> staging.Manifest:

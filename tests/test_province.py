@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from flows.province_run import InProcessSteps, ProvinceSummary, province_record, regency_settings, run_province
+from flows.ingest.batch import extract_file
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
+from flows.ingest.place import Gazetteer
+from flows.ingest.workers import BatchProcessor, Processor
+from flows.province_run import (
+    InProcessSteps,
+    ProvinceSummary,
+    province_record,
+    regency_settings,
+    run_chunk,
+    run_province,
+)
 from flows.regency_run import PlainSteps
 from flows.run_options import RunFailedError, RunOptions
+from flows.runtime.pool import HasResult
 from flows.settings import Settings
 from flows.store import staging, state_db, state_runs
 from tests.helpers import build_warehouse, nik_like_values
@@ -21,6 +37,7 @@ from tests.province_helpers import CORRECTED, REGION, figures, write_correction
 from tests.test_catalog import catalog
 
 KEY = "a test key for the province"
+LOG = logging.getLogger("cakupan")
 
 
 @pytest.fixture(autouse=True)
@@ -229,3 +246,86 @@ def test_cakupan_province_in_process_runs_the_plain_sequence(province_zones: tup
     assert "0 child run(s), 0 staged anew; nothing new: not republished" in again.output
     missing = CliRunner().invoke(app, [*arguments[:2], str(tmp_path / "nowhere"), *arguments[3:]])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def read_recording_pid(
+    victim: str, raw_dir: Path, file: DiscoveredFile, gazetteer: Gazetteer
+) -> ExtractedFile:  # pragma: no cover - runs in the worker processes
+    """`extract_file`, noting which process read which regency's file; the process is killed on `victim`."""
+    with (raw_dir.parents[1] / "pids").open("a") as noted:  # beside the zones
+        noted.write(f"{raw_dir.name} {os.getpid()} {file.source_file}\n")
+    if file.source_file == victim:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return extract_file(raw_dir, file, gazetteer)
+
+
+def pids_read(folder: Path) -> dict[str, list[int]]:
+    """By regency, the processes that read its files, in order (`read_recording_pid`)."""
+    read: dict[str, list[int]] = {}
+    for line in (folder / "pids").read_text().splitlines():
+        code, pid, _ = line.split(" ", 2)
+        read.setdefault(code, []).append(int(pid))
+    return read
+
+
+class RecordingSteps(PlainSteps):
+    """The plain steps, with the workers reading through `read_recording_pid`."""
+
+    def __init__(self, victim: str) -> None:
+        self.victim = victim
+
+    def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        assert isinstance(processor, BatchProcessor)
+        processor.worker = replace(processor.worker, extract=partial(read_recording_pid, self.victim))
+        return super().submit(processor, files)
+
+
+@pytest.mark.parametrize("per_child", [3, 1], ids=["one chunk of three", "three chunks in one process"])
+def test_regencies_are_read_with_one_pool_and_a_crash_costs_only_its_file(
+    province_zones: tuple[Path, Path], tmp_path: Path, per_child: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child's regencies (and in one process, its chunks) are read by the same worker processes, not new ones
+    forked and warmed for each; a file that kills its process in the second regency is rejected, the pool is
+    replaced and the third regency reads all its files. The child's state databases run on one DuckDB thread."""
+    _, zones = province_zones
+    config = replace(settings(tmp_path, zones), regencies_per_child=per_child)
+    victim = sorted(str(path.relative_to(zones / "33.02")) for path in (zones / "33.02").rglob("*.xlsx"))[1]
+    mark_run, threads = state_runs.mark_run, set()
+
+    def noting_threads(con: duckdb.DuckDBPyConnection, *args: object, **kwargs: object) -> None:
+        threads.add(con.sql("select current_setting('threads')").fetchall()[0][0])
+        mark_run(con, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state_runs, "mark_run", noting_threads)
+    summary = province_run(config, InProcessSteps(RecordingSteps(victim)))
+    assert len(summary.chunks) == 3 // per_child and summary.published
+    assert threads == {1}
+    read = pids_read(tmp_path)
+    assert len(set(read["33.01"])) == 1  # workers=1: one process
+    assert read["33.02"][0] == read["33.01"][0]  # the same process goes on with the next regency
+    assert len(set(read["33.03"])) == 1 and read["33.03"][0] != read["33.01"][0]  # the pool replaced after the crash
+    assert read["33.03"][0] in read["33.02"]  # by the one that read the rest of regency 2
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        files = con.sql("select source_file, status, reason from ingested_files order by source_file").fetchall()
+    rejected = [(source, reason) for source, status, reason in files if status == "rejected"]
+    assert [source for source, _ in rejected] == [f"33.02/{victim}"]
+    assert rejected[0][1].startswith("the spreadsheet reader crashed on this file")
+    assert len(files) == sum(1 for _ in zones.rglob("*.xlsx"))  # every other file of the three read and placed
+
+
+def test_a_dask_workers_successive_units_read_with_the_same_processes(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Each unit on a long-lived Dask worker is a `run_chunk`: the worker keeps its reading pool for the next one."""
+    import distributed
+
+    from flows.runtime.warm import local_cluster
+
+    _, zones = province_zones
+    config = settings(tmp_path, zones)
+    unit = partial(run_chunk, options=RunOptions(allow_empty=True), steps=RecordingSteps(""), log=LOG)
+    with local_cluster(threads=1) as address, distributed.Client(address) as client:  # type: ignore[no-untyped-call]
+        for code in ("33.01", "33.02"):
+            assert client.submit(unit, config, [code], f"unit-{code}", pure=False).result()[0].staged
+    read = pids_read(tmp_path)
+    assert len(set(read["33.01"])) == 1 and set(read["33.02"]) == set(read["33.01"])

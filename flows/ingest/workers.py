@@ -16,6 +16,7 @@ and the run's memory stays bounded (docs/performance.md).
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import signal
 import threading
@@ -23,6 +24,8 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -44,7 +47,7 @@ Extract = Callable[[Path, DiscoveredFile, Gazetteer], ExtractedFile]  # `extract
 
 @dataclass(frozen=True)
 class Worker:
-    """What each worker process reads files with, set once by `_start_worker`."""
+    """What a worker process reads a batch's files with: sent with each batch (a regency's gazetteer is about 85 kB)."""
 
     raw_dir: Path
     gazetteer: Gazetteer
@@ -59,9 +62,6 @@ class Worker:
             return self.extract(self.raw_dir, file, self.gazetteer)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-_worker: Worker | None = None
 
 
 class Processor(Protocol):
@@ -104,26 +104,106 @@ def batches(files: pl.DataFrame, size: int, workers: int = 1) -> list[list[Disco
     return [records[i * len(records) // count : (i + 1) * len(records) // count] for i in range(count)]
 
 
-def _start_worker(worker: Worker) -> None:
-    global _worker
+def _start_worker(memory_mb: int) -> None:
     die_with_parent()  # the forkserver, which dies with the run
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the time limit ends the process, whatever it is running
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    ceiling = worker.memory_mb * 2**20
+    ceiling = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (ceiling if hard == resource.RLIM_INFINITY else min(ceiling, hard), hard))
-    _worker = worker
 
 
-def _read_in_worker(file: DiscoveredFile) -> None:
-    assert _worker is not None, "worker started without _start_worker"
+def _read_in_worker(worker: Worker, file: DiscoveredFile) -> None:
     with contextlib.suppress(Exception):  # only the death of the process matters here
-        _worker.read(file)
+        worker.read(file)
 
 
-def _process_in_worker(files: list[DiscoveredFile]) -> BatchOutcome:
+def _process_in_worker(worker: Worker, files: list[DiscoveredFile]) -> BatchOutcome:
     """`process_batch` with each file's reading under the time limit."""
-    assert _worker is not None, "worker started without _start_worker"
-    return validate_batch([_worker.read(file) for file in files], _worker.gazetteer)
+    return validate_batch([worker.read(file) for file in files], worker.gazetteer)
+
+
+class ReadingPool:
+    """Worker processes forked from the forkserver, started with the first batch, replaced when one dies.
+
+    A run's own (`BatchProcessor`), or one kept for every run of a province child's chunk (`kept_pool`):
+    a worker is given the regency's `Worker` (its landing zone, gazetteer, time limit) with each batch,
+    and keeps only its memory ceiling, so successive regencies' batches go to the same processes.
+    """
+
+    def __init__(self, workers: int, memory_mb: int) -> None:
+        self.workers, self.memory_mb = workers, memory_mb
+        self.pool: ProcessPoolExecutor | None = None
+        self.lock = threading.RLock()  # Prefect's task threads may submit and recover batches at once
+
+    def current(self) -> ProcessPoolExecutor:
+        """The pool batches go to, started with the first batch: a run with nothing new starts no forkserver."""
+        with self.lock:
+            if self.pool is None:
+                self.pool = self.start()
+            return self.pool
+
+    def start(self, workers: int | None = None) -> ProcessPoolExecutor:
+        """Worker processes forked from the forkserver: never from one whose polars threads are running."""
+        return ProcessPoolExecutor(
+            workers or self.workers,
+            mp_context=forkserver.start_forkserver(),
+            initializer=_start_worker,
+            initargs=(self.memory_mb,),
+        )
+
+    def replace(self, broken: ProcessPoolExecutor) -> None:
+        """A new pool for one that broke, unless another batch's recovery replaced it already."""
+        with self.lock:
+            if self.pool is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self.pool = self.start()
+
+    def shutdown(self) -> None:
+        """End the worker processes, dropping batches not started (those being read are finished)."""
+        with self.lock:
+            if self.pool:
+                self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+_kept: ContextVar[ReadingPool | None] = ContextVar("kept_pool", default=None)
+_for_process: dict[tuple[int, int], ReadingPool] | None = None  # `keep_for_process`: by processes and ceiling
+_FOR_PROCESS = threading.Lock()
+
+
+def keep_for_process() -> None:
+    """Keep `kept_pool`'s pools for this process's life: a long-lived worker's successive units then share them.
+
+    For a Dask worker (flows/runtime/warm.py `dask_setup`), whose units are each a `run_chunk`; the pool's
+    processes end with the worker (they die with its forkserver).
+    """
+    global _for_process
+    with _FOR_PROCESS:
+        if _for_process is None:
+            _for_process = {}
+
+
+@contextmanager
+def kept_pool(settings: Settings) -> Iterator[ReadingPool]:
+    """One pool of worker processes for every run inside it that reads in this machine's workers (`local_processor`).
+
+    A province child's regencies are run one after the other: with it they share one pool, one process per
+    core (or `settings.workers`), instead of forking and warming new processes for each regency. A worker's
+    death still costs only the file that killed it (`BatchProcessor.recover` replaces the pool), and a run that
+    fails leaves a new pool to the next (`BatchProcessor.__exit__`). Inside another, the outer one is kept; in a
+    process that keeps them (`keep_for_process`), the process's.
+    """
+    size = (settings.workers or os.cpu_count() or 1, settings.worker_memory_mb)
+    with _FOR_PROCESS:
+        kept = _kept.get() or (None if _for_process is None else _for_process.setdefault(size, ReadingPool(*size)))
+    pool = kept or ReadingPool(*size)
+    token = _kept.set(pool)
+    try:
+        yield pool
+    finally:
+        _kept.reset(token)
+        if kept is None:
+            pool.shutdown()
 
 
 @dataclass(frozen=True)
@@ -143,10 +223,15 @@ class InFlight:
 
 
 def local_processor(settings: Settings, gazetteer: Gazetteer, n_files: int) -> BatchProcessor:
-    """`n_files` to read in worker processes of this run, one per core (`worker_count`)."""
+    """`n_files` to read in worker processes of this run, one per core (`worker_count`), or of the kept pool."""
     workers = worker_count(n_files, settings.workers)
     return BatchProcessor(
-        settings.raw_dir, gazetteer, workers, settings.file_timeout_seconds, memory_mb=settings.worker_memory_mb
+        settings.raw_dir,
+        gazetteer,
+        workers,
+        settings.file_timeout_seconds,
+        memory_mb=settings.worker_memory_mb,
+        pool=_kept.get(),
     )
 
 
@@ -154,7 +239,8 @@ class BatchProcessor:
     """Processes batches of files in `workers` worker processes (at least one: see `worker_count`).
 
     `file_timeout` bounds each file's reading, in seconds; `extract` reads one file (tests
-    pass a stand-in that kills or stalls its worker on a chosen file).
+    pass a stand-in that kills or stalls its worker on a chosen file). The processes are its
+    own, or those of `pool` (a `kept_pool`'s, with the same memory ceiling), which it leaves running.
     """
 
     def __init__(
@@ -165,34 +251,22 @@ class BatchProcessor:
         file_timeout: float = Settings.file_timeout_seconds,
         extract: Extract = extract_file,
         memory_mb: int = Settings.worker_memory_mb,
+        pool: ReadingPool | None = None,
     ) -> None:
         self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
         self.worker = Worker(raw_dir, gazetteer, file_timeout, extract, memory_mb)
-        self.pool: ProcessPoolExecutor | None = None
-        self.lock = threading.RLock()  # Prefect's task threads may submit and recover batches at once
+        self.owned = pool is None or pool.memory_mb != memory_mb  # a kept pool with another ceiling is not used
+        self.pools = ReadingPool(workers, memory_mb) if self.owned or pool is None else pool
 
     def __enter__(self) -> BatchProcessor:
         return self
 
-    def current_pool(self) -> ProcessPoolExecutor:
-        """The pool batches go to, started with the first batch: a run with nothing new starts no forkserver."""
-        with self.lock:
-            if self.pool is None:
-                self.pool = self.start_pool()
-            return self.pool
-
-    def start_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
-        """Worker processes forked from the forkserver: never from one whose polars threads are running."""
-        return ProcessPoolExecutor(
-            workers or self.workers,
-            mp_context=forkserver.start_forkserver(),
-            initializer=_start_worker,
-            initargs=(self.worker,),
-        )
-
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        if self.pool:
-            self.pool.shutdown(cancel_futures=True)
+        """Its own processes ended; a kept pool's left running, unless the run failed with batches maybe in flight."""
+        if self.owned:
+            self.pools.shutdown()
+        elif kind is not None and self.pools.pool is not None:
+            self.pools.replace(self.pools.pool)  # the next run does not wait behind this one's batches
 
     @property
     def window(self) -> int:
@@ -205,13 +279,13 @@ class BatchProcessor:
 
     def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         """Start processing a batch in a worker process (in a new pool if a worker died since the last batch)."""
-        pool = self.current_pool()
+        pool = self.pools.current()
         try:
-            future = pool.submit(_process_in_worker, files)
+            future = pool.submit(_process_in_worker, self.worker, files)
         except BrokenProcessPool:  # a worker died while this batch waited: its files were never sent
-            self.replace(pool)
-            pool = self.current_pool()
-            future = pool.submit(_process_in_worker, files)
+            self.pools.replace(pool)
+            pool = self.pools.current()
+            future = pool.submit(_process_in_worker, self.worker, files)
         return InFlight(self, files, pool, future)
 
     def process(self, files: list[DiscoveredFile]) -> BatchOutcome:
@@ -229,8 +303,8 @@ class BatchProcessor:
         a new pool per level (about 10 s on a batch of 166 files). The other batches in flight
         recover the same way, with no file to reject.
         """
-        with self.lock:
-            self.replace(broken)
+        with self.pools.lock:
+            self.pools.replace(broken)
             culprits = self.culprits(files)
             outcomes = [self.lost(file, culprits[file.source_file]) for file in files if file.source_file in culprits]
             sound = [file for file in files if file.source_file not in culprits]
@@ -239,16 +313,16 @@ class BatchProcessor:
     def culprits(self, files: list[DiscoveredFile]) -> dict[str, float]:
         """The files whose reading alone kills a worker (each read in a private one-worker pool), and when it died."""
         found: dict[str, float] = {}
-        probe = self.start_pool(1)
+        probe = self.pools.start(1)
         try:
             for file in files:
                 started = time.monotonic()
                 try:
-                    probe.submit(_read_in_worker, file).result()
+                    probe.submit(_read_in_worker, self.worker, file).result()
                 except BrokenProcessPool:
                     found[file.source_file] = time.monotonic() - started
                     probe.shutdown(wait=False, cancel_futures=True)
-                    probe = self.start_pool(1)
+                    probe = self.pools.start(1)
         finally:
             probe.shutdown(wait=False, cancel_futures=True)
         return found
@@ -264,28 +338,21 @@ class BatchProcessor:
         """The files as one batch; if a worker dies again (not while reading), each alone: never a loop."""
         if not files:
             return []
-        pool = self.current_pool()
+        pool = self.pools.current()
         try:
-            return [pool.submit(_process_in_worker, files).result()]
+            return [pool.submit(_process_in_worker, self.worker, files).result()]
         except (BrokenProcessPool, MemoryError):
-            self.replace(pool)
+            self.pools.replace(pool)
         outcomes = []
         for file in files:
-            pool = self.current_pool()
+            pool = self.pools.current()
             started = time.monotonic()
             try:
-                outcomes.append(pool.submit(_process_in_worker, [file]).result())
+                outcomes.append(pool.submit(_process_in_worker, self.worker, [file]).result())
             except (BrokenProcessPool, MemoryError):
                 outcomes.append(self.lost(file, time.monotonic() - started))
-                self.replace(pool)
+                self.pools.replace(pool)
         return outcomes
-
-    def replace(self, broken: ProcessPoolExecutor) -> None:
-        """A new pool for one that broke, unless another batch's recovery replaced it already."""
-        with self.lock:
-            if self.pool is broken:
-                broken.shutdown(wait=False, cancel_futures=True)
-                self.pool = self.start_pool()
 
     def outcomes(self, all_files: pl.DataFrame, batch_size: int) -> Iterator[BatchOutcome]:
         """Every batch's outcome, in order, at most `window` in flight."""

@@ -29,7 +29,7 @@ import distributed
 from flows.ingest.batch import extract_file
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.place import Gazetteer
-from flows.ingest.workers import BatchProcessor, Processor, Worker, local_processor
+from flows.ingest.workers import BatchProcessor, Processor, Worker, keep_for_process, local_processor
 from flows.runtime import forkserver
 from flows.runtime.pool import HasResult, worker_count
 from flows.settings import Settings
@@ -43,8 +43,10 @@ CONNECT_SECONDS = 30  # to reach the scheduler before the run fails
 
 
 def dask_setup(worker: object) -> None:
-    """Dask's preload hook (`dask worker --preload flows.runtime.warm`): the forkserver started with the worker."""
+    """Dask's preload hook (`dask worker --preload flows.runtime.warm`): the forkserver started with the worker, and
+    the reading pool of a province unit kept for the next unit (flows/ingest/workers.py `keep_for_process`)."""
     forkserver.start_forkserver()
+    keep_for_process()
 
 
 def read_batch(worker: Worker, files: list[DiscoveredFile]) -> BatchOutcome:

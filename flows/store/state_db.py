@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,22 @@ PRIVATE_FILE_MODE = 0o600  # the state database, its WAL, the lock, the person_i
 # regency month (about 47k rows) is one row group, so every statement after the workers
 # (load, refresh, publish) ran on one core of two. 8,192 rows: 0.53 s -> 0.37 s for them.
 STATE_ROW_GROUP_SIZE = 8192
+_one_thread: ContextVar[bool] = ContextVar("one_thread", default=False)  # `one_thread_each`
+
+
+@contextmanager
+def one_thread_each() -> Iterator[None]:
+    """State databases opened inside it run their statements on one DuckDB thread.
+
+    For a province child (flows/province_run.py `run_chunk`): a regency's statements are small, and
+    their second thread cost more CPU than it saved (the 35 regencies: 0.27 CPU-s a regency,
+    docs/performance.md), while the machine is kept busy by the reading processes and other units.
+    """
+    token = _one_thread.set(True)
+    try:
+        yield
+    finally:
+        _one_thread.reset(token)
 
 
 @contextmanager
@@ -36,7 +53,8 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
     Reasons recorded as a code and parameters only get their texts (fill_reasons).
     The database is attached with row groups of
-    STATE_ROW_GROUP_SIZE rows (the option lasts while it is attached, so it is given each time).
+    STATE_ROW_GROUP_SIZE rows (the option lasts while it is attached, so it is given each time),
+    on one DuckDB thread inside `one_thread_each`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(PRIVATE_DIR_MODE)
@@ -45,7 +63,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             private.chmod(PRIVATE_FILE_MODE)
     old_umask = os.umask(0o077)
     try:
-        with duckdb.connect() as con:
+        with duckdb.connect(config={"threads": 1} if _one_thread.get() else {}) as con:
             try:
                 con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             except duckdb.IOException as error:
