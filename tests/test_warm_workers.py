@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -32,7 +33,12 @@ FIGURES = ("coverage_by_group", "coverage_by_village", "verified_coverage_by_gro
 
 def run_deployment(api: str, deployment_id: str, done: int) -> None:
     """Start a run of the deployment now and wait until `done` of its runs completed (none failed)."""
-    httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30).raise_for_status()
+    for _ in range(5):  # a loaded server's SQLite answers 503 while locked; Prefect's own client retries it too
+        response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
+        if response.status_code != 503:
+            break
+        time.sleep(2)
+    response.raise_for_status()
 
     def completed() -> bool:
         states = [run["state_type"] for run in flow_runs(api, "nightly")]
