@@ -434,7 +434,9 @@ def ingest_and_publish(
                 state_runs.mark_run(con, run_id, "completed")
                 coverage = state_runs.published_coverage(con)
     if current:
-        log.info("nothing new and nothing changed: %s is current, not republished", settings.warehouse)
+        log.info(
+            "nothing new and nothing changed since the last publish of %s: not republished", steps.destination(settings)
+        )
     else:
         log.info("publishing %s", steps.destination(settings))
         check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback

@@ -146,7 +146,7 @@ def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(
 
 
 def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at_the_next_run(
-    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     province, zones = province_zones
     config = settings(tmp_path, zones)
@@ -183,8 +183,11 @@ def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at
     assert figures(config.warehouse) == figures(single)
     for path in (zones / "33.01").rglob("*.xlsx"):
         path.touch()
-    kept = province_run(config)
+    with caplog.at_level(logging.INFO, logger="cakupan"):
+        kept = province_run(config)
     assert kept.chunks == (("33.01",),) and kept.staged == ()  # now current: nothing staged
+    assert "nothing new and nothing changed since the last publish of regency 33.01 to staging" in caplog.text
+    assert str(regency_settings(config, "33.01").warehouse) not in caplog.text  # a file a child never writes
     (Path(config.staging) / staging.manifest_path("33.01")).unlink()  # the staged output lost: staged again
     assert province_run(config).staged == ("33.01",)
 
