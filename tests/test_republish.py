@@ -124,19 +124,42 @@ def ani_in_other(warehouse: Path) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
-def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
-    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _, zones = province_zones
+@pytest.fixture(scope="module")
+def first_published(written_province: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+    """The province zones with OTHER's rosters of April and May, run and published once for the module; each call
+    puts that folder back, as it was after the run, at the same absolute path (the state, the province record and
+    the staged cache name their paths) and returns it: root / "zones", root / "province.duckdb" (`settings`)."""
+    base = tmp_path_factory.mktemp("first_published")
+    root, kept = base / "root", base / "kept"
+    _, zones = write_province(root, written_province)
     write_other_roster(zones)
-    config = settings(tmp_path, zones)
+    write_month(zones, OTHER, "2024-05", [ANI_ENROLLED])
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setenv("CAKUPAN_PII_KEY", KEY)
+        first = run_province(settings(root, zones), "first", RunOptions(allow_empty=True), InProcessSteps())
+    assert first.published and len(first.chunks) == 3
+    shutil.copytree(root, kept, symlinks=True)
+
+    def again() -> Path:
+        shutil.rmtree(root)
+        shutil.copytree(kept, root, symlinks=True)
+        return root
+
+    return again
+
+
+def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
+    first_published: Callable[[], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = first_published()  # the three regencies run and published whole
+    zones = root / "zones"
+    config = settings(root, zones)
 
     def run() -> tuple[tuple[str, ...], ...]:
         summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
         return summary.chunks
 
-    assert len(run()) == 3
     alone = ani_in_other(config.warehouse)
     assert len(alone) == 1 and "nik_in_two_villages" not in alone[0][1]
 
@@ -153,7 +176,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
 
     for step in ("correct", "correct again"):
         if step == "correct":
-            write_correction(tmp_path / "province", zones)
+            write_correction(root / "province", zones)
         else:  # a later roster of the same village and group without ANI
             first = next((zones / CORRECTED).rglob("*revisi.xlsx"))
             rows = [[BUDI, "Budi", "L", "Ketua RW 01", "Belum", ""]]
@@ -169,7 +192,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
         # the open session still reads the file it opened, whole: never a half-republished one
         assert reader.sql("select count(*), count(*) filter (where enrolled) from roster").fetchall() == seen
         reader.close()
-        assert_as_rebuilt(config, tmp_path / step)
+        assert_as_rebuilt(config, root / step)
         # ANI's row in the regency that did not change: warned while the correction enrols her elsewhere
         (warned, checks), *_ = ani_in_other(config.warehouse)
         if step == "correct":
@@ -183,29 +206,6 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
     cache = staged_cache(config.warehouse)
     cached = {str(path.relative_to(cache)) for path in cache.rglob("*.parquet")}
     assert named <= cached and all(f"/regency={CORRECTED}/" in f"/{name}" for name in cached - named)
-
-
-@pytest.fixture(scope="module")
-def first_published(written_province: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
-    """The province zones with OTHER's rosters of April and May, run and published once for the module; each call
-    puts that folder back, as it was after the run, at the same absolute path (the state, the province record and
-    the staged cache name their paths) and returns it: root / "zones", root / "province.duckdb" (`settings`)."""
-    base = tmp_path_factory.mktemp("first_published")
-    root, kept = base / "root", base / "kept"
-    _, zones = write_province(root, written_province)
-    write_other_roster(zones)
-    write_month(zones, OTHER, "2024-05", [ANI_ENROLLED])
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setenv("CAKUPAN_PII_KEY", KEY)
-        assert run_province(settings(root, zones), "first", RunOptions(allow_empty=True), InProcessSteps()).published
-    shutil.copytree(root, kept, symlinks=True)
-
-    def again() -> Path:
-        shutil.rmtree(root)
-        shutil.copytree(kept, root, symlinks=True)
-        return root
-
-    return again
 
 
 def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(
