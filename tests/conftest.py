@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from flows.settings import use_prefect_defaults
-from tests.helpers import build_warehouse, clear_server, start_server, stop
+from tests.helpers import TEMPLATES, build_warehouse, clear_server, start_server, stop
 from tests.province_helpers import write_province
 from tools.generate import write_landing_zone
 
@@ -36,8 +36,8 @@ SLOWEST_FIRST = (
     "test_cli.py",
     "test_province_pool.py",
     "test_schedule.py",
-    "test_republish.py",
     "test_province.py",
+    "test_republish.py",
     "test_run.py",
     "test_export_sources.py",
     "test_verification_demo.py",
@@ -66,6 +66,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The files of SLOWEST_FIRST first, in its order; the others after, in their order."""
     rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def publish_templates(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The worker's folder of publish templates that `build_warehouse` copies into a new warehouse (`kept_template`)."""
+    TEMPLATES[:] = [tmp_path_factory.mktemp("publish-templates")]
 
 
 @pytest.fixture(scope="session")

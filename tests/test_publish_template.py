@@ -50,7 +50,7 @@ def settings(tmp_path: Path) -> Settings:
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     rows = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", ""], [BATUANTEN, "Budi", "L", "Ketua BPD", "Belum", ""]]
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": rows})
-    build_warehouse(raw, warehouse)
+    build_warehouse(raw, warehouse, first_template=True)  # its first publish makes the template
     assert state_path_for(warehouse).exists()
     return Settings(raw, warehouse, workers=1, quiet_seconds=0.0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -27,16 +28,19 @@ from flows.store import publish, reference, staging
 from flows.store.catalog import MATERIALIZED, counting_over, create_view, view_docs
 from flows.store.sql import run_script, transaction
 from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster
-from tests.province_helpers import CORRECTED, REGION, write_correction
+from tests.province_helpers import CORRECTED, REGION, write_correction, write_province
 from tests.test_catalog import catalog
 from tests.test_province import settings
 
 OTHER = "33.01"  # a regency that does not change: ANI is on one of its rosters too
 
 
+KEY = "a test key for the republisher"
+
+
 @pytest.fixture(autouse=True)
 def same_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("CAKUPAN_PII_KEY", "a test key for the republisher")
+    monkeypatch.setenv("CAKUPAN_PII_KEY", KEY)
     yield
 
 
@@ -120,19 +124,42 @@ def ani_in_other(warehouse: Path) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
-def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
-    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _, zones = province_zones
+@pytest.fixture(scope="module")
+def first_published(written_province: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+    """The province zones with OTHER's rosters of April and May, run and published once for the module; each call
+    puts that folder back, as it was after the run, at the same absolute path (the state, the province record and
+    the staged cache name their paths) and returns it: root / "zones", root / "province.duckdb" (`settings`)."""
+    base = tmp_path_factory.mktemp("first_published")
+    root, kept = base / "root", base / "kept"
+    _, zones = write_province(root, written_province)
     write_other_roster(zones)
-    config = settings(tmp_path, zones)
+    write_month(zones, OTHER, "2024-05", [ANI_ENROLLED])
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setenv("CAKUPAN_PII_KEY", KEY)
+        first = run_province(settings(root, zones), "first", RunOptions(allow_empty=True), InProcessSteps())
+    assert first.published and len(first.chunks) == 3
+    shutil.copytree(root, kept, symlinks=True)
+
+    def again() -> Path:
+        shutil.rmtree(root)
+        shutil.copytree(kept, root, symlinks=True)
+        return root
+
+    return again
+
+
+def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
+    first_published: Callable[[], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = first_published()  # the three regencies run and published whole
+    zones = root / "zones"
+    config = settings(root, zones)
 
     def run() -> tuple[tuple[str, ...], ...]:
         summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
         return summary.chunks
 
-    assert len(run()) == 3
     alone = ani_in_other(config.warehouse)
     assert len(alone) == 1 and "nik_in_two_villages" not in alone[0][1]
 
@@ -149,7 +176,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
 
     for step in ("correct", "correct again"):
         if step == "correct":
-            write_correction(tmp_path / "province", zones)
+            write_correction(root / "province", zones)
         else:  # a later roster of the same village and group without ANI
             first = next((zones / CORRECTED).rglob("*revisi.xlsx"))
             rows = [[BUDI, "Budi", "L", "Ketua RW 01", "Belum", ""]]
@@ -165,7 +192,7 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
         # the open session still reads the file it opened, whole: never a half-republished one
         assert reader.sql("select count(*), count(*) filter (where enrolled) from roster").fetchall() == seen
         reader.close()
-        assert_as_rebuilt(config, tmp_path / step)
+        assert_as_rebuilt(config, root / step)
         # ANI's row in the regency that did not change: warned while the correction enrols her elsewhere
         (warned, checks), *_ = ani_in_other(config.warehouse)
         if step == "correct":
@@ -182,12 +209,11 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
 
 
 def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(
-    province_zones: tuple[Path, Path], tmp_path: Path
+    first_published: Callable[[], Path], tmp_path: Path
 ) -> None:
-    _, zones = province_zones
-    config = settings(tmp_path, zones)
-    run_province(config, "first", RunOptions(allow_empty=True))
-    write_correction(tmp_path / "province", zones)
+    root = first_published()
+    config = settings(root, root / "zones")
+    write_correction(root / "province", root / "zones")
     for path in staged_cache(config.warehouse).rglob(f"regency={CORRECTED}/*/*.parquet"):
         path.unlink()  # what the warehouse was published from is gone: it cannot be republished in place
     run_province(config, "second", RunOptions(allow_empty=True))
@@ -249,26 +275,22 @@ def a_regency_removed_then_back(root: Path, zones: Path) -> list[str]:
 
 @pytest.mark.parametrize("change", [two_regencies, regencies_apart, months_of_one_regency, a_regency_removed_then_back])
 def test_every_kind_of_change_publishes_what_a_full_rebuild_does(
-    change: Callable[[Path, Path], list[str]],
-    province_zones: tuple[Path, Path],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    change: Callable[[Path, Path], list[str]], first_published: Callable[[], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Republished in place or built whole, the province warehouse is the one built whole from its manifests."""
-    _, zones = province_zones
-    write_other_roster(zones)
-    write_month(zones, OTHER, "2024-05", [ANI_ENROLLED])
-    config = settings(tmp_path, zones)
-    assert run_province(config, "first", RunOptions(allow_empty=True), InProcessSteps()).published
-    for step in change(tmp_path, zones):
+    """Republished in place or built whole, the province warehouse is the one built whole from its manifests. The
+    first run (the three regencies, published whole) is the module's, copied back for each change."""
+    root = first_published()
+    zones = root / "zones"
+    config = settings(root, zones)
+    for step in change(root, zones):
         if step == "back":
-            (tmp_path / "33.03 away").rename(zones / "33.03")
+            (root / "33.03 away").rename(zones / "33.03")
         with monkeypatch.context() as patched:
             if step == "republished":  # one changed regency of three, or two: never built whole
                 patched.setattr(publish, "publish_staged", None)
             summary = run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())
         assert summary.published
-        assert_as_rebuilt(config, tmp_path / step)
+        assert_as_rebuilt(config, root / step)
 
 
 def test_people_counts_corrected_for_the_touched_people_equal_a_whole_count(

@@ -21,7 +21,7 @@ from flows.settings import Settings, state_path_for
 from flows.store import publish
 from flows.store.catalog import ViewDoc
 from flows.store.sql import query_frame
-from tests.helpers import ANI, BUDI, build_warehouse, view, write_roster
+from tests.helpers import ANI, BUDI, build_warehouse, kept_template, view, write_roster
 
 
 def roster(raw: Path, period: str, village: str = "Batuanten", nik: str = ANI) -> Path:
@@ -37,7 +37,9 @@ def state_runs(warehouse: Path) -> pl.DataFrame:
 
 
 def run(raw: Path, warehouse: Path, **options: object) -> None:
-    run_pipeline(Settings(raw, warehouse, workers=1, quiet_seconds=0), str(uuid.uuid4()), RunOptions(**options))  # type: ignore[arg-type]
+    settings = Settings(raw, warehouse, workers=1, quiet_seconds=0)
+    with kept_template(settings):  # a new warehouse's first publish from the session's template, as build_warehouse
+        run_pipeline(settings, str(uuid.uuid4()), RunOptions(**options))  # type: ignore[arg-type]
 
 
 def failure(raw: Path, warehouse: Path, **options: object) -> str:
