@@ -168,7 +168,7 @@ class StagingSteps:
             self.manifest = staging.stage(
                 self.store, frames, self.regency_code, run_id, self.signature, key.check, settings.figures_digest
             )
-            publish.keep_in_state(con)
+            publish.keep_in_state(con, coverage=False)
             state_runs.mark_run(con, run_id, "completed", publish.fingerprint(key.value, settings), key)
             return state_runs.published_coverage(con)
 

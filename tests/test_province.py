@@ -95,6 +95,8 @@ def test_a_province_equals_a_single_run_and_reruns_only_what_changed(
     for code in ("33.01", "33.02", "33.03"):  # staged from the state database: no regency analyst file
         regency = regency_settings(config, code)
         assert regency.state.exists() and not regency.warehouse.exists()
+        with state_db.connect_state(regency.state) as con:  # nor the coverage of one: a child prints none
+            assert state_runs.published_coverage(con).is_empty()
 
     published = config.warehouse.stat().st_ino
     again = province_run(config)

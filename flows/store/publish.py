@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,12 +19,10 @@ from flows.store import reference
 from flows.store.catalog import (
     MATERIALIZED,
     TABLE_STATEMENTS,
-    ViewDoc,
     comment_tables,
     counting_over,
     create_view,
     create_views,
-    read_by,
     table_docs,
     view_docs,
 )
@@ -149,7 +146,7 @@ def publish_params(settings: Settings, key: PiiKey, run_id: str) -> dict[str, ob
     }
 
 
-def keep_in_state(state: duckdb.DuckDBPyConnection) -> None:
+def keep_in_state(state: duckdb.DuckDBPyConnection, coverage: bool = True) -> None:
     """After the analyst tables are built: keep the run summary's coverage and the KPJs the verification matched.
 
     The coverage is what a run that finds nothing new prints; the KPJs (keep_verified_kpj.sql) are for the
@@ -157,14 +154,11 @@ def keep_in_state(state: duckdb.DuckDBPyConnection) -> None:
     state's, after the warehouse's.
     """
     with transaction(state):
-        state.execute("create or replace table published_coverage as from summary_coverage")
+        if coverage:
+            state.execute("create or replace table published_coverage as from summary_coverage")
+        else:  # a province child's: what it staged is not a warehouse whose coverage a run would print
+            state.execute("drop table if exists published_coverage")
         run_script(state, "keep_verified_kpj")
-
-
-def summary_views() -> list[ViewDoc]:
-    """The views summarize_coverage.sql reads in `analyst`, and those they read."""
-    sql = re.sub(r"--[^\n]*", "", (STATEMENTS_DIR / "summarize_coverage.sql").read_text())
-    return read_by(view_docs(), set(re.findall(r"\banalyst\.(\w+)", sql)))
 
 
 def drop_session_tables(state: duckdb.DuckDBPyConnection) -> None:
@@ -177,9 +171,9 @@ def drop_session_tables(state: duckdb.DuckDBPyConnection) -> None:
 def built_in_memory(state: duckdb.DuckDBPyConnection, settings: Settings, key: PiiKey, run_id: str) -> Iterator[None]:
     """The analyst tables `publish` builds, by the same statements, in an in-memory database attached as `analyst`.
 
-    For a province child, which stages them (flows/province_run.py) and writes no analyst file: no
-    comments, and of the views only those the run summary's coverage reads (summarize_coverage.sql).
-    Call `keep_in_state` within it once what was built is staged.
+    For a province child, which stages them (flows/province_run.py) and writes no analyst file: no views
+    and no comments (the province warehouse makes its own), and no run summary's coverage (a child prints
+    none: `keep_in_state(coverage=False)`). Call `keep_in_state` within it once what was built is staged.
     """
     try:
         with registered(state, reference_frames(settings.region)):
@@ -188,8 +182,6 @@ def built_in_memory(state: duckdb.DuckDBPyConnection, settings: Settings, key: P
                 params = publish_params(settings, key, run_id)
                 for script in TABLE_STATEMENTS:
                     run_script(state, script, params)
-                create_views(state, summary_views(), "analyst")
-                run_script(state, "summarize_coverage", params)
                 yield
             finally:
                 state.execute("detach analyst")

@@ -111,6 +111,13 @@ def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, pe
 def published_coverage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Coverage by group as the last published warehouse shows it, kept by the publisher (summarize_coverage.sql).
 
-    The run summary's figures, without opening the warehouse and computing its views again.
+    The run summary's figures, without opening the warehouse and computing its views again; none for a province
+    child's regency, which publishes no warehouse of its own (publish.built_in_memory).
     """
+    kept = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where table_name = 'published_coverage' and database_name = current_database()"
+    ).fetchall()
+    if not kept[0][0]:
+        return pl.DataFrame()
     return query_frame(con, "select * from published_coverage order by period, group_code")
