@@ -198,7 +198,13 @@ def run_regency(
     signature = zone_signature(regency.raw_dir)  # before discovery: a file arriving later is seen next time
     child = StagingSteps(steps, store, code, signature)
     summary = run_pipeline(regency, f"{run_id}-{code}", options, child, log)
-    manifest = child.manifest or relisted(store, regency, code, signature)
+    # files left for a later run (still being copied, a period not yet possible): a listing no zone has, so that
+    # the next province run starts this child again, which reads them once they can be
+    listing = UNREAD + signature if summary.counts["files_unread"] else signature
+    manifest = child.manifest or relisted(store, regency, code, listing)
+    if manifest.zone_signature != listing:  # staged with the listing found before discovery
+        manifest = manifest.with_listing(listing, manifest.figures_digest)
+        staging.commit(store, manifest)
     log.info("regency %s: %s generation %s", code, "staged" if child.manifest else "kept", manifest.generation)
     counts = summary.counts
     return RegencyOutcome(
@@ -225,6 +231,9 @@ def relisted(store: ObjectStore, regency: Settings, regency_code: str, signature
         staging.commit(store, current)
     staging.remove_unlisted(store, regency_code, current.live)
     return current
+
+
+UNREAD = "files left unread: "  # before a zone's listing: a regency whose run left files for later is never current
 
 
 def is_current(settings: Settings, regency_code: str, manifest: staging.Manifest | None) -> bool:
@@ -321,7 +330,7 @@ def publish_province(
     if pending.exists() or not settings.warehouse.exists():
         last = {}  # a publish ended between its swap and its record: which objects are published is unknown
     if last.get("fingerprint") == fingerprint:
-        log.info("nothing new in any regency: %s is current, not republished", settings.warehouse)
+        log.info("nothing newly staged: %s is current, not republished", settings.warehouse)  # a child may have failed
         return False
     cache = staged_cache(settings.warehouse)
     published = [name for objects in last.get("objects", {}).values() for names in objects.values() for name in names]

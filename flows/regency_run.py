@@ -446,4 +446,5 @@ def ingest_and_publish(
     silent = checks["villages_missing"]
     if latest and silent:
         warnings.append(f"{silent:,} of {gazetteer.villages.height:,} villages sent nothing for {latest}")
-    return summarize(run_id, {**counts, **checks}, coverage, rejections, [mask_text(w) for w in warnings])
+    counts = {**counts, **checks, "files_unread": unread.height}  # left for a later run (skipped_files)
+    return summarize(run_id, counts, coverage, rejections, [mask_text(w) for w in warnings])

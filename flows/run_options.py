@@ -17,10 +17,13 @@ class RunFailedError(RuntimeError):
 
 
 def one_line(error: BaseException) -> str:
-    """An error as one line, NIKs masked; a file system error names its path (Python's own text may not)."""
+    """An error as one line, NIKs masked; a file system error names its path (Python's own text may not).
+
+    An object store's error (obstore) is cut before its "Debug source:", a dump of the store's internals.
+    """
     if isinstance(error, OSError) and error.filename is not None:
         return mask_text(f"{error.filename}: {error.strerror or error}")
-    return mask_text(" ".join(str(error).split()))
+    return mask_text(" ".join(str(error).split("Debug source:")[0].split()))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -194,6 +195,39 @@ def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at
     assert province_run(config).staged == ("33.01",)
 
 
+@pytest.mark.parametrize("left", ["still being copied", "under a period not yet possible"])
+def test_a_file_a_child_left_for_later_is_read_by_a_later_province_run(
+    province_zones: tuple[Path, Path], tmp_path: Path, left: str
+) -> None:
+    province, zones = province_zones
+    config = settings(tmp_path, zones)
+    april = dt.datetime(2024, 4, 20, tzinfo=dt.UTC)
+
+    def run(config: Settings, clock: dt.datetime) -> ProvinceSummary:
+        return run_province(config, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True, started_at=clock))
+
+    run(config, april)
+    write_correction(province, zones)
+    (written,) = (zones / CORRECTED).rglob("* revisi.xlsx")
+    if left == "still being copied":  # written a moment before the run: left for a run after the quiet period
+        arrived = (april + dt.timedelta(days=1)).timestamp() - 5
+        os.utime(written, (arrived, arrived))
+        waiting, later, clock = replace(config, quiet_seconds=3600), config, april + dt.timedelta(days=2)
+    else:  # next year's folder by mistake, or early: read once the clock reaches it
+        later_folder = zones / CORRECTED / "2024-06" / written.parent.name
+        later_folder.mkdir(parents=True)
+        written = written.rename(later_folder / written.name)
+        waiting, later, clock = config, config, dt.datetime(2024, 6, 10, tzinfo=dt.UTC)
+    first = run(waiting, april + dt.timedelta(days=1))
+    assert first.chunks == ((CORRECTED,),) and first.staged == ()  # the child ran and left the file unread
+    second = run(later, clock)
+    assert second.chunks == ((CORRECTED,),) and second.staged == (CORRECTED,)  # not taken as current: read now
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        read = con.execute("select count(*) from ingested_files where source_file like ?", [f"%{written.name}"])
+        assert read.fetchall() == [(1,)]
+    assert run(later, clock).chunks == ()  # and then current
+
+
 def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(
     province_zones: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -334,3 +368,26 @@ def test_a_dask_workers_successive_units_read_with_the_same_processes(
             assert client.submit(unit, config, [code], f"unit-{code}", pure=False).result()[0].staged
     read = pids_read(tmp_path)
     assert len(set(read["33.01"])) == 1 and set(read["33.02"]) == set(read["33.01"])
+
+
+def test_a_log_line_names_a_generation_as_its_manifest_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.privacy import mask_text
+
+    digits = uuid.UUID("99365567-6067-4000-8000-000000000000")  # random bits that are all digits, at times
+    monkeypatch.setattr(staging.uuid, "uuid4", lambda: digits)
+    generation = staging.new_generation()
+    assert mask_text(f"regency 33.02: staged generation {generation}").endswith(generation)
+
+
+def test_an_object_store_error_is_one_line_without_its_debug_dump(tmp_path: Path) -> None:
+    import obstore
+    from obstore.store import LocalStore
+
+    from flows.run_options import one_line
+
+    (tmp_path / "staging").touch()  # a file where the staging folder should be
+    with pytest.raises(Exception) as raised:
+        obstore.put(LocalStore(str(tmp_path)), "staging/manifest.json", b"{}")
+    line = one_line(raised.value)
+    assert line.startswith("Generic LocalFileSystem error: Unable to open file") and "Not a directory" in line
+    assert "Debug source" not in line and "\n" not in line and len(line) < 200

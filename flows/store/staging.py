@@ -119,8 +119,13 @@ def partition_of(path: str) -> tuple[str, str]:
     return regency.removeprefix("regency="), period.removeprefix("period=")
 
 
+LETTERS = str.maketrans("0123456789", "ghijklmnop")  # hex digits as letters: 48 random bits, no run of digits
+
+
 def new_generation() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+    """When a generation was staged, and 48 random bits as letters: no run of digits the logs' masking of
+    identity numbers (flows/privacy.py) would hide, so a log line names the generation its manifest does."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12].translate(LETTERS)}"
 
 
 def regency_frames(con: duckdb.DuckDBPyConnection, regency_code: str) -> dict[str, pl.DataFrame]:
