@@ -81,11 +81,13 @@ def test_two_served_runs_read_on_the_same_warm_worker_and_publish_the_plain_figu
         run_deployment(api, deployments[0]["id"], done=1)
         send_late_bpd(raw, "2024-04")  # the second night has a file to read
         run_deployment(api, deployments[0]["id"], done=2)
+        # each run read its files, on the cluster's worker; a run's logs reach the server in batches after it ends,
+        # so they are waited for while serve runs: stopping it could end a flow run's process before they are sent
+        found = wait_until(lambda: len(read_on(api)) == 2, 60)
     finally:
         stop(serve)
     log = (tmp_path / "serve.log").read_text()
-    # each run read its files, on the cluster's worker; a run's logs reach the server in batches after it ends
-    assert wait_until(lambda: len(read_on(api)) == 2, 30), (read_on(api), log[-3000:])
+    assert found, (read_on(api), log[-3000:])
     first, second = read_on(api)
     assert first == second, log[-3000:]  # the same worker process, with the same forkserver: warm
     assert int(first[1]) not in {serve.pid, os.getpid()}
