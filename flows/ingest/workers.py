@@ -255,8 +255,8 @@ class BatchProcessor:
     ) -> None:
         self.raw_dir, self.gazetteer, self.workers = raw_dir, gazetteer, workers
         self.worker = Worker(raw_dir, gazetteer, file_timeout, extract, memory_mb)
-        self.owned = pool is None or pool.memory_mb != memory_mb  # a kept pool with another ceiling is not used
-        self.pools = ReadingPool(workers, memory_mb) if self.owned or pool is None else pool
+        kept = pool if pool is not None and pool.memory_mb == memory_mb else None  # not one with another ceiling
+        self.pools, self.owned = kept or ReadingPool(workers, memory_mb), kept is None
 
     def __enter__(self) -> BatchProcessor:
         return self
