@@ -119,12 +119,16 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
     )
 
 
-def mask_variables() -> dict[str, str | int | list[str]]:
+def mask_variables() -> dict[str, str | int]:
     """The patterns and the digit rewriting, as the variables create_macros.sql sets for its `masked` macro."""
     forms, _ = unicode_forms()
-    by_digit = ["[" + "".join(char for char, value in forms.items() if value == str(d)) + "]" for d in range(10)]
-    other_digits = "[" + "".join(forms) + "]"
-    return {**patterns(), "nik_digit_forms": by_digit, "nik_other_digits": other_digits, "nik_min_digits": MIN_DIGITS}
+    return {
+        **patterns(),
+        "nik_digit_forms": "".join(forms),
+        "nik_digit_values": "".join(forms.values()),
+        "nik_other_digits": "[" + "".join(forms) + "]",
+        "nik_min_digits": MIN_DIGITS,
+    }
 
 
 class MaskingFilter(logging.Filter):

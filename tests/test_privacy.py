@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.privacy import mask_nik, mask_text, mask_variables
+from flows.privacy import mask_nik, mask_text, mask_variables, unicode_forms
 from flows.store.sql import run_script
 
 CASES = json.loads((Path(__file__).parent / "fixtures" / "nik_mask_cases.json").read_text())
@@ -31,6 +31,20 @@ def test_python_polars_and_sql_mask_every_case_alike(case: dict[str, str], con: 
     assert pl.DataFrame({"v": [case["text"]]}).select(mask_nik(pl.col("v"))).item() == case["masked"]
     assert con.execute("select masked($text)", {"text": case["text"]}).fetchall() == [(case["masked"],)]
 
+
+
+def test_sql_masks_a_nik_written_in_every_digit_form_as_python_does(con: duckdb.DuckDBPyConnection) -> None:
+    """Each of the 680 non-ASCII digits (fullwidth, Arabic-Indic, mathematical, ...) in a NIK, alone and in a name."""
+    forms, _ = unicode_forms()
+    nik = "3302175205800001"
+    texts = [
+        text
+        for char, digit in forms.items()
+        for text in (nik.replace(digit, char), f"desa_{nik.replace(digit, char)}.xlsx", char * 3)
+    ]
+    assert len(forms) > 600
+    shown = con.execute("select list_transform($texts, lambda t: masked(t))", {"texts": texts}).fetchone()
+    assert shown == ([mask_text(text) for text in texts],)
 
 def test_the_cases_cover_every_form_named_in_the_issue() -> None:
     """Fullwidth digits, underscores, non-breaking spaces, header cells and sheet names are among the cases."""

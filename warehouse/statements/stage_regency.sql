@@ -8,11 +8,18 @@
 -- left out, since the province counts them again. Every table gets the `period` it is partitioned by
 -- (a sheet, its file's). Each statement makes a temporary table flows/store/staging.py writes as Parquet.
 create or replace temporary table staged_roster as
+with shown as (  -- each distinct file and sheet name masked once, as analyst.roster shows it
+    select text, masked(text) as shown from (select distinct unnest([source_file, sheet]) as text from roster_rows)
+)
 select p.* replace ($regency_code || '/' || p.source_file as source_file), masked_nik(r.nik) as nik_masked
 from analyst.roster as p
-join roster_rows as r
-    on r.sha256 = p.sha256 and masked(r.source_file) = p.source_file and masked(r.sheet) = p.sheet
-    and r.source_row = p.source_row;
+join (
+    select r.*, file.shown as file_shown, sheet.shown as sheet_shown
+    from roster_rows as r
+    join shown as file on file.text = r.source_file
+    join shown as sheet on sheet.text = r.sheet
+) as r
+    on r.sha256 = p.sha256 and r.file_shown = p.source_file and r.sheet_shown = p.sheet and r.source_row = p.source_row;
 
 create or replace temporary table staged_ingested_files as
 select * replace ($regency_code || '/' || source_file as source_file)
