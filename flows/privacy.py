@@ -119,8 +119,10 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
     )
 
 
+@cache
 def mask_variables() -> dict[str, str | int]:
-    """The patterns and the digit rewriting, as the variables create_macros.sql sets for its `masked` macro."""
+    """The patterns and the digit rewriting, as the variables create_macros.sql sets for its `masked` macro (read only:
+    each state connection takes them)."""
     forms, _ = unicode_forms()
     return {
         **patterns(),

@@ -62,6 +62,7 @@ def test_no_sql_names_a_kind_outside_the_registry() -> None:
 def test_an_older_state_database_takes_the_registry_names(tmp_path: Path) -> None:
     path = tmp_path / "state.duckdb"
     with state_db.connect_state(path) as con:
+        con.execute("drop table state_schema")  # made before the marker of what made its tables
         for old, kind in zip(OLD_NAMES, ("bpjs_participants", "bpjs_contributions", "bpjs_claims"), strict=True):
             con.execute(f"alter table {kind} rename to {old}")
             con.execute(
@@ -84,3 +85,27 @@ def test_published_kinds_have_the_same_name_in_the_warehouse() -> None:
     with duckdb.connect() as con:  # the names are identifiers DuckDB takes as they are
         for name in EXPORT_KINDS:
             con.execute(f"create table {name} (x integer)")
+
+
+def test_the_state_is_made_again_only_when_what_makes_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open of a state this version made runs none of its schema statements; a changed script runs them all."""
+    ran: list[str] = []
+    run_script = state_db.run_script
+    monkeypatch.setattr(
+        state_db, "run_script", lambda con, name, *a, **k: ran.append(name) or run_script(con, name, *a, **k)
+    )
+    path = tmp_path / "state.duckdb"
+    with state_db.connect_state(path):
+        pass
+    assert {"create_state_tables", "create_period_tables", "create_macros"} <= set(ran)
+    ran.clear()
+    with state_db.connect_state(path) as con:
+        con.execute("alter table bpjs_claims rename to bpjs_klaim")  # as an older version named it
+    assert "create_state_tables" not in ran and "create_macros" in ran
+    monkeypatch.setattr(state_db, "schema_digest", lambda: "the scripts of a later version")
+    with state_db.connect_state(path) as con:
+        tables = {name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        assert "bpjs_claims" in tables and "bpjs_klaim" not in tables
+        assert con.execute("select digest from state_schema").fetchall() == [("the scripts of a later version",)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -10,14 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from flows.privacy import mask_variables
+from flows.settings import STATEMENTS_DIR
 from flows.store.sql import run_script, transaction
 from flows.store.state_current import fill_reasons
 from flows.store.state_exports import for_each_export
+from schemas.exports import EXPORTS
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600  # the state database, its WAL, the lock, the person_id key
@@ -69,15 +74,40 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             except duckdb.IOException as error:
                 raise locked_error(path, error) from None
             con.execute("use state")
-            run_script(con, "create_state_tables")
-            for_each_export(con, "create_export_table")
+            made_schema(con)
             record_deferred_failures(con, path)
             run_script(con, "create_macros", mask_variables())
-            run_script(con, "create_period_tables")
             fill_reasons(con)
             yield con
     finally:
         os.umask(old_umask)
+
+
+SCHEMA_SCRIPTS = ("create_state_tables", "create_export_table", "create_period_tables")
+
+
+@cache
+def schema_digest() -> str:
+    """What the state database's tables and views are made by: their scripts and the export registry."""
+    texts = [(STATEMENTS_DIR / f"{name}.sql").read_text() for name in SCHEMA_SCRIPTS]
+    kinds = [f"{kind.name}|{kind.column_ddl}|{kind.subject}" for kind in EXPORTS]
+    return hashlib.sha256("\0".join([*texts, *kinds]).encode()).hexdigest()
+
+
+def made_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create and migrate the state's tables and views, unless this version already did (`state_schema`).
+
+    Their statements run again only when their scripts or the export registry changed since: a regency's
+    run opens its state three times, and they were a third of an open's CPU (15 of 48 ms).
+    """
+    digest = schema_digest()
+    with contextlib.suppress(duckdb.CatalogException):  # a new database, or one of a version before the marker
+        if con.execute("select digest from state_schema").fetchall() == [(digest,)]:
+            return
+    run_script(con, "create_state_tables")
+    for_each_export(con, "create_export_table")
+    run_script(con, "create_period_tables")
+    con.execute("create or replace table state_schema as select $digest as digest", {"digest": digest})
 
 
 class StateLockedError(OSError):
