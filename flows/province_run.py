@@ -353,7 +353,8 @@ def publish_province(
             record["whole_bytes"] = settings.warehouse.stat().st_size
         else:
             kept = len(manifests) - len(changed.codes)
-            log.info("republishing %s: %s anew, %d regencies kept", settings.warehouse, ", ".join(changed.codes), kept)
+            others = f"{kept} {'regency' if kept == 1 else 'regencies'} kept"
+            log.info("republishing %s: %s anew, %s", settings.warehouse, ", ".join(changed.codes), others)
             publish.republish_staged(changed, settings, run_id)
             record["whole_bytes"] = last["whole_bytes"]
     except BaseException:

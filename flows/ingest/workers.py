@@ -275,7 +275,7 @@ class BatchProcessor:
 
     @property
     def where(self) -> str:
-        return "in this run's worker processes"
+        return "in this run's worker processes" if self.owned else "in this process's kept reading processes"
 
     def submit(self, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         """Start processing a batch in a worker process (in a new pool if a worker died since the last batch)."""
