@@ -18,11 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 
 from schemas.roster import RowCheck, Severity, applies_to, catalog_of, schema_of
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 PROGRAMS = ("JKK", "JKM", "JHT", "JP", "JKP")
 ASK_BRANCH = "Minta ekspor yang benar ke kantor cabang BPJS Ketenagakerjaan."

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandera.polars as pa
 import polars as pl
+
+if TYPE_CHECKING:  # imported where a schema is built: pandera imports pandas (2 s), which only the readers need
+    import pandera.polars as pa
 
 Severity = Literal["error", "warning"]
 MINIMUM_CONTRIBUTION_IDR = 16_800  # JKK 1% of Rp 1,000,000 + JKM Rp 6,800 (BPU minimum)
@@ -251,11 +253,15 @@ SET_CHECKS: tuple[SetCheck, ...] = (
 
 def pandera_check(check: RowCheck) -> pa.Check:
     """A check as pandera runs it: the rule over the whole (lazy) frame."""
+    import pandera.polars as pa
+
     return pa.Check(lambda data: data.lazyframe.select(check.rule), name=check.name, ignore_na=False)
 
 
 def schema_of(checks: Sequence[RowCheck], severity: Severity, name: str) -> pa.DataFrameSchema:
     """A pandera schema of the checks of one severity, each on its `<column>_raw` column."""
+    import pandera.polars as pa
+
     columns: dict[str, list[pa.Check]] = {}
     for check in checks:
         if check.severity == severity:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -81,3 +84,14 @@ def test_changed_since_last_run_compares_the_zone_with_the_state_database(tmp_pa
 
     os.utime(village)  # modified now: after the state's last write
     assert forkserver.changed_since_last_run(raw, state)
+
+
+def test_validation_is_imported_by_the_readers_forkserver_not_by_the_runs_that_start_them() -> None:
+    """pandera (with pandas: about 2 s) is for the processes that read and check files: the forkserver preloads it for
+    them, while the province's parent and a regency run's own process (the units on Dask) start without it."""
+    heavy = "sorted({'pandera', 'pandas'} & set(__import__('sys').modules))"
+    probe = f"import flows.province_flow, flows.regency_flow, flows.runtime.warm; print({heavy})"
+    parent = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert parent.strip() == "[]"
+    with ProcessPoolExecutor(1, mp_context=forkserver.start_forkserver()) as pool:
+        assert pool.submit(eval, heavy).result() == ["pandas", "pandera"]

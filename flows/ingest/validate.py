@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import pandera.errors
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from flows.ingest.headers import CANONICAL_COLUMNS
 from flows.privacy import mask_nik
 from schemas.roster import SET_CHECKS, Severity, check_catalog, schema_for
+
+if TYPE_CHECKING:  # pandera is imported where rows are validated (the readers, whose forkserver preloads it)
+    import pandera.polars as pa
 
 SET_CHECKS_BY_NAME = {check.name: check for check in SET_CHECKS}
 
@@ -32,6 +35,8 @@ def failures_of(
 
     The roster checks unless another schema and its catalog (an export's) are given.
     """
+    import pandera.errors
+
     try:
         (schema or schema_for(severity)).validate(rows, lazy=True)
     except pandera.errors.SchemaErrors as errors:

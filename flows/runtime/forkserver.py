@@ -53,7 +53,7 @@ def main_module() -> dict[str, str]:
 def start_forkserver() -> multiprocessing.context.ForkServerContext:
     """The forkserver workers fork from, started now (it imports the pipeline in the background)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["flows.runtime.preload", "flows.ingest.batch"])
+    context.set_forkserver_preload(["flows.runtime.preload", "flows.ingest.batch", "pandera.polars"])
     with STARTING, environment({**WORKER_ENVIRONMENT, MAIN_MODULE: json.dumps(main_module())}):
         multiprocessing.forkserver.ensure_running()
     return context
