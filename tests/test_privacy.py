@@ -32,7 +32,6 @@ def test_python_polars_and_sql_mask_every_case_alike(case: dict[str, str], con: 
     assert con.execute("select masked($text)", {"text": case["text"]}).fetchall() == [(case["masked"],)]
 
 
-
 def test_sql_masks_a_nik_written_in_every_digit_form_as_python_does(con: duckdb.DuckDBPyConnection) -> None:
     """Each of the 680 non-ASCII digits (fullwidth, Arabic-Indic, mathematical, ...) in a NIK, alone and in a name."""
     forms, _ = unicode_forms()
@@ -45,6 +44,7 @@ def test_sql_masks_a_nik_written_in_every_digit_form_as_python_does(con: duckdb.
     assert len(forms) > 600
     shown = con.execute("select list_transform($texts, lambda t: masked(t))", {"texts": texts}).fetchone()
     assert shown == ([mask_text(text) for text in texts],)
+
 
 def test_the_cases_cover_every_form_named_in_the_issue() -> None:
     """Fullwidth digits, underscores, non-breaking spaces, header cells and sheet names are among the cases."""
