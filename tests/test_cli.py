@@ -112,20 +112,6 @@ def test_an_io_failure_inside_the_flow_is_one_line_without_traceback_or_leak_rep
     assert "Traceback" not in done.stderr + done.stdout and "nanobind" not in done.stderr
 
 
-def test_the_temporary_prefect_server_keeps_its_own_home(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
-    """With no server named, the run's temporary server keeps its database beside the state, never in ~/.prefect."""
-    raw, _ = demo_zone
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"HOME": str(home)}
-    warehouse = tmp_path / "wh" / "c.duckdb"
-    done = cakupan("run", "--raw", str(raw), "--warehouse", str(warehouse), env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "a temporary server was started" in done.stdout
-    assert (warehouse.parent / ".cakupan" / "prefect" / "prefect.db").exists()
-    assert not (home / ".prefect" / "prefect.db").exists()  # the user's Prefect home untouched
-
-
 @pytest.mark.parametrize(
     ("raw", "warehouse", "reason"),
     [
