@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -88,7 +89,21 @@ def prefect_server_process(tmp_path_factory: pytest.TempPathFactory, server_temp
     try:
         yield env
     finally:
+        send_what_is_left()
         stop(process)
+
+
+def send_what_is_left() -> None:
+    """Send the log lines and events this process's flows left in Prefect's queues while their server still answers.
+    Left there, they are sent at the interpreter's exit to a server that is gone: each batch retried (seconds each),
+    and the xdist worker, with the run, waits for that before it ends."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for queue in (APILogWorker, EventsWorker):
+        queue.drain_all(timeout=30, at_exit=False)
 
 
 @pytest.fixture(scope="session")
