@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import polars as pl
 import pytest
 
 from flows.settings import use_prefect_defaults
-from tests.helpers import TEMPLATES, build_warehouse, clear_server, start_server, stop
+from tests.helpers import TEMPLATES, build_warehouse, clear_server, send_what_is_left, start_server, stop
 from tests.province_helpers import write_province
 from tools.generate import write_landing_zone
 
@@ -91,19 +90,6 @@ def prefect_server_process(tmp_path_factory: pytest.TempPathFactory, server_temp
     finally:
         send_what_is_left()
         stop(process)
-
-
-def send_what_is_left() -> None:
-    """Send the log lines and events this process's flows left in Prefect's queues while their server still answers.
-    Left there, they are sent at the interpreter's exit to a server that is gone: each batch retried (seconds each),
-    and the xdist worker, with the run, waits for that before it ends."""
-    if "prefect" not in sys.modules:
-        return
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for queue in (APILogWorker, EventsWorker):
-        queue.drain_all(timeout=30, at_exit=False)
 
 
 @pytest.fixture(scope="session")
