@@ -15,14 +15,22 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.helpers import PREFECT_BIN as BIN
-from tests.helpers import build_warehouse, free_port, send_what_is_left, start, start_server, stop, wait_until
+from tests.helpers import (
+    build_warehouse,
+    free_port,
+    prefect_api,
+    send_what_is_left,
+    start,
+    start_server,
+    stop,
+    wait_until,
+)
 from tests.province_helpers import (
     CORRECTED,
     REGION,
@@ -77,16 +85,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         finally:
             send_what_is_left()  # the province runs' last log lines, sent while the server answers
             stop(process)
-
-
-@contextmanager
-def prefect_api(api: str) -> Iterator[None]:
-    """Prefect's API in this process is `api` while inside (as tests/conftest.py `prefect_harness` sets its own)."""
-    from prefect.context import _temporary_global_settings_context, get_settings_context
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: api}), _temporary_global_settings_context(get_settings_context()):
-        yield
 
 
 def unit_runs(api: str) -> list[dict[str, object]]:
