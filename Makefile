@@ -22,9 +22,11 @@ demo: install
 
 ## test: the whole test suite (CI runs exactly this), its files spread over the cores (pytest-xdist), the
 ## slowest files first (tests/conftest.py SLOWEST_FIRST; docs/performance.md "The test suite"); it ends with the 30
-## slowest tests and set-ups, so a CI log says where the time went
+## slowest tests and set-ups, so a CI log says where the time went. Python keeps the bytecode it compiles even where
+## PYTHONDONTWRITEBYTECODE is set: each Python process the suite starts (servers, commands, workers) otherwise compiles
+## every module it imports from source again (Prefect alone: 2 s of CPU a process)
 test: install
-	$(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=30
+	env -u PYTHONDONTWRITEBYTECODE $(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=30
 
 ## lint: ruff (lint and format check) and mypy on flows/, schemas/ and tools/
 lint: install

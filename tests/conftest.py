@@ -13,7 +13,15 @@ import polars as pl
 import pytest
 
 from flows.settings import use_prefect_defaults
-from tests.helpers import TEMPLATES, build_warehouse, clear_server, start_server, stop
+from tests.helpers import (
+    TEMPLATES,
+    build_warehouse,
+    clear_server,
+    prefect_api,
+    send_what_is_left,
+    start_server,
+    stop,
+)
 from tests.province_helpers import write_province
 from tools.generate import write_landing_zone
 
@@ -88,6 +96,7 @@ def prefect_server_process(tmp_path_factory: pytest.TempPathFactory, server_temp
     try:
         yield env
     finally:
+        send_what_is_left()
         stop(process)
 
 
@@ -95,12 +104,7 @@ def prefect_server_process(tmp_path_factory: pytest.TempPathFactory, server_temp
 def prefect_harness(prefect_server_process: dict[str, str]) -> Iterator[None]:
     """The Prefect API of every test that runs a flow in this process (and of the children it names it to): the
     session's one real server, not a second server of Prefect's test harness (each start costs 10-15 s of CPU)."""
-    from prefect.context import _temporary_global_settings_context, get_settings_context
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    # as Prefect's own harness does, the settings also made the process-global ones (entered after the first)
-    api = {PREFECT_API_URL: prefect_server_process["PREFECT_API_URL"]}
-    with temporary_settings(updates=api), _temporary_global_settings_context(get_settings_context()):
+    with prefect_api(prefect_server_process["PREFECT_API_URL"]):
         yield
 
 

@@ -319,6 +319,30 @@ def launch_server(home: Path, database: str = "") -> tuple[subprocess.Popen[byte
     raise RuntimeError(f"prefect server did not answer in {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
+@contextlib.contextmanager
+def prefect_api(api: str) -> Iterator[None]:
+    """Prefect's API in this process is `api` while inside: its settings, and the process-global ones made from them
+    (as Prefect's own test harness enters them)."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api}), _temporary_global_settings_context(get_settings_context()):
+        yield
+
+
+def send_what_is_left() -> None:
+    """Send the log lines and events this process's flows left in Prefect's queues while their server still answers.
+    Left there, they are sent at the interpreter's exit to a server that is gone: each batch retried (seconds each),
+    and the xdist worker, with the run, waits for that before it ends."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=30, at_exit=False)
+
+
 def clear_server(api: str) -> None:
     """Delete every automation, deployment, flow run and work pool of a test server: the next test starts afresh
     (no schedule of an earlier test fires, no automation of one marks another's runs)."""

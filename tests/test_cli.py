@@ -76,16 +76,6 @@ def test_help_lists_the_commands() -> None:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_run_prints_coverage_and_exits_zero(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
-    raw, _ = demo_zone
-    result = runner.invoke(app, ["run", "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb")])
-    assert result.exit_code == 0, result.output
-    assert "Coverage by group" in result.output and "RT_RW" in result.output
-    assert "0 rejected" in result.output
-    assert "verified" in result.output  # the demo zone has the BPJS branch's exports
-
-
-@pytest.mark.usefixtures("prefect_harness")
 def test_run_in_a_process_prints_one_coverage_table_and_exits_cleanly(
     demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path
 ) -> None:
@@ -93,6 +83,8 @@ def test_run_in_a_process_prints_one_coverage_table_and_exits_cleanly(
     done = cakupan("run", "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb"), env=harness_env())
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("Coverage by group") == 1 and "| period |" not in done.stdout + done.stderr
+    assert "RT_RW" in done.stdout and "0 rejected" in done.stdout
+    assert "verified" in done.stdout  # the demo zone has the BPJS branch's exports
     assert "nanobind" not in done.stderr and "leaked" not in done.stderr  # DuckDB's class held by polars' cache
     assert done.stdout.endswith("\n") and done.stderr in ("", *[done.stderr] * done.stderr.endswith("\n"))
 
@@ -110,20 +102,6 @@ def test_an_io_failure_inside_the_flow_is_one_line_without_traceback_or_leak_rep
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith(f'cakupan run failed: IO Error: The file "{state}" exists')
     assert "Traceback" not in done.stderr + done.stdout and "nanobind" not in done.stderr
-
-
-def test_the_temporary_prefect_server_keeps_its_own_home(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
-    """With no server named, the run's temporary server keeps its database beside the state, never in ~/.prefect."""
-    raw, _ = demo_zone
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"HOME": str(home)}
-    warehouse = tmp_path / "wh" / "c.duckdb"
-    done = cakupan("run", "--raw", str(raw), "--warehouse", str(warehouse), env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "a temporary server was started" in done.stdout
-    assert (warehouse.parent / ".cakupan" / "prefect" / "prefect.db").exists()
-    assert not (home / ".prefect" / "prefect.db").exists()  # the user's Prefect home untouched
 
 
 @pytest.mark.parametrize(

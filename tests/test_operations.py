@@ -202,11 +202,14 @@ def marked_by(owner: int) -> list[int]:
 
 
 def test_a_killed_run_leaves_no_process_behind(demo_zone: tuple[Path, pl.DataFrame], tmp_path: Path) -> None:
-    """Workers and the forkserver die with the run; its temporary Prefect server is ended by the next run."""
+    """Workers and the forkserver die with the run; its temporary Prefect server is ended by the next run. Both runs
+    name no server: each starts a temporary one, whose database is beside the state, never in ~/.prefect."""
     raw, _ = demo_zone
-    env = {k: v for k, v in child_env().items() if k != "PREFECT_API_URL"}  # a temporary server of its own
+    warehouse, home = tmp_path / "wh" / "c.duckdb", tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in child_env().items() if not k.startswith("PREFECT_")} | {"HOME": str(home)}
     process = subprocess.Popen(
-        [*RUN, "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb"), "--workers", "2", "--batch-size", "2"],
+        [*RUN, "--raw", str(raw), "--warehouse", str(warehouse), "--workers", "2", "--batch-size", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -227,13 +230,12 @@ def test_a_killed_run_leaves_no_process_behind(demo_zone: tuple[Path, pl.DataFra
     assert len(left) <= 1, left  # the forkserver and workers died with it; at most the temporary server is left
 
     rerun = subprocess.run(
-        [*RUN, "--raw", str(raw), "--warehouse", str(tmp_path / "c.duckdb")],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        timeout=300,
+        [*RUN, "--raw", str(raw), "--warehouse", str(warehouse)], capture_output=True, text=True, env=env, timeout=300
     )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert marked_by(process.pid) == []
     if left:
         assert f"ended 1 process(es) left behind by a killed run: {left}" in " ".join(rerun.stdout.split())
+    assert "a temporary server was started" in rerun.stdout
+    assert (warehouse.parent / ".cakupan" / "prefect" / "prefect.db").exists()
+    assert not (home / ".prefect" / "prefect.db").exists()  # the user's Prefect home untouched

@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import subprocess
-import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,9 +20,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.settings import PROJECT_ROOT
 from tests.helpers import PREFECT_BIN as BIN
-from tests.helpers import build_warehouse, free_port, start, start_server, stop, wait_until
+from tests.helpers import (
+    build_warehouse,
+    free_port,
+    prefect_api,
+    send_what_is_left,
+    start,
+    start_server,
+    stop,
+    wait_until,
+)
 from tests.province_helpers import (
     CORRECTED,
     REGION,
@@ -31,10 +39,10 @@ from tests.province_helpers import (
     postgresql_bin,
     write_correction,
 )
+from tests.test_cli import cakupan_here
 
 KEY = "the province's person_id key"
 KILLED = "33.03"
-CAKUPAN = [sys.executable, "-c", "from flows.cli import app; app()"]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         try:
             yield env
         finally:
+            send_what_is_left()  # the province runs' last log lines, sent while the server answers
             stop(process)
 
 
@@ -105,19 +114,20 @@ def unit_log(api: str, unit: dict[str, object]) -> list[str]:
     return lines
 
 
-def kill_worker_when_loading(logs: list[Path], regency: str, process: subprocess.Popen[bytes]) -> bool:
-    """SIGKILL the Dask worker process running `regency` once it has loaded its first batch; True if killed."""
+def kill_worker_when_loading(logs: list[Path], regency: str, ended: threading.Event, killed: list[int]) -> None:
+    """SIGKILL the Dask worker process running `regency` once it has loaded its first batch (its pid in `killed`),
+    unless the run has `ended` first."""
     pid, name = None, None
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and process.poll() is None:
+    while time.monotonic() < deadline and not ended.is_set():
         text = "".join(log.read_text(errors="replace") for log in logs if log.exists())
         if pid is None and (found := re.search(rf"run '([^']+)' - regencies {regency} in process (\d+)", text)):
             name, pid = found.group(1), int(found.group(2))
         if pid is not None and re.search(rf"run '{re.escape(str(name))}' - loaded batch 1 of", text):
             os.kill(pid, signal.SIGKILL)
-            return True
+            killed.append(pid)
+            return
         time.sleep(0.05)
-    return False
 
 
 def dask_cluster(env: dict[str, str], folder: Path) -> tuple[str, list[subprocess.Popen[bytes]], list[Path]]:
@@ -158,7 +168,6 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
     api = server["PREFECT_API_URL"]
     address, cluster, logs = dask_cluster(env, tmp_path)
     command = [
-        *CAKUPAN,
         "province",
         "--raw",
         str(zones),
@@ -176,13 +185,21 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
     ]
 
     def province_run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=400)
+        """`cakupan province` in this process (its imports paid once, not four times), on the server's API."""
+        with prefect_api(api):
+            return cakupan_here(*command, env=env)
 
     try:
         # run 1: the third regency's child is killed while it loads its batches
-        first = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        killed = kill_worker_when_loading(logs, KILLED, first)
-        out = first.communicate(timeout=400)[0].decode()
+        ended, killed = threading.Event(), list[int]()
+        killer = threading.Thread(target=kill_worker_when_loading, args=(logs, KILLED, ended, killed))
+        killer.start()
+        try:
+            first = province_run()
+        finally:
+            ended.set()
+            killer.join()
+        out = first.stdout + first.stderr
         assert killed, (out[-3000:], [log.read_text()[-3000:] for log in logs])
         assert first.returncode == 1, out[-3000:]
         assert f"{KILLED}: task run" in out and "Crashed: KilledWorker" in out, out[-3000:]
