@@ -7,6 +7,7 @@ does nothing; and figures equal to a single-process run of the same files.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import re
 import signal
@@ -185,9 +186,16 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
     ]
 
     def province_run() -> subprocess.CompletedProcess[str]:
-        """`cakupan province` in this process (its imports paid once, not four times), on the server's API."""
-        with prefect_api(api):
-            return cakupan_here(*command, env=env)
+        """`cakupan province` in this process (its imports paid once, not four times), on the server's API.
+
+        A run that hangs ends this test process after 400 s with every thread's traceback (as the command's
+        process was killed then), instead of holding the suite until CI's own limit."""
+        faulthandler.dump_traceback_later(400, exit=True)
+        try:
+            with prefect_api(api):
+                return cakupan_here(*command, env=env)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
     try:
         # run 1: the third regency's child is killed while it loads its batches
