@@ -295,7 +295,9 @@ def province(
         str | None,
         typer.Option(help="Where each regency keeps its state database (default: regencies/ beside the warehouse)."),
     ] = None,
-    regencies_per_child: Annotated[int | None, typer.Option(help="Regencies per child run.")] = None,
+    regencies_per_child: Annotated[
+        int | None, typer.Option(help="Regencies a unit (0: about six units for each worker thread).")
+    ] = None,
     child_concurrency: Annotated[int | None, typer.Option(help="Child runs at once.")] = None,
     dask_scheduler: Annotated[
         str | None,

@@ -34,7 +34,15 @@ from prefect.runtime import task_run
 from prefect.states import Crashed
 from prefect_dask.task_runners import DaskTaskRunner, PrefectDaskFuture
 
-from flows.province_run import ChildOutcome, ProvinceSummary, outcome_dicts, run_chunk, run_province, summary_line
+from flows.province_run import (
+    ChildOutcome,
+    ProvinceSummary,
+    outcome_dicts,
+    run_chunk,
+    run_province,
+    summary_line,
+    units_of,
+)
 from flows.regency_flow import RETRY_DELAYS, PrefectSteps, is_transient_io_error, run_or_failed, transient
 from flows.regency_run import Logger, PlainSteps, Steps
 from flows.run_options import RunOptions, one_line
@@ -78,6 +86,17 @@ def task_runner(settings: Settings) -> DaskTaskRunner:
 
 class DaskSteps:
     """Each chunk a task run on the Dask cluster's workers, as many at once as the cluster has worker threads."""
+
+    def unit_size(self, settings: Settings, changed: int) -> int:
+        """Automatic units: sized by the worker threads of `dask_scheduler`'s cluster, or of the local one."""
+        if not settings.dask_scheduler:
+            return units_of(changed, settings.child_concurrency)
+        client = connect(settings.dask_scheduler)
+        try:
+            slots = sum(client.nthreads().values())  # type: ignore[no-untyped-call]
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+        return units_of(changed, slots)
 
     def run_children(
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger

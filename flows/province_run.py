@@ -32,7 +32,7 @@ from flows.ingest.place import Gazetteer
 from flows.ingest.workers import Processor, kept_pool
 from flows.privacy import mask_logs, mask_text
 from flows.regency_run import Logger, PlainSteps, Steps, preflight, run_pipeline
-from flows.run_options import RunFailedError, RunOptions
+from flows.run_options import RunFailedError, RunOptions, one_line
 from flows.runtime.pool import HasResult
 from flows.settings import Settings, state_path_for
 from flows.store import publish, reference, staging, state_db, state_runs
@@ -78,6 +78,10 @@ class ProvinceSummary:
 class ProvinceSteps(Protocol):
     """How the child runs are executed."""
 
+    def unit_size(self, settings: Settings, changed: int) -> int:
+        """Regencies a unit when `regencies_per_child` is 0 (automatic), for `changed` regencies to run."""
+        ...
+
     def run_children(
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
     ) -> list[ChildOutcome]: ...
@@ -88,6 +92,9 @@ class InProcessSteps:
 
     def __init__(self, steps: Steps | None = None) -> None:
         self.steps = steps or PlainSteps()
+
+    def unit_size(self, settings: Settings, changed: int) -> int:
+        return 1  # a unit costs nothing here: one regency each, so a failure stops no other
 
     def run_children(
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
@@ -181,13 +188,42 @@ class StagingSteps:
         return f"regency {self.regency_code} to staging (tables built in memory, no regency analyst file)"
 
 
+UNITS_PER_SLOT = 6  # automatic unit size: about this many units for each worker thread of the cluster
+
+
+def units_of(changed: int, slots: int) -> int:
+    """Regencies a unit, so that `changed` regencies make about UNITS_PER_SLOT units for each of `slots` threads.
+
+    A unit costs about half a CPU-second of orchestration (its task run's states, client and log lines, the
+    server's writes) and a moment of its worker's idling between units: one regency a unit paid that 35 times
+    for Jawa Tengah. Several units a thread still balance the workers' ends, and a night with few regencies
+    changed keeps one regency a unit, spread over every worker.
+    """
+    return max(1, -(-changed // (max(slots, 1) * UNITS_PER_SLOT)))
+
+
 def run_chunk(
     settings: Settings, regencies: list[str], run_id: str, options: RunOptions, steps: Steps, log: Logger
 ) -> list[RegencyOutcome]:
-    """A child's sequence: each regency's run, which stages what it publishes. `settings.raw_dir`: a zone a regency."""
+    """A child's sequence: each regency's run, which stages what it publishes. `settings.raw_dir`: a zone a regency.
+
+    A regency that fails does not stop the others: each still runs and stages, and then the first failure is
+    raised (the unit ends Failed, or is retried whole on a transient error: what staged is current by then).
+    """
     store = staging.open_store(settings.staging)
+    done, failures = [], []
     with kept_pool(settings), state_db.one_thread_each():  # the same reading processes; DuckDB on one thread
-        return [run_regency(settings, code, run_id, options, steps, store, log) for code in regencies]
+        for code in regencies:
+            try:
+                done.append(run_regency(settings, code, run_id, options, steps, store, log))
+            except Exception as error:
+                if len(regencies) == 1:
+                    raise
+                log.error("regency %s failed: %s", code, mask_text(one_line(error)))
+                failures.append(error)
+    if failures:
+        raise failures[0]
+    return done
 
 
 def run_regency(
@@ -390,7 +426,7 @@ def run_province(
     with state_db.run_lock(province_record(settings.warehouse)):
         committed = staging.read_manifests(store, present)
         changed = [code for code in present if not is_current(settings, code, committed.get(code))]
-        size = settings.regencies_per_child
+        size = settings.regencies_per_child or steps.unit_size(settings, len(changed))
         chunks = [changed[start : start + size] for start in range(0, len(changed), size)]
         log.info(
             "%d regencies with a landing zone, %d changed: %d child run(s)", len(present), len(changed), len(chunks)

@@ -157,7 +157,7 @@ class Settings:
     # in its own worker processes, except under `cakupan serve`, which starts a local cluster for them)
     staging_url: str = field(default="", metadata={"role": OPERATION})
     work_dir: str = field(default="", metadata={"role": OPERATION})
-    regencies_per_child: int = field(default=1, metadata={"role": OPERATION})
+    regencies_per_child: int = field(default=0, metadata={"role": OPERATION})  # 0: sized by the cluster (units_of)
     child_concurrency: int = field(default=2, metadata={"role": OPERATION})
     dask_scheduler: str = field(default="", metadata={"role": OPERATION})
     # month-to-month outlier flags (the view `outliers`, docs/operations.md): members or enrolled
@@ -255,8 +255,10 @@ def as_type(kind: object, value: Any) -> Any:
 
 def check_value(key: str, value: Any) -> None:
     """Raise ValueError when a typed value is outside what its key allows."""
-    if key in {"regencies_per_child", "child_concurrency"} and value < 1:
+    if key == "child_concurrency" and value < 1:
         raise ValueError("must be at least 1")
+    if key == "regencies_per_child" and value < 0:
+        raise ValueError("must be at least 0 (0: sized by the cluster's worker threads)")
     if key in {"batch_size", "workers"}:
         least = 0 if key == "workers" else 1  # workers = 0: as many as the work and the cores allow
         if value < least:

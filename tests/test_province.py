@@ -21,12 +21,14 @@ from flows.ingest.outcomes import BatchOutcome, DiscoveredFile, ExtractedFile
 from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Processor
 from flows.province_run import (
+    UNITS_PER_SLOT,
     InProcessSteps,
     ProvinceSummary,
     province_record,
     regency_settings,
     run_chunk,
     run_province,
+    units_of,
 )
 from flows.regency_run import PlainSteps
 from flows.run_options import RunFailedError, RunOptions
@@ -146,6 +148,41 @@ def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(
     single = tmp_path / "single" / "cakupan.duckdb"
     build_warehouse(province, single, region=REGION)
     assert figures(config.warehouse) == figures(single)
+
+
+def test_a_unit_whose_middle_regency_fails_stages_the_others_and_only_it_runs_again(
+    province_zones: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Several regencies a unit: one that fails stops none after it; the unit fails with its reason, and the next run
+    takes only that regency."""
+    province, zones = province_zones
+    config = replace(settings(tmp_path, zones), regencies_per_child=3)
+    with pytest.raises(
+        RunFailedError, match=r"1 child run\(s\) did not complete \(33.01,33.02,33.03: OSError: the share of 33.02"
+    ):
+        province_run(config, InProcessSteps(FailingSteps("33.02")))
+    assert "regency 33.02 failed: the share of 33.02 went away" in caplog.text
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        assert con.sql("select distinct regency_code from coverage_by_regency order by all").fetchall() == [
+            ("33.01",),
+            ("33.03",),
+        ]
+    retried = province_run(config)
+    assert retried.chunks == (("33.02",),) and retried.published
+    single = tmp_path / "single" / "cakupan.duckdb"
+    build_warehouse(province, single, region=REGION)
+    assert figures(config.warehouse) == figures(single)
+
+
+@pytest.mark.parametrize(
+    ("changed", "slots", "size"),
+    [(35, 2, 3), (36, 2, 3), (37, 2, 4), (3, 2, 1), (1, 2, 1), (0, 2, 1), (12, 0, 2), (514, 20, 5)],
+)
+def test_automatic_units_are_about_six_a_worker_thread_and_one_regency_when_few_changed(
+    changed: int, slots: int, size: int
+) -> None:
+    assert units_of(changed, slots) == size
+    assert -(-changed // size) <= max(slots, 1) * UNITS_PER_SLOT
 
 
 def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at_the_next_run(
