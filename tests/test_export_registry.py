@@ -87,10 +87,11 @@ def test_published_kinds_have_the_same_name_in_the_warehouse() -> None:
             con.execute(f"create table {name} (x integer)")
 
 
-def test_the_state_is_made_again_only_when_what_makes_it_changed(
+def test_the_state_is_made_again_only_when_what_makes_it_or_what_it_holds_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An open of a state this version made runs none of its schema statements; a changed script runs them all."""
+    """An open of a state this version made runs none of its schema statements; a changed script runs them all, and
+    so does a view or table an older version (which knows no marker) made again in between."""
     ran: list[str] = []
     run_script = state_db.run_script
     monkeypatch.setattr(
@@ -102,10 +103,19 @@ def test_the_state_is_made_again_only_when_what_makes_it_changed(
     assert {"create_state_tables", "create_period_tables", "create_macros"} <= set(ran)
     ran.clear()
     with state_db.connect_state(path) as con:
-        con.execute("alter table bpjs_claims rename to bpjs_klaim")  # as an older version named it
+        current_rows = con.sql("select sql from duckdb_views() where view_name = 'current_roster_rows'").fetchall()
     assert "create_state_tables" not in ran and "create_macros" in ran
+    with state_db.connect_state(path) as con:  # an older version's view, made as it opens the state
+        con.execute("create or replace view current_roster_rows as select * from roster_rows")
+    ran.clear()
+    with state_db.connect_state(path) as con:
+        assert "create_state_tables" in ran
+        assert (
+            con.sql("select sql from duckdb_views() where view_name = 'current_roster_rows'").fetchall() == current_rows
+        )
+        con.execute("alter table bpjs_claims rename to bpjs_klaim")  # as an older version named it
     monkeypatch.setattr(state_db, "schema_digest", lambda: "the scripts of a later version")
     with state_db.connect_state(path) as con:
         tables = {name for (name,) in con.execute("select table_name from information_schema.tables").fetchall()}
         assert "bpjs_claims" in tables and "bpjs_klaim" not in tables
-        assert con.execute("select digest from state_schema").fetchall() == [("the scripts of a later version",)]
+        assert con.execute("select digest from state_schema").fetchall() == [(state_db.made_digest(con),)]
