@@ -424,6 +424,8 @@ def ingest_and_publish(
                 and steps.published(settings, last[0])
                 and state_runs.published_is_current(con, fingerprint)
             )
+            built_with = state_runs.published_with(con)
+            rebuilt = built_with is not None and built_with[0] != fingerprint  # views, statements, reference, settings
             if not current:  # else nothing was recorded since the last publish: the current versions stand
                 state_current.refresh_current(con, run_id)
             checks = state_runs.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
@@ -438,7 +440,9 @@ def ingest_and_publish(
             "nothing new and nothing changed since the last publish of %s: not republished", steps.destination(settings)
         )
     else:
-        log.info("publishing %s", steps.destination(settings))
+        because = ": what it is built from changed since its last publish (views, statements, reference files or "
+        because += "settings, flows/store/publish.py `fingerprint`)" if rebuilt else ""
+        log.info("publishing %s%s", steps.destination(settings), because)
         check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
         coverage = steps.publish(state_path, settings, run_id, key)
     if held:

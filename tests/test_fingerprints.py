@@ -6,6 +6,7 @@ enumerate the fields, so a new setting without a role, or without a changed valu
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import fields, replace
@@ -123,15 +124,19 @@ def same_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("name", FIGURE_SETTINGS)
-def test_changing_a_figure_setting_republishes_the_regency(name: str, tmp_path: Path, same_key: None) -> None:
+def test_changing_a_figure_setting_republishes_the_regency(
+    name: str, tmp_path: Path, same_key: None, caplog: pytest.LogCaptureFixture
+) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
     build_warehouse(raw, warehouse)
     published = warehouse.stat().st_ino
     build_warehouse(raw, warehouse)
     assert warehouse.stat().st_ino == published  # nothing changed: not republished
+    caplog.set_level(logging.INFO, logger="cakupan")
     build_warehouse(raw, warehouse, **{name: CHANGED[name]})
     assert warehouse.stat().st_ino != published
+    assert "0 new or changed" in caplog.text and "what it is built from changed since its last publish" in caplog.text
     if name in {"provisional_below_pct", "outlier_min_share", "outlier_min_change"}:
         assert query(warehouse, f"select value from settings where name = '{name}'") == [(float(CHANGED[name]),)]
 

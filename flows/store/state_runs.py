@@ -80,17 +80,23 @@ def last_published(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return None if not rows else (str(rows[0][0]), str(rows[0][1]))
 
 
+def published_with(con: duckdb.DuckDBPyConnection) -> tuple[str, datetime] | None:
+    """(fingerprint, started_at) of the run that published the current warehouse, if any."""
+    last = con.execute(
+        "select published, started_at from runs where published is not null order by started_at desc limit 1"
+    ).fetchall()  # to the end: an unfinished result would block the connection's next statement
+    return (str(last[0][0]), last[0][1]) if last else None
+
+
 def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """True when the last published warehouse was built with `fingerprint` and nothing was recorded since.
 
     Nothing: no file version, and no period action (a close, reopen, accept or follow-up republishes).
     """
-    last = con.execute(
-        "select published, started_at from runs where published is not null order by started_at desc limit 1"
-    ).fetchall()  # to the end: an unfinished result would block the connection's next statement
-    if not last or last[0][0] != fingerprint:
+    last = published_with(con)
+    if last is None or last[0] != fingerprint:
         return False
-    return unpublished_changes(con, last[0][1]) == 0
+    return unpublished_changes(con, last[1]) == 0
 
 
 def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
