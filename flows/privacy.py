@@ -6,7 +6,10 @@ any Unicode form count: every character whose NFKC form is one digit or that is 
 rewritten as its ASCII digit. A separator is any character that only spaces or joins: whitespace
 of any kind (non-breaking and ideographic spaces too), dashes, `_` and the other connectors, dots,
 apostrophes and backticks (and their fullwidth forms), invisible format characters (zero-width
-space, soft hyphen) and control characters. A path's `/` is not a separator, nor is a comma
+space, soft hyphen), control characters, and the marks drawn on or around the character before
+(Unicode categories Mn and Me: variation selectors such as the emoji one U+FE0F, the combining
+grapheme joiner U+034F, accents, the keycap U+20E3 of `3️⃣` pasted from WhatsApp): invisible joiners
+by look, so `3️⃣3️⃣0️⃣2️⃣...` is a number. A path's `/` is not a separator, nor is a comma
 between values (`2024-03, 2024-04` is a list of months, not a NIK) except in a value that is only a
 number (`3302,1752,0580,0001`).
 
@@ -19,7 +22,7 @@ Then, over the rewritten text:
 
 `mask_text` (a Python string), `mask_nik` (a polars expression) and the SQL macro `masked`
 (warehouse/statements/create_macros.sql, given these patterns by `mask_variables`) apply the same
-patterns, and tests/fixtures/nik_mask_cases.csv holds the cases all three must agree on. Every
+patterns, and tests/fixtures/nik_mask_cases.json holds the cases all three must agree on. Every
 pattern is linear: a separator and a digit never compete for a character, so an attempt at a
 position ends at the end of its run of digits and separators.
 """
@@ -35,7 +38,9 @@ import polars as pl
 
 MIN_DIGITS = 12  # a NIK has 16; 12 catches one typed short or cut
 ASCII_SEPARATORS = " ._-'`"  # and the control characters (tab, line breaks...)
-SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc")
+# spaces, dashes, connectors, format and control characters, and the marks drawn on the character before (Mn: variation
+# selectors, the combining grapheme joiner, accents) or around it (Me: the keycap of `3️⃣`), invisible joiners by look
+SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc", "Mn", "Me")
 EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
 CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
@@ -65,8 +70,24 @@ def unicode_forms() -> tuple[dict[str, str], str]:
 
 
 def separator_class() -> str:
-    """The separators as the inside of a regex character class, the same for Python, RE2 and Rust."""
-    return "".join("\\" + char if char in "\\]^-[&~" else char for char in unicode_forms()[1])
+    """The separators as the inside of a regex character class, the same for Python, RE2 and Rust: runs of consecutive
+    characters written as ranges (`a-b`), so the class stays short (about 2,000 marks) and DuckDB plans it fast."""
+    codes = sorted({ord(char) for char in unicode_forms()[1]})
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(
+        class_char(first) if last == first else class_char(first) + ("-" if last > first + 1 else "") + class_char(last)
+        for first, last in runs
+    )
+
+
+def class_char(code: int) -> str:
+    """One character as written in a character class, escaped if Python, RE2 or Rust give it a meaning there."""
+    return "\\" + chr(code) if chr(code) in "\\]^-[&~" else chr(code)
 
 
 @cache
