@@ -217,8 +217,14 @@ def test_no_nik_cell_split_by_punctuation_reaches_the_failures_the_flagged_cells
     rows = [[cell, f"Orang {i}", "P", "Anggota BPD", "Sudah", ""] for i, cell in enumerate(in_nik.values())]
     rows += [[ANI, f"Kpj {i}", "P", "Anggota BPD", "Sudah", cell] for i, cell in enumerate(in_kpj.values())]
     write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"BPD": rows})
+    in_export = {f"330217520580{index:04d}": f"3302:1752:0580:{index:04d}" for index in (201, 202)}
+    export = raw / "2024-04" / "BPJS" / "peserta.csv"
+    export.parent.mkdir(parents=True)
+    header = "NO KPJ;NIK;NAMA LENGKAP;TGL LAHIR;SEGMEN;PROGRAM;TGL_KEPESERTAAN;STATUS KEPESERTAAN;BLTH IURAN TERAKHIR"
+    lines = [f"1234567890{i};{cell};Zaki;;BPU;JKK;01/01/2024;Aktif;Apr-24" for i, cell in enumerate(in_export.values())]
+    export.write_text("\n".join([header, *lines]) + "\n")
     build_warehouse(raw, warehouse)
-    niks = [*in_nik, *in_kpj]
+    niks = [*in_nik, *in_kpj, *in_export]
 
     def leaked(values: list[object]) -> list[object]:
         return [v for v in values if v is not None and any(nik in re.sub(r"[^0-9]", "", str(v)) for nik in niks)]
@@ -231,7 +237,7 @@ def test_no_nik_cell_split_by_punctuation_reaches_the_failures_the_flagged_cells
             ).fetchall()
         assert not leaked([value for _, value in failures[path]])
     shown = {value for column, value in failures[warehouse] if column == "nik"}
-    assert {f"{nik[:6]}******{nik[-4:]}" for nik in in_nik} <= shown
+    assert {f"{nik[:6]}******{nik[-4:]}" for nik in [*in_nik, *in_export]} <= shown
     assert {f"{nik[:6]}******{nik[-4:]}" for nik in in_kpj} <= {v for c, v in failures[warehouse] if c == "kpj"}
     with duckdb.connect(str(state_of(warehouse)), read_only=True) as connection:
         flagged = connection.execute("select nik_raw, kpj_raw from flagged_rows").fetchall()
