@@ -51,18 +51,27 @@ def main() -> None:
 
 RawOption = Annotated[
     Path | None,
-    typer.Option("--raw", help=f"Landing zone: raw/<YYYY-MM>/... village files. [default: {Settings.raw_dir}]"),
+    typer.Option(
+        "--raw", help=f"Landing zone: raw/<YYYY-MM>/... village files. [default: {Settings.raw_dir}]", readable=False
+    ),
 ]
 WarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", help=f"Analyst warehouse (DuckDB file) to publish. [default: {Settings.warehouse}]"),
+    typer.Option(
+        "--warehouse",
+        help=f"Analyst warehouse (DuckDB file) to publish. [default: {Settings.warehouse}]",
+        readable=False,
+    ),
 ]
 ReadWarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", help=f"Analyst warehouse (DuckDB file) to read. [default: {Settings.warehouse}]"),
+    typer.Option(
+        "--warehouse", help=f"Analyst warehouse (DuckDB file) to read. [default: {Settings.warehouse}]", readable=False
+    ),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help=f"Settings file. [default: ./{DEFAULT_CONFIG_FILE} if present]")
+    Path | None,
+    typer.Option("--config", help=f"Settings file. [default: ./{DEFAULT_CONFIG_FILE} if present]", readable=False),
 ]
 BatchOption = Annotated[
     int | None,
@@ -283,7 +292,9 @@ def serve(
 def province(
     raw: Annotated[
         Path | None,
-        typer.Option("--raw", help="Folder of landing zones, one per regency code: <raw>/33.02/<YYYY-MM>/..."),
+        typer.Option(
+            "--raw", help="Folder of landing zones, one per regency code: <raw>/33.02/<YYYY-MM>/...", readable=False
+        ),
     ] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
@@ -398,7 +409,7 @@ def watch(
         watch_server(settings.state.parent / "alerts.json", timedelta(hours=stale_after), every)
 
 
-OutOption = Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).")]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for the workbooks (one per village).", readable=False)]
 PeriodOption = Annotated[str | None, typer.Option(help="Only this period (YYYY-MM).", callback=valid_period)]
 VillageOption = Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")]
 
@@ -533,13 +544,14 @@ def report(
             help="Month to report (YYYY-MM). [default: the latest month in the warehouse]", callback=valid_period
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.", readable=False)] = Path("report.html"),
     site: Annotated[
         Path | None,
         typer.Option(
             "--site",
             help="Write instead the offline site into this folder: a page for the regency, each kecamatan and "
             "each desa, every month on each, in Bahasa Indonesia (docs/site.md).",
+            readable=False,
         ),
     ] = None,
     lang: Annotated[

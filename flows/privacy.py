@@ -6,7 +6,10 @@ any Unicode form count: every character whose NFKC form is one digit or that is 
 rewritten as its ASCII digit. A separator is any character that only spaces or joins: whitespace
 of any kind (non-breaking and ideographic spaces too), dashes, `_` and the other connectors, dots,
 apostrophes and backticks (and their fullwidth forms), invisible format characters (zero-width
-space, soft hyphen) and control characters. A path's `/` is not a separator, nor is a comma
+space, soft hyphen), control characters, and the marks drawn on or around the character before
+(Unicode categories Mn and Me: variation selectors such as the emoji one U+FE0F, the combining
+grapheme joiner U+034F, accents, the keycap U+20E3 of `3️⃣` pasted from WhatsApp): invisible joiners
+by look, so `3️⃣3️⃣0️⃣2️⃣...` is a number. A path's `/` is not a separator, nor is a comma
 between values (`2024-03, 2024-04` is a list of months, not a NIK) except in a value that is only a
 number (`3302,1752,0580,0001`).
 
@@ -17,9 +20,22 @@ Then, over the rewritten text:
 2. otherwise each run of 12 or more digits in a row keeps its first 6 and last 4 (`330217******0001`);
 3. and each run of 12 or more digits with separators between them is hidden (`******`).
 
+A cell of the NIK or KPJ column (`ID_COLUMNS`: a failure's value, a flagged row's cell) is an identifier, not free
+text: `mask_id_cell` shows it as validation_failures shows a NIK (first 6 and last 4 digits, one `*` per hidden digit)
+when it holds 12 or more digits in any form, whatever separates them (`3302:1752:0580:0018`, `3302/1752/0580/0019`,
+`3302|1752|0580|0020`); a KPJ has 11 digits, so 12 or more in its column are a NIK typed there. `mask_cell` picks that
+rule or the general ones by column, where a failure value or a flagged cell is made (flows/ingest/validate.py,
+flows/ingest/village_files.py): the state database, the analyst file and the corrections workbooks read it masked.
+
+A limit: free text (SUMBER IURAN, JABATAN, names of files and sheets, reasons) keeps the general rules, so a NIK
+split there by punctuation that is not a separator (`:`, `/`, `,` outside a value that is only a number, `·`, `|`,
+`+`, `*`, `~`, `،`, `。`, `・`, `⁄`) is not masked: `/` is a path's separator and `,` separates months
+(`2024-03, 2024-04`), and counting every punctuation mark as a separator would hide dates, amounts and lists of
+numbers in every text.
+
 `mask_text` (a Python string), `mask_nik` (a polars expression) and the SQL macro `masked`
 (warehouse/statements/create_macros.sql, given these patterns by `mask_variables`) apply the same
-patterns, and tests/fixtures/nik_mask_cases.csv holds the cases all three must agree on. Every
+patterns, and tests/fixtures/nik_mask_cases.json holds the cases all three must agree on. Every
 pattern is linear: a separator and a digit never compete for a character, so an attempt at a
 position ends at the end of its run of digits and separators.
 """
@@ -35,11 +51,14 @@ import polars as pl
 
 MIN_DIGITS = 12  # a NIK has 16; 12 catches one typed short or cut
 ASCII_SEPARATORS = " ._-'`"  # and the control characters (tab, line breaks...)
-SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc")
+# spaces, dashes, connectors, format and control characters, and the marks drawn on the character before (Mn: variation
+# selectors, the combining grapheme joiner, accents) or around it (Me: the keycap of `3️⃣`), invisible joiners by look
+SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc", "Mn", "Me")
 EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
 CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
 HIDDEN = "******"
+ID_COLUMNS = ("nik", "kpj")  # a cell in these columns is an identifier: any 12 or more digits in it are a NIK
 
 
 @cache
@@ -65,8 +84,24 @@ def unicode_forms() -> tuple[dict[str, str], str]:
 
 
 def separator_class() -> str:
-    """The separators as the inside of a regex character class, the same for Python, RE2 and Rust."""
-    return "".join("\\" + char if char in "\\]^-[&~" else char for char in unicode_forms()[1])
+    """The separators as the inside of a regex character class, the same for Python, RE2 and Rust: runs of consecutive
+    characters written as ranges (`a-b`), so the class stays short (about 2,000 marks) and DuckDB plans it fast."""
+    codes = sorted({ord(char) for char in unicode_forms()[1]})
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(
+        class_char(first) if last == first else class_char(first) + ("-" if last > first + 1 else "") + class_char(last)
+        for first, last in runs
+    )
+
+
+def class_char(code: int) -> str:
+    """One character as written in a character class, escaped if Python, RE2 or Rust give it a meaning there."""
+    return "\\" + chr(code) if chr(code) in "\\]^-[&~" else chr(code)
 
 
 @cache
@@ -100,23 +135,50 @@ def mask_text(text: str) -> str:
     return spaced.sub(HIDDEN, contiguous.sub(rf"\g<1>{HIDDEN}\g<2>", ascii_digits))
 
 
+def ascii_digits_of(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(the text with every digit form rewritten as ASCII, its digits alone)."""
+    forms, _ = unicode_forms()
+    ascii_digits = value.str.replace_many(list(forms), list(forms.values()))
+    return ascii_digits, ascii_digits.str.replace_all(r"[^0-9]", "")
+
+
+def shown_digits(digits: pl.Expr) -> pl.Expr:
+    """Digits as validation_failures shows a NIK: the first 6 and last 4, one `*` per hidden digit."""
+    count = digits.str.len_chars()
+    return pl.concat_str(digits.str.head(6), pl.lit("*").repeat_by(count - 10).list.join(""), digits.str.tail(4))
+
+
 def mask_nik(value: pl.Expr) -> pl.Expr:
     """`mask_text` as a polars expression, for whole columns (failure values, flagged cells)."""
-    forms, _ = unicode_forms()
     found = patterns()
-    ascii_digits = value.str.replace_many(list(forms), list(forms.values()))
-    digits = ascii_digits.str.replace_all(r"[^0-9]", "")
-    count = digits.str.len_chars()
+    ascii_digits, digits = ascii_digits_of(value)
     number_only = ascii_digits.str.contains(f"^{found['nik_number_only']}$")
     return (
-        pl.when(number_only & (count >= MIN_DIGITS))
-        .then(pl.concat_str(digits.str.head(6), pl.lit("*").repeat_by(count - 10).list.join(""), digits.str.tail(4)))
+        pl.when(number_only & (digits.str.len_chars() >= MIN_DIGITS))
+        .then(shown_digits(digits))
         .otherwise(
             ascii_digits.str.replace_all(found["nik_contiguous"], f"${{1}}{HIDDEN}${{2}}").str.replace_all(
                 found["nik_spaced"], HIDDEN
             )
         )
     )
+
+
+def mask_id_cell(value: pl.Expr) -> pl.Expr:
+    """A NIK or KPJ cell (`ID_COLUMNS`) as validation_failures shows a NIK when it holds 12 or more digits in any form,
+    whatever separates them (`3302:1752:0580:0018` -> `330217******0018`): a value in the NIK column is a NIK attempt,
+    and a KPJ has 11 digits, so 12 or more in its column are a NIK typed there. A shorter value is no NIK: as written.
+    """
+    _, digits = ascii_digits_of(value)
+    return pl.when(digits.str.len_chars() >= MIN_DIGITS).then(shown_digits(digits)).otherwise(value)
+
+
+def mask_cell(column_name: str | pl.Expr, value: pl.Expr) -> pl.Expr:
+    """A cell of a roster or an export as it may leave the state database: `mask_id_cell` in a NIK or KPJ column,
+    `mask_nik` (the general rules) in any other (a NIK may be typed anywhere)."""
+    if isinstance(column_name, str):
+        return mask_id_cell(value) if column_name in ID_COLUMNS else mask_nik(value)
+    return pl.when(column_name.is_in(ID_COLUMNS)).then(mask_id_cell(value)).otherwise(mask_nik(value))
 
 
 @cache

@@ -132,6 +132,62 @@ def test_a_wrong_path_fails_before_prefect_starts_in_one_line(
             assert con.sql("select status, message from runs").fetchall() == [("failed", line.split(": ", 1)[1])]
 
 
+WITHOUT_ROOTS_READ = [
+    "--bounding-set",
+    "-dac_override,-dac_read_search",
+    "--inh-caps",
+    "-dac_override,-dac_read_search",
+]
+
+
+def as_a_user() -> list[str]:
+    """The prefix that runs a command as an ordinary user may: as root, without the capabilities that read any file."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is missing: root reads a folder whatever its mode")
+    return [setpriv, *WITHOUT_ROOTS_READ]
+
+
+def test_an_unreadable_landing_zone_fails_in_one_line_recorded_not_in_clicks_box(tmp_path: Path) -> None:
+    """The project's preflight speaks (one line, exit 1, the run recorded), not the CLI's check of the option."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    raw.mkdir()
+    raw.chmod(0)
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    try:
+        command = [*as_a_user(), *CAKUPAN, "run", "--raw", str(raw), "--warehouse", str(warehouse)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        raw.chmod(0o700)
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line == f"cakupan run failed: landing zone {raw} cannot be read by this user"
+    with duckdb.connect(str(state_path_for(warehouse)), read_only=True) as con:
+        assert con.sql("select status, message from runs").fetchall() == [("failed", line.split(": ", 1)[1])]
+
+
+def test_no_path_option_is_checked_by_the_cli_before_the_command() -> None:
+    """Every path option of every command leaves existence and access to the command, which names the path in one
+    line and records a run (typer's `readable` check, on by default, and `exists`, `writable` print a box, exit 2)."""
+    import typing
+
+    from typer.models import OptionInfo
+
+    options = [
+        (command.callback.__name__, name, info)
+        for command in app.registered_commands
+        if command.callback is not None
+        for name, hint in typing.get_type_hints(command.callback, include_extras=True).items()
+        if typing.get_origin(hint) is typing.Annotated and "Path" in str(typing.get_args(hint)[0])
+        for info in typing.get_args(hint)[1:]
+        if isinstance(info, OptionInfo)
+    ]
+    assert len(options) > 20 and {name for _, name, _ in options} >= {"raw", "warehouse", "config", "out", "site"}
+    assert [(c, n) for c, n, info in options if info.readable or info.exists or info.writable] == []
+
+
 def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
     done = cakupan_here("run", "--raw", str(tmp_path / "nope"), "--verbose", env=env)

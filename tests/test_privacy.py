@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.privacy import mask_nik, mask_text, mask_variables, unicode_forms
+from flows.privacy import mask_cell, mask_nik, mask_text, mask_variables, unicode_forms
 from flows.store.sql import run_script
 
 CASES = json.loads((Path(__file__).parent / "fixtures" / "nik_mask_cases.json").read_text())
@@ -47,10 +47,12 @@ def test_sql_masks_a_nik_written_in_every_digit_form_as_python_does(con: duckdb.
 
 
 def test_the_cases_cover_every_form_named_in_the_issue() -> None:
-    """Fullwidth digits, underscores, non-breaking spaces, header cells and sheet names are among the cases."""
+    """Fullwidth digits, underscores, non-breaking spaces, invisible marks (VS16, CGJ, a combining accent, keycaps),
+    header cells and sheet names are among the cases; no masked text keeps a digit in another form."""
     texts = "".join(case["text"] for case in CASES)
-    assert all(form in texts for form in ("\uff13", "_", "\u00a0", "\u200b", "NO KPJ (NIK", "BPD 33"))
-    assert all(case["masked"].isascii() or "\uff21" in case["masked"] for case in CASES)
+    forms = ("\uff13", "_", "\u00a0", "\u200b", "\ufe0f", "\u034f", "\u0301", "\u20e3", "NO KPJ (NIK", "BPD 33")
+    assert all(form in texts for form in forms)
+    assert not [case for case in CASES if set(case["masked"]) & set(unicode_forms()[0])]
 
 
 FORMS = {  # one NIK-like value per form; each reaches one place below
@@ -156,3 +158,99 @@ def test_no_nik_in_any_form_reaches_the_warehouse_a_log_an_artifact_a_workbook_o
 def query_all(warehouse: Path, table: str, column: str) -> list[tuple[str]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return connection.execute(f"select {column} from {table}").fetchall()
+
+
+ID_SEPARATORS = [
+    ":",
+    "/",
+    ",",
+    "\u00b7",
+    "\u2022",
+    "*",
+    "+",
+    "|",
+    "~",
+    "\u060c",
+    "\u3002",
+    "\u30fb",
+    "\u2044",
+    ";",
+    "#",
+]
+
+
+@pytest.mark.parametrize("separator", ID_SEPARATORS)
+def test_a_nik_or_kpj_cell_shows_12_digits_or_more_masked_whatever_separates_them(separator: str) -> None:
+    """In the NIK and KPJ columns any 12 digits are a NIK; elsewhere the general rules (a path's `/`, a list's `,`)."""
+    cell = separator.join(("3302", "1752", "0580", "0018"))
+    frame = pl.DataFrame({"v": [cell, f"NIK {cell} (lama)", "1234-5678-901", ""]})
+    for column in ("nik", "kpj"):
+        shown = frame.select(mask_cell(column, pl.col("v"))).to_series().to_list()
+        assert shown == ["330217******0018", "330217******0018", "1234-5678-901", ""]  # a KPJ's 11 digits stay
+    named = frame.with_columns(column=pl.Series(["nik", "contribution", "kpj", "role"]))
+    by_column = named.select(mask_cell(pl.col("column"), pl.col("v"))).to_series().to_list()
+    assert by_column[0] == "330217******0018" and by_column[1] == mask_text(f"NIK {cell} (lama)")
+
+
+def id_cells(column: str) -> dict[str, str]:
+    """A NIK (ending in its index) split by each separator, as the cell of `column` holds it."""
+    return {
+        f"330217520580{index:04d}": separator.join(("3302", "1752", "0580", f"{index:04d}"))
+        for index, separator in enumerate(ID_SEPARATORS, start=1 if column == "nik" else 101)
+    }
+
+
+def test_no_nik_cell_split_by_punctuation_reaches_the_failures_the_flagged_cells_or_the_corrections(
+    tmp_path: Path,
+) -> None:
+    """NIKs split by `:`, `/`, `,`, `·`, `;`... in the NIK and NO KPJ columns: validation_failures (state and analyst
+    file) and every cell of the corrections workbooks show them as first 6 and last 4 digits, never whole."""
+    import openpyxl
+
+    from flows.outputs.rejects import write_rejects
+    from flows.settings import BANYUMAS_REGENCY_CODE
+    from flows.store.reference import load_villages
+    from tests.helpers import ANI, build_warehouse, state_of, write_roster
+
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    in_nik, in_kpj = id_cells("nik"), id_cells("kpj")
+    rows = [[cell, f"Orang {i}", "P", "Anggota BPD", "Sudah", ""] for i, cell in enumerate(in_nik.values())]
+    rows += [[ANI, f"Kpj {i}", "P", "Anggota BPD", "Sudah", cell] for i, cell in enumerate(in_kpj.values())]
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"BPD": rows})
+    in_export = {f"330217520580{index:04d}": f"3302:1752:0580:{index:04d}" for index in (201, 202)}
+    export = raw / "2024-04" / "BPJS" / "peserta.csv"
+    export.parent.mkdir(parents=True)
+    header = "NO KPJ;NIK;NAMA LENGKAP;TGL LAHIR;SEGMEN;PROGRAM;TGL_KEPESERTAAN;STATUS KEPESERTAAN;BLTH IURAN TERAKHIR"
+    lines = [f"1234567890{i};{cell};Zaki;;BPU;JKK;01/01/2024;Aktif;Apr-24" for i, cell in enumerate(in_export.values())]
+    export.write_text("\n".join([header, *lines]) + "\n")
+    build_warehouse(raw, warehouse)
+    niks = [*in_nik, *in_kpj, *in_export]
+
+    def leaked(values: list[object]) -> list[object]:
+        return [v for v in values if v is not None and any(nik in re.sub(r"[^0-9]", "", str(v)) for nik in niks)]
+
+    failures = {}
+    for path in (state_of(warehouse), warehouse):
+        with duckdb.connect(str(path), read_only=True) as connection:
+            failures[path] = connection.execute(
+                "select column_name, failure_value from validation_failures where column_name in ('nik', 'kpj')"
+            ).fetchall()
+        assert not leaked([value for _, value in failures[path]])
+    shown = {value for column, value in failures[warehouse] if column == "nik"}
+    assert {f"{nik[:6]}******{nik[-4:]}" for nik in [*in_nik, *in_export]} <= shown
+    assert {f"{nik[:6]}******{nik[-4:]}" for nik in in_kpj} <= {v for c, v in failures[warehouse] if c == "kpj"}
+    with duckdb.connect(str(state_of(warehouse)), read_only=True) as connection:
+        flagged = connection.execute("select nik_raw, kpj_raw from flagged_rows").fetchall()
+    assert flagged and not leaked([value for row in flagged for value in row])
+
+    written = write_rejects(
+        state_of(warehouse), load_villages(region=BANYUMAS_REGENCY_CODE), tmp_path / "out", None, None
+    )
+    cells = [
+        value
+        for path in written
+        for sheet in openpyxl.load_workbook(path).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+    ]
+    assert written and not leaked(cells)

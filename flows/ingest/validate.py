@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from flows.ingest.headers import CANONICAL_COLUMNS
-from flows.privacy import mask_nik
+from flows.privacy import mask_cell, mask_id_cell
 from schemas.roster import SET_CHECKS, Severity, check_catalog, schema_for
 
 if TYPE_CHECKING:  # pandera is imported where rows are validated (the readers, whose forkserver preloads it)
@@ -56,8 +56,11 @@ def failures_of(
         .join(checks, on="check_name", how="left")
         .with_columns(
             severity=pl.lit(severity),
-            # a NIK typed in any column, not only NIK; a birth date is personal data: never shown
-            failure_value=pl.when(pl.col("column_name") != "birth_date").then(mask_nik(pl.col("failure_value"))),
+            # a NIK typed in any column, not only NIK, and any 12 digits in the NIK or KPJ column, however split;
+            # a birth date is personal data: never shown
+            failure_value=pl.when(pl.col("column_name") != "birth_date").then(
+                mask_cell(pl.col("column_name"), pl.col("failure_value"))
+            ),
         )
         .select(list(FAILURE_COLUMNS))
     )
@@ -78,7 +81,7 @@ def duplicate_failures(indexed: pl.DataFrame) -> pl.DataFrame:
             pl.lit(check.column).alias("column_name"),
             pl.lit(check.name).alias("check_name"),
             pl.lit(check.severity).alias("severity"),
-            mask_nik(pl.col("nik_raw")).alias("failure_value"),
+            mask_id_cell(pl.col("nik_raw")).alias("failure_value"),
             pl.format("Sama dengan baris {}. {}", "first_row", pl.lit(check.message)).alias("message"),
         )
     )

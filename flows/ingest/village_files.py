@@ -15,7 +15,7 @@ from flows.ingest.place import Gazetteer, place
 from flows.ingest.reasons import EXPORT_IN_VILLAGE_FILE, EXPORT_OUTSIDE_BRANCH, NO_ROSTER_SHEET
 from flows.ingest.structure import IgnoredSheet, Roster, structure_sheet, with_row_kinds
 from flows.ingest.validate import validate
-from flows.privacy import mask_nik
+from flows.privacy import mask_cell
 
 FLAGGED_COLUMNS = (
     "source_file",
@@ -86,6 +86,7 @@ def validate_rosters(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl
     flagged = (
         normalized.join(failures.select(ROW_KEY).unique(), on=ROW_KEY, how="semi")
         .select(FLAGGED_COLUMNS)
-        .with_columns(mask_nik(pl.col(c)) for c in FLAGGED_COLUMNS if c.endswith("_raw"))  # only roster_rows keeps NIKs
+        # only roster_rows keeps NIKs
+        .with_columns(mask_cell(c.removesuffix("_raw"), pl.col(c)) for c in FLAGGED_COLUMNS if c.endswith("_raw"))
     )
     return accepted, failures, flagged
