@@ -38,11 +38,13 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-## bench: the pipeline against the raw-read floor and a pandas baseline, the province publisher, the offline site (docs/performance.md)
+## bench: the pipeline against the raw-read floor and a pandas baseline, the province through its engine, the province
+## publisher, the offline site (docs/performance.md). Its processes keep their bytecode, as an installed cakupan's do
+## (where PYTHONDONTWRITEBYTECODE is set, each would compile Prefect and Dask from source: about 2 s a process)
 bench: install
-	$(UV) run --frozen --group bench python benchmarks/bench.py
-	$(UV) run --frozen --group bench python benchmarks/bench_publish.py
-	$(UV) run --frozen --group bench python benchmarks/bench_site.py
+	env -u PYTHONDONTWRITEBYTECODE $(UV) run --frozen --group bench python benchmarks/bench.py
+	env -u PYTHONDONTWRITEBYTECODE $(UV) run --frozen --group bench python benchmarks/bench_publish.py
+	env -u PYTHONDONTWRITEBYTECODE $(UV) run --frozen --group bench python benchmarks/bench_site.py
 
 ## profile: a pyinstrument call tree of the pipeline in one process (docs/performance.md)
 profile: install
