@@ -131,44 +131,34 @@ class FailingSteps(PlainSteps):
         return super().discover(raw_dir)
 
 
-def test_a_failed_child_leaves_the_others_published_and_only_it_runs_again(
-    province_zones: tuple[Path, Path], tmp_path: Path
+@pytest.mark.parametrize(
+    ("per_child", "failing", "unit", "kept"),
+    [(1, "33.03", "33.03", ["33.01", "33.02"]), (3, "33.02", "33.01,33.02,33.03", ["33.01", "33.03"])],
+    ids=["a regency a unit", "the middle regency of a unit of three"],
+)
+def test_a_failed_regency_leaves_the_others_published_and_only_it_runs_again(
+    province_zones: tuple[Path, Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    per_child: int,
+    failing: str,
+    unit: str,
+    kept: list[str],
 ) -> None:
+    """A regency that fails stops none after it, in its unit or another; its unit fails with the reason, and the next
+    run takes only that regency."""
     province, zones = province_zones
-    config = settings(tmp_path, zones)
-    with pytest.raises(RunFailedError, match=r"1 child run\(s\) did not complete \(33.03: OSError"):
-        province_run(config, InProcessSteps(FailingSteps("33.03")))
+    config = replace(settings(tmp_path, zones), regencies_per_child=per_child)
+    reason = rf"1 child run\(s\) did not complete \({unit}: OSError: the share of {failing} went away"
+    with pytest.raises(RunFailedError, match=reason):
+        province_run(config, InProcessSteps(FailingSteps(failing)))
+    if per_child > 1:  # the unit's log names the regency
+        assert f"regency {failing} failed: the share of {failing} went away" in caplog.text
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
-        assert con.sql("select distinct regency_code from coverage_by_regency order by all").fetchall() == [
-            ("33.01",),
-            ("33.02",),
-        ]
+        published = con.sql("select distinct regency_code from coverage_by_regency order by all").fetchall()
+    assert published == [(code,) for code in kept]
     retried = province_run(config)
-    assert retried.chunks == (("33.03",),) and retried.published
-    single = tmp_path / "single" / "cakupan.duckdb"
-    build_warehouse(province, single, region=REGION)
-    assert figures(config.warehouse) == figures(single)
-
-
-def test_a_unit_whose_middle_regency_fails_stages_the_others_and_only_it_runs_again(
-    province_zones: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Several regencies a unit: one that fails stops none after it; the unit fails with its reason, and the next run
-    takes only that regency."""
-    province, zones = province_zones
-    config = replace(settings(tmp_path, zones), regencies_per_child=3)
-    with pytest.raises(
-        RunFailedError, match=r"1 child run\(s\) did not complete \(33.01,33.02,33.03: OSError: the share of 33.02"
-    ):
-        province_run(config, InProcessSteps(FailingSteps("33.02")))
-    assert "regency 33.02 failed: the share of 33.02 went away" in caplog.text
-    with duckdb.connect(str(config.warehouse), read_only=True) as con:
-        assert con.sql("select distinct regency_code from coverage_by_regency order by all").fetchall() == [
-            ("33.01",),
-            ("33.03",),
-        ]
-    retried = province_run(config)
-    assert retried.chunks == (("33.02",),) and retried.published
+    assert retried.chunks == ((failing,),) and retried.published
     single = tmp_path / "single" / "cakupan.duckdb"
     build_warehouse(province, single, region=REGION)
     assert figures(config.warehouse) == figures(single)
