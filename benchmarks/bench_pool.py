@@ -74,6 +74,7 @@ def engine(home: Path) -> Iterator[tuple[dict[str, str], str]]:
             worker = [dask, "worker", address, "--nworkers", str(WORKERS), "--nthreads", "1", "--no-dashboard"]
             worker += ["--memory-limit", "0", "--preload", "flows.runtime.warm"]  # as docs/operations.md starts it
             worker_env = {**env, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+            worker_env["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] = "False"  # as docs/operations.md
             processes.append(start(worker, worker_env, home / "worker.log"))
             yield env, address
         finally:

@@ -393,6 +393,8 @@ def test_a_dask_workers_successive_units_read_with_the_same_processes(
     with local_cluster(threads=1) as address, distributed.Client(address) as client:  # type: ignore[no-untyped-call]
         for code in ("33.01", "33.02"):
             assert client.submit(unit, config, [code], f"unit-{code}", pure=False).result()[0].staged
+        profiling = client.run(lambda dask_worker: dask_worker.periodic_callbacks.get("profile"))
+        assert list(profiling.values()) == [None]  # no statistical profiler sampling the worker's threads
     read = pids_read(tmp_path)
     assert len(set(read["33.01"])) == 1 and set(read["33.02"]) == set(read["33.01"])
 

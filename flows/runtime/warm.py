@@ -36,7 +36,13 @@ from flows.settings import Settings
 
 # a Dask worker runs its tasks in a daemonic process by default, which may not start children (a batch's reading
 # process, a province unit's forkserver); a task goes to a worker only when the worker has a free thread
-CLUSTER_CONFIG = {"distributed.worker.daemon": False, "distributed.scheduler.worker-saturation": 1.0}
+# not daemonic: a unit starts its own reading processes; no statistical profiler: it sampled every thread every
+# 10 ms for a dashboard nobody opens (about 3 CPU-s of a 35-regency province, py-spy on its workers)
+CLUSTER_CONFIG = {
+    "distributed.worker.daemon": False,
+    "distributed.worker.profile.enabled": False,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
 # the workers of `local_cluster` start their forkserver as they start (`dask_setup`)
 PRELOAD = {"distributed.worker.preload": [__name__]}
 CONNECT_SECONDS = 30  # to reach the scheduler before the run fails
