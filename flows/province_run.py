@@ -426,7 +426,8 @@ def run_province(
     with state_db.run_lock(province_record(settings.warehouse)):
         committed = staging.read_manifests(store, present)
         changed = [code for code in present if not is_current(settings, code, committed.get(code))]
-        size = settings.regencies_per_child or steps.unit_size(settings, len(changed))
+        # sized only when some regency runs: a night with nothing new asks no cluster anything
+        size = settings.regencies_per_child or (steps.unit_size(settings, len(changed)) if changed else 1)
         chunks = [changed[start : start + size] for start in range(0, len(changed), size)]
         log.info(
             "%d regencies with a landing zone, %d changed: %d child run(s)", len(present), len(changed), len(chunks)

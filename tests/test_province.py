@@ -175,6 +175,22 @@ def test_automatic_units_are_about_six_a_worker_thread_and_one_regency_when_few_
     assert -(-changed // size) <= max(slots, 1) * UNITS_PER_SLOT
 
 
+def test_a_night_with_nothing_new_asks_no_cluster_how_to_size_its_units(
+    province_zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Automatic units are sized only when some regency runs: with every regency current, a scheduler that does not
+    answer costs nothing and the run succeeds (it sized them by asking it, and failed)."""
+    from flows.province_flow import DaskSteps
+    from tests.helpers import free_port
+
+    _, zones = province_zones
+    config = settings(tmp_path, zones)
+    assert province_run(config).published
+    nowhere = replace(config, dask_scheduler=f"tcp://127.0.0.1:{free_port()}")  # no scheduler listens there
+    again = run_province(nowhere, f"province-{uuid.uuid4()}", RunOptions(allow_empty=True), DaskSteps())
+    assert again.chunks == () and not again.published
+
+
 def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at_the_next_run(
     province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
