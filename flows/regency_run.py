@@ -417,14 +417,13 @@ def ingest_and_publish(
                 state_batches.record_copies(con, copies, run_id)
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)
-            last = state_runs.last_published(con)
+            last, built_with = state_runs.last_published(con), state_runs.published_with(con)
             current = (
                 not options.rekey
                 and last is not None
                 and steps.published(settings, last[0])
-                and state_runs.published_is_current(con, fingerprint)
+                and state_runs.published_is_current(con, built_with, fingerprint)
             )
-            built_with = state_runs.published_with(con)
             rebuilt = built_with is not None and built_with[0] != fingerprint  # views, statements, reference, settings
             if not current:  # else nothing was recorded since the last publish: the current versions stand
                 state_current.refresh_current(con, run_id)

@@ -88,12 +88,12 @@ def published_with(con: duckdb.DuckDBPyConnection) -> tuple[str, datetime] | Non
     return (str(last[0][0]), last[0][1]) if last else None
 
 
-def published_is_current(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
-    """True when the last published warehouse was built with `fingerprint` and nothing was recorded since.
+def published_is_current(con: duckdb.DuckDBPyConnection, last: tuple[str, datetime] | None, fingerprint: str) -> bool:
+    """True when the last published warehouse (`published_with`) was built with `fingerprint` and nothing was
+    recorded since.
 
     Nothing: no file version, and no period action (a close, reopen, accept or follow-up republishes).
     """
-    last = published_with(con)
     if last is None or last[0] != fingerprint:
         return False
     return unpublished_changes(con, last[1]) == 0
