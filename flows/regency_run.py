@@ -439,8 +439,11 @@ def ingest_and_publish(
             "nothing new and nothing changed since the last publish of %s: not republished", steps.destination(settings)
         )
     else:
-        because = ": what it is built from changed since its last publish (views, statements, reference files or "
-        because += "settings, flows/store/publish.py `fingerprint`)" if rebuilt else ""
+        because = (
+            ": what it is built from changed since its last publish (views, statements, reference files or settings, "
+            "flows/store/publish.py `fingerprint`)"
+        )
+        because = because if rebuilt else ""  # else new or changed files, which the log has just counted
         log.info("publishing %s%s", steps.destination(settings), because)
         check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
         coverage = steps.publish(state_path, settings, run_id, key)

@@ -129,11 +129,13 @@ def test_changing_a_figure_setting_republishes_the_regency(
 ) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
+    caplog.set_level(logging.INFO, logger="cakupan")
     build_warehouse(raw, warehouse)
+    assert "publishing" in caplog.text and "what it is built from" not in caplog.text  # a first publish: files
     published = warehouse.stat().st_ino
     build_warehouse(raw, warehouse)
     assert warehouse.stat().st_ino == published  # nothing changed: not republished
-    caplog.set_level(logging.INFO, logger="cakupan")
+    caplog.clear()
     build_warehouse(raw, warehouse, **{name: CHANGED[name]})
     assert warehouse.stat().st_ino != published
     assert "0 new or changed" in caplog.text and "what it is built from changed since its last publish" in caplog.text
