@@ -163,6 +163,8 @@ def test_an_export_in_parts_and_formats_counts_every_part(
     build_warehouse(raw, warehouse)
     assert figures(warehouse) == baseline[1]
     assert query(warehouse, "select count(*) from ingested_files where status = 'superseded'") == [(0,)]
+    # parts read by one run are no conflict: no village or branch is told to remove one
+    assert query(warehouse, "select count(*) from validation_failures where check_name = 'file_conflict'") == [(0,)]
     assert query(warehouse, "select kind, source_file, rows_counted from verification_sources order by all") == [
         ("bpjs_contributions", "2024-04/BPJS/Iuran April.csv", 1),
         ("bpjs_participants", "2024-04/BPJS/Peserta April bagian 2.csv", 3),
