@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from prefect.artifacts import Artifact, create_markdown_artifact, create_table_a
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import FailedRun
 from prefect.runtime import flow_run
 from prefect.schedules import Cron
 from prefect.states import Failed
@@ -152,6 +154,27 @@ def run_or_failed(
             raise
         get_run_logger().error("%s failed: %s", what, one_line(error))
         return Failed(message=one_line(error))
+
+
+class BriefFailedRun(logging.Filter):
+    """A flow run that ended Failed with its one line (`run_or_failed`) logged as that line, not a traceback.
+
+    A deployment's run (`cakupan serve`, a worker) is started by Prefect's engine, which asks the
+    flow for its result: a Failed state raises FailedRun there, and the engine logged it to the flow
+    run's log as "Engine execution exited with unexpected exception" with about 40 lines of Prefect's
+    traceback, under the operator's one line. On the engine's loggers of the process that imports the flows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, FailedRun):
+            record.msg, record.args = "flow run ended Failed: %s", (one_line(error),)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+for engine_logger in ("prefect.flow_runs", "prefect.engine"):  # the run's log; the engine's own, when it has no run
+    logging.getLogger(engine_logger).addFilter(BriefFailedRun())
 
 
 def post_rejections(rejections: list[dict[str, str]]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import shutil
 from pathlib import Path
 
@@ -123,6 +124,26 @@ def test_a_new_person_id_key_republishes_with_new_ids(
     assert warehouse.stat().st_ino != published  # nothing new in the zone, but the ids are keyed anew
     after = view(warehouse, "roster")["person_id"]
     assert after.len() == before.len() and not after.is_in(before.implode()).any()
+
+
+def test_a_deployment_run_that_fails_logs_its_reason_in_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As Prefect's engine runs a deployment's flow run (cakupan serve): it asks for the result, and logs the error."""
+    from prefect import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.logging.loggers import flow_run_logger
+
+    caplog.set_level(logging.INFO)
+    parameters = {"raw_dir": tmp_path / "no such zone", "warehouse": tmp_path / "cakupan.duckdb"}
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(nightly, parameters=parameters)
+    with pytest.raises(FailedRun, match="does not exist"):
+        run_flow(nightly, flow_run=flow_run, parameters=parameters, error_logger=flow_run_logger(flow_run=flow_run))
+    ended = [record for record in caplog.records if record.name == "prefect.flow_runs" and record.levelname == "ERROR"]
+    assert ended and all(record.exc_info is None for record in ended)
+    assert any(f"flow run ended Failed: landing zone {tmp_path}" in record.getMessage() for record in ended)
+    assert "Traceback" not in caplog.text and "unexpected exception" not in caplog.text
 
 
 def test_corrected_file_supersedes_the_earlier_one(
