@@ -242,6 +242,14 @@ SET_CHECKS: tuple[SetCheck, ...] = (
         "Kirim satu berkas per kelompok per bulan: hapus berkas yang salah, atau gabungkan isinya ke satu berkas.",
     ),
     SetCheck(
+        "row_below_total",
+        "nik",
+        "warning",
+        "Baris ini berisi NIK tetapi ada di bawah baris JUMLAH/TOTAL atau di bagian tanda tangan, sehingga tidak "
+        "dihitung.",
+        "Pindahkan baris ini ke atas baris JUMLAH, lalu kirim kembali berkasnya.",
+    ),
+    SetCheck(
         "file_rejected",
         "berkas",
         "error",

@@ -8,11 +8,13 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
+from typer.testing import CliRunner
 
+from flows.cli import app
 from flows.ingest.limits import UnreadableFileError
 from flows.ingest.read import read_workbook
 from flows.ingest.structure import IgnoredSheet, Roster, stack_rosters, structure_sheet, with_row_kinds
-from tests.helpers import build_warehouse, view, write_roster
+from tests.helpers import ANI, BUDI, build_warehouse, query, view, write_roster
 
 
 def rows_of(roster: Roster) -> pl.DataFrame:
@@ -146,3 +148,38 @@ def test_a_roster_with_only_its_header_loads_as_an_empty_file(tmp_path: Path) ->
     build_warehouse(tmp_path / "raw", tmp_path / "cakupan.duckdb")
     files = view(tmp_path / "cakupan.duckdb", "ingested_files")
     assert files.select("status", "rows_read", "rows_loaded").rows() == [("loaded", 0, 0)]
+
+
+def test_a_person_written_below_the_totals_row_is_skipped_and_the_village_told(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    rows = [
+        [ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"],
+        ["JUMLAH", "", "", "", "", ""],
+        [BUDI, "Budi", "L", "Anggota BPD", "Belum", ""],  # row 7: a person below the totals row
+        ["", "", "", "Kepala Desa", "", ""],
+        ["19650505 199003 1 010", "Sugiyono", "", "", "", ""],  # an official's NIP, not a person of the roster
+    ]
+    write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": rows})
+    build_warehouse(raw, warehouse)
+    assert query(warehouse, "select rows_read, rows_loaded, rows_rejected, rows_skipped from ingested_files") == [
+        (5, 1, 0, 4)
+    ]
+    assert query(warehouse, "select source_row, row_kind from skipped_rows order by all") == [
+        (6, "total"),
+        (7, "signature"),
+        (8, "signature"),
+        (9, "signature"),
+    ]
+    assert query(
+        warehouse,
+        "select source_row, check_name, severity, failure_value, message like '%di bawah baris JUMLAH%' "
+        "from validation_failures where source_row > 6",
+    ) == [(7, "row_below_total", "warning", f"{BUDI[:6]}******{BUDI[-4:]}", True)]
+    assert query(warehouse, "select count(*) from roster") == [(1,)]
+    out = tmp_path / "perbaikan"
+    assert CliRunner().invoke(app, ["rejects", "--warehouse", str(warehouse), "--out", str(out)]).exit_code == 0
+    (workbook,) = out.glob("*.xlsx")
+    cells = [
+        str(cell) for row in openpyxl.load_workbook(workbook).worksheets[0].iter_rows(values_only=True) for cell in row
+    ]
+    assert any("di bawah baris JUMLAH" in cell for cell in cells) and "Budi" in cells  # the row's own cells beside it

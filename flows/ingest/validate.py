@@ -8,7 +8,7 @@ import polars as pl
 
 from flows.ingest.headers import CANONICAL_COLUMNS
 from flows.privacy import mask_cell, mask_id_cell
-from schemas.roster import SET_CHECKS, Severity, check_catalog, schema_for
+from schemas.roster import NIK_DIGITS, SET_CHECKS, Severity, check_catalog, schema_for
 
 if TYPE_CHECKING:  # pandera is imported where rows are validated (the readers, whose forkserver preloads it)
     import pandera.polars as pa
@@ -84,6 +84,26 @@ def duplicate_failures(indexed: pl.DataFrame) -> pl.DataFrame:
             mask_id_cell(pl.col("nik_raw")).alias("failure_value"),
             pl.format("Sama dengan baris {}. {}", "first_row", pl.lit(check.message)).alias("message"),
         )
+    )
+
+
+def below_total_failures(footer: pl.DataFrame) -> pl.DataFrame:
+    """A `row_below_total` warning for each normalised row of a sheet's footer (below its totals row or in its
+    signature block) that holds a NIK: a person written there is skipped, and the village is told so."""
+    check = SET_CHECKS_BY_NAME["row_below_total"]
+    return footer.filter(NIK_DIGITS).select(
+        pl.lit(check.column).alias("column_name"),
+        pl.lit(check.name).alias("check_name"),
+        pl.lit(check.severity).alias("severity"),
+        mask_id_cell(pl.col("nik_raw")).alias("failure_value"),
+        pl.lit(check.message).alias("message"),
+        "source_file",
+        "sha256",
+        "period",
+        "sheet",
+        "source_row",
+        "group_code",
+        pl.lit(False).alias("rejects_row"),  # skipped, not rejected: counted once, in rows_skipped
     )
 
 

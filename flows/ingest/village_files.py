@@ -14,7 +14,7 @@ from flows.ingest.outcomes import ROW_KEY, DiscoveredFile, ExtractedFile, stacke
 from flows.ingest.place import Gazetteer, place
 from flows.ingest.reasons import EXPORT_IN_VILLAGE_FILE, EXPORT_OUTSIDE_BRANCH, NO_ROSTER_SHEET
 from flows.ingest.structure import IgnoredSheet, Roster, structure_sheet, with_row_kinds
-from flows.ingest.validate import validate
+from flows.ingest.validate import below_total_failures, validate
 from flows.privacy import mask_cell
 
 FLAGGED_COLUMNS = (
@@ -80,9 +80,14 @@ def roster_frame(extracted: Sequence[ExtractedFile], gazetteer: Gazetteer) -> pl
 
 
 def validate_rosters(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(accepted rows, failures, flagged rows' original cells) of the roster rows."""
-    normalized = normalize(rows.filter(pl.col("row_kind") == "data"))
-    accepted, failures = validate(normalized)
+    """(accepted rows, failures, flagged rows' original cells) of the roster rows.
+
+    The footers' rows are normalised too, for a person written below the totals row (`below_total_failures`).
+    """
+    normalized = normalize(rows.filter(pl.col("row_kind").is_in(["data", "signature"])))
+    accepted, failures = validate(normalized.filter(pl.col("row_kind") == "data"))
+    below = below_total_failures(normalized.filter(pl.col("row_kind") == "signature"))
+    failures = pl.concat([failures, below.select(failures.columns)]) if below.height else failures
     flagged = (
         normalized.join(failures.select(ROW_KEY).unique(), on=ROW_KEY, how="semi")
         .select(FLAGGED_COLUMNS)
