@@ -203,7 +203,7 @@ def check_zone(
     known_periods = set(known["period"].drop_nulls())
     gone_periods = sorted(known_periods - set(discovered["period"].drop_nulls()))
     remaining = known_periods - set(gone_periods)
-    gone = known.filter(pl.col("period").is_in(gone_periods)).height
+    gone = known.filter(pl.col("period").is_in(gone_periods))["source_file"].n_unique()  # files, not versions
     problems = []
     if gone_periods and not remaining:
         problems.append(

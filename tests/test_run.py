@@ -21,7 +21,7 @@ from flows.settings import Settings, state_path_for
 from flows.store import publish
 from flows.store.catalog import ViewDoc
 from flows.store.sql import query_frame
-from tests.helpers import ANI, BUDI, build_warehouse, kept_template, view, write_roster
+from tests.helpers import ANI, BUDI, CITRA, build_warehouse, kept_template, view, write_roster
 
 
 def roster(raw: Path, period: str, village: str = "Batuanten", nik: str = ANI) -> Path:
@@ -85,7 +85,9 @@ def test_a_vanished_zone_fails_and_vanished_files_are_counted(
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
     roster(raw, "2024-03")
     roster(raw, "2024-04")
-    roster(raw, "2024-04", "Pejogol", BUDI)
+    roster(raw, "2024-04", "Pejogol", CITRA)
+    run(raw, warehouse)
+    roster(raw, "2024-04", "Pejogol", BUDI)  # a second version of the same file: still 3 files
     run(raw, warehouse)
 
     shutil.move(raw, tmp_path / "unmounted")
