@@ -513,6 +513,12 @@ def sql(
         bool,
         typer.Option("--excel-id", help="CSV for Excel set to Indonesian: `;` between fields, decimal commas."),
     ] = False,
+    expanded: Annotated[
+        bool,
+        typer.Option(
+            "--expanded", "-x", help="A line per column of each row; chosen when the table is wider than the terminal."
+        ),
+    ] = False,
 ) -> None:
     """Run a read-only query on the warehouse and print the result.
 
@@ -522,7 +528,7 @@ def sql(
 
     Example: cakupan sql "select * from coverage_by_group where period = '2024-04' order by group_code"
     """
-    from flows.outputs.query import as_csv, as_table, run_query
+    from flows.outputs.query import as_csv, as_records, as_table, run_query, too_wide
 
     settings = settings_or_exit(config, warehouse=warehouse)
     with one_line_failures("sql"):
@@ -531,7 +537,7 @@ def sql(
     if result.truncated:
         typer.echo(f"cakupan sql: showing {result.truncated}", err=True)
     if text is None:
-        console.print(as_table(result))
+        console.print(as_records(result) if expanded or too_wide(result, console.width) else as_table(result))
     else:
         typer.echo(text, nl=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -254,6 +255,18 @@ def test_sql_prints_a_table_or_csv_and_refuses_to_write(warehouse: Path) -> None
     printed = cakupan("sql", query, "--warehouse", str(warehouse))
     assert printed.returncode == 0 and "BPD" in printed.stdout
     assert printed.stderr == ""  # no nanobind "leaked instances" at exit
+
+
+def test_sql_shows_a_result_too_wide_for_the_terminal_a_line_per_column(warehouse: Path) -> None:
+    """A table wider than the terminal cut every header and value to `…`: it is shown row by row instead."""
+    wide = runner.invoke(app, ["sql", "select * from runs", "--warehouse", str(warehouse)], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0 and "…" not in wide.output
+    assert wide.output.startswith("-[ row 1 ]") and re.search(r"^files_rejected +\| 0$", wide.output, re.M)
+    narrow = "select group_code, members from coverage_by_group"
+    table = runner.invoke(app, ["sql", narrow, "--warehouse", str(warehouse)], env={"COLUMNS": "80"})
+    assert "┃ group_code ┃" in table.output
+    forced = runner.invoke(app, ["sql", narrow, "-x", "--warehouse", str(warehouse)])
+    assert forced.output.splitlines()[1:3] == ["group_code | BPD", "members    | 1"]
 
 
 @pytest.mark.parametrize(

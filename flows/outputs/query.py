@@ -100,6 +100,36 @@ def as_table(result: Result) -> Table:
     return table
 
 
+def as_records(result: Result) -> Text:
+    """The result one row after the other, a line per column (`column | value`), as psql's expanded display.
+
+    For a result too wide for the terminal, whose table would cut every value to `…`.
+    """
+    names = [visible(column) for column in result.columns]
+    width = max(map(len, names), default=0)
+    lines = []
+    for number, row in enumerate(result.rows, start=1):
+        lines.append(f"-[ row {number} ]" + "-" * max(0, width - 6))
+        lines += [
+            f"{name:<{width}} | {'' if value is None else visible(str(value))}"
+            for name, value in zip(names, row, strict=True)
+        ]
+    return Text("\n".join(lines))
+
+
+WIDE_VALUE = 20  # characters of a value a table column must show whole; longer ones may wrap
+
+
+def too_wide(result: Result, width: int) -> bool:
+    """A table of `result` would not fit `width` columns of text: some header, or some value of up to WIDE_VALUE
+    characters, would be cut to `…` (each column also takes 3 characters of border and padding)."""
+    needed = 1
+    for index, name in enumerate(result.columns):
+        longest = max((len(str(row[index])) for row in result.rows), default=0)
+        needed += max(len(visible(name)), min(longest, WIDE_VALUE)) + 3
+    return needed > width
+
+
 def csv_cell(value: object, excel_id: bool) -> str:
     """One CSV cell: numbers as numbers (a decimal comma for Indonesian Excel), text never a live formula."""
     if value is None:
