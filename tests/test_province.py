@@ -401,7 +401,7 @@ def test_a_dask_workers_successive_units_read_with_the_same_processes(
     """Each unit on a long-lived Dask worker is a `run_chunk`: the worker keeps its reading pool for the next one."""
     import distributed
 
-    from flows.runtime.warm import local_cluster
+    from flows.runtime.warm import QUIET_CALLBACKS_MS, local_cluster
 
     _, zones = province_zones
     config = settings(tmp_path, zones)
@@ -411,6 +411,8 @@ def test_a_dask_workers_successive_units_read_with_the_same_processes(
             assert client.submit(unit, config, [code], f"unit-{code}", pure=False).result()[0].staged
         profiling = client.run(lambda dask_worker: dask_worker.periodic_callbacks.get("profile"))
         assert list(profiling.values()) == [None]  # no statistical profiler sampling the worker's threads
+        quiet = client.run(lambda dask_worker: {n: c.callback_time for n, c in dask_worker.periodic_callbacks.items()})
+        assert [{n: times[n] for n in ("monitor", "tick")} for times in quiet.values()] == [QUIET_CALLBACKS_MS]
     read = pids_read(tmp_path)
     assert len(set(read["33.01"])) == 1 and set(read["33.02"]) == set(read["33.01"])
 

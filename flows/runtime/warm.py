@@ -48,11 +48,21 @@ PRELOAD = {"distributed.worker.preload": [__name__]}
 CONNECT_SECONDS = 30  # to reach the scheduler before the run fails
 
 
-def dask_setup(worker: object) -> None:
-    """Dask's preload hook (`dask worker --preload flows.runtime.warm`): the forkserver started with the worker, and
-    the reading pool of a province unit kept for the next unit (flows/ingest/workers.py `keep_for_process`)."""
+# the worker's own periodic checks, slowed: its system monitor (psutil's CPU, memory, network and disk counters,
+# for a dashboard and memory limits this cluster does not use) and its event loop's health check; with both every
+# 0.5 s and 20 ms they took about 2% of a core a worker (py-spy, a 17-regency province)
+QUIET_CALLBACKS_MS = {"monitor": 5000, "tick": 1000}
+
+
+def dask_setup(worker: distributed.Worker) -> None:
+    """Dask's preload hook (`dask worker --preload flows.runtime.warm`): the forkserver started with the worker, the
+    reading pool of a province unit kept for the next unit (flows/ingest/workers.py `keep_for_process`), and the
+    worker's own periodic checks slowed (QUIET_CALLBACKS_MS)."""
     forkserver.start_forkserver()
     keep_for_process()
+    for name, milliseconds in QUIET_CALLBACKS_MS.items():
+        if name in worker.periodic_callbacks:
+            worker.periodic_callbacks[name].callback_time = milliseconds
 
 
 def read_batch(worker: Worker, files: list[DiscoveredFile]) -> BatchOutcome:
