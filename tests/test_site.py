@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest.dates import MONTH_NAMES
-from flows.outputs.report import COLUMNS, SECTIONS, TEXT
+from flows.outputs.report import COLUMNS, SECTIONS, TEXT, folder_districts
 from flows.outputs.site import KEYS, SUMMARY_CARDS, Page, heading, parts_of, render_page, shown, split
 from flows.store.sql import query_frame
 from tests.browser import Browser, Tab, chromium
@@ -155,6 +155,7 @@ def expected(warehouse: Path, level: str, keys: dict[str, str]) -> dict[str, pl.
     """Each part of a page's level as the views give it for the page's place, every month."""
     found = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        folder_districts(con)
         for name, part in parts_of(level).items():
             where = f' where "{part.key}" = $code' if part.key else ""
             found[name] = query_frame(
