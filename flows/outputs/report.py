@@ -866,7 +866,9 @@ def render(frames: dict[str, pl.DataFrame], period: str, lang: Lang = "id", now:
     stamp = timestamp(now or dt.datetime.now(dt.UTC), lang)
     title = f"{pick(TEXT['title'], lang)}: {month_name(period, lang)}"
     return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'  # a phone lays it out at its width
+        f"<title>{escape(title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
         f'<p class="note">{pick(TEXT["made"], lang)} {stamp}.</p>'
         f"{''.join(sections)}</body></html>"
