@@ -181,13 +181,20 @@ def exact_rupiah(value: object, lang: Lang) -> str:
 
 # A check's problem as an official reads it on a page. The catalog's words are the corrections workbook's, and two
 # of them point to a column of that workbook, which a page does not have: the page says where to look instead.
-# A rejected file's reasons are in the report's data quality table (`rejected_because`).
+# A rejected file's reasons are in the report's data quality table (`rejected_because`). Indonesian, English.
 ON_A_PAGE = {
-    "file_rejected": "Seluruh berkas ditolak; alasannya di kolom Alasan berkas ditolak",
-    "file_conflict": "Ada berkas lain untuk desa, bulan dan kelompok yang sama yang masuk bersamaan; hanya yang "
-    "terakhir diubah yang dihitung (nama kedua berkas ada di lembar perbaikan desa/kelurahan itu)",
+    "file_rejected": (
+        f"Seluruh berkas ditolak; alasannya di kolom {COLUMNS['rejected_because'][1]}",
+        f"The whole file was rejected; why is in the column {COLUMNS['rejected_because'][2]}",
+    ),
+    "file_conflict": (
+        "Ada berkas lain untuk desa, bulan dan kelompok yang sama yang masuk bersamaan; hanya yang terakhir diubah "
+        "yang dihitung (nama kedua berkas ada di lembar perbaikan desa/kelurahan itu)",
+        "Another file for the same village, month and group arrived with it; only the one changed last counts "
+        "(both files are named in the village's corrections workbook)",
+    ),
 }
-CHECK_PROBLEMS = dict(check_catalog().select("check_name", "problem").iter_rows()) | ON_A_PAGE
+CHECK_PROBLEMS = dict(check_catalog().select("check_name", "problem").iter_rows())
 
 
 def cell(value: object, column: str, lang: Lang = "id") -> str:
@@ -201,7 +208,8 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
     if kind == "partial":
         return WORDS["partial"][word] if value else ""
     if kind == "check":  # an official reads what is wrong, never the check's code
-        return escape(CHECK_PROBLEMS.get(str(value), str(value)).rstrip("."))
+        said = ON_A_PAGE[str(value)][word] if str(value) in ON_A_PAGE else CHECK_PROBLEMS.get(str(value), str(value))
+        return escape(said.rstrip("."))
     if kind == "status":
         return WORDS[str(value)][word]
     if kind == "period":
@@ -522,8 +530,9 @@ SECTIONS: dict[str, Section] = {
     ),
     "data_quality_by_village": Section(
         "select v.village_name, v.district_name, q.files_rejected, q.rows_loaded, q.rows_rejected, q.error_rate, "
-        "q.top_check, (select string_agg(distinct f.alasan, ' / ' order by f.alasan) from file_reconciliation f "
-        f"where f.period = q.period and f.village_code = q.village_code and {REJECTED_WHOLE}) as rejected_because "
+        "q.top_check, (select string_agg(why, ' / ' order by why) from (select distinct case when $lang = 'id' "
+        "then f.alasan else f.reason end as why from file_reconciliation f where f.period = q.period "
+        f"and f.village_code = q.village_code and {REJECTED_WHOLE})) as rejected_because "
         "from data_quality_by_village q join villages v using (village_code) "
         "where q.period = $period and (q.files_rejected > 0 or q.rows_rejected > 0) "
         "order by q.files_rejected desc, q.error_rate desc nulls last, q.rows_rejected desc, v.village_name limit 10",
@@ -752,11 +761,10 @@ TRUST = {
     "last_run": ("diproses terakhir", "last processed"),
     "villages": (
         "desa/kelurahan seharusnya mengirim; {missing} belum mengirim dan {rejected} semua berkasnya ditolak, "
-        "sehingga orang di desa/kelurahan itu tidak terhitung dalam angka di bawah. Desa/kelurahan yang sebagian "
-        "berkasnya ditolak tetap terhitung (lihat Desa/kelurahan dengan berkas atau baris ditolak terbanyak).",
+        "sehingga orang di desa/kelurahan itu tidak terhitung dalam angka di bawah; desa/kelurahan yang hanya "
+        "sebagian berkasnya ditolak tetap terhitung.",
         "villages should report; {missing} sent nothing and {rejected} had every file rejected, so the people "
-        "of those villages are not in the figures below. A village with some of its files rejected is counted "
-        "(see Villages with the most rejected files or rows).",
+        "of those villages are not in the figures below; a village with only some of its files rejected is counted.",
     ),
     "coverage": ("Cakupan menurut laporan desa", "Coverage as the villages report it"),
     "verified": ("menurut data kepesertaan BPJS (terverifikasi)", "by BPJS's membership data (verified)"),
