@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,16 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest.dates import MONTH_NAMES
-from flows.outputs.report import COLUMNS, SECTIONS, TEXT
-from flows.outputs.site import KEYS, SUMMARY_CARDS, Page, heading, parts_of, render_page, shown, split
+from flows.outputs.discrepancies import HEADERS as DISCREPANCY_HEADERS
+from flows.outputs.rejects import HEADERS as REJECTS_HEADERS
+from flows.outputs.report import COLUMNS, SECTIONS, TEXT, bars_svg, cell, folder_districts
+from flows.outputs.site import FIXES, KEYS, SUMMARY_CARDS, Page, heading, parts_of, render_page, shown, split
 from flows.store.sql import query_frame
 from tests.browser import Browser, Tab, chromium
 from tests.helpers import (
+    ANI,
     BATUANTEN,
+    BUDI,
     CITRA,
     build_warehouse,
     close_regency,
@@ -34,11 +39,13 @@ from tests.helpers import (
     state_of,
     write_roster,
 )
-from tests.test_report import CHROMIUM, HEADLESS, Text
+from tests.test_report import CHROMIUM, HEADLESS, Cells, Text, render_cli
 
 CILONGOK = "33.02.17"
 PAGERAJI, CIKIDANG = "33.02.17.2006", "33.02.17.2012"  # Cilongok desa: a file rejected whole; a row to fix
 SHORT_NIK = "330217120575"
+UNKNOWN = "2024-04/Cilongok/Antah Berantah.xlsx"  # a village no list has, in Cilongok's folder
+NOWHERE = "2024-04/Entah Dimana.xlsx"  # and one in no kecamatan's folder
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium (Debian package chromium) is not installed")
 
 
@@ -64,14 +71,15 @@ def as_of(period: str) -> dt.datetime:
 @pytest.fixture(scope="module")
 def site(demo_zone: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The demo zone, each month's files arrived on the 5th of the next (`as_of`); April 2024 with villages
-    missing (326 of 331), a file rejected whole (Pageraji), a row rejected (Cikidang), then closed with
-    Batuanten's late correction held: all three in one month. The site of every month."""
+    missing (326 of 331), a file rejected whole (Pageraji), a row rejected (Cikidang), a file placed on no village,
+    then closed with Batuanten's late correction held: all in one month. The site of every month."""
     root = tmp_path_factory.mktemp("site")
     raw, warehouse = root / "raw", root / "cakupan.duckdb"
     shutil.copytree(demo_zone[0], raw)
     (raw / "2024-04" / "Cilongok" / "Pageraji.xlsx").write_text("bukan buku kerja")
     rows = [[CITRA, "Citra", "P", "Anggota BPD", "Sudah", ""], [SHORT_NIK, "Cahya", "L", "Ketua BPD", "Belum", ""]]
     write_roster(raw / "2024-04" / "Cilongok" / "Cikidang.xlsx", {"BPD": rows}, village="CIKIDANG")
+    write_roster(raw / UNKNOWN, {"BPD": rows[:1]}, village="ANTAH BERANTAH")  # placed on no village
     for period in MONTHS:
         moment = as_of(period).timestamp()
         for path in (raw / period).rglob("*.*"):
@@ -155,6 +163,7 @@ def expected(warehouse: Path, level: str, keys: dict[str, str]) -> dict[str, pl.
     """Each part of a page's level as the views give it for the page's place, every month."""
     found = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        folder_districts(con)
         for name, part in parts_of(level).items():
             where = f' where "{part.key}" = $code' if part.key else ""
             found[name] = query_frame(
@@ -199,13 +208,15 @@ def check_figures(by_month: ByMonth, warehouse: Path, level: str, keys: dict[str
                 assert rows.height == 1 and set(shown_rows) == {0}, (name, month)
                 values = rows.row(0, named=True)
                 for column, texts in shown_rows[0].items():
-                    assert texts[0] == shown(values[column], column), (name, month, column)
+                    assert texts[0] == unescape(shown(values[column], column)), (name, month, column)
                 if name == "regency_summary":  # every card the place's views have a figure for, and nothing else
                     cards = {c for c, *_ in SUMMARY_CARDS if values.get(c) is not None}
                     assert cards <= set(shown_rows[0]) <= cards | {"villages_expected"}
                 continue
             visible = [c for c in frame.columns if c not in (*KEYS, "period")]
-            as_shown = sorted(tuple(shown(row[c], c) for c in visible) for row in rows.iter_rows(named=True))
+            as_shown = sorted(  # the page's text, as the DOM reads it: entities (a quote in a reason) unescaped
+                tuple(unescape(shown(row[c], c)) for c in visible) for row in rows.iter_rows(named=True)
+            )
             on_page = sorted(tuple(cells[c][0] for c in visible) for cells in shown_rows.values())
             assert on_page == as_shown, (name, month)
 
@@ -690,3 +701,183 @@ def test_a_region_with_no_file_counted_says_so_instead_of_none(level: str) -> No
         assert "Belum ada data: belum ada berkas yang dihitung untuk bulan ini" in april, name
         assert TEXT["none"][0] not in april, name
         assert TEXT["none"][0] in march and "Belum ada data" not in march, name
+
+
+# --- what the site and the report say of rejected rows and files, as the corrections workbooks say it ----------------
+
+
+@pytest.fixture(scope="module")
+def quirks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """April 2024 in Cilongok: Batuanten with a row both rejected and warned (Ani: status unknown, sex not her NIK's)
+    and a row only warned (Budi: sex not his NIK's); Pageraji's file not a workbook; two files placed on no village.
+    The corrections workbooks (`cakupan rejects`), the site and the report of it."""
+    root = tmp_path_factory.mktemp("quirks")
+    raw, warehouse = root / "raw", root / "cakupan.duckdb"
+    rows = [
+        [ANI, "Ani", "L", "Anggota BPD", "Entah", ""],
+        [BUDI, "Budi", "P", "Ketua BPD", "Belum", ""],
+        [CITRA, "Citra", "L", "Anggota BPD", "Belum", ""],
+    ]
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"BPD": rows})
+    (raw / "2024-04" / "Cilongok" / "Pageraji.xlsx").write_text("bukan buku kerja")
+    write_roster(raw / UNKNOWN, {"BPD": rows[2:]}, village="ANTAH BERANTAH")
+    write_roster(raw / NOWHERE, {"BPD": rows[2:]}, village="ENTAH DIMANA", district="ENTAH")
+    build_warehouse(raw, warehouse)
+    result = CliRunner().invoke(app, ["rejects", "--out", str(root / "koreksi"), "--warehouse", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    write_cli(warehouse, root / "situs")
+    render_cli(warehouse, root / "laporan.html")
+    return root, warehouse, root / "koreksi"
+
+
+def workbook_rows(path: Path) -> list[dict[str, object]]:
+    """The rows of a corrections workbook's first sheet, by header (the header row is the fourth)."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    found = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(found[3], row, strict=False)) for row in found[4:]]
+
+
+def figures_of(page: Path) -> Figures:
+    figures = Figures()
+    figures.feed(page.read_text())
+    return figures
+
+
+def part_rows(figures: Figures, part: str, month: str) -> list[dict[str, str]]:
+    rows: dict[int, dict[str, str]] = {}
+    for (view, m, row, column), texts in figures.by_month.items():
+        if (view, m) == (part, month):
+            rows.setdefault(row, {})[column] = texts[0]
+    return [rows[r] for r in sorted(rows)]
+
+
+def test_the_fix_list_holds_the_rows_of_the_villages_workbook(quirks: tuple[Path, Path, Path]) -> None:
+    """Every problem the desa page lists is one the corrections workbook lists, on the same rows: a rejected row
+    shows its errors only (Ani's row: the unknown status, not her sex), a row only warned shows its warning."""
+    root, _, koreksi = quirks
+    (book,) = koreksi.glob(f"{BATUANTEN} *.xlsx")
+    problems = {c: shown(c, "problem") for c in FIXES}
+    by_problem: dict[tuple[str, str, str], list[int]] = {}
+    for row in workbook_rows(book):
+        key = (str(row["TINGKAT"]), str(row["LEMBAR"]), problems[str(row["KODE PEMERIKSAAN"])])
+        by_problem.setdefault(key, []).append(int(str(row["BARIS"])))
+    page = part_rows(figures_of(root / "situs" / "desa" / f"{BATUANTEN}.html"), "fix_rows", "2024-04")
+    on_page = {(r["severity"], r["sheet"], r["problem"]): (r["failures"], r["source_rows"]) for r in page}
+    assert on_page == {k: (str(len(v)), ", ".join(map(str, sorted(v)))) for k, v in by_problem.items()}
+    sex = problems["nik_sex_mismatch"]
+    assert on_page[("PERINGATAN", "BPD", sex)] == ("1", "6")  # Budi's row; Ani's (5) is rejected: its errors only
+    assert on_page[("DITOLAK", "BPD", problems["status_vocabulary"])] == ("1", "5")
+
+
+def test_a_file_rejected_whole_is_named_and_its_reason_given_where_an_official_reads(
+    quirks: tuple[Path, Path, Path],
+) -> None:
+    """The desa page names the file rejected whole (masked) beside its reason; the report gives the reason in its
+    list of villages with rejected files, and no check's problem, on a page, points to a workbook column."""
+    root, warehouse, koreksi = quirks
+    (source_file, alasan), *others = views(
+        warehouse, f"select source_file, alasan from file_reconciliation where village_code = '{PAGERAJI}'"
+    )
+    assert not others
+    page = part_rows(figures_of(root / "situs" / "desa" / f"{PAGERAJI}.html"), "fix_files", "2024-04")
+    assert page == [
+        {"source_file": unescape(shown(source_file, "source_file")), "alasan": unescape(shown(alasan, "alasan"))}
+    ]
+    (book,) = koreksi.glob(f"{PAGERAJI} *.xlsx")
+    assert [row["BERKAS"] for row in workbook_rows(book)] == [page[0]["source_file"]]
+    report = Cells()
+    report.feed((root / "laporan.html").read_text())
+    row = next(r for (v, r, c), t in report.cells.items() if v == "data_quality_by_village" and t == ["Pageraji"])
+    assert report.cells[("data_quality_by_village", row, "rejected_because")] == [unescape(shown(alasan, "alasan"))]
+    top = report.cells[("data_quality_by_village", row, "top_check")][0]
+    assert top.startswith("Seluruh berkas ditolak") and COLUMNS["rejected_because"][1] in top
+    columns = [f"kolom {header}" for header in (*REJECTS_HEADERS.values(), *DISCREPANCY_HEADERS.values())]
+    for check in FIXES:  # every check as the report and the site say it
+        for said in (cell(check, "top_check"), cell(check, "top_check", "en"), shown(check, "problem")):
+            assert not [c for c in columns if c.lower() in said.lower()], (check, said)
+
+
+def test_files_placed_on_no_village_are_on_the_kecamatan_page_and_in_the_report(
+    quirks: tuple[Path, Path, Path],
+) -> None:
+    """The files of a kecamatan's list of files placed on no village (`cakupan rejects`) are on the kecamatan's page
+    (how many, each file's masked name and its reason in Bahasa Indonesia) and the regency's (with those of no
+    kecamatan's folder); the report counts them per kecamatan and says so in its trust line."""
+    root, _, koreksi = quirks
+    listed = {
+        row["BERKAS"]: row["YANG PERLU DIPERBAIKI"]
+        for row in workbook_rows(koreksi / "Kecamatan Cilongok - berkas tidak dikenali.xlsx")
+    }
+    assert list(listed) == [UNKNOWN]
+    district = root / "situs" / "kecamatan" / f"{CILONGOK}.html"
+    rows = part_rows(figures_of(district), "unplaced", "2024-04")
+    assert {r["source_file"]: r["alasan"] for r in rows} == listed
+    assert "Desa tidak ditemukan" in rows[0]["alasan"]
+    assert "Jumlah: 1 berkas." in panel(district, "2024-04")
+    regency = part_rows(figures_of(root / "situs" / "index.html"), "unplaced", "2024-04")
+    assert [(r["district_name"], r["source_file"]) for r in regency] == [
+        ("Cilongok", UNKNOWN),
+        ("(folder tanpa nama kecamatan)", NOWHERE),
+    ]
+    assert "Jumlah: 2 berkas." in panel(root / "situs" / "index.html", "2024-04")
+    (nowhere,) = [row["BERKAS"] for row in workbook_rows(koreksi / "Berkas tidak dikenali.xlsx")]
+    assert nowhere == NOWHERE
+    report = Cells()
+    html = (root / "laporan.html").read_text()
+    report.feed(html)
+    counted = {
+        report.cells[("unplaced_files", row, "district_name")][0]: texts[0]
+        for (view, row, column), texts in report.cells.items()
+        if (view, column) == ("unplaced_files", "files_unplaced")
+    }
+    assert counted == {"Cilongok": "1", "(folder tanpa nama kecamatan)": "1"}
+    assert "2 berkas bulan ini tidak dapat ditempatkan pada desa mana pun" in html
+
+
+def test_the_report_says_what_its_rejected_count_counts_and_its_charts_have_short_numbers(
+    quirks: tuple[Path, Path, Path],
+) -> None:
+    """The trust line and the summary count villages whose every file was rejected, and say so; a village with
+    only some files rejected is in the report's list of rejected files. No number in a chart has more than two
+    decimals (18 letters at 6.2 px once drew x1="123.60000000000001")."""
+    root = quirks[0]
+    html = (root / "laporan.html").read_text()
+    text = Text()
+    text.feed(html)
+    visible = " ".join(text.words)
+    assert "semua berkasnya ditolak" in visible and "desa/kelurahan yang semua berkasnya ditolak" in visible
+    assert " berkasnya ditolak, sehingga" not in visible.replace("semua berkasnya ditolak", "")
+    pages = [html, *(p.read_text() for p in (root / "situs").rglob("*.html"))]
+    long = re.compile(r"\d\.\d{3,}")
+    for found in pages:
+        for svg in re.findall(r"<svg.*?</svg>", found, re.S):
+            numbers = re.findall(r'="([^"]*)"', re.sub(r"<(title|desc)>.*?</\1>", "", svg, flags=re.S))
+            assert not [n for n in numbers if long.search(n)], [n for n in numbers if long.search(n)][:3]
+    label = "Delapan belas huru"  # 18 letters: 12 + 6.2 * 18 is 123.60000000000001 unrounded
+    frame = pl.DataFrame({"group_label": [label], "coverage_pct": [50.0]})
+    chart = bars_svg("coverage_by_group", frame, "group_label", "coverage_pct", "id")
+    assert not long.search(chart), chart
+
+
+@needs_chromium
+def test_the_report_fits_a_phone(
+    quirks: tuple[Path, Path, Path], site: tuple[Path, Path], browser: Browser, tmp_path: Path
+) -> None:
+    """At 360 and 485 px the report never scrolls sideways: a wide table scrolls in its own box, a chart shrinks
+    to the screen (its viewBox). The report of this module's small month, and of the demo's four months."""
+    render_cli(site[1], tmp_path / "laporan.html")
+    tab = browser.tab()
+    for report in (quirks[0] / "laporan.html", tmp_path / "laporan.html"):
+        for width in (360, 485):
+            tab.screen(width, 900, mobile=True)
+            tab.open(report.as_uri())
+            found = tab.evaluate(LAYOUT)
+            assert found["page"] <= width, (report, width, found["page"])
+            for part, _, box_right, *_ in found["tables"]:  # a table wider than the screen scrolls in its box
+                assert box_right <= width + 0.5, (part, box_right)
+            assert tab.evaluate(
+                "Array.from(document.querySelectorAll('svg')).every(function(s){"
+                f"return s.getBoundingClientRect().right <= {width} + 0.5 && s.viewBox.baseVal.width > 0}})"
+            )

@@ -8,6 +8,7 @@ it with the views. No script, no CDN: the page works offline and prints.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -18,6 +19,8 @@ import duckdb
 import polars as pl
 
 from flows.ingest.dates import MONTH_NAMES, month_name
+from flows.ingest.place import place_key
+from flows.outputs.rejects import district_of
 from flows.privacy import mask_text
 from flows.settings import state_path_for
 from flows.store.paths import check_output
@@ -39,6 +42,7 @@ td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}
 .cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
 .card{border:1px solid #d5dbe1;border-radius:6px;padding:.6rem .9rem;min-width:11rem}
 .card b{display:block;font-size:1.4rem}.card span.what{color:#5b6775;font-size:.85rem}
+.wide{overflow-x:auto;max-width:100%}svg{max-width:100%;height:auto}
 svg text{font-size:11px;fill:#1d2733}svg .axis{stroke:#8895a3}svg .grid{stroke:#e3e6ea}
 """
 
@@ -73,7 +77,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "change_pct_points": ("pp", "Perubahan (poin)", "Change (points)"),
     "villages_expected": ("int", "Desa/kel. seharusnya", "Villages expected"),
     "villages_submitted": ("int", "Mengirim", "Submitted"),
-    "villages_rejected": ("int", "Ditolak", "Rejected"),
+    "villages_rejected": ("int", "Semua berkas ditolak", "Every file rejected"),
     "villages_missing": ("int", "Belum mengirim", "Missing"),
     "villages": ("int", "Jumlah desa/kel.", "Villages"),
     "completeness_pct": ("pct", "Kelengkapan (%)", "Completeness (%)"),
@@ -93,6 +97,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "rows_loaded": ("int", "Baris dimuat", "Rows loaded"),
     "rows_rejected": ("int", "Baris ditolak", "Rows rejected"),
     "files_rejected": ("int", "Berkas ditolak seluruhnya", "Files rejected whole"),
+    "rejected_because": ("text", "Alasan berkas ditolak", "Why its files were rejected"),
+    "files_unplaced": ("int", "Berkas tidak dikenali", "Files placed on no village"),
     "set_by": ("status", "Ditetapkan oleh", "Set by"),
     "newest_file_at": ("moment", "Berkas terbaru diterima", "Newest file received"),
     "last_run_at": ("moment", "Proses terakhir", "Last run"),
@@ -173,6 +179,21 @@ def exact_rupiah(value: object, lang: Lang) -> str:
     return "Rp " + number(float(str(value)), 0, lang)
 
 
+# A check's problem as an official reads it on a page. The catalog's words are the corrections workbook's, and two
+# of them point to a column of that workbook, which a page does not have: the page says where to look instead.
+# A rejected file's reasons are in the report's data quality table (`rejected_because`). Indonesian, English.
+ON_A_PAGE = {
+    "file_rejected": (
+        f"Seluruh berkas ditolak; alasannya di kolom {COLUMNS['rejected_because'][1]}",
+        f"The whole file was rejected; why is in the column {COLUMNS['rejected_because'][2]}",
+    ),
+    "file_conflict": (
+        "Ada berkas lain untuk desa, bulan dan kelompok yang sama yang masuk bersamaan; hanya yang terakhir diubah "
+        "yang dihitung (nama kedua berkas ada di lembar perbaikan desa/kelurahan itu)",
+        "Another file for the same village, month and group arrived with it; only the one changed last counts "
+        "(both files are named in the village's corrections workbook)",
+    ),
+}
 CHECK_PROBLEMS = dict(check_catalog().select("check_name", "problem").iter_rows())
 
 
@@ -187,7 +208,8 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
     if kind == "partial":
         return WORDS["partial"][word] if value else ""
     if kind == "check":  # an official reads what is wrong, never the check's code
-        return escape(CHECK_PROBLEMS.get(str(value), str(value)).rstrip("."))
+        said = ON_A_PAGE[str(value)][word] if str(value) in ON_A_PAGE else CHECK_PROBLEMS.get(str(value), str(value))
+        return escape(said.rstrip("."))
     if kind == "status":
         return WORDS[str(value)][word]
     if kind == "period":
@@ -230,6 +252,42 @@ AS_OF = (
     "where f.period = {period} and f.status in ('dimuat', 'ditolak'){place}) as newest_file_at, "
     "(select max(started_at) from runs) as last_run_at"
 )
+# A file rejected whole whose rejection is current (not yet replaced by a newer version of it), by its row of
+# file_reconciliation: as data_quality_by_village counts it, and as the corrections workbooks list it
+REJECTED_WHOLE = (
+    "status = 'ditolak' and (source_file, sha256) in "
+    "(select (source_file, sha256) from validation_failures where is_current)"
+)
+# Each roster file placed on no village, with the kecamatan a folder of its path names (null when none does)
+FOLDER_DISTRICTS = (
+    "create or replace temporary table folder_districts as "
+    "select unnest($files::varchar[]) as source_file, unnest($digests::varchar[]) as sha256, "
+    "unnest($districts::varchar[]) as district_code"
+)
+
+
+def folder_districts(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the temporary table `folder_districts` (source_file, sha256, district_code) on a read-only session.
+
+    No view knows the place of a file that could not be placed on a village; the corrections workbooks list such
+    files per kecamatan by the folder they were sent in (`2024-04/Cilongok/x.xlsx`: rejects.district_of). The
+    report and the site use the same rule, so they count the files those lists hold. A kecamatan name two
+    regencies share (a province warehouse) names neither.
+    """
+    found = con.execute("select district_code, district_name from districts").fetchall()
+    named = [(place_key(name), code) for code, name in found]
+    shared = Counter(key for key, _ in named)
+    codes = {key: code for key, code in named if shared[key] == 1}
+    files = con.execute(
+        "select source_file, sha256 from file_reconciliation where village_code is null and kind = 'roster'"
+    ).fetchall()
+    districts = [district_of(source_file, codes) for source_file, _ in files]
+    con.execute(
+        FOLDER_DISTRICTS,
+        {"files": [f for f, _ in files], "digests": [d for _, d in files], "districts": districts},
+    )
+
+
 LABEL = "case when $lang = 'id' then g.group_label else g.group_label_en end"
 SECTIONS: dict[str, Section] = {
     "trust": Section(
@@ -352,12 +410,29 @@ SECTIONS: dict[str, Section] = {
         "select district_name, status, count(*) as villages, string_agg(village_name, ', ' order by village_name) "
         "as village_names from submission_status_by_village where period = $period and status <> 'terkirim' "
         "group by district_name, status order by district_name, status",
-        ("Desa/kelurahan yang belum mengirim atau berkasnya ditolak", "Villages missing or rejected"),
+        ("Desa/kelurahan yang belum mengirim atau semua berkasnya ditolak", "Villages missing or rejected"),
         (
             "Ditolak: berkas diterima tetapi tidak dapat dibaca atau dicocokkan, atau semua barisnya ditolak; lihat "
             "lembar koreksi desa.",
             "Rejected: files arrived but could not be read or placed, or every row was rejected; see the village's "
             "corrections workbook.",
+        ),
+    ),
+    "unplaced_files": Section(
+        "select coalesce(k.district_name, case when $lang = 'id' then '(folder tanpa nama kecamatan)' "
+        "else '(no kecamatan folder)' end) as district_name, count(*) as files_unplaced "
+        "from file_reconciliation f join folder_districts d using (source_file, sha256) "
+        f"left join districts k on k.district_code = d.district_code where f.period = $period and {REJECTED_WHOLE} "
+        "group by k.district_name order by k.district_name nulls last",
+        ("Berkas yang tidak dapat ditempatkan pada desa mana pun", "Files placed on no village"),
+        (
+            "Berkas yang diterima tetapi tidak dapat dicocokkan dengan desa/kelurahan mana pun (misalnya nama desa "
+            "salah tulis), per kecamatan dari folder tempat berkas itu dikirim: orang di dalamnya belum terhitung. "
+            "Nama berkas dan alasannya ada di halaman kecamatan di situs dan di daftar berkas tidak dikenali "
+            "kecamatan itu. Kosong: semua berkas dapat ditempatkan.",
+            "Files received that match no village (a misspelt village name, for example), by the kecamatan of the "
+            "folder they were sent in: their people are not counted yet. Each file's name and reason are on the "
+            "kecamatan's page of the site and in its list of unrecognised files. Empty: every file was placed.",
         ),
     ),
     "budget_gap_total": Section(
@@ -455,7 +530,10 @@ SECTIONS: dict[str, Section] = {
     ),
     "data_quality_by_village": Section(
         "select v.village_name, v.district_name, q.files_rejected, q.rows_loaded, q.rows_rejected, q.error_rate, "
-        "q.top_check from data_quality_by_village q join villages v using (village_code) "
+        "q.top_check, (select string_agg(why, ' / ' order by why) from (select distinct case when $lang = 'id' "
+        "then f.alasan else f.reason end as why from file_reconciliation f where f.period = q.period "
+        f"and f.village_code = q.village_code and {REJECTED_WHOLE})) as rejected_because "
+        "from data_quality_by_village q join villages v using (village_code) "
         "where q.period = $period and (q.files_rejected > 0 or q.rows_rejected > 0) "
         "order by q.files_rejected desc, q.error_rate desc nulls last, q.rows_rejected desc, v.village_name limit 10",
         ("Desa/kelurahan dengan berkas atau baris ditolak terbanyak", "Villages with the most rejected files or rows"),
@@ -471,7 +549,7 @@ SUMMARY_CARDS = (  # (column, Indonesian, English) of the regency summary
     ("coverage_pct", "cakupan menurut laporan desa (%)", "coverage as the villages report it (%)"),
     ("verified_pct", "cakupan terverifikasi data BPJS (%)", "coverage verified by BPJS's data (%)"),
     ("villages_submitted", "desa/kelurahan mengirim", "villages submitted"),
-    ("villages_rejected", "desa/kelurahan berkasnya ditolak", "villages whose files were rejected"),
+    ("villages_rejected", "desa/kelurahan yang semua berkasnya ditolak", "villages whose every file was rejected"),
     ("villages_missing", "desa/kelurahan belum mengirim", "villages that sent nothing"),
     ("uncovered", "orang belum terdaftar", "people not enrolled"),
     ("annual_cost_idr", "biaya setahun untuk mendaftarkan mereka", "a year to enrol them"),
@@ -521,7 +599,8 @@ def table_html(name: str, frame: pl.DataFrame, lang: Lang) -> str:
         + "</tr>"
         for index, row in enumerate(frame.iter_rows())
     )
-    return f'<table id="{name}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    # a wide table scrolls sideways inside its own box on a narrow screen: the page itself never does
+    return f'<div class="wide"><table id="{name}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def text_width(text: str) -> float:
@@ -535,11 +614,20 @@ def axis_maximum(values: list[float | None]) -> float:
     return next((limit for limit in (10.0, 25.0, 50.0) if largest <= limit), 100.0)
 
 
+def svg_opening(width: int, height: int) -> str:
+    """A chart's opening tag: drawn `width` by `height`, scaled down with its `viewBox` where the page is narrower
+    (a phone: CSS `svg{max-width:100%;height:auto}`), so it never widens the page."""
+    return (
+        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'xmlns="http://www.w3.org/2000/svg">'
+    )
+
+
 def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang) -> str:
     """Horizontal bars, 22 px a row: an axis from 0 to `axis_maximum` with its title, the value after each bar."""
     labels, values = frame[label].to_list(), frame[value].to_list()
     maximum = axis_maximum(values)
-    left = 12 + max((text_width(str(text)) for text in labels), default=0)
+    left = round(12 + max((text_width(str(text)) for text in labels), default=0), 1)
     width = 520
     top, row = 8, 22
     height = top + row * len(labels) + 34
@@ -552,7 +640,7 @@ def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang)
             f"{number(maximum * tick / 5, 0, lang)}</text>"
         )
     axis_y = top + row * len(labels)
-    parts.append(f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{left + width}" y2="{axis_y}"/>')
+    parts.append(f'<line class="axis" x1="{left:.1f}" y1="{axis_y}" x2="{left + width:.1f}" y2="{axis_y}"/>')
     parts.append(
         f'<text x="{left + width / 2:.1f}" y="{axis_y + 30}" text-anchor="middle">'
         f"{escape(pick(COLUMNS[value][1:], lang))}</text>"
@@ -565,10 +653,7 @@ def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang)
             f'<rect x="{left:.1f}" y="{y + 3}" width="{bar:.1f}" height="15" fill="#2f6f9f"/>'
             f'<text x="{left + bar + 4:.1f}" y="{y + 15}">{figure(name, index, value, amount, lang, "tspan")}</text>'
         )
-    return (
-        f'<svg role="img" width="{left + width + 60:.0f}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-    )
+    return f"{svg_opening(round(left + width + 60), height)}{''.join(parts)}</svg>"
 
 
 def spread(wanted: list[float], gap: float, low: float, high: float) -> list[float]:
@@ -648,10 +733,7 @@ def trend_svg(trend: pl.DataFrame, lang: Lang) -> str:
             "</text>"
         )
     note = f'<p class="note">{pick(TEXT["one_month"], lang)}</p>' if len(periods) == 1 else ""
-    return (
-        f'<svg role="img" width="{left + plot_w + 230}" height="{top + plot_h + 30}" '
-        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts + lines)}</svg>{note}'
-    )
+    return f"{svg_opening(left + plot_w + 230, top + plot_h + 30)}{''.join(parts + lines)}</svg>{note}"
 
 
 def summary_html(frame: pl.DataFrame, lang: Lang) -> str:
@@ -678,10 +760,11 @@ TRUST = {
     "newest": ("berkas terbaru diterima", "newest file received"),
     "last_run": ("diproses terakhir", "last processed"),
     "villages": (
-        "desa/kelurahan seharusnya mengirim; {missing} belum mengirim dan {rejected} berkasnya ditolak, sehingga "
-        "orang di desa/kelurahan itu tidak terhitung dalam angka di bawah.",
-        "villages should report; {missing} sent nothing and {rejected} had their files rejected, so the people "
-        "of those villages are not in the figures below.",
+        "desa/kelurahan seharusnya mengirim; {missing} belum mengirim dan {rejected} semua berkasnya ditolak, "
+        "sehingga orang di desa/kelurahan itu tidak terhitung dalam angka di bawah; desa/kelurahan yang hanya "
+        "sebagian berkasnya ditolak tetap terhitung.",
+        "villages should report; {missing} sent nothing and {rejected} had every file rejected, so the people "
+        "of those villages are not in the figures below; a village with only some of its files rejected is counted.",
     ),
     "coverage": ("Cakupan menurut laporan desa", "Coverage as the villages report it"),
     "verified": ("menurut data kepesertaan BPJS (terverifikasi)", "by BPJS's membership data (verified)"),
@@ -700,6 +783,13 @@ TRUST_PARTIAL = (
     "Tahun yang datanya belum lengkap ({years}): jumlah tahunannya belum setahun penuh (lihat Data yang tercakup "
     "per tahun).",
     "Years whose data are incomplete ({years}): their yearly totals are not a full year's (see What each year holds).",
+)
+
+
+TRUST_UNPLACED = (
+    "{files} berkas bulan ini tidak dapat ditempatkan pada desa mana pun: orang di dalamnya belum terhitung "
+    "(lihat {section}).",
+    "{files} files this month matched no village: their people are not counted (see {section}).",
 )
 
 
@@ -737,6 +827,11 @@ def trust_notes(frames: dict[str, pl.DataFrame], lang: Lang) -> str:
     years = frames["data_years"].filter(pl.col("is_partial"))
     if not years.is_empty():
         notes.append(pick(TRUST_PARTIAL, lang).format(years=", ".join(str(year) for year in years["year"])))
+    unplaced = frames["unplaced_files"]
+    if not unplaced.is_empty():
+        files = cell(unplaced["files_unplaced"].sum(), "files_unplaced", lang)
+        section = pick(SECTIONS["unplaced_files"].title, lang)
+        notes.append(pick(TRUST_UNPLACED, lang).format(files=files, section=section))
     return "".join(f'<p class="note">{escape(note)}</p>' for note in notes)
 
 
@@ -779,7 +874,9 @@ def render(frames: dict[str, pl.DataFrame], period: str, lang: Lang = "id", now:
     stamp = timestamp(now or dt.datetime.now(dt.UTC), lang)
     title = f"{pick(TEXT['title'], lang)}: {month_name(period, lang)}"
     return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'  # a phone lays it out at its width
+        f"<title>{escape(title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
         f'<p class="note">{pick(TEXT["made"], lang)} {stamp}.</p>'
         f"{''.join(sections)}</body></html>"
@@ -799,6 +896,7 @@ def write_report(warehouse: Path, period: str | None, out: Path, lang: Lang = "i
     """
     check_output(out, [warehouse, state_path_for(warehouse)])
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        folder_districts(con)
         period = period or latest_period(con)
         if period is None:
             raise ValueError(f"no rosters in {warehouse}")

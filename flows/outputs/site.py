@@ -35,6 +35,7 @@ from flows.outputs.report import (
     AS_OF,
     COLUMNS,
     CSS,
+    REJECTED_WHOLE,
     SECTIONS,
     SUMMARY_CARDS,
     TEXT,
@@ -42,6 +43,7 @@ from flows.outputs.report import (
     bars_svg,
     cell,
     exact_rupiah,
+    folder_districts,
     summary_html,
     timestamp,
     trend_svg,
@@ -96,6 +98,7 @@ SITE_COLUMNS: dict[str, tuple[str, str]] = {
     "meaning": ("meaning", "Artinya"),
     "people": ("int", "Orang"),
     "alasan": ("text", "Alasan"),
+    "source_file": ("text", "Berkas"),
     "months_unpaid": ("int", "Bulan belum dibayar"),
     "arrears_idr": ("idr", "Tunggakan"),
 }
@@ -339,8 +342,23 @@ GAP_BY_GROUP = (
     "jumlah orang ada di ringkasan. Arahkan penunjuk ke angka untuk melihat jumlah persisnya.",
 )
 ROWS = "array_to_string(list_sort(list_distinct(list({}.source_row))), ', ')"  # '5, 7, 12'
+# A rejected row shows its errors only, as in the corrections workbook (warehouse/statements/select_rejects.sql):
+# a warning on a row that also has an error adds nothing until the errors are fixed
+ERRORS_ONLY = (
+    "not (f.severity = 'warning' and (f.sha256, f.sheet, f.source_row) in (select (sha256, sheet, source_row) "
+    "from validation_failures where is_current and severity = 'error' and source_row is not null))"
+)
 CLOSED = "status as period_state, acted_by, acted_at, reason, files_pending"
 QUALITY = "files_rejected, rows_loaded, rows_rejected, error_rate, top_check"
+UNPLACED = (  # a roster file placed on no village (report.folder_districts: the kecamatan of its folder, or none)
+    "from file_reconciliation f join folder_districts d using (source_file, sha256) "
+    f"left join districts k on k.district_code = d.district_code where {REJECTED_WHOLE}"
+)
+UNPLACED_NOTE = (
+    "Berkas yang diterima tetapi tidak dapat dicocokkan dengan desa/kelurahan mana pun: orang di dalamnya belum "
+    "terhitung. Hubungi desa pengirimnya, sampaikan alasannya, dan minta berkas dikirim kembali. Daftar yang sama "
+    "ada di daftar berkas tidak dikenali tiap kecamatan."
+)
 # The parts below the top, per kind of page: the kecamatan of a regency, the desa of a kecamatan, a desa's own.
 BELOW: dict[str, dict[str, Part]] = {
     "regency": {
@@ -378,6 +396,17 @@ BELOW: dict[str, dict[str, Part]] = {
             key="regency_code",
             links=DISTRICT_LINK,
         ),
+        "unplaced": Part(
+            # a file whose folder names no kecamatan is the regency's, when the warehouse holds one regency
+            "select f.period, coalesce(left(d.district_code, 5), "
+            "(select any_value(regency_code) from regencies having count(*) = 1)) as regency_code, d.district_code, "
+            "coalesce(k.district_name, '(folder tanpa nama kecamatan)') as district_name, f.source_file, f.alasan "
+            f"{UNPLACED} order by k.district_name nulls last, f.source_file",
+            "Berkas yang tidak dapat ditempatkan pada desa mana pun",
+            UNPLACED_NOTE,
+            key="regency_code",
+            links=DISTRICT_LINK,
+        ),
         "period_status": Part(
             f"select period, {BY_REGENCY} as regency_code, district_code, district_name, {CLOSED} "
             "from period_status where acted_by is not null or files_pending > 0 order by district_name",
@@ -410,6 +439,12 @@ BELOW: dict[str, dict[str, Part]] = {
             "Baris dan berkas yang ditolak menunggu perbaikan dari desa: lihat halaman tiap desa.",
             key="district_code",
             links=VILLAGE_LINK,
+        ),
+        "unplaced": Part(
+            f"select f.period, d.district_code, f.source_file, f.alasan {UNPLACED} order by f.source_file",
+            "Berkas yang tidak dapat ditempatkan pada desa mana pun",
+            UNPLACED_NOTE,
+            key="district_code",
         ),
         "period_status": Part(
             f"select period, district_code, {CLOSED} from period_status",
@@ -449,7 +484,7 @@ BELOW: dict[str, dict[str, Part]] = {
             "select f.period, r.village_code, f.severity, coalesce(f.sheet, 'Seluruh berkas') as sheet, "
             f"f.check_name as problem, f.check_name as fix, count(*) as failures, {ROWS.format('f')} as source_rows "
             "from validation_failures f join file_reconciliation r using (source_file, sha256) "
-            "where f.is_current and r.village_code is not null group by all "
+            f"where f.is_current and r.village_code is not null and {ERRORS_ONLY} group by all "
             "order by f.severity, sheet, min(f.source_row), problem",
             "Yang harus diperbaiki desa bulan ini",
             "Sama dengan lembar koreksi desa: baris DITOLAK belum dihitung sampai diperbaiki; baris PERINGATAN "
@@ -457,9 +492,8 @@ BELOW: dict[str, dict[str, Part]] = {
             key="village_code",
         ),
         "fix_files": Part(
-            "select period, village_code, alasan from file_reconciliation where status = 'ditolak' "
-            "and village_code is not null and (source_file, sha256) in "
-            "(select (source_file, sha256) from validation_failures where is_current) order by alasan",
+            f"select period, village_code, source_file, alasan from file_reconciliation where {REJECTED_WHOLE} "
+            "and village_code is not null order by alasan, source_file",
             "Berkas yang ditolak seluruhnya",
             key="village_code",
         ),
@@ -509,7 +543,7 @@ SITE_CSS = """
 body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{margin-right:.2rem}
 .pick{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.8rem 0}
 .pick a{white-space:nowrap}select,input{font-size:1rem;padding:.2rem .4rem}
-.wide,.chart{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}svg{max-width:100%;height:auto}
+.chart{overflow-x:auto;max-width:100%}td:not(.text){white-space:nowrap}
 .month{display:none}.month.latest{display:block}.months:has(.month:target) .month.latest:not(:target){display:none}
 .month:target{display:block}html.js .month{display:none}html.js .month.shown{display:block}
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
@@ -549,7 +583,7 @@ def accessible(svg: str, title: str, description: str) -> str:
     """A chart with a text alternative (`<title>`, `<desc>`), in a box that scrolls sideways where the screen is
     narrower than the chart: shrunk to a phone's width its 11-unit labels would be 5 px (`viewBox` scales it to
     the paper's width in print)."""
-    found = re.match(r'<svg role="img" width="([\d.]+)" height="([\d.]+)"', svg)
+    found = re.match(r'<svg role="img" viewBox="[^"]*" width="([\d.]+)" height="([\d.]+)"', svg)
     if found is None:
         return svg
     width, height = found.groups()
@@ -775,6 +809,8 @@ def render_page(page: Page, data: Split, periods: list[str], made: str) -> str:
                 body = trust(frame)
             elif name == "regency_summary":
                 body = summary(frame)
+            elif name == "unplaced" and not frame.is_empty():
+                body = f"<p>Jumlah: {frame.height} berkas.</p>" + table(name, frame, hidden, dict(part.links), href)
             else:
                 chart = bars(name, frame, *part.chart, page.name, period) if part.chart and not frame.is_empty() else ""
                 body = chart + table(name, frame, hidden, dict(part.links), href)
@@ -915,6 +951,7 @@ def write_site(warehouse: Path, out_dir: Path, now: dt.datetime | None = None) -
         if not periods:
             raise ValueError(f"no rosters in {warehouse}")
         places = query_frame(con, PLACES)
+        folder_districts(con)
         province = places["regency_code"].n_unique() > 1
         levels = ("province", "regency", "district", "village") if province else ("whole", "district", "village")
         wanted = {part.sql: part for level in levels for part in parts_of(level).values()}
