@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest.dates import month_name
-from flows.outputs.rejects import Layout, write_workbook
+from flows.outputs.workbook import Layout, workbook_path, write_workbook
 from flows.privacy import mask_nik
 from flows.store.sql import query_frame
 from flows.store.state_db import read_state
@@ -88,7 +88,8 @@ MEANINGS = {
     "DILAPORKAN DESA": "Status yang ditulis desa di daftar: Sudah atau Belum terdaftar.",
     "DATA BPJS": "Status orang ini di data kepesertaan kantor cabang BPJS Ketenagakerjaan (lihat tabel di bawah).",
     "HASIL": "Hasil pencocokan daftar desa dengan data BPJS (lihat tabel di bawah).",
-    "IURAN TERAKHIR": "Bulan terakhir yang sudah dibayar iurannya, menurut BPJS.",
+    "BULAN": "Bulan laporan (TTTT-BB, misalnya 2024-04 untuk April 2024).",
+    "IURAN TERAKHIR": "Bulan terakhir yang sudah dibayar iurannya, menurut BPJS (TTTT-BB).",
     "TUNGGAKAN (Rp)": "Iuran yang belum dibayar: bulan belum dibayar dikali iuran minimum sebulan.",
     "CATATAN": "Data yang berbeda antara daftar desa dan data BPJS (lihat tabel di bawah).",
     "NOMOR KPJ DI BPJS": "Nomor kepesertaan orang ini di BPJS: tulis di daftar desa dan bawa ke kantor BPJS.",
@@ -113,7 +114,13 @@ def codes() -> list[tuple[str, ...]]:
 
 
 LAYOUT = Layout(
-    "Selisih BPJS", HEADERS, MEANINGS, ("KOLOM", "ISI", "ARTINYA"), codes, ("name", "tindakan", "source_file")
+    "Selisih BPJS",
+    HEADERS,
+    MEANINGS,
+    ("KOLOM", "ISI", "ARTINYA"),
+    codes,
+    ("name", "tindakan", "source_file"),
+    amounts=("arrears_idr",),
 )
 
 
@@ -176,7 +183,7 @@ def write_discrepancies(
             f"Selisih data kepesertaan BPJS Ketenagakerjaan: {first['village_name']}, "
             f"Kecamatan {first['district_name']}, bulan {month_name(first['period'])}"
         )
-        path = out_dir / f"{code} {first['village_name']} - selisih BPJS.xlsx"
+        path = workbook_path(out_dir, f"{code} {first['village_name']} - selisih BPJS")
         write_workbook(path, part.sort("group_label", "name"), title, INSTRUCTION, LAYOUT)
         written.append(path)
     return written
