@@ -29,6 +29,7 @@ from flows.store.reference import load_villages
 from tests.helpers import ANI, BUDI, CITRA, build_warehouse, write_roster
 from tests.test_read import SOFFICE, needs_libreoffice
 from tests.test_rejects import table
+from tests.test_verification import PESERTA_HEADER, write_xlsx
 
 runner = CliRunner()
 LONG_ROLE = "Tukang sapu jalan desa dan penjaga balai desa bagian belakang, juga pengantar surat ke kecamatan"
@@ -200,3 +201,53 @@ def test_libreoffice_prints_every_column_on_the_first_page(dated: Path, tmp_path
     for header in ("BULAN", "BERKAS", "YANG PERLU", "TANGGAL LAHIR", "IURAN", "KODE PEMERIKSAAN"):
         assert header in first, header  # every column on the first page
     assert "00:00:00" not in first and "12-05-1980" in first
+
+
+def test_the_selisih_workbook_prints_its_arrears_as_rupiah_and_tells_a_village_asked_for_it_has_none(
+    tmp_path: Path,
+) -> None:
+    raw = tmp_path / "raw"
+    lapsed, paid = ("3302171205750011", "88000000011"), ("3302175205800012", "88000000012")
+    write_roster(
+        raw / "2024-04" / "Cilongok" / "Batuanten.xlsx",
+        {"BPD": [[lapsed[0], "Lewat", "L", "Ketua BPD", "Sudah", lapsed[1]]]},
+    )
+    write_roster(
+        raw / "2024-04" / "Cilongok" / "Karanglo.xlsx",
+        {"BPD": [[paid[0], "Lunas", "P", "Ketua BPD", "Sudah", paid[1]]]},
+        village="KARANGLO",
+    )
+    peserta = [
+        [lapsed[1], lapsed[0], "Lewat", "", "BPU", "JKK", "01/01/2020", "AKTIF", "2023-12"],  # 4 months unpaid
+        [paid[1], paid[0], "Lunas", "", "BPU", "JKK", "01/01/2020", "AKTIF", "2024-04"],
+    ]
+    write_xlsx(raw / "2024-04" / "BPJS" / "peserta.xlsx", PESERTA_HEADER, peserta)
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    build_warehouse(raw, warehouse, started_at=dt.datetime(2024, 5, 6, 9, tzinfo=dt.UTC))
+
+    out = tmp_path / "selisih"
+    result = runner.invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in out.iterdir()] == ["33.02.17.2008 Batuanten - selisih BPJS.xlsx"]
+    book = openpyxl.load_workbook(out / "33.02.17.2008 Batuanten - selisih BPJS.xlsx")
+    (row,) = table(book["Selisih BPJS"])
+    assert row["TUNGGAKAN (Rp)"] == 4 * 16_800
+    header = [cell.value for cell in book["Selisih BPJS"][4]]
+    assert book["Selisih BPJS"].cell(5, header.index("TUNGGAKAN (Rp)") + 1).number_format == "#,##0"
+    assert book["Selisih BPJS"].cell(5, header.index("BARIS") + 1).number_format == "General"  # a row, no grouping
+    assert_printable(book)
+
+    alone = tmp_path / "karanglo"
+    command = ["discrepancies", "--warehouse", str(warehouse), "--out", str(alone), "--village", "33.02.17.2013"]
+    assert runner.invoke(app, command).exit_code == 0
+    book = openpyxl.load_workbook(alone / "33.02.17.2013 Karanglo - selisih BPJS.xlsx")
+    sheet = book["Selisih BPJS"]
+    assert str(sheet["A1"].value).endswith("Karanglo, Kecamatan Cilongok, bulan April 2024")
+    assert str(sheet["A2"].value).startswith("Tidak ada orang yang perlu ditindaklanjuti untuk bulan April 2024")
+    assert table(sheet) == []
+    assert_printable(book)
+    # a village no export verifies that month: nothing compared, nothing written
+    none = tmp_path / "none"
+    command = ["discrepancies", "--warehouse", str(warehouse), "--out", str(none), "--village", "33.02.17.2012"]
+    assert runner.invoke(app, command).exit_code == 0
+    assert list(none.iterdir()) == []
