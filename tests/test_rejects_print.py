@@ -70,6 +70,7 @@ def write_dated_roster(path: Path) -> None:
         ["2", BUDI, "Budi", "L", "12/05/1975", "Anggota BPD", "Mungkin", "", "Rp 16.800"],
         ["3", CITRA, "Citra", "P", "kemarin sore", LONG_ROLE, "Mungkin", "", "enam belas ribu"],
         ["4", CITRA, "Dewi", "P", "1970", "Anggota BPD", "Mungkin", "", "16800"],
+        ["5", "3302175506900005", "Fitri", "P", dt.datetime(1990, 6, 16), "Anggota BPD", "Belum", "", 16800],
     ]
     for index, row in enumerate(rows, start=4):
         for column, value in enumerate(row):
@@ -118,6 +119,10 @@ def test_dates_and_rupiah_are_date_and_number_cells_and_the_rest_is_as_written(d
             assert row[iuran - 1].number_format == "#,##0"  # 16.800 under an Indonesian locale
         assert not any(isinstance(cell.value, str) and "00:00:00" in cell.value for cell in row)
     assert any(row["YANG PERLU DIPERBAIKI"] and "Linmas" in str(row["YANG PERLU DIPERBAIKI"]) for row in table(sheet))
+    # a birth date unlike the NIK's (15-06-1990): the cell as written, as Indonesians write dates, not 00:00:00
+    (fitri,) = [row for row in table(sheet) if row["NAMA"] == "Fitri"]
+    assert (fitri["KODE PEMERIKSAAN"], fitri["NILAI TERTULIS"]) == ("nik_birth_date_mismatch", "16-06-1990")
+    assert fitri["TANGGAL LAHIR"] == dt.datetime(1990, 6, 16)
     assert_printable(book)
     legend = {row[0].value: row[1].value for row in book["Keterangan"].iter_rows()}
     assert "HH-BB-TTTT" in str(legend["TANGGAL LAHIR"]) and "rupiah" in str(legend["IURAN"])

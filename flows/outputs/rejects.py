@@ -99,9 +99,19 @@ def select_rejects(state: Path, period: str | None, village_code: str | None) ->
         query = (STATEMENTS_DIR / "select_rejects.sql").read_text()
         rows = query_frame(con, query, {"period": period, "village_code": village_code})
     return rows.with_columns(
-        *(mask_nik(pl.col(c)) for c in ("source_file", "sheet", "failure_value")),
+        *(mask_nik(pl.col(c)) for c in ("source_file", "sheet")),
+        failure_value=mask_nik(value_as_written()),
         column=column_as_written(),
     )
+
+
+def value_as_written() -> pl.Expr:
+    """The checked cell as written: the failure's value, else the row's cell of the checked column.
+
+    A check comparing two cells (a birth date against the NIK's) records no single value.
+    """
+    cell = pl.coalesce(*(pl.when(pl.col("column_name") == c).then(pl.col(c)) for c in COLUMN_LABELS))
+    return pl.coalesce(pl.col("failure_value"), cell)
 
 
 def column_as_written() -> pl.Expr:
