@@ -15,6 +15,7 @@ Anything else is written as the village wrote it: a cell that failed a check sho
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -111,7 +112,8 @@ def write_workbook(path: Path, rows: pl.DataFrame, title: str, instruction: str,
 
 
 def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, layout: Layout) -> None:
-    book = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}  # no temporary files
+    book = xlsxwriter.Workbook(path, options)
     top = {"text_wrap": True, "valign": "top", "border": 1}
     formats = Formats(
         text=book.add_format(top),
@@ -121,18 +123,18 @@ def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, lay
         title=book.add_format({"bold": True, "font_size": TITLE_SIZE, "text_wrap": True, "valign": "top"}),
     )
     sheet = book.add_worksheet(layout.sheet)
-    cells = list(typed_cells(rows, layout))
+    cells = [[(value, shown(value)) for value in row] for row in typed_cells(rows, layout)]
     headers = list(layout.headers.values())
     wide = [column in layout.wide for column in layout.headers]
     widths = [
-        column_width(header, [shown(row[index]) for row in cells], WIDE if wide[index] else NARROW)
+        column_width(header, [row[index][1] for row in cells], WIDE if wide[index] else NARROW)
         for index, header in enumerate(headers)
     ]
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
     write_note(sheet, 0, mask_text(title), widths, formats.title, TITLE_SIZE)
     write_note(sheet, 1, instruction, widths, book.add_format({"text_wrap": True, "valign": "top"}))
-    write_row(sheet, HEADER_ROW, headers, widths, [formats.header] * len(headers), formats.day)
+    write_row(sheet, HEADER_ROW, as_cells(headers), widths, [formats.header] * len(headers), formats.day)
     styles = [formats.amount if column in layout.amounts else formats.text for column in layout.headers]
     for index, row in enumerate(cells, start=HEADER_ROW + 1):
         write_row(sheet, index, row, widths, styles, formats.day)
@@ -189,9 +191,12 @@ def column_width(header: str, texts: Sequence[str], widest: int) -> float:
     return min(widest, max(NARROWEST, math.ceil(longest / FILL))) + 1
 
 
+@functools.lru_cache(maxsize=4096)  # the legend's texts, the same in every workbook
 def lines(text: str, width: float) -> int:
     """How many lines `text` wraps to in a column `width` characters wide (words kept whole while they fit)."""
     room = max(1, int((width - 1) * FILL))
+    if len(text) <= room and "\n" not in text:
+        return 1
     return sum(len(textwrap.wrap(part, room)) or 1 for part in text.split("\n"))
 
 
@@ -208,10 +213,16 @@ def write_note(sheet: Worksheet, row: int, text: str, widths: Sequence[float], s
 
 
 def write_row(
-    sheet: Worksheet, row: int, values: Sequence[object], widths: Sequence[float], styles: Sequence[Format], day: Format
+    sheet: Worksheet,
+    row: int,
+    cells: Sequence[tuple[object, str]],
+    widths: Sequence[float],
+    styles: Sequence[Format],
+    day: Format,
 ) -> None:
-    """One row of a table, each cell by its type in its column's style, as tall as its longest wrapped text needs."""
-    for column, (value, style) in enumerate(zip(values, styles, strict=True)):
+    """One row of a table: each cell (its value and how it reads) by its type in its column's style, the row as
+    tall as its longest wrapped text needs."""
+    for column, ((value, text), style) in enumerate(zip(cells, styles, strict=True)):
         if isinstance(value, date):
             sheet.write_datetime(row, column, datetime.combine(value, time()), day)
         elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -219,8 +230,13 @@ def write_row(
         elif value is None:
             sheet.write_blank(row, column, None, style)
         else:  # a header, a sheet or a file may be named after a person: NIKs masked
-            sheet.write_string(row, column, shown(value), style)
-    sheet.set_row(row, row_points([shown(value) for value in values], widths))
+            sheet.write_string(row, column, text, style)
+    sheet.set_row(row, row_points([text for _, text in cells], widths))
+
+
+def as_cells(texts: Sequence[str]) -> list[tuple[object, str]]:
+    """Headers and the legend's texts as cells of a row."""
+    return [(text, shown(text)) for text in texts]
 
 
 def print_setup(sheet: Worksheet, header_row: int) -> None:
@@ -246,5 +262,5 @@ def write_legend(sheet: Worksheet, layout: Layout, formats: Formats) -> None:
     rows += [(code, formats.text) for code in codes]
     for index, (values, style) in enumerate(rows):
         if values:
-            write_row(sheet, index, values, widths, [style] * len(values), formats.day)
+            write_row(sheet, index, as_cells(values), widths, [style] * len(values), formats.day)
     print_setup(sheet, 0)
