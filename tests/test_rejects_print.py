@@ -89,6 +89,8 @@ def dated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_dated_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx")
     eka = ["3302174508900004", "Eka", "P", "Ketua BPD", "Belum", ""]  # nothing to fix
     write_roster(raw / "2024-04" / "Cilongok" / "Cikidang.xlsx", {"BPD": [eka]}, village="CIKIDANG")
+    unknown = raw / "2024-04" / "Cilongok" / "Desa Suka'maju RT 01-02.xlsx"
+    write_roster(unknown, {"BPD": [eka]}, village="SUKA'MAJU / KIDUL", district="CILONGOK")
     warehouse = raw.parent / "wh" / "cakupan.duckdb"
     build_warehouse(raw, warehouse, started_at=dt.datetime(2024, 5, 6, 9, tzinfo=dt.UTC))
     return warehouse
@@ -144,7 +146,21 @@ def test_a_village_asked_for_with_nothing_to_fix_gets_a_workbook_saying_so(dated
     # all villages: only those with something to fix
     out = tmp_path / "all"
     assert runner.invoke(app, ["rejects", "--warehouse", str(dated), "--out", str(out)]).exit_code == 0
-    assert [path.name for path in out.iterdir()] == ["33.02.17.2008 Batuanten.xlsx"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        "33.02.17.2008 Batuanten.xlsx",
+        "Kecamatan Cilongok - berkas tidak dikenali.xlsx",
+    ]
+
+
+def test_a_place_written_with_quotes_is_told_as_written_not_as_python_quotes_it(dated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["rejects", "--warehouse", str(dated), "--out", str(out)]).exit_code == 0
+    (row,) = table(openpyxl.load_workbook(out / "Kecamatan Cilongok - berkas tidak dikenali.xlsx")["Perbaikan"])
+    said = str(row["YANG PERLU DIPERBAIKI"])
+    assert said.startswith(
+        "Desa tidak ditemukan dalam daftar resmi (tertulis DESA “SUKA'MAJU / KIDUL”, KECAMATAN “CILONGOK”; "
+        "berkas “2024-04/Cilongok/Desa Suka'maju RT 01-02.xlsx”)."
+    ), said
 
 
 def test_a_name_with_separators_stays_one_file_in_the_folder(dated: Path, tmp_path: Path) -> None:
@@ -155,11 +171,10 @@ def test_a_name_with_separators_stays_one_file_in_the_folder(dated: Path, tmp_pa
     )
     out = tmp_path / "deep" / "out"
     written = write_rejects(state_path_for(dated), villages, out)
-    assert [path.name for path in written] == ["33.02.17.2008 ..-Suka-Maju-Kidul- -.xlsx"]
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
-        "deep/out/33.02.17.2008 ..-Suka-Maju-Kidul- -.xlsx"
-    ]
-    title = openpyxl.load_workbook(written[0])["Perbaikan"]["A1"].value
+    village = out / "33.02.17.2008 ..-Suka-Maju-Kidul- -.xlsx"
+    assert sorted(written) == [village, out / "Kecamatan Cilongok - berkas tidak dikenali.xlsx"]
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(written)  # nothing outside `out`
+    title = openpyxl.load_workbook(village)["Perbaikan"]["A1"].value
     assert "Desa ../Suka/Maju\\Kidul:" in str(title)  # the name as the reference writes it, in the text
 
 
