@@ -42,6 +42,7 @@ TITLE_SIZE = 13  # points, against 11 for the rest
 MAX_ROW_POINTS = 409.0  # the tallest row Excel and LibreOffice keep
 FILL = 0.85  # a column `w` characters wide holds about 0.85 w of them: capitals, bold and fallback fonts are wider
 NARROW, WIDE, NARROWEST = 18, 45, 6  # column widths, in characters: most columns, long texts, the least
+FILTER_BUTTON = 2  # characters the header's filter button covers
 LEGEND_WIDTHS = (24, 50)  # the legend's first column, and the others
 DATE_FORMAT = "dd-mm-yyyy"
 RUPIAH_FORMAT = "#,##0"
@@ -185,9 +186,11 @@ def shown(value: object) -> str:
 
 
 def column_width(header: str, texts: Sequence[str], widest: int) -> float:
-    """Wide enough for the longest cell, up to `widest` characters, and for the header's longest word."""
-    longest = max((len(word) for text in [header, *texts] for word in text.split()), default=0)
+    """Wide enough for the longest cell, up to `widest` characters, and for the header's longest word beside its
+    filter button."""
+    longest = max((len(word) for text in texts for word in text.split()), default=0)
     longest = max(longest, min(widest, max((len(text) for text in texts), default=0)))
+    longest = max(longest, max((len(word) for word in header.split()), default=0) + FILTER_BUTTON)
     return min(widest, max(NARROWEST, math.ceil(longest / FILL))) + 1
 
 
