@@ -71,6 +71,7 @@ def write_dated_roster(path: Path) -> None:
         ["3", CITRA, "Citra", "P", "kemarin sore", LONG_ROLE, "Mungkin", "", "enam belas ribu"],
         ["4", CITRA, "Dewi", "P", "1970", "Anggota BPD", "Mungkin", "", "16800"],
         ["5", "3302175506900005", "Fitri", "P", dt.datetime(1990, 6, 16), "Anggota BPD", "Belum", "", 16800],
+        ["6", CITRA, "Gita", "P", "01/01/1899", "Anggota BPD", "Mungkin", "", "16800"],
     ]
     for index, row in enumerate(rows, start=4):
         for column, value in enumerate(row):
@@ -106,6 +107,7 @@ def test_dates_and_rupiah_are_date_and_number_cells_and_the_rest_is_as_written(d
     assert rows["Budi"]["TANGGAL LAHIR"] == dt.datetime(1975, 5, 12)
     assert rows["Citra"]["TANGGAL LAHIR"] == "kemarin sore"  # not a date: as written
     assert rows["Dewi"]["TANGGAL LAHIR"] == "1970"  # a year is no date (nor an Excel serial)
+    assert rows["Gita"]["TANGGAL LAHIR"] == "01/01/1899"  # before any date a spreadsheet shows: as written
     assert [rows[name]["IURAN"] for name in ("Ani", "Budi", "Citra", "Dewi")] == [
         16800,
         16800,

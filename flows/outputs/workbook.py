@@ -45,6 +45,7 @@ NARROW, WIDE, NARROWEST = 18, 45, 6  # column widths, in characters: most column
 FILTER_BUTTON = 2  # characters the header's filter button covers
 LEGEND_WIDTHS = (24, 50)  # the legend's first column, and the others
 DATE_FORMAT = "dd-mm-yyyy"
+FIRST_SHOWN_DATE = date(1900, 3, 1)  # Excel's dates before it are off by a day (its 29 February 1900) or none
 RUPIAH_FORMAT = "#,##0"
 LARGEST_RUPIAH = 10**12  # more is no contribution but an identity number typed there: left as written
 A4 = 9  # xlsxwriter's paper code
@@ -72,6 +73,8 @@ class Layout:
 
 @dataclass(frozen=True)
 class Formats:
+    """The cell formats of one workbook."""
+
     text: Format
     header: Format
     day: Format
@@ -163,11 +166,13 @@ def written_date(column: str) -> pl.Expr:
 
     A date cell (read as `1985-06-17 00:00:00`), `17/06/1985`, `17-6-85`, `17 Juni 1985` are
     dates; a bare number (a year, an Excel serial), a place and date of birth, a time of day or
-    any other text is not, and stays as written.
+    any other text is not, and stays as written; so does a date before March 1900, which a
+    spreadsheet cannot show as a date.
     """
     text = pl.col(column).str.strip_chars().str.replace(DATE_CELL_AS_TEXT.pattern, "$1-$2-$3")
     not_a_date = text.str.contains(r"^\d{4}-\d{2}-\d{2}.|^\d+(?:\.\d*)?$")
-    return pl.when(not_a_date).then(None).otherwise(parse_date(text))
+    day = pl.when(not_a_date).then(None).otherwise(parse_date(text))
+    return pl.when(day >= FIRST_SHOWN_DATE).then(day)
 
 
 def written_rupiah(column: str) -> pl.Expr:
