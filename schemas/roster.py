@@ -112,7 +112,7 @@ ROW_CHECKS: tuple[RowCheck, ...] = (
         "error",
         pl.col("enrolled").is_not_null(),
         "Status kepesertaan BPJS Ketenagakerjaan tidak dikenal.",
-        "Tulis 'Sudah' jika sudah terdaftar, atau 'Belum' jika belum.",
+        "Tulis “Sudah” jika sudah terdaftar, atau “Belum” jika belum.",
     ),
     RowCheck(
         "role_unknown",

@@ -7,6 +7,7 @@ catalogue is checked after every run a test builds (tests/helpers.assert_reasons
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 
@@ -40,6 +41,29 @@ def test_every_reason_is_said_in_both_languages_with_the_parameters_it_declares(
     # every template renders with any value of its parameters (numbers too: `{cells:,}`, `{seconds:g}`)
     said = reason(**dict.fromkeys(reason.params, 7))
     assert "{" not in said.english.replace("{7", "") and said.alasan
+
+
+@pytest.mark.parametrize("reason", ENTRIES, ids=lambda reason: reason.code)
+def test_the_indonesian_says_texts_as_written_and_numbers_as_indonesians_write_them(reason: Reason) -> None:
+    """No Python quoting (`{name!r}`: 'X', "Suka'maju") and no English thousands separator in an alasan."""
+    assert all(conversion is None for *_, conversion in string.Formatter().parse(reason.indonesian)), reason.code
+    hostile = 'SUKA\'MAJU / "KIDUL"'
+    fields = [*string.Formatter().parse(reason.english), *string.Formatter().parse(reason.indonesian)]
+    numeric = {name for _, name, spec, _ in fields if name and spec}
+    said = reason(**{name: 1_234_567 if name in numeric else hostile for name in reason.params})
+    assert repr(hostile) not in said.alasan and "1,234,567" not in said.alasan, said.alasan
+
+
+def test_a_place_written_with_quotes_is_said_as_written() -> None:
+    said = VILLAGE_NOT_FOUND(
+        written=[WRITTEN_VILLAGE(name="SUKA'MAJU / KIDUL"), WRITTEN_DISTRICT(name="CILONGOK")],
+        file="2024-04/Cilongok/Desa Suka'maju.xlsx",
+    )
+    assert said.alasan.startswith(
+        "Desa tidak ditemukan dalam daftar resmi (tertulis DESA “SUKA'MAJU / KIDUL”, KECAMATAN “CILONGOK”; "
+        "berkas “2024-04/Cilongok/Desa Suka'maju.xlsx”)."
+    )
+    assert CATALOGUE["timed_out"](seconds=2.5).alasan.startswith("Membaca berkas ini memakan waktu lebih dari 2,5")
 
 
 def test_codes_are_unique_and_every_entry_is_in_the_catalogue() -> None:
@@ -87,7 +111,7 @@ WORDING = [
     (
         VILLAGE_NOT_FOUND(written=[WRITTEN_VILLAGE(name="X"), WRITTEN_DISTRICT(name="Y")], file="2024-04/x.xlsx"),
         "village not found in the official list (village='X', district='Y'; file '2024-04/x.xlsx')",
-        "Desa tidak ditemukan dalam daftar resmi (tertulis DESA 'X', KECAMATAN 'Y'; berkas '2024-04/x.xlsx').",
+        "Desa tidak ditemukan dalam daftar resmi (tertulis DESA “X”, KECAMATAN “Y”; berkas “2024-04/x.xlsx”).",
     ),
     (
         VILLAGE_NOT_FOUND(written=NOTHING_WRITTEN(), file="2024-04/r.xlsx"),
@@ -97,7 +121,7 @@ WORDING = [
     (
         CATALOGUE["too_many_lines"](file="a.csv", lines=1_000_001, what="a roster", rows=100_000),
         "a.csv: 1,000,001 lines; a roster has at most 100,000 rows; refused",
-        "Berkas berisi 1,000,001 baris, lebih dari batas 100,000 baris untuk satu daftar; ditolak.",
+        "Berkas berisi 1.000.001 baris, lebih dari batas 100.000 baris untuk satu daftar; ditolak.",
     ),
     (
         CATALOGUE["symbolic_link"](target="/etc/passwd"),

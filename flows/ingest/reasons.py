@@ -10,8 +10,10 @@ parameters beside them (`reason_code`, `reason_params`). A reason decided by a S
 (superseded, held) records only its code and parameters; `state_current.fill_reasons` renders both
 texts from this catalogue.
 
-A parameter is a text, a number (templates may format it: `{cells:,}`), another `Said` (said in
-the same language), or a list of them (joined by their entry's `joiner`).
+A parameter is a text, a number (templates may format it: `{cells:,}`; in Indonesian its separators
+are swapped, `1.000.001`, `2,5`), another `Said` (said in the same language), or a list of them
+(joined by their entry's `joiner`). A text is put in the Indonesian as it is, in “…” where it needs
+quoting, never as Python writes it (`{name!r}`: `'X'`, `"Suka'maju"`).
 Adding a reason: an entry here and its call where it arises; `tests/test_reasons.py` checks
 every entry (both languages, its parameters) and renders each.
 """
@@ -81,7 +83,8 @@ class Said:
 
     def text(self, language: Language) -> str:
         values = {name: said_in(value, language) for name, value in self.params.items()}
-        return self.reason.template(language).format(**values)
+        template = self.reason.template(language)
+        return template.format(**values) if language == "en" else INDONESIAN.vformat(template, (), values)
 
     def __str__(self) -> str:
         return self.english
@@ -108,6 +111,18 @@ class Said:
         """A reason recorded as its code and its parameters' JSON (a nested reason: {"code", "params"})."""
         loaded = json.loads(params or "{}")
         return CATALOGUE[code](**{name: from_json_value(value) for name, value in loaded.items()})
+
+
+class IndonesianFormatter(string.Formatter):
+    """Numbers as Indonesians write them, whatever the template's format: `1.000.001`, `2,5`."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        text = str(super().format_field(value, format_spec))
+        return text.translate(DOT_FOR_COMMA) if isinstance(value, int | float) and not isinstance(value, bool) else text
+
+
+DOT_FOR_COMMA = str.maketrans(",.", ".,")
+INDONESIAN = IndonesianFormatter()
 
 
 def said_in(value: Param, language: Language) -> str | int | float:
@@ -456,12 +471,12 @@ SEVERAL_DISTRICTS = Reason(
     ("village", "districts"),
     "village {village!r} exists in several districts ({districts}) and the file names none of them; write "
     "KECAMATAN in the title block",
-    "Desa {village!r} ada di beberapa kecamatan ({districts}) dan berkas tidak menyebut salah satunya. Tulis nama "
+    "Desa “{village}” ada di beberapa kecamatan ({districts}) dan berkas tidak menyebut salah satunya. Tulis nama "
     "desa dan kecamatan di judul lembar kerja (DESA : ..., KECAMATAN : ...) atau di nama berkas "
     "(Desa Kecamatan.xlsx).",
 )
-WRITTEN_VILLAGE = Reason("written_village", ("name",), "village={name!r}", "tertulis DESA {name!r}", joiner=", ")
-WRITTEN_DISTRICT = Reason("written_district", ("name",), "district={name!r}", "KECAMATAN {name!r}", joiner=", ")
+WRITTEN_VILLAGE = Reason("written_village", ("name",), "village={name!r}", "tertulis DESA “{name}”", joiner=", ")
+WRITTEN_DISTRICT = Reason("written_district", ("name",), "district={name!r}", "KECAMATAN “{name}”", joiner=", ")
 NOTHING_WRITTEN = Reason(
     "nothing_written",
     (),
@@ -472,7 +487,7 @@ VILLAGE_NOT_FOUND = Reason(
     "village_not_found",
     ("written", "file"),
     "village not found in the official list ({written}; file {file!r})",
-    "Desa tidak ditemukan dalam daftar resmi ({written}; berkas {file!r}). Tulis nama desa dan kecamatan di judul "
+    "Desa tidak ditemukan dalam daftar resmi ({written}; berkas “{file}”). Tulis nama desa dan kecamatan di judul "
     "lembar kerja (DESA : ..., KECAMATAN : ...) atau di nama berkas (Desa Kecamatan.xlsx), seperti dalam daftar "
     "resmi Kemendagri.",
 )

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest.dates import month_name
-from flows.outputs.rejects import Layout, write_workbook
+from flows.outputs.workbook import Layout, workbook_path, write_workbook
 from flows.privacy import mask_nik
 from flows.store.sql import query_frame
 from flows.store.state_db import read_state
@@ -88,7 +88,8 @@ MEANINGS = {
     "DILAPORKAN DESA": "Status yang ditulis desa di daftar: Sudah atau Belum terdaftar.",
     "DATA BPJS": "Status orang ini di data kepesertaan kantor cabang BPJS Ketenagakerjaan (lihat tabel di bawah).",
     "HASIL": "Hasil pencocokan daftar desa dengan data BPJS (lihat tabel di bawah).",
-    "IURAN TERAKHIR": "Bulan terakhir yang sudah dibayar iurannya, menurut BPJS.",
+    "BULAN": "Bulan laporan (TTTT-BB, misalnya 2024-04 untuk April 2024).",
+    "IURAN TERAKHIR": "Bulan terakhir yang sudah dibayar iurannya, menurut BPJS (TTTT-BB).",
     "TUNGGAKAN (Rp)": "Iuran yang belum dibayar: bulan belum dibayar dikali iuran minimum sebulan.",
     "CATATAN": "Data yang berbeda antara daftar desa dan data BPJS (lihat tabel di bawah).",
     "NOMOR KPJ DI BPJS": "Nomor kepesertaan orang ini di BPJS: tulis di daftar desa dan bawa ke kantor BPJS.",
@@ -102,6 +103,11 @@ INSTRUCTION = (
     "pengaktifan kembali, pembayaran iuran atau klaimnya, lalu kirim daftar yang sudah diperbaiki bulan berikutnya."
 )
 
+NOTHING_TO_FOLLOW_UP = (
+    "Tidak ada orang yang perlu ditindaklanjuti untuk bulan {month}: status dan data setiap orang di daftar desa "
+    "sesuai dengan data BPJS Ketenagakerjaan."
+)
+
 
 def codes() -> list[tuple[str, ...]]:
     """Every result, note and BPJS status the workbook shows, and what it means."""
@@ -113,7 +119,13 @@ def codes() -> list[tuple[str, ...]]:
 
 
 LAYOUT = Layout(
-    "Selisih BPJS", HEADERS, MEANINGS, ("KOLOM", "ISI", "ARTINYA"), codes, ("name", "tindakan", "source_file")
+    "Selisih BPJS",
+    HEADERS,
+    MEANINGS,
+    ("KOLOM", "ISI", "ARTINYA"),
+    codes,
+    ("name", "tindakan", "source_file"),
+    amounts=("arrears_idr",),
 )
 
 
@@ -121,6 +133,12 @@ LATEST = "select coalesce($period, max(period)) from verification"
 LISTED = """
 select * from verification_discrepancies
 where period = $period and ($village_code is null or village_code = $village_code)
+"""
+VERIFIED_VILLAGE = """
+select distinct v.period, v.village_code, p.village_name, p.district_name
+from verification as v
+join villages as p using (village_code)
+where v.period = (select coalesce($period, max(period)) from verification) and v.village_code = $village_code
 """
 ROSTER_PEOPLE = """
 select r.period, r.village_code, r.group_code, r.nik, r.name, r.role, r.source_file, r.sheet, r.source_row, k.bpjs_kpj
@@ -165,21 +183,33 @@ def write_discrepancies(
 ) -> list[Path]:
     """Write `<out>/<village code> <village name> - selisih BPJS.xlsx` for every village with people to follow up.
 
-    One month: `period`, else the latest month a participants export verifies.
+    One month: `period`, else the latest month a participants export verifies. A village asked for
+    by its code whose people were verified that month gets its workbook even with no one to follow
+    up, saying so.
     """
     rows = select_discrepancies(warehouse, state, period, village_code)
     out_dir.mkdir(parents=True, exist_ok=True)
+    villages = [(part.row(0, named=True), part) for part in rows.partition_by("village_code", maintain_order=True)]
+    if village_code is not None and not villages:
+        villages = [(about, rows.clear()) for about in verified_village(warehouse, period, village_code)]
     written = []
-    for (code,), part in rows.group_by("village_code", maintain_order=True):
-        first = part.row(0, named=True)
+    for about, part in villages:
+        month = month_name(about["period"])
         title = (
-            f"Selisih data kepesertaan BPJS Ketenagakerjaan: {first['village_name']}, "
-            f"Kecamatan {first['district_name']}, bulan {month_name(first['period'])}"
+            f"Selisih data kepesertaan BPJS Ketenagakerjaan: {about['village_name']}, "
+            f"Kecamatan {about['district_name']}, bulan {month}"
         )
-        path = out_dir / f"{code} {first['village_name']} - selisih BPJS.xlsx"
-        write_workbook(path, part.sort("group_label", "name"), title, INSTRUCTION, LAYOUT)
+        instruction = INSTRUCTION if part.height else NOTHING_TO_FOLLOW_UP.format(month=month)
+        path = workbook_path(out_dir, f"{about['village_code']} {about['village_name']} - selisih BPJS")
+        write_workbook(path, part.sort("group_label", "name"), title, instruction, LAYOUT)
         written.append(path)
     return written
+
+
+def verified_village(warehouse: Path, period: str | None, village_code: str) -> list[dict[str, object]]:
+    """The month, name and kecamatan of a village whose people a participants export verifies that month, if any."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return query_frame(con, VERIFIED_VILLAGE, {"period": period, "village_code": village_code}).to_dicts()
 
 
 def verified_people(warehouse: Path, period: str | None) -> int:

@@ -10,19 +10,14 @@ sheet, `Keterangan`, explaining its columns and every check.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import polars as pl
-import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 
 from flows.ingest.dates import month_name
 from flows.ingest.place import place_key
-from flows.privacy import mask_nik, mask_text
+from flows.outputs.workbook import Layout, workbook_path, write_workbook
+from flows.privacy import mask_nik
 from flows.settings import STATEMENTS_DIR
 from flows.store.sql import query_frame
 from flows.store.state_db import read_state
@@ -62,6 +57,8 @@ HEADER_MEANINGS = {
     "NILAI TERTULIS": "Isi sel seperti ditulis desa (NIK disamarkan), atau nama berkas lain yang bertabrakan.",
     "YANG PERLU DIPERBAIKI": "Apa yang salah dan cara memperbaikinya.",
     "NIK (disamarkan)": "NIK di baris itu, hanya 6 digit awal dan 4 digit akhir, untuk menemukan orangnya.",
+    "TANGGAL LAHIR": "Tanggal lahir di baris itu (HH-BB-TTTT); seperti ditulis desa bila bukan tanggal.",
+    "IURAN": "Iuran sebulan di baris itu, dalam rupiah; seperti ditulis desa bila tidak terbaca sebagai angka.",
     "KODE PEMERIKSAAN": "Kode pemeriksaan, untuk ditanyakan ke petugas kabupaten (lihat tabel di bawah).",
 }
 COLUMN_LABELS = {  # a checked column the sheet does not have, by what it should be
@@ -102,9 +99,19 @@ def select_rejects(state: Path, period: str | None, village_code: str | None) ->
         query = (STATEMENTS_DIR / "select_rejects.sql").read_text()
         rows = query_frame(con, query, {"period": period, "village_code": village_code})
     return rows.with_columns(
-        *(mask_nik(pl.col(c)) for c in ("source_file", "sheet", "failure_value")),
+        *(mask_nik(pl.col(c)) for c in ("source_file", "sheet")),
+        failure_value=mask_nik(value_as_written()),
         column=column_as_written(),
     )
+
+
+def value_as_written() -> pl.Expr:
+    """The checked cell as written: the failure's value, else the row's cell of the checked column.
+
+    A check comparing two cells (a birth date against the NIK's) records no single value.
+    """
+    cell = pl.coalesce(*(pl.when(pl.col("column_name") == c).then(pl.col(c)) for c in COLUMN_LABELS))
+    return pl.coalesce(pl.col("failure_value"), cell)
 
 
 def column_as_written() -> pl.Expr:
@@ -117,21 +124,6 @@ def column_as_written() -> pl.Expr:
         .then(pl.format("{} (kolom {})", pl.coalesce(pl.col("header"), usual), pl.col("letter")))
         .otherwise(pl.format("{} (kolom tidak ada)", usual))
     )
-
-
-CORRECTIONS_MODE = 0o600  # masked, but still about named people: their reader forwards them by hand
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A workbook sent back to villages: its columns, what they mean, and a table of codes for the legend."""
-
-    sheet: str
-    headers: dict[str, str]  # frame column -> header
-    meanings: dict[str, str]  # header -> what it means
-    codes_header: tuple[str, ...]
-    codes: Callable[[], list[tuple[str, ...]]]
-    wide: tuple[str, ...]  # frame columns of long text
 
 
 def check_codes() -> list[tuple[str, ...]]:
@@ -149,70 +141,22 @@ CORRECTIONS = Layout(
     ("KODE PEMERIKSAAN", "TINGKAT", "MASALAH", "CARA MEMPERBAIKI"),
     check_codes,
     ("source_file", "message"),
+    dates=("birth_date",),
+    amounts=("contribution",),
 )
 
 
-def write_workbook(
-    path: Path, rows: pl.DataFrame, title: str, instruction: str = INSTRUCTION, layout: Layout = CORRECTIONS
-) -> None:
-    """One workbook for a village; every cell is written as text (NIKs masked) or a number, never as a formula.
-
-    It is written to a new private file beside `path`, then renamed over it: whatever `path` was
-    (a link planted there, an older workbook) is replaced, never written through.
-    """
-    descriptor, written = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".xlsx")
-    os.close(descriptor)
-    try:
-        write_book(Path(written), rows, title, instruction, layout)
-        Path(written).replace(path)
-    except BaseException:
-        Path(written).unlink(missing_ok=True)
-        raise
-
-
-def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, layout: Layout) -> None:
-    book = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
-    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    wrapped = book.add_format({"text_wrap": True, "valign": "top"})
-    sheet = book.add_worksheet(layout.sheet)
-    sheet.write_string(0, 0, mask_text(title), book.add_format({"bold": True, "font_size": 13}))
-    sheet.write_string(1, 0, instruction)
-    sheet.write_row(3, 0, list(layout.headers.values()), bold)
-    for index, row in enumerate(rows.select(list(layout.headers)).iter_rows(), start=4):
-        for column, value in enumerate(row):
-            if isinstance(value, int):
-                sheet.write_number(index, column, value)
-            elif value is not None:  # a header, a sheet or a file may be named after a person: NIKs masked
-                sheet.write_string(index, column, mask_text(str(value)), wrapped)
-    sheet.freeze_panes(4, 0)
-    sheet.autofilter(3, 0, 3 + rows.height, len(layout.headers) - 1)
-    sheet.set_column(0, len(layout.headers) - 1, 16)
-    for wide in layout.wide:
-        position = list(layout.headers).index(wide)
-        sheet.set_column(position, position, 45)
-    write_legend(book.add_worksheet("Keterangan"), layout, bold, wrapped)
-    book.close()
-    path.chmod(CORRECTIONS_MODE)  # mkstemp made it 0600 already; said here as the rule
-
-
-def write_legend(sheet: Worksheet, layout: Layout, bold: object, wrapped: object) -> None:
-    """What the columns mean, and every code: what it means and what to do."""
-    sheet.write_string(0, 0, "Arti kolom", bold)
-    for index, (header, meaning) in enumerate(layout.meanings.items(), start=1):
-        sheet.write_string(index, 0, header, bold)
-        sheet.write_string(index, 1, meaning, wrapped)
-    start = len(layout.meanings) + 2
-    sheet.write_row(start, 0, list(layout.codes_header), bold)
-    for index, code in enumerate(layout.codes(), start=start + 1):
-        for column, value in enumerate(code):
-            sheet.write_string(index, column, value, wrapped)
-    sheet.set_column(0, 0, 24)
-    sheet.set_column(1, len(layout.codes_header) - 1, 50)
-
-
 def title_for(kind: str, name: str, district: str, periods: list[str]) -> str:
-    months = ", ".join(month_name(p) for p in periods if p) or "semua bulan"
-    return f"Perbaikan data BPJS Ketenagakerjaan: {kind} {name}, Kecamatan {district}, bulan {months}"
+    months = ", ".join(month_name(p) for p in periods if p)
+    return f"Perbaikan data BPJS Ketenagakerjaan: {kind} {name}, Kecamatan {district}, " + (
+        f"bulan {months}" if months else "semua bulan"
+    )
+
+
+def nothing_to_fix(period: str | None) -> str:
+    """What a village asked for by name reads when none of its files has anything to fix."""
+    when = f"untuk bulan {month_name(period)}" if period else "saat ini"
+    return f"Tidak ada yang perlu diperbaiki {when} pada berkas desa yang sudah diterima."
 
 
 def district_of(source_file: str, districts: dict[str, str]) -> str | None:
@@ -232,12 +176,12 @@ def write_unplaced(rows: pl.DataFrame, villages: pl.DataFrame, out_dir: Path) ->
     written = []
     for (district,), part in named.group_by("district", maintain_order=True):
         where = f"Kecamatan {district}" if district else "tanpa kecamatan"
-        path = out_dir / (
-            f"Kecamatan {district} - berkas tidak dikenali.xlsx" if district else "Berkas tidak dikenali.xlsx"
+        path = workbook_path(
+            out_dir, f"Kecamatan {district} - berkas tidak dikenali" if district else "Berkas tidak dikenali"
         )
         months = ", ".join(month_name(p) for p in sorted(set(part["period"].drop_nulls())))
         title = f"Berkas yang tidak dapat ditempatkan pada desa: {where}" + (f", bulan {months}" if months else "")
-        write_workbook(path, part, title, UNPLACED_INSTRUCTION)
+        write_workbook(path, part, title, UNPLACED_INSTRUCTION, CORRECTIONS)
         written.append(path)
     return written
 
@@ -246,9 +190,10 @@ def write_export_list(rows: pl.DataFrame, out_dir: Path) -> list[Path]:
     """The BPJS exports' rejected rows and files, in one list for the regency office to take up with the branch."""
     if rows.is_empty():
         return []
-    path = out_dir / "Ekspor BPJS - perlu diperbaiki.xlsx"
+    path = workbook_path(out_dir, "Ekspor BPJS - perlu diperbaiki")
     months = ", ".join(month_name(p) for p in sorted(set(rows["period"].drop_nulls())))
-    write_workbook(path, rows, f"Ekspor BPJS Ketenagakerjaan yang perlu diperbaiki, bulan {months}", EXPORT_INSTRUCTION)
+    title = f"Ekspor BPJS Ketenagakerjaan yang perlu diperbaiki, bulan {months}"
+    write_workbook(path, rows, title, EXPORT_INSTRUCTION, CORRECTIONS)
     return [path]
 
 
@@ -257,19 +202,27 @@ def write_rejects(
 ) -> list[Path]:
     """Write `<out>/<village code> <village name>.xlsx` for every village with current failures,
     a list per kecamatan of files placed on no village, and one of the BPJS exports' problems.
+
+    A village asked for by its code gets its workbook even with nothing to fix, saying so.
     """
     rows = select_rejects(state, period, village_code)
     out_dir.mkdir(parents=True, exist_ok=True)
     about = {row["village_code"]: row for row in villages.iter_rows(named=True)}
     written = write_export_list(rows.filter(pl.col("kind") != "roster"), out_dir) if village_code is None else []
     rows = rows.filter(pl.col("kind") == "roster")
-    for (code,), part in rows.filter(pl.col("village_code").is_not_null()).group_by(
-        "village_code", maintain_order=True
-    ):
+    parts = rows.filter(pl.col("village_code").is_not_null()).partition_by(
+        "village_code", as_dict=True, maintain_order=True
+    )
+    if village_code is not None and not parts:
+        parts = {(village_code,): rows.clear()}
+    for (code,), part in parts.items():
         village = about.get(str(code), {})
         name, district = village.get("village_name", ""), village.get("district_name", "")
         kind = "Kelurahan" if village.get("village_type") == "kelurahan" else "Desa"
-        path = out_dir / f"{code} {name}.xlsx"
-        write_workbook(path, part, title_for(kind, name, district, sorted(set(part["period"].drop_nulls()))))
+        periods = sorted(set(part["period"].drop_nulls())) or ([period] if period else [])
+        title = title_for(kind, name, district, periods)
+        instruction = INSTRUCTION if part.height else nothing_to_fix(period)
+        path = workbook_path(out_dir, f"{code} {name}")
+        write_workbook(path, part, title, instruction, CORRECTIONS)
         written.append(path)
     return written + write_unplaced(rows.filter(pl.col("village_code").is_null()), villages, out_dir)
