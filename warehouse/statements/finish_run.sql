@@ -1,5 +1,5 @@
--- Close run $run_id with $status: the landing zone's files by status, and the rows this
--- run loaded, rejected and skipped.
+-- Close run $run_id with $status: the file versions recorded so far (every run's) by status,
+-- the versions this run read first, and the rows it loaded, rejected and skipped.
 update runs
 set finished_at = now(),
     status = $status,

@@ -238,12 +238,12 @@ from validation_failures;
 -- started_at: when it started
 -- finished_at: when it finished; null while running or when killed
 -- status: 'completed', 'failed', 'abandoned' (killed), 'nothing_new', ...
--- files_seen: files in the landing zone
--- files_new: file versions not seen before
--- files_loaded: of the new ones, loaded
--- files_rejected: of the new ones, rejected
--- files_superseded: of the new ones, superseded by newer ones
--- files_ignored: of the new ones, ignored
+-- files_seen: file versions recorded when it finished, this run's and every earlier one's (a file read in two versions counts twice; one gone from the landing zone still counts)
+-- files_new: file versions this run read for the first time
+-- files_loaded: of the versions recorded, those loaded (status 'loaded' in ingested_files)
+-- files_rejected: of the versions recorded, those rejected
+-- files_superseded: of the versions recorded, those superseded by a newer one
+-- files_ignored: of the versions recorded, those ignored
 -- rows_loaded: rows loaded from the new files
 -- rows_rejected: rows rejected in the new files
 -- rows_skipped: rows skipped in the new files
