@@ -265,6 +265,10 @@ def test_sql_shows_a_result_too_wide_for_the_terminal_a_line_per_column(warehous
     narrow = "select group_code, members from coverage_by_group"
     table = runner.invoke(app, ["sql", narrow, "--warehouse", str(warehouse)], env={"COLUMNS": "80"})
     assert "┃ group_code ┃" in table.output
+    empty = runner.invoke(
+        app, ["sql", "select * from runs where false", "--warehouse", str(warehouse)], env={"COLUMNS": "80"}
+    )
+    assert empty.output.startswith("(no rows) columns: run_id, started_at, ")
     forced = runner.invoke(app, ["sql", narrow, "-x", "--warehouse", str(warehouse)])
     assert forced.output.splitlines()[1:3] == ["group_code | BPD", "members    | 1"]
 

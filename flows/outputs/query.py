@@ -107,7 +107,7 @@ def as_records(result: Result) -> Text:
     """
     names = [visible(column) for column in result.columns]
     width = max(map(len, names), default=0)
-    lines = []
+    lines = [] if result.rows else [f"(no rows) columns: {', '.join(names)}"]
     for number, row in enumerate(result.rows, start=1):
         lines.append(f"-[ row {number} ]" + "-" * max(0, width - 6))
         lines += [
