@@ -162,14 +162,16 @@ class BriefFailedRun(logging.Filter):
     A deployment's run (`cakupan serve`, a worker) is started by Prefect's engine, which asks the
     flow for its result: a Failed state raises FailedRun there, and the engine logged it to the flow
     run's log as "Engine execution exited with unexpected exception" with about 40 lines of Prefect's
-    traceback, under the operator's one line. On the engine's loggers of the process that imports the flows.
+    traceback, under the operator's one line; it says once, at INFO, that the run ended Failed and why.
+    On the engine's loggers of the process that imports the flows.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, FailedRun):
+        if isinstance(error, FailedRun):  # the flow has logged why at ERROR: this says only how it ended
             record.msg, record.args = "flow run ended Failed: %s", (one_line(error),)
             record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
         return True
 
 

@@ -140,9 +140,12 @@ def test_a_deployment_run_that_fails_logs_its_reason_in_one_line(
         flow_run = client.create_flow_run(nightly, parameters=parameters)
     with pytest.raises(FailedRun, match="does not exist"):
         run_flow(nightly, flow_run=flow_run, parameters=parameters, error_logger=flow_run_logger(flow_run=flow_run))
-    ended = [record for record in caplog.records if record.name == "prefect.flow_runs" and record.levelname == "ERROR"]
-    assert ended and all(record.exc_info is None for record in ended)
-    assert any(f"flow run ended Failed: landing zone {tmp_path}" in record.getMessage() for record in ended)
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [record.getMessage() for record in errors] == [
+        f"run failed: landing zone {tmp_path / 'no such zone'} does not exist"
+    ]
+    ended = [record for record in caplog.records if record.getMessage().startswith("flow run ended Failed: ")]
+    assert [(record.levelname, record.exc_info) for record in ended] == [("INFO", None)]
     assert "Traceback" not in caplog.text and "unexpected exception" not in caplog.text
 
 
