@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,11 +20,12 @@ import polars as pl
 import pytest
 import xlsxwriter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.outputs.rejects import write_rejects
-from flows.outputs.workbook import workbook_path
+from flows.outputs.workbook import LEGIBLE_SCALE, PAGE_POINTS, workbook_path
 from flows.settings import BANYUMAS_REGENCY_CODE, state_path_for
 from flows.store.reference import load_villages
 from tests.helpers import ANI, BUDI, CITRA, build_warehouse, write_roster
@@ -36,15 +38,16 @@ LONG_ROLE = "Tukang sapu jalan desa dan penjaga balai desa bagian belakang, juga
 
 
 def assert_printable(book: Workbook) -> None:
-    """Every sheet: A4 landscape, one page wide, its header row repeated, modest margins; every row tall enough."""
+    """Every sheet: A4 landscape, modest margins, every row tall enough, and printed no smaller than LEGIBLE_SCALE:
+    as few pages across as that allows (the columns naming a row again on each), its header row on every page; the
+    legend one page across, no row repeated (it holds two tables, each with its header)."""
+    table, legend = book.worksheets
     for sheet in book.worksheets:
         setup = sheet.page_setup
         assert (setup.orientation, str(setup.paperSize)) == ("landscape", "9"), sheet.title
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
-        assert setup.fitToWidth in (None, 1) and setup.fitToHeight == 0, sheet.title  # None: the default, 1
-        assert sheet.print_title_rows, sheet.title
         assert max(sheet.page_margins.left, sheet.page_margins.right) <= 0.75, sheet.title
         widths = {c: d.width for d in sheet.column_dimensions.values() for c in range(d.min or 1, (d.max or 0) + 1)}
+        assert_legible(sheet, widths)
         merged = {r.min_row: sum(widths[c] for c in range(r.min_col, r.max_col + 1)) for r in sheet.merged_cells.ranges}
         for row in sheet.iter_rows():
             for cell in row:
@@ -54,6 +57,23 @@ def assert_printable(book: Workbook) -> None:
                 needed = math.ceil(len(cell.value) / width)  # at most a column's width of characters a line
                 height = sheet.row_dimensions[cell.row].height
                 assert height is not None and height >= 15 * needed, (sheet.title, cell.coordinate, cell.value)
+    assert table.print_title_rows and not legend.print_title_rows
+
+
+def assert_legible(sheet: Worksheet, widths: dict[int, float]) -> None:
+    """Fitted as many pages across as printing at LEGIBLE_SCALE or larger needs, and no more; over several pages
+    across, the sheet's row numbers printed on each."""
+    setup, points = sheet.page_setup, sum(stored_points(width) for width in widths.values())
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToHeight == 0, sheet.title
+    across = int(setup.fitToWidth or 1)  # None: the default, 1
+    assert points * LEGIBLE_SCALE <= PAGE_POINTS * across, sheet.title
+    assert across == 1 or points * LEGIBLE_SCALE > PAGE_POINTS * (across - 1), sheet.title  # fewest pages
+    assert bool(sheet.print_options.headings) == (across > 1), sheet.title
+
+
+def stored_points(width: float) -> float:
+    """A column's printed width at full size, in points, from its width as stored (its padding included)."""
+    return round(width * 7) * 0.75
 
 
 def write_dated_roster(path: Path) -> None:
@@ -202,7 +222,7 @@ def test_workbook_names_are_plain_file_names_inside_the_folder(tmp_path: Path, n
 
 @needs_libreoffice
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_libreoffice_prints_every_column_on_the_first_page(dated: Path, tmp_path: Path) -> None:
+def test_libreoffice_prints_every_column_legibly_the_rows_numbers_on_each_page(dated: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert runner.invoke(app, ["rejects", "--warehouse", str(dated), "--out", str(out)]).exit_code == 0
     workbook = out / "33.02.17.2008 Batuanten.xlsx"
@@ -220,9 +240,18 @@ def test_libreoffice_prints_every_column_on_the_first_page(dated: Path, tmp_path
     ).stdout
     title = "Perbaikan data BPJS Ketenagakerjaan: Desa Batuanten, Kecamatan Cilongok, bulan April 2024"
     assert title in first  # the title whole, on one page
+    second = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for header in ("BULAN", "BERKAS", "YANG PERLU", "TANGGAL LAHIR", "IURAN", "KODE PEMERIKSAAN"):
-        assert header in first, header  # every column on the first page
-    assert "00:00:00" not in first and "12-05-1980" in first
+        assert header in first + second, header  # every column on the table's pages across
+    assert re.search(r"^\s*7\b", second, re.M)  # the sheet's row numbers on the second page across too
+    assert "00:00:00" not in first + second and "12-05-1980" in first + second
+    words = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    heights = [float(b) - float(a) for a, b in re.findall(r'yMin="([\d.]+)".*?yMax="([\d.]+)">BULAN<', words)]
+    assert heights and min(heights) >= 7, heights  # printed text a village secretary can read (it was 4.5 points)
 
 
 def test_the_selisih_workbook_prints_its_arrears_as_rupiah_and_tells_a_village_asked_for_it_has_none(

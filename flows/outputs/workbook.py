@@ -16,6 +16,7 @@ Anything else is written as the village wrote it: a cell that failed a check sho
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import re
@@ -50,6 +51,9 @@ RUPIAH_FORMAT = "#,##0"
 LARGEST_RUPIAH = 10**12  # more is no contribution but an identity number typed there: left as written
 A4 = 9  # xlsxwriter's paper code
 MARGINS = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.6}  # inches
+PAGE_POINTS = (11.69 - MARGINS["left"] - MARGINS["right"]) * 72  # A4 landscape, between the side margins
+TITLE_SHARE = 0.7  # of the first page across: the title and instruction are written over the columns it surely holds
+LEGIBLE_SCALE = 0.7  # printed smaller, 11-point text is under 8 points: a table this wide takes more pages across
 FOOTER = "&CHalaman &P dari &N"
 DATE_CELL_AS_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T]00:00:00(?:\.0+)?$")  # how a date cell reads as text
 UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')  # separators, controls, what Windows refuses
@@ -136,15 +140,17 @@ def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, lay
     ]
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
-    write_note(sheet, 0, mask_text(title), widths, formats.title, TITLE_SIZE)
-    write_note(sheet, 1, instruction, widths, book.add_format({"text_wrap": True, "valign": "top"}))
+    across = pages_across(widths)
+    first = widths[: first_page_columns(widths, across)]  # a title split over two pages cannot be read
+    write_note(sheet, 0, mask_text(title), first, formats.title, TITLE_SIZE)
+    write_note(sheet, 1, instruction, first, book.add_format({"text_wrap": True, "valign": "top"}))
     write_row(sheet, HEADER_ROW, as_cells(headers), widths, [formats.header] * len(headers), formats.day)
     styles = [formats.amount if column in layout.amounts else formats.text for column in layout.headers]
     for index, row in enumerate(cells, start=HEADER_ROW + 1):
         write_row(sheet, index, row, widths, styles, formats.day)
     sheet.freeze_panes(HEADER_ROW + 1, 0)
     sheet.autofilter(HEADER_ROW, 0, HEADER_ROW + len(cells), len(headers) - 1)
-    print_setup(sheet, HEADER_ROW)
+    print_setup(sheet, HEADER_ROW, across)
     write_legend(book.add_worksheet("Keterangan"), layout, formats)
     book.close()
     path.chmod(CORRECTIONS_MODE)  # mkstemp made it 0600 already; said here as the rule
@@ -247,14 +253,43 @@ def as_cells(texts: Sequence[str]) -> list[tuple[object, str]]:
     return [(text, shown(text)) for text in texts]
 
 
-def print_setup(sheet: Worksheet, header_row: int) -> None:
-    """A4 landscape, one page wide (as many pages tall as needed), the header row on every page."""
+def print_setup(sheet: Worksheet, header_row: int | None, across: int = 1) -> None:
+    """A4 landscape, `across` pages wide (as many pages tall as needed), the header row on every page; a table printed
+    over several pages across has the sheet's row numbers printed on each page, to find a row's other part by.
+
+    (Not columns repeated at the left: they repeat the title rows too, whose merged text showed cut up there.)
+    """
     sheet.set_paper(A4)
     sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(header_row)
+    sheet.fit_to_pages(across, 0)
+    if header_row is not None:
+        sheet.repeat_rows(header_row)
+    if across > 1:
+        sheet.print_row_col_headers()
     sheet.set_margins(**MARGINS)
     sheet.set_footer(FOOTER)
+
+
+def column_points(width: float) -> float:
+    """How wide a column of `width` characters prints at full size, in points (Excel's 7 pixels a character, 5 more)."""
+    return int(width * 7 + 5) * 0.75
+
+
+def pages_across(widths: Sequence[float]) -> int:
+    """The fewest pages across on which the columns print at LEGIBLE_SCALE or larger."""
+    return max(1, math.ceil(sum(map(column_points, widths)) * LEGIBLE_SCALE / PAGE_POINTS))
+
+
+def first_page_columns(widths: Sequence[float], across: int) -> int:
+    """How many leading columns TITLE_SHARE of the first page surely holds, at the scale that fits `across` pages.
+
+    Excel and LibreOffice choose where a fitted table breaks, and LibreOffice's columns print wider than Excel's:
+    a title written over every column was split between pages.
+    """
+    points = [column_points(width) for width in widths]
+    scale = min(1.0, across * PAGE_POINTS / sum(points))
+    held = itertools.accumulate(point * scale for point in points)
+    return max(1, sum(1 for used in held if used <= TITLE_SHARE * PAGE_POINTS))
 
 
 def write_legend(sheet: Worksheet, layout: Layout, formats: Formats) -> None:
@@ -271,4 +306,4 @@ def write_legend(sheet: Worksheet, layout: Layout, formats: Formats) -> None:
     for index, (values, style) in enumerate(rows):
         if values:
             write_row(sheet, index, as_cells(values), widths, [style] * len(values), formats.day)
-    print_setup(sheet, 0)
+    print_setup(sheet, None)  # two tables, each with its own header: no row repeated above the other's rows
