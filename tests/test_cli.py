@@ -265,6 +265,7 @@ def test_sql_shows_a_result_too_wide_for_the_terminal_a_line_per_column(warehous
     narrow = "select group_code, members from coverage_by_group"
     table = runner.invoke(app, ["sql", narrow, "--warehouse", str(warehouse)], env={"COLUMNS": "80"})
     assert "┃ group_code ┃" in table.output
+    assert re.search(r"│ BPD +│ +1 │", table.output)  # numbers right-aligned, as in the analysts' views
     empty = runner.invoke(
         app, ["sql", "select * from runs where false", "--warehouse", str(warehouse)], env={"COLUMNS": "80"}
     )

@@ -12,11 +12,21 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.outputs.report import COLUMNS, SECTIONS, cell, exact_rupiah, folder_districts, spread, timestamp
+from flows.outputs.report import (
+    COLUMNS,
+    SECTIONS,
+    cell,
+    exact_rupiah,
+    folder_districts,
+    spread,
+    timestamp,
+    trust_notes,
+)
 from tests.helpers import ANI, BUDI, build_warehouse, write_roster
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -391,3 +401,13 @@ def test_a_damaged_backfilled_month_counts_a_file_with_every_row_rejected_as_rej
         if (view, column) == ("submission_timeliness", "arrival_unknown")
     ]
     assert sum(int(texts[0]) for texts in unknown) == 1
+
+
+@pytest.mark.parametrize(("count", "said"), [(1, "1 file this month matched"), (2, "2 files this month matched")])
+def test_the_unplaced_files_note_counts_in_good_english(count: int, said: str) -> None:
+    frames = {
+        "target_progress": pl.DataFrame(schema={"set_by": pl.String}),
+        "data_years": pl.DataFrame(schema={"year": pl.Int32, "is_partial": pl.Boolean}),
+        "unplaced_files": pl.DataFrame({"files_unplaced": [count]}),
+    }
+    assert said in trust_notes(frames, "en")

@@ -24,7 +24,18 @@ from flows.ingest.dates import MONTH_NAMES
 from flows.outputs.discrepancies import HEADERS as DISCREPANCY_HEADERS
 from flows.outputs.rejects import HEADERS as REJECTS_HEADERS
 from flows.outputs.report import COLUMNS, SECTIONS, TEXT, bars_svg, cell, folder_districts
-from flows.outputs.site import FIXES, KEYS, SUMMARY_CARDS, Page, heading, parts_of, render_page, shown, split
+from flows.outputs.site import (
+    FIXES,
+    KEYS,
+    SELISIH_NOTES,
+    SUMMARY_CARDS,
+    Page,
+    heading,
+    parts_of,
+    render_page,
+    shown,
+    split,
+)
 from flows.store.sql import query_frame
 from tests.browser import Browser, Tab, chromium
 from tests.helpers import (
@@ -637,6 +648,9 @@ def test_no_personal_data_and_no_english_or_technical_names_on_any_page(site: tu
             "False",
         }
         assert not english & words, (page, english & words)
+        assert "(lihat CATATAN)" not in visible, page  # a column of the selisih workbook, not of the page
+    pointed = [page for page in out.rglob("*.html") if SELISIH_NOTES in page.read_text()]
+    assert pointed  # the verified-with-differences meaning is on the demo's pages, naming where its notes are
 
 
 def test_a_province_has_an_index_and_a_page_set_per_regency(province_zones: tuple[Path, Path], tmp_path: Path) -> None:

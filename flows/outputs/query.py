@@ -94,10 +94,21 @@ def visible(text: str) -> str:
 
 def as_table(result: Result) -> Table:
     """The result as a terminal table: plain text (rich markup such as `[/]` is not interpreted), escaped."""
-    table = Table(*(Column(Text(visible(column))) for column in result.columns))
+    table = Table(
+        *(
+            Column(Text(visible(column)), justify="right" if numeric(result, index) else "left")
+            for index, column in enumerate(result.columns)
+        )
+    )
     for row in result.rows:
         table.add_row(*(Text("" if value is None else visible(str(value))) for value in row))
     return table
+
+
+def numeric(result: Result, index: int) -> bool:
+    """Every value of the column is a number (none is a bool): shown right-aligned, as numbers are."""
+    values = [row[index] for row in result.rows if row[index] is not None]
+    return bool(values) and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values)
 
 
 def as_records(result: Result) -> Text:

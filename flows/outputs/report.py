@@ -789,7 +789,7 @@ TRUST_PARTIAL = (
 TRUST_UNPLACED = (
     "{files} berkas bulan ini tidak dapat ditempatkan pada desa mana pun: orang di dalamnya belum terhitung "
     "(lihat {section}).",
-    "{files} files this month matched no village: their people are not counted (see {section}).",
+    "{files} file{s} this month matched no village: their people are not counted (see {section}).",
 )
 
 
@@ -829,9 +829,10 @@ def trust_notes(frames: dict[str, pl.DataFrame], lang: Lang) -> str:
         notes.append(pick(TRUST_PARTIAL, lang).format(years=", ".join(str(year) for year in years["year"])))
     unplaced = frames["unplaced_files"]
     if not unplaced.is_empty():
-        files = cell(unplaced["files_unplaced"].sum(), "files_unplaced", lang)
+        count = unplaced["files_unplaced"].sum()
+        files, plural = cell(count, "files_unplaced", lang), "" if count == 1 else "s"
         section = pick(SECTIONS["unplaced_files"].title, lang)
-        notes.append(pick(TRUST_UNPLACED, lang).format(files=files, section=section))
+        notes.append(pick(TRUST_UNPLACED, lang).format(files=files, s=plural, section=section))
     return "".join(f'<p class="note">{escape(note)}</p>' for note in notes)
 
 

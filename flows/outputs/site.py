@@ -109,6 +109,9 @@ WHOLE_FILE = (  # the catalog's words for file_rejected point to a workbook colu
 )
 
 
+SELISIH_NOTES = "(rinciannya di kolom CATATAN pada lembar kerja selisih BPJS desa ini)"
+
+
 @cache  # a site shows the same few values (0, a status, a due date) hundreds of thousands of times
 def shown(value: object, column: str) -> str:
     """A figure's text: the report's `cell` for its columns, the workbooks' words for the site's own."""
@@ -127,8 +130,8 @@ def shown(value: object, column: str) -> str:
         return escape(FIXES.get(str(value), ""))
     if kind == "result":
         return escape(STATUS_LABELS[str(value)][0])
-    if kind == "meaning":
-        return escape(STATUS_LABELS[str(value)][1])
+    if kind == "meaning":  # the page counts people: which data differ is a column of the village's selisih workbook
+        return escape(STATUS_LABELS[str(value)][1].replace("(lihat CATATAN)", SELISIH_NOTES))
     if kind == "int":
         return cell(value, "members")
     if kind == "idr":
