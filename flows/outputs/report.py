@@ -44,6 +44,7 @@ td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}
 .card b{display:block;font-size:1.4rem}.card span.what{color:#5b6775;font-size:.85rem}
 .wide{overflow-x:auto;max-width:100%}svg{max-width:100%;height:auto}
 svg text{font-size:11px;fill:#1d2733}svg .axis{stroke:#8895a3}svg .grid{stroke:#e3e6ea}
+@media print{.wide{overflow:visible}svg{min-width:0!important}}
 """
 
 # What each column is, for formatting and for its heading: kind, Indonesian heading, English heading.
@@ -615,11 +616,12 @@ def axis_maximum(values: list[float | None]) -> float:
 
 
 def svg_opening(width: int, height: int) -> str:
-    """A chart's opening tag: drawn `width` by `height`, scaled down with its `viewBox` where the page is narrower
-    (a phone: CSS `svg{max-width:100%;height:auto}`), so it never widens the page."""
+    """A chart's opening tag: drawn `width` by `height` and never narrower on a screen, in a box that scrolls sideways
+    where the page is narrower (`.wide`): shrunk to a phone's 313 px, its 11-unit labels were 4 to 5 px. Printed,
+    its `viewBox` scales it to the paper's width."""
     return (
         f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        'xmlns="http://www.w3.org/2000/svg">'
+        f'style="min-width:{width}px" xmlns="http://www.w3.org/2000/svg">'
     )
 
 
@@ -866,6 +868,7 @@ def render(frames: dict[str, pl.DataFrame], period: str, lang: Lang = "id", now:
         else:
             body = table_html(name, frame, lang)
         chart = CHARTS[name](frame, lang) if name in CHARTS and not frame.is_empty() else ""
+        chart = f'<div class="wide">{chart}</div>' if chart else ""  # on a phone, it scrolls in its box
         css = ' class="context"' if name == "regency_target_context" else ""
         paragraph = f'<p class="note">{escape(note)}</p>' if note else ""
         sections.append(
