@@ -12,6 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.outputs.rejects import EARLIER_COUNTS
 from schemas.roster import check_catalog
 from tests.helpers import ANI, BUDI, build_warehouse, write_roster
 from tests.test_read import SOFFICE, needs_libreoffice
@@ -135,6 +136,7 @@ def test_rejected_files_are_told_to_their_village_or_listed_per_kecamatan(tmp_pa
         ("Seluruh berkas", "DITOLAK", "file_rejected")
     ]
     assert pejogol[0]["YANG PERLU DIPERBAIKI"].startswith("Berkas kosong (0 byte).")
+    assert "versi sebelumnya" not in pejogol[0]["YANG PERLU DIPERBAIKI"]  # no version of it was ever counted
     unplaced = table(openpyxl.load_workbook(out / "Kecamatan Cilongok - berkas tidak dikenali.xlsx")["Perbaikan"])
     assert [r["BERKAS"] for r in unplaced] == ["2024-04/Cilongok/laporan.xlsx"]
     assert str(unplaced[0]["YANG PERLU DIPERBAIKI"]).startswith("Desa tidak ditemukan dalam daftar resmi")
@@ -152,6 +154,15 @@ def test_rejected_files_are_told_to_their_village_or_listed_per_kecamatan(tmp_pa
     assert runner.invoke(app, ["rejects", "--warehouse", str(warehouse), "--out", str(again)]).exit_code == 0
     pejogol = table(openpyxl.load_workbook(again / "33.02.17.2004 Pejogol.xlsx")["Perbaikan"])
     assert [r["KODE PEMERIKSAAN"] for r in pejogol] == ["enrolled_without_kpj"]  # the new version's own warning
+
+    # then a broken version of it: rejected, and the village told that the good one still counts meanwhile
+    (raw / "2024-04" / "Cilongok" / "Pejogol.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    build_warehouse(raw, warehouse)
+    third = tmp_path / "third"
+    assert runner.invoke(app, ["rejects", "--warehouse", str(warehouse), "--out", str(third)]).exit_code == 0
+    pejogol = table(openpyxl.load_workbook(third / "33.02.17.2004 Pejogol.xlsx")["Perbaikan"])
+    (rejected,) = [r for r in pejogol if r["KODE PEMERIKSAAN"] == "file_rejected"]
+    assert str(rejected["YANG PERLU DIPERBAIKI"]).endswith(EARLIER_COUNTS)
 
 
 @needs_libreoffice

@@ -88,6 +88,11 @@ EXPORT_INSTRUCTION = (
 )
 
 
+EARLIER_COUNTS = (  # after a whole file's reason, when an earlier version of the same file was loaded
+    "Sampai berkas yang benar diterima, yang dihitung untuk bulan ini adalah versi sebelumnya dari berkas ini."
+)
+
+
 def select_rejects(state: Path, period: str | None, village_code: str | None) -> pl.DataFrame:
     """Current failures with the cells of their rows and the checked column as written (state read-only).
 
@@ -97,7 +102,9 @@ def select_rejects(state: Path, period: str | None, village_code: str | None) ->
     """
     with read_state(state) as con:
         query = (STATEMENTS_DIR / "select_rejects.sql").read_text()
-        rows = query_frame(con, query, {"period": period, "village_code": village_code})
+        rows = query_frame(
+            con, query, {"period": period, "village_code": village_code, "earlier_counts": EARLIER_COUNTS}
+        )
     return rows.with_columns(
         *(mask_nik(pl.col(c)) for c in ("source_file", "sheet")),
         failure_value=mask_nik(value_as_written()),

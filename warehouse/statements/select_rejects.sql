@@ -4,7 +4,8 @@
 -- and $village_code when given (null = all). A rejected row shows its errors only: a warning
 -- on it adds nothing until the errors are fixed. Files that could not be placed have a null
 -- village_code. With each row: the cells as written (NIKs masked in flagged_rows), and the
--- header and letter of the checked column as the village wrote them.
+-- header and letter of the checked column as the village wrote them. A rejected file whose earlier
+-- version still counts says so ($earlier_counts).
 with row_errors as (
     select distinct sha256, sheet, source_row
     from validation_failures
@@ -45,7 +46,11 @@ select
     f.column_name,
     f.check_name,
     f.failure_value,
-    f.message,
+    -- a rejected file whose earlier version still counts: the village is told which data stand meanwhile
+    f.message || case when f.check_name = 'file_rejected' and exists (
+        select 1 from ingested_files as earlier
+        where earlier.source_file = f.source_file and earlier.sha256 <> f.sha256 and earlier.status = 'loaded'
+    ) then ' ' || $earlier_counts else '' end as message,
     w.header,
     w.letter,
     r.nik_raw as nik,
