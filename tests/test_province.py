@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -22,6 +23,7 @@ from flows.ingest.place import Gazetteer
 from flows.ingest.workers import BatchProcessor, Processor
 from flows.province_run import (
     UNITS_PER_SLOT,
+    ChildOutcome,
     InProcessSteps,
     ProvinceSummary,
     province_record,
@@ -87,7 +89,7 @@ def test_a_province_equals_a_single_run_and_reruns_only_what_changed(
     for code in ("33.01", "33.02", "33.03"):  # the child's log says what its publish step writes
         assert f"publishing regency {code} to staging" in caplog.text
         assert str(regency_settings(config, code).warehouse) not in caplog.text
-    assert first.chunks == (("33.01",), ("33.02",), ("33.03",)) and first.published
+    assert first.chunks == tuple((code,) for code in largest_first(zones)) and first.published  # the largest first
     single = tmp_path / "single" / "cakupan.duckdb"
     build_warehouse(province, single, region=REGION)
     assert figures(config.warehouse) == figures(single)
@@ -131,34 +133,38 @@ class FailingSteps(PlainSteps):
         return super().discover(raw_dir)
 
 
+def largest_first(zones: Path) -> list[str]:
+    """The test province's regencies in the order a province run takes them: the most files first."""
+    return sorted(REGION.split(","), key=lambda code: -sum(1 for p in (zones / code).rglob("*") if p.is_file()))
+
+
 @pytest.mark.parametrize(
-    ("per_child", "failing", "unit", "kept"),
-    [(1, "33.03", "33.03", ["33.01", "33.02"]), (3, "33.02", "33.01,33.02,33.03", ["33.01", "33.03"])],
-    ids=["a regency a unit", "the middle regency of a unit of three"],
+    ("per_child", "failing"), [(1, 2), (3, 1)], ids=["a regency a unit", "the middle regency of a unit of three"]
 )
 def test_a_failed_regency_leaves_the_others_published_and_only_it_runs_again(
     province_zones: tuple[Path, Path],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     per_child: int,
-    failing: str,
-    unit: str,
-    kept: list[str],
+    failing: int,
 ) -> None:
     """A regency that fails stops none after it, in its unit or another; its unit fails with the reason, and the next
-    run takes only that regency."""
+    run takes only that regency. `failing`: its place in the order the run takes them."""
     province, zones = province_zones
+    order = largest_first(zones)
+    code, kept = order[failing], sorted(order[:failing] + order[failing + 1 :])
+    unit = ",".join(order) if per_child > 1 else code
     config = replace(settings(tmp_path, zones), regencies_per_child=per_child)
-    reason = rf"1 child run\(s\) did not complete \({unit}: OSError: the share of {failing} went away"
+    reason = rf"1 child run\(s\) did not complete \({unit}: OSError: the share of {code} went away"
     with pytest.raises(RunFailedError, match=reason):
-        province_run(config, InProcessSteps(FailingSteps(failing)))
+        province_run(config, InProcessSteps(FailingSteps(code)))
     if per_child > 1:  # the unit's log names the regency
-        assert f"regency {failing} failed: the share of {failing} went away" in caplog.text
+        assert f"regency {code} failed: the share of {code} went away" in caplog.text
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         published = con.sql("select distinct regency_code from coverage_by_regency order by all").fetchall()
-    assert published == [(code,) for code in kept]
+    assert published == [(other,) for other in kept]
     retried = province_run(config)
-    assert retried.chunks == ((failing,),) and retried.published
+    assert retried.chunks == ((code,),) and retried.published
     single = tmp_path / "single" / "cakupan.duckdb"
     build_warehouse(province, single, region=REGION)
     assert figures(config.warehouse) == figures(single)
@@ -370,8 +376,9 @@ def test_regencies_are_read_with_one_pool_and_a_crash_costs_only_its_file(
     forked and warmed for each; a file that kills its process in the second regency is rejected, the pool is
     replaced and the third regency reads all its files. The child's state databases run on one DuckDB thread."""
     _, zones = province_zones
+    first, second, third = largest_first(zones)  # the order they are read in
     config = replace(settings(tmp_path, zones), regencies_per_child=per_child)
-    victim = sorted(str(path.relative_to(zones / "33.02")) for path in (zones / "33.02").rglob("*.xlsx"))[1]
+    victim = sorted(str(path.relative_to(zones / second)) for path in (zones / second).rglob("*.xlsx"))[1]
     mark_run, threads = state_runs.mark_run, set()
 
     def noting_threads(con: duckdb.DuckDBPyConnection, *args: object, **kwargs: object) -> None:
@@ -383,16 +390,37 @@ def test_regencies_are_read_with_one_pool_and_a_crash_costs_only_its_file(
     assert len(summary.chunks) == 3 // per_child and summary.published
     assert threads == {1}
     read = pids_read(tmp_path)
-    assert len(set(read["33.01"])) == 1  # workers=1: one process
-    assert read["33.02"][0] == read["33.01"][0]  # the same process goes on with the next regency
-    assert len(set(read["33.03"])) == 1 and read["33.03"][0] != read["33.01"][0]  # the pool replaced after the crash
-    assert read["33.03"][0] in read["33.02"]  # by the one that read the rest of regency 2
+    assert len(set(read[first])) == 1  # workers=1: one process
+    assert read[second][0] == read[first][0]  # the same process goes on with the next regency
+    assert len(set(read[third])) == 1 and read[third][0] != read[first][0]  # the pool replaced after the crash
+    assert read[third][0] in read[second]  # by the one that read the rest of regency 2
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         files = con.sql("select source_file, status, reason from ingested_files order by source_file").fetchall()
     rejected = [(source, reason) for source, status, reason in files if status == "rejected"]
-    assert [source for source, _ in rejected] == [f"33.02/{victim}"]
+    assert [source for source, _ in rejected] == [f"{second}/{victim}"]
     assert rejected[0][1].startswith("the spreadsheet reader crashed on this file")
     assert len(files) == sum(1 for _ in zones.rglob("*.xlsx"))  # every other file of the three read and placed
+
+
+def test_units_start_with_the_largest_regencies_so_the_workers_finish_together(tmp_path: Path) -> None:
+    """Units run as workers free, in the order given: the largest regencies first, the smallest last."""
+    zones = tmp_path / "zones"
+    sizes = {"33.01": 2, "33.02": 5, "33.03": 1, "33.04": 3}  # files in each regency's landing zone
+    for code, count in sizes.items():
+        for number in range(count):
+            (zones / code / "2024-04" / f"desa {number}").mkdir(parents=True)
+            (zones / code / "2024-04" / f"desa {number}" / "roster.xlsx").write_bytes(b"")
+    seen: list[list[list[str]]] = []
+
+    class Recording(InProcessSteps):
+        def run_children(self, *args: Any, **kwargs: Any) -> list[ChildOutcome]:
+            seen.append(args[1])
+            raise RunFailedError("stopped after the units were made")
+
+    config = replace(settings(tmp_path, zones), region=",".join(sizes), regencies_per_child=2)
+    with pytest.raises(RunFailedError, match="stopped"):
+        run_province(config, "run-1", RunOptions(allow_empty=True), Recording(), LOG)
+    assert seen == [[["33.02", "33.04"], ["33.01", "33.03"]]]
 
 
 def test_a_dask_workers_successive_units_read_with_the_same_processes(
