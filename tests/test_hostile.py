@@ -186,6 +186,31 @@ def test_a_file_moved_out_of_a_misnamed_folder_is_judged_by_its_new_path(tmp_pat
     assert files["2024-04/Cilongok/Karangtengah (salinan).xlsx"]["status"] == "ignored"
 
 
+@pytest.mark.parametrize("left", ["nothing", "a broken file"], ids=["renamed", "sent again under another name"])
+def test_content_already_read_under_another_name_is_a_copy_of_it_and_the_run_goes_on(
+    tmp_path: Path, raw: Path, left: str
+) -> None:
+    """A file renamed, or its good content sent again under another name after a broken version replaced it:
+    read again, the same content's slots collided in file_groups and every run failed until it was removed."""
+    path = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    first = run_beside_ordinary(tmp_path)
+    assert first["2024-04/Cilongok/Karangtengah.xlsx"]["status"] == "loaded"
+    good = path.read_bytes()
+    if left == "nothing":
+        path.unlink()
+    else:
+        path.write_bytes(b"PK\x03\x04 broken")
+        run_beside_ordinary(tmp_path)
+    (raw / "2024-04" / "Cilongok" / "Salinan Karangtengah.xlsx").write_bytes(good)
+    files = run_beside_ordinary(tmp_path)  # raised a constraint error before
+    again = files["2024-04/Cilongok/Salinan Karangtengah.xlsx"]
+    assert again["status"] == "ignored" and "Karangtengah.xlsx" in str(again["reason"]), again
+    versions = view(tmp_path / "wh" / "cakupan.duckdb", "ingested_files").filter(
+        pl.col("source_file") == "2024-04/Cilongok/Karangtengah.xlsx"
+    )
+    assert "loaded" in versions["status"].to_list()  # the content read first still counts
+
+
 def test_an_xlsxwriter_workbook_of_ordinary_size_passes_the_checks(tmp_path: Path, raw: Path) -> None:
     """The guards do not refuse what villages send: 2,000 rows and 40 columns."""
     path = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"

@@ -69,6 +69,7 @@ def assert_legible(sheet: Worksheet, widths: dict[int, float]) -> None:
     assert points * LEGIBLE_SCALE <= PAGE_POINTS * across, sheet.title
     assert across == 1 or points * LEGIBLE_SCALE > PAGE_POINTS * (across - 1), sheet.title  # fewest pages
     assert bool(sheet.print_options.headings) == (across > 1), sheet.title
+    assert (setup.pageOrder == "overThenDown") == (across > 1), sheet.title  # the halves of a row one after the other
 
 
 def stored_points(width: float) -> float:

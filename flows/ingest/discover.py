@@ -196,9 +196,12 @@ def new_versions(
 
     A version already ingested (same path, same sha256) is neither: it is not read again, unless
     it was rejected for a passing reason (`retry`: state_batches.known_versions).
-    A copy is content whose first path is still in the zone, under a period folder: a file
-    moved out of a misnamed folder (`2024-5/` to `2024-05/`), or renamed, is judged by its new
-    path. Empty files all share one digest; each is read (and rejected) on its own.
+    A copy is content whose first path is still in the zone, under a period folder, or content
+    already read into the state under another path (`grouped`): a file renamed, or a good
+    version sent again under another name, is a copy of what was read, whose data still counts
+    (read again, the same content's slots collided in file_groups and failed every run). Content
+    never read (a file moved out of a misnamed folder, `2024-5/` to `2024-05/`) is judged by its
+    new path. Empty files all share one digest; each is read (and rejected) on its own.
     """
     key = ["source_file", "sha256"]
     discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
@@ -207,7 +210,11 @@ def new_versions(
     readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
     present = discovered.filter(readable).select(*key, "from_branch")
     still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")
-    first_path = pl.concat([still_there, present]).unique(["sha256", "from_branch"], keep="first", maintain_order=True)
+    read = known.filter(pl.col("grouped")) if "grouped" in known.columns else known.clear()
+    read = read.select(*key, "period").with_columns(from_branch=from_branch(bpjs_folder)).drop("period")
+    first_path = pl.concat([still_there, read, present]).unique(
+        ["sha256", "from_branch"], keep="first", maintain_order=True
+    )
     copies = unseen.join(first_path, on=["sha256", "from_branch"], suffix="_first").filter(
         (pl.col("source_file") != pl.col("source_file_first")) & (pl.col("sha256") != EMPTY_SHA256)
     )

@@ -266,6 +266,7 @@ def print_setup(sheet: Worksheet, header_row: int | None, across: int = 1) -> No
         sheet.repeat_rows(header_row)
     if across > 1:
         sheet.print_row_col_headers()
+        sheet.print_across()  # a row's halves on facing pages, not a page-height apart
     sheet.set_margins(**MARGINS)
     sheet.set_footer(FOOTER)
 
