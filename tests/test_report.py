@@ -403,7 +403,10 @@ def test_a_damaged_backfilled_month_counts_a_file_with_every_row_rejected_as_rej
     assert sum(int(texts[0]) for texts in unknown) == 1
 
 
-@pytest.mark.parametrize(("count", "said"), [(1, "1 file this month matched"), (2, "2 files this month matched")])
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [(1, "1 file this month matched no village: its people"), (2, "2 files this month matched no village: their")],
+)
 def test_the_unplaced_files_note_counts_in_good_english(count: int, said: str) -> None:
     frames = {
         "target_progress": pl.DataFrame(schema={"set_by": pl.String}),

@@ -791,7 +791,7 @@ TRUST_PARTIAL = (
 TRUST_UNPLACED = (
     "{files} berkas bulan ini tidak dapat ditempatkan pada desa mana pun: orang di dalamnya belum terhitung "
     "(lihat {section}).",
-    "{files} file{s} this month matched no village: their people are not counted (see {section}).",
+    "{files} file{s} this month matched no village: {their} people are not counted (see {section}).",
 )
 
 
@@ -832,9 +832,10 @@ def trust_notes(frames: dict[str, pl.DataFrame], lang: Lang) -> str:
     unplaced = frames["unplaced_files"]
     if not unplaced.is_empty():
         count = unplaced["files_unplaced"].sum()
-        files, plural = cell(count, "files_unplaced", lang), "" if count == 1 else "s"
+        files, one = cell(count, "files_unplaced", lang), count == 1
         section = pick(SECTIONS["unplaced_files"].title, lang)
-        notes.append(pick(TRUST_UNPLACED, lang).format(files=files, s=plural, section=section))
+        said = {"s": "" if one else "s", "their": "its" if one else "their"}
+        notes.append(pick(TRUST_UNPLACED, lang).format(files=files, section=section, **said))
     return "".join(f'<p class="note">{escape(note)}</p>' for note in notes)
 
 
