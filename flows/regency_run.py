@@ -43,6 +43,11 @@ SKIPPED_SHOWN = 5  # files left unread for now named in the summary; all of them
 ALLOW_EMPTY_HINT = "pass --allow-empty (flow parameter allow_empty) if that is expected"
 LOST_SHARE = 0.25  # of a period's files to read, gone during the run: a lost share, not a file or two moved
 LOST_AT_LEAST = 3  # files, at least
+# why a run republishes when no file changed
+REBUILT = (
+    ": what it is built from changed since its last publish (views, statements, reference files or settings, "
+    "flows/store/publish.py `fingerprint`)"
+)
 
 
 # what a flow ends Failed with in one line, no traceback: an operator's reason, a path, a database
@@ -417,14 +422,14 @@ def ingest_and_publish(
                 state_batches.record_copies(con, copies, run_id)
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)
-            last, built_with = state_runs.last_published(con), state_runs.published_with(con)
+            last = state_runs.last_publish(con)
             current = (
                 not options.rekey
                 and last is not None
-                and steps.published(settings, last[0])
-                and state_runs.published_is_current(con, built_with, fingerprint)
+                and steps.published(settings, last.run_id)
+                and state_runs.published_is_current(con, last, fingerprint)
             )
-            rebuilt = built_with is not None and built_with[0] != fingerprint  # views, statements, reference, settings
+            rebuilt = last is not None and last.fingerprint != fingerprint  # views, statements, reference, settings
             if not current:  # else nothing was recorded since the last publish: the current versions stand
                 state_current.refresh_current(con, run_id)
             checks = state_runs.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
@@ -439,11 +444,7 @@ def ingest_and_publish(
             "nothing new and nothing changed since the last publish of %s: not republished", steps.destination(settings)
         )
     else:
-        because = (
-            ": what it is built from changed since its last publish (views, statements, reference files or settings, "
-            "flows/store/publish.py `fingerprint`)"
-        )
-        because = because if rebuilt else ""  # else new or changed files, which the log has just counted
+        because = REBUILT if rebuilt else ""  # else new or changed files, which the log has just counted
         log.info("publishing %s%s", steps.destination(settings), because)
         check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
         coverage = steps.publish(state_path, settings, run_id, key)

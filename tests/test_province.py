@@ -218,8 +218,8 @@ def test_a_child_killed_after_its_manifest_and_before_its_record_stages_again_at
 
     def published_run() -> str | None:
         with state_db.connect_state(regency.state) as con:
-            last = state_runs.last_published(con)
-        return None if last is None else last[0]
+            last = state_runs.last_publish(con)
+        return None if last is None else last.run_id
 
     committed = staging.read_manifest(store, "33.01")
     assert committed is not None and published_run() is None

@@ -205,13 +205,12 @@ def new_versions(
     """
     key = ["source_file", "sha256"]
     discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
-    settled = known.filter(~pl.col("retry")) if "retry" in known.columns else known  # a retry is read again
+    settled = known.filter(~pl.col("retry"))  # a retry is read again
     unseen = discovered.join(settled, on=key, how="anti")
     readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
     present = discovered.filter(readable).select(*key, "from_branch")
     still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")
-    read = known.filter(pl.col("grouped")) if "grouped" in known.columns else known.clear()
-    read = read.select(*key, "period").with_columns(from_branch=from_branch(bpjs_folder)).drop("period")
+    read = known.filter(pl.col("grouped")).select(*key, from_branch=from_branch(bpjs_folder))
     first_path = pl.concat([still_there, read, present]).unique(
         ["sha256", "from_branch"], keep="first", maintain_order=True
     )

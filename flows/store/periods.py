@@ -119,12 +119,10 @@ def in_scope(scope: Scope, districts: list[str]) -> list[str]:
 
 def check_published(con: duckdb.DuckDBPyConnection, warehouse: Path, period: str) -> None:
     """Refuse to snapshot a warehouse that does not show what the state holds for `period`."""
-    last = con.execute(
-        "select started_at from runs where published is not null order by started_at desc limit 1"
-    ).fetchone()
+    last = state_runs.last_publish(con)
     if last is None or not warehouse.exists():
         raise PeriodActionError(f"{warehouse} has not been published yet: run `cakupan run` first")
-    if state_runs.unpublished_changes(con, last[0], period):
+    if state_runs.unpublished_changes(con, last.started_at, period):
         raise PeriodActionError(
             f"{warehouse} does not show everything received and decided for {period} yet: run `cakupan run` first, "
             "so the figures closed are the figures published"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -72,31 +73,31 @@ def record_checks(
     return {k: int(v) for k, v in row.row(0, named=True).items()}
 
 
-def last_published(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    """(run_id, person_id key check) of the run that published the current warehouse, if any."""
+class LastPublish(NamedTuple):
+    """The run that published the current warehouse: its id, what it was built from (`publish.fingerprint`), when."""
+
+    run_id: str
+    fingerprint: str
+    started_at: datetime
+
+
+def last_publish(con: duckdb.DuckDBPyConnection) -> LastPublish | None:
+    """The run that published the current warehouse, if any."""
     rows = con.execute(
-        "select run_id, pii_key_check from runs where published is not null order by started_at desc limit 1"
+        "select run_id, published, started_at from runs where published is not null order by started_at desc limit 1"
     ).fetchall()  # to the end: an unfinished result would block the connection's next statement
-    return None if not rows else (str(rows[0][0]), str(rows[0][1]))
+    return LastPublish(str(rows[0][0]), str(rows[0][1]), rows[0][2]) if rows else None
 
 
-def published_with(con: duckdb.DuckDBPyConnection) -> tuple[str, datetime] | None:
-    """(fingerprint, started_at) of the run that published the current warehouse, if any."""
-    last = con.execute(
-        "select published, started_at from runs where published is not null order by started_at desc limit 1"
-    ).fetchall()  # to the end: an unfinished result would block the connection's next statement
-    return (str(last[0][0]), last[0][1]) if last else None
-
-
-def published_is_current(con: duckdb.DuckDBPyConnection, last: tuple[str, datetime] | None, fingerprint: str) -> bool:
-    """True when the last published warehouse (`published_with`) was built with `fingerprint` and nothing was
+def published_is_current(con: duckdb.DuckDBPyConnection, last: LastPublish | None, fingerprint: str) -> bool:
+    """True when the last published warehouse (`last_publish`) was built with `fingerprint` and nothing was
     recorded since.
 
     Nothing: no file version, and no period action (a close, reopen, accept or follow-up republishes).
     """
-    if last is None or last[0] != fingerprint:
+    if last is None or last.fingerprint != fingerprint:
         return False
-    return unpublished_changes(con, last[1]) == 0
+    return unpublished_changes(con, last.started_at) == 0
 
 
 def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
