@@ -621,8 +621,11 @@ def svg_opening(width: int, height: int) -> str:
     its `viewBox` scales it to the paper's width."""
     return (
         f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'style="min-width:{width}px" xmlns="http://www.w3.org/2000/svg">'
+        f'style="min-width:{width}px"{SVG_NAMESPACE}>'
     )
+
+
+SVG_NAMESPACE = ' xmlns="http://www.w3.org/2000/svg"'  # the site's pages drop it: inline in HTML it is not needed
 
 
 def bars_svg(name: str, frame: pl.DataFrame, label: str, value: str, lang: Lang) -> str:

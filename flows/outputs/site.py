@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,6 +37,7 @@ from flows.outputs.report import (
     REJECTED_WHOLE,
     SECTIONS,
     SUMMARY_CARDS,
+    SVG_NAMESPACE,
     TEXT,
     TRUST,
     bars_svg,
@@ -553,7 +553,6 @@ ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#ha
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
 .pick,form.search{display:none}.wide,.chart{overflow:visible}
-.chart svg{min-width:0!important}
 table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
 td,th{padding:.1rem .2rem}
 thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
@@ -584,20 +583,12 @@ note.textContent=found.length>30?'dan '+(found.length-30)+' lainnya: ketik lebih
 
 def accessible(svg: str, title: str, description: str) -> str:
     """A chart with a text alternative (`<title>`, `<desc>`), in a box that scrolls sideways where the screen is
-    narrower than the chart: shrunk to a phone's width its 11-unit labels would be 5 px (`viewBox` scales it to
-    the paper's width in print)."""
-    found = re.match(r'<svg role="img" viewBox="[^"]*" width="([\d.]+)" height="([\d.]+)"', svg)
-    if found is None:
-        return svg
-    width, height = found.groups()
-    opening = svg[: svg.index(">") + 1]
-    chart = svg.replace(
-        opening,
-        f'<svg role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'style="min-width:{width}px"><title>{escape(title)}</title><desc>{escape(description)}</desc>',
-        1,
-    )
-    return f'<div class="chart">{chart}</div>'  # never narrower than drawn: its box scrolls sideways on a phone
+    narrower than the chart, which keeps its drawn size (report.svg_opening: shrunk to a phone's width its 11-unit
+    labels would be 5 px; its `viewBox` scales it to the paper's width in print)."""
+    opened = svg.index(">") + 1
+    opening = svg[:opened].replace(SVG_NAMESPACE, "")  # inline in HTML it needs none: no address on a page
+    alternative = f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
+    return f'<div class="chart">{opening}{alternative}{svg[opened:]}</div>'
 
 
 Href = Callable[[str, str], str]  # (code column, code) -> a page's path relative to the page being written
