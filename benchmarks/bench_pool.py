@@ -13,7 +13,10 @@ Prefect, no Dask) and `cakupan province --dask-scheduler` (each regency a unit o
 into fresh folders. Reports end to end and the children's phase of each, engine / one zone, engine /
 in process, the overhead per unit: (engine children - in-process children) / regencies, the fixed
 part a regency costs: (in-process children - the one-zone run's own seconds) / regencies, and the
-per-regency cost of each.
+per-regency cost of each. Beside each route's seconds, the CPU-seconds the whole machine spent while
+it ran (`machine_cpu_s`, from /proc/stat: every process, the readers, server and workers included):
+on a machine whose speed drifts from one go to the next (this one's: by a fifth), the CPU ratio says
+what a route costs where the seconds say how long it took.
 """
 
 from __future__ import annotations
@@ -82,6 +85,13 @@ def engine(home: Path) -> Iterator[tuple[dict[str, str], str]]:
                 stop(process)
 
 
+def machine_cpu() -> float:
+    """CPU-seconds every core of the machine has spent so far (user, nice, system, interrupts; not idle or iowait)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def province(raw: Path, codes: list[str], out: Path, env: dict[str, str], *flags: str) -> dict[str, float]:
     """One `cakupan province` run into fresh folders under `out`: end to end, children and publish seconds."""
     command = [
@@ -100,13 +110,14 @@ def province(raw: Path, codes: list[str], out: Path, env: dict[str, str], *flags
         "--allow-empty",
         *flags,
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), machine_cpu()
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    total = time.perf_counter() - started
+    total, cpu = time.perf_counter() - started, machine_cpu() - cpu
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-3000:] + done.stderr[-3000:])
     stages = dict(re.findall(r"(children|publish)\s+([\d.]+)\s+s", done.stdout))  # rich may wrap the line
-    return {"end_to_end_s": total, **{f"{name}_s": float(seconds) for name, seconds in stages.items()}}
+    seconds = {f"{name}_s": float(value) for name, value in stages.items()}
+    return {"end_to_end_s": total, "machine_cpu_s": cpu, **seconds}
 
 
 ONE_ZONE = """
@@ -135,12 +146,12 @@ def one_zone(codes: list[str], out: Path, env: dict[str, str]) -> dict[str, floa
     script = out / "one_zone.py"
     script.write_text(ONE_ZONE)
     command = [sys.executable, str(script), str(zone), str(out / "cakupan.duckdb"), ",".join(codes)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), machine_cpu()
     done = subprocess.run(command, env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True, text=True)
-    total = time.perf_counter() - started
+    total, cpu = time.perf_counter() - started, machine_cpu() - cpu
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-3000:] + done.stderr[-3000:])
-    return {"end_to_end_s": total, **json.loads(done.stdout.strip().splitlines()[-1])}
+    return {"end_to_end_s": total, "machine_cpu_s": cpu, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
 def main(regencies: int = 35) -> dict[str, object]:
@@ -166,6 +177,8 @@ def main(regencies: int = 35) -> dict[str, object]:
                 "engine": through,
                 "engine_over_one_zone": through["end_to_end_s"] / zone["end_to_end_s"],
                 "engine_over_in_process": through["end_to_end_s"] / single["end_to_end_s"],
+                "engine_over_one_zone_cpu": through["machine_cpu_s"] / zone["machine_cpu_s"],
+                "in_process_over_one_zone_cpu": single["machine_cpu_s"] / zone["machine_cpu_s"],
                 "ratio_children": through["children_s"] / single["children_s"],
                 "overhead_per_unit_s": (through["children_s"] - single["children_s"]) / count,
                 "fixed_per_regency_s": (single["children_s"] - zone["pipeline_s"]) / count,
