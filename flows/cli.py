@@ -344,10 +344,10 @@ def province(
 
             outcome = province_flow(config=config, allow_empty=allow_empty, **flags)
             if not hasattr(outcome, "chunks"):
-                fail(getattr(outcome, "message", outcome))
+                fail(getattr(outcome, "message", outcome), command="province")
             summary = outcome
     except RunFailedError as error:
-        fail(error)
+        fail(error, command="province")
     except Exception as error:
         fail(error, error, verbose, command="province")
     took = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in summary.seconds.items())

@@ -73,6 +73,7 @@ class ProvinceSummary:
     published: bool
     seconds: dict[str, float] = field(default_factory=dict)  # children, publish
     staged: tuple[str, ...] = ()  # regencies whose committed manifest the children replaced (a new generation)
+    unread: tuple[str, ...] = ()  # regencies whose last run left files for a later run (still being copied, early)
 
 
 class ProvinceSteps(Protocol):
@@ -454,6 +455,7 @@ def run_province(
         for code, manifest in manifests.items()
         if code not in committed or committed[code].generation != manifest.generation
     )  # from the manifests, not the children's return values: a child on a pool returns nothing the parent reads
+    unread = tuple(sorted(code for code, manifest in manifests.items() if manifest.zone_signature.startswith(UNREAD)))
     failed = [child for child in children if not child.completed]
     if failed:
         named = "; ".join(f"{','.join(child.regencies)}: {mask_text(child.message)}" for child in failed)
@@ -461,18 +463,23 @@ def run_province(
             f"{len(failed)} child run(s) did not complete ({named}); the province warehouse holds what those "
             "regencies staged before; run again to retry them"
         )
-    return ProvinceSummary(
-        run_id, tuple(present), tuple(tuple(chunk) for chunk in chunks), tuple(children), published, seconds, staged
-    )
+    chunked = tuple(tuple(chunk) for chunk in chunks)
+    return ProvinceSummary(run_id, tuple(present), chunked, tuple(children), published, seconds, staged, unread)
 
 
 def summary_line(summary: ProvinceSummary) -> str:
-    """One line for an operator: children, regencies staged, whether the warehouse was republished."""
+    """One line for an operator: children, regencies staged, whether the warehouse was republished, files left."""
     staged = sorted(summary.staged)
+    unread = (
+        f"; files left for a later run in {', '.join(summary.unread)} (written less than quiet_seconds ago, or of a "
+        "period not yet possible: their regency's log names them)"
+        if summary.unread
+        else ""
+    )
     return (
         f"{len(summary.regencies)} regencies, {len(summary.chunks)} child run(s), {len(staged)} staged anew"
         f"{' (' + ', '.join(staged) + ')' if staged else ''}; "
-        f"{'published' if summary.published else 'nothing new: not republished'}"
+        f"{'published' if summary.published else 'nothing new: not republished'}{unread}"
     )
 
 

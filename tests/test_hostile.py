@@ -19,7 +19,12 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from flows.settings import state_path_for
+from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
+from flows.ingest.workers import BatchProcessor
+from flows.regency_run import PlainSteps, run_pipeline
+from flows.run_options import RunOptions
+from flows.runtime.pool import HasResult
+from flows.settings import Settings, state_path_for
 from tests.helpers import ANI, BUDI, assert_reasons_catalogued, build_warehouse, view, write_roster
 
 ORDINARY = {"Batuanten": ANI, "Pejogol": BUDI}  # two villages of Cilongok, one BPD member each, enrolled
@@ -209,6 +214,34 @@ def test_content_already_read_under_another_name_is_a_copy_of_it_and_the_run_goe
         pl.col("source_file") == "2024-04/Cilongok/Karangtengah.xlsx"
     )
     assert "loaded" in versions["status"].to_list()  # the content read first still counts
+
+
+class DyingSteps(PlainSteps):
+    """Plain steps whose run dies (a worker SIGKILLed, a machine lost) as its first batch is submitted."""
+
+    def submit(self, processor: BatchProcessor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
+        raise RuntimeError("killed")
+
+
+@pytest.mark.parametrize("copy_name", ["Karangtengah revisi.xlsx", "A Karangtengah.xlsx"], ids=["after", "before"])
+def test_a_run_that_dies_after_recording_a_copy_reads_the_original_when_resumed(
+    tmp_path: Path, raw: Path, copy_name: str
+) -> None:
+    """Two byte-identical files: the run records one as a copy of the other, then dies before the other is read.
+    Resumed, the other was taken for a copy of its own copy: both ignored, the village's people gone."""
+    original = roster_xlsx(raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx")
+    shutil.copy(original, original.with_name(copy_name))  # sorted after or before the original
+    warehouse = tmp_path / "wh" / "cakupan.duckdb"
+    with pytest.raises(RuntimeError, match="killed"):
+        run_pipeline(Settings(raw, warehouse, workers=1, quiet_seconds=0), "dies", RunOptions(), DyingSteps())
+    files = run_beside_ordinary(tmp_path)  # resumed: no --full-refresh
+    statuses = {name: row["status"] for name, row in files.items() if "Karangtengah" in name}
+    assert sorted(statuses.values()) == ["ignored", "loaded"], statuses
+    (read,) = [name for name, status in statuses.items() if status == "loaded"]
+    (copied,) = [name for name, status in statuses.items() if status == "ignored"]
+    assert Path(read).name in str(files[copied]["reason"])  # the copy names the file that counts
+    coverage = view(warehouse, "coverage_by_village").filter(pl.col("village_name") == "Karangtengah")
+    assert coverage.select("members", "enrolled").rows() == [(1, 1)]
 
 
 def test_an_xlsxwriter_workbook_of_ordinary_size_passes_the_checks(tmp_path: Path, raw: Path) -> None:

@@ -30,6 +30,7 @@ from flows.province_run import (
     regency_settings,
     run_chunk,
     run_province,
+    summary_line,
     units_of,
 )
 from flows.regency_run import PlainSteps
@@ -269,8 +270,10 @@ def test_a_file_a_child_left_for_later_is_read_by_a_later_province_run(
         waiting, later, clock = config, config, dt.datetime(2024, 6, 10, tzinfo=dt.UTC)
     first = run(waiting, april + dt.timedelta(days=1))
     assert first.chunks == ((CORRECTED,),) and first.staged == ()  # the child ran and left the file unread
+    assert first.unread == (CORRECTED,) and f"files left for a later run in {CORRECTED} (" in summary_line(first)
     second = run(later, clock)
     assert second.chunks == ((CORRECTED,),) and second.staged == (CORRECTED,)  # not taken as current: read now
+    assert second.unread == () and "left" not in summary_line(second)
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         read = con.execute("select count(*) from ingested_files where source_file like ?", [f"%{written.name}"])
         assert read.fetchall() == [(1,)]
@@ -334,6 +337,7 @@ def test_cakupan_province_in_process_runs_the_plain_sequence(province_zones: tup
     assert "0 child run(s), 0 staged anew; nothing new: not republished" in again.output
     missing = CliRunner().invoke(app, [*arguments[:2], str(tmp_path / "nowhere"), *arguments[3:]])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+    assert missing.output.startswith("cakupan province failed: ")  # the command that failed, not `cakupan run`
 
 
 def read_recording_pid(

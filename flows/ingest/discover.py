@@ -201,14 +201,17 @@ def new_versions(
     version sent again under another name, is a copy of what was read, whose data still counts
     (read again, the same content's slots collided in file_groups and failed every run). Content
     never read (a file moved out of a misnamed folder, `2024-5/` to `2024-05/`) is judged by its
-    new path. Empty files all share one digest; each is read (and rejected) on its own.
+    new path. Empty files all share one digest; each is read (and rejected) on its own. A version recorded as a
+    copy is never the first path of its content: when the run that recorded it ended before the content's first
+    path was read (killed, failed), that path is read at the next run, not taken for a copy of its own copy.
     """
     key = ["source_file", "sha256"]
     discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
     settled = known.filter(~pl.col("retry"))  # a retry is read again
     unseen = discovered.join(settled, on=key, how="anti")
     readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
-    present = discovered.filter(readable).select(*key, "from_branch")
+    copied = known.filter(pl.col("copy")).select(key)
+    present = discovered.filter(readable).select(*key, "from_branch").join(copied, on=key, how="anti")
     still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")
     read = known.filter(pl.col("grouped")).select(*key, from_branch=from_branch(bpjs_folder))
     first_path = pl.concat([still_there, read, present]).unique(

@@ -14,7 +14,8 @@ from schemas.exports import EXPORTS
 KNOWN_VERSIONS = """
 select f.source_file, f.sha256, f.period,
        coalesce(f.transient, false) and f.status = 'rejected' and coalesce(a.attempts, 0) <= $retries as retry,
-       f.sha256 in (select sha256 from file_groups) as grouped
+       f.sha256 in (select sha256 from file_groups) as grouped,
+       f.status = 'ignored' and f.reason_code is not distinct from $copy_code as copy
 from ingested_files as f
 left join (
     select source_file, sha256, count(*) as attempts from file_attempts group by source_file, sha256
@@ -23,12 +24,13 @@ left join (
 
 
 def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame:
-    """(source_file, sha256, period, retry, grouped) of every file version already ingested.
+    """(source_file, sha256, period, retry, grouped, copy) of every file version already ingested.
 
     `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again. `grouped`: its content
     holds slots in file_groups (it was placed and read): the same bytes under another path are a copy of it.
+    `copy`: recorded as a copy of content under another path (record_copies), not read.
     """
-    return query_frame(con, KNOWN_VERSIONS, {"retries": retries})
+    return query_frame(con, KNOWN_VERSIONS, {"retries": retries, "copy_code": SAME_CONTENT.code})
 
 
 def with_attempts(con: duckdb.DuckDBPyConnection, files: pl.DataFrame, retries: int) -> pl.DataFrame:
