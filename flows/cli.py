@@ -316,6 +316,10 @@ def province(
     ] = None,
     in_process: Annotated[bool, typer.Option(help="Run every child in this process, without Prefect or Dask.")] = False,
     allow_empty: Annotated[bool, typer.Option(help="An empty landing zone or newest period is expected.")] = False,
+    rekey: Annotated[
+        bool,
+        typer.Option(help="The person_id key changed on purpose: run every regency and republish with the new key."),
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run a child per changed regency (on a Dask cluster's long-lived workers) and publish the province warehouse.
@@ -338,11 +342,12 @@ def province(
     started = time.perf_counter()
     try:
         if in_process:
-            summary = run_province(settings, f"province-{uuid.uuid4()}", RunOptions(allow_empty=allow_empty))
+            options = RunOptions(allow_empty=allow_empty, rekey=rekey)
+            summary = run_province(settings, f"province-{uuid.uuid4()}", options)
         else:
             from flows.province_flow import province as province_flow
 
-            outcome = province_flow(config=config, allow_empty=allow_empty, **flags)
+            outcome = province_flow(config=config, allow_empty=allow_empty, rekey=rekey, **flags)
             if not hasattr(outcome, "chunks"):
                 fail(getattr(outcome, "message", outcome), command="province")
             summary = outcome

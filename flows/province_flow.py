@@ -84,6 +84,18 @@ def task_runner(settings: Settings) -> DaskTaskRunner:
     return DaskTaskRunner(cluster_kwargs={**cluster, "dashboard_address": None})
 
 
+def unit_parameters(settings: Settings, options: RunOptions) -> dict[str, Any]:
+    """What every unit of a province run is given besides its regencies (`stage_chunk`'s keyword arguments)."""
+    return {
+        "raw_dir": str(settings.raw_dir.resolve()),
+        "staging_url": settings.staging if "://" in settings.staging else str(Path(settings.staging).resolve()),
+        "work_dir": str(settings.regencies_dir.resolve()),
+        "allow_empty": options.allow_empty,
+        "rekey": options.rekey,  # a new person_id key on purpose: each regency's run republishes with it
+        "figures": settings.figures,  # every regency is published as the province is (region aside)
+    }
+
+
 class DaskSteps:
     """Each chunk a task run on the Dask cluster's workers, as many at once as the cluster has worker threads."""
 
@@ -101,14 +113,7 @@ class DaskSteps:
     def run_children(
         self, settings: Settings, chunks: list[list[str]], run_id: str, options: RunOptions, log: Logger
     ) -> list[ChildOutcome]:
-        unit = {
-            "raw_dir": str(settings.raw_dir.resolve()),
-            "staging_url": settings.staging if "://" in settings.staging else str(Path(settings.staging).resolve()),
-            "work_dir": str(settings.regencies_dir.resolve()),
-            "allow_empty": options.allow_empty,
-            "figures": settings.figures,  # every regency is published as the province is (region aside)
-        }
-
+        unit = unit_parameters(settings, options)
         with dask.config.set(CLUSTER_CONFIG), task_runner(settings) as runner:
             futures = {}
             for chunk in chunks:
@@ -159,6 +164,7 @@ def regency_chunk(
     config: Path | None = None,
     allow_empty: bool = False,
     figures: dict[str, Any] | None = None,
+    rekey: bool = False,
 ) -> list[dict[str, object]] | State[None]:
     """Run and stage each regency of the chunk: `raw_dir/<code>/` into `work_dir/<code>/`, staged at `staging_url`.
 
@@ -168,7 +174,7 @@ def regency_chunk(
     CAKUPAN_*), the person_id key included: give every worker the same one.
     """
     logger, steps = get_run_logger(), PrefectSteps()
-    return stage_chunk(regencies, steps, logger, raw_dir, staging_url, work_dir, config, allow_empty, figures)
+    return stage_chunk(regencies, steps, logger, raw_dir, staging_url, work_dir, config, allow_empty, figures, rekey)
 
 
 def stage_chunk(
@@ -181,6 +187,7 @@ def stage_chunk(
     config: Path | None = None,
     allow_empty: bool = False,
     figures: dict[str, Any] | None = None,
+    rekey: bool = False,
     retried: Callable[[BaseException], bool] = lambda error: False,
 ) -> list[dict[str, object]] | State[None]:
     """`run_chunk` with the settings where it runs under the ones given; Failed with one line when an operator can
@@ -195,7 +202,7 @@ def stage_chunk(
 
     def run(settings: Settings, run_id: str) -> list[dict[str, object]]:
         # a run of its own on each attempt: Dask runs a unit again, with the same task run, after its worker died
-        chunk_run, options = f"{run_id}-{uuid.uuid4().hex[:8]}", RunOptions(allow_empty=allow_empty)
+        chunk_run, options = f"{run_id}-{uuid.uuid4().hex[:8]}", RunOptions(allow_empty=allow_empty, rekey=rekey)
         return outcome_dicts(run_chunk(settings, regencies, chunk_run, options, steps, logger))
 
     return run_or_failed("child run", config, overrides, run, retried)
@@ -213,6 +220,7 @@ def province(
     child_concurrency: int | None = None,
     dask_scheduler: str | None = None,
     allow_empty: bool = False,
+    rekey: bool = False,
 ) -> ProvinceSummary | State[None]:
     """Run a child for each changed regency of `region` under `raw_dir`, then publish the province `warehouse`."""
     logger = get_run_logger()
@@ -228,7 +236,7 @@ def province(
     }
 
     def run(settings: Settings, run_id: str) -> ProvinceSummary:
-        return run_province(settings, run_id, RunOptions(allow_empty=allow_empty), DaskSteps(), logger)
+        return run_province(settings, run_id, RunOptions(allow_empty=allow_empty, rekey=rekey), DaskSteps(), logger)
 
     summary = run_or_failed("province run", config, overrides, run)
     if not isinstance(summary, State):

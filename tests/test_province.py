@@ -307,19 +307,26 @@ def test_objects_of_an_uncommitted_generation_are_never_read_and_are_removed(
 def test_manifests_of_different_person_id_keys_are_refused(
     province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, zones = province_zones
+    province, zones = province_zones
     config = settings(tmp_path, zones)
     province_run(config)
     monkeypatch.setenv("CAKUPAN_PII_KEY", "another key")
+    single = tmp_path / "single" / "cakupan.duckdb"
+    build_warehouse(province, single, region=REGION)  # before the touch: a file's time is its arrival
     for path in (zones / "33.02").rglob("*.xlsx"):
         path.touch()
     with pytest.raises(RunFailedError, match="person_id key changed"):
         province_run(config)  # the regency's own run refuses a changed key
     published = config.warehouse.stat().st_ino
+    rekeyed = RunOptions(allow_empty=True, rekey=True)
+    run_chunk(config, ["33.02"], "a-worker-given-another-key", rekeyed, PlainSteps(), LOG)
     with pytest.raises(RunFailedError, match=r"different person_id keys \(33.01, 33.03; 33.02\)"):
-        province_run(config, rekey=True)  # re-keyed in one regency only: the publisher refuses to mix them
+        province_run(config)  # re-keyed in one regency only: the publisher refuses to mix them
     assert config.warehouse.stat().st_ino == published
     assert province_record(config.warehouse).exists()
+    again = province_run(config, rekey=True)  # the way out: every regency runs again with the new key
+    assert again.published and sorted(again.staged) == ["33.01", "33.02", "33.03"]
+    assert figures(config.warehouse) == figures(single)  # the same person_ids as one run with the new key
 
 
 def test_cakupan_province_in_process_runs_the_plain_sequence(province_zones: tuple[Path, Path], tmp_path: Path) -> None:
@@ -338,6 +345,21 @@ def test_cakupan_province_in_process_runs_the_plain_sequence(province_zones: tup
     missing = CliRunner().invoke(app, [*arguments[:2], str(tmp_path / "nowhere"), *arguments[3:]])
     assert missing.exit_code == 1 and "does not exist" in missing.output
     assert missing.output.startswith("cakupan province failed: ")  # the command that failed, not `cakupan run`
+
+
+def test_a_unit_on_a_worker_runs_its_regencies_with_the_province_runs_options(
+    province_zones: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the parent gives each unit reaches the regencies' runs on the worker: --rekey, --allow-empty."""
+    from flows import province_flow
+
+    _, zones = province_zones
+    taken: list[RunOptions] = []
+    monkeypatch.setattr(province_flow, "run_chunk", lambda *args: taken.append(args[3]) or [])
+    for rekey in (True, False):
+        unit = province_flow.unit_parameters(settings(tmp_path, zones), RunOptions(allow_empty=True, rekey=rekey))
+        assert province_flow.stage_chunk(["33.01"], PlainSteps(), LOG, **unit) == []
+    assert [(options.rekey, options.allow_empty) for options in taken] == [(True, True), (False, True)]
 
 
 def read_recording_pid(
