@@ -407,7 +407,8 @@ def ingest_and_publish(
             log.warning("%s is no longer in the landing zone; its data is kept", mask_text(missing))
         if len(vanished) > VANISHED_LOGGED:
             log.warning("... and %d more files no longer in the landing zone", len(vanished) - VANISHED_LOGGED)
-        log.info("%d files in %s, %d new or changed", discovered.height, raw_dir, new.height)
+        copied = f", {copies.height} ignored (the same content as a file already read)" if copies.height else ""
+        log.info("%d files in %s, %d new or changed%s", discovered.height, raw_dir, new.height, copied)
         processor = steps.processor(settings, gazetteer, new.height)
         work = batches(new, settings.batch_size, processor.workers)
         log.info(

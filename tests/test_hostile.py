@@ -8,6 +8,7 @@ Peak memory and time are measured by `make bench`, not here.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import struct
@@ -193,7 +194,7 @@ def test_a_file_moved_out_of_a_misnamed_folder_is_judged_by_its_new_path(tmp_pat
 
 @pytest.mark.parametrize("left", ["nothing", "a broken file"], ids=["renamed", "sent again under another name"])
 def test_content_already_read_under_another_name_is_a_copy_of_it_and_the_run_goes_on(
-    tmp_path: Path, raw: Path, left: str
+    tmp_path: Path, raw: Path, left: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A file renamed, or its good content sent again under another name after a broken version replaced it:
     read again, the same content's slots collided in file_groups and every run failed until it was removed."""
@@ -207,7 +208,9 @@ def test_content_already_read_under_another_name_is_a_copy_of_it_and_the_run_goe
         path.write_bytes(b"PK\x03\x04 broken")
         run_beside_ordinary(tmp_path)
     (raw / "2024-04" / "Cilongok" / "Salinan Karangtengah.xlsx").write_bytes(good)
-    files = run_beside_ordinary(tmp_path)  # raised a constraint error before
+    with caplog.at_level(logging.INFO, logger="cakupan"):
+        files = run_beside_ordinary(tmp_path)  # raised a constraint error before
+    assert "0 new or changed, 1 ignored (the same content as a file already read)" in caplog.text  # why it republishes
     again = files["2024-04/Cilongok/Salinan Karangtengah.xlsx"]
     assert again["status"] == "ignored" and "Karangtengah.xlsx" in str(again["reason"]), again
     versions = view(tmp_path / "wh" / "cakupan.duckdb", "ingested_files").filter(
