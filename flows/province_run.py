@@ -449,7 +449,14 @@ def run_province(
         seconds["children"] = time.perf_counter() - started
         started = time.perf_counter()
         manifests = staging.read_manifests(store, present)
-        published = publish_province(settings, store, manifests, run_id, log)
+        failed = [child for child in children if not child.completed]
+        try:
+            published = publish_province(settings, store, manifests, run_id, log)
+        except RunFailedError as error:  # a child's failure first: it may be why (a regency left with its old key)
+            if not failed:
+                raise
+            message = f"{not_completed(failed)}; the province warehouse was not published: {error}"
+            raise RunFailedError(message) from None
         seconds["publish"] = time.perf_counter() - started
     staged = tuple(
         code
@@ -457,15 +464,19 @@ def run_province(
         if code not in committed or committed[code].generation != manifest.generation
     )  # from the manifests, not the children's return values: a child on a pool returns nothing the parent reads
     unread = tuple(sorted(code for code, manifest in manifests.items() if manifest.zone_signature.startswith(UNREAD)))
-    failed = [child for child in children if not child.completed]
     if failed:
-        named = "; ".join(f"{','.join(child.regencies)}: {mask_text(child.message)}" for child in failed)
         raise RunFailedError(
-            f"{len(failed)} child run(s) did not complete ({named}); the province warehouse holds what those "
-            "regencies staged before; run again to retry them"
+            f"{not_completed(failed)}; the province warehouse holds what those regencies staged before; run again to "
+            "retry them"
         )
     chunked = tuple(tuple(chunk) for chunk in chunks)
     return ProvinceSummary(run_id, tuple(present), chunked, tuple(children), published, seconds, staged, unread)
+
+
+def not_completed(failed: list[ChildOutcome]) -> str:
+    """The children that did not complete, each with its one-line reason."""
+    named = "; ".join(f"{','.join(child.regencies)}: {mask_text(child.message)}" for child in failed)
+    return f"{len(failed)} child run(s) did not complete ({named})"
 
 
 def summary_line(summary: ProvinceSummary) -> str:
