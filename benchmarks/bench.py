@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import duckdb
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,8 +119,8 @@ class BenchSteps(PlainSteps):
         found = timed(self.stages, "discover", lambda: super(BenchSteps, self).discover(raw_dir))
         return found.head(round(found.height * self.share))
 
-    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
-        return timed(self.stages, "publish", lambda: super(BenchSteps, self).publish(state_path, settings, run_id, key))
+    def publish(self, con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+        return timed(self.stages, "publish", lambda: super(BenchSteps, self).publish(con, settings, run_id, key))
 
 
 def run_once(raw: Path, work: Path, region: str, steps: BenchSteps) -> tuple[dict[str, float], int]:

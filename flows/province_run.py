@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import duckdb
 import polars as pl
 from obstore.store import ObjectStore
 
@@ -178,9 +179,9 @@ class StagingSteps:
     def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         return self.steps.submit(processor, files)
 
-    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+    def publish(self, con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
         """Stage the regency's analyst tables, commit the manifest, then record the run as completed; its coverage."""
-        with state_db.connect_state(state_path) as con, publish.built_in_memory(con, settings, key, run_id):
+        with publish.built_in_memory(con, settings, key, run_id):
             frames = staging.regency_frames(con, self.regency_code)
             self.manifest = staging.stage(
                 self.store, frames, self.regency_code, run_id, self.signature, key.check, settings.figures_digest

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import duckdb
 import polars as pl
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import Artifact, create_markdown_artifact, create_table_artifact
@@ -68,9 +69,11 @@ def process_batch(processor: Processor, files: list[DiscoveredFile]) -> BatchOut
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=is_transient_io_error, cache_policy=NO_CACHE)
-def publish_analyst_warehouse(state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+def publish_analyst_warehouse(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, key: PiiKey
+) -> pl.DataFrame:
     """Publish the analyst warehouse atomically, then record the run as completed; the coverage it published."""
-    return publish_warehouse(state_path, settings, run_id, key)
+    return publish_warehouse(con, settings, run_id, key)
 
 
 class PrefectSteps(PlainSteps):
@@ -82,8 +85,8 @@ class PrefectSteps(PlainSteps):
     def submit(self, processor: Processor, files: list[DiscoveredFile]) -> HasResult[BatchOutcome]:
         return process_batch.submit(processor, files)
 
-    def publish(self, state_path: Path, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
-        return publish_analyst_warehouse(state_path, settings, run_id, key)
+    def publish(self, con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, key: PiiKey) -> pl.DataFrame:
+        return publish_analyst_warehouse(con, settings, run_id, key)
 
 
 class WarmSteps(OnDask, PrefectSteps):

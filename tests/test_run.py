@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ from flows.regency_run import PlainSteps, run_pipeline
 from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.pool import HasResult
 from flows.settings import Settings, state_path_for
-from flows.store import publish
+from flows.store import publish, state_db
 from flows.store.catalog import ViewDoc
 from flows.store.sql import query_frame
 from tests.helpers import ANI, BUDI, CITRA, build_warehouse, kept_template, view, write_roster
@@ -251,6 +252,38 @@ def test_a_failed_publish_leaves_the_previous_warehouse_and_no_staging_file(
     assert view(warehouse, "coverage_by_village").equals(before)
     last = state_runs(warehouse).row(-1, named=True)
     assert last["status"] == "failed" and last["message"].startswith("CatalogException")
+
+
+def test_a_run_opens_the_state_database_once_from_its_start_to_its_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each open cost a regency's run about 0.1 CPU-s (issue 29): one connection serves the run, its publish too."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    opened: list[Path] = []
+    connect = state_db.connect_state
+
+    def counted(path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        opened.append(path)
+        return connect(path)
+
+    monkeypatch.setattr(state_db, "connect_state", counted)
+    run(raw, warehouse)  # read and published
+    run(raw, warehouse)  # nothing new
+    assert opened == [state_path_for(warehouse)] * 2
+    assert state_runs(warehouse)["status"].to_list() == ["completed", "completed"]
+
+
+def test_a_state_database_that_cannot_be_opened_fails_with_its_own_error(tmp_path: Path) -> None:
+    """Nowhere to record the failure: the error that says why is raised, not a second one from recording it."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    state = state_path_for(warehouse)
+    state.parent.mkdir(parents=True)
+    state.write_bytes(b"not a database " * 1000)
+    with pytest.raises(duckdb.IOException) as raised:
+        run(raw, warehouse)
+    assert str(state) in str(raised.value) and raised.value.__context__ is None
 
 
 def test_private_files_are_set_back_to_0600_on_every_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

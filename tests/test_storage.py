@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from flows.settings import Settings, state_path_for
 from flows.store import publish, state_db
-from flows.store.pii import PiiKey
+from flows.store.pii import PiiKey, hmac_pads
 from tests.helpers import ANI, build_warehouse, query, write_roster
 
 
@@ -36,6 +38,38 @@ def test_publish_leaves_no_write_ahead_log_and_restores_duckdbs_settings(tmp_pat
             "select current_setting('checkpoint_threshold'), current_setting('disabled_compression_methods')"
         ).fetchall()
     assert settings == [("16.0 MiB", "")]  # DuckDB's defaults again: the state database's commits use its WAL
+
+
+def test_publish_leaves_no_trace_of_the_key_in_the_runs_connection(tmp_path: Path) -> None:
+    """A run's one connection lives on after its publish: the key's HMAC pads are set for the publish only."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
+    build_warehouse(raw, warehouse)
+    key = PiiKey(b"key", "test")
+    pads = {bytes(pad) for pad in hmac_pads(key.value).values()}
+    with state_db.connect_state(state_path_for(warehouse)) as con:
+        during: list[object] = []
+        real = publish.keep_in_state
+
+        def seen(state: duckdb.DuckDBPyConnection, coverage: bool = True) -> None:  # the tables are built by now
+            during.extend(blob_variables(state))
+            real(state, coverage)
+
+        publish.keep_in_state = seen  # type: ignore[assignment]
+        try:
+            publish.publish(con, Settings(warehouse=warehouse), key, "again")
+        finally:
+            publish.keep_in_state = real  # type: ignore[assignment]
+        after = blob_variables(con)
+        tables = con.sql("select table_name from duckdb_tables() where temporary").fetchall()
+    assert set(during) == pads  # the pads were there: the check below looks where they were
+    assert after == [] and tables == []
+
+
+def blob_variables(con: duckdb.DuckDBPyConnection) -> list[bytes]:
+    """The values of the connection's session variables that are bytes (`set variable`)."""
+    names = [name for (name,) in con.sql("select name from duckdb_variables() where type = 'BLOB'").fetchall()]
+    return [con.execute("select getvariable($name)", {"name": name}).fetchall()[0][0] for name in names]
 
 
 def test_the_analyst_file_is_written_in_small_row_groups_without_fsst(tmp_path: Path) -> None:

@@ -304,6 +304,7 @@ def test_one_person_under_two_kpjs_a_kpj_typed_twice_and_payments_split_by_progr
     payments = [
         [shared, "", "2024-04", "10/04/2024", "10000", "APBDes"],  # JKK and JKM paid apart, the same day
         [shared, "", "2024-04", "10/04/2024", "6800", "APBDes"],
+        [KPJ[ANI], "", "2024-04", "12/04/2024", "16800", "APBDes"],  # by her KPJ alone: her roster group
     ]
     write_csv(
         raw / "2024-04" / "BPJS" / "iuran.csv",
@@ -313,8 +314,11 @@ def test_one_person_under_two_kpjs_a_kpj_typed_twice_and_payments_split_by_progr
     warehouse = tmp_path / "cakupan.duckdb"
     build_warehouse(raw, warehouse)
     assert statuses(warehouse)[masked(ANI)] == ("terverifikasi", "nik", None)  # one row: the KPJ in force
-    assert query(warehouse, "select count(*), sum(amount_idr), count(group_code) from bpjs_contributions") == [
-        (2, 16_800, 0)  # two payments, each once, on no group: the KPJ names two roster people
+    assert query(
+        warehouse, "select group_code, count(*), sum(amount_idr) from bpjs_contributions group by all order by all"
+    ) == [
+        ("RT_RW", 1, 16_800),
+        (None, 2, 16_800),  # two payments, each once, on no group: the KPJ names two roster people
     ]
 
 

@@ -162,9 +162,13 @@ def keep_in_state(state: duckdb.DuckDBPyConnection, coverage: bool = True) -> No
 
 
 def drop_session_tables(state: duckdb.DuckDBPyConnection) -> None:
-    """Drop the key's pads (made by publish_tables.sql) and the summary's coverage from the state connection."""
-    state.execute("drop table if exists pii_pads")
-    state.execute("drop table if exists summary_coverage")
+    """Forget the key's pads (set by publish_tables.sql) and drop the session's temporary tables (the matching's
+    people with their NIKs, the summary's coverage): the run's connection lives on after its publish."""
+    state.execute("reset variable pii_inner_pad")
+    state.execute("reset variable pii_outer_pad")
+    temporary = state.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    for (table,) in temporary:
+        state.execute(f'drop table temp.main."{table}"')
 
 
 @contextmanager

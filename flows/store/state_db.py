@@ -108,8 +108,8 @@ def made_schema(con: duckdb.DuckDBPyConnection) -> None:
 
     `state_schema` holds a digest of the scripts that made them (and the export registry) and of the tables and
     views they left: the statements run again when either changed, so a version that knows no marker (an older
-    one run in between, which makes its own views again) is undone here. A regency's run opens its state three
-    times, and the statements were a third of an open's CPU (15 of 48 ms).
+    one run in between, which makes its own views again) is undone here. Every run and command opens the state,
+    and the statements were a third of an open's CPU (15 of 48 ms).
     """
     made = made_digest(con)
     with contextlib.suppress(duckdb.CatalogException):  # a new database, or one of a version before the marker

@@ -5,15 +5,19 @@
 -- with the macros of create_macros.sql (masked).
 
 -- person_id: HMAC-SHA256 of the NIK under the key, as base64url of the 32-byte digest (43
--- characters, no padding): no run of 16 digits, so no NIK-like value. The key's pads live in a
--- temporary table for this publish only (macros take no parameters; publish.py drops it).
-create or replace temporary table pii_pads as select $hmac_inner::blob as inner_pad, $hmac_outer::blob as outer_pad;
+-- characters, no padding): no run of 16 digits, so no NIK-like value. The key's pads live in
+-- session variables for this publish only (macros take no parameters; publish.py resets them): a
+-- variable is bound as a constant, where a subquery of a table was bound and planned as a join
+-- at every call.
+set variable pii_inner_pad = $hmac_inner::blob;
+
+set variable pii_outer_pad = $hmac_outer::blob;
 
 create or replace temporary macro person_id(nik) as left(
     replace(
         replace(
             to_base64(
-                unhex(sha256((select outer_pad from pii_pads) || unhex(sha256((select inner_pad from pii_pads) || encode(nik)))))
+                unhex(sha256(getvariable('pii_outer_pad') || unhex(sha256(getvariable('pii_inner_pad') || encode(nik)))))
             ),
             '+',
             '-'

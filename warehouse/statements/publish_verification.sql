@@ -228,15 +228,28 @@ from judged_people as j
 join analyst.villages as v using (village_code);
 
 -- the group a person is counted in for payments and claims: their group on a current roster
--- (the first of BPD, RT_RW, LKD, LINMAS, RENTAN when they have several), by NIK and by KPJ
-create or replace temporary view person_groups as
+-- (the first of BPD, RT_RW, LKD, LINMAS, RENTAN when they have several), by NIK and by KPJ.
+-- Only for the people a payment or claim may name: every NIK on a current roster whose NIK or KPJ
+-- a current payment or claim holds, over all of their current roster rows (their KPJ is the
+-- greatest one they have, as in reported_people). Counted once for both tables, not for every roster person once a join: a regency
+-- with no export built it four times for nothing (issue 29).
+create or replace temporary table person_groups as
+with named as (
+    select nik, kpj from current_iuran
+    union
+    select nik, kpj from current_klaim
+)
+
 select nik, max(kpj) as kpj,
        arg_min(group_code, list_position(['BPD', 'RT_RW', 'LKD', 'LINMAS', 'RENTAN'], group_code)) as group_code
-from reported_people
+from current_roster_rows
+where nik in (select nik from named)
+    or nik in (select r.nik from current_roster_rows as r semi join named as n on n.kpj = r.kpj)
 group by nik;
 
--- by KPJ, only a KPJ one roster NIK holds (a KPJ typed for two people names neither)
-create or replace temporary view kpj_groups as
+-- by KPJ, only a KPJ one roster NIK holds (a KPJ typed for two people names neither): every roster
+-- NIK with a named KPJ is in person_groups, so the count is the whole roster's
+create or replace temporary table kpj_groups as
 select kpj, any_value(nik) as nik, any_value(group_code) as group_code
 from person_groups
 where kpj is not null
