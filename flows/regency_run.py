@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -171,26 +172,37 @@ def record_failure(settings: Settings, run_id: str, reason: str) -> None:
         pass  # nowhere to record it: the one-line error the caller prints is the record
 
 
-@contextmanager
-def recorded(state_path: Path, run_id: str, started_at: datetime | None = None) -> Iterator[None]:
-    """Inside it, any failure marks the run `failed` with a one-line message before it propagates.
+@dataclass
+class RunRecord:
+    """Whether the run's row is in `runs` yet (`start_run` committed): only then is a failure written on it."""
 
-    While another process holds the state database open, the failure is kept beside it and recorded
-    by the next connection (state_db.defer_failure), and the run fails with that one line.
+    started: bool = False
+
+
+@contextmanager
+def recorded(state_path: Path, run_id: str, started_at: datetime | None = None) -> Iterator[RunRecord]:
+    """Inside it, any failure of a started run marks it `failed` with a one-line message before it propagates.
+
+    While another process holds the state database open (at the run's start, or when the failure is
+    recorded), the failure is kept beside it and recorded by the next connection (state_db.defer_failure),
+    and the run fails with that one line. Any other failure before the run started is raised as it is: a
+    run id already recorded (a retry with the same one) leaves that run's record as it was.
     """
+    record = RunRecord()
     try:
-        yield
+        yield record
     except BaseException as error:
         said = isinstance(error, RunFailedError | state_db.StateLockedError)  # already one line for an operator
         text = str(error) if said else f"{type(error).__name__}: {error}"
         message = mask_text(" ".join(text.split()))  # published in `runs`: a path may name a person
-        try:
-            with state_db.connect_state(state_path) as con:
-                state_runs.finish_run(con, run_id, "failed", message)
-        except state_db.StateLockedError:
+        if record.started:
+            try:
+                with state_db.connect_state(state_path) as con:
+                    state_runs.finish_run(con, run_id, "failed", message)
+            except state_db.StateLockedError:
+                state_db.defer_failure(state_path, run_id, started_at, message)
+        elif isinstance(error, state_db.StateLockedError):
             state_db.defer_failure(state_path, run_id, started_at, message)
-        except (OSError, duckdb.Error):
-            pass  # the state database cannot be opened (the failure may be why): the error itself is the record
         if isinstance(error, state_db.StateLockedError):
             raise RunFailedError(str(error)) from None
         raise
@@ -367,13 +379,19 @@ def run_pipeline(
     steps.warm_up(settings)
     gazetteer = build_gazetteer(reference.load_villages(region=settings.region))
     # a failure is recorded (with the state locked by a reader, when the next connection opens it)
-    with state_db.run_lock(state_path), recorded(state_path, run_id, options.started_at):
-        summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer)
+    with state_db.run_lock(state_path), recorded(state_path, run_id, options.started_at) as record:
+        summary = ingest_and_publish(settings, run_id, options, steps, log, gazetteer, record)
     return summary.timed(time.perf_counter() - started)
 
 
 def ingest_and_publish(
-    settings: Settings, run_id: str, options: RunOptions, steps: Steps, log: Logger, gazetteer: Gazetteer
+    settings: Settings,
+    run_id: str,
+    options: RunOptions,
+    steps: Steps,
+    log: Logger,
+    gazetteer: Gazetteer,
+    record: RunRecord,
 ) -> RunSummary:
     """The run's body, inside the lock and the record of failure.
 
@@ -384,6 +402,7 @@ def ingest_and_publish(
     clock = options.started_at or datetime.now(UTC)
     with state_db.connect_state(state_path) as con:
         state_runs.start_run(con, run_id, options.started_at)
+        record.started = True
         if options.full_refresh:
             state_batches.forget(con, options.period)
         found = steps.discover(raw_dir)
@@ -448,6 +467,7 @@ def ingest_and_publish(
         else:  # the reading processes have ended
             because = REBUILT if rebuilt else ""  # else new or changed files, which the log has just counted
             log.info("publishing %s%s", steps.destination(settings), because)
+            con.execute("checkpoint")  # the state file's size as the publish finds it: nothing left in its WAL
             check_room(state_path, settings.warehouse)  # here, not in the step: an expected failure, no task traceback
             coverage = steps.publish(con, settings, run_id, key)
     if held:

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from flows import regency_run
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor
 from flows.regency_run import PlainSteps, run_pipeline
@@ -284,6 +285,62 @@ def test_a_state_database_that_cannot_be_opened_fails_with_its_own_error(tmp_pat
     with pytest.raises(duckdb.IOException) as raised:
         run(raw, warehouse)
     assert str(state) in str(raised.value) and raised.value.__context__ is None
+
+
+def test_a_run_refused_the_state_at_its_start_defers_its_failure_even_if_the_next_open_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader closed the state between the run's open and the recording: the run never started, so its failure
+    is kept beside the database, as when the state is still held, and the next run records it."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    run(raw, warehouse)
+    state = state_path_for(warehouse)
+    connect, opens = state_db.connect_state, []
+
+    def held_once(path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        opens.append(path)
+        if len(opens) == 1:
+            raise state_db.StateLockedError(f"the state database {path} is held open by process 1")
+        return connect(path)
+
+    monkeypatch.setattr(state_db, "connect_state", held_once)
+    with pytest.raises(RunFailedError, match="is held open by process 1"):
+        run(raw, warehouse)
+    assert state_db.deferred_failures_path(state).exists() and len(opens) == 1
+    run(raw, warehouse)
+    assert state_runs(warehouse)["status"].to_list() == ["completed", "failed", "completed"]
+
+
+def test_a_run_id_already_recorded_fails_and_leaves_that_runs_record(tmp_path: Path) -> None:
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    settings = Settings(raw, warehouse, workers=1, quiet_seconds=0)
+    with kept_template(settings):
+        run_pipeline(settings, "the-same-id", RunOptions())
+        with pytest.raises(duckdb.ConstraintException):
+            run_pipeline(settings, "the-same-id", RunOptions())
+    assert state_runs(warehouse).select("run_id", "status", "message").rows() == [("the-same-id", "completed", "")]
+
+
+def test_the_room_to_publish_is_measured_on_the_state_as_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's connection is still open when the room is checked: what it wrote must be in the file, not its WAL."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    state = state_path_for(warehouse)
+    wal, seen = state.with_name(state.name + ".wal"), []
+    check = regency_run.check_room
+
+    def measured(state_path: Path, published: Path) -> None:
+        seen.append((state_path.stat().st_size, wal.stat().st_size if wal.exists() else 0))
+        check(state_path, published)
+
+    monkeypatch.setattr(regency_run, "check_room", measured)
+    run(raw, warehouse)
+    ((size, pending),) = seen
+    assert pending == 0 and size > 1_000_000  # the state of one roster is about 2.6 MB once checkpointed
 
 
 def test_private_files_are_set_back_to_0600_on_every_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
