@@ -16,6 +16,7 @@ import pytest
 from flows import regency_run
 from flows.ingest.outcomes import BatchOutcome, DiscoveredFile
 from flows.ingest.workers import BatchProcessor
+from flows.privacy import mask_text
 from flows.regency_run import PlainSteps, run_pipeline
 from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.pool import HasResult
@@ -50,7 +51,8 @@ def failure(raw: Path, warehouse: Path, **options: object) -> str:
     message = str(raised.value)
     assert "\n" not in message
     assert state_runs(warehouse)["status"].to_list()[-1] == "failed"
-    assert state_runs(warehouse)["message"].to_list()[-1] == message
+    # as `runs` keeps it, NIK-like digits masked: a random key's check (hex) can hold 12 digits in a row
+    assert state_runs(warehouse)["message"].to_list()[-1] == mask_text(message)
     return message
 
 
