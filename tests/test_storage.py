@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from flows.settings import Settings, state_path_for
 from flows.store import publish, state_db
@@ -40,7 +41,9 @@ def test_publish_leaves_no_write_ahead_log_and_restores_duckdbs_settings(tmp_pat
     assert settings == [("16.0 MiB", "")]  # DuckDB's defaults again: the state database's commits use its WAL
 
 
-def test_publish_leaves_no_trace_of_the_key_in_the_runs_connection(tmp_path: Path) -> None:
+def test_publish_leaves_no_trace_of_the_key_in_the_runs_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A run's one connection lives on after its publish: the key's HMAC pads are set for the publish only."""
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
     write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
@@ -55,11 +58,8 @@ def test_publish_leaves_no_trace_of_the_key_in_the_runs_connection(tmp_path: Pat
             during.extend(blob_variables(state))
             real(state, coverage)
 
-        publish.keep_in_state = seen  # type: ignore[assignment]
-        try:
-            publish.publish(con, Settings(warehouse=warehouse), key, "again")
-        finally:
-            publish.keep_in_state = real  # type: ignore[assignment]
+        monkeypatch.setattr(publish, "keep_in_state", seen)
+        publish.publish(con, Settings(warehouse=warehouse), key, "again")
         after = blob_variables(con)
         tables = con.sql("select table_name from duckdb_tables() where temporary").fetchall()
     assert set(during) == pads  # the pads were there: the check below looks where they were

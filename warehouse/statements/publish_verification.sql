@@ -231,8 +231,9 @@ join analyst.villages as v using (village_code);
 -- (the first of BPD, RT_RW, LKD, LINMAS, RENTAN when they have several), by NIK and by KPJ.
 -- Only for the people a payment or claim may name: every NIK on a current roster whose NIK or KPJ
 -- a current payment or claim holds, over all of their current roster rows (their KPJ is the
--- greatest one they have, as in reported_people). Counted once for both tables, not for every roster person once a join: a regency
--- with no export built it four times for nothing (issue 29).
+-- greatest one they have, as in reported_people). A table counted once for both statements below:
+-- as views over every roster person, they were counted four times, even in a regency with no
+-- export (issue 29).
 create or replace temporary table person_groups as
 with named as (
     select nik, kpj from current_iuran
