@@ -300,7 +300,7 @@ def province(
     config: ConfigOption = None,
     region: Annotated[str | None, typer.Option(help="Province or regencies: 33, or 33.01,33.02.")] = None,
     staging: Annotated[
-        str | None, typer.Option(help="Where children stage Parquet: a folder or s3://bucket/prefix.")
+        str | None, typer.Option(help="Where each regency's run stages Parquet: a folder or s3://bucket/prefix.")
     ] = None,
     work_dir: Annotated[
         str | None,
@@ -309,12 +309,16 @@ def province(
     regencies_per_child: Annotated[
         int | None, typer.Option(help="Regencies a unit (0: about six units for each worker thread).")
     ] = None,
-    child_concurrency: Annotated[int | None, typer.Option(help="Child runs at once.")] = None,
+    child_concurrency: Annotated[
+        int | None, typer.Option(help="Units at once on a local cluster (no --dask-scheduler).")
+    ] = None,
     dask_scheduler: Annotated[
         str | None,
-        typer.Option(help="The Dask scheduler whose workers run the children (tcp://host:8786); else a local cluster."),
+        typer.Option(help="The Dask scheduler whose workers run the units (tcp://host:8786); else a local cluster."),
     ] = None,
-    in_process: Annotated[bool, typer.Option(help="Run every child in this process, without Prefect or Dask.")] = False,
+    in_process: Annotated[
+        bool, typer.Option(help="Run every regency in this process, without Prefect or Dask.")
+    ] = False,
     allow_empty: Annotated[bool, typer.Option(help="An empty landing zone or newest period is expected.")] = False,
     rekey: Annotated[
         bool,
@@ -322,7 +326,7 @@ def province(
     ] = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run a child per changed regency (on a Dask cluster's long-lived workers) and publish the province warehouse.
+    """Run each changed regency, in units on a Dask cluster's long-lived workers, and publish the province warehouse.
 
     Example: cakupan province --raw /srv/zones --region 33 --staging s3://cakupan/staging --warehouse jateng.duckdb
     """

@@ -33,6 +33,8 @@ split there by punctuation that is not a separator (`:`, `/`, `,` outside a valu
 (`2024-03, 2024-04`), and counting every punctuation mark as a separator would hide dates, amounts and lists of
 numbers in every text.
 
+`mask_text` keeps a run's id (a UUID) whole in the text it masks (log lines and messages name runs).
+
 `mask_text` (a Python string), `mask_nik` (a polars expression) and the SQL macro `masked`
 (warehouse/statements/create_macros.sql, given these patterns by `mask_variables`) apply the same
 patterns, and tests/fixtures/nik_mask_cases.json holds the cases all three must agree on. Every
@@ -58,6 +60,8 @@ EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
 CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
 HIDDEN = "******"
+UUID = re.compile(r"(?<![0-9A-Za-z])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9A-Za-z])")
+ID_MARK = "\ue000"  # a private-use character: what stands for a UUID while mask_text masks the rest
 ID_COLUMNS = ("nik", "kpj")  # a cell in these columns is an identifier: any 12 or more digits in it are a NIK
 
 
@@ -124,7 +128,17 @@ def compiled() -> tuple[dict[int, str], list[re.Pattern[str]]]:
 
 
 def mask_text(text: str) -> str:
-    """Every NIK-like value in one text masked: log lines, artifacts, workbook cells, the report."""
+    """Every NIK-like value in one text masked: log lines, artifacts, workbook cells, the report.
+
+    A run or task run id (a UUID as Prefect and `cakupan` write it, `ece3079f-d5f7-44ce-b6b4-46113243211b`) is kept
+    whole, the text around it masked: one in ten holds 12 digits across its dashes, and an operator searching for a
+    run by the id its log line names found none. An id has a letter (a to f): 32 digits in its shape are masked.
+    """
+    ids = [found for found in UUID.findall(text) if not found.replace("-", "").isdigit()] if ID_MARK not in text else []
+    if ids:  # each id stands as one mark, neither a digit nor a separator, while the text is masked
+        marked = UUID.sub(lambda found: ID_MARK if found[0] in ids else found[0], text)
+        masked = iter(mask_text(marked).split(ID_MARK))
+        return next(masked) + "".join(run_id + rest for run_id, rest in zip(ids, masked, strict=True))
     table, (candidate, number_only, contiguous, spaced) = compiled()
     ascii_digits = text.translate(table)
     if ascii_digits == text and not candidate.search(text):

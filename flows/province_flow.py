@@ -141,7 +141,7 @@ def child_outcome(regencies: tuple[str, ...], future: PrefectDaskFuture[Any]) ->
         # the unit's task run state (prefect-dask submits with return_type="state")
         state = future.wrapped_future.result()
     except Exception as error:
-        message = f"{type(error).__name__}: {one_line(error)}"
+        message = why_given_up(error)
         with get_client(sync_client=True) as client:
             try:
                 client.set_task_run_state(future.task_run_id, Crashed(message=message), force=True)
@@ -153,6 +153,18 @@ def child_outcome(regencies: tuple[str, ...], future: PrefectDaskFuture[Any]) ->
     if state.is_completed():
         return ChildOutcome(regencies, True)
     return ChildOutcome(regencies, False, " ".join(f"{state.name}: {state.message}".split()))
+
+
+def why_given_up(error: Exception) -> str:
+    """Why Dask gave a unit up, in one line an operator acts on: Dask's KilledWorker text (about 600 characters of
+    its own advice and task key) is told as the worker that died last and where to look."""
+    if isinstance(error, distributed.KilledWorker):
+        tries = error.allowed_failures + 1
+        return (
+            f"KilledWorker: the Dask worker running it died ({tries} {'try' if tries == 1 else 'tries'}, the last on "
+            f"{error.last_worker.address}): out of memory, killed or lost; see that worker's log, then run again"
+        )
+    return f"{type(error).__name__}: {one_line(error)}"
 
 
 @flow(name="regency-chunk")

@@ -368,7 +368,8 @@ def publish_province(
         groups = "; ".join(", ".join(codes) for codes in sorted(by_key.values()))
         raise RunFailedError(
             f"regencies were published with different person_id keys ({groups}): the same person would have "
-            "two ids; give every worker the same key (CAKUPAN_PII_KEY or a Prefect Secret block) and run again"
+            "two ids; give every worker the same key (CAKUPAN_PII_KEY or a Prefect Secret block), then run "
+            "`cakupan province --rekey` (the province flow's `rekey` parameter): every regency runs again with it"
         )
     record_path = province_record(settings.warehouse)
     fingerprint = province_fingerprint(settings, manifests)
@@ -377,7 +378,8 @@ def publish_province(
     if pending.exists() or not settings.warehouse.exists():
         last = {}  # a publish ended between its swap and its record: which objects are published is unknown
     if last.get("fingerprint") == fingerprint:
-        log.info("nothing newly staged: %s is current, not republished", settings.warehouse)  # a child may have failed
+        # not "current": a unit that failed staged nothing, and its regencies' new files are not in it
+        log.info("nothing newly staged: %s stays as last published", settings.warehouse)
         return False
     cache = staged_cache(settings.warehouse)
     published = [name for objects in last.get("objects", {}).values() for names in objects.values() for name in names]
@@ -442,9 +444,7 @@ def run_province(
         # sized only when some regency runs: a night with nothing new asks no cluster anything
         size = settings.regencies_per_child or (steps.unit_size(settings, len(changed)) if changed else 1)
         chunks = [changed[start : start + size] for start in range(0, len(changed), size)]
-        log.info(
-            "%d regencies with a landing zone, %d changed: %d child run(s)", len(present), len(changed), len(chunks)
-        )
+        log.info("%d regencies with a landing zone, %d changed: %d unit(s)", len(present), len(changed), len(chunks))
         started = time.perf_counter()
         children = steps.run_children(settings, chunks, run_id, options, log) if chunks else []
         seconds["children"] = time.perf_counter() - started
@@ -477,7 +477,7 @@ def run_province(
 def not_completed(failed: list[ChildOutcome]) -> str:
     """The children that did not complete, each with its one-line reason."""
     named = "; ".join(f"{','.join(child.regencies)}: {mask_text(child.message)}" for child in failed)
-    return f"{len(failed)} child run(s) did not complete ({named})"
+    return f"{len(failed)} unit(s) did not complete ({named})"
 
 
 def summary_line(summary: ProvinceSummary) -> str:
@@ -490,7 +490,7 @@ def summary_line(summary: ProvinceSummary) -> str:
         else ""
     )
     return (
-        f"{len(summary.regencies)} regencies, {len(summary.chunks)} child run(s), {len(staged)} staged anew"
+        f"{len(summary.regencies)} regencies, {len(summary.chunks)} unit(s), {len(staged)} staged anew"
         f"{' (' + ', '.join(staged) + ')' if staged else ''}; "
         f"{'published' if summary.published else 'nothing new: not republished'}{unread}"
     )

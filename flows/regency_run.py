@@ -431,10 +431,12 @@ def ingest_and_publish(
         log.info("%d files in %s, %d new or changed%s", discovered.height, raw_dir, new.height, copied)
         processor = steps.processor(settings, gazetteer, new.height)
         work = batches(new, settings.batch_size, processor.workers)
-        log.info(
-            "%d batches of up to %d files, %d at once, read %s",
-            *(len(work), settings.batch_size, processor.workers, processor.where),
-        )
+        if work:  # nothing new has no batch to tell, nor a place it would have been read
+            log.info(
+                "%d %s of up to %d files, %d at once, read %s",
+                *(len(work), "batch" if len(work) == 1 else "batches", settings.batch_size),
+                *(processor.workers, processor.where),
+            )
         with processor:
             for period in retired:
                 state_batches.forget(con, period)

@@ -66,6 +66,8 @@ MIN_FILE_TIMEOUT = 1.0  # below a second, every file would be rejected: the limi
 MAX_FILE_RETRIES = 100
 MIN_WORKER_MEMORY_MB = 1024  # a worker's imports alone reserve about 700 MiB of address space
 MAX_QUIET_SECONDS = 86_400.0  # a day: longer would leave a nightly run reading nothing new
+# a Dask scheduler's address as `dask scheduler` prints it: a protocol (tcp:// if none), a host, and always its port
+DASK_ADDRESS = re.compile(r"((tcp|tls|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}")
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)  # DuckDB's memory_limit
 
 
@@ -289,6 +291,8 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError("must be one folder name (letters, digits, spaces, '_' or '-'), such as BPJS")
     if key == "region" and not REGION.fullmatch(value.replace(" ", "")):
         raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02, or a list: 33.01,33.02")
+    if key == "dask_scheduler" and value and not DASK_ADDRESS.fullmatch(value.strip()):
+        raise ValueError("must be a Dask scheduler's address with its port, such as tcp://10.0.0.5:8786")
     if key == "schedule":
         try:
             CronSim(value, datetime(2024, 1, 1))

@@ -203,6 +203,8 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
         ("workers = 1.7\n", "workers = 1.7: must be a whole number"),
         ("batch_size = true\n", "batch_size = true: must be a whole number"),
         ("workers = 64\n", "workers = 64: must be at most"),
+        ('dask_scheduler = "localhost"\n', 'dask_scheduler = "localhost": must be a Dask scheduler'),
+        ('dask_scheduler = "http://127.0.0.1:4200"\n', 'dask_scheduler = "http://127.0.0.1:4200": must be a Dask'),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path: Path, toml: str, message: str) -> None:
@@ -212,6 +214,14 @@ def test_bad_settings_exit_2_with_one_line(tmp_path: Path, toml: str, message: s
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"cakupan: configuration error: {config}: ") and message in line, line
+
+
+@pytest.mark.parametrize("address", ["localhost", "tcp://127.0.0.1", "127.0.0.1:port"])
+def test_a_scheduler_address_without_its_port_is_refused_before_anything_runs(tmp_path: Path, address: str) -> None:
+    done = cakupan_here("province", "--raw", str(tmp_path), "--dask-scheduler", address)
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()  # one line, before Prefect or Dask is asked anything: no traceback
+    assert line.startswith(f'cakupan: configuration error: command line: dask_scheduler = "{address}": must be'), line
 
 
 def test_read_commands_say_they_read_the_warehouse() -> None:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 
+import distributed
 import pytest
 
 from flows.province_flow import child_outcome
@@ -74,3 +75,20 @@ def test_a_unit_dask_gave_up_before_it_started_is_reported_not_raised() -> None:
     outcome = child_outcome(("33.02",), future)  # type: ignore[arg-type]
     assert not outcome.completed and outcome.regencies == ("33.02",)
     assert outcome.message.startswith("never started: RuntimeError: KilledWorker"), outcome.message
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_killed_worker_is_told_in_one_short_line_naming_the_worker() -> None:
+    """Dask's own text (its task key, advice and a link: about 600 characters) was the whole of the operator's line."""
+    worker = SimpleNamespace(address="tcp://10.0.0.7:40123")
+
+    class Killed:
+        def result(self) -> None:
+            raise distributed.KilledWorker("regency_unit-0f1e2d3c4b5a69788796a5b4c3d2e1f0", worker, 0)
+
+    future = SimpleNamespace(wrapped_future=Killed(), task_run_id=uuid.uuid4())
+    outcome = child_outcome(("33.02",), future)  # type: ignore[arg-type]
+    assert outcome.message == (
+        "never started: KilledWorker: the Dask worker running it died (1 try, the last on tcp://10.0.0.7:40123): "
+        "out of memory, killed or lost; see that worker's log, then run again"
+    )

@@ -38,7 +38,7 @@ def test_a_killed_run_is_marked_crashed_by_its_heartbeats_and_posted_once(
             log,
         )
         try:
-            wait_until(lambda: "batches of up to" in log.read_text() or run.poll() is not None, 120, every=0.05)
+            wait_until(lambda: " at once, read " in log.read_text() or run.poll() is not None, 120, every=0.05)
             os.killpg(run.pid, signal.SIGKILL)  # as the out-of-memory killer would: no hook, no final state
             run.wait()
             # the silence, a proactive evaluation (every 2 s here), a look by the watcher

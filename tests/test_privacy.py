@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
+import uuid
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from flows.privacy import mask_cell, mask_nik, mask_text, mask_variables, unicode_forms
+from flows.privacy import mask_cell, mask_logs, mask_nik, mask_text, mask_variables, unicode_forms
 from flows.store.sql import run_script
 
 CASES = json.loads((Path(__file__).parent / "fixtures" / "nik_mask_cases.json").read_text())
@@ -254,3 +256,34 @@ def test_no_nik_cell_split_by_punctuation_reaches_the_failures_the_flagged_cells
         for value in row
     ]
     assert written and not leaked(cells)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (  # one id in ten holds 12 digits across its dashes: `b6b4-46113243211b` was shown `b6b******b`
+            "province run ece3079f-d5f7-44ce-b6b4-46113243211b: 35 regencies",
+            "province run ece3079f-d5f7-44ce-b6b4-46113243211b: 35 regencies",
+        ),
+        (
+            "task run 0f1e2d3c-1234-4567-8901-234567890123 Crashed: 3302175805800001.xlsx",
+            "task run 0f1e2d3c-1234-4567-8901-234567890123 Crashed: 330217******0001.xlsx",
+        ),
+        (  # the digits on either side of an id are not one number
+            "3302 1752 ece3079f-d5f7-44ce-b6b4-46113243211b 0580 0001 1752 0580 0001",
+            "3302 1752 ece3079f-d5f7-44ce-b6b4-46113243211b ******",
+        ),
+        ("x33021758-0580-0001-0000-000000000000", "x************0000"),  # not an id: a NIK in its shape, in a word
+        ("33021758-0580-0001-0000-000000000000", "330217" + "*" * 22 + "0000"),  # digits only: not an id, a number
+    ],
+)
+def test_a_run_id_in_a_log_line_or_message_is_kept_whole_and_the_rest_masked(text: str, shown: str) -> None:
+    assert mask_text(text) == shown
+    logger = logging.getLogger(f"cakupan.test.{uuid.uuid4().hex}")
+    mask_logs(logger)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    logger.warning("%s", text)
+    assert [record.getMessage() for record in records] == [shown]

@@ -156,7 +156,7 @@ def test_a_failed_regency_leaves_the_others_published_and_only_it_runs_again(
     code, kept = order[failing], sorted(order[:failing] + order[failing + 1 :])
     unit = ",".join(order) if per_child > 1 else code
     config = replace(settings(tmp_path, zones), regencies_per_child=per_child)
-    reason = rf"1 child run\(s\) did not complete \({unit}: OSError: the share of {code} went away"
+    reason = rf"1 unit\(s\) did not complete \({unit}: OSError: the share of {code} went away"
     with pytest.raises(RunFailedError, match=reason):
         province_run(config, InProcessSteps(FailingSteps(code)))
     if per_child > 1:  # the unit's log names the regency
@@ -320,8 +320,9 @@ def test_manifests_of_different_person_id_keys_are_refused(
     published = config.warehouse.stat().st_ino
     rekeyed = RunOptions(allow_empty=True, rekey=True)
     run_chunk(config, ["33.02"], "a-worker-given-another-key", rekeyed, PlainSteps(), LOG)
-    with pytest.raises(RunFailedError, match=r"different person_id keys \(33.01, 33.03; 33.02\)"):
-        province_run(config)  # re-keyed in one regency only: the publisher refuses to mix them
+    way_out = r"different person_id keys \(33.01, 33.03; 33.02\).*same key .*then run `cakupan province --rekey`"
+    with pytest.raises(RunFailedError, match=way_out):
+        province_run(config)  # re-keyed in one regency only: the publisher refuses to mix them, and says the way out
     assert config.warehouse.stat().st_ino == published
     assert province_record(config.warehouse).exists()
     failing = InProcessSteps(FailingSteps("33.03"))  # a regency that fails in a re-key keeps its old key's output
@@ -343,9 +344,9 @@ def test_cakupan_province_in_process_runs_the_plain_sequence(province_zones: tup
     arguments += ["--staging", str(tmp_path / "staging"), "--work-dir", str(tmp_path / "work"), "--in-process"]
     first = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)
     assert first.exit_code == 0, first.output
-    assert "3 regencies, 3 child run(s), 3 staged anew (33.01, 33.02, 33.03); published" in first.output
+    assert "3 regencies, 3 unit(s), 3 staged anew (33.01, 33.02, 33.03); published" in first.output
     again = CliRunner().invoke(app, [*arguments, "--allow-empty"], terminal_width=300)
-    assert "0 child run(s), 0 staged anew; nothing new: not republished" in again.output
+    assert "0 unit(s), 0 staged anew; nothing new: not republished" in again.output
     missing = CliRunner().invoke(app, [*arguments[:2], str(tmp_path / "nowhere"), *arguments[3:]])
     assert missing.exit_code == 1 and "does not exist" in missing.output
     assert missing.output.startswith("cakupan province failed: ")  # the command that failed, not `cakupan run`

@@ -225,7 +225,7 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
         # run 2: only the killed regency runs again; the province is whole
         second = province_run()
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-        assert f"1 child run(s), 1 staged anew ({killed_code})" in second.stdout  # counted from the manifests
+        assert f"1 unit(s), 1 staged anew ({killed_code})" in second.stdout  # counted from the manifests
         units = unit_runs(api)
         assert len(units) == 4 and units[-1]["state_type"] == "COMPLETED"
         assert units[-1]["name"] == f"regency-unit {killed_code}"
@@ -254,7 +254,7 @@ def test_a_province_on_two_warm_dask_workers_a_postgresql_server_and_s3_staging(
         published = warehouse.stat().st_ino
         fourth = province_run()
         assert fourth.returncode == 0, fourth.stdout[-3000:] + fourth.stderr[-3000:]
-        assert "0 child run(s)" in fourth.stdout and "not republished" in fourth.stdout
+        assert "0 unit(s)" in fourth.stdout and "not republished" in fourth.stdout
         assert len(unit_runs(api)) == 5
         assert warehouse.stat().st_ino == published
         # both workers took units, and a worker process ran several (five units, three worker processes in all,

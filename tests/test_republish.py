@@ -24,7 +24,7 @@ from flows.province_run import (
 from flows.run_options import RunOptions
 from flows.settings import Settings
 from flows.store import catalog as catalog_module
-from flows.store import publish, reference, staging
+from flows.store import publish, reference, staging, state_db
 from flows.store.catalog import MATERIALIZED, counting_over, create_view, view_docs
 from flows.store.sql import run_script, transaction
 from tests.helpers import ANI, BUDI, CITRA, nik_like_values, write_roster
@@ -206,6 +206,39 @@ def test_a_changed_regency_is_republished_in_a_copy_equal_to_a_full_rebuild(
     cache = staged_cache(config.warehouse)
     cached = {str(path.relative_to(cache)) for path in cache.rglob("*.parquet")}
     assert named <= cached and all(f"/regency={CORRECTED}/" in f"/{name}" for name in cached - named)
+
+
+def test_no_session_of_a_run_or_a_publish_draws_a_progress_bar(
+    first_published: Callable[[], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB draws a bar on stdout for a statement past two seconds: 60 lines of it in a province's output."""
+    root = first_published()
+    zones = root / "zones"
+    config = settings(root, zones)
+    connect = duckdb.connect
+
+    def connect_as_a_command(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        """A session as `cakupan` gets it: DuckDB's Python client turns the bar on there (not under pytest)."""
+        con = connect(*args, **kwargs)
+        con.execute("set enable_progress_bar = true")
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", connect_as_a_command)
+    bars: dict[str, set[object]] = {}  # by script: whether its session would draw the bar
+    for module in (publish, state_db):  # the publishers' sessions, and each regency's state
+        original = module.run_script
+
+        def checked(con: duckdb.DuckDBPyConnection, name: str, *args: Any, run: Any = original, **kwargs: Any) -> None:
+            (bar,) = con.execute("select current_setting('enable_progress_bar')").fetchone() or (None,)
+            bars.setdefault(name, set()).add(bar)
+            run(con, name, *args, **kwargs)
+
+        monkeypatch.setattr(module, "run_script", checked)
+    write_correction(root / "province", zones)
+    run_province(config, new_run_id(), RunOptions(allow_empty=True), InProcessSteps())  # a state, then a republish
+    full_rebuild(config, root / "whole")
+    assert {"create_macros", "publish_tables", "republish_touched", "publish_staged_tables"} <= set(bars)
+    assert all(drawn == {False} for drawn in bars.values()), bars
 
 
 def test_a_changed_setting_or_a_lost_cache_builds_the_province_whole(

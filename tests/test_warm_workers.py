@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -125,3 +127,24 @@ def test_a_file_that_kills_its_reader_on_the_warm_worker_costs_that_file_only(
     assert sorted(rejected["source_file"].str.contains("Karangsari")) == [True] * rejected.height
     assert rejected.height == summary.counts["files_rejected"] > 0
     assert summary.counts["files_loaded"] > 0  # the other files of its batches
+
+
+ADVICE_SCRIPT = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+from flows.runtime.warm import local_cluster
+if __name__ == "__main__":  # the forkserver imports this as the main module
+    with local_cluster(1):
+        pass
+"""
+
+
+def test_a_local_cluster_logs_no_dashboard_address_nor_advice_to_install_a_package(tmp_path: Path) -> None:
+    """`serve`'s log carried a dashboard's address where none runs, and advice to install jupyter-server-proxy."""
+    script = tmp_path / "advice.py"
+    script.write_text(ADVICE_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Scheduler at:" in done.stderr  # Dask's own lines are logged: only the advice is dropped
+    assert "dashboard at:" not in done.stderr and "jupyter-server-proxy" not in done.stderr, done.stderr

@@ -16,6 +16,7 @@ thread during the run's checks, it took their Python time (docs/performance.md, 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -46,6 +47,23 @@ CLUSTER_CONFIG = {
 # the workers of `local_cluster` start their forkserver as they start (`dask_setup`)
 PRELOAD = {"distributed.worker.preload": [__name__]}
 CONNECT_SECONDS = 30  # to reach the scheduler before the run fails
+
+
+# lines Dask and prefect-dask log that a cakupan log should not carry: a dashboard's address where the clusters run
+# with none (`dashboard_address=None` here, `--no-dashboard` in docs/operations.md), and advice to install a package
+DASK_ADVICE = ("The Dask dashboard is available at ", "dashboard at:", "To route to workers diagnostics web server")
+ADVISING_LOGGERS = ("prefect.task_runner.dask", "distributed.http.proxy", "distributed.scheduler", "distributed.worker")
+
+
+class DropDaskAdvice(logging.Filter):
+    """Drops DASK_ADVICE's lines, passes every other."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().lstrip().startswith(DASK_ADVICE)
+
+
+for _name in ADVISING_LOGGERS:  # before a cluster or client is made: the proxy's line is logged as it is imported
+    logging.getLogger(_name).addFilter(DropDaskAdvice())
 
 
 # the worker's own periodic checks, slowed: its system monitor (psutil's CPU, memory, network and disk counters,

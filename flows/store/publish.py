@@ -27,7 +27,7 @@ from flows.store.catalog import (
     view_docs,
 )
 from flows.store.pii import PiiKey, hmac_pads
-from flows.store.sql import registered, run_script, transaction
+from flows.store.sql import registered, run_script, session, transaction
 from flows.store.staging import ONE_PER_KEY, ROWS, STAGED_TABLES, partition_of
 from schemas.roster import check_catalog
 
@@ -201,7 +201,7 @@ def publish_staged(objects: dict[str, list[str]], settings: Settings, run_id: st
     params = {**settings.figures, "run_id": run_id}
     params |= {f"{table}_objects": paths for table, paths in objects.items()}
     frames = {**reference_frames(settings.region), "ref_checks": check_catalog()}
-    with duckdb.connect() as con, registered(con, frames):
+    with session() as con, registered(con, frames):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
         swap_in(con, settings.warehouse, ["publish_reference", "publish_staged_tables"], params)
@@ -237,7 +237,7 @@ def republish_staged(changed: ChangedRegencies, settings: Settings, run_id: str)
         "main.roster": "select * exclude (row_id) from counted_roster",
         "main.verification": "from analyst.main.verification semi join counted_people using (period, person_id)",
     }
-    with duckdb.connect() as con, registered(con, {"ref_checks": check_catalog()}):
+    with session() as con, registered(con, {"ref_checks": check_catalog()}):
         run_script(con, "create_macros", mask_variables())
         run_script(con, "province_macros")
         with replacing(con, settings.warehouse, from_current=True):

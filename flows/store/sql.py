@@ -16,6 +16,17 @@ from flows.settings import STATEMENTS_DIR
 PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
+def session(config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB session for the pipeline's statements, printing no progress bar.
+
+    DuckDB draws a bar on stdout for any statement past two seconds, log or not: a province's
+    publish left 60 lines of it in `cakupan province`'s output and in the nightly log.
+    """
+    con = duckdb.connect(config=config or {})
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 def split_statements(script: str) -> list[str]:
     """Statements of a script, split at semicolons that end a line; comment-only pieces dropped."""
     pieces = re.split(r";\s*$", script, flags=re.MULTILINE)

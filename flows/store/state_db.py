@@ -19,7 +19,7 @@ import duckdb
 
 from flows.privacy import mask_variables
 from flows.settings import STATEMENTS_DIR
-from flows.store.sql import run_script, transaction
+from flows.store.sql import run_script, session, transaction
 from flows.store.state_current import fill_reasons
 from flows.store.state_exports import for_each_export
 from schemas.exports import EXPORTS
@@ -68,7 +68,7 @@ def connect_state(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             private.chmod(PRIVATE_FILE_MODE)
     old_umask = os.umask(0o077)
     try:
-        with duckdb.connect(config={"threads": 1} if _one_thread.get() else {}) as con:
+        with session({"threads": 1} if _one_thread.get() else None) as con:
             try:
                 con.execute(f"attach $path as state (row_group_size {STATE_ROW_GROUP_SIZE})", {"path": str(path)})
             except duckdb.IOException as error:
