@@ -13,6 +13,7 @@ import pytest
 
 from flows.province_flow import child_outcome
 from flows.runtime import warm
+from tests.helpers import free_port
 
 
 @pytest.fixture
@@ -92,3 +93,12 @@ def test_a_killed_worker_is_told_in_one_short_line_naming_the_worker() -> None:
         "never started: KilledWorker: the Dask worker running it died (1 try, the last on tcp://10.0.0.7:40123): "
         "out of memory, killed or lost; see that worker's log, then run again"
     )
+
+
+def test_a_port_where_nothing_listens_fails_in_one_line_saying_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(warm, "CONNECT_SECONDS", 1)
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(OSError, match="cannot be reached") as failed:
+        warm.connect(address)
+    assert address in str(failed.value) and "is it running there" in str(failed.value)
+    assert "\n" not in str(failed.value)

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from prefect.artifacts import Artifact
 
+from flows.outputs.summary import COUNT_TABLES
 from flows.regency_flow import nightly
 from tests.helpers import ANI, BUDI, view, write_roster, zone_files
 
@@ -173,7 +174,11 @@ def test_each_run_publishes_a_summary_artifact_and_a_runs_row(
     artifact = Artifact.get("nightly-summary")
     assert artifact is not None and summary.run_id in str(artifact.data)
     loaded = len([f for f in zone_files(raw) if f.name != "Rusak.xlsx"])  # 5 rosters and the month's BPJS exports
-    assert f"| files loaded | {loaded} |" in str(artifact.data) and "Coverage by group" in str(artifact.data)
+    this_run, every_run = str(artifact.data).split("## Every run so far: file versions recorded")
+    assert f"| files new or changed, read | {loaded + 1} |" in this_run  # Rusak.xlsx was read, and rejected
+    assert f"| loaded | {loaded} |" in every_run and "| rejected | 1 |" in every_run
+    assert "Coverage by group" in every_run
+    assert set(summary.counts) == {name for _, labels in COUNT_TABLES for name in labels}  # every count shown
     rejections = Artifact.get("nightly-file-rejections")
     assert rejections is not None and "Rusak.xlsx" in str(rejections.data)
     (run,) = view(warehouse, "runs").iter_rows(named=True)

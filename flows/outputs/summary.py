@@ -25,9 +25,40 @@ class RunSummary:
         """The summary as a markdown document (the Prefect artifact)."""
         lines = [f"# cakupan run `{self.run_id}`", "", f"Pipeline work: {self.seconds:.1f} s.", ""]
         lines += [f"> **Warning:** {warning}" for warning in self.warnings] + [""] * bool(self.warnings)
-        lines += ["| | count |", "|---|---:|"]
-        lines += [f"| {name.replace('_', ' ')} | {value:,} |" for name, value in self.counts.items()]
-        return "\n".join([*lines, "", "## Coverage by group", "", coverage_markdown(self.coverage)])
+        for title, labels in COUNT_TABLES:
+            shown = [(label, self.counts[name]) for name, label in labels.items() if self.counts.get(name) is not None]
+            if shown:
+                lines += [f"## {title}", "", "| | count |", "|---|---:|"]
+                lines += [f"| {label} | {value:,} |" for label, value in shown] + [""]
+        return "\n".join([*lines, "## Coverage by group", "", coverage_markdown(self.coverage)])
+
+
+# The run's counts (runs' columns, and the run's checks) by what they count: this run's work, or every file version
+# recorded so far, which a log's "N files in ..., M new or changed" is not (a file read in two versions is two).
+COUNT_TABLES = (
+    (
+        "This run",
+        {
+            "files_new": "files new or changed, read",
+            "rows_loaded": "rows loaded",
+            "rows_rejected": "rows rejected",
+            "rows_skipped": "rows skipped (blank, totals, signatures)",
+            "files_unread": "files left for a later run",
+            "files_vanished": "files no longer in the landing zone (their data kept)",
+            "villages_missing": "villages that sent nothing for the newest period",
+        },
+    ),
+    (
+        "Every run so far: file versions recorded",
+        {
+            "files_seen": "file versions recorded",
+            "files_loaded": "loaded",
+            "files_rejected": "rejected",
+            "files_superseded": "superseded by a newer version",
+            "files_ignored": "ignored",
+        },
+    ),
+)
 
 
 def coverage_markdown(coverage: pl.DataFrame) -> str:

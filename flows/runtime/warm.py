@@ -119,7 +119,10 @@ def connect(address: str) -> distributed.Client:
             f"after {CONNECT_SECONDS} s: is it the scheduler's address and port?"
         )
     if isinstance(made[0], OSError):
-        raise OSError(f"the Dask scheduler {address} (dask_scheduler) cannot be reached: {made[0]}") from None
+        raise OSError(
+            f"the Dask scheduler {address} (dask_scheduler) cannot be reached: {made[0]}; is it running there "
+            "(`dask scheduler`, docs/operations.md \"A province\"), or is the address another's?"
+        ) from None
     if isinstance(made[0], BaseException):
         raise made[0]
     return made[0]
