@@ -234,13 +234,20 @@ def test_a_killed_run_leaves_no_process_behind(demo_zone: tuple[Path, pl.DataFra
     left = marked_by(process.pid)
     assert len(left) <= 1, left  # the forkserver and workers died with it; at most the temporary server is left
 
+    took = time.monotonic()
     rerun = subprocess.run(
         [*RUN, "--raw", str(raw), "--warehouse", str(warehouse)], capture_output=True, text=True, env=env, timeout=300
     )
+    took = time.monotonic() - took
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert marked_by(process.pid) == []
     if left:
         assert f"ended 1 process(es) left behind by a killed run: {left}" in " ".join(rerun.stdout.split())
     assert "a temporary server was started" in rerun.stdout
+    # the time line's parts, start-up (Python and the imports) included, within the command's time as a clock saw it
+    shown = " ".join(rerun.stdout.split())
+    parts = re.search(r"time: start-up ([\d.]+) s, pipeline ([\d.]+) s, Prefect ([\d.]+) s", shown)
+    assert parts is not None and float(parts[1]) > 0, shown[-2000:]
+    assert sum(float(part) for part in parts.groups()) <= took + 0.2, (parts.groups(), took)
     assert (warehouse.parent / ".cakupan" / "prefect" / "prefect.db").exists()
     assert not (home / ".prefect" / "prefect.db").exists()  # the user's Prefect home untouched
