@@ -401,7 +401,7 @@ def ingest_and_publish(
     state_path, raw_dir = settings.state, settings.raw_dir
     clock = options.started_at or datetime.now(UTC)
     with state_db.connect_state(state_path) as con:
-        state_runs.start_run(con, run_id, options.started_at)
+        abandoned = state_runs.start_run(con, run_id, options.started_at)
         record.started = True
         if options.full_refresh:
             state_batches.forget(con, options.period)
@@ -420,7 +420,11 @@ def ingest_and_publish(
             pl.concat([new, copies], how="diagonal").select("source_file"), on="source_file", how="semi"
         )
         new, copies = (frame.join(unread, on="source_file", how="anti") for frame in (new, copies))
-        warnings += skipped_warning(unread)
+        warnings += skipped_warning(unread) + [
+            f"run {run} ended before it finished (its process was killed or lost: out of memory? a worker that died?); "
+            "this run goes on from what it recorded"
+            for run in abandoned
+        ]
         for line in warnings:
             log.warning(line)
         for missing in vanished[:VANISHED_LOGGED]:

@@ -79,6 +79,10 @@ def test_killed_runs_leave_the_last_complete_warehouse_and_the_next_run_finishes
     runs = view(warehouse, "runs")
     assert sorted(runs["status"].to_list()) == ["abandoned"] * 3 + ["completed"] * 2
     assert summary.counts["files_loaded"] + summary.counts["files_ignored"] == len(zone_files(raw))
+    # the run that found the last killed one says so: an operator learns a process died, though this run completed
+    (last_killed,) = runs.filter(pl.col("status") == "abandoned").sort("started_at")["run_id"][-1:]
+    said = [warning for warning in summary.warnings if "ended before it finished" in warning]
+    assert len(said) == 1 and said[0].startswith(f"run {last_killed} (started "), summary.warnings
 
 
 def test_a_reader_holding_the_warehouse_open_does_not_block_the_run(

@@ -14,10 +14,16 @@ from flows.store.sql import query_frame, run_script, transaction
 from flows.store.state_db import connect_state
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime | None = None) -> None:
-    """Record that a run has started (now, unless given); runs left 'running' by a killed process become 'abandoned'."""
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime | None = None) -> list[str]:
+    """Record that a run has started (now, unless given); runs left 'running' by a killed process become 'abandoned':
+    their ids, with when each started."""
     with transaction(con):
+        left = con.execute(
+            "select run_id || ' (started ' || strftime(started_at, '%Y-%m-%d %H:%M') || ')' from runs "
+            "where status in ('running', 'publishing') order by started_at"
+        ).fetchall()
         run_script(con, "start_run", {"run_id": run_id, "started_at": started_at or datetime.now(UTC)})
+    return [run for (run,) in left]
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str = "") -> dict[str, int]:
