@@ -161,7 +161,7 @@ def why_given_up(error: Exception) -> str:
     if isinstance(error, distributed.KilledWorker):
         tries = error.allowed_failures + 1
         return (
-            f"KilledWorker: the Dask worker running it died ({tries} {'try' if tries == 1 else 'tries'}, the last on "
+            f"KilledWorker: the Dask worker holding it died ({tries} {'try' if tries == 1 else 'tries'}, the last on "
             f"{error.last_worker.address}): out of memory, killed or lost; see that worker's log, then run again"
         )
     return f"{type(error).__name__}: {one_line(error)}"

@@ -90,7 +90,7 @@ def test_a_killed_worker_is_told_in_one_short_line_naming_the_worker() -> None:
     future = SimpleNamespace(wrapped_future=Killed(), task_run_id=uuid.uuid4())
     outcome = child_outcome(("33.02",), future)  # type: ignore[arg-type]
     assert outcome.message == (
-        "never started: KilledWorker: the Dask worker running it died (1 try, the last on tcp://10.0.0.7:40123): "
+        "never started: KilledWorker: the Dask worker holding it died (1 try, the last on tcp://10.0.0.7:40123): "
         "out of memory, killed or lost; see that worker's log, then run again"
     )
 

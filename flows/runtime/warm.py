@@ -121,7 +121,7 @@ def connect(address: str) -> distributed.Client:
     if isinstance(made[0], OSError):
         raise OSError(
             f"the Dask scheduler {address} (dask_scheduler) cannot be reached: {made[0]}; is it running there "
-            "(`dask scheduler`, docs/operations.md \"A province\"), or is the address another's?"
+            '(`dask scheduler`, docs/operations.md "A province"), or is the address another\'s?'
         ) from None
     if isinstance(made[0], BaseException):
         raise made[0]
