@@ -33,6 +33,7 @@ from flows.settings import (
 from flows.store.paths import check_outside
 
 if TYPE_CHECKING:
+    from flows.outputs.workbook import Layout
     from flows.store.periods import Actor, Scope
 
 app = typer.Typer(
@@ -437,13 +438,16 @@ VillageOption = Annotated[str | None, typer.Option(help="Only this village code 
 
 def write_workbooks(
     command: str,
+    layout: Layout,
     out: Path,
     needs: dict[str, Path],
     write: Callable[[], list[Path]],
     village: str | None,
     settings: Settings,
 ) -> list[Path]:
-    """Check what a workbook command reads and where it writes, write the workbooks, say how many."""
+    """Check what a workbook command reads and where it writes, write the workbooks in place of those the same
+    command last wrote there (a folder holding other files is refused), say how many."""
+    from flows.outputs.workbook import clear_written
     from flows.store.reference import load_villages
 
     if village is not None and village not in set(load_villages(region=settings.region)["village_code"]):
@@ -460,8 +464,10 @@ def write_workbooks(
         fail(f"{out} is not a folder", command=command)
     with one_line_failures(command):
         check_outside(out, settings.raw_dir, "the workbooks' folder")
+        removed = clear_written(out, layout)
         written = write()
-    console.print(f"{len(written)} workbook(s) written to {out}")
+    replaced = f" (the {removed} it held from the last run removed)" if removed else ""
+    console.print(f"{len(written)} workbook(s) written to {out}{replaced}")
     return written
 
 
@@ -474,7 +480,7 @@ def rejects(
     config: ConfigOption = None,
 ) -> None:
     """Write one corrections workbook per village: its rejected and warned rows, with reasons in Indonesian."""
-    from flows.outputs.rejects import write_rejects
+    from flows.outputs.rejects import CORRECTIONS, write_rejects
     from flows.store.reference import load_villages
 
     settings = settings_or_exit(config, warehouse=warehouse)
@@ -482,6 +488,7 @@ def rejects(
     needs = {"state database": settings.state}
     write_workbooks(
         "rejects",
+        CORRECTIONS,
         out,
         needs,
         lambda: write_rejects(settings.state, villages, out, period, village),
@@ -505,12 +512,13 @@ def discrepancies(
 
     One month per workbook: --period, else the latest month a BPJS participants export verifies.
     """
-    from flows.outputs.discrepancies import verified_people, write_discrepancies
+    from flows.outputs.discrepancies import LAYOUT, verified_people, write_discrepancies
 
     settings = settings_or_exit(config, warehouse=warehouse)
     needs = {"state database": settings.state, "warehouse": settings.warehouse}
     written = write_workbooks(
         "discrepancies",
+        LAYOUT,
         out,
         needs,
         lambda: write_discrepancies(settings.warehouse, settings.state, out, period, village),

@@ -203,6 +203,39 @@ def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(
     assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
 
 
+@pytest.mark.parametrize("sent_again_as", ["Karanglo.xlsx", "Karanglo perbaikan.xlsx"])
+def test_a_version_sent_again_after_a_broken_one_replaced_it_counts_again(tmp_path: Path, sent_again_as: str) -> None:
+    """A village's good file, then a broken one in its place, then the good one again, put back at its path or sent
+    under a new name: the good one counts, the broken one's failures are history. Before, the good content was a
+    known version (or a copy of it) and was never looked at again: the broken file kept counting, its secretary
+    kept being told to fix a row no longer in the file."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    path = raw / "2024-04" / "Karanglo.xlsx"
+    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
+    write_roster(path, {"BPD": good})
+    good_bytes = path.read_bytes()
+    nightly(raw_dir=raw, warehouse=warehouse)
+    write_roster(path, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})  # a NIK cut short
+    broken_bytes = path.read_bytes()
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # the broken one
+    (raw / "2024-04" / sent_again_as).write_bytes(good_bytes)
+    summary = nightly(raw_dir=raw, warehouse=warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
+    files = view(warehouse, "ingested_files").filter(pl.col("source_file") == "2024-04/Karanglo.xlsx")
+    counted = files.filter(pl.col("status") == "loaded")["rows_loaded"].to_list()
+    assert counted == [2] and files.filter(pl.col("status") == "superseded")["rows_rejected"].to_list() == [1]
+    failures = view(warehouse, "validation_failures").filter(pl.col("check_name").str.starts_with("nik"))
+    assert failures.height >= 1 and not failures["is_current"].any()  # no longer a correction to ask for
+    again = nightly(raw_dir=raw, warehouse=warehouse)  # nothing new: it stays counted, not republished
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
+    assert again.counts["files_new"] == 0 and summary.counts["files_new"] == (sent_again_as != "Karanglo.xlsx")
+    if sent_again_as == path.name:  # the broken one put back in its turn: the newest sent counts, whichever it is
+        path.write_bytes(broken_bytes)
+        nightly(raw_dir=raw, warehouse=warehouse)
+        assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
+
+
 def marked_by(owner: int) -> list[int]:
     """Processes started by the run `owner` (flows/runtime/orphans.py marks them), still alive."""
     from flows.runtime.orphans import PROC, owner_of

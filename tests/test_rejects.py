@@ -212,3 +212,34 @@ def test_rejects_for_one_village_only(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["33.02.17.2013 Karanglo.xlsx"]
+
+
+def test_a_folder_of_workbooks_is_written_again_without_the_stale_ones_and_no_other_is_written_into(
+    tmp_path: Path,
+) -> None:
+    """An official sends the folder on: a workbook left from the last run (a village since corrected) was sent as if
+    current, and a folder holding other files was written into."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    karanglo = raw / "2024-04" / "Karanglo.xlsx"
+    write_roster(raw / "2024-04" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Ketua BPD", "Sudah", "123"]]})
+    write_roster(karanglo, {"BPD": [[BUDI, "Budi", "L", "Ketua BPD", "Sudah", "123"]]}, village="KARANGLO")
+    build_warehouse(raw, warehouse)
+    out = tmp_path / "out"
+    command = ["rejects", "--warehouse", str(warehouse), "--out", str(out)]
+    assert runner.invoke(app, command).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["33.02.17.2008 Batuanten.xlsx", "33.02.17.2013 Karanglo.xlsx"]
+    write_roster(karanglo, {"BPD": [[BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]}, village="KARANGLO")  # corrected
+    build_warehouse(raw, warehouse)
+    again = runner.invoke(app, command)
+    assert again.exit_code == 0 and "(the 2 it held from the last run removed)" in " ".join(again.output.split())
+    assert sorted(p.name for p in out.iterdir()) == ["33.02.17.2008 Batuanten.xlsx"]  # Karanglo's is gone
+
+    (out / "surat pengantar.docx").write_bytes(b"a cover letter")  # the official's own file
+    refused = runner.invoke(app, command)
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 1 and "holds other files (surat pengantar.docx); give a new or empty" in said, said
+    assert sorted(p.name for p in out.iterdir()) == ["33.02.17.2008 Batuanten.xlsx", "surat pengantar.docx"]
+    (out / "surat pengantar.docx").unlink()
+    other = runner.invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
+    said = " ".join(other.output.split())
+    assert other.exit_code == 1 and "holds other files (33.02.17.2008 Batuanten.xlsx)" in said, said  # not its own

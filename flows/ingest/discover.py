@@ -186,6 +186,11 @@ def from_branch(bpjs_folder: str) -> pl.Expr:
     )
 
 
+def readable() -> pl.Expr:
+    """A discovered file that can be read: under a period folder, with no problem found before opening it."""
+    return pl.col("period").is_not_null() & pl.col("problem").is_null()
+
+
 def new_versions(
     discovered: pl.DataFrame, known: pl.DataFrame, bpjs_folder: str = "BPJS"
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -209,9 +214,8 @@ def new_versions(
     discovered = discovered.with_columns(from_branch=from_branch(bpjs_folder))
     settled = known.filter(~pl.col("retry"))  # a retry is read again
     unseen = discovered.join(settled, on=key, how="anti")
-    readable = pl.col("period").is_not_null() & pl.col("problem").is_null()
     copied = known.filter(pl.col("copy")).select(key)
-    present = discovered.filter(readable).select(*key, "from_branch").join(copied, on=key, how="anti")
+    present = discovered.filter(readable()).select(*key, "from_branch").join(copied, on=key, how="anti")
     still_there = known.select(key).join(present, on=key, how="inner", maintain_order="left")
     read = known.filter(pl.col("grouped")).select(*key, from_branch=from_branch(bpjs_folder))
     first_path = pl.concat([still_there, read, present]).unique(

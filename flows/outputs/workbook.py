@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import textwrap
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -103,6 +104,40 @@ def workbook_path(out_dir: Path, name: str) -> Path:
     return path
 
 
+AUTHOR = "cakupan"  # each workbook's author (docProps/core.xml), its layout's sheet its category: `written_kind`
+
+
+def written_kind(path: Path) -> str | None:
+    """The layout (its sheet's name) of a workbook cakupan wrote, read from its properties; None for any other file."""
+    if path.suffix != ".xlsx" or not path.is_file():
+        return None
+    try:
+        with zipfile.ZipFile(path) as book:
+            core = book.read("docProps/core.xml").decode()
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+    kind = re.search(r"<cp:category>([^<]*)</cp:category>", core)
+    return kind[1] if kind and f"<dc:creator>{AUTHOR}</dc:creator>" in core else None
+
+
+def clear_written(out: Path, layout: Layout) -> int:
+    """Remove the workbooks of `layout` cakupan wrote to `out` before, so that none left from an earlier run (a village
+    since corrected) is sent on as if current; refuse a folder that holds anything else. How many were removed."""
+    if not out.is_dir():
+        return 0
+    entries = list(out.iterdir())
+    ours = [entry for entry in entries if written_kind(entry) == layout.sheet]
+    others = sorted(entry.name for entry in entries if entry not in ours)
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ValueError(
+            f"{out} holds other files ({shown}); give a new or empty folder, or one that holds only these workbooks"
+        )
+    for entry in ours:
+        entry.unlink()
+    return len(ours)
+
+
 def write_workbook(path: Path, rows: pl.DataFrame, title: str, instruction: str, layout: Layout) -> None:
     """One workbook: its table, then the legend sheet `Keterangan`.
 
@@ -122,6 +157,7 @@ def write_workbook(path: Path, rows: pl.DataFrame, title: str, instruction: str,
 def write_book(path: Path, rows: pl.DataFrame, title: str, instruction: str, layout: Layout) -> None:
     options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}  # no temporary files
     book = xlsxwriter.Workbook(path, options)
+    book.set_properties({"author": AUTHOR, "category": layout.sheet})  # how the next write knows it (written_kind)
     top = {"text_wrap": True, "valign": "top", "border": 1}
     formats = Formats(
         text=book.add_format(top),

@@ -7,7 +7,8 @@ import polars as pl
 
 from flows.ingest.outcomes import COUNT_COLUMNS, BatchOutcome
 from flows.ingest.reasons import REASON_COLUMNS, SAME_CONTENT, passing_note
-from flows.store.sql import query_frame, registered, run_script, transaction
+from flows.settings import STATEMENTS_DIR
+from flows.store.sql import query_frame, registered, run_script, split_statements, transaction
 from flows.store.state_exports import for_each_export
 from schemas.exports import EXPORTS
 
@@ -101,6 +102,23 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
         pl.lit(False).alias("transient"),
     )
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id, retries=0)
+
+
+def mark_returned(
+    con: duckdb.DuckDBPyConnection, present: pl.DataFrame, copies: pl.DataFrame, run_id: str
+) -> list[str]:
+    """Versions that no longer counted and whose content this run finds sent again (mark_returned.sql): they count
+    again from this run. `present`: the zone's readable files (source_file, sha256); `copies`: the new copies."""
+    sent = pl.concat(
+        [
+            present.select("source_file", "sha256", copy=pl.lit(False)),
+            copies.select("source_file", "sha256", copy=pl.lit(True)),
+        ]
+    )
+    with registered(con, {"sent": sent}), transaction(con):
+        (statement,) = split_statements((STATEMENTS_DIR / "mark_returned.sql").read_text())
+        returned = con.execute(statement, {"run_id": run_id}).fetchall()  # its RETURNING: what counts again
+    return sorted(path for (path,) in returned)
 
 
 def record_skipped(con: duckdb.DuckDBPyConnection, skipped: pl.DataFrame, run_id: str) -> None:

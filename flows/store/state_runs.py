@@ -107,13 +107,16 @@ def published_is_current(con: duckdb.DuckDBPyConnection, last: LastPublish | Non
 
 
 def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
-    """File versions recorded by runs, and period actions taken, after the run that published at `published_at`.
+    """File versions recorded (or sent again) by runs, and period actions taken, after the run that published at
+    `published_at`.
 
     With `period`, only those of that period, and no follow-up (it changes no figure).
     """
     since = con.execute(
-        "select (select count(*) from ingested_files join runs using (run_id) "
-        "        where runs.started_at > $published_at and ($period is null or period = $period))"
+        "select (select count(*) from ingested_files as f join runs as r using (run_id) "
+        "        left join runs as back on back.run_id = f.returned_by "  # content sent again (mark_returned.sql)
+        "        where (r.started_at > $published_at or back.started_at > $published_at)"
+        "        and ($period is null or period = $period))"
         " + (select count(*) from period_actions where acted_at > $published_at "
         "    and ($period is null or (period = $period and action <> 'follow_up')))",
         {"published_at": published_at, "period": period},

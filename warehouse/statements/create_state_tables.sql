@@ -240,5 +240,10 @@ alter table ingested_files add column if not exists reason_params varchar;
 alter table ingested_sheets add column if not exists reason_code varchar;
 alter table ingested_sheets add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists reason_code varchar;
+-- The run that saw a version's content sent again after another version had replaced it, and the path it came
+-- as (its own, or a copy's) (mark_returned.sql): refresh_current.sql ranks a version by the later of the run
+-- that read it and the run that saw it sent again.
+alter table ingested_files add column if not exists returned_by varchar;
+alter table ingested_files add column if not exists returned_as varchar;
 alter table skipped_files add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists alasan varchar;

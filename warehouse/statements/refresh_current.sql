@@ -1,6 +1,7 @@
 -- Decide which roster version is current for each (period, village, group): the one that
--- arrived in the latest run, and among files of one run the most recently modified (ties
--- broken by path; two files of one run in one slot are also reported as a conflict).
+-- arrived in the latest run (read then, or sent again then: mark_returned.sql), and among files
+-- of one run the most recently modified (ties broken by path; two files of one run in one slot
+-- are also reported as a conflict).
 -- Older versions become 'superseded' once none of their groups is current, naming the file
 -- that replaced them; their failures stay, marked as history.
 -- Issue 21: a version held by a closed period (the state view held_versions,
@@ -12,11 +13,14 @@ from (
     select fg.sha256, fg.group_code, h.sha256 is not null as held,
            row_number() over (
                partition by fg.period, fg.village_code, fg.group_code
-               order by h.sha256 is not null, r.started_at desc, fg.modified_at desc, fg.source_file desc
+               order by
+                   h.sha256 is not null, greatest(r.started_at, coalesce(back.started_at, r.started_at)) desc,
+                   fg.modified_at desc, fg.source_file desc
            ) as rank_in_slot
     from file_groups as fg
     join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
     join runs as r on r.run_id = f.run_id
+    left join runs as back on back.run_id = f.returned_by
     left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
     where fg.village_code <> 'BPJS'
 ) as ranked
