@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import xlsxwriter
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
@@ -243,3 +244,17 @@ def test_a_folder_of_workbooks_is_written_again_without_the_stale_ones_and_no_ot
     other = runner.invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
     said = " ".join(other.output.split())
     assert other.exit_code == 1 and "holds other files (33.02.17.2008 Batuanten.xlsx)" in said, said  # not its own
+
+
+def test_the_instructions_never_say_a_warned_row_counts_where_a_warning_says_its_row_does_not() -> None:
+    """`row_below_total` is a warning whose row is not counted: the instruction said every PERINGATAN row was."""
+    from flows.outputs.rejects import HEADER_MEANINGS, INSTRUCTION
+
+    not_counted = check_catalog().filter(
+        (pl.col("severity") == "warning") & pl.col("message").str.contains("tidak dihitung")
+    )
+    assert not_counted.height >= 1  # the case exists
+    for text in (INSTRUCTION, HEADER_MEANINGS["TINGKAT"]):
+        said = " ".join(text.split())
+        assert "PERINGATAN sudah dihitung" not in said and "PERINGATAN: sudah dihitung" not in said, said
+        assert "berkasnya dihitung" in said, said

@@ -53,7 +53,8 @@ HEADER_MEANINGS = {
     "BARIS": "Nomor baris di lembar kerja, seperti terlihat di Excel atau LibreOffice.",
     "KOLOM": "Judul kolom seperti ditulis desa, dan hurufnya (misalnya NIK (kolom B)).",
     "TINGKAT": "DITOLAK: baris atau berkas tidak dihitung sampai diperbaiki. "
-    "PERINGATAN: sudah dihitung, tetapi perlu diperiksa.",
+    "PERINGATAN: berkasnya dihitung, tetapi baris ini perlu diperiksa (YANG PERLU DIPERBAIKI menyebut bila baris "
+    "itu sendiri tidak dihitung).",
     "NILAI TERTULIS": "Isi sel seperti ditulis desa (NIK disamarkan), atau nama berkas lain yang bertabrakan.",
     "YANG PERLU DIPERBAIKI": "Apa yang salah dan cara memperbaikinya.",
     "NIK (disamarkan)": "NIK di baris itu, hanya 6 digit awal dan 4 digit akhir, untuk menemukan orangnya.",
@@ -74,8 +75,8 @@ COLUMN_LABELS = {  # a checked column the sheet does not have, by what it should
 WHOLE_FILE = "berkas"
 INSTRUCTION = (
     "Perbaiki setiap baris di berkas desa sesuai kolom YANG PERLU DIPERBAIKI, lalu kirim kembali berkas yang "
-    "sudah diperbaiki dengan nama yang sama. Baris DITOLAK belum dihitung; baris PERINGATAN sudah dihitung "
-    "tetapi perlu diperiksa. Penjelasan setiap kolom dan kode ada di lembar Keterangan."
+    "sudah diperbaiki dengan nama yang sama. Baris DITOLAK belum dihitung; pada baris PERINGATAN berkasnya "
+    "dihitung, tetapi barisnya perlu diperiksa. Penjelasan setiap kolom dan kode ada di lembar Keterangan."
 )
 UNPLACED_INSTRUCTION = (
     "Berkas-berkas ini tidak dapat ditempatkan pada desa mana pun atau ditolak seluruhnya. Hubungi desa "

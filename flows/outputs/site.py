@@ -490,8 +490,9 @@ BELOW: dict[str, dict[str, Part]] = {
             f"where f.is_current and r.village_code is not null and {ERRORS_ONLY} group by all "
             "order by f.severity, sheet, min(f.source_row), problem",
             "Yang harus diperbaiki desa bulan ini",
-            "Sama dengan lembar koreksi desa: baris DITOLAK belum dihitung sampai diperbaiki; baris PERINGATAN "
-            "sudah dihitung tetapi perlu diperiksa. Perbaiki baris-baris ini di berkas desa, lalu kirim kembali.",
+            "Sama dengan lembar koreksi desa: baris DITOLAK belum dihitung sampai diperbaiki; pada baris PERINGATAN "
+            "berkasnya dihitung, tetapi barisnya perlu diperiksa. Perbaiki baris-baris ini di berkas desa, lalu "
+            "kirim kembali.",
             key="village_code",
         ),
         "fix_files": Part(
