@@ -495,9 +495,10 @@ def test_choosing_a_month_shows_its_figures_and_the_search_leads_to_a_desa(
         assert found[-1] == (more if want else "Tidak ada desa/kelurahan dengan nama itu."), typed
 
 
-# A4 less the site's print margins (12 mm each side, SITE_CSS) at 96 CSS pixels an inch
-A4_PRINTABLE = round((210 - 2 * 12) / 25.4 * 96)
-LAYOUT = """(function(){var root=document.documentElement,out={page:root.scrollWidth,
+# A4 landscape less the site's print margins (12 mm each side, SITE_CSS) at 96 CSS pixels an inch: a kecamatan's
+# table of groups is one column a group, whose headings do not break inside a word ("Kelom|pok" printed)
+A4_PRINTABLE = round((297 - 2 * 12) / 25.4 * 96)
+LAYOUT = r"""(function(){var root=document.documentElement,out={page:root.scrollWidth,
 tables:[],small:[],charts:[],chart_text:[]};document.querySelectorAll('table').forEach(function(t){if(!t.getClientRects().length)return;
 var box=t.closest('.wide')||t,cut=Array.from(t.querySelectorAll('th,td')).filter(function(c){
 return c.scrollWidth>c.clientWidth+1}).map(function(c){return c.textContent});
@@ -512,7 +513,13 @@ var t=svg.querySelector(':scope > title'),d=svg.querySelector(':scope > desc');
 var scale=svg.getScreenCTM().a;svg.querySelectorAll('text').forEach(function(x){
 out.chart_text.push([x.textContent,parseFloat(getComputedStyle(x).fontSize)*scale])});
 out.charts.push([svg.getAttribute('role'),t?t.textContent:'',d?d.textContent:'',
-Array.from(svg.querySelectorAll('text')).map(function(x){return x.textContent})])});return out})()"""
+Array.from(svg.querySelectorAll('text')).map(function(x){return x.textContent})])});
+out.split=[];document.querySelectorAll('th,td:not(.path)').forEach(function(c){if(!c.getClientRects().length)return;
+var w=document.createTreeWalker(c,NodeFilter.SHOW_TEXT),n,r=document.createRange(),m,re=/\p{L}+/gu;
+while((n=w.nextNode())){while((m=re.exec(n.data))){r.setStart(n,m.index);r.setEnd(n,m.index+m[0].length);
+var boxes=Array.from(r.getClientRects()),lines=new Set(boxes.map(function(b){return Math.round(b.top)}));
+var wide=boxes.reduce(function(a,b){return a+b.width},0);
+if(lines.size>1&&wide<=c.clientWidth)out.split.push(m[0])}}});return out})()"""
 
 
 CRUMBS = "(function(n){return n&&n.getClientRects().length?n.innerText:''})(document.querySelector('nav.crumbs'))"
@@ -553,6 +560,8 @@ def test_a_phone_shows_every_page_without_sideways_scroll_and_print_fits_a4(
             tab.screen(A4_PRINTABLE, 1000, media="print")
             printed = check_layout(tab, A4_PRINTABLE, scroll=False)
             assert printed["tables"] and printed["charts"], page
+            # no word (its letters) that fits its cell broken across two lines ("DITOL|AK"); a path breaks at a "/"
+            assert not printed["split"], (page, printed["split"][:10])
             assert tab.evaluate("document.querySelectorAll('.month.shown').length") == 1
             assert page.parent.name != "desa" or "Kecamatan Cilongok" in tab.evaluate(CRUMBS)  # printed: its kecamatan
 
@@ -581,6 +590,7 @@ def test_every_link_resolves_inside_the_site_and_nothing_is_fetched(site: tuple[
         own = re.sub(r'<script src="(?:\.\./)*cari\.js"></script>', "", html)  # the page set's desa index
         assert not re.search(r"\bsrc\s*=|<link\b|@import|url\(", own), page
         assert '<html lang="id">' in html and 'name="viewport"' in html and "@media print" in html
+        assert "@page{size:A4 landscape" in html  # the width the print test lays the pages out at (A4_PRINTABLE)
         ids = set(re.findall(r'\bid="([^"]+)"', html))
         for target in links(html):
             path, _, fragment = target.partition("#")

@@ -552,9 +552,9 @@ body{margin:1rem auto}nav.crumbs{font-size:.9rem;margin:.5rem 0}nav.crumbs a{mar
 .month:target{display:block}html.js .month{display:none}html.js .month.shown{display:block}
 ul.places{columns:14rem;padding-left:1.2rem}#hasil{list-style:none;padding:0}#hasil li{margin:.2rem 0}
 @media (max-width:640px){body{padding:0 .5rem}table{font-size:.8rem}td,th{padding:.2rem .3rem}h1{font-size:1.3rem}}
-@media print{@page{size:A4;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
+@media print{@page{size:A4 landscape;margin:12mm}body{max-width:none;margin:0;font-size:9pt}
 .pick,form.search{display:none}.wide,.chart{overflow:visible}
-table{font-size:7.5pt;width:100%}th,td,td:not(.text){white-space:normal;overflow-wrap:anywhere}
+table{font-size:7.5pt;width:100%}th,td{white-space:normal;overflow-wrap:break-word}td.path{overflow-wrap:anywhere}
 td,th{padding:.1rem .2rem}
 thead{display:table-header-group}tr,svg,.card{break-inside:avoid}h2,h3{break-after:avoid}
 html.js .month:not(.shown){display:none}a{color:inherit;text-decoration:none}}
@@ -603,7 +603,12 @@ def table_head(columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
         f'<th{" class=text" if t else ""} scope=col data-col="{c}">{escape(heading(c))}</th>'
         for c, t in zip(columns, text, strict=True)
     )
-    return head, tuple("<td class=text" if t else "<td" for t in text)
+    # a file's path may break anywhere in print (a long name without a space); other words only where they may
+    opened = (
+        '<td class="text path"' if c == "source_file" else "<td class=text" if t else "<td"
+        for c, t in zip(columns, text, strict=True)
+    )
+    return head, tuple(opened)
 
 
 def table(view: str, frame: pl.DataFrame, hidden: set[str], links: dict[str, str], href: Href) -> str:
