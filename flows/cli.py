@@ -436,6 +436,14 @@ PeriodOption = Annotated[str | None, typer.Option(help="Only this period (YYYY-M
 VillageOption = Annotated[str | None, typer.Option(help="Only this village code (33.02.17.2008).")]
 
 
+def needs_or_exit(needs: dict[str, Path]) -> None:
+    """Exit 1 in one line naming the first of `needs` (what a command reads, by what it is) that does not exist."""
+    for what, needed in needs.items():
+        if not needed.exists():
+            typer.echo(f"cakupan: no {what} at {needed}; run `cakupan run` first, or give --warehouse", err=True)
+            raise typer.Exit(1)
+
+
 def write_workbooks(
     command: str,
     layout: Layout,
@@ -456,10 +464,7 @@ def write_workbooks(
             err=True,
         )
         raise typer.Exit(2)
-    for what, needed in needs.items():
-        if not needed.exists():
-            typer.echo(f"cakupan: no {what} at {needed}; run `cakupan run` first", err=True)
-            raise typer.Exit(1)
+    needs_or_exit(needs)
     if out.exists() and not out.is_dir():
         fail(f"{out} is not a folder", command=command)
     with one_line_failures(command):
@@ -560,6 +565,7 @@ def sql(
     from flows.outputs.query import as_csv, as_records, as_table, run_query, too_wide
 
     settings = settings_or_exit(config, warehouse=warehouse)
+    needs_or_exit({"warehouse": settings.warehouse})
     with one_line_failures("sql"):
         result = run_query(settings.warehouse, query, settings)
         text = as_csv(result, excel_id) if csv or excel_id else None
@@ -610,6 +616,7 @@ def report(
     from flows.outputs.report import write_report
 
     settings = settings_or_exit(config, warehouse=warehouse)
+    needs_or_exit({"warehouse": settings.warehouse})
     if site is not None:
         from flows.outputs.site import write_site
 

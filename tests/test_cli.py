@@ -254,6 +254,19 @@ def test_a_workbook_command_while_a_run_writes_the_state_exits_with_one_line(
     assert line.startswith(f"cakupan {command} failed: cannot open {state_path_for(warehouse)} now (is a run in "), line
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["sql", "select 1"], ["report", "--out", "r.html"], ["report", "--site", "situs"], ["rejects", "--out", "o"]],
+)
+def test_a_reading_command_without_a_warehouse_says_so_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "nowhere" / "cakupan.duckdb"
+    where = [str(tmp_path / part) if part in {"r.html", "situs", "o"} else part for part in command]
+    done = cakupan_here(*where, "--warehouse", str(missing))
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()  # not DuckDB's "IO Error: Cannot open database ... in read-only mode"
+    assert line.startswith("cakupan: no ") and "; run `cakupan run` first, or give --warehouse" in line, line
+
+
 def test_sql_prints_a_table_or_csv_and_refuses_to_write(warehouse: Path) -> None:
     query = "select group_code, members, enrolled from coverage_by_group"
     table = runner.invoke(app, ["sql", query, "--warehouse", str(warehouse)])
