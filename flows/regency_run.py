@@ -448,7 +448,7 @@ def ingest_and_publish(
             if copies.height:
                 state_batches.record_copies(con, copies, run_id)
             present = discovered.filter(discover.readable()).join(unread, on="source_file", how="anti")
-            for path in state_batches.mark_returned(con, present, copies, run_id):
+            for path in state_batches.mark_returned(con, known, present, copies, run_id):
                 log.info("%s: content sent again after another version replaced it; it counts again", mask_text(path))
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)

@@ -16,7 +16,8 @@ KNOWN_VERSIONS = """
 select f.source_file, f.sha256, f.period,
        coalesce(f.transient, false) and f.status = 'rejected' and coalesce(a.attempts, 0) <= $retries as retry,
        f.sha256 in (select sha256 from file_groups) as grouped,
-       f.status = 'ignored' and f.reason_code is not distinct from $copy_code as copy
+       f.status = 'ignored' and f.reason_code is not distinct from $copy_code as copy,
+       f.status = 'superseded' and f.kind = 'roster' as superseded
 from ingested_files as f
 left join (
     select source_file, sha256, count(*) as attempts from file_attempts group by source_file, sha256
@@ -25,11 +26,12 @@ left join (
 
 
 def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame:
-    """(source_file, sha256, period, retry, grouped, copy) of every file version already ingested.
+    """(source_file, sha256, period, retry, grouped, copy, superseded) of every file version already ingested.
 
     `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again. `grouped`: its content
     holds slots in file_groups (it was placed and read): the same bytes under another path are a copy of it.
-    `copy`: recorded as a copy of content under another path (record_copies), not read.
+    `copy`: recorded as a copy of content under another path (record_copies), not read. `superseded`: a roster
+    version that no longer counts (`mark_returned` looks for its content sent again).
     """
     return query_frame(con, KNOWN_VERSIONS, {"retries": retries, "copy_code": SAME_CONTENT.code})
 
@@ -105,10 +107,17 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
 
 
 def mark_returned(
-    con: duckdb.DuckDBPyConnection, present: pl.DataFrame, copies: pl.DataFrame, run_id: str
+    con: duckdb.DuckDBPyConnection, known: pl.DataFrame, present: pl.DataFrame, copies: pl.DataFrame, run_id: str
 ) -> list[str]:
     """Versions that no longer counted and whose content this run finds sent again (mark_returned.sql): they count
-    again from this run. `present`: the zone's readable files (source_file, sha256); `copies`: the new copies."""
+    again from this run. `known`: known_versions; `present`: the zone's readable files (source_file, sha256);
+    `copies`: the new copies. Nothing is asked of the state when no superseded content is in the zone again (most
+    runs: a run with nothing new has 0.5 s of work in all)."""
+    superseded = known.filter(pl.col("superseded"))
+    reused = known.group_by("source_file").len().filter(pl.col("len") > 1)  # paths that held several versions
+    back = present.join(superseded, on=["source_file", "sha256"], how="semi").join(reused, on="source_file", how="semi")
+    if back.is_empty() and copies.join(superseded, on="sha256", how="semi").is_empty():
+        return []
     sent = pl.concat(
         [
             present.select("source_file", "sha256", copy=pl.lit(False)),
