@@ -60,7 +60,10 @@ EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
 CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
 HIDDEN = "******"
-UUID = re.compile(r"(?<![0-9A-Za-z])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9A-Za-z])")
+# a random (version 4) UUID as Prefect and cakupan make run ids, alone between non-alphanumerics
+UUID = re.compile(
+    r"(?<![0-9A-Za-z])([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})(?![0-9A-Za-z])"
+)
 ID_MARK = "\ue000"  # a private-use character: what stands for a UUID while mask_text masks the rest
 ID_COLUMNS = ("nik", "kpj")  # a cell in these columns is an identifier: any 12 or more digits in it are a NIK
 
@@ -127,14 +130,24 @@ def compiled() -> tuple[dict[int, str], list[re.Pattern[str]]]:
     return table, [re.compile(pattern) for pattern in patterns().values()]
 
 
+def is_run_id(text: str, found: re.Match[str]) -> bool:
+    """Whether a UUID-shaped token of `text` is kept whole as a run's id: only one that cannot carry a NIK's digits,
+    with a letter in it, no 12 digits in a row, and no digit beside it across separators (a NIK split around it)."""
+    token = found[0]
+    if not re.search(r"[a-f]", token) or re.search(r"[0-9]{12}", token):
+        return False
+    before, after = text[: found.start()].rstrip(ASCII_SEPARATORS), text[found.end() :].lstrip(ASCII_SEPARATORS)
+    return not (before[-1:].isdigit() or after[:1].isdigit())
+
+
 def mask_text(text: str) -> str:
     """Every NIK-like value in one text masked: log lines, artifacts, workbook cells, the report.
 
     A run or task run id (a UUID as Prefect and `cakupan` write it, `ece3079f-d5f7-44ce-b6b4-46113243211b`) is kept
     whole, the text around it masked: one in ten holds 12 digits across its dashes, and an operator searching for a
-    run by the id its log line names found none. An id has a letter (a to f): 32 digits in its shape are masked.
+    run by the id its log line names found none. Only a version 4 UUID that cannot carry a NIK is kept (`is_run_id`).
     """
-    ids = [found for found in UUID.findall(text) if not found.replace("-", "").isdigit()] if ID_MARK not in text else []
+    ids = [found[0] for found in UUID.finditer(text) if is_run_id(text, found)] if ID_MARK not in text else []
     if ids:  # each id stands as one mark, neither a digit nor a separator, while the text is masked
         marked = UUID.sub(lambda found: ID_MARK if found[0] in ids else found[0], text)
         masked = iter(mask_text(marked).split(ID_MARK))
