@@ -236,6 +236,27 @@ def test_a_version_sent_again_after_a_broken_one_replaced_it_counts_again(tmp_pa
         assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
 
 
+def test_a_version_counted_for_one_sheet_and_replaced_for_another_counts_whole_when_put_back(tmp_path: Path) -> None:
+    """The good file has two groups; the broken one in its place only one, so the good version still counted for the
+    other and was never 'superseded': put back, it was not looked at (a review's case)."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    path = raw / "2024-04" / "Karanglo.xlsx"
+    bpd = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"]]
+    write_roster(path, {"BPD": bpd, "RT RW": [[BUDI, "Budi", "L", "Ketua RT 001", "Belum", ""]]})
+    good_bytes = path.read_bytes()
+    nightly(raw_dir=raw, warehouse=warehouse)
+    write_roster(path, {"BPD": [["12345", "Ani", "P", "Anggota BPD", "Sudah", "12345678901"]]})  # its NIK cut short
+    nightly(raw_dir=raw, warehouse=warehouse)
+
+    def members() -> dict[str, int]:
+        return dict(view(warehouse, "coverage_by_group").select("group_code", "members").iter_rows())
+
+    assert members() == {"BPD": 0, "RT_RW": 1} or members() == {"RT_RW": 1}  # the broken BPD counts: no one
+    path.write_bytes(good_bytes)
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert members() == {"BPD": 1, "RT_RW": 1}
+
+
 def marked_by(owner: int) -> list[int]:
     """Processes started by the run `owner` (flows/runtime/orphans.py marks them), still alive."""
     from flows.runtime.orphans import PROC, owner_of

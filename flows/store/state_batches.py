@@ -17,7 +17,10 @@ select f.source_file, f.sha256, f.period,
        coalesce(f.transient, false) and f.status = 'rejected' and coalesce(a.attempts, 0) <= $retries as retry,
        f.sha256 in (select sha256 from file_groups) as grouped,
        f.status = 'ignored' and f.reason_code is not distinct from $copy_code as copy,
-       f.status = 'superseded' and f.kind = 'roster' as superseded
+       f.kind = 'roster' and exists (
+           select 1 from file_groups as g
+           where g.sha256 = f.sha256 and g.source_file = f.source_file and not g.is_current
+       ) as superseded
 from ingested_files as f
 left join (
     select source_file, sha256, count(*) as attempts from file_attempts group by source_file, sha256
@@ -31,7 +34,7 @@ def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame
     `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again. `grouped`: its content
     holds slots in file_groups (it was placed and read): the same bytes under another path are a copy of it.
     `copy`: recorded as a copy of content under another path (record_copies), not read. `superseded`: a roster
-    version that no longer counts (`mark_returned` looks for its content sent again).
+    version with a group that no longer counts (`mark_returned` looks for its content sent again).
     """
     return query_frame(con, KNOWN_VERSIONS, {"retries": retries, "copy_code": SAME_CONTENT.code})
 

@@ -1,4 +1,4 @@
--- Content sent again: a roster version that no longer counts (status 'superseded') whose bytes arrive
+-- Content sent again: a roster version that no longer counts (for one of its groups at least) whose bytes arrive
 -- again, at its own path after that path held another version since (a file put back as it was), or
 -- under another path (a copy: the same bytes under a new name, recorded as ignored). It is the newest
 -- sent for its slots, so it counts again from this run on: refresh_current.sql ranks a version by the
@@ -6,17 +6,24 @@
 -- came as). A path held another version since when that version was read there, or put back there,
 -- after this one last counted; one that came back as a copy under another name left the path as it was.
 -- Reads the registered frame `sent` (source_file, sha256, copy): the landing zone's readable files as
--- this run found them, with the copies it found. A version of a closed period stays held
--- (held_versions): a close is changed only by `cakupan reopen` or `accept`.
+-- this run found them, with the copies it found. A version held by a closed period (held_versions) is
+-- not marked: the close stands until `cakupan reopen`, after which the next run finds it sent again.
 update ingested_files as f
 set returned_by = $run_id, returned_as = again.sent_as
 from (
-    select v.sha256, v.source_file, min(s.source_file) as sent_as
+    select
+        v.sha256,
+        v.source_file,  -- put back at its own path rather than a copy, when both came in this run
+        coalesce(max(s.source_file) filter (where not s.copy), min(s.source_file)) as sent_as
     from ingested_files as v
     join runs as r on r.run_id = v.run_id
     left join runs as back on back.run_id = v.returned_by
     join sent as s on s.sha256 = v.sha256 and (s.copy or s.source_file = v.source_file)
-    where v.status = 'superseded' and v.kind = 'roster'  -- a BPJS export's versions: refresh_exports.sql
+    where v.kind = 'roster'  -- a BPJS export's versions: refresh_exports.sql
+      and exists (  -- a group of it no longer counts (a version still counted for other sheets too)
+          select 1 from file_groups as g where g.sha256 = v.sha256 and g.source_file = v.source_file and not g.is_current
+      )
+      and not exists (select 1 from held_versions as h where h.sha256 = v.sha256 and h.source_file = v.source_file)
       and (
           s.copy
           or exists (
