@@ -257,6 +257,40 @@ def test_a_version_counted_for_one_sheet_and_replaced_for_another_counts_whole_w
     assert members() == {"BPD": 1, "RT_RW": 1}
 
 
+def test_content_sent_again_into_a_closed_period_waits_for_a_reopen(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A close stands: the good file put back after the close does not change the closed month (it logged 'counts
+    again' while the close held it, a review found); once the month is reopened, the next run counts it."""
+    from flows.settings import BANYUMAS_REGENCY_CODE
+    from flows.store import periods
+    from flows.store.reference import load_districts
+    from tests.helpers import build_warehouse, close_regency, state_of
+
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    path = raw / "2024-04" / "Karanglo.xlsx"
+    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
+    write_roster(path, {"BPD": good})
+    good_bytes = path.read_bytes()
+    build_warehouse(raw, warehouse)
+    write_roster(path, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})
+    build_warehouse(raw, warehouse)
+    close_regency(warehouse, "2024-04")
+    path.write_bytes(good_bytes)
+    said = "content sent again after another version replaced it; it counts again"
+    with caplog.at_level("INFO"):
+        build_warehouse(raw, warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # as closed
+    assert said not in caplog.text  # not told it counts while the close holds it
+    districts = list(load_districts(region=BANYUMAS_REGENCY_CODE)["district_code"])
+    periods.reopen_period(state_of(warehouse), "2024-04", periods.Scope(), districts, periods.Actor("koreksi"))
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        build_warehouse(raw, warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
+    assert f"2024-04/Karanglo.xlsx: {said}" in caplog.text
+
+
 def marked_by(owner: int) -> list[int]:
     """Processes started by the run `owner` (flows/runtime/orphans.py marks them), still alive."""
     from flows.runtime.orphans import PROC, owner_of
