@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 from pathlib import Path
@@ -241,6 +242,13 @@ def test_a_folder_of_workbooks_is_written_again_without_the_stale_ones_and_no_ot
     assert refused.exit_code == 1 and "holds other files (surat pengantar.docx); give a new or empty" in said, said
     assert sorted(p.name for p in out.iterdir()) == ["33.02.17.2008 Batuanten.xlsx", "surat pengantar.docx"]
     (out / "surat pengantar.docx").unlink()
+    annotated = openpyxl.load_workbook(out / "33.02.17.2008 Batuanten.xlsx")  # an official's notes, saved as a copy
+    annotated.properties.created -= dt.timedelta(minutes=5)  # made earlier, saved now (openpyxl stamps the save)
+    annotated.save(out / "Batuanten - catatan.xlsx")
+    kept = runner.invoke(app, command)
+    said = " ".join(kept.output.split())
+    assert kept.exit_code == 1 and "holds other files (Batuanten - catatan.xlsx)" in said, said  # never deleted
+    (out / "Batuanten - catatan.xlsx").unlink()
     other = runner.invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
     said = " ".join(other.output.split())
     assert other.exit_code == 1 and "holds other files (33.02.17.2008 Batuanten.xlsx)" in said, said  # not its own

@@ -108,7 +108,8 @@ AUTHOR = "cakupan"  # each workbook's author (docProps/core.xml), its layout's s
 
 
 def written_kind(path: Path) -> str | None:
-    """The layout (its sheet's name) of a workbook cakupan wrote, read from its properties; None for any other file."""
+    """The layout (its sheet's name) of a workbook cakupan wrote and nobody saved since (its properties' creation and
+    modification times still equal: Excel and LibreOffice set the second on save), else None: someone's file."""
     if path.suffix != ".xlsx" or not path.is_file():
         return None
     try:
@@ -117,7 +118,9 @@ def written_kind(path: Path) -> str | None:
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
         return None
     kind = re.search(r"<cp:category>([^<]*)</cp:category>", core)
-    return kind[1] if kind and f"<dc:creator>{AUTHOR}</dc:creator>" in core else None
+    created, modified = (re.search(rf"<dcterms:{at}[^>]*>([^<]*)<", core) for at in ("created", "modified"))
+    unchanged = created is not None and modified is not None and created[1] == modified[1]  # saved since: someone's
+    return kind[1] if kind and unchanged and f"<dc:creator>{AUTHOR}</dc:creator>" in core else None
 
 
 def clear_written(out: Path, layout: Layout) -> int:
