@@ -291,7 +291,11 @@ def check_value(key: str, value: Any) -> None:
         raise ValueError("must be one folder name (letters, digits, spaces, '_' or '-'), such as BPJS")
     if key == "region" and not REGION.fullmatch(value.replace(" ", "")):
         raise ValueError("must be a Kemendagri province or regency code such as 33 or 33.02, or a list: 33.01,33.02")
-    if key == "dask_scheduler" and value and not DASK_ADDRESS.fullmatch(value.strip()):
+    if (
+        key == "dask_scheduler"
+        and value
+        and not (DASK_ADDRESS.fullmatch(value) and int(value.rsplit(":", 1)[1]) < 65536)
+    ):
         raise ValueError("must be a Dask scheduler's address with its port, such as tcp://10.0.0.5:8786")
     if key == "schedule":
         try:

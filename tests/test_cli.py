@@ -205,6 +205,8 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
         ("workers = 64\n", "workers = 64: must be at most"),
         ('dask_scheduler = "localhost"\n', 'dask_scheduler = "localhost": must be a Dask scheduler'),
         ('dask_scheduler = "http://127.0.0.1:4200"\n', 'dask_scheduler = "http://127.0.0.1:4200": must be a Dask'),
+        ('dask_scheduler = "tcp://127.0.0.1:87860"\n', 'dask_scheduler = "tcp://127.0.0.1:87860": must be a Dask'),
+        ('dask_scheduler = " tcp://127.0.0.1:8786"\n', 'dask_scheduler = " tcp://127.0.0.1:8786": must be a Dask'),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path: Path, toml: str, message: str) -> None:

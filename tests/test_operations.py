@@ -179,7 +179,7 @@ def test_each_run_publishes_a_summary_artifact_and_a_runs_row(
     assert artifact is not None and summary.run_id in str(artifact.data)
     loaded = len([f for f in zone_files(raw) if f.name != "Rusak.xlsx"])  # 5 rosters and the month's BPJS exports
     this_run, every_run = str(artifact.data).split("## Every run so far: file versions recorded")
-    assert f"| files new or changed, read | {loaded + 1} |" in this_run  # Rusak.xlsx was read, and rejected
+    assert f"| file versions new this run (read, or recorded as a copy) | {loaded + 1} |" in this_run  # Rusak.xlsx too
     assert f"| loaded | {loaded} |" in every_run and "| rejected | 1 |" in every_run
     assert "Coverage by group" in every_run
     assert set(summary.counts) == {name for _, labels in COUNT_TABLES for name in labels}  # every count shown

@@ -39,7 +39,7 @@ COUNT_TABLES = (
     (
         "This run",
         {
-            "files_new": "files new or changed, read",
+            "files_new": "file versions new this run (read, or recorded as a copy)",
             "rows_loaded": "rows loaded",
             "rows_rejected": "rows rejected",
             "rows_skipped": "rows skipped (blank, totals, signatures)",
