@@ -277,10 +277,17 @@ def test_workbook_commands_refuse_an_unknown_village_and_never_write_through_a_l
     out.mkdir()
     (out / "33.02.17.2008 Batuanten - selisih BPJS.xlsx").symlink_to(victim)
     result = runner.invoke(app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert victim.read_text() == "keep me"  # the link was replaced, not written through
+    assert result.exit_code == 1 and "holds other files" in result.output  # a planted link is not its workbook
+    assert victim.read_text() == "keep me" and (out / "33.02.17.2008 Batuanten - selisih BPJS.xlsx").is_symlink()
+    # a link planted after that check (between the folder's look and the write) is replaced, not written through
+    from flows.outputs.discrepancies import write_discrepancies
+    from flows.settings import Settings
+
+    write_discrepancies(warehouse, Settings(warehouse=warehouse).state, out, None, None)
+    assert victim.read_text() == "keep me"
     written = out / "33.02.17.2008 Batuanten - selisih BPJS.xlsx"
     assert not written.is_symlink() and written.stat().st_mode & 0o777 == 0o600
+    written.unlink()
     empty = runner.invoke(
         app, ["discrepancies", "--warehouse", str(warehouse), "--out", str(out), "--period", "2030-01"]
     )
