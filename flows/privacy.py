@@ -18,7 +18,10 @@ Then, over the rewritten text:
 1. a value that is only a number (digits, separators and commas) with 12 or more digits keeps its first 6
    and last 4 digits, one `*` per hidden digit (`3302 1752 0580 0001` -> `330217******0001`);
 2. otherwise each run of 12 or more digits in a row keeps its first 6 and last 4 (`330217******0001`);
-3. and each run of 12 or more digits with separators between them is hidden (`******`).
+3. and each run of 12 or more digits with separators between them is hidden (`******`), where what rule 2 hid
+   counts as one digit: a NIK rule 2 masked (10 digits shown) with any digit joined to it is hidden whole, so
+   `x 3302175805800 001` (a NIK typed 13 + 3) is `x ******`, not `x 330217******5800 001` with 13 of its 16 digits
+   shown. No split of a NIK shows more than the 10 digits a whole one shows.
 
 A cell of the NIK or KPJ column (`ID_COLUMNS`: a failure's value, a flagged row's cell) is an identifier, not free
 text: `mask_id_cell` shows it as validation_failures shows a NIK (first 6 and last 4 digits, one `*` per hidden digit)
@@ -60,6 +63,7 @@ EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
 CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
 HIDDEN = "******"
+CUT = "\ue001"  # a private-use character: what rule 2 hid, one digit to rule 3, shown as HIDDEN at the end
 # a random (version 4) UUID as Prefect and cakupan make run ids, alone between non-alphanumerics
 UUID = re.compile(
     r"(?<![0-9A-Za-z])([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})(?![0-9A-Za-z])"
@@ -119,7 +123,7 @@ def patterns() -> dict[str, str]:
         "nik_candidate": f"(?:[0-9][^0-9]*){{{MIN_DIGITS}}}",
         "nik_number_only": f"[0-9{separators},]*",
         "nik_contiguous": CONTIGUOUS,
-        "nik_spaced": f"[0-9](?:[{separators}]*[0-9]){{{MIN_DIGITS - 1},}}",
+        "nik_spaced": f"[0-9{CUT}](?:[{separators}]*[0-9{CUT}]){{{MIN_DIGITS - 1},}}",
     }
 
 
@@ -159,7 +163,7 @@ def mask_text(text: str) -> str:
     digits = re.sub(r"[^0-9]", "", ascii_digits)
     if len(digits) >= MIN_DIGITS and number_only.fullmatch(ascii_digits):
         return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
-    return spaced.sub(HIDDEN, contiguous.sub(rf"\g<1>{HIDDEN}\g<2>", ascii_digits))
+    return spaced.sub(HIDDEN, contiguous.sub(rf"\g<1>{CUT}\g<2>", ascii_digits)).replace(CUT, HIDDEN)
 
 
 def ascii_digits_of(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -184,9 +188,9 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
         pl.when(number_only & (digits.str.len_chars() >= MIN_DIGITS))
         .then(shown_digits(digits))
         .otherwise(
-            ascii_digits.str.replace_all(found["nik_contiguous"], f"${{1}}{HIDDEN}${{2}}").str.replace_all(
-                found["nik_spaced"], HIDDEN
-            )
+            ascii_digits.str.replace_all(found["nik_contiguous"], f"${{1}}{CUT}${{2}}")
+            .str.replace_all(found["nik_spaced"], HIDDEN)
+            .str.replace_all(CUT, HIDDEN, literal=True)
         )
     )
 
@@ -215,6 +219,7 @@ def mask_variables() -> dict[str, str | int]:
     forms, _ = unicode_forms()
     return {
         **patterns(),
+        "nik_cut": CUT,
         "nik_digit_forms": "".join(forms),
         "nik_digit_values": "".join(forms.values()),
         "nik_other_digits": "[" + "".join(forms) + "]",

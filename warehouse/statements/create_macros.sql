@@ -9,6 +9,7 @@ set variable nik_min_digits = $nik_min_digits;
 set variable nik_number_only = $nik_number_only;
 set variable nik_contiguous = $nik_contiguous;
 set variable nik_spaced = $nik_spaced;
+set variable nik_cut = $nik_cut;
 set variable nik_digit_forms = $nik_digit_forms;
 set variable nik_digit_values = $nik_digit_values;
 set variable nik_other_digits = $nik_other_digits;
@@ -24,9 +25,10 @@ create or replace temporary macro masked_ascii(text) as list_transform([text], l
     lambda d: case
         when regexp_full_match(t, getvariable('nik_number_only')) and length(d) >= getvariable('nik_min_digits')
         then left(d, 6) || repeat('*', length(d) - 10) || right(d, 4)
-        else regexp_replace(
-            regexp_replace(t, getvariable('nik_contiguous'), '\1******\2', 'g'), getvariable('nik_spaced'), '******', 'g'
-        )
+        else replace(regexp_replace(
+            regexp_replace(t, getvariable('nik_contiguous'), '\1' || getvariable('nik_cut') || '\2', 'g'),
+            getvariable('nik_spaced'), '******', 'g'
+        ), getvariable('nik_cut'), '******')
     end
 )[1])[1];
 
