@@ -397,12 +397,12 @@ def publish_province(
     pending.write_text(json.dumps(record, indent=1))
     try:
         if changed is None:
-            log.info("publishing %s from %d regencies", settings.warehouse, len(manifests))
+            log.info("publishing %s from %s", settings.warehouse, regencies_counted(len(manifests)))
             publish.publish_staged(objects, settings, run_id)
             record["whole_bytes"] = settings.warehouse.stat().st_size
         else:
             kept = len(manifests) - len(changed.codes)
-            others = f"{kept} {'regency' if kept == 1 else 'regencies'} kept"
+            others = f"{regencies_counted(kept)} kept"
             log.info("republishing %s: %s anew, %s", settings.warehouse, ", ".join(changed.codes), others)
             publish.republish_staged(changed, settings, run_id)
             record["whole_bytes"] = last["whole_bytes"]
@@ -444,7 +444,9 @@ def run_province(
         # sized only when some regency runs: a night with nothing new asks no cluster anything
         size = settings.regencies_per_child or (steps.unit_size(settings, len(changed)) if changed else 1)
         chunks = [changed[start : start + size] for start in range(0, len(changed), size)]
-        log.info("%d regencies with a landing zone, %d changed: %d unit(s)", len(present), len(changed), len(chunks))
+        log.info(
+            "%s with a landing zone, %d changed: %d unit(s)", regencies_counted(len(present)), len(changed), len(chunks)
+        )
         started = time.perf_counter()
         children = steps.run_children(settings, chunks, run_id, options, log) if chunks else []
         seconds["children"] = time.perf_counter() - started
@@ -480,6 +482,11 @@ def not_completed(failed: list[ChildOutcome]) -> str:
     return f"{len(failed)} unit(s) did not complete ({named})"
 
 
+def regencies_counted(count: int) -> str:
+    """`1 regency`, `3 regencies`."""
+    return f"{count} {'regency' if count == 1 else 'regencies'}"
+
+
 def summary_line(summary: ProvinceSummary) -> str:
     """One line for an operator: children, regencies staged, whether the warehouse was republished, files left."""
     staged = sorted(summary.staged)
@@ -490,7 +497,7 @@ def summary_line(summary: ProvinceSummary) -> str:
         else ""
     )
     return (
-        f"{len(summary.regencies)} regencies, {len(summary.chunks)} unit(s), {len(staged)} staged anew"
+        f"{regencies_counted(len(summary.regencies))}, {len(summary.chunks)} unit(s), {len(staged)} staged anew"
         f"{' (' + ', '.join(staged) + ')' if staged else ''}; "
         f"{'published' if summary.published else 'nothing new: not republished'}{unread}"
     )

@@ -497,3 +497,11 @@ def test_an_object_store_error_is_one_line_without_its_debug_dump(tmp_path: Path
     line = one_line(raised.value)
     assert line.startswith("Generic LocalFileSystem error: Unable to open file") and "Not a directory" in line
     assert "Debug source" not in line and "\n" not in line and len(line) < 200
+
+
+@pytest.mark.parametrize(
+    ("regencies", "shown"), [(("33.01",), "1 regency, 1 unit(s)"), (("33.01", "33.02"), "2 regencies")]
+)
+def test_the_summary_line_counts_one_regency_as_one(regencies: tuple[str, ...], shown: str) -> None:
+    summary = ProvinceSummary("run", regencies, (regencies,), (), published=True, staged=regencies)
+    assert summary_line(summary).startswith(shown)
