@@ -203,6 +203,19 @@ def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(
     assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
 
 
+def karanglo_good_then_broken(raw: Path, warehouse: Path, at: Path) -> bytes:
+    """A good BPD sheet of two at `at`, read; then a broken one (a NIK cut short) in its place, read: the bytes of the
+    good one."""
+    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
+    write_roster(at, {"BPD": good})
+    good_bytes = at.read_bytes()
+    nightly(raw_dir=raw, warehouse=warehouse)
+    write_roster(at, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # the broken one
+    return good_bytes
+
+
 @pytest.mark.parametrize("sent_again_as", ["Karanglo.xlsx", "Karanglo perbaikan.xlsx"])
 def test_a_version_sent_again_after_a_broken_one_replaced_it_counts_again(tmp_path: Path, sent_again_as: str) -> None:
     """A village's good file, then a broken one in its place, then the good one again, put back at its path or sent
@@ -211,14 +224,8 @@ def test_a_version_sent_again_after_a_broken_one_replaced_it_counts_again(tmp_pa
     kept being told to fix a row no longer in the file."""
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     path = raw / "2024-04" / "Karanglo.xlsx"
-    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
-    write_roster(path, {"BPD": good})
-    good_bytes = path.read_bytes()
-    nightly(raw_dir=raw, warehouse=warehouse)
-    write_roster(path, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})  # a NIK cut short
+    good_bytes = karanglo_good_then_broken(raw, warehouse, path)
     broken_bytes = path.read_bytes()
-    nightly(raw_dir=raw, warehouse=warehouse)
-    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # the broken one
     (raw / "2024-04" / sent_again_as).write_bytes(good_bytes)
     summary = nightly(raw_dir=raw, warehouse=warehouse)
     assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
@@ -255,6 +262,67 @@ def test_a_version_counted_for_one_sheet_and_replaced_for_another_counts_whole_w
     path.write_bytes(good_bytes)
     nightly(raw_dir=raw, warehouse=warehouse)
     assert members() == {"BPD": 1, "RT_RW": 1}
+
+
+def test_a_version_renamed_overwritten_and_put_back_under_its_new_name_counts_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The good file renamed (its content recorded as a copy under the new name), the new name overwritten with a
+    broken version, then the good one put back there: the good one counts. Its content at that path was a known copy,
+    so it had never been looked at again; a copy that sits unchanged beside a later version stays a copy."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
+    first = raw / "2024-04" / "Karanglo.xlsx"
+    write_roster(first, {"BPD": good})
+    good_bytes = first.read_bytes()
+    nightly(raw_dir=raw, warehouse=warehouse)
+    renamed = first.rename(first.with_name("Karanglo baru.xlsx"))
+    nightly(raw_dir=raw, warehouse=warehouse)  # its content under a new name: a copy
+    write_roster(renamed, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})  # a NIK cut short
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # the broken one
+    renamed.write_bytes(good_bytes)
+    said = "2024-04/Karanglo.xlsx: content sent again after another version replaced it; it counts again"
+    with caplog.at_level("INFO"):
+        nightly(raw_dir=raw, warehouse=warehouse)
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1) and said in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        nightly(raw_dir=raw, warehouse=warehouse)  # nothing new: not marked again
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
+    assert "content sent again" not in caplog.text
+
+
+def test_a_copy_left_beside_a_corrected_file_never_counts_again(tmp_path: Path) -> None:
+    """A secretary's copy of the first version stays in the folder while the file is corrected twice: the copy is no
+    content sent again (its path never held another version), the latest correction counts night after night."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    path = raw / "2024-04" / "Karanglo.xlsx"
+    good_bytes = karanglo_good_then_broken(raw, warehouse, path)
+    (raw / "2024-04" / "Karanglo salinan.xlsx").write_bytes(good_bytes)  # a copy of the first, good version
+    nightly(raw_dir=raw, warehouse=warehouse)  # the copy is new content sent again: the good one counts
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
+    write_roster(path, {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"]]})  # corrected again
+    for _ in range(2):
+        nightly(raw_dir=raw, warehouse=warehouse)
+        assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
+
+
+def test_a_version_sent_again_beside_another_file_for_its_slot_is_a_conflict(tmp_path: Path) -> None:
+    """The good file put back in the same run as another file for the same village and group: two files of one run
+    in one slot, reported on both, naming each other, as for two new files."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    path = raw / "2024-04" / "Karanglo.xlsx"
+    good_bytes = karanglo_good_then_broken(raw, warehouse, path)
+    path.write_bytes(good_bytes)
+    write_roster(path.with_name("Karanglo lain.xlsx"), {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
+    nightly(raw_dir=raw, warehouse=warehouse)
+    conflicts = view(warehouse, "validation_failures").filter(pl.col("check_name") == "file_conflict")
+    named = set(conflicts.filter(pl.col("is_current")).select("source_file", "failure_value").iter_rows())
+    assert named == {
+        ("2024-04/Karanglo.xlsx", "2024-04/Karanglo lain.xlsx"),
+        ("2024-04/Karanglo lain.xlsx", "2024-04/Karanglo.xlsx"),
+    }
 
 
 def test_content_sent_again_into_a_closed_period_waits_for_a_reopen(

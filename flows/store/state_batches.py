@@ -118,7 +118,8 @@ def mark_returned(
     runs: a run with nothing new has 0.5 s of work in all)."""
     superseded = known.filter(pl.col("superseded"))
     reused = known.group_by("source_file").len().filter(pl.col("len") > 1)  # paths that held several versions
-    back = present.join(superseded, on=["source_file", "sha256"], how="semi").join(reused, on="source_file", how="semi")
+    # superseded content at a path that held another version too: its own, or one where a copy of it was recorded
+    back = present.join(superseded, on="sha256", how="semi").join(reused, on="source_file", how="semi")
     if back.is_empty() and copies.join(superseded, on="sha256", how="semi").is_empty():
         return []
     sent = pl.concat(

@@ -113,10 +113,8 @@ def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, pe
     With `period`, only those of that period, and no follow-up (it changes no figure).
     """
     since = con.execute(
-        "select (select count(*) from ingested_files as f join runs as r using (run_id) "
-        "        left join runs as back on back.run_id = f.returned_by "  # content sent again (mark_returned.sql)
-        "        where (r.started_at > $published_at or back.started_at > $published_at)"
-        "        and ($period is null or period = $period))"
+        "select (select count(*) from ingested_files as f join version_arrivals as a using (sha256, source_file) "
+        "        where a.arrived_at > $published_at and ($period is null or f.period = $period))"
         " + (select count(*) from period_actions where acted_at > $published_at "
         "    and ($period is null or (period = $period and action <> 'follow_up')))",
         {"published_at": published_at, "period": period},

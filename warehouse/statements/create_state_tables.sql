@@ -245,5 +245,19 @@ alter table skipped_files add column if not exists reason_code varchar;
 -- that read it and the run that saw it sent again.
 alter table ingested_files add column if not exists returned_by varchar;
 alter table ingested_files add column if not exists returned_as varchar;
+
+-- One row per file version (sha256, source_file): when it arrived, the later of the run that read it and the
+-- run that saw it sent again (`arrived_at`: refresh_current.sql ranks by it, a publish is due after it), and when
+-- it last arrived at its own path (`arrived_here_at`: a copy sent again under another name left the path as it was;
+-- mark_returned.sql compares a path's versions by it).
+create or replace view version_arrivals as
+select
+    f.sha256, f.source_file,
+    greatest(r.started_at, coalesce(back.started_at, r.started_at)) as arrived_at,
+    greatest(r.started_at, coalesce(case when f.returned_as = f.source_file then back.started_at end, r.started_at))
+        as arrived_here_at
+from ingested_files as f
+join runs as r on r.run_id = f.run_id
+left join runs as back on back.run_id = f.returned_by;
 alter table skipped_files add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists alasan varchar;

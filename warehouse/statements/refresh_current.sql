@@ -14,13 +14,10 @@ from (
            row_number() over (
                partition by fg.period, fg.village_code, fg.group_code
                order by
-                   h.sha256 is not null, greatest(r.started_at, coalesce(back.started_at, r.started_at)) desc,
-                   fg.modified_at desc, fg.source_file desc
+                   h.sha256 is not null, a.arrived_at desc, fg.modified_at desc, fg.source_file desc
            ) as rank_in_slot
     from file_groups as fg
-    join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
-    join runs as r on r.run_id = f.run_id
-    left join runs as back on back.run_id = f.returned_by
+    join version_arrivals as a on a.sha256 = fg.sha256 and a.source_file = fg.source_file
     left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
     where fg.village_code <> 'BPJS'
 ) as ranked
@@ -102,9 +99,10 @@ where v.check_name <> 'file_conflict';
 delete from validation_failures where check_name = 'file_conflict';
 
 insert into validation_failures by name
-with slots as (  -- the run that first saw each version: a full refresh reads old files again, in one run
+with slots as (  -- the run that saw each version arrive: the first (a full refresh reads old files again, in
+    -- one run), or the run that saw it sent again (mark_returned.sql), where it ties with that run's files
     select g.sha256, g.source_file, g.period, g.village_code, g.group_code, g.is_current,
-           coalesce(a.run_id, f.run_id) as run_id
+           coalesce(f.returned_by, a.run_id, f.run_id) as run_id
     from file_groups as g
     join ingested_files as f using (sha256, source_file)
     left join file_arrivals as a using (sha256, source_file)
