@@ -198,7 +198,8 @@ def run_flow(
     counts = summary.counts
     console.print(
         f"files: {counts['files_loaded']} loaded, {counts['files_rejected']} rejected, "
-        f"{counts['files_superseded']} superseded, {counts['files_ignored']} ignored; "
+        f"{counts['files_superseded']} superseded, {counts['files_ignored']} ignored"
+        f"{f', {held} held for a closed period' if (held := counts.get('files_pending')) else ''}; "
         f"this run: {counts['rows_loaded']:,} rows loaded, {counts['rows_rejected']:,} rejected, "
         f"{counts['rows_skipped']:,} skipped; {counts['files_vanished']} vanished; "
         f"{counts['villages_missing']} villages sent nothing for the newest period. Warehouse: {settings.warehouse}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -91,6 +92,12 @@ def test_a_late_correction_is_held_until_accepted_and_the_trail_records_every_ac
     send_late_bpd(raw, "2024-04", LATE_BPD[:2])  # a correction for an open month counts at once
     summary = build_warehouse(raw, warehouse)
     assert "1 file(s) held for closed periods (pending_corrections): cakupan accept or reopen" in summary.warnings
+    every_run = summary.markdown().split("## Every run so far: file versions recorded")[1].split("##")[0]
+    shown = {
+        label: int(value.replace(",", "")) for label, value in re.findall(r"\| ([^|]+?) \| ([\d,]+) \|", every_run)
+    }
+    assert shown.pop("file versions recorded") == sum(shown.values())  # the statuses add up: pending among them
+    assert shown["held for a closed period (counted once reopened or accepted)"] == 1
 
     assert figures(warehouse, "2024-03").equals(as_published)  # nothing of the closed month moved
     assert batuanten_bpd(warehouse, "2024-04") == (2, 1)

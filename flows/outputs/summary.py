@@ -56,6 +56,7 @@ COUNT_TABLES = (
             "files_rejected": "rejected",
             "files_superseded": "superseded by a newer version",
             "files_ignored": "ignored",
+            "files_pending": "held for a closed period (counted once reopened or accepted)",
         },
     ),
 )

@@ -25,6 +25,7 @@ alter table runs add column if not exists latest_period varchar;  -- the newest 
 alter table runs add column if not exists files_vanished integer;  -- ingested earlier, gone from the zone now
 alter table runs add column if not exists villages_missing integer;  -- sent no file for latest_period
 alter table runs add column if not exists pii_key_source varchar;  -- where the published person_id key came from
+alter table runs add column if not exists files_pending integer;  -- of the versions recorded, held (closed period)
 alter table runs add column if not exists pii_key_check varchar;  -- keyed check of that key (not the key)
 
 create table if not exists ingested_files (

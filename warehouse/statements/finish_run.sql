@@ -12,6 +12,7 @@ set finished_at = now(),
     files_rejected = c.files_rejected,
     files_superseded = c.files_superseded,
     files_ignored = c.files_ignored,
+    files_pending = c.files_pending,
     rows_loaded = c.rows_loaded,
     rows_rejected = c.rows_rejected,
     rows_skipped = c.rows_skipped
@@ -23,6 +24,7 @@ from (
         count(*) filter (where status = 'rejected') as files_rejected,
         count(*) filter (where status = 'superseded') as files_superseded,
         count(*) filter (where status = 'ignored') as files_ignored,
+        count(*) filter (where status = 'pending') as files_pending,
         coalesce(sum(rows_loaded) filter (where run_id = $run_id), 0) as rows_loaded,
         coalesce(sum(rows_rejected) filter (where run_id = $run_id), 0) as rows_rejected,
         coalesce(sum(rows_skipped) filter (where run_id = $run_id), 0) as rows_skipped

@@ -256,6 +256,7 @@ from validation_failures;
 -- files_vanished: files ingested earlier and gone from the landing zone (their data is kept)
 -- villages_missing: villages that sent nothing for latest_period
 -- pii_key_source: where the person_id key came from (block, environment or key file)
+-- files_pending: of the versions recorded, those held for a closed period (counted once it is reopened or they are accepted); null for a run before 2026-12-08
 create table analyst.runs as
 -- the run being published ($run_id) is complete once this warehouse is in place, with the
 -- person_id key it publishes with ($pii_key_source)
