@@ -1,12 +1,14 @@
 """Mask NIKs in every text that leaves the state database: one definition for Python, polars and SQL.
 
 A NIK-like value is 12 or more digits in a row, or with only separators between them. Digits of
-any Unicode form count: every character whose NFKC form is one digit or that is a decimal digit
-(fullwidth `３`, mathematical `𝟑`, superscript `³`, circled `③`, Arabic-Indic `٣`) is first
-rewritten as its ASCII digit. A separator is any character that only spaces or joins: whitespace
-of any kind (non-breaking and ideographic spaces too), dashes, `_` and the other connectors, dots,
-apostrophes and backticks (and their fullwidth forms), invisible format characters (zero-width
-space, soft hyphen), control characters, and the marks drawn on or around the character before
+any Unicode form count: every character whose NFKC form is one digit, that is a decimal digit or that
+stands for one digit (fullwidth `３`, mathematical `𝟑`, superscript `³`, circled `③` and `❶`,
+parenthesized `⑴`, Arabic-Indic `٣`) is first rewritten as its ASCII digit. A separator is any
+character that only spaces or joins: whitespace of any kind (non-breaking and ideographic spaces
+too), dashes, `_` and the other connectors, dots, apostrophes and backticks (their fullwidth forms,
+and the curly ones Word types), blanks Unicode counts as letters (the Hangul fillers, the braille
+blank), invisible format characters (zero-width space, soft hyphen), control characters (NUL too),
+and the marks drawn on or around the character before
 (Unicode categories Mn and Me: variation selectors such as the emoji one U+FE0F, the combining
 grapheme joiner U+034F, accents, the keycap U+20E3 of `3️⃣` pasted from WhatsApp): invisible joiners
 by look, so `3️⃣3️⃣0️⃣2️⃣...` is a number. A path's `/` is not a separator, nor is a comma
@@ -59,7 +61,9 @@ ASCII_SEPARATORS = " ._-'`"  # and the control characters (tab, line breaks...)
 # spaces, dashes, connectors, format and control characters, and the marks drawn on the character before (Mn: variation
 # selectors, the combining grapheme joiner, accents) or around it (Me: the keycap of `3️⃣`), invisible joiners by look
 SEPARATOR_CATEGORIES = ("Zs", "Zl", "Zp", "Pd", "Pc", "Cf", "Cc", "Mn", "Me")
-EXTRA_SEPARATORS = "\u2212"  # MINUS SIGN, a dash by look
+# a dash by look (MINUS SIGN), the apostrophes Word's autocorrect types (U+2018, U+2019, U+02BC), and blanks that are
+# letters or symbols to Unicode (the braille blank, the Hangul fillers)
+EXTRA_SEPARATORS = "\u2212\u2018\u2019\u02bc\u2800\u3164\u115f\u1160\uffa0"
 PLANES = (range(0x80, 0x20000), range(0xE0000, 0xE1000))  # all digits and separators live here (tags are Cf)
 CONTIGUOUS = r"([0-9]{6})[0-9]{2,}([0-9]{4})"
 HIDDEN = "******"
@@ -77,7 +81,7 @@ def unicode_forms() -> tuple[dict[str, str], str]:
     """(every non-ASCII digit character -> its ASCII digit, every separator character)."""
     digits: dict[str, str] = {}
     separators = [ASCII_SEPARATORS, EXTRA_SEPARATORS, *(chr(code) for code in range(1, 0x80) if chr(code).isspace())]
-    separators += [chr(code) for code in (*range(1, 0x20), 0x7F) if not chr(code).isspace()]
+    separators += [chr(code) for code in (*range(0x20), 0x7F) if not chr(code).isspace()]
     for plane in PLANES:
         for code in plane:
             char = chr(code)
@@ -89,6 +93,8 @@ def unicode_forms() -> tuple[dict[str, str], str]:
                 digits[char] = str(unicodedata.decimal(char))
             elif len(normal) == 1 and normal in "0123456789":
                 digits[char] = normal
+            elif unicodedata.digit(char, None) is not None:  # `❶`, `⑴`, `⒈`, `🄂`: one digit in a sign
+                digits[char] = str(unicodedata.digit(char))
             elif category in SEPARATOR_CATEGORIES or (len(normal) == 1 and normal in ASCII_SEPARATORS):
                 separators.append(char)
     return digits, "".join(separators)
@@ -136,12 +142,14 @@ def compiled() -> tuple[dict[int, str], list[re.Pattern[str]]]:
 
 def is_run_id(text: str, found: re.Match[str]) -> bool:
     """Whether a UUID-shaped token of `text` is kept whole as a run's id: only one that cannot carry a NIK's digits,
-    with a letter in it, no 12 digits in a row, and no digit beside it across separators (a NIK split around it)."""
+    with a letter in it, no 12 digits in a row, no 16 joined by its dashes (a whole NIK: `33021758-0580-4001-8abc-...`),
+    and no digit of any form beside it across separators of any kind (a NIK split around it)."""
     token = found[0]
-    if not re.search(r"[a-f]", token) or re.search(r"[0-9]{12}", token):
+    if not re.search(r"[a-f]", token) or re.search(r"[0-9]{12}|[0-9](?:-?[0-9]){15}", token):
         return False
-    before, after = text[: found.start()].rstrip(ASCII_SEPARATORS), text[found.end() :].lstrip(ASCII_SEPARATORS)
-    return not (before[-1:].isdigit() or after[:1].isdigit())
+    digits, separators = unicode_forms()
+    before, after = text[: found.start()].rstrip(separators), text[found.end() :].lstrip(separators)
+    return not any(char.isdigit() or char in digits for char in before[-1:] + after[:1])
 
 
 def mask_text(text: str) -> str:
@@ -149,7 +157,8 @@ def mask_text(text: str) -> str:
 
     A run or task run id (a UUID as Prefect and `cakupan` write it, `ece3079f-d5f7-44ce-b6b4-46113243211b`) is kept
     whole, the text around it masked: one in ten holds 12 digits across its dashes, and an operator searching for a
-    run by the id its log line names found none. Only a version 4 UUID that cannot carry a NIK is kept (`is_run_id`).
+    run by the id its log line names found none. Only a version 4 UUID that cannot carry a whole NIK is kept
+    (`is_run_id`): one random id in about 220 has 16 digits joined by its dashes and is masked like any text.
     """
     ids = [found[0] for found in UUID.finditer(text) if is_run_id(text, found)] if ID_MARK not in text else []
     if ids:  # each id stands as one mark, neither a digit nor a separator, while the text is masked
@@ -184,7 +193,7 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
     found = patterns()
     ascii_digits, digits = ascii_digits_of(value)
     number_only = ascii_digits.str.contains(f"^{found['nik_number_only']}$")
-    return (
+    masked = (
         pl.when(number_only & (digits.str.len_chars() >= MIN_DIGITS))
         .then(shown_digits(digits))
         .otherwise(
@@ -193,6 +202,8 @@ def mask_nik(value: pl.Expr) -> pl.Expr:
             .str.replace_all(CUT, HIDDEN, literal=True)
         )
     )
+    # as mask_text and `masked`: a text with no other digit form and no 12 digits at all is left as it is
+    return pl.when((ascii_digits != value) | value.str.contains(found["nik_candidate"])).then(masked).otherwise(value)
 
 
 def mask_id_cell(value: pl.Expr) -> pl.Expr:
