@@ -448,8 +448,7 @@ def ingest_and_publish(
             if copies.height:
                 state_batches.record_copies(con, copies, run_id)
             present = discovered.filter(discover.readable()).join(unread, on="source_file", how="anti")
-            for path in state_batches.mark_returned(con, known, present, copies, run_id):
-                log.info("%s: content sent again after another version replaced it; it counts again", mask_text(path))
+            sent_again = state_batches.record_arrivals(con, known, present, found, run_id)
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)
             last = state_runs.last_publish(con)
@@ -462,6 +461,10 @@ def ingest_and_publish(
             rebuilt = last is not None and last.fingerprint != fingerprint  # views, statements, reference, settings
             if not current:  # else nothing was recorded since the last publish: the current versions stand
                 state_current.refresh_current(con, run_id)
+            for path, came_as in state_batches.counting_again(con, sent_again):
+                came = "" if came_as == path else f" (sent as {came_as})"
+                said = f"{path}: content sent again after another version replaced it; it counts again{came}"
+                log.info("%s", mask_text(said))
             checks = state_runs.record_checks(con, run_id, latest, gazetteer.villages.height, len(vanished))
             counts = state_runs.finish_run(con, run_id, "publishing")
             rejections = state_current.rejected_files(con)

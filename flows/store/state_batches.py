@@ -7,8 +7,7 @@ import polars as pl
 
 from flows.ingest.outcomes import COUNT_COLUMNS, BatchOutcome
 from flows.ingest.reasons import REASON_COLUMNS, SAME_CONTENT, passing_note
-from flows.settings import STATEMENTS_DIR
-from flows.store.sql import query_frame, registered, run_script, split_statements, transaction
+from flows.store.sql import query_frame, registered, run_script, transaction
 from flows.store.state_exports import for_each_export
 from schemas.exports import EXPORTS
 
@@ -34,7 +33,7 @@ def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame
     `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again. `grouped`: its content
     holds slots in file_groups (it was placed and read): the same bytes under another path are a copy of it.
     `copy`: recorded as a copy of content under another path (record_copies), not read. `superseded`: a roster
-    version with a group that no longer counts (`mark_returned` looks for its content sent again).
+    version with a group that no longer counts (`record_arrivals` finds its content sent again).
     """
     return query_frame(con, KNOWN_VERSIONS, {"retries": retries, "copy_code": SAME_CONTENT.code})
 
@@ -109,29 +108,40 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id, retries=0)
 
 
-def mark_returned(
-    con: duckdb.DuckDBPyConnection, known: pl.DataFrame, present: pl.DataFrame, copies: pl.DataFrame, run_id: str
-) -> list[str]:
-    """Versions that no longer counted and whose content this run finds sent again (mark_returned.sql): they count
-    again from this run. `known`: known_versions; `present`: the zone's readable files (source_file, sha256);
-    `copies`: the new copies. Nothing is asked of the state when no superseded content is in the zone again (most
-    runs: a run with nothing new has 0.5 s of work in all)."""
-    superseded = known.filter(pl.col("superseded"))
-    reused = known.group_by("source_file").len().filter(pl.col("len") > 1)  # paths that held several versions
-    # superseded content at a path that held another version too: its own, or one where a copy of it was recorded
-    back = present.join(superseded, on="sha256", how="semi").join(reused, on="source_file", how="semi")
-    if back.is_empty() and copies.join(superseded, on="sha256", how="semi").is_empty():
+def record_arrivals(
+    con: duckdb.DuckDBPyConnection, known: pl.DataFrame, present: pl.DataFrame, found: pl.DataFrame, run_id: str
+) -> pl.DataFrame:
+    """Record the paths of the zone holding other content than when a run last looked, or new (path_contents): the
+    arrivals by which the newest sent counts. `present`: the zone's readable files this run reads now or knows
+    (source_file, sha256); `found`: every file in the zone (source_file). Content gone from its path and found at a
+    new one is a rename (`moved`), no arrival. Returns the versions that no longer counted whose content arrived
+    again (source_file, sha256, came_as): `counting_again` tells which count once the run has decided. A run with
+    nothing new asks the state nothing here."""
+    now = query_frame(con, "select source_file, sha256 from path_now")  # kept through a full refresh
+    arrived = present.select("source_file", "sha256").join(now, on=["source_file", "sha256"], how="anti")
+    if arrived.is_empty():
+        return arrived.with_columns(came_as=pl.lit(None, pl.String))
+    gone = now.join(found, on="source_file", how="anti")
+    moved = pl.col("sha256").is_in(gone["sha256"].implode()) & ~pl.col("source_file").is_in(now["source_file"])
+    recorded = arrived.with_columns(run_id=pl.lit(run_id), moved=moved)
+    with registered(con, {"arrived": recorded}), transaction(con):
+        con.execute("insert into path_contents by name select * from arrived")
+    superseded = known.filter(pl.col("superseded")).select("source_file", "sha256")
+    sent = recorded.filter(~pl.col("moved")).select(came_as="source_file", sha256="sha256")
+    return superseded.join(sent, on="sha256")
+
+
+def counting_again(con: duckdb.DuckDBPyConnection, sent_again: pl.DataFrame) -> list[tuple[str, str]]:
+    """(path, came as) of the versions `record_arrivals` found sent again that count now (a closed period holds them
+    until it is reopened, and a newer file in the same run outranks them)."""
+    if sent_again.is_empty():
         return []
-    sent = pl.concat(
-        [
-            present.select("source_file", "sha256", copy=pl.lit(False)),
-            copies.select("source_file", "sha256", copy=pl.lit(True)),
-        ]
-    )
-    with registered(con, {"sent": sent}), transaction(con):
-        (statement,) = split_statements((STATEMENTS_DIR / "mark_returned.sql").read_text())
-        returned = con.execute(statement, {"run_id": run_id}).fetchall()  # its RETURNING: what counts again
-    return sorted(path for (path,) in returned)
+    with registered(con, {"sent_again": sent_again}):
+        counting = con.execute(
+            "select s.source_file, min(s.came_as) from sent_again as s "
+            "join file_groups as g using (sha256, source_file) where g.is_current group by s.source_file order by 1"
+        ).fetchall()
+    return [(str(path), str(came_as)) for path, came_as in counting]
 
 
 def record_skipped(con: duckdb.DuckDBPyConnection, skipped: pl.DataFrame, run_id: str) -> None:

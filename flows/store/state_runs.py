@@ -107,14 +107,16 @@ def published_is_current(con: duckdb.DuckDBPyConnection, last: LastPublish | Non
 
 
 def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, period: str | None = None) -> int:
-    """File versions recorded (or sent again) by runs, and period actions taken, after the run that published at
-    `published_at`.
+    """File versions recorded and content arrived at a path (path_arrivals: sent again too) in runs, and period
+    actions taken, after the run that published at `published_at`.
 
     With `period`, only those of that period, and no follow-up (it changes no figure).
     """
     since = con.execute(
-        "select (select count(*) from ingested_files as f join version_arrivals as a using (sha256, source_file) "
-        "        where a.arrived_at > $published_at and ($period is null or f.period = $period))"
+        "select (select count(*) from ingested_files as f join runs as r using (run_id) "
+        "        where r.started_at > $published_at and ($period is null or f.period = $period))"
+        " + (select count(*) from path_arrivals as a where a.arrived_at > $published_at and ($period is null or exists "
+        "    (select 1 from ingested_files as f where f.sha256 = a.sha256 and f.period = $period)))"  # sent again
         " + (select count(*) from period_actions where acted_at > $published_at "
         "    and ($period is null or (period = $period and action <> 'follow_up')))",
         {"published_at": published_at, "period": period},

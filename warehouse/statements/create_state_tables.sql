@@ -241,24 +241,46 @@ alter table ingested_files add column if not exists reason_params varchar;
 alter table ingested_sheets add column if not exists reason_code varchar;
 alter table ingested_sheets add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists reason_code varchar;
--- The run that saw a version's content sent again after another version had replaced it, and the path it came
--- as (its own, or a copy's) (mark_returned.sql): refresh_current.sql ranks a version by the later of the run
--- that read it and the run that saw it sent again.
-alter table ingested_files add column if not exists returned_by varchar;
-alter table ingested_files add column if not exists returned_as varchar;
+-- What each path of the landing zone held, run by run: a row when a run finds a path holding other content
+-- than when last recorded here, or a path new to the state (state_batches.record_arrivals, before the run reads
+-- anything). A file put back as it was and the same bytes under a new name are arrivals; a file that sits
+-- unchanged, or vanishes and comes back unchanged, is none; a file renamed (its content gone from the path that
+-- held it, found at a path new to the state, in one run) is `moved`: where it is now, not content sent again.
+-- "The newest sent counts" (refresh_current.sql) ranks a version by its content's latest arrival at any path
+-- (content_arrivals).
+create table if not exists path_contents (
+    source_file varchar not null,
+    sha256 varchar not null,
+    run_id varchar not null,
+    moved boolean not null default false
+);
+-- a state from before 2026-12-08: each version and copy arrived at its path when it was read or recorded
+insert into path_contents by name
+select source_file, sha256, run_id from ingested_files where not exists (select 1 from path_contents);
+alter table ingested_files drop column if exists returned_by;  -- 2026-12-07's record of content sent again
+alter table ingested_files drop column if exists returned_as;
 
--- One row per file version (sha256, source_file): when it arrived, the later of the run that read it and the
--- run that saw it sent again (`arrived_at`: refresh_current.sql ranks by it, a publish is due after it), and when
--- it last arrived at its own path (`arrived_here_at`: a copy sent again under another name left the path as it was;
--- mark_returned.sql compares a path's versions by it).
-create or replace view version_arrivals as
-select
-    f.sha256, f.source_file,
-    greatest(r.started_at, coalesce(back.started_at, r.started_at)) as arrived_at,
-    greatest(r.started_at, coalesce(case when f.returned_as = f.source_file then back.started_at end, r.started_at))
-        as arrived_here_at
-from ingested_files as f
-join runs as r on r.run_id = f.run_id
-left join runs as back on back.run_id = f.returned_by;
+-- One row per arrival (path_contents), with the start of the run that found it.
+create or replace view path_arrivals as
+select p.source_file, p.sha256, p.run_id, p.moved, r.started_at as arrived_at
+from path_contents as p
+join runs as r using (run_id);
+
+-- One row per path: the content it held when a run last looked (what a path holds "now" to the next run).
+create or replace view path_now as
+select source_file, arg_max(sha256, arrived_at) as sha256
+from path_arrivals
+group by source_file;
+
+-- One row per content (sha256): its latest arrival at any path (a rename is none), the run that found it and
+-- the path it came as (its own path first, when it came at several in one run).
+create or replace view content_arrivals as
+select a.sha256, max(a.arrived_at) as arrived_at,
+       arg_max(a.run_id, a.arrived_at) as run_id,
+       arg_max(a.source_file, (a.arrived_at, f.source_file is not null)) as came_as
+from path_arrivals as a
+left join ingested_files as f on f.sha256 = a.sha256 and f.source_file = a.source_file and f.status <> 'ignored'
+where not a.moved
+group by a.sha256;
 alter table skipped_files add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists alasan varchar;

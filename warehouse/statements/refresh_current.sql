@@ -1,7 +1,7 @@
--- Decide which roster version is current for each (period, village, group): the one that
--- arrived in the latest run (read then, or sent again then: mark_returned.sql), and among files
--- of one run the most recently modified (ties broken by path; two files of one run in one slot
--- are also reported as a conflict).
+-- Decide which roster version is current for each (period, village, group): the newest sent, the
+-- one whose content arrived in the latest run (read then, or its bytes found again at a path then:
+-- put back, copied, renamed; content_arrivals), and among files of one run the most recently
+-- modified (ties broken by path; two files of one run in one slot are also reported as a conflict).
 -- Older versions become 'superseded' once none of their groups is current, naming the file
 -- that replaced them; their failures stay, marked as history.
 -- Issue 21: a version held by a closed period (the state view held_versions,
@@ -14,10 +14,13 @@ from (
            row_number() over (
                partition by fg.period, fg.village_code, fg.group_code
                order by
-                   h.sha256 is not null, a.arrived_at desc, fg.modified_at desc, fg.source_file desc
+                   h.sha256 is not null, coalesce(a.arrived_at, r.started_at) desc, fg.modified_at desc,
+                   fg.source_file desc
            ) as rank_in_slot
     from file_groups as fg
-    join version_arrivals as a on a.sha256 = fg.sha256 and a.source_file = fg.source_file
+    join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
+    join runs as r on r.run_id = f.run_id
+    left join content_arrivals as a on a.sha256 = fg.sha256
     left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
     where fg.village_code <> 'BPJS'
 ) as ranked
@@ -99,19 +102,20 @@ where v.check_name <> 'file_conflict';
 delete from validation_failures where check_name = 'file_conflict';
 
 insert into validation_failures by name
-with slots as (  -- the run that saw each version arrive: the first (a full refresh reads old files again, in
-    -- one run), or the run that saw it sent again (mark_returned.sql), where it ties with that run's files
+with slots as (  -- the run in which each version's content last arrived (not the run that read it: a full
+    -- refresh reads old files again, in one run), and the path it came as
     select g.sha256, g.source_file, g.period, g.village_code, g.group_code, g.is_current,
-           coalesce(f.returned_by, a.run_id, f.run_id) as run_id
+           coalesce(c.run_id, a.run_id, f.run_id) as run_id, coalesce(c.came_as, g.source_file) as came_as
     from file_groups as g
     join ingested_files as f using (sha256, source_file)
     left join file_arrivals as a using (sha256, source_file)
+    left join content_arrivals as c using (sha256)
     where g.village_code <> 'BPJS'
 )
 
 select
     a.run_id, a.period, a.source_file, a.sha256, a.group_code, k.column_name, k.check_name, k.severity,
-    b.source_file as failure_value, k.message, a.is_current or b.is_current as is_current
+    b.came_as as failure_value, k.message, a.is_current or b.is_current as is_current
 from slots as a
 join slots as b
     on b.period = a.period and b.village_code = a.village_code and b.group_code = a.group_code
