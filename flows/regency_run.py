@@ -461,7 +461,7 @@ def ingest_and_publish(
             rebuilt = last is not None and last.fingerprint != fingerprint  # views, statements, reference, settings
             if not current:  # else nothing was recorded since the last publish: the current versions stand
                 state_current.refresh_current(con, run_id)
-            for path, came_as in state_batches.counting_again(con, sent_again):
+            for path, came_as in state_batches.counting_again(con, sent_again, run_id):
                 came = "" if came_as == path else f" (sent as {came_as})"
                 said = f"{path}: content sent again after another version replaced it; it counts again{came}"
                 log.info("%s", mask_text(said))

@@ -360,6 +360,18 @@ COUNTS = {"A": (2, 1), "B": (1, 1), "C": (3, 1)}
         pytest.param(  # deleted and put back unchanged: nothing was sent
             "put K A; run; put K C; run; rm K; run; put K C; run", "C", id="removed-and-back"
         ),
+        pytest.param(  # cleared away, then sent again days later under a new name: sent, not a rename
+            "put K A; put K2 B; run; rm K; run; put K3 A; run", "A", id="removed-then-sent-anew"
+        ),
+        pytest.param(  # the old file kept as a backup and the new one in its place, in one run (an older time too)
+            "put K A; run; mv K lama; put K B; age K; run", "B", id="backup-renamed-beside-the-new"
+        ),
+        pytest.param(  # the old file dropped in the next month's folder is no arrival in this one
+            "put K A; run; put K B; run; put 2024-05/Karanglo A; run", "B", id="copy-in-another-month"
+        ),
+        pytest.param(  # nor in the branch's folder, where it is rejected as no BPJS export
+            "put K A; run; put K B; run; put 2024-04/BPJS/Karanglo A; run", "B", id="copy-in-the-bpjs-folder"
+        ),
     ],
 )
 def test_the_newest_sent_counts_whatever_the_files_went_through(tmp_path: Path, steps: str, counted: str) -> None:
@@ -379,9 +391,10 @@ def test_the_newest_sent_counts_whatever_the_files_went_through(tmp_path: Path, 
         write_roster(tmp_path / "sent" / f"{letter}.xlsx", {"BPD": rows})
     for step in steps.split("; "):
         verb, *names = step.split()
-        if verb == "put":
-            month.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(tmp_path / "sent" / f"{names[1]}.xlsx", month / f"Karanglo {names[0]}.xlsx")
+        if verb == "put":  # a name with a folder is a path under the landing zone
+            target = raw / f"{names[0]}.xlsx" if "/" in names[0] else month / f"Karanglo {names[0]}.xlsx"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tmp_path / "sent" / f"{names[1]}.xlsx", target)
         elif verb == "mv":
             (month / f"Karanglo {names[0]}.xlsx").rename(month / f"Karanglo {names[1]}.xlsx")
         elif verb == "rm":
@@ -398,7 +411,31 @@ def test_the_newest_sent_counts_whatever_the_files_went_through(tmp_path: Path, 
         else:
             settings = Settings(raw, warehouse, workers=1, quiet_seconds=0.0)
             run_pipeline(settings, f"refresh-{verb}", RunOptions(allow_empty=True, full_refresh=True))
-    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == COUNTS[counted]
+    april = view(warehouse, "coverage_by_group").filter(pl.col("period") == "2024-04")
+    assert april.select("members", "enrolled").row(0) == COUNTS[counted]
+    conflicts = view(warehouse, "validation_failures").filter(pl.col("check_name") == "file_conflict")
+    assert conflicts.filter(pl.col("is_current")).is_empty()  # none of these sequences sends two files in one run
+
+
+def test_a_rejected_file_put_back_is_asked_for_again(tmp_path: Path) -> None:
+    """An unreadable file replaced by a good one, then put back over it: its rejection is a correction to ask for
+    again (it stayed history: the rejection went by the run that read each version, a review found)."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    path = raw / "2024-04" / "Karanglo.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a workbook")
+    nightly(raw_dir=raw, warehouse=warehouse)
+    write_roster(path, {"BPD": SENT_ROSTERS["A"]})
+    nightly(raw_dir=raw, warehouse=warehouse)
+
+    def rejection_current() -> list[bool]:
+        failures = view(warehouse, "validation_failures").filter(pl.col("check_name") == "file_rejected")
+        return failures["is_current"].to_list()
+
+    assert rejection_current() == [False]
+    path.write_bytes(b"not a workbook")
+    nightly(raw_dir=raw, warehouse=warehouse)
+    assert rejection_current() == [True]
 
 
 def test_content_sent_again_into_a_closed_period_waits_for_a_reopen(

@@ -111,35 +111,42 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
 def record_arrivals(
     con: duckdb.DuckDBPyConnection, known: pl.DataFrame, present: pl.DataFrame, found: pl.DataFrame, run_id: str
 ) -> pl.DataFrame:
-    """Record the paths of the zone holding other content than when a run last looked, or new (path_contents): the
-    arrivals by which the newest sent counts. `present`: the zone's readable files this run reads now or knows
-    (source_file, sha256); `found`: every file in the zone (source_file). Content gone from its path and found at a
-    new one is a rename (`moved`), no arrival. Returns the versions that no longer counted whose content arrived
-    again (source_file, sha256, came_as): `counting_again` tells which count once the run has decided. A run with
-    nothing new asks the state nothing here."""
-    now = query_frame(con, "select source_file, sha256 from path_now")  # kept through a full refresh
-    arrived = present.select("source_file", "sha256").join(now, on=["source_file", "sha256"], how="anti")
-    if arrived.is_empty():
-        return arrived.with_columns(came_as=pl.lit(None, pl.String))
-    gone = now.join(found, on="source_file", how="anti")
-    moved = pl.col("sha256").is_in(gone["sha256"].implode()) & ~pl.col("source_file").is_in(now["source_file"])
-    recorded = arrived.with_columns(run_id=pl.lit(run_id), moved=moved)
-    with registered(con, {"arrived": recorded}), transaction(con):
-        con.execute("insert into path_contents by name select * from arrived")
-    superseded = known.filter(pl.col("superseded")).select("source_file", "sha256")
-    sent = recorded.filter(~pl.col("moved")).select(came_as="source_file", sha256="sha256")
-    return superseded.join(sent, on="sha256")
+    """Record the paths of the zone that changed since a run last looked (path_contents): content sent (new, or
+    other than the path last held: the arrivals by which the newest sent counts), a rename (content that left its
+    path in this run, found at a path new to the state), a file back unchanged, a path gone. `present`: the zone's
+    readable files this run reads now or knows (source_file, sha256); `found`: every file in the zone. Returns the
+    versions that no longer counted whose content was sent (source_file, sha256), for `counting_again`. A run with
+    nothing new writes nothing here."""
+    files = present.select("source_file", "sha256")
+    now = query_frame(con, "select source_file, sha256, present from path_now")  # kept through a full refresh
+    there = now.filter(pl.col("present")).select("source_file", "sha256")
+    changed = files.join(there, on=["source_file", "sha256"], how="anti")
+    left = there.join(files, on=["source_file", "sha256"], how="anti")  # content no longer where it was
+    gone = left.join(found, on="source_file", how="anti").select("source_file", sha256=pl.lit(""), sent=pl.lit(False))
+    renamed = pl.col("sha256").is_in(left["sha256"].implode()) & ~pl.col("source_file").is_in(
+        now["source_file"].implode()
+    )
+    back = changed.join(now, on=["source_file", "sha256"], how="semi")["source_file"].implode()
+    rows = pl.concat([changed.with_columns(sent=~(renamed | pl.col("source_file").is_in(back))), gone])
+    if not rows.is_empty():
+        with registered(con, {"arrived": rows.with_columns(run_id=pl.lit(run_id))}), transaction(con):
+            con.execute("insert into path_contents by name select * from arrived")
+    sent = rows.filter(pl.col("sent")).select("sha256")
+    return known.filter(pl.col("superseded")).select("source_file", "sha256").join(sent, on="sha256", how="semi")
 
 
-def counting_again(con: duckdb.DuckDBPyConnection, sent_again: pl.DataFrame) -> list[tuple[str, str]]:
-    """(path, came as) of the versions `record_arrivals` found sent again that count now (a closed period holds them
-    until it is reopened, and a newer file in the same run outranks them)."""
+def counting_again(con: duckdb.DuckDBPyConnection, sent_again: pl.DataFrame, run_id: str) -> list[tuple[str, str]]:
+    """(path, came as) of the versions `record_arrivals` found sent again that count now, by an arrival of this run
+    (a closed period holds them until it is reopened, a newer file of the same run outranks them, and a copy in
+    another month is none)."""
     if sent_again.is_empty():
         return []
     with registered(con, {"sent_again": sent_again}):
         counting = con.execute(
-            "select s.source_file, min(s.came_as) from sent_again as s "
-            "join file_groups as g using (sha256, source_file) where g.is_current group by s.source_file order by 1"
+            "select distinct s.source_file, a.came_as from sent_again as s "
+            "join file_groups as g using (sha256, source_file) join version_arrivals as a using (sha256, source_file) "
+            "where g.is_current and a.run_id = $run_id order by all",
+            {"run_id": run_id},
         ).fetchall()
     return [(str(path), str(came_as)) for path, came_as in counting]
 

@@ -115,8 +115,9 @@ def unpublished_changes(con: duckdb.DuckDBPyConnection, published_at: object, pe
     since = con.execute(
         "select (select count(*) from ingested_files as f join runs as r using (run_id) "
         "        where r.started_at > $published_at and ($period is null or f.period = $period))"
-        " + (select count(*) from path_arrivals as a where a.arrived_at > $published_at and ($period is null or exists "
-        "    (select 1 from ingested_files as f where f.sha256 = a.sha256 and f.period = $period)))"  # sent again
+        " + (select count(*) from path_arrivals as a where a.sent and a.arrived_at > $published_at"  # sent again
+        "    and ($period is null or exists (select 1 from ingested_files as f"
+        "    where f.sha256 = a.sha256 and f.period = $period)))"
         " + (select count(*) from period_actions where acted_at > $published_at "
         "    and ($period is null or (period = $period and action <> 'follow_up')))",
         {"published_at": published_at, "period": period},

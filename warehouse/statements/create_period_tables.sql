@@ -88,3 +88,21 @@ where g.action = 'close'
       select 1 from period_actions as accepted
       where accepted.action = 'accept' and accepted.sha256 = g.sha256 and accepted.action_id > g.action_id
   );
+
+-- path_contents (create_state_tables.sql) for a state from before 2026-12-08: each version and copy arrived at
+-- its path when a run first saw it (file_arrivals: a full refresh reads every file again in one run), and content
+-- sent again arrived where 2026-12-07's marks say (returned_by, returned_as, dropped once carried over).
+alter table ingested_files add column if not exists returned_by varchar;
+alter table ingested_files add column if not exists returned_as varchar;
+insert into path_contents by name
+select source_file, sha256, run_id
+from (
+    select f.source_file, f.sha256, coalesce(a.run_id, f.run_id) as run_id
+    from ingested_files as f
+    left join file_arrivals as a using (sha256, source_file)
+    union all
+    select returned_as, sha256, returned_by from ingested_files where returned_by is not null
+)
+where not exists (select 1 from path_contents);
+alter table ingested_files drop column returned_by;
+alter table ingested_files drop column returned_as;

@@ -241,46 +241,49 @@ alter table ingested_files add column if not exists reason_params varchar;
 alter table ingested_sheets add column if not exists reason_code varchar;
 alter table ingested_sheets add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists reason_code varchar;
--- What each path of the landing zone held, run by run: a row when a run finds a path holding other content
--- than when last recorded here, or a path new to the state (state_batches.record_arrivals, before the run reads
--- anything). A file put back as it was and the same bytes under a new name are arrivals; a file that sits
--- unchanged, or vanishes and comes back unchanged, is none; a file renamed (its content gone from the path that
--- held it, found at a path new to the state, in one run) is `moved`: where it is now, not content sent again.
--- "The newest sent counts" (refresh_current.sql) ranks a version by its content's latest arrival at any path
--- (content_arrivals).
+-- What each path of the landing zone held, run by run (state_batches.record_arrivals, before the run reads
+-- anything): a row when a run finds a path holding other content than when last recorded, a path new to the
+-- state, or a path gone (sha256 ''). `sent`: content sent there, an arrival by which "the newest sent counts"
+-- (version_arrivals): a file put back as it was, the same bytes under a new name. Not sent: a file renamed (its
+-- content left the path that held it in the same run, and the new path is new to the state), a file back
+-- unchanged after it was gone, a path gone.
 create table if not exists path_contents (
     source_file varchar not null,
     sha256 varchar not null,
     run_id varchar not null,
-    moved boolean not null default false
+    sent boolean not null default true
 );
--- a state from before 2026-12-08: each version and copy arrived at its path when it was read or recorded
-insert into path_contents by name
-select source_file, sha256, run_id from ingested_files where not exists (select 1 from path_contents);
-alter table ingested_files drop column if exists returned_by;  -- 2026-12-07's record of content sent again
-alter table ingested_files drop column if exists returned_as;
 
--- One row per arrival (path_contents), with the start of the run that found it.
+-- One row per path_contents row, with the start of the run that found it.
 create or replace view path_arrivals as
-select p.source_file, p.sha256, p.run_id, p.moved, r.started_at as arrived_at
+select p.source_file, p.sha256, p.run_id, p.sent, r.started_at as arrived_at
 from path_contents as p
 join runs as r using (run_id);
 
--- One row per path: the content it held when a run last looked (what a path holds "now" to the next run).
+-- One row per path: the content it last held, and whether it was there when a run last looked.
 create or replace view path_now as
-select source_file, arg_max(sha256, arrived_at) as sha256
+select
+    source_file,
+    arg_max(sha256, arrived_at) filter (where sha256 <> '') as sha256,
+    arg_max(sha256 <> '', arrived_at) as present
 from path_arrivals
 group by source_file;
 
--- One row per content (sha256): its latest arrival at any path (a rename is none), the run that found it and
--- the path it came as (its own path first, when it came at several in one run).
-create or replace view content_arrivals as
-select a.sha256, max(a.arrived_at) as arrived_at,
-       arg_max(a.run_id, a.arrived_at) as run_id,
-       arg_max(a.source_file, (a.arrived_at, f.source_file is not null)) as came_as
-from path_arrivals as a
-left join ingested_files as f on f.sha256 = a.sha256 and f.source_file = a.source_file and f.status <> 'ignored'
-where not a.moved
-group by a.sha256;
+-- One row per file version (a copy aside): its content's latest arrival (sent) at its own path or at a path where
+-- a copy of it was recorded in its month, the run that found it and the path it came as (its own first). A copy
+-- in another month's folder, or bytes rejected elsewhere (a village's file in the BPJS folder), are no arrival
+-- of this version. refresh_current.sql ranks by `arrived_at`: the newest sent counts.
+create or replace view version_arrivals as
+select
+    v.sha256, v.source_file, max(a.arrived_at) as arrived_at,
+    arg_max(a.run_id, (a.arrived_at, a.source_file = v.source_file, a.source_file)) as run_id,
+    arg_max(a.source_file, (a.arrived_at, a.source_file = v.source_file, a.source_file)) as came_as
+from ingested_files as v
+join ingested_files as at_path
+    on at_path.sha256 = v.sha256 and at_path.period is not distinct from v.period
+    and (at_path.source_file = v.source_file or at_path.reason_code = 'same_content')
+join path_arrivals as a on a.sha256 = at_path.sha256 and a.source_file = at_path.source_file and a.sent
+where v.reason_code is distinct from 'same_content'
+group by v.sha256, v.source_file;
 alter table skipped_files add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists alasan varchar;

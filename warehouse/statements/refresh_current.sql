@@ -1,6 +1,6 @@
 -- Decide which roster version is current for each (period, village, group): the newest sent, the
--- one whose content arrived in the latest run (read then, or its bytes found again at a path then:
--- put back, copied, renamed; content_arrivals), and among files of one run the most recently
+-- one whose content arrived in the latest run (read then, or its bytes sent again then: put back,
+-- copied; version_arrivals), and among files of one run the most recently
 -- modified (ties broken by path; two files of one run in one slot are also reported as a conflict).
 -- Older versions become 'superseded' once none of their groups is current, naming the file
 -- that replaced them; their failures stay, marked as history.
@@ -20,7 +20,7 @@ from (
     from file_groups as fg
     join ingested_files as f on f.sha256 = fg.sha256 and f.source_file = fg.source_file
     join runs as r on r.run_id = f.run_id
-    left join content_arrivals as a on a.sha256 = fg.sha256
+    left join version_arrivals as a on a.sha256 = fg.sha256 and a.source_file = fg.source_file
     left join held_versions as h on h.sha256 = fg.sha256 and h.group_code = fg.group_code
     where fg.village_code <> 'BPJS'
 ) as ranked
@@ -76,17 +76,17 @@ from (
 ) as lost
 where f.status in ('loaded', 'superseded', 'pending') and lost.sha256 = f.sha256 and lost.source_file = f.source_file;
 
--- a row's failure counts while its group's version does; a rejected file's, until a later
--- version of the same file arrives
+-- a row's failure counts while its group's version does; a rejected file's, until other content
+-- arrives at its path after it last did (the rejected file put back is rejected again)
 update validation_failures as v
 set is_current = case
     when v.check_name = 'file_rejected' then not exists (
         select 1
-        from ingested_files as rejected
-        join runs as rejected_run on rejected_run.run_id = rejected.run_id
-        join ingested_files as later on later.source_file = rejected.source_file and later.sha256 <> rejected.sha256
-        join runs as later_run on later_run.run_id = later.run_id and later_run.started_at > rejected_run.started_at
-        where rejected.sha256 = v.sha256 and rejected.source_file = v.source_file
+        from path_arrivals as later
+        where later.source_file = v.source_file and later.sha256 not in (v.sha256, '') and later.arrived_at > (
+            select max(mine.arrived_at) from path_arrivals as mine
+            where mine.source_file = v.source_file and mine.sha256 = v.sha256
+        )
     )
     else coalesce(
         (select g.is_current from file_groups g where g.sha256 = v.sha256 and g.group_code = v.group_code),
@@ -109,7 +109,7 @@ with slots as (  -- the run in which each version's content last arrived (not th
     from file_groups as g
     join ingested_files as f using (sha256, source_file)
     left join file_arrivals as a using (sha256, source_file)
-    left join content_arrivals as c using (sha256)
+    left join version_arrivals as c using (sha256, source_file)
     where g.village_code <> 'BPJS'
 )
 
