@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -203,16 +205,26 @@ def test_a_file_arriving_in_a_later_run_supersedes_even_with_an_older_timestamp(
     assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)
 
 
-def karanglo_good_then_broken(raw: Path, warehouse: Path, at: Path) -> bytes:
-    """A good BPD sheet of two at `at`, read; then a broken one (a NIK cut short) in its place, read: the bytes of the
-    good one."""
-    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
-    write_roster(at, {"BPD": good})
+SENT_ROSTERS = {  # (members, enrolled) of BPD: A (2, 1), B broken (1, 1: a NIK cut short), C (3, 1)
+    "A": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]],
+    "B": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]],
+    "C": [
+        [ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"],
+        [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""],
+        [CITRA, "Citra", "P", "Anggota BPD", "Belum", ""],
+    ],
+}
+COUNTS = {"A": (2, 1), "B": (1, 1), "C": (3, 1)}
+
+
+def karanglo_good_then_broken(warehouse: Path, at: Path, run: Callable[[], object]) -> bytes:
+    """Roster A (good) at `at`, `run`; then B (broken: a NIK cut short) in its place, `run`: the bytes of A."""
+    write_roster(at, {"BPD": SENT_ROSTERS["A"]})
     good_bytes = at.read_bytes()
-    nightly(raw_dir=raw, warehouse=warehouse)
-    write_roster(at, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})
-    nightly(raw_dir=raw, warehouse=warehouse)
-    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # the broken one
+    run()
+    write_roster(at, {"BPD": SENT_ROSTERS["B"]})
+    run()
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == COUNTS["B"]
     return good_bytes
 
 
@@ -224,7 +236,7 @@ def test_a_version_sent_again_after_a_broken_one_replaced_it_counts_again(tmp_pa
     kept being told to fix a row no longer in the file."""
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     path = raw / "2024-04" / "Karanglo.xlsx"
-    good_bytes = karanglo_good_then_broken(raw, warehouse, path)
+    good_bytes = karanglo_good_then_broken(warehouse, path, partial(nightly, raw_dir=raw, warehouse=warehouse))
     broken_bytes = path.read_bytes()
     (raw / "2024-04" / sent_again_as).write_bytes(good_bytes)
     summary = nightly(raw_dir=raw, warehouse=warehouse)
@@ -271,16 +283,15 @@ def test_a_version_renamed_overwritten_and_put_back_under_its_new_name_counts_ag
     broken version, then the good one put back there: the good one counts. Its content at that path was a known copy,
     so it had never been looked at again; a copy that sits unchanged beside a later version stays a copy."""
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
-    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
     first = raw / "2024-04" / "Karanglo.xlsx"
-    write_roster(first, {"BPD": good})
+    write_roster(first, {"BPD": SENT_ROSTERS["A"]})
     good_bytes = first.read_bytes()
     nightly(raw_dir=raw, warehouse=warehouse)
     renamed = first.rename(first.with_name("Karanglo baru.xlsx"))
     nightly(raw_dir=raw, warehouse=warehouse)  # its content under a new name: a copy
-    write_roster(renamed, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})  # a NIK cut short
+    write_roster(renamed, {"BPD": SENT_ROSTERS["B"]})  # a NIK cut short
     nightly(raw_dir=raw, warehouse=warehouse)
-    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (1, 1)  # the broken one
+    assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == COUNTS["B"]
     renamed.write_bytes(good_bytes)
     said = "2024-04/Karanglo.xlsx: content sent again after another version replaced it; it counts again"
     with caplog.at_level("INFO"):
@@ -298,7 +309,7 @@ def test_a_copy_left_beside_a_corrected_file_never_counts_again(tmp_path: Path) 
     content sent again (its path never held another version), the latest correction counts night after night."""
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     path = raw / "2024-04" / "Karanglo.xlsx"
-    good_bytes = karanglo_good_then_broken(raw, warehouse, path)
+    good_bytes = karanglo_good_then_broken(warehouse, path, partial(nightly, raw_dir=raw, warehouse=warehouse))
     (raw / "2024-04" / "Karanglo salinan.xlsx").write_bytes(good_bytes)  # a copy of the first, good version
     nightly(raw_dir=raw, warehouse=warehouse)  # the copy is new content sent again: the good one counts
     assert view(warehouse, "coverage_by_group").select("members", "enrolled").row(0) == (2, 1)
@@ -313,7 +324,7 @@ def test_a_version_sent_again_beside_another_file_for_its_slot_is_a_conflict(tmp
     in one slot, reported on both, naming each other, as for two new files."""
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     path = raw / "2024-04" / "Karanglo.xlsx"
-    good_bytes = karanglo_good_then_broken(raw, warehouse, path)
+    good_bytes = karanglo_good_then_broken(warehouse, path, partial(nightly, raw_dir=raw, warehouse=warehouse))
     path.write_bytes(good_bytes)
     write_roster(path.with_name("Karanglo lain.xlsx"), {"BPD": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "1"]]})
     nightly(raw_dir=raw, warehouse=warehouse)
@@ -323,18 +334,6 @@ def test_a_version_sent_again_beside_another_file_for_its_slot_is_a_conflict(tmp
         ("2024-04/Karanglo.xlsx", "2024-04/Karanglo lain.xlsx"),
         ("2024-04/Karanglo lain.xlsx", "2024-04/Karanglo.xlsx"),
     }
-
-
-SENT_ROSTERS = {  # (members, enrolled) of BPD: A (2, 1), B broken (1, 1: a NIK cut short), C (3, 1)
-    "A": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]],
-    "B": [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]],
-    "C": [
-        [ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"],
-        [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""],
-        [CITRA, "Citra", "P", "Anggota BPD", "Belum", ""],
-    ],
-}
-COUNTS = {"A": (2, 1), "B": (1, 1), "C": (3, 1)}
 
 
 @pytest.mark.parametrize(
@@ -450,12 +449,7 @@ def test_content_sent_again_into_a_closed_period_waits_for_a_reopen(
 
     raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
     path = raw / "2024-04" / "Karanglo.xlsx"
-    good = [[ANI, "Ani", "P", "Anggota BPD", "Sudah", "12345678901"], [BUDI, "Budi", "L", "Ketua BPD", "Belum", ""]]
-    write_roster(path, {"BPD": good})
-    good_bytes = path.read_bytes()
-    build_warehouse(raw, warehouse)
-    write_roster(path, {"BPD": [good[0], ["12345", "Budi", "L", "Ketua BPD", "Belum", ""]]})
-    build_warehouse(raw, warehouse)
+    good_bytes = karanglo_good_then_broken(warehouse, path, partial(build_warehouse, raw, warehouse))
     close_regency(warehouse, "2024-04")
     path.write_bytes(good_bytes)
     said = "content sent again after another version replaced it; it counts again"
