@@ -448,7 +448,7 @@ def ingest_and_publish(
             if copies.height:
                 state_batches.record_copies(con, copies, run_id)
             present = discovered.filter(discover.readable()).join(unread, on="source_file", how="anti")
-            sent_again = state_batches.record_arrivals(con, known, present, found, run_id)
+            sent_again = state_batches.record_arrivals(con, present, found, run_id)
             process_new(con, processor, work, steps, run_id, log, settings.file_retries)
             fingerprint = publish.fingerprint(key.value, settings)
             last = state_runs.last_publish(con)

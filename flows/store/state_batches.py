@@ -15,11 +15,7 @@ KNOWN_VERSIONS = """
 select f.source_file, f.sha256, f.period,
        coalesce(f.transient, false) and f.status = 'rejected' and coalesce(a.attempts, 0) <= $retries as retry,
        f.sha256 in (select sha256 from file_groups) as grouped,
-       f.status = 'ignored' and f.reason_code is not distinct from $copy_code as copy,
-       f.kind = 'roster' and exists (
-           select 1 from file_groups as g
-           where g.sha256 = f.sha256 and g.source_file = f.source_file and not g.is_current
-       ) as superseded
+       f.status = 'ignored' and f.reason_code is not distinct from $copy_code as copy
 from ingested_files as f
 left join (
     select source_file, sha256, count(*) as attempts from file_attempts group by source_file, sha256
@@ -28,12 +24,11 @@ left join (
 
 
 def known_versions(con: duckdb.DuckDBPyConnection, retries: int) -> pl.DataFrame:
-    """(source_file, sha256, period, retry, grouped, copy, superseded) of every file version already ingested.
+    """(source_file, sha256, period, retry, grouped, copy) of every file version already ingested.
 
     `retry`: rejected for a passing reason at most `retries` + 1 times so far: read again. `grouped`: its content
     holds slots in file_groups (it was placed and read): the same bytes under another path are a copy of it.
-    `copy`: recorded as a copy of content under another path (record_copies), not read. `superseded`: a roster
-    version with a group that no longer counts (`record_arrivals` finds its content sent again).
+    `copy`: recorded as a copy of content under another path (record_copies), not read.
     """
     return query_frame(con, KNOWN_VERSIONS, {"retries": retries, "copy_code": SAME_CONTENT.code})
 
@@ -108,8 +103,17 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id, retries=0)
 
 
+# the roster versions with a group that no longer counts, of the content a run found sent (the frame `sent`)
+SUPERSEDED_SENT = """
+select distinct g.source_file, g.sha256
+from file_groups as g
+join ingested_files as f using (sha256, source_file)
+where f.kind = 'roster' and not g.is_current and g.sha256 in (select sha256 from sent)
+"""
+
+
 def record_arrivals(
-    con: duckdb.DuckDBPyConnection, known: pl.DataFrame, present: pl.DataFrame, found: pl.DataFrame, run_id: str
+    con: duckdb.DuckDBPyConnection, present: pl.DataFrame, found: pl.DataFrame, run_id: str
 ) -> pl.DataFrame:
     """Record the paths of the zone that changed since a run last looked (path_contents): content sent (new, or
     other than the path last held: the arrivals by which the newest sent counts), a rename (content that left its
@@ -128,11 +132,13 @@ def record_arrivals(
     )
     back = changed.join(now, on=["source_file", "sha256"], how="semi")["source_file"].implode()
     rows = pl.concat([changed.with_columns(sent=~(renamed | pl.col("source_file").is_in(back))), gone])
-    if not rows.is_empty():
-        with registered(con, {"arrived": rows.with_columns(run_id=pl.lit(run_id))}), transaction(con):
-            con.execute("insert into path_contents by name select * from arrived")
+    if rows.is_empty():
+        return pl.DataFrame(schema={"source_file": pl.String, "sha256": pl.String})
     sent = rows.filter(pl.col("sent")).select("sha256")
-    return known.filter(pl.col("superseded")).select("source_file", "sha256").join(sent, on="sha256", how="semi")
+    with registered(con, {"arrived": rows.with_columns(run_id=pl.lit(run_id)), "sent": sent}), transaction(con):
+        superseded = query_frame(con, SUPERSEDED_SENT)  # before this run decides again what counts
+        con.execute("insert into path_contents by name select * from arrived")
+    return superseded
 
 
 def counting_again(con: duckdb.DuckDBPyConnection, sent_again: pl.DataFrame, run_id: str) -> list[tuple[str, str]]:
