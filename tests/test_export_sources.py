@@ -203,6 +203,40 @@ def test_a_later_file_replaces_an_earlier_only_when_it_is_the_same_export_again(
     assert file_status(warehouse, "Peserta April.xlsx")[1:3] == ("superseded", f"superseded by 2024-04/BPJS/{name}")
 
 
+@pytest.mark.parametrize("again", ["put back where it was", "sent again under another name"])
+def test_the_branch_sending_an_earlier_export_again_makes_it_count_again(
+    tmp_path: Path, again: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The newest sent counts for the branch's exports as for village files: the earlier export, sent again after its
+    replacement, replaces that replacement (the same path), however long ago it was first read."""
+    raw = tmp_path / "raw"
+    base_zone(raw)
+    warehouse = tmp_path / "cakupan.duckdb"
+    build_warehouse(raw, warehouse)
+    baseline_statuses = statuses(warehouse)
+    export = raw / "2024-04" / "BPJS" / "Peserta April.xlsx"
+    first = export.read_bytes()
+    write_xlsx(export, PESERTA_HEADER, [*PESERTA, peserta_row(CITRA, "Citra", "AKTIF", "2024-04")])
+    build_warehouse(raw, warehouse)
+    assert statuses(warehouse)[masked(CITRA)][0] == "terverifikasi"
+    if again == "put back where it was":
+        export.write_bytes(first)
+    else:  # the replacement moved aside as a backup, the earlier file back under the export's name
+        export.rename(export.with_name("Peserta April lama.xlsx"))
+        export.write_bytes(first)
+    with caplog.at_level("INFO"):
+        build_warehouse(raw, warehouse)
+    assert statuses(warehouse)[masked(CITRA)][0] != "terverifikasi"
+    assert statuses(warehouse) == baseline_statuses
+    said = "2024-04/BPJS/Peserta April.xlsx: content sent again after another version replaced it; it counts again"
+    assert said in caplog.text
+    assert query(
+        warehouse,
+        "select count(*) from ingested_files where source_file = '2024-04/BPJS/Peserta April.xlsx' "
+        "and status = 'loaded'",
+    ) == [(1,)]
+
+
 def test_a_later_file_of_other_people_is_a_part_not_a_replacement(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     base_zone(raw)

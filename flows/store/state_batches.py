@@ -103,12 +103,12 @@ def record_copies(con: duckdb.DuckDBPyConnection, copies: pl.DataFrame, run_id: 
     load_batch(con, BatchOutcome(files, pl.DataFrame(), pl.DataFrame()), run_id, retries=0)
 
 
-# the roster versions with a group that no longer counts, of the content a run found sent (the frame `sent`)
+# the versions (a village's roster, a branch's export) with a group that no longer counts, of the content a run
+# found sent (the frame `sent`)
 SUPERSEDED_SENT = """
-select distinct g.source_file, g.sha256
-from file_groups as g
-join ingested_files as f using (sha256, source_file)
-where f.kind = 'roster' and not g.is_current and g.sha256 in (select sha256 from sent)
+select distinct source_file, sha256
+from file_groups
+where not is_current and sha256 in (select sha256 from sent)
 """
 
 

@@ -195,20 +195,6 @@ select r.*
 from roster_rows as r
 join file_groups as g on g.sha256 = r.sha256 and g.group_code = r.group_code and g.is_current;
 
--- Each version of a BPJS export with its place in the order of arrival among the files of
--- its kind and period: first the run that read it, then its modification time, then its path
--- (refresh_exports.sql decides which count; publish_verification.sql prefers the later part).
-create or replace view export_versions as
-select
-    g.sha256, g.source_file, g.period, g.group_code as kind, g.is_current, g.superseded_by,
-    row_number() over (
-        partition by g.period, g.group_code order by r.started_at, g.modified_at, g.source_file
-    ) as arrival
-from file_groups as g
-join ingested_files as f using (sha256, source_file)
-join runs as r on r.run_id = f.run_id
-where g.village_code = 'BPJS';
-
 -- Issue 26: a rejection for a reason of the moment (the file vanished or changed while it was
 -- read, the time limit, a worker ended: `transient`) is not the file's final verdict. Each such
 -- attempt is kept here; a later run reads the version again while its attempts are at most
@@ -285,5 +271,24 @@ join ingested_files as at_path
 join path_arrivals as a on a.sha256 = at_path.sha256 and a.source_file = at_path.source_file and a.sent
 where v.reason_code is distinct from 'same_content'
 group by v.sha256, v.source_file;
+
+-- Each version of a BPJS export with its place in the order of arrival among the files of
+-- its kind and period: its latest arrival (version_arrivals: the newest sent counts, as for a
+-- village's file, so an earlier export the branch sends again is the newest), then its
+-- modification time, then its path (refresh_exports.sql decides which count;
+-- publish_verification.sql prefers the later part). A version with no arrival recorded ranks by
+-- the run that read it.
+create or replace view export_versions as
+select
+    g.sha256, g.source_file, g.period, g.group_code as kind, g.is_current, g.superseded_by,
+    row_number() over (
+        partition by g.period, g.group_code order by coalesce(a.arrived_at, r.started_at), g.modified_at, g.source_file
+    ) as arrival
+from file_groups as g
+join ingested_files as f using (sha256, source_file)
+join runs as r on r.run_id = f.run_id
+left join version_arrivals as a using (sha256, source_file)
+where g.village_code = 'BPJS';
+
 alter table skipped_files add column if not exists reason_params varchar;
 alter table skipped_files add column if not exists alasan varchar;
