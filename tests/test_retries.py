@@ -26,9 +26,20 @@ from flows.regency_run import PlainSteps, run_pipeline
 from flows.run_options import RunOptions
 from flows.runtime.pool import HasResult
 from flows.settings import ConfigError, Settings, load_settings, state_path_for
+from flows.store import periods
 from flows.store.sql import query_frame
 from flows.store.state_db import connect_state
-from tests.helpers import ANI, BUDI, CITRA, assert_reasons_catalogued, frame, state_of, view, write_roster
+from tests.helpers import (
+    ANI,
+    BUDI,
+    CITRA,
+    assert_reasons_catalogued,
+    close_regency,
+    frame,
+    state_of,
+    view,
+    write_roster,
+)
 from tests.test_batches import killed_on_karangtengah, stuck_on_karangtengah
 
 CLOCK = dt.datetime(2024, 5, 10, 2, 0, tzinfo=dt.UTC)
@@ -76,12 +87,16 @@ class StandInSteps(PlainSteps):
         return processor.submit(files)
 
 
-def run(raw: Path, warehouse: Path, steps: PlainSteps | None = None, day: int = 0, **settings: object) -> RunSummary:
-    """A run at CLOCK, `day` days later (each run of a test is later than the one before, as nights are)."""
+def run(
+    raw: Path, warehouse: Path, steps: PlainSteps | None = None, day: int = 0, refresh: bool = False, **settings: object
+) -> RunSummary:
+    """A run at CLOCK, `day` days later (each run of a test is later than the one before, as nights are);
+    a full refresh when `refresh`."""
     clock = CLOCK + dt.timedelta(days=day)
     given: dict[str, object] = {"workers": 1, "quiet_seconds": 0, "file_timeout_seconds": 1.0, **settings}
     configured = Settings(raw, warehouse, **given)  # type: ignore[arg-type]
-    return run_pipeline(configured, f"test-{uuid.uuid4()}", RunOptions(started_at=clock), steps)
+    options = RunOptions(started_at=clock, full_refresh=refresh)
+    return run_pipeline(configured, f"test-{uuid.uuid4()}", options, steps)
 
 
 def villages_counted(warehouse: Path) -> list[str]:
@@ -130,6 +145,41 @@ def test_a_failure_of_the_moment_is_read_again_by_the_next_run(tmp_path: Path, e
     )
     history = attempts(warehouse)  # the passing failure is kept
     assert history["source_file"].to_list() == ["2024-04/Cilongok/Karangtengah.xlsx"]
+
+
+@pytest.mark.parametrize("missed", ["rejected for a reason of the moment", "left unread by a full refresh"])
+def test_a_file_the_closed_figures_lack_is_held_for_acceptance_when_read_after_the_close(
+    tmp_path: Path, missed: str
+) -> None:
+    """A village's file missing from the figures when its month was closed (its reading failed for a reason of the
+    moment, or a full refresh found it still being copied), read after the close: it was kept out of the figures as
+    'superseded for BPD by None' ("Kelompok lain dari berkas ini tetap dihitung"), with nothing pending to accept,
+    since it had first arrived before the close. Now it is held like any correction: pending, with its effect."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
+    zone(raw)
+    late = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
+    if missed == "rejected for a reason of the moment":
+        run(raw, warehouse, StandInSteps(vanishes_on_karangtengah))
+    else:
+        for path in raw.rglob("*.xlsx"):
+            os.utime(path, (CLOCK.timestamp() - 3600,) * 2)
+        run(raw, warehouse)
+        os.utime(late, (CLOCK.timestamp() + 86_400 - 5,) * 2)  # copied again 5 s before the full refresh
+        run(raw, warehouse, day=1, refresh=True, quiet_seconds=60)
+    assert villages_counted(warehouse) == ["Batuanten"]
+    close_regency(warehouse, "2024-04")
+    run(raw, warehouse, day=2, quiet_seconds=60)
+    assert villages_counted(warehouse) == ["Batuanten"]  # the closed figures stand
+    status, reason, alasan = frame(
+        warehouse, "select status, reason, alasan from ingested_files where source_file like '%Karangtengah%'"
+    ).row(0)
+    assert status == "pending" and reason.startswith("held: 2024-04 is closed for the regency"), reason
+    assert alasan.startswith("ditahan: periode 2024-04 sudah ditutup") and "None" not in reason + alasan
+    effect = view(warehouse, "pending_corrections").select("village_name", "members_before", "members_after")
+    assert effect.rows() == [("Karangtengah", 0, 1)]
+    periods.accept_pending(state_of(warehouse), "2024-04", periods.Scope(), [], periods.Actor("terlambat", "operator"))
+    run(raw, warehouse, day=3, quiet_seconds=60)
+    assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]
 
 
 def test_retries_are_bounded_and_the_history_kept(tmp_path: Path) -> None:

@@ -161,11 +161,12 @@ def reopen_period(state_path: Path, period: str, scope: Scope, districts: list[s
 
 
 def pending_versions(con: duckdb.DuckDBPyConnection, period: str) -> pl.DataFrame:
-    """The file versions held for `period` (arrived after its close, not accepted): source_file, sha256, village."""
+    """The file versions held for `period` (pending: arrived after its close, or for a village and group it locked
+    nothing for; not accepted): source_file, sha256, village."""
     return query_frame(
         con,
         "select distinct source_file, sha256, village_code, left(village_code, 8) as district_code "
-        "from held_versions where arrived_after_close and period = $period order by source_file",
+        "from held_versions where pending and period = $period order by source_file",
         {"period": period},
     )
 

@@ -71,12 +71,18 @@ qualify row_number() over (partition by g.sha256, g.group_code order by a.action
 
 -- Versions of a group that may not count: their period is closed for their kecamatan and they
 -- are neither a version the close locked nor one accepted after it. refresh_current.sql ranks
--- them last and never makes them current. Those that arrived after the close are pending
--- (hold_pending.sql); older ones are plain history (superseded before the close).
+-- them last and never makes them current. `pending` (hold_pending.sql: a correction to accept or
+-- leave): those that arrived after the close, and those of a village and group for which the
+-- close locked nothing (the closed figures lack them: a file read again only after the close,
+-- as one left unread by a full refresh while it was being copied, or rejected for a reason of
+-- the moment). Others are plain history: superseded before the close by the version it locked.
 create or replace view held_versions as
 select
     g.sha256, g.group_code, g.source_file, g.period, g.village_code, g.action_id as close_action_id,
-    coalesce(arrival.arrived_at > g.acted_at, true) as arrived_after_close
+    coalesce(arrival.arrived_at > g.acted_at, true) or not exists (
+        select 1 from period_locked_versions as slot
+        where slot.action_id = g.action_id and slot.village_code = g.village_code and slot.group_code = g.group_code
+    ) as pending
 from governing_actions as g
 left join file_arrivals as arrival using (sha256, source_file)
 where g.action = 'close'

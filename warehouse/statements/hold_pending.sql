@@ -1,7 +1,7 @@
 -- Run right after refresh_current.sql, in its transaction (state_current.refresh_current). Records
--- when each new file version first arrived, then holds the versions that arrived for a period
--- after it was closed (held_versions, arrived_after_close): refresh_current.sql has already
--- kept them out of the figures; here they become 'pending', saying why (a reason of the
+-- when each new file version first arrived, then holds the versions a closed period's figures
+-- lack (held_versions.pending: arrived after the close, or of a village and group the close
+-- locked nothing for): refresh_current.sql has already kept them out of the figures; here they become 'pending', saying why (a reason of the
 -- catalogue), and their row failures stay current so the village is told about them as usual
 -- (`cakupan rejects`). A held version is counted once accepted (`cakupan accept`) or once its
 -- period is reopened: the next refresh ranks it like any other.
@@ -35,7 +35,7 @@ from (
         any_value(c.district_code) as district
     from held_versions as h
     join period_actions as c on c.action_id = h.close_action_id
-    where h.arrived_after_close
+    where h.pending
     group by h.sha256, h.source_file
 ) as p
 where f.sha256 = p.sha256 and f.source_file = p.source_file and f.status = 'superseded';
@@ -44,5 +44,5 @@ where f.sha256 = p.sha256 and f.source_file = p.source_file and f.status = 'supe
 update validation_failures as v
 set is_current = true
 from held_versions as h
-where h.arrived_after_close and v.sha256 = h.sha256 and v.group_code = h.group_code
+where h.pending and v.sha256 = h.sha256 and v.group_code = h.group_code
   and v.check_name <> 'file_conflict' and not is_cross_row_check(v.check_name);

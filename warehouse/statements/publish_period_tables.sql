@@ -176,9 +176,9 @@ select action_id as close_action_id, period, cut, district_code, village_code, g
 from period_snapshots;
 
 -- pending_corrections: one row per file version held for a closed period and group it reports.
--- What would a late correction change? A file that arrived after its period was closed is read,
--- validated and reported to its village, but counts only once accepted (cakupan accept) or the
--- period reopened. Before: the village's figures for the group now (the version that counts);
+-- What would a late correction change? A file that arrived after its period was closed (or that
+-- the closed figures lack: read only after the close) is read, validated and reported to its
+-- village, but counts only once accepted (cakupan accept) or the period reopened. Before: the village's figures for the group now (the version that counts);
 -- after: its figures if this file counted instead.
 -- Grain: sha256, group_code
 -- Example: select village_name, group_code, source_file, members_before, members_after, enrolled_before, enrolled_after from pending_corrections order by village_name, group_code
@@ -204,7 +204,7 @@ create table analyst.pending_corrections as
 with pending as (
     select sha256, group_code, source_file, period, village_code, close_action_id
     from held_versions
-    where arrived_after_close
+    where pending
 ),
 
 counted as (
