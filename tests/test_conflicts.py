@@ -105,3 +105,22 @@ def test_a_full_refresh_reads_old_files_again_without_inventing_conflicts(tmp_pa
     assert conflicts(warehouse) == set()  # one run read both again; they arrived in two
     seen = files(warehouse)
     assert seen["Batuanten.xlsx"][:2] == ("superseded", "superseded by 2024-04/Cilongok/Batuanten revisi.xlsx")
+
+
+def test_a_file_whose_every_group_another_file_replaced_says_nothing_of_it_counts(tmp_path: Path) -> None:
+    """Its BPD replaced by one file and its RT/RW by another: it said "Sebagian digantikan ... Kelompok lain dari
+    berkas ini tetap dihitung" (some groups still count), while none did."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "cakupan.duckdb"
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"RT RW": RT, "BPD": BPD})
+    build_warehouse(raw, warehouse)
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten RT revisi.xlsx", {"RT RW": RT_OTHER})
+    write_roster(raw / "2024-04" / "Cilongok" / "Batuanten BPD revisi.xlsx", {"BPD": BPD})
+    build_warehouse(raw, warehouse)
+    status, reason, alasan = files(warehouse)["Batuanten.xlsx"]
+    assert status == "superseded"
+    assert reason == (
+        "superseded: BPD by 2024-04/Cilongok/Batuanten BPD revisi.xlsx; "
+        "RT_RW by 2024-04/Cilongok/Batuanten RT revisi.xlsx"
+    )
+    assert str(alasan).startswith("Digantikan: kelompok BPD oleh berkas 2024-04/Cilongok/Batuanten BPD revisi.xlsx")
+    assert str(alasan).endswith("berkas ini tidak dihitung lagi.") and "tetap dihitung" not in str(alasan)

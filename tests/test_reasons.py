@@ -17,6 +17,7 @@ from flows.ingest.reasons import (
     NEWER_VERSION,
     NOTHING_WRITTEN,
     SUPERSEDED,
+    SUPERSEDED_EACH,
     SUPERSEDED_FOR,
     SUPERSEDED_GROUP,
     VILLAGE_NOT_FOUND,
@@ -107,6 +108,17 @@ WORDING = [
         "superseded for BPD by 2024-04/b.xlsx; RT_RW by 2024-04/c.xlsx",
         "Sebagian digantikan: kelompok BPD oleh berkas 2024-04/b.xlsx; kelompok RT/RW oleh berkas 2024-04/c.xlsx. "
         "Kelompok lain dari berkas ini tetap dihitung.",
+    ),
+    (
+        SUPERSEDED_EACH(
+            groups=[
+                SUPERSEDED_GROUP(group="BPD", label="BPD", by="2024-04/b.xlsx"),
+                SUPERSEDED_GROUP(group="RT_RW", label="RT/RW", by="2024-04/c.xlsx"),
+            ]
+        ),
+        "superseded: BPD by 2024-04/b.xlsx; RT_RW by 2024-04/c.xlsx",
+        "Digantikan: kelompok BPD oleh berkas 2024-04/b.xlsx; kelompok RT/RW oleh berkas 2024-04/c.xlsx; berkas ini "
+        "tidak dihitung lagi.",
     ),
     (
         VILLAGE_NOT_FOUND(written=[WRITTEN_VILLAGE(name="X"), WRITTEN_DISTRICT(name="Y")], file="2024-04/x.xlsx"),

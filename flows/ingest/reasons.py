@@ -508,6 +508,13 @@ SUPERSEDED_FOR = Reason(
     "superseded for {groups}",
     "Sebagian digantikan: {groups}. Kelompok lain dari berkas ini tetap dihitung.",
 )
+# every group of the file replaced, by different files: nothing of it counts
+SUPERSEDED_EACH = Reason(
+    "superseded_each",
+    ("groups",),
+    "superseded: {groups}",
+    "Digantikan: {groups}; berkas ini tidak dihitung lagi.",
+)
 # a version that arrived after its period was closed (warehouse/statements/hold_pending.sql)
 HELD_UNTIL = "it counts once accepted (cakupan accept) or once the period is reopened"
 DITAHAN_SAMPAI = (

@@ -38,8 +38,8 @@ create or replace temporary macro replaced_by(winner, own) as case
     else to_json(winner)
 end;
 
--- A file is superseded once none of its groups counts, and says by what; one superseded for
--- some groups only says which. The reason is an entry of the catalogue (flows/ingest/reasons.py:
+-- A file is superseded once none of its groups counts, and says by what (by which file for each
+-- group, when several replaced it); one superseded for some groups only says which. The reason is an entry of the catalogue (flows/ingest/reasons.py:
 -- superseded, superseded_for of superseded_group): its code and parameters are recorded here, and
 -- a changed reason's texts are cleared for state_current.fill_reasons to say again in both languages.
 update ingested_files as f
@@ -63,7 +63,7 @@ from (
             when not bool_or(is_current) and count(distinct superseded_by) = 1 then json_object(
                 'code', 'superseded', 'params', json_object('by', replaced_by(any_value(superseded_by), source_file))
             )
-            else json_object('code', 'superseded_for', 'params', json_object('groups', to_json(list(
+            else json_object('code', if(bool_or(is_current), 'superseded_for', 'superseded_each'), 'params', json_object('groups', to_json(list(
                 json_object('code', 'superseded_group', 'params', json_object(
                     'group', group_code,
                     'label', replace(group_code, '_', '/'),
