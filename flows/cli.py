@@ -25,6 +25,8 @@ from flows.privacy import mask_text
 from flows.run_options import RunFailedError, RunOptions, one_line
 from flows.settings import (
     DEFAULT_CONFIG_FILE,
+    DEFAULT_WAREHOUSE,
+    PROJECT_ROOT,
     ConfigError,
     Settings,
     load_settings,
@@ -253,6 +255,27 @@ def run(
     run_flow(settings, RunOptions(full_refresh, period, allow_empty, rekey), flags, config, verbose)
 
 
+DEMO_RAW = PROJECT_ROOT / "raw"  # the clone's landing zone, beside its raw/reference/
+DEMO_WAREHOUSE = PROJECT_ROOT / DEFAULT_WAREHOUSE
+DEMO_MARK = ".cakupan-demo"  # left in a landing zone the demo wrote: it may write there again
+
+
+def refuse_foreign_zone(raw: Path) -> None:
+    """End the command when `raw` holds files the demo did not write (a real landing zone): it would mix its
+    invented villages into them and overwrite a real file of the same name."""
+    if not raw.is_dir() or (raw / DEMO_MARK).exists():
+        return
+    foreign = sorted(entry.name for entry in raw.iterdir() if entry.name != "reference" or raw != DEMO_RAW)
+    if foreign:
+        typer.echo(
+            f"cakupan demo: {mask_text(str(raw))} holds files the demo did not write ({mask_text(foreign[0])}, ...); "
+            "it writes its invented villages only into an empty folder or one it wrote before: give --raw a new "
+            "folder (and --warehouse), or move those files",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
 @app.command()
 def demo(
     raw: RawOption = None,
@@ -268,11 +291,15 @@ def demo(
         typer.echo("cakupan demo runs from a clone of the repository: its tools/ folder writes the demo data", err=True)
         raise typer.Exit(1) from error
 
-    flags = given(raw_dir=raw, warehouse=warehouse)
+    # the clone's own folders unless given here: never the raw_dir or warehouse of cakupan.toml or CAKUPAN_*,
+    # which may be a real landing zone and warehouse
+    flags = {"raw_dir": raw or DEMO_RAW, "warehouse": warehouse or DEMO_WAREHOUSE}
     settings = settings_or_exit(config, **flags)
+    refuse_foreign_zone(settings.raw_dir)
     started = time.perf_counter()
     with console.status("writing the demo landing zone"):
         write_landing_zone(settings.raw_dir, seed=seed, bpjs_exports=True)
+        (settings.raw_dir / DEMO_MARK).write_text(f"written by cakupan demo, seed {seed}\n")
     writing = time.perf_counter() - started
     console.print(f"demo landing zone written to {settings.raw_dir} in {writing:.1f} s")
     os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")  # the files were just written, whole, by this command

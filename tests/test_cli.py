@@ -377,3 +377,35 @@ def test_a_command_imports_neither_the_readers_nor_validation_until_a_run_needs_
     probe = f"import sys, flows.cli; print(sorted({heavy} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_demo_never_writes_into_a_real_landing_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cakupan demo` took raw_dir and warehouse from cakupan.toml like any command: it wrote its 1,337 invented
+    files into the real landing zone (a real Batuanten.xlsx overwritten) and published them into the real warehouse.
+    Now it writes into the clone's folders unless told otherwise, and refuses a folder it did not write."""
+    real = tmp_path / "real"
+    write_roster(
+        real / "2024-04" / "Cilongok" / "Batuanten.xlsx", {"BPD": [[ANI, "Ani", "P", "Ketua BPD", "Sudah", ""]]}
+    )
+    kept = (real / "2024-04" / "Cilongok" / "Batuanten.xlsx").read_bytes()
+    (tmp_path / "cakupan.toml").write_text(f'raw_dir = "{real}"\nwarehouse = "{tmp_path / "real.duckdb"}"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CAKUPAN_RAW_DIR", str(real))
+    clone = tmp_path / "clone"
+    monkeypatch.setattr("flows.cli.DEMO_RAW", clone / "raw")
+    monkeypatch.setattr("flows.cli.DEMO_WAREHOUSE", clone / "warehouse" / "cakupan.duckdb")
+    written: list[Path] = []
+    monkeypatch.setattr(
+        "tools.generate.write_landing_zone",
+        lambda out, **_: written.append(out) or out.mkdir(parents=True, exist_ok=True),
+    )
+    monkeypatch.setattr("flows.cli.run_flow", lambda settings, *_, **__: written.append(settings.warehouse))
+
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert written == [clone / "raw", clone / "warehouse" / "cakupan.duckdb"]
+    assert runner.invoke(app, ["demo"]).exit_code == 0  # the zone it wrote, written again
+    refused = runner.invoke(app, ["demo", "--raw", str(real), "--warehouse", str(tmp_path / "d.duckdb")])
+    assert refused.exit_code == 2 and len(written) == 4
+    assert "holds files the demo did not write (2024-04, ...)" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert (real / "2024-04" / "Cilongok" / "Batuanten.xlsx").read_bytes() == kept
