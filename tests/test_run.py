@@ -20,7 +20,7 @@ from flows.privacy import mask_text
 from flows.regency_run import PlainSteps, run_pipeline
 from flows.run_options import RunFailedError, RunOptions
 from flows.runtime.pool import HasResult
-from flows.settings import Settings, state_path_for
+from flows.settings import REFERENCE_DIR, Settings, state_path_for
 from flows.store import publish, state_db
 from flows.store.catalog import ViewDoc
 from flows.store.sql import query_frame
@@ -80,6 +80,23 @@ def test_an_empty_zone_or_newest_period_fails_unless_expected(tmp_path: Path) ->
     (raw / "2024-05").mkdir()
     assert "newest period folder" in failure(raw, warehouse) and "2024-05" in failure(raw, warehouse)
     run(raw, warehouse, allow_empty=True)
+    assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
+
+
+@pytest.mark.parametrize("given", ["a kecamatan folder", "a month folder", "the reference folder"])
+def test_a_zone_without_month_folders_fails_unless_expected(tmp_path: Path, given: str) -> None:
+    """--raw at a kecamatan's or a month's folder (or at raw/reference) read every file as 'not under a period
+    folder' and published an empty warehouse in a green run."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
+    roster(raw, "2024-04")
+    zone = {
+        "a kecamatan folder": raw / "2024-04" / "Cilongok",
+        "a month folder": raw / "2024-04",
+        "the reference folder": REFERENCE_DIR,
+    }[given]
+    message = failure(zone, warehouse)
+    assert f"landing zone {zone} has no files under a period folder" in message and "--allow-empty" in message
+    run(zone, warehouse, allow_empty=True)
     assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
 
 
