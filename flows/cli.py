@@ -306,6 +306,26 @@ def demo(
     run_flow(settings, RunOptions(), flags, config, before_run=writing)
 
 
+def prefect_server_or_exit(command: str) -> None:
+    """End a command that needs a running Prefect server in one line when none is set (Prefect would start a
+    temporary one of its own, in ~/.prefect, gone when the command ends) or the one set does not answer."""
+    import httpx
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        typer.echo(
+            f"cakupan {command} needs a Prefect server: set PREFECT_API_URL (as http://127.0.0.1:4200/api; "
+            "docs/operations.md starts one)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as error:
+        fail(f"no Prefect server answers at {url} ({one_line(error)}): is it running?", command=command)
+
+
 @app.command()
 def serve(
     raw: RawOption = None,
@@ -324,6 +344,7 @@ def serve(
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan serve --raw /srv/cakupan/raw
     """
     settings = settings_or_exit(config, raw_dir=raw, warehouse=warehouse, schedule=schedule, timezone=timezone)
+    prefect_server_or_exit("serve")  # before a Dask cluster is started for it
     from prefect import serve as prefect_serve
 
     from flows.regency_flow import deployment
@@ -430,9 +451,14 @@ def alerts(
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api cakupan alerts --webhook-url https://hooks.slack.com/...
     """
     from datetime import timedelta
+    from urllib.parse import urlsplit
 
     from flows.alerts import install_alerts, private_address
 
+    parts = urlsplit(webhook_url)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        typer.echo(f"cakupan: {webhook_url!r} is no http(s) address a webhook could be posted to", err=True)
+        raise typer.Exit(2)
     if not allow_private_url and (address := private_address(webhook_url)):
         typer.echo(
             f"cakupan: {webhook_url} resolves to the private address {address}: Prefect's server would drop "
@@ -440,6 +466,7 @@ def alerts(
             err=True,
         )
         raise typer.Exit(2)
+    prefect_server_or_exit("alerts")
     names = install_alerts(webhook_url, timedelta(seconds=silent_after), allow_private_url)
     console.print(f"webhook block and automation on the Prefect server: {', '.join(names)}")
     console.print("keep `cakupan watch` running beside the server: it posts the alerts")

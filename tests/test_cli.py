@@ -409,3 +409,24 @@ def test_the_demo_never_writes_into_a_real_landing_zone(tmp_path: Path, monkeypa
     assert "holds files the demo did not write (2024-04, ...)" in refused.output
     assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
     assert (real / "2024-04" / "Cilongok" / "Batuanten.xlsx").read_bytes() == kept
+
+
+def test_the_commands_that_need_a_prefect_server_say_so_in_one_line(tmp_path: Path) -> None:
+    """`serve` without PREFECT_API_URL started a temporary server of Prefect's own (in ~/.prefect, gone when it
+    stops) and served there; against a server that is down, `serve` and `alerts` printed 110-140 lines of traceback;
+    `alerts` saved a webhook that was no address at all."""
+    home = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "CAKUPAN_PII_KEY": "test"}
+    home.pop("PREFECT_API_URL", None)
+    zone = ["--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "c.duckdb")]
+    unset = cakupan("serve", *zone, env=home)
+    assert unset.returncode == 2 and "cakupan serve needs a Prefect server: set PREFECT_API_URL" in unset.stderr
+    assert not (tmp_path / "prefect" / "prefect.db").exists()
+    down = {**home, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    for command in (["serve", *zone], ["alerts", "--webhook-url", "https://hooks.example.org/x"]):
+        done = cakupan(*command, env=down)
+        said = done.stdout + done.stderr
+        assert done.returncode == 1 and "Traceback" not in said and len(said.strip().splitlines()) == 1, said
+        assert f"cakupan {command[0]} failed: no Prefect server answers at http://127.0.0.1:9/api" in said
+    for url in ("notaurl", "ftp://hooks.example.org/x", "https://"):
+        refused = cakupan_here("alerts", "--webhook-url", url, env=down)
+        assert refused.returncode == 2 and "is no http(s) address a webhook could be posted to" in refused.stderr
