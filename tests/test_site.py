@@ -380,6 +380,20 @@ def test_a_desa_page_shows_its_own_files_not_its_kecamatans(site: tuple[Path, Pa
             assert "Belum ada data: desa/kelurahan ini belum mengirim" in found and TEXT["none"][0] not in found
 
 
+def test_each_page_says_where_its_count_of_people_is(site: tuple[Path, Path]) -> None:
+    """Coverage by group does not add up across groups, and its note sent every reader to "the regency's count of
+    people in the summary": on a desa page, which has no summary, and on a kecamatan's, whose summary is its own."""
+    out, _ = site
+    regency, district, village = (
+        panel(out / path, "2024-04") for path in ("index.html", f"kecamatan/{CILONGOK}.html", f"desa/{BATUANTEN}.html")
+    )
+    apart = "jadi baris-baris ini tidak dijumlahkan"
+    assert f"{apart}: jumlah orang ada di ringkasan." in regency and "Ringkasan" in regency
+    assert f"{apart}: jumlah orang se-kecamatan ada di ringkasan." in district and "Ringkasan" in district
+    assert f"{apart}." in village and "ringkasan" not in village.lower()
+    assert "se-kabupaten" not in district + village
+
+
 @needs_chromium
 def test_a_desa_page_lists_what_the_village_must_fix(site: tuple[Path, Path], tmp_path: Path) -> None:
     out, warehouse = site

@@ -235,6 +235,15 @@ def cell(value: object, column: str, lang: Lang = "id") -> str:
     return escape(mask_text(str(value)))
 
 
+# why coverage by group does not add up, in both languages; the site says where each page's count of people is
+GROUPS_APART = (
+    "Orang dihitung sekali per kelompok (menurut NIK). Seseorang yang menjabat di dua kelompok muncul di keduanya, "
+    "jadi baris-baris ini tidak dijumlahkan",
+    "People are counted once per group (by NIK). Someone holding posts in two groups appears in both, so these rows "
+    "do not add up",
+)
+
+
 @dataclass(frozen=True)
 class Section:
     """A query on the views and what the page says about it."""
@@ -328,10 +337,8 @@ SECTIONS: dict[str, Section] = {
         "where c.period = $period order by g.sort_order",
         ("Cakupan per kelompok", "Coverage by group"),
         (
-            "Orang dihitung sekali per kelompok (menurut NIK). Seseorang yang menjabat di dua kelompok "
-            "muncul di keduanya, jadi baris-baris ini tidak dijumlahkan: jumlah orang se-kabupaten ada di ringkasan.",
-            "People are counted once per group (by NIK). Someone holding posts in two groups appears in both, "
-            "so these rows do not add up: the regency's count of people is in the summary.",
+            f"{GROUPS_APART[0]}: jumlah orang se-kabupaten ada di ringkasan.",
+            f"{GROUPS_APART[1]}: the regency's count of people is in the summary.",
         ),
     ),
     "target_progress": Section(

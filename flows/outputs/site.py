@@ -34,6 +34,7 @@ from flows.outputs.report import (
     AS_OF,
     COLUMNS,
     CSS,
+    GROUPS_APART,
     REJECTED_WHOLE,
     SECTIONS,
     SUMMARY_CARDS,
@@ -192,6 +193,14 @@ def note_of(section: str) -> str:
     return SECTIONS[section].note[0]
 
 
+def groups_apart(place: str | None) -> str:
+    """Coverage by group's note on a page whose summary counts the people of `place` ('se-kecamatan'; '': the
+    page's whole region), or on one without a summary (None)."""
+    if place is None:
+        return f"{GROUPS_APART[0]}."
+    return f"{GROUPS_APART[0]}: jumlah orang {place + ' ' if place else ''}ada di ringkasan."
+
+
 def title_of(section: str) -> str:
     return SECTIONS[section].title[0]
 
@@ -249,7 +258,7 @@ TOP: dict[str, dict[str, Part]] = {
             f"select period, {GROUP_TABLE} from coverage_by_group c {GROUPED} "
             f"{verified_join('verified_coverage_by_group', 'group_code')} order by g.sort_order",
             title_of("coverage_by_group"),
-            note_of("coverage_by_group"),
+            groups_apart(""),
             chart=("group_label", "coverage_pct"),
         ),
         "coverage_trend": Part(
@@ -281,7 +290,7 @@ TOP: dict[str, dict[str, Part]] = {
             "select c.period, c.regency_code, g.group_label, c.members, c.enrolled, c.coverage_pct, c.is_provisional "
             "from coverage_by_regency_group c join groups g using (group_code) order by g.sort_order",
             title_of("coverage_by_group"),
-            note_of("coverage_by_group"),
+            groups_apart("se-kabupaten"),
             key="regency_code",
             chart=("group_label", "coverage_pct"),
         ),
@@ -312,7 +321,7 @@ TOP: dict[str, dict[str, Part]] = {
             f"{verified_join('verified_coverage_by_district_group', 'district_code, group_code')} "
             "order by g.sort_order",
             title_of("coverage_by_group"),
-            note_of("coverage_by_group"),
+            groups_apart("se-kecamatan"),
             key="district_code",
             chart=("group_label", "coverage_pct"),
         ),
@@ -330,7 +339,7 @@ TOP: dict[str, dict[str, Part]] = {
             f"select period, village_code, {GROUP_TABLE} from coverage_by_village c {GROUPED} "
             f"{verified_join('verified_coverage_by_village', 'village_code, group_code')} order by g.sort_order",
             title_of("coverage_by_group"),
-            note_of("coverage_by_group"),
+            groups_apart(None),
             key="village_code",
             chart=("group_label", "coverage_pct"),
         ),
@@ -338,12 +347,19 @@ TOP: dict[str, dict[str, Part]] = {
     },
 }
 TIMELY = "due_date, on_time, late, arrival_unknown, villages_rejected, missing, not_yet_due, on_time_pct, reporting_pct"
-GAP_BY_GROUP = (
-    "Biaya menutup kesenjangan per kelompok",
-    "Orang yang belum terdaftar di tiap kelompok dikalikan iuran minimum BPU yang berlaku bulan itu (JKK + JKM). "
-    "Seseorang yang menjabat di dua kelompok dihitung di keduanya, jadi baris-baris ini tidak dijumlahkan: "
-    "jumlah orang ada di ringkasan. Arahkan penunjuk ke angka untuk melihat jumlah persisnya.",
-)
+
+
+def gap_by_group(summary: bool) -> tuple[str, str]:
+    """The budget gap by group's title and note, on a page with a summary of its people or without."""
+    where = ": jumlah orang ada di ringkasan" if summary else ""
+    return (
+        "Biaya menutup kesenjangan per kelompok",
+        "Orang yang belum terdaftar di tiap kelompok dikalikan iuran minimum BPU yang berlaku bulan itu (JKK + JKM). "
+        f"Seseorang yang menjabat di dua kelompok dihitung di keduanya, jadi baris-baris ini tidak dijumlahkan{where}. "
+        "Arahkan penunjuk ke angka untuk melihat jumlah persisnya.",
+    )
+
+
 ROWS = "array_to_string(list_sort(list_distinct(list({}.source_row))), ', ')"  # '5, 7, 12'
 # A rejected row shows its errors only, as in the corrections workbook (warehouse/statements/select_rejects.sql):
 # a warning on a row that also has an error adds nothing until the errors are fixed
@@ -431,7 +447,7 @@ BELOW: dict[str, dict[str, Part]] = {
         "budget_gap": Part(
             "select period, district_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr "
             f"from budget_gap b {GROUPED} order by g.sort_order",
-            *GAP_BY_GROUP,
+            *gap_by_group(summary=True),
             key="district_code",
         ),
         "data_quality": Part(
@@ -475,7 +491,7 @@ BELOW: dict[str, dict[str, Part]] = {
         "budget_gap": Part(
             "select period, village_code, group_label, uncovered, monthly_cost_idr, annual_cost_idr "
             f"from budget_gap_by_village b {GROUPED} order by g.sort_order",
-            *GAP_BY_GROUP,
+            *gap_by_group(summary=False),
             key="village_code",
         ),
         "data_quality": Part(
