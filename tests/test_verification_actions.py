@@ -9,6 +9,7 @@ back with openpyxl, person by person.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
@@ -128,6 +129,10 @@ def test_every_code_in_the_workbook_is_indonesian_and_in_the_legend(zone: Path, 
     assert "Dilaporkan Belum, tidak terlindungi di BPJS" in shown  # tidak_terdaftar, known to BPJS
     assert shown <= explained, shown - explained
     assert not any("_" in code for code in shown)
+    # the legend says whose arrears are costed: it said "only MENUNGGAK" beside an AKTIF row costed in its grace
+    meaning = next(row[1] for row in legend if row and row[0] == "TUNGGAKAN (Rp)")
+    owing = {str(row["DATA BPJS"]) for row in rows.values() if row["TUNGGAKAN (Rp)"]}
+    assert "AKTIF" in owing and all(re.search(rf"(?<!NON )\b{status}\b", meaning) for status in owing), meaning
 
 
 def test_one_month_per_workbook_chosen_by_period(zone: Path, tmp_path: Path) -> None:

@@ -91,8 +91,9 @@ MEANINGS = {
     "BULAN": "Bulan laporan (TTTT-BB, misalnya 2024-04 untuk April 2024).",
     "IURAN TERAKHIR": "Bulan terakhir yang sudah dibayar iurannya, menurut BPJS (TTTT-BB).",
     "TUNGGAKAN (Rp)": "Iuran yang belum dibayar: bulan belum dibayar dikali iuran minimum sebulan. Hanya untuk "
-    "status MENUNGGAK (masih aktif, iurannya tertinggal); NON AKTIF tidak dihitung tunggakannya: kepesertaannya "
-    "harus diaktifkan lagi di kantor BPJS.",
+    "peserta yang masih tercatat di BPJS (DATA BPJS AKTIF atau MENUNGGAK) dan iurannya tertinggal, juga bila "
+    "masih dalam masa tenggang (HASIL belum Iuran menunggak); NON AKTIF tidak dihitung tunggakannya: "
+    "kepesertaannya harus diaktifkan lagi di kantor BPJS.",
     "CATATAN": "Data yang berbeda antara daftar desa dan data BPJS (lihat tabel di bawah).",
     "NOMOR KPJ DI BPJS": "Nomor kepesertaan orang ini di BPJS: tulis di daftar desa dan bawa ke kantor BPJS.",
     "NIK DI BPJS (disamarkan)": "NIK yang dicatat BPJS, bila berbeda dengan NIK di daftar desa.",
