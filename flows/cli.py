@@ -44,6 +44,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+TABLE_WIDTH = 160  # a log or pipe, not a terminal: rich's 80 columns there cut the coverage table's headers
 
 
 @app.callback()
@@ -139,7 +140,7 @@ def print_coverage(coverage: pl.DataFrame) -> None:
             shown(row["verified"]),
             shown(row["verified_pct"]),
         )
-    console.print(table)
+    (console if console.is_terminal else Console(width=TABLE_WIDTH, file=console.file)).print(table)
 
 
 def fail(reason: object, error: BaseException | None = None, verbose: bool = False, command: str = "run") -> NoReturn:

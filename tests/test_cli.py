@@ -85,6 +85,7 @@ def test_run_in_a_process_prints_one_coverage_table_and_exits_cleanly(
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("Coverage by group") == 1 and "| period |" not in done.stdout + done.stderr
     assert "RT_RW" in done.stdout and "0 rejected" in done.stdout
+    assert all(f" {header} " in done.stdout for header in ("group_code", "coverage_pct", "verified_pct"))  # not cut
     assert "verified" in done.stdout  # the demo zone has the BPJS branch's exports
     assert "nanobind" not in done.stderr and "leaked" not in done.stderr  # DuckDB's class held by polars' cache
     assert done.stdout.endswith("\n") and done.stderr in ("", *[done.stderr] * done.stderr.endswith("\n"))
