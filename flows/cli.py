@@ -102,6 +102,15 @@ def valid_period(value: str | None) -> str | None:
     return value
 
 
+def valid_status(value: str) -> str:
+    """A follow-up status: a word the view outliers shows (dijelaskan) or its English code (explained)."""
+    from flows.store.periods import FOLLOW_UP_STATUSES
+
+    if value not in {*FOLLOW_UP_STATUSES, *FOLLOW_UP_STATUSES.values()}:
+        raise typer.BadParameter(f"{value!r}: write {', '.join(FOLLOW_UP_STATUSES)} (or its English code)")
+    return value
+
+
 def valid_lang(value: str) -> str:
     """The report's language: id (Bahasa Indonesia, the default) or en."""
     if value not in ("id", "en"):
@@ -805,7 +814,12 @@ def follow_up(
     village: Annotated[str, typer.Option(help="The village code (33.02.17.2008).")],
     group: Annotated[str, typer.Option(help="The group: BPD, RT_RW, LKD, LINMAS or RENTAN.")],
     check: Annotated[str, typer.Option(help="The outlier check, as in the view outliers (members_change, ...).")],
-    status: Annotated[str, typer.Option(help="diperiksa, dijelaskan, dikoreksi or terbuka (or investigating, ...).")],
+    status: Annotated[
+        str,
+        typer.Option(
+            help="diperiksa, dijelaskan, dikoreksi or terbuka (or investigating, ...).", callback=valid_status
+        ),
+    ],
     reason: ReasonOption,
     by: ByOption = None,
     warehouse: ReadWarehouseOption = None,

@@ -431,3 +431,11 @@ def test_the_commands_that_need_a_prefect_server_say_so_in_one_line(tmp_path: Pa
     for url in ("notaurl", "ftp://hooks.example.org/x", "https://"):
         refused = cakupan_here("alerts", "--webhook-url", url, env=down)
         assert refused.returncode == 2 and "is no http(s) address a webhook could be posted to" in refused.stderr
+
+
+def test_a_follow_up_status_that_is_no_status_is_a_usage_error(warehouse: Path) -> None:
+    """It failed with exit 1, as a run does, where every other option given a wrong value exits 2."""
+    flag = ["--period", "2024-04", "--village", "33.02.17.2008", "--group", "BPD", "--check", "members_change"]
+    done = cakupan_here("follow-up", *flag, "--status", "foo", "--reason", "x", "--warehouse", str(warehouse))
+    said = " ".join(done.stderr.replace("│", " ").split())  # typer's box folds the line
+    assert done.returncode == 2 and "'foo': write terbuka, diperiksa, dijelaskan, dikoreksi" in said, said
