@@ -240,7 +240,7 @@ from validation_failures;
 -- Columns:
 -- run_id: the run's id (the Prefect flow run id under Prefect)
 -- started_at: when it started
--- finished_at: when it finished; null while running or when killed
+-- finished_at: when it finished reading and recording; null while running or when killed (the run that published this file: before its publish, which this file cannot record)
 -- status: 'completed', 'failed', 'abandoned' (killed), 'nothing_new', ...
 -- files_seen: file versions recorded when it finished, this run's and every earlier one's (a file read in two versions counts twice; one gone from the landing zone still counts)
 -- files_new: file versions this run read for the first time
