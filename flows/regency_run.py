@@ -408,9 +408,9 @@ def ingest_and_publish(
     with state_db.connect_state(state_path) as con:
         abandoned = state_runs.start_run(con, run_id, options.started_at)
         record.started = True
-        if options.full_refresh:
-            state_batches.forget(con, options.period)
         found = steps.discover(raw_dir)
+        if options.full_refresh:  # what this run leaves unread (still being copied) keeps what it had
+            state_batches.forget(con, options.period, discover.skipped(found, clock, settings.quiet_seconds))
         discovered = discover.in_possible_periods(found, clock)
         known = state_batches.known_versions(con, settings.file_retries)
         key = checked_key(con, settings, options)
@@ -448,7 +448,7 @@ def ingest_and_publish(
             )
         with processor:
             for period in retired:
-                state_batches.forget(con, period)
+                state_batches.forget(con, period, unread)
             state_batches.record_skipped(con, unread, run_id)
             if copies.height:
                 state_batches.record_copies(con, copies, run_id)

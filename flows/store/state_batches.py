@@ -77,9 +77,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, run_id: st
         for_each_export(con, "insert_export_rows", {"run_id": run_id})
 
 
-def forget(con: duckdb.DuckDBPyConnection, period: str | None) -> None:
-    """Drop what was ingested (for one period, or all) so a full refresh re-reads it."""
-    with transaction(con):
+def forget(con: duckdb.DuckDBPyConnection, period: str | None, unread: pl.DataFrame) -> None:
+    """Drop what was ingested (for one period, or all) so a full refresh re-reads it, but for the versions at the
+    paths it leaves `unread` (source_file: still being copied): a file the run cannot read keeps what it had."""
+    with registered(con, {"unread_now": unread.select("source_file")}), transaction(con):
         run_script(con, "forget_ingested", {"period": period})
         for_each_export(con, "forget_export_rows", {"period": period})
 
