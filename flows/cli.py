@@ -27,6 +27,7 @@ from flows.settings import (
     DEFAULT_CONFIG_FILE,
     DEFAULT_WAREHOUSE,
     PROJECT_ROOT,
+    REFERENCE_DIR,
     ConfigError,
     Settings,
     load_settings,
@@ -265,7 +266,7 @@ def run(
     run_flow(settings, RunOptions(full_refresh, period, allow_empty, rekey), flags, config, verbose)
 
 
-DEMO_RAW = PROJECT_ROOT / "raw"  # the clone's landing zone, beside its raw/reference/
+DEMO_RAW = PROJECT_ROOT / "raw"  # the clone's landing zone, around its raw/reference/ (REFERENCE_DIR)
 DEMO_WAREHOUSE = PROJECT_ROOT / DEFAULT_WAREHOUSE
 DEMO_MARK = ".cakupan-demo"  # left in a landing zone the demo wrote: it may write there again
 
@@ -275,7 +276,7 @@ def refuse_foreign_zone(raw: Path) -> None:
     invented villages into them and overwrite a real file of the same name."""
     if not raw.is_dir() or (raw / DEMO_MARK).exists():
         return
-    foreign = sorted(entry.name for entry in raw.iterdir() if entry.name != "reference" or raw != DEMO_RAW)
+    foreign = sorted(entry.name for entry in raw.iterdir() if entry.resolve() != REFERENCE_DIR.resolve())
     if foreign:
         typer.echo(
             f"cakupan demo: {mask_text(str(raw))} holds files the demo did not write ({mask_text(foreign[0])}, ...); "
