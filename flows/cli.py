@@ -566,7 +566,7 @@ def rejects(
     settings = settings_or_exit(config, warehouse=warehouse)
     villages = load_villages(region=settings.region)
     needs = {"state database": settings.state}
-    write_workbooks(
+    written = write_workbooks(
         "rejects",
         CORRECTIONS,
         out,
@@ -575,6 +575,17 @@ def rejects(
         village,
         settings,
     )
+    if not written and period is not None and not received(settings.state, period):
+        console.print(f"[bold yellow]warning:[/] no file was received for {period}: nothing to correct")
+
+
+def received(state: Path, period: str) -> bool:
+    """Whether the state database recorded any file of `period`."""
+    from flows.store.state_db import read_state
+
+    with read_state(state) as con:
+        found = con.execute("select count(*) from ingested_files where period = $period", {"period": period})
+        return bool(found.fetchone()[0])  # type: ignore[index]
 
 
 @app.command()

@@ -439,3 +439,14 @@ def test_a_follow_up_status_that_is_no_status_is_a_usage_error(warehouse: Path) 
     done = cakupan_here("follow-up", *flag, "--status", "foo", "--reason", "x", "--warehouse", str(warehouse))
     said = " ".join(done.stderr.replace("│", " ").split())  # typer's box folds the line
     assert done.returncode == 2 and "'foo': write terbuka, diperiksa, dijelaskan, dikoreksi" in said, said
+
+
+def test_corrections_for_a_month_nobody_sent_say_so(warehouse: Path, tmp_path: Path) -> None:
+    """`rejects --period 2023-01` printed "0 workbook(s) written" as for a month with nothing to correct, where
+    `report --period 2023-01` says there is no data."""
+    for period, said in (("2023-01", True), ("2024-04", False)):
+        done = cakupan_here(
+            "rejects", "--out", str(tmp_path / period), "--period", period, "--warehouse", str(warehouse)
+        )
+        assert done.returncode == 0 and "workbook(s) written" in done.stdout
+        assert ("no file was received for 2023-01: nothing to correct" in done.stdout) == said, done.stdout
