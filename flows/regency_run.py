@@ -250,6 +250,21 @@ def check_zone(
     return warnings, retired
 
 
+def forget_for_refresh(
+    con: duckdb.DuckDBPyConnection, period: str | None, quiet: pl.DataFrame, retries: int
+) -> pl.DataFrame:
+    """Forget what a full refresh reads again; return the files it leaves unread for now (`quiet`: discover.skipped).
+
+    A file modified within quiet_seconds holding the very content already read at its path is whole: it is read
+    again with the rest. One holding other content may still be being copied: it is left unread, and what its path
+    held is kept, so its village does not drop out of the figures until a later run reads it.
+    """
+    read = state_batches.known_versions(con, retries).select("source_file", "sha256")
+    left = quiet.join(read, on=["source_file", "sha256"], how="anti")
+    state_batches.forget(con, period, left)
+    return left
+
+
 def skipped_warning(skipped: pl.DataFrame) -> list[str]:
     """The summary's line on the files this run left unread for now, naming the first few."""
     if skipped.is_empty():
@@ -409,8 +424,9 @@ def ingest_and_publish(
         abandoned = state_runs.start_run(con, run_id, options.started_at)
         record.started = True
         found = steps.discover(raw_dir)
-        if options.full_refresh:  # what this run leaves unread (still being copied) keeps what it had
-            state_batches.forget(con, options.period, discover.skipped(found, clock, settings.quiet_seconds))
+        quiet = discover.skipped(found, clock, settings.quiet_seconds)
+        if options.full_refresh:
+            quiet = forget_for_refresh(con, options.period, quiet, settings.file_retries)
         discovered = discover.in_possible_periods(found, clock)
         known = state_batches.known_versions(con, settings.file_retries)
         key = checked_key(con, settings, options)
@@ -420,8 +436,7 @@ def ingest_and_publish(
         forgotten = set(known.filter(pl.col("period").is_in(retired))["source_file"])
         vanished = [path for path in vanished if path not in forgotten]  # their data is not kept: said once above
         new, copies = discover.new_versions(discovered, known, settings.bpjs_folder)
-        unread = discover.skipped(found, clock, settings.quiet_seconds)
-        unread = unread.join(
+        unread = quiet.join(
             pl.concat([new, copies], how="diagonal").select("source_file"), on="source_file", how="semi"
         )
         new, copies = (frame.join(unread, on="source_file", how="anti") for frame in (new, copies))

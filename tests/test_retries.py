@@ -174,23 +174,38 @@ def test_a_file_the_closed_figures_lack_is_held_for_acceptance_when_read_after_t
     assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]
 
 
-def test_a_full_refresh_keeps_what_a_file_being_copied_had(tmp_path: Path) -> None:
-    """A full refresh forgot every version before it read the zone again; Karangtengah's file, touched a few seconds
-    before (being copied or synced again), was left unread for now, so Karangtengah vanished from the published
-    figures until a later run, and a close in between locked the month without it."""
+@pytest.mark.parametrize("written", ["the same bytes", "other bytes"])
+def test_a_full_refresh_reads_a_file_touched_just_before_or_keeps_what_it_had(tmp_path: Path, written: str) -> None:
+    """A full refresh forgot every version before it read the zone again; Karangtengah's file, written a few seconds
+    before it (synced again, or being replaced), was left unread for now, so Karangtengah vanished from the published
+    figures until a later run, and a close in between locked the month without it. Now the same bytes are whole and
+    read again with the rest; other bytes may still be being copied: what the path held is kept until a later run
+    reads them."""
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "cakupan.duckdb"
     zone(raw)
     for path in raw.rglob("*.xlsx"):
         os.utime(path, (CLOCK.timestamp() - 3600,) * 2)
     run(raw, warehouse)
     copying = raw / "2024-04" / "Cilongok" / "Karangtengah.xlsx"
-    os.utime(copying, (CLOCK.timestamp() + 86_400 - 5,) * 2)  # its bytes written again 5 s before the refresh
-    run(raw, warehouse, day=1, refresh=True, quiet_seconds=60)  # its content unchanged: known, not left unread
+    if written == "other bytes":
+        write_roster(
+            copying, {"BPD": [[BUDI, "Karangtengah baru", "L", "Ketua BPD", "Sudah", ""]]}, village="KARANGTENGAH"
+        )
+    os.utime(copying, (CLOCK.timestamp() + 86_400 - 5,) * 2)  # written 5 s before the refresh
+    summary = run(raw, warehouse, day=1, refresh=True, quiet_seconds=60)
     assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]
+    read_by = (
+        "select r.started_at from ingested_files f join runs r using (run_id) where f.source_file like '%Karangtengah%'"
+    )
+    if written == "the same bytes":  # read again by the refresh, as every other file
+        assert frame(warehouse, read_by).item() == CLOCK + dt.timedelta(days=1)
+        assert not any("modified less than" in warning for warning in summary.warnings)
+    else:  # left for a later run, said so, and its old version counts meanwhile
+        assert frame(warehouse, read_by).item() == CLOCK
+        assert any("Karangtengah.xlsx: modified less than 60 seconds" in warning for warning in summary.warnings)
     close_regency(warehouse, "2024-04")
     run(raw, warehouse, day=2, quiet_seconds=60)
     assert villages_counted(warehouse) == ["Batuanten", "Karangtengah"]
-    assert frame(warehouse, "select count(*) from ingested_files where status = 'pending'").item() == 0
 
 
 def test_retries_are_bounded_and_the_history_kept(tmp_path: Path) -> None:
