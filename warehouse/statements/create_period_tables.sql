@@ -62,7 +62,8 @@ create table if not exists file_arrivals (
 -- period and kecamatan (a village's kecamatan is the first 8 characters of its code,
 -- '33.02.17.2001' -> '33.02.17'), whether regency-wide or for that kecamatan.
 create or replace view governing_actions as
-select g.sha256, g.group_code, g.source_file, g.period, g.village_code, a.action_id, a.action, a.acted_at
+select
+    g.sha256, g.group_code, g.source_file, g.period, g.village_code, g.superseded_by, a.action_id, a.action, a.acted_at
 from file_groups as g
 join period_actions as a
     on a.period = g.period and a.action in ('close', 'reopen')
@@ -72,17 +73,22 @@ qualify row_number() over (partition by g.sha256, g.group_code order by a.action
 -- Versions of a group that may not count: their period is closed for their kecamatan and they
 -- are neither a version the close locked nor one accepted after it. refresh_current.sql ranks
 -- them last and never makes them current. `pending` (hold_pending.sql: a correction to accept or
--- leave): those that arrived after the close, and those of a village and group for which the
--- close locked nothing (the closed figures lack them: a file read again only after the close,
--- as one left unread by a full refresh while it was being copied, or rejected for a reason of
--- the moment). Others are plain history: superseded before the close by the version it locked.
+-- leave): those that arrived after the close, and those the closed figures lack though nothing
+-- replaced them (read only after the close: rejected for a reason of the moment before it), that
+-- is a village's file of a village and group the close locked nothing for, or a part of a BPJS
+-- export no other export of its kind replaced (all parts of a kind count: refresh_exports.sql).
+-- Others are plain history: superseded before the close by a version it locked.
 create or replace view held_versions as
 select
     g.sha256, g.group_code, g.source_file, g.period, g.village_code, g.action_id as close_action_id,
-    coalesce(arrival.arrived_at > g.acted_at, true) or not exists (
-        select 1 from period_locked_versions as slot
-        where slot.action_id = g.action_id and slot.village_code = g.village_code and slot.group_code = g.group_code
-    ) as pending
+    coalesce(arrival.arrived_at > g.acted_at, true) or case
+        when g.village_code = 'BPJS' then g.superseded_by is null
+        else not exists (
+            select 1 from period_locked_versions as slot
+            where slot.action_id = g.action_id and slot.village_code = g.village_code
+              and slot.group_code = g.group_code
+        )
+    end as pending
 from governing_actions as g
 left join file_arrivals as arrival using (sha256, source_file)
 where g.action = 'close'
