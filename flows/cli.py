@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from flows.ingest.discover import PERIOD_FOLDER
+from flows.ingest.discover import DEMO_MARK, PERIOD_FOLDER
 from flows.privacy import mask_text
 from flows.run_options import RunFailedError, RunOptions, one_line
 from flows.settings import (
@@ -268,13 +268,13 @@ def run(
 
 DEMO_RAW = PROJECT_ROOT / "raw"  # the clone's landing zone, around its raw/reference/ (REFERENCE_DIR)
 DEMO_WAREHOUSE = PROJECT_ROOT / DEFAULT_WAREHOUSE
-DEMO_MARK = ".cakupan-demo"  # left in a landing zone the demo wrote: it may write there again
 
 
 def refuse_foreign_zone(raw: Path) -> None:
-    """End the command when `raw` holds files the demo did not write (a real landing zone): it would mix its
-    invented villages into them and overwrite a real file of the same name."""
-    if not raw.is_dir() or (raw / DEMO_MARK).exists():
+    """End the command when `raw`, given by --raw, holds files the demo did not write (a real landing zone): it
+    would mix its invented villages into them and overwrite a real file of the same name. The clone's own raw/
+    is the demo's (an earlier demo may have filled it without a mark); a zone the demo wrote holds its mark."""
+    if raw.resolve() == DEMO_RAW.resolve() or not raw.is_dir() or (raw / DEMO_MARK).exists():
         return
     foreign = sorted(entry.name for entry in raw.iterdir() if entry.resolve() != REFERENCE_DIR.resolve())
     if foreign:
@@ -309,8 +309,9 @@ def demo(
     refuse_foreign_zone(settings.raw_dir)
     started = time.perf_counter()
     with console.status("writing the demo landing zone"):
+        settings.raw_dir.mkdir(parents=True, exist_ok=True)
+        (settings.raw_dir / DEMO_MARK).write_text("written by cakupan demo\n")  # first: a demo cut short may go on
         write_landing_zone(settings.raw_dir, seed=seed, bpjs_exports=True)
-        (settings.raw_dir / DEMO_MARK).write_text(f"written by cakupan demo, seed {seed}\n")
     writing = time.perf_counter() - started
     console.print(f"demo landing zone written to {settings.raw_dir} in {writing:.1f} s")
     os.environ.setdefault("CAKUPAN_QUIET_SECONDS", "0")  # the files were just written, whole, by this command

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.ingest.discover import discover
 from flows.settings import state_path_for
 from flows.store.state_db import run_lock
 from tests.helpers import ANI, build_warehouse, write_roster
@@ -402,11 +403,16 @@ def test_the_demo_never_writes_into_a_real_landing_zone(tmp_path: Path, monkeypa
     )
     monkeypatch.setattr("flows.cli.run_flow", lambda settings, *_, **__: written.append(settings.warehouse))
 
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    write_roster(clone / "raw" / "2024-01" / "Lama.xlsx", {"BPD": [[ANI, "Ani", "P", "Ketua BPD", "Sudah", ""]]})
+    assert runner.invoke(app, ["demo"]).exit_code == 0  # the clone's own zone, filled by an earlier demo unmarked
     assert written == [clone / "raw", clone / "warehouse" / "cakupan.duckdb"]
-    assert runner.invoke(app, ["demo"]).exit_code == 0  # the zone it wrote, written again
+    demo_zone = tmp_path / "demo-zone"
+    assert runner.invoke(app, ["demo", "--raw", str(demo_zone)]).exit_code == 0
+    assert runner.invoke(app, ["demo", "--raw", str(demo_zone)]).exit_code == 0  # the zone it wrote, written again
+    assert (demo_zone / ".cakupan-demo").exists() and ".cakupan-demo" not in discover(demo_zone)["source_file"]
+    written[2:] = []
     refused = runner.invoke(app, ["demo", "--raw", str(real), "--warehouse", str(tmp_path / "d.duckdb")])
-    assert refused.exit_code == 2 and len(written) == 4
+    assert refused.exit_code == 2 and len(written) == 2
     assert "holds files the demo did not write (2024-04, ...)" in refused.output
     assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
     assert (real / "2024-04" / "Cilongok" / "Batuanten.xlsx").read_bytes() == kept

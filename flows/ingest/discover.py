@@ -33,6 +33,7 @@ DATED_FOLDER = re.compile(r"^\d{4}-\d{2}$")  # looks like a period: 2024-13 and 
 FIRST_PERIOD = "2014-01"  # BPJS Ketenagakerjaan began on 1 January 2014: no roster is older
 LOCK_FILE = re.compile(r"^(~\$|\.~lock\.)")
 NOT_LANDING = frozenset({"reference"})
+DEMO_MARK = ".cakupan-demo"  # `cakupan demo`'s mark at the top of a zone it wrote: no village's file
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 DISCOVERED_SCHEMA = {
@@ -110,6 +111,7 @@ def discover(raw_dir: Path) -> pl.DataFrame:
         here = Path(folder)
         if here == raw_dir:
             folders[:] = [name for name in folders if name not in NOT_LANDING]
+            files = [name for name in files if name != DEMO_MARK]
         links = [name for name in folders if is_link(here / name)]
         rows += [entry(raw_dir, here / name) for name in sorted([*files, *links])]
     for error in unlisted:
