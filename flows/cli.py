@@ -321,7 +321,7 @@ def demo(
 def prefect_server_or_exit(command: str) -> None:
     """End a command that needs a running Prefect server in one line when none is set (Prefect would start a
     temporary one of its own, in ~/.prefect, gone when the command ends) or the one set does not answer."""
-    import httpx
+    from prefect.client.orchestration import get_client
     from prefect.settings import get_current_settings
 
     url = get_current_settings().api.url
@@ -332,9 +332,9 @@ def prefect_server_or_exit(command: str) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    try:
-        httpx.get(f"{url.rstrip('/')}/health", timeout=10).raise_for_status()
-    except httpx.HTTPError as error:
+    with get_client(sync_client=True) as client:  # Prefect's own settings: certificates, TLS, an API key
+        error = client.api_healthcheck()
+    if error is not None:
         fail(f"no Prefect server answers at {url} ({one_line(error)}): is it running?", command=command)
 
 
@@ -467,8 +467,12 @@ def alerts(
 
     from flows.alerts import install_alerts, private_address
 
-    parts = urlsplit(webhook_url)
-    if parts.scheme not in {"https", "http"} or not parts.hostname:
+    try:
+        parts = urlsplit(webhook_url)
+        scheme, hostname = parts.scheme, parts.hostname
+    except ValueError:  # `http://[::1`
+        scheme, hostname = "", None
+    if hostname is None or scheme not in {"https", "http"}:
         typer.echo(f"cakupan: {webhook_url!r} is no http(s) address a webhook could be posted to", err=True)
         raise typer.Exit(2)
     if not allow_private_url and (address := private_address(webhook_url)):

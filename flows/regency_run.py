@@ -232,8 +232,8 @@ def check_zone(
         problems.append(f"landing zone {raw_dir} has no files")
     elif discovered["period"].is_null().all():
         problems.append(
-            f"landing zone {raw_dir} has no files under a period folder (<YYYY-MM>/, as 2024-04/): is it the folder "
-            "that holds the month folders?"
+            f"landing zone {raw_dir} has no files under a month folder that can be read now (<YYYY-MM>/, as 2024-04/, "
+            "up to next month): is it the folder that holds the month folders?"
         )
     elif latest is not None and discovered.filter(pl.col("period") == latest).is_empty():
         problems.append(f"the newest period folder {raw_dir / latest} has no files")

@@ -428,13 +428,13 @@ def test_the_commands_that_need_a_prefect_server_say_so_in_one_line(tmp_path: Pa
     unset = cakupan("serve", *zone, env=home)
     assert unset.returncode == 2 and "cakupan serve needs a Prefect server: set PREFECT_API_URL" in unset.stderr
     assert not (tmp_path / "prefect" / "prefect.db").exists()
-    down = {**home, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    down = {**home, "PREFECT_API_URL": "http://127.0.0.1:9/api", "PREFECT_CLIENT_MAX_RETRIES": "0"}  # no waiting
     for command in (["serve", *zone], ["alerts", "--webhook-url", "https://hooks.example.org/x"]):
         done = cakupan(*command, env=down)
         said = done.stdout + done.stderr
         assert done.returncode == 1 and "Traceback" not in said and len(said.strip().splitlines()) == 1, said
         assert f"cakupan {command[0]} failed: no Prefect server answers at http://127.0.0.1:9/api" in said
-    for url in ("notaurl", "ftp://hooks.example.org/x", "https://"):
+    for url in ("notaurl", "ftp://hooks.example.org/x", "https://", "http://[::1"):
         refused = cakupan_here("alerts", "--webhook-url", url, env=down)
         assert refused.returncode == 2 and "is no http(s) address a webhook could be posted to" in refused.stderr
 

@@ -83,19 +83,22 @@ def test_an_empty_zone_or_newest_period_fails_unless_expected(tmp_path: Path) ->
     assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
 
 
-@pytest.mark.parametrize("given", ["a kecamatan folder", "a month folder", "the reference folder"])
+@pytest.mark.parametrize("given", ["a kecamatan folder", "a month folder", "the reference folder", "far months"])
 def test_a_zone_without_month_folders_fails_unless_expected(tmp_path: Path, given: str) -> None:
     """--raw at a kecamatan's or a month's folder (or at raw/reference) read every file as 'not under a period
     folder' and published an empty warehouse in a green run."""
     raw, warehouse = tmp_path / "raw", tmp_path / "wh" / "c.duckdb"
     roster(raw, "2024-04")
+    roster(tmp_path / "far", "2999-01")  # no month that can be yet
     zone = {
         "a kecamatan folder": raw / "2024-04" / "Cilongok",
         "a month folder": raw / "2024-04",
         "the reference folder": REFERENCE_DIR,
+        "far months": tmp_path / "far",
     }[given]
     message = failure(zone, warehouse)
-    assert f"landing zone {zone} has no files under a period folder" in message and "--allow-empty" in message
+    assert f"landing zone {zone} has no files under a month folder that can be read now" in message
+    assert "--allow-empty" in message
     run(zone, warehouse, allow_empty=True)
     assert state_runs(warehouse)["status"].to_list()[-1] == "completed"
 
