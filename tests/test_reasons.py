@@ -92,6 +92,10 @@ def test_a_recorded_reason_is_said_again_from_its_code_and_parameters() -> None:
 
 
 # what the village secretary reads, kept word for word from the texts before the catalogue
+TWO_GROUPS = [  # a file's two groups, each replaced by another file
+    SUPERSEDED_GROUP(group="BPD", label="BPD", by="2024-04/b.xlsx"),
+    SUPERSEDED_GROUP(group="RT_RW", label="RT/RW", by="2024-04/c.xlsx"),
+]
 WORDING = [
     (
         SUPERSEDED(by=NEWER_VERSION(file="2024-04/a.xlsx")),
@@ -99,23 +103,13 @@ WORDING = [
         "Digantikan oleh berkas 2024-04/a.xlsx (versi yang lebih baru); berkas ini tidak dihitung lagi.",
     ),
     (
-        SUPERSEDED_FOR(
-            groups=[
-                SUPERSEDED_GROUP(group="BPD", label="BPD", by="2024-04/b.xlsx"),
-                SUPERSEDED_GROUP(group="RT_RW", label="RT/RW", by="2024-04/c.xlsx"),
-            ]
-        ),
+        SUPERSEDED_FOR(groups=TWO_GROUPS),
         "superseded for BPD by 2024-04/b.xlsx; RT_RW by 2024-04/c.xlsx",
         "Sebagian digantikan: kelompok BPD oleh berkas 2024-04/b.xlsx; kelompok RT/RW oleh berkas 2024-04/c.xlsx. "
         "Kelompok lain dari berkas ini tetap dihitung.",
     ),
     (
-        SUPERSEDED_EACH(
-            groups=[
-                SUPERSEDED_GROUP(group="BPD", label="BPD", by="2024-04/b.xlsx"),
-                SUPERSEDED_GROUP(group="RT_RW", label="RT/RW", by="2024-04/c.xlsx"),
-            ]
-        ),
+        SUPERSEDED_EACH(groups=TWO_GROUPS),
         "superseded: BPD by 2024-04/b.xlsx; RT_RW by 2024-04/c.xlsx",
         "Digantikan: kelompok BPD oleh berkas 2024-04/b.xlsx; kelompok RT/RW oleh berkas 2024-04/c.xlsx; berkas ini "
         "tidak dihitung lagi.",
