@@ -196,6 +196,24 @@ def test_a_kecamatan_close_holds_only_its_villages_and_reopening_lets_the_newest
     assert view(warehouse, "pending_corrections").is_empty()
 
 
+def test_a_correction_held_by_a_kecamatan_close_stays_held_when_the_regency_closes(zone: tuple[Path, Path]) -> None:
+    """A late correction held while Cilongok was closed, then the regency closed: it was judged against the regency's
+    close alone, which it had arrived before, and became "superseded by ... (newer version)", no longer pending
+    nor acceptable (a review's case)."""
+    raw, warehouse = zone
+    cilongok = periods.find_district(load_districts(region=BANYUMAS_REGENCY_CODE), "cilongok")
+    periods.close_period(state_of(warehouse), warehouse, "2024-01", cilongok, DISTRICTS, periods.Actor("kecamatan"))
+    send_late_bpd(raw, "2024-01")
+    build_warehouse(raw, warehouse)
+    held = ["2024-01/Cilongok/Batuanten.xlsx"]
+    assert view(warehouse, "pending_corrections")["source_file"].to_list() == held
+    close_regency(warehouse, "2024-01")
+    build_warehouse(raw, warehouse)
+    assert view(warehouse, "pending_corrections")["source_file"].to_list() == held
+    accepted = periods.accept_pending(state_of(warehouse), "2024-01", periods.Scope(), held, periods.Actor("terima"))
+    assert [path for _, path in accepted] == held
+
+
 def test_a_close_refuses_a_warehouse_that_does_not_show_what_was_received(zone: tuple[Path, Path]) -> None:
     raw, warehouse = zone
     with pytest.raises(periods.PeriodActionError, match="nothing to close"):

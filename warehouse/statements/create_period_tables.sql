@@ -73,7 +73,9 @@ qualify row_number() over (partition by g.sha256, g.group_code order by a.action
 -- Versions of a group that may not count: their period is closed for their kecamatan and they
 -- are neither a version the close locked nor one accepted after it. refresh_current.sql ranks
 -- them last and never makes them current. `pending` (hold_pending.sql: a correction to accept or
--- leave): those that arrived after the close, and those the closed figures lack though nothing
+-- leave): those that arrived after the close (after the first of the closes in force since the
+-- last reopen: a correction held by a kecamatan's close stays held when the regency closes), and
+-- those the closed figures lack though nothing
 -- replaced them (read only after the close: rejected for a reason of the moment before it), that
 -- is a village's file of a village and group the close locked nothing for, or a part of a BPJS
 -- export no other export of its kind replaced (all parts of a kind count: refresh_exports.sql).
@@ -81,7 +83,16 @@ qualify row_number() over (partition by g.sha256, g.group_code order by a.action
 create or replace view held_versions as
 select
     g.sha256, g.group_code, g.source_file, g.period, g.village_code, g.action_id as close_action_id,
-    coalesce(arrival.arrived_at > g.acted_at, true) or case
+    coalesce(arrival.arrived_at > (  -- the first close of the closes in force: a kecamatan's, then the regency's
+        select min(c.acted_at) from period_actions as c
+        where c.period = g.period and c.action = 'close'
+          and (c.district_code is null or c.district_code = left(g.village_code, 8))
+          and c.action_id > coalesce((
+              select max(r.action_id) from period_actions as r
+              where r.period = g.period and r.action = 'reopen'
+                and (r.district_code is null or r.district_code = left(g.village_code, 8))
+          ), 0)
+    ), true) or case
         when g.village_code = 'BPJS' then g.superseded_by is null
         else not exists (
             select 1 from period_locked_versions as slot
