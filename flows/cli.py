@@ -105,10 +105,12 @@ def valid_period(value: str | None) -> str | None:
 
 def valid_status(value: str) -> str:
     """A follow-up status: a word the view outliers shows (dijelaskan) or its English code (explained)."""
-    from flows.store.periods import FOLLOW_UP_STATUSES
+    from flows.store.periods import FOLLOW_UP_STATUSES, PeriodActionError, stored_status
 
-    if value not in {*FOLLOW_UP_STATUSES, *FOLLOW_UP_STATUSES.values()}:
-        raise typer.BadParameter(f"{value!r}: write {', '.join(FOLLOW_UP_STATUSES)} (or its English code)")
+    try:
+        stored_status(value)
+    except PeriodActionError as error:
+        raise typer.BadParameter(f"{value!r}: write {', '.join(FOLLOW_UP_STATUSES)} (or its English code)") from error
     return value
 
 

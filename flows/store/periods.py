@@ -200,14 +200,21 @@ def accept_pending(
         return accepted
 
 
+def stored_status(status: str) -> str:
+    """A follow-up status as the state database stores it (FOLLOW_UP_STATUSES): from a word the view outliers shows
+    ('dijelaskan') or its English code ('explained'); PeriodActionError for anything else."""
+    stored = FOLLOW_UP_STATUSES.get(status, status)
+    if stored not in FOLLOW_UP_STATUSES.values():
+        raise PeriodActionError(f"status must be one of {', '.join(FOLLOW_UP_STATUSES)}, not {status!r}")
+    return stored
+
+
 def follow_up(state_path: Path, warehouse: Path, flag: dict[str, str], status: str, actor: Actor) -> int:
     """Set the follow-up status of a flag of the published view `outliers` (period, village, group and check).
 
     `status` is a word the view shows (FOLLOW_UP_STATUSES: 'dijelaskan'), or its English code ('explained').
     """
-    stored = FOLLOW_UP_STATUSES.get(status, status)
-    if stored not in FOLLOW_UP_STATUSES.values():
-        raise PeriodActionError(f"status must be one of {', '.join(FOLLOW_UP_STATUSES)}, not {status!r}")
+    stored = stored_status(status)
     with duckdb.connect(str(warehouse), read_only=True) as published:
         found = published.execute(
             "select count(*) from outliers where period = $period and village_code = $village_code "
