@@ -62,8 +62,7 @@ create table if not exists file_arrivals (
 -- period and kecamatan (a village's kecamatan is the first 8 characters of its code,
 -- '33.02.17.2001' -> '33.02.17'), whether regency-wide or for that kecamatan.
 create or replace view governing_actions as
-select
-    g.sha256, g.group_code, g.source_file, g.period, g.village_code, g.superseded_by, a.action_id, a.action, a.acted_at
+select g.sha256, g.group_code, g.source_file, g.period, g.village_code, g.superseded_by, a.action_id, a.action
 from file_groups as g
 join period_actions as a
     on a.period = g.period and a.action in ('close', 'reopen')
@@ -73,12 +72,13 @@ qualify row_number() over (partition by g.sha256, g.group_code order by a.action
 -- Versions of a group that may not count: their period is closed for their kecamatan and they
 -- are neither a version the close locked nor one accepted after it. refresh_current.sql ranks
 -- them last and never makes them current. `pending` (hold_pending.sql: a correction to accept or
--- leave): those that arrived after the close (after the first of the closes in force since the
--- last reopen: a correction held by a kecamatan's close stays held when the regency closes), and
--- those the closed figures lack though nothing
--- replaced them (read only after the close: rejected for a reason of the moment before it), that
--- is a village's file of a village and group the close locked nothing for, or a part of a BPJS
--- export no other export of its kind replaced (all parts of a kind count: refresh_exports.sql).
+-- leave) are:
+--   - those that arrived after the close: after the first of the closes in force since the last
+--     reopen, so a correction held by a kecamatan's close stays held when the regency closes;
+--   - those the closed figures lack though nothing replaced them (read only after the close:
+--     rejected for a reason of the moment before it): a village's file of a village and group the
+--     close locked nothing for, or a part of a BPJS export no other export of its kind replaced
+--     (all parts of a kind count: refresh_exports.sql).
 -- Others are plain history: superseded before the close by a version it locked.
 create or replace view held_versions as
 select

@@ -1,8 +1,8 @@
 -- Run right after refresh_current.sql, in its transaction (state_current.refresh_current). Records
 -- when each new file version first arrived, then holds the versions a closed period's figures
--- lack (held_versions.pending: arrived after the close, or of a village and group the close
--- locked nothing for): refresh_current.sql has already kept them out of the figures; here they become 'pending', saying why (a reason of the
--- catalogue), and their row failures stay current so the village is told about them as usual
+-- lack (held_versions.pending: arrived after the close, or replaced by nothing the close locked):
+-- refresh_current.sql has already kept them out of the figures; here they become 'pending',
+-- saying why (a reason of the catalogue), and their row failures stay current so the village is told about them as usual
 -- (`cakupan rejects`). A held version is counted once accepted (`cakupan accept`) or once its
 -- period is reopened: the next refresh ranks it like any other.
 
